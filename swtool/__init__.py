@@ -1,0 +1,3 @@
+"""swtool: the Southwark Works quarterly-returns toolkit."""
+
+__version__ = "0.1.0"

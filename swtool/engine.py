@@ -1,0 +1,135 @@
+"""The one path every front end takes: files in, findings out.
+
+``check_paths`` reads each return (safe reader → typed tables), finds its contract and its
+earlier quarters, runs every rule of the catalogue over it, and returns one FileReport a file.
+The CLI, the PMO's import and the TUI all call this; none of them calls a rule directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from swtool import catalogue
+from swtool.context import CheckContext, RuleContext
+from swtool.findings import ERROR, INFO, WARNING, FileReport, Finding, Location
+from swtool.reader.preflight import Limits, Unreadable, sha256_of
+
+log = logging.getLogger(__name__)
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given; folders as every .xlsx below them (Excel's ~$ lock files left out)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in (".xlsx", ".xlsm", ".xls")
+                          and not f.name.startswith("~$") and ".annotated." not in f.name)
+        else:
+            out.append(p)
+    return out
+
+
+def load_history(paths: list[Path], refdata, limits: Limits = Limits()) -> tuple[list, list[str]]:
+    """Earlier returns as Submissions; the unreadable ones are skipped and said so."""
+    from swtool.submission import load_submission
+
+    subs, notes = [], []
+    for p in expand(paths):
+        try:
+            subs.append(load_submission(p, refdata, limits))
+        except Unreadable as e:
+            notes.append(f"history file {p} skipped: {e}")
+    return subs, notes
+
+
+def rule_context(sub, ctx: CheckContext) -> RuleContext:
+    contract = None
+    if ctx.register is not None and sub.contract_id in ctx.register.contracts:
+        contract = ctx.register.contracts[sub.contract_id]
+    elif sub.contract_sheet is not None:
+        contract = sub.contract_sheet
+    history = []
+    q = sub.quarter
+    if q is not None:
+        latest: dict = {}
+        for h in ctx.history:
+            if h.contract_id == sub.contract_id and h.sha256 != sub.sha256 and h.quarter is not None and h.quarter < q:
+                # of several versions of one quarter, the latest submitted stands
+                prev = latest.get(h.quarter)
+                if prev is None or _submitted(h) >= _submitted(prev):
+                    latest[h.quarter] = h
+        history = [latest[k] for k in sorted(latest)]
+    return RuleContext(ctx.refdata, ctx.settings, ctx.today, contract, history, ctx.history_given, ctx.evidence_dir,
+                       ctx.register)
+
+
+def _submitted(sub):
+    from datetime import date
+
+    return sub.date_submitted or date.min
+
+
+def run_rules(sub, rctx: RuleContext) -> list[Finding]:
+    findings: list[Finding] = []
+    for r in catalogue.load_all().values():
+        if r.check is None:
+            continue
+        missing = [n for n in r.needs if not _has(n, rctx)]
+        if missing:
+            if "evidence" in missing:
+                continue  # only checked when an evidence folder is given
+            findings.append(r.finding(_not_checked(missing), Location(), severity=INFO))
+            continue
+        try:
+            for flag in r.check(sub, rctx) or ():
+                findings.append(r.from_flag(flag))
+        except Exception as e:  # a bug in one rule must not hide the other findings, nor show a traceback
+            log.exception("rule %s failed on %s", r.code, sub.path)
+            findings.append(r.finding(f"this check could not run on this return ({type(e).__name__}: {e}); "
+                                      "please report it to the council with the file", Location(), severity=WARNING))
+    return findings
+
+
+def _has(need: str, rctx: RuleContext) -> bool:
+    return {"contract": rctx.contract is not None, "history": rctx.history_given,
+            "evidence": rctx.evidence_dir is not None}[need]
+
+
+def _not_checked(missing: list[str]) -> str:
+    words = {"contract": "no contract register was given (--register) and the return has no Contract sheet",
+             "history": "no earlier returns were given (--history), so earlier quarters were not checked"}
+    return "not checked: " + "; ".join(words[m] for m in missing)
+
+
+def check_file(path: Path, ctx: CheckContext, limits: Limits = Limits()) -> tuple[FileReport, object]:
+    """Check one return. Returns its report and the typed submission (None when unreadable)."""
+    from swtool.submission import load_submission
+
+    report = FileReport(str(path), settings=dict(ctx.settings))
+    try:
+        sub = load_submission(path, ctx.refdata, limits)
+    except Unreadable as e:
+        try:
+            report.sha256 = sha256_of(path)
+        except OSError:
+            pass
+        s001 = catalogue.load_all()["S001"]
+        report.findings.append(s001.finding(str(e), Location(), value=e.reason))
+        return report, None
+    report.sha256 = sub.sha256
+    report.contract, report.provider, report.lot = sub.contract_id, sub.provider, sub.lot
+    report.quarter = str(sub.quarter) if sub.quarter else None
+    report.notes += sub.warnings
+    rctx = rule_context(sub, ctx)
+    report.findings = run_rules(sub, rctx)
+    return report, sub
+
+
+def check_paths(paths: list[Path], ctx: CheckContext, limits: Limits = Limits()) -> list[FileReport]:
+    reports = []
+    for p in expand(paths):
+        report, _ = check_file(p, ctx, limits)
+        report.notes += ctx.refdata.refusals
+        reports.append(report)
+    return reports

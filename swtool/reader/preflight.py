@@ -1,0 +1,237 @@
+"""Pre-flight: decide whether a file is a workbook we may open, before openpyxl sees it.
+
+Stdlib only and quick: nothing is decompressed except a scan of the XML prologs and of the
+worksheets for formulas. Empty, text, truncated, legacy and encrypted files all look alike to
+openpyxl (``BadZipFile``), and a provider needs a different sentence for each, so we sniff first.
+The facts behind each limit are in INPUT-SAFETY (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from swtool.errors import SwtoolError
+
+XLSX_MAGIC = b"PK\x03\x04"
+CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STRICT_NS = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what a return may be; every one can be changed (docs/security.md says how)."""
+
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_entries: int = 1_000
+    max_entry_bytes: int = 100 * 1024 * 1024
+    max_total_bytes: int = 250 * 1024 * 1024
+    max_ratio: int = 100           # compression ratio, checked once an entry passes ratio_floor bytes
+    ratio_floor: int = 100 * 1024
+    max_rows: int = 1_048_576
+    max_columns: int = 200         # columns read per row; a template sheet has fewer than 30
+    max_cells: int = 20_000_000    # whole-workbook budget
+    blank_row_stop: int = 1_000    # so many blank rows in a row end a sheet
+    max_text: int = 32_767         # Excel's own cell limit
+
+
+class Unreadable(SwtoolError):
+    """The file cannot be read as a return; the message is for a provider (rule S001)."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason  # a short stable word for tests and logs: "empty", "xls", "encrypted", …
+
+
+@dataclass
+class Preflight:
+    path: Path
+    sha256: str
+    size: int
+    sheets: list[tuple[str, str, str]] = field(default_factory=list)  # (name, state, part path)
+    formula_parts: set[str] = field(default_factory=set)  # worksheet parts holding formulas
+    warnings: list[str] = field(default_factory=list)     # embedded objects, external links
+
+    def part_of(self, sheet: str) -> str | None:
+        for name, _, part in self.sheets:
+            if name == sheet:
+                return part
+        return None
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MB"
+
+
+def check(path: Path, limits: Limits = Limits()) -> Preflight:
+    """Raise Unreadable with a provider's sentence, or return what we learnt about the file."""
+    size = path.stat().st_size
+    if size == 0:
+        raise Unreadable("The file is empty (0 bytes). Save the workbook again from Excel and resend it.", "empty")
+    if size > limits.max_file_bytes:
+        raise Unreadable(f"The file is {_mb(size)}, over the {_mb(limits.max_file_bytes)} limit for a return "
+                         f"(limit max_file_bytes). Remove unused sheets or images and save again.", "too-large")
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(CFB_MAGIC):
+        data = path.read_bytes()
+        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+            raise Unreadable("The workbook is password-protected. Remove the password (File > Info > Protect "
+                             "Workbook) and save it as .xlsx.", "encrypted")
+        if "WordDocument".encode("utf-16-le") in data:
+            raise Unreadable("This is a Word document, not an Excel workbook. Send the return as .xlsx.", "word")
+        raise Unreadable("This is an old-style Excel file (.xls). Open it in Excel and save it as an Excel "
+                         "Workbook (.xlsx).", "xls")
+    if not head.startswith(XLSX_MAGIC):
+        if head.startswith(b"%PDF"):
+            raise Unreadable("This is a PDF, not an Excel workbook. Send the return as .xlsx.", "not-workbook")
+        raise Unreadable("This is not an Excel workbook. Send the return as an .xlsx file saved from Excel.",
+                         "not-workbook")
+    pf = Preflight(path, sha256_of(path), size)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            _check_directory(zf, limits)
+            _check_content(zf, pf)
+    except zipfile.BadZipFile:
+        raise Unreadable("The workbook is damaged (it may have been cut short when it was sent or saved). "
+                         "Save it again from Excel and resend it.", "damaged") from None
+    except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as e:
+        raise Unreadable(f"The workbook is damaged and cannot be read ({type(e).__name__}). Save it again from "
+                         "Excel and resend it.", "damaged") from None
+    return pf
+
+
+def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> None:
+    infos = zf.infolist()
+    if len(infos) > limits.max_entries:
+        raise Unreadable(f"The workbook has {len(infos):,} parts inside it, over the limit of "
+                         f"{limits.max_entries:,} (limit max_entries): it is not a normal return.", "zip-limits")
+    seen: set[str] = set()
+    total = 0
+    for info in infos:
+        name = info.filename
+        low = name.lower()
+        if low in seen:
+            raise Unreadable(f"The workbook holds two parts named {name!r}: it is damaged or has been tampered "
+                             "with.", "zip-names")
+        seen.add(low)
+        if name.startswith(("/", "\\")) or ".." in posixpath.normpath(name).split("/") or ":" in name:
+            raise Unreadable(f"The workbook holds a part with an unsafe name ({name!r}): it has been tampered "
+                             "with.", "zip-names")
+        if info.flag_bits & 0x1:
+            raise Unreadable("Parts of the workbook are encrypted. Remove any password and save it as .xlsx.",
+                             "encrypted")
+        if info.file_size > limits.max_entry_bytes:
+            raise Unreadable(f"A part of the workbook ({name}) unpacks to {_mb(info.file_size)}, over the "
+                             f"{_mb(limits.max_entry_bytes)} limit (limit max_entry_bytes).", "zip-limits")
+        if info.file_size > limits.ratio_floor and info.compress_size and \
+                info.file_size / info.compress_size > limits.max_ratio:
+            raise Unreadable(f"A part of the workbook ({name}) is compressed {info.file_size // info.compress_size}"
+                             f" to 1, over the limit of {limits.max_ratio} to 1 (limit max_ratio): this is how "
+                             "zip bombs look, so it is not opened.", "zip-limits")
+        total += info.file_size
+    if total > limits.max_total_bytes:
+        raise Unreadable(f"The workbook unpacks to {_mb(total)}, over the {_mb(limits.max_total_bytes)} limit "
+                         "(limit max_total_bytes).", "zip-limits")
+
+
+_DOCTYPE_RE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+_SHEET_RE = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
+_ATTR_RE = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
+_REL_RE = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
+_FORMULA_RE = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _xml_unescape(b: bytes) -> str:
+    s = b.decode("utf-8", "replace")
+    return (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
+
+
+def _check_content(zf: zipfile.ZipFile, pf: Preflight) -> None:
+    names = {i.filename for i in zf.infolist()}
+    lower = {n.lower(): n for n in names}
+    if "mimetype" in names:
+        mt = zf.read("mimetype")[:100]
+        if b"opendocument.spreadsheet" in mt:
+            raise Unreadable("This is an OpenDocument spreadsheet (.ods). Save it in Excel format (.xlsx) "
+                             "and resend it.", "ods")
+        raise Unreadable("This is not an Excel workbook. Send the return as .xlsx.", "not-workbook")
+    if "[content_types].xml" not in lower:
+        raise Unreadable("This is not an Excel workbook (it is a zip file of something else). Send the "
+                         "return as .xlsx.", "not-workbook")
+    ct = zf.read(lower["[content_types].xml"])
+    if any(n.lower().endswith("vbaproject.bin") for n in names) or b"macroEnabled" in ct:
+        raise Unreadable("The workbook contains macros (.xlsm). Save it as an Excel Workbook (.xlsx), "
+                         "without macros, and resend it.", "macros")
+    if "word/document.xml" in lower:
+        raise Unreadable("This is a Word document, not an Excel workbook. Send the return as .xlsx.", "word")
+    if "xl/workbook.xml" not in lower:
+        raise Unreadable("The workbook is damaged: it has no workbook part. Save it again from Excel.",
+                         "damaged")
+    for n in names:  # entity bombs and XXE live in a DTD; openpyxl's defusedxml refuses them too
+        if n.lower().endswith((".xml", ".rels", ".vml")):
+            with zf.open(n) as fh:
+                prolog = fh.read(4096)
+            if _DOCTYPE_RE.search(prolog):
+                raise Unreadable(f"The workbook contains a document type declaration ({n}), which Excel never "
+                                 "writes: it has been tampered with and is not opened.", "dtd")
+    wb_xml = zf.read(lower["xl/workbook.xml"])
+    if STRICT_NS in wb_xml and MAIN_NS not in wb_xml:
+        raise Unreadable("The workbook was saved as 'Strict Open XML'. Save it again as a normal Excel "
+                         "Workbook (.xlsx).", "strict")
+    rels = {}
+    rels_name = lower.get("xl/_rels/workbook.xml.rels")
+    if rels_name:
+        for m in _REL_RE.finditer(zf.read(rels_name)):
+            attrs = {k.split(b":")[-1]: v for k, v in _ATTR_RE.findall(m.group(1))}
+            target = _xml_unescape(attrs.get(b"Target", b""))
+            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+            rels[_xml_unescape(attrs.get(b"Id", b""))] = target
+    seen: dict[str, str] = {}
+    for m in _SHEET_RE.finditer(wb_xml):
+        attrs = {k.split(b":")[-1]: v for k, v in _ATTR_RE.findall(m.group(1))}
+        name = _xml_unescape(attrs.get(b"name", b""))
+        key = name.casefold()
+        if key in seen:
+            raise Unreadable(f"The workbook has two sheets named {seen[key]!r} and {name!r}, which Excel does "
+                             "not allow: it has been edited by another tool. Rename one and save again.",
+                             "duplicate-sheets")
+        seen[key] = name
+        state = _xml_unescape(attrs.get(b"state", b"visible"))
+        pf.sheets.append((name, state, rels.get(_xml_unescape(attrs.get(b"id", b"")), "")))
+    if not pf.sheets:
+        raise Unreadable("The workbook has no sheets. Save it again from Excel.", "no-sheets")
+    if not any(state == "visible" for _, state, _ in pf.sheets):
+        raise Unreadable("Every sheet of the workbook is hidden. Unhide the sheets and save again.", "no-sheets")
+    for _, _, part in pf.sheets:
+        real = lower.get(part.lower())
+        if real and _has_formula(zf, real):
+            pf.formula_parts.add(part)
+    if any(n.lower().startswith("xl/externallinks/") for n in names):
+        pf.warnings.append("The workbook links to other files; the links are ignored.")
+    if any(n.lower().startswith(("xl/embeddings/", "xl/activex/")) for n in names):
+        pf.warnings.append("The workbook contains embedded objects or ActiveX controls; they are ignored.")
+
+
+def _has_formula(zf: zipfile.ZipFile, part: str) -> bool:
+    tail = b""
+    with zf.open(part) as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            if _FORMULA_RE.search(tail + chunk):
+                return True
+            tail = chunk[-8:]
+    return False

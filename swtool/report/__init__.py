@@ -1,0 +1,1 @@
+"""Reporters: findings as text for a person, JSON for programs, JUnit XML for CI."""

@@ -1,0 +1,79 @@
+"""Settings: where the specification contradicts itself, the default reading and the other one.
+
+They come from ``swtool-settings.toml`` beside the contract register, then ``--setting key=value``;
+every report that depends on one shows the value it used (RULES.md, "Settings").
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from swtool.errors import UsageError
+
+SETTINGS_FILE = "swtool-settings.toml"
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: object
+    other: object
+    words: str
+    spec: str
+
+
+SETTINGS: dict[str, Setting] = {s.key: s for s in (
+    Setting("credit_quarters", 1, 2, "quarters of under-performance before service credits apply",
+            "§7.8 (1, 'in the previous quarter') / App 2 §4.1 (2 consecutive, a draft)"),
+    Setting("output_variance_percent", 20, 30, "output variance (per cent of quarterly target) that needs "
+            "an explanation", "App 2 §1.3 (20%) / App 3 item 5 (30%)"),
+    Setting("wage_uplift", "additive", "multiplicative", "wage uplift: previous × (1 + CPI + 10%) or "
+            "previous × (1 + CPI) × 1.10", "§4.4 a), App 2 §2.4 output 4"),
+    Setting("framework_minimum", "lower", "higher", "which of the two output 2 figures of Table 3 is the "
+            "framework minimum", "§4 Table 3 (garbled in the source)"),
+)}
+
+
+class Settings(dict):
+    """The settings in force: every key of SETTINGS, with its value."""
+
+    @classmethod
+    def defaults(cls) -> "Settings":
+        return cls({k: s.default for k, s in SETTINGS.items()})
+
+    def changed(self) -> dict:
+        return {k: v for k, v in self.items() if v != SETTINGS[k].default}
+
+
+def _value(key: str, raw) -> object:
+    if key not in SETTINGS:
+        raise UsageError(f"unknown setting {key!r}; known settings: {', '.join(SETTINGS)}")
+    s = SETTINGS[key]
+    for allowed in (s.default, s.other):
+        if str(raw).strip().lower() == str(allowed).lower():
+            return allowed
+    raise UsageError(f"setting {key} cannot be {raw!r}; it is {s.default!r} (default) or {s.other!r}")
+
+
+def load(register: Path | None = None, overrides: list[str] = ()) -> Settings:
+    settings = Settings.defaults()
+    if register is not None:
+        path = Path(register).parent / SETTINGS_FILE
+        if path.is_file():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+                raise UsageError(f"{path}: not a valid settings file ({e})") from None
+            for k, v in data.items():
+                try:
+                    settings[k] = _value(k, v)
+                except UsageError as e:
+                    raise UsageError(f"{path}: {e}") from None
+    for item in overrides:
+        if "=" not in item:
+            raise UsageError(f"--setting takes key=value, not {item!r}")
+        k, v = item.split("=", 1)
+        settings[k.strip()] = _value(k.strip(), v)
+    return settings

@@ -1,0 +1,584 @@
+"""Typed tables: raw cells → pandas frames validated by pandera schemas built from the standard.
+
+Two steps, each reporting cell by cell:
+
+1. *Coercion* turns each raw value into its column's type. A text date, a ``£1,200.50`` or a code
+   typed in the wrong case is read and normalised (S007, info); a value that cannot be read as its
+   type is S004 and becomes blank in the frame (and is not reported again as missing).
+2. *Validation* runs the sheet's pandera schema lazily, so every failure is collected: required
+   columns (S003), required and conditionally required values (S005), code lists and ranges (S004)
+   and unique keys (S006). Each failure case becomes a flag naming the cell.
+
+The flags are kept on the submission; the S rules of ``swtool.checks.structure`` report them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from swtool import standard as std
+from swtool.findings import Flag, Location
+from swtool.quarter import uk_date
+from swtool.reader.workbook import RawSheet, column_letter
+
+EXCEL_EPOCH = date(1899, 12, 30)
+_DMY_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+_ISO_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?\s*$")
+_MONEY_RE = re.compile(r"^\s*(-)?\s*£?\s*(-)?\s*([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*$")
+_NUM_RE = re.compile(r"^\s*-?\s*[0-9][0-9,]*(?:\.[0-9]+)?\s*$")
+
+
+def show(value) -> str:
+    """A raw value as a provider would recognise it in a message."""
+    if isinstance(value, datetime):
+        return uk_date(value.date()) if value.time() == time() else value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return uk_date(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "…")
+
+
+class Sink:
+    """Collects flags by rule code while a sheet is typed."""
+
+    def __init__(self):
+        self.flags: dict[str, list[Flag]] = {}
+
+    def add(self, code: str, message: str, where: Location, value=None) -> None:
+        self.flags.setdefault(code, []).append(Flag(message, where, value))
+
+    def extend(self, other: "Sink") -> None:
+        for code, flags in other.flags.items():
+            self.flags.setdefault(code, []).extend(flags)
+
+
+# --- coercion: one function per kind, each returning (typed values, {i: reason}, {i: normalised text}) ------
+
+def _code_lookup(codes: tuple[str, ...]) -> dict[str, str]:
+    return {std.normalise_label(c): c for c in codes}
+
+
+def _as_text(v) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        s = v.strip()
+        return s or None
+    if isinstance(v, bool):
+        return "Yes" if v else "No"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, datetime):
+        return v.date().isoformat() if v.time() == time() else v.isoformat(sep=" ")
+    return str(v)
+
+
+def coerce(kind: str, values: list, codes: tuple[str, ...] = ()) -> tuple[list, dict[int, str], dict[int, str]]:
+    bad: dict[int, str] = {}
+    lenient: dict[int, str] = {}
+    out: list = [None] * len(values)
+    if kind in (std.TEXT, std.REF):
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            if v.__class__ is str:
+                s = v.strip()
+                out[i] = s or None
+            else:
+                out[i] = _as_text(v)
+        return out, bad, lenient
+    if kind == std.DATE:
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            if isinstance(v, datetime):
+                out[i] = v.date()
+            elif isinstance(v, date):
+                out[i] = v
+            elif isinstance(v, str):
+                if not v.strip():
+                    continue
+                d = _text_date(v)
+                if d is None:
+                    bad[i] = "a date such as 14/10/2026"
+                else:
+                    out[i] = d
+                    lenient[i] = f"text date {show(v)} read as {uk_date(d)}"
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) and 36526 <= v < 73051:
+                out[i] = EXCEL_EPOCH + timedelta(days=int(v))  # a date whose cell lost its date format
+                lenient[i] = f"number {show(v)} read as the Excel date {uk_date(out[i])}"
+            else:  # times (serial 0 comes back as a time), booleans, numbers far from today
+                bad[i] = "a date such as 14/10/2026"
+        return out, bad, lenient
+    if kind in (std.INT, std.NUMBER, std.MONEY):
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            if v.__class__ in (int, float):
+                n = v
+            elif isinstance(v, bool) or isinstance(v, (datetime, date, time)):
+                bad[i] = KIND_EXPECT[kind]
+                continue
+            elif isinstance(v, (int, float)):
+                n = v
+            elif isinstance(v, str):
+                if not v.strip():
+                    continue
+                n = _text_number(v, kind)
+                if n is None:
+                    bad[i] = KIND_EXPECT[kind]
+                    continue
+                lenient[i] = f"text {show(v)} read as the number {show(n)}"
+            else:
+                bad[i] = KIND_EXPECT[kind]
+                continue
+            if n != n or n in (float("inf"), float("-inf")):
+                bad[i] = KIND_EXPECT[kind]
+                continue
+            if kind == std.INT:
+                if float(n).is_integer():
+                    out[i] = int(n)
+                else:
+                    bad[i] = "a whole number"
+            elif kind == std.MONEY:
+                if abs(round(n, 2) - n) > 1e-6:
+                    bad[i] = "an amount in pounds with at most 2 decimals"
+                else:
+                    out[i] = round(float(n), 2)
+            else:
+                out[i] = float(n)
+        return out, bad, lenient
+    if kind == std.YESNO:
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            if v is True or v is False:
+                out[i] = v
+                continue
+            s = str(v).strip()
+            if not s:
+                continue
+            if s in ("Yes", "No"):
+                out[i] = s == "Yes"
+                continue
+            low = s.casefold()
+            if low in ("yes", "y", "no", "n"):
+                out[i] = low in ("yes", "y")
+                if low not in ("y", "n"):  # Y and N are accepted as they are
+                    lenient[i] = f"{show(v)} read as {'Yes' if out[i] else 'No'}"
+            else:
+                bad[i] = "Yes or No"
+        return out, bad, lenient
+    if kind == std.CODE:
+        exact = set(codes)
+        lookup = _code_lookup(codes)
+        for i, v in enumerate(values):
+            if v is None:
+                continue
+            if v.__class__ is str and v in exact:
+                out[i] = v
+                continue
+            s = _as_text(v)
+            if s is None:
+                continue
+            canon = lookup.get(std.normalise_label(s))
+            if canon is None:
+                out[i] = s  # left for the schema's code-list check (S004) to name
+            else:
+                out[i] = canon
+                if canon != s:
+                    lenient[i] = f"{show(v)} read as {canon!r}"
+        return out, bad, lenient
+    if kind == std.CODES:
+        exact = set(codes)
+        lookup = _code_lookup(codes)
+        for i, v in enumerate(values):
+            s = _as_text(v)
+            if s is None:
+                continue
+            parts = [p.strip() for p in s.split(";") if p.strip()]
+            if all(p in exact for p in parts):
+                out[i] = "; ".join(parts)
+                if out[i] != s and len(parts) > 1 and s.replace(" ", "") != out[i].replace(" ", ""):
+                    lenient[i] = f"{show(v)} read as {out[i]!r}"
+                continue
+            canon = [lookup.get(std.normalise_label(p), p) for p in parts]
+            out[i] = "; ".join(canon)
+            if all(c in exact for c in canon):
+                lenient[i] = f"{show(v)} read as {out[i]!r}"
+        return out, bad, lenient
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+KIND_EXPECT = {std.INT: "a whole number", std.NUMBER: "a number", std.MONEY: "an amount in pounds"}
+
+
+def _text_date(s: str) -> date | None:
+    m = _DMY_RE.match(s)
+    try:
+        if m:
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        m = _ISO_RE.match(s)
+        if m:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+    return None
+
+
+def _text_number(s: str, kind: str):
+    s = s.replace("\u00a0", " ")
+    if kind == std.MONEY:
+        m = _MONEY_RE.match(s)
+        if not m or (m.group(1) and m.group(2)):
+            return None
+        n = float(m.group(3).replace(",", ""))
+        return -n if (m.group(1) or m.group(2)) else n
+    if not _NUM_RE.match(s):
+        return None
+    n = float(s.replace(",", "").replace(" ", ""))
+    return n
+
+
+# --- the typed table --------------------------------------------------------------------------------
+
+@dataclass
+class Table:
+    """A typed sheet: ``df`` has one column per template header (blank where the sheet lacks it),
+    ``rows[i]`` is the Excel row of ``df.iloc[i]``, ``letters`` the column letter of each header."""
+
+    sheet: str
+    spec: std.SheetSpec
+    df: pd.DataFrame
+    rows: np.ndarray
+    letters: dict[str, str]
+    header_row: int | None
+    present: bool = True
+
+    def at(self, i: int, header: str | None = None) -> Location:
+        return Location(self.sheet, int(self.rows[i]), self.letters.get(header) if header else None, header)
+
+    def __len__(self) -> int:
+        return len(self.df)
+
+
+def empty_table(spec: std.SheetSpec) -> Table:
+    return Table(spec.name, spec, _frame(spec, {}, 0), np.zeros(0, dtype=np.int64), {}, None, present=False)
+
+
+_DTYPES = {std.TEXT: object, std.REF: object, std.CODE: object, std.CODES: object, std.DATE: "datetime64[s]",
+           std.INT: "Int64", std.NUMBER: "float64", std.MONEY: "float64", std.YESNO: "boolean"}
+
+
+def _series(kind: str, values: list, n: int) -> pd.Series:
+    dtype = _DTYPES[kind]
+    if kind == std.DATE:
+        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), errors="coerce"), dtype=dtype)
+    if kind in (std.NUMBER, std.MONEY):
+        return pd.Series([np.nan if v is None else v for v in values], dtype=dtype)
+    return pd.Series(values, dtype=dtype)
+
+
+def _frame(spec: std.SheetSpec, columns: dict[str, list], n: int) -> pd.DataFrame:
+    data = {}
+    for col in spec.columns:
+        values = columns.get(col.header)
+        data[col.header] = _series(col.kind, values if values is not None else [None] * n, n)
+    return pd.DataFrame(data, index=pd.RangeIndex(n))
+
+
+def codes_for(col: std.Column, refdata) -> tuple[str, ...]:
+    if col.codes == std.ELIGIBILITY:
+        return tuple(dict.fromkeys(c for codes in refdata.eligibility_by_lot.values() for c in codes))
+    if col.codes == std.EVIDENCE:
+        return tuple(dict.fromkeys(c for codes in refdata.evidence.values() for c in codes))
+    return col.codes or ()
+
+
+def find_header(raw: RawSheet, spec: std.SheetSpec) -> int | None:
+    """The index in ``raw.values`` of the header row: of the first rows, the one matching the most
+    template headers; failing that, the first non-empty row (TEMPLATES.md)."""
+    if not raw.values:
+        return None
+    wanted = {std.normalise_label(h) for h in spec.headers}
+    best, best_hits = 0, 0
+    for i, row in enumerate(raw.values[:30]):
+        hits = sum(1 for v in row if v is not None and std.normalise_label(v) in wanted)
+        if hits > best_hits:
+            best, best_hits = i, hits
+    return best
+
+
+def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sink: Sink) -> Table:
+    """Match headers, coerce every column, validate with the sheet's pandera schema."""
+    h = find_header(raw, spec)
+    if h is None:
+        table = empty_table(spec)
+        table.sheet, table.present = raw.name, True
+        for col in spec.columns:
+            if col.needed_for(lot):
+                sink.add("S003", f"{raw.name}: the sheet is empty; it has no '{col.header}' column",
+                         Location(raw.name, None, None, col.header))
+        return table
+    header_row = raw.rows[h]
+    by_label = {std.normalise_label(c.header): c for c in spec.columns}
+    positions: dict[str, int] = {}
+    found_headers: list[str] = []
+    for j, v in enumerate(raw.values[h]):
+        label = std.normalise_label(v)
+        if not label:
+            if any(j < len(r) and r[j] is not None for r in raw.values[h + 1:h + 200]):
+                letter = column_letter(j + 1)
+                sink.add("S008", f"{raw.name}!{letter}{header_row}: a column with no header was ignored",
+                         Location(raw.name, header_row, letter))
+            continue
+        found_headers.append(str(v).strip())
+        col = by_label.get(label)
+        letter = column_letter(j + 1)
+        if col is None:
+            sink.add("S008", f"{raw.name}!{letter}{header_row}: column '{str(v).strip()}' is not in the template "
+                     "and was ignored", Location(raw.name, header_row, letter, str(v).strip()), v)
+        elif col.header in positions:
+            first = column_letter(positions[col.header] + 1)
+            sink.add("S008", f"{raw.name}!{letter}{header_row}: a second '{col.header}' column was ignored; the one "
+                     f"in column {first} was read", Location(raw.name, header_row, letter, col.header), v)
+        else:
+            positions[col.header] = j
+    data_rows = raw.rows[h + 1:]
+    data_values = raw.values[h + 1:]
+    n = len(data_values)
+    rows = np.asarray(data_rows, dtype=np.int64)
+    letters = {hd: column_letter(j + 1) for hd, j in positions.items()}
+    columns: dict[str, list] = {}
+    bad_cells: set[tuple[str, int]] = set()
+    for col in spec.columns:
+        if col.header not in positions:
+            continue
+        j = positions[col.header]
+        raw_values = [r[j] if j < len(r) else None for r in data_values]
+        if col.computed:
+            columns[col.header] = [None] * n
+            continue
+        codes = codes_for(col, refdata)
+        typed, bad, lenient = coerce(col.kind, raw_values, codes)
+        columns[col.header] = typed
+        letter = letters[col.header]
+        for i, expected in bad.items():
+            bad_cells.add((col.header, i))
+            sink.add("S004", f"{raw.name}!{letter}{rows[i]}: {col.header} {show(raw_values[i])} is not "
+                     f"{expected}", Location(raw.name, int(rows[i]), letter, col.header), raw_values[i])
+        for i, note in lenient.items():
+            sink.add("S007", f"{raw.name}!{letter}{rows[i]}: {note}", Location(raw.name, int(rows[i]), letter,
+                                                                              col.header), raw_values[i])
+    if raw.formula_cells:
+        _flag_formulas(raw, h, positions, sink)
+    df = _frame(spec, columns, n)
+    table = Table(raw.name, spec, df, rows, letters, header_row)
+    _validate(table, spec, lot, refdata, found_headers, bad_cells, sink)
+    return table
+
+
+def _flag_formulas(raw: RawSheet, h: int, positions: dict[str, int], sink: Sink) -> None:
+    by_row = dict(zip(raw.rows, raw.values))
+    names = {j + 1: hd for hd, j in positions.items()}
+    for r, c in sorted(raw.formula_cells):
+        if r <= raw.rows[h]:
+            continue
+        row = by_row.get(r)
+        value = row[c - 1] if row is not None and c - 1 < len(row) else None
+        if value is None:
+            letter = column_letter(c)
+            sink.add("S009", f"{raw.name}!{letter}{r}: the cell holds a formula with no saved value; swtool does "
+                     "not calculate formulas", Location(raw.name, r, letter, names.get(c)))
+
+
+@lru_cache(maxsize=64)
+def _schema(spec: std.SheetSpec, lot: str | None, codes_key: tuple) -> pa.DataFrameSchema:
+    codes_by_header = dict(codes_key)
+    columns = {}
+    for col in spec.columns:
+        checks = []
+        codes = codes_by_header.get(col.header)
+        if col.kind == std.CODE and codes:
+            checks.append(pa.Check.isin(list(codes)))
+        elif col.kind == std.CODES and codes:
+            allowed = frozenset(codes)
+            checks.append(pa.Check(lambda s, allowed=allowed: s.map(
+                lambda v: all(p.strip() in allowed for p in v.split(";") if p.strip())),
+                name="codes", element_wise=False))
+        if col.minimum is not None and col.maximum is not None:
+            checks.append(pa.Check.in_range(col.minimum, col.maximum))
+        elif col.minimum is not None:
+            checks.append(pa.Check.ge(col.minimum))
+        columns[col.header] = pa.Column(
+            _DTYPES[col.kind], checks=checks, nullable=not col.required, unique=col.unique,
+            report_duplicates="exclude_first", required=col.needed_for(lot) and not col.computed)
+    frame_checks = []
+    for col in spec.columns:
+        for w in col.when:
+            frame_checks.append(pa.Check(_when_check(col.header, w), name=f"S005|{col.header}|{w.words}"))
+    return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, coerce=False)
+
+
+def _when_check(header: str, w: std.When):
+    def check(df: pd.DataFrame) -> pd.Series:
+        applies = pd.Series(True, index=df.index)
+        for column, values in w.all:
+            s = df[column]
+            applies &= s.notna() if values is None else s.isin(values)
+        return ~(applies & df[header].isna())
+    return check
+
+
+def _validate(table: Table, spec: std.SheetSpec, lot, refdata, found_headers: list[str],
+              bad_cells: set[tuple[str, int]], sink: Sink) -> None:
+    codes_key = tuple((c.header, codes_for(c, refdata)) for c in spec.columns if c.codes)
+    schema = _schema(spec, lot, codes_key)
+    # Columns the sheet lacks are dropped for validation so that pandera reports them (S003).
+    present = [c for c in table.df.columns if c in table.letters]
+    try:
+        schema.validate(table.df[present], lazy=True)
+        return
+    except SchemaErrors as e:
+        cases = e.failure_cases
+    sheet = table.sheet
+    seen: set = set()
+    for case in cases.itertuples(index=False):
+        check = str(case.check)
+        header = case.column
+        idx = case.index
+        if check == "column_in_dataframe":
+            missing = str(case.failure_case)
+            close = difflib.get_close_matches(missing, found_headers, n=1, cutoff=0.6)
+            hint = f"; the closest header found is '{close[0]}'" if close else \
+                f"; headers found: {', '.join(found_headers[:12]) or 'none'}"
+            sink.add("S003", f"{sheet}: no '{missing}' column{hint}",
+                     Location(sheet, table.header_row, None, missing))
+            continue
+        if check.startswith("S005|"):
+            _, header, words = check.split("|", 2)
+            key = (header, idx)
+            if key in seen or key in bad_cells:
+                continue
+            seen.add(key)
+            i = int(idx)
+            where = table.at(i, header)
+            if where.column is None:
+                continue  # the whole column is missing: S003 already says so
+            sink.add("S005", f"{where.cell}: {header} is empty; it is required {words}", where)
+            continue
+        if idx is None or header is None or header not in table.letters:
+            continue
+        i = int(idx)
+        if (header, i) in bad_cells:
+            continue
+        where = table.at(i, header)
+        col = spec.column(header)
+        value = case.failure_case
+        if check == "not_nullable":
+            sink.add("S005", f"{where.cell}: {header} is empty; it is required", where)
+        elif check == "field_uniqueness":
+            values = table.df[header]
+            first = int(np.flatnonzero((values == value).to_numpy(dtype=bool, na_value=False))[0])
+            sink.add("S006", f"{where.cell}: {header} {show(value)} is repeated; it is already used in row "
+                     f"{table.rows[first]}", where, value)
+        elif check.startswith("isin") or check == "codes":
+            codes = codes_for(col, refdata)
+            sink.add("S004", _code_message(where.cell, header, value, codes, col.kind == std.CODES), where, value)
+        elif check.startswith(("in_range", "greater_than")):
+            rng = f"{_num(col.minimum)} to {_num(col.maximum)}" if col.maximum is not None else \
+                f"at least {_num(col.minimum)}"
+            sink.add("S004", f"{where.cell}: {header} {show(value)} is out of range; expected {rng}", where, value)
+        else:  # a dtype failure cannot happen (we built the frame), but never lose a failure
+            sink.add("S004", f"{where.cell}: {header} {show(value)} failed the check {check}", where, value)
+
+
+def _num(x) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _code_message(cell: str, header: str, value, codes, multi: bool) -> str:
+    if multi:
+        allowed = set(codes)
+        wrong = [p.strip() for p in str(value).split(";") if p.strip() and p.strip() not in allowed]
+        close = difflib.get_close_matches(wrong[0], codes, n=1, cutoff=0.6) if wrong else []
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return (f"{cell}: {header} {', '.join(repr(w) for w in wrong)} "
+                f"{'is' if len(wrong) == 1 else 'are'} not in the code list{hint}; use the dropdown")
+    close = difflib.get_close_matches(str(value), codes, n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    listed = ", ".join(codes) if len(codes) <= 12 else ", ".join(codes[:12]) + ", …"
+    return f"{cell}: {header} {show(value)} is not in the code list{hint}; expected one of: {listed}"
+
+
+# --- label sheets (Return, Narrative) ----------------------------------------------------------------
+
+@dataclass
+class Labels:
+    """A label/value sheet: ``values[label]`` typed, ``cells[label]`` the (row, letter) of the value."""
+
+    sheet: str
+    spec: std.SheetSpec
+    values: dict[str, object] = field(default_factory=dict)
+    cells: dict[str, tuple[int, str]] = field(default_factory=dict)
+    present: bool = True
+
+    def at(self, label: str) -> Location:
+        if label in self.cells:
+            row, letter = self.cells[label]
+            return Location(self.sheet, row, letter, label)
+        return Location(self.sheet, None, None, label)
+
+    def get(self, label: str):
+        return self.values.get(label)
+
+
+def type_labels(raw: RawSheet, spec: std.SheetSpec, refdata, sink: Sink) -> Labels:
+    out = Labels(raw.name, spec)
+    by_label = {std.normalise_label(c.header): c for c in spec.columns}
+    for r, row in zip(raw.rows, raw.values):
+        # the label is the first non-empty cell of the row; its value the next cell to the right
+        j = next((k for k, v in enumerate(row) if v is not None and str(v).strip()), None)
+        if j is None:
+            continue
+        col = by_label.get(std.normalise_label(row[j]))
+        if col is None or col.header in out.cells:
+            continue
+        letter = column_letter(j + 2)
+        out.cells[col.header] = (r, letter)
+        value = row[j + 1] if j + 1 < len(row) else None
+        typed, bad, lenient = coerce(col.kind, [value], codes_for(col, refdata))
+        where = Location(raw.name, r, letter, col.header)
+        if bad:
+            sink.add("S004", f"{raw.name}!{letter}{r}: {col.header} {show(value)} is not {bad[0]}", where, value)
+            out.values[col.header] = None
+            continue
+        if lenient:
+            sink.add("S007", f"{raw.name}!{letter}{r}: {lenient[0]}", where, value)
+        v = typed[0]
+        if col.kind == std.CODE and v is not None and col.codes and v not in codes_for(col, refdata):
+            sink.add("S004", _code_message(f"{raw.name}!{letter}{r}", col.header, v, codes_for(col, refdata),
+                                           False), where, value)
+            v = None
+        out.values[col.header] = v
+    for col in spec.columns:
+        if col.header not in out.cells:
+            if col.required:
+                sink.add("S003", f"{raw.name}: no row labelled '{col.header}' in column A",
+                         Location(raw.name, None, None, col.header))
+        elif col.required and out.values.get(col.header) is None:
+            where = out.at(col.header)
+            if not any(f.where == where for f in sink.flags.get("S004", [])):
+                sink.add("S005", f"{where.cell}: {col.header} is empty; it is required", where)
+    return out

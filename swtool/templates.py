@@ -1,0 +1,278 @@
+"""Write the council's workbooks from the standard: the quarterly return and the contract register.
+
+Every column gets an input message saying what goes in it; every coded column a dropdown; headers
+are frozen and columns sized. A return prefilled for a contract also carries the contract's budget
+lines and milestones, only its lot's codes in the dropdowns, and a hidden, protected ``Contract``
+sheet so that the provider can run every check without the council's register.
+The output is deterministic (fixed document dates), so ``templates/`` can be tested for drift.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from swtool import standard as std
+from swtool.atomic import atomic_path
+from swtool.contract import ContractFacts, contract_sheet_rows
+from swtool.quarter import Quarter
+
+FIRST_ROW, LAST_ROW = 2, 5000
+FIXED_TIME = datetime(2026, 4, 1)
+DATE_FORMAT = "DD/MM/YYYY"
+MONEY_FORMAT = '"£"#,##0.00'
+HEADER_FILL = "1F4E78"
+GUIDE_TEXT = [
+    ("Southwark Works quarterly return", None),
+    ("One workbook per contract per quarter. Fill every sheet, then check it before you e-mail it:", None),
+    ("    swtool check YOUR-RETURN.xlsx", None),
+    ("The check names each cell that needs attention (for example Claims!F12) and how to fix it.", None),
+    ("", None),
+    ("Rules for every sheet", None),
+    ("• Do not rename sheets or headers. Extra columns are allowed and ignored.", None),
+    ("• No client names, contact details or dates of birth anywhere: use the CRM client reference.", None),
+    ("• Dates as dates (DD/MM/YYYY); amounts as plain numbers in pounds; codes from the dropdowns.", None),
+    ("• Where a column takes several codes, separate them with ; (for example Care leaver; NEET).", None),
+    ("• Click a cell to see what goes in it.", None),
+    ("", None),
+]
+
+
+def _openpyxl():
+    import openpyxl
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    return openpyxl, Alignment, Font, PatternFill, DataValidation
+
+
+def _lists_for(refdata, facts: ContractFacts | None) -> dict[str, tuple[str, ...]]:
+    """The code list behind each coded column: the lot's own when prefilled, else every lot's."""
+    lot = facts.lot if facts else None
+    if lot:
+        eligibility = tuple(refdata.eligibility_by_lot.get(lot, ()))
+        outputs = tuple(o for o in refdata.outputs_by_lot.get(lot, {}) if o != "1")
+        evidence = tuple(dict.fromkeys(c for (o, _), codes in refdata.evidence.items() if o in outputs for c in codes))
+    else:
+        eligibility = tuple(dict.fromkeys(c for codes in refdata.eligibility_by_lot.values() for c in codes))
+        outputs = std.CLAIM_OUTPUTS
+        evidence = tuple(dict.fromkeys(c for codes in refdata.evidence.values() for c in codes))
+    return {std.ELIGIBILITY: eligibility, std.EVIDENCE: evidence, "outputs": outputs}
+
+
+def _codes(col: std.Column, lists: dict) -> tuple[str, ...]:
+    if col.codes in (std.ELIGIBILITY, std.EVIDENCE):
+        return lists[col.codes]
+    if col.header == "Output" and col.codes == std.CLAIM_OUTPUTS:
+        return lists["outputs"]
+    return tuple(col.codes or ())
+
+
+class _Lists:
+    """The hidden Lists sheet: one column per code list, referenced by the dropdowns."""
+
+    def __init__(self, wb):
+        self.ws = wb.create_sheet("Lists")
+        self.ws.sheet_state = "hidden"
+        self.ws.protection.sheet = True
+        self.refs: dict[tuple, str] = {}
+
+    def ref(self, name: str, codes: tuple[str, ...]) -> str:
+        from openpyxl.utils import get_column_letter, quote_sheetname
+
+        key = (name, codes)
+        if key not in self.refs:
+            col = len(self.refs) + 1
+            self.ws.cell(1, col, name)
+            for i, code in enumerate(codes, start=2):
+                self.ws.cell(i, col).value = code
+                self.ws.cell(i, col).data_type = "s"  # "2a", "4" stay text, as the reader expects
+            letter = get_column_letter(col)
+            self.refs[key] = f"{quote_sheetname('Lists')}!${letter}$2:${letter}${len(codes) + 1}"
+        return self.refs[key]
+
+
+def _validation(col: std.Column, codes: tuple[str, ...], lists: _Lists, DataValidation):
+    prompt = col.help[:255]
+    title = col.header[:32]
+    if col.kind in (std.CODE, std.CODES) and codes:
+        dv = DataValidation(type="list", formula1=lists.ref(col.header, codes), allow_blank=True)
+        if col.kind == std.CODES:  # several codes separated by ; cannot be picked from a list: allow typing
+            dv.showErrorMessage = False
+        else:
+            dv.error, dv.errorTitle = f"Pick one of the listed values for {col.header}."[:225], "Not in the list"
+    elif col.kind == std.DATE:
+        dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True)
+        dv.errorStyle, dv.error, dv.errorTitle = "warning", "Type a date, e.g. 14/10/2026.", "Not a date"
+    elif col.kind == std.INT:
+        lo, hi = int(col.minimum or 0), int(col.maximum if col.maximum is not None else 1_000_000)
+        dv = DataValidation(type="whole", operator="between", formula1=str(lo), formula2=str(hi), allow_blank=True)
+        dv.error, dv.errorTitle = f"Type a whole number from {lo} to {hi}.", "Whole number"
+    elif col.kind in (std.NUMBER, std.MONEY) and col.minimum is not None:
+        hi = col.maximum if col.maximum is not None else 10_000_000
+        dv = DataValidation(type="decimal", operator="between", formula1=str(col.minimum), formula2=str(hi),
+                            allow_blank=True)
+        dv.errorStyle, dv.error, dv.errorTitle = "warning", f"Type a number from {col.minimum} to {hi}.", "Number"
+    elif col.kind == std.YESNO:
+        dv = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True)
+        dv.error, dv.errorTitle = "Pick Yes or No.", "Yes or No"
+    else:
+        dv = DataValidation(allow_blank=True)
+    dv.showInputMessage = True
+    dv.promptTitle, dv.prompt = title, prompt
+    return dv
+
+
+def _table_sheet(wb, spec: std.SheetSpec, lists: _Lists, lists_by_kind: dict, rows: list[tuple] = (),
+                 budget_items: tuple[str, ...] = ()):
+    openpyxl, Alignment, Font, PatternFill, DataValidation = _openpyxl()
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(spec.name)
+    fill = PatternFill("solid", fgColor=HEADER_FILL)
+    for j, col in enumerate(spec.columns, start=1):
+        cell = ws.cell(1, j, col.header)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        letter = get_column_letter(j)
+        ws.column_dimensions[letter].width = max(col.width, min(len(col.header) + 2, 30))
+        codes = _codes(col, lists_by_kind)
+        if col.header == "Budget item" and budget_items:
+            codes = budget_items
+            col = std.Column(col.header, std.CODE, col.help, codes=codes)
+        dv = _validation(col, codes, lists, DataValidation)
+        dv.add(f"{letter}{FIRST_ROW}:{letter}{LAST_ROW}")
+        ws.add_data_validation(dv)
+        fmt = DATE_FORMAT if col.kind == std.DATE else MONEY_FORMAT if col.kind == std.MONEY else None
+        if fmt:
+            for r in range(FIRST_ROW, FIRST_ROW + max(len(rows), 0)):
+                ws.cell(r, j).number_format = fmt
+    ws.row_dimensions[1].height = 30
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(spec.columns))}1"
+    for i, row in enumerate(rows, start=FIRST_ROW):
+        for j, value in enumerate(row, start=1):
+            if value is not None:
+                ws.cell(i, j).value = value
+    return ws
+
+
+def _label_sheet(wb, spec: std.SheetSpec, lists: _Lists, values: dict):
+    openpyxl, Alignment, Font, PatternFill, DataValidation = _openpyxl()
+
+    ws = wb.create_sheet(spec.name)
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = max(c.width for c in spec.columns)
+    for i, col in enumerate(spec.columns, start=1):
+        ws.cell(i, 1, col.header).font = Font(bold=True)
+        value_cell = ws.cell(i, 2)
+        value_cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if col.header in values and values[col.header] is not None:
+            value_cell.value = values[col.header]
+            if isinstance(values[col.header], str):
+                value_cell.data_type = "s"
+        if col.kind == std.DATE:
+            value_cell.number_format = DATE_FORMAT
+        dv = _validation(col, tuple(col.codes or ()) if isinstance(col.codes, tuple) else (), lists, DataValidation)
+        dv.add(f"B{i}")
+        ws.add_data_validation(dv)
+        if spec is std.NARRATIVE:
+            ws.row_dimensions[i].height = 90
+    return ws
+
+
+def _guide(wb, sheets: tuple[std.SheetSpec, ...], intro: list[tuple]):
+    openpyxl, Alignment, Font, PatternFill, DataValidation = _openpyxl()
+
+    ws = wb.active
+    ws.title = "Guide"
+    ws.column_dimensions["A"].width = 110
+    r = 1
+    for text, _ in intro:
+        ws.cell(r, 1, text)
+        r += 1
+    ws.cell(1, 1).font = Font(bold=True, size=14)
+    ws.cell(r, 1, "The sheets").font = Font(bold=True)
+    r += 1
+    for spec in sheets:
+        ws.cell(r, 1, f"{spec.name}: {spec.help}" if spec.help else spec.name)
+        r += 1
+    ws.cell(r + 1, 1, f"Template version {std.TEMPLATE_VERSION}")
+    return ws
+
+
+def _deterministic(wb) -> None:
+    wb.properties.creator = "swtool"
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    wb.properties.lastModifiedBy = "swtool"
+
+
+def _save(wb, output: Path) -> None:
+    with atomic_path(Path(output)) as tmp:
+        wb.save(tmp)
+
+
+def build_return(refdata, facts: ContractFacts | None = None, quarter: Quarter | None = None):
+    """The quarterly return as an openpyxl Workbook (blank, or prefilled for ``facts`` and ``quarter``)."""
+    openpyxl, *_ = _openpyxl()
+    wb = openpyxl.Workbook()
+    _guide(wb, std.RETURN_SHEETS, GUIDE_TEXT)
+    lists = _Lists(wb)
+    lists_by_kind = _lists_for(refdata, facts)
+    cover = {"Template version": std.TEMPLATE_VERSION}
+    budget_rows, milestone_rows, items = [], [], ()
+    if facts is not None:
+        cover.update({"Provider": facts.provider, "Contract ID": facts.contract_id, "Lot": facts.lot})
+        if quarter is not None:
+            cover.update({"Financial year": quarter.financial_year, "Quarter": quarter.label})
+            budget_rows = [(b.category, b.item, float(b.amount)) for b in
+                           facts.budget_for(quarter.financial_year, quarter.label)]
+        milestone_rows = [(m, d) for m, d in facts.milestones]
+        items = tuple(sorted(facts.budget_items))
+    _label_sheet(wb, std.RETURN, lists, cover)
+    for spec in (std.REGISTRATIONS, std.CLAIMS):
+        _table_sheet(wb, spec, lists, lists_by_kind)
+    _table_sheet(wb, std.EXPENDITURE, lists, lists_by_kind, budget_rows, items)
+    _table_sheet(wb, std.TRANSACTIONS, lists, lists_by_kind, (), items)
+    _label_sheet(wb, std.NARRATIVE, lists, {})
+    _table_sheet(wb, std.MILESTONES, lists, lists_by_kind, milestone_rows)
+    wb.move_sheet("Lists", offset=len(wb.sheetnames))
+    if facts is not None:
+        ws = wb.create_sheet(std.CONTRACT_SHEET)
+        for row in contract_sheet_rows(facts):
+            ws.append(list(row))
+        ws.sheet_state = "hidden"
+        ws.protection.sheet = True
+    wb.active = 0
+    _deterministic(wb)
+    return wb
+
+
+def write_return(output: Path, refdata, facts: ContractFacts | None = None, quarter: Quarter | None = None) -> None:
+    _save(build_return(refdata, facts, quarter), output)
+
+
+def build_register(refdata):
+    openpyxl, *_ = _openpyxl()
+    wb = openpyxl.Workbook()
+    _guide(wb, std.REGISTER_SHEETS, [
+        ("Southwark Works contract register", None),
+        ("Kept by the council's Project Monitoring Officer: one row per contract, its targets, budget and "
+         "milestones.", None),
+        ("Prefill a provider's return from it: swtool template return --register REGISTER.xlsx --contract ID "
+         "--quarter 2026/27-Q2 -o RETURN.xlsx", None),
+        ("", None)])
+    lists = _Lists(wb)
+    lists_by_kind = _lists_for(refdata, None)
+    for spec in std.REGISTER_SHEETS:
+        _table_sheet(wb, spec, lists, lists_by_kind)
+    wb.move_sheet("Lists", offset=len(wb.sheetnames))
+    wb.active = 0
+    _deterministic(wb)
+    return wb
+
+
+def write_register(output: Path, refdata) -> None:
+    _save(build_register(refdata), output)
