@@ -3,4 +3,12 @@
 None of them imports pandas or openpyxl at import time, so ``swtool rules`` stays fast.
 """
 
-from swtool.checks import deadlines, structure  # noqa: F401
+from swtool.checks import (  # noqa: F401
+    claims,
+    deadlines,
+    expenditure,
+    narrative,
+    progression,
+    registrations,
+    structure,
+)
