@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TODAY  ?= 2026-11-23
 
-.PHONY: demo test templates samples docs bench clean
+.PHONY: demo test templates samples samples-expected docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 # Check every shipped sample return against the sample contract register.
 # Exit 1 only means some samples have errors (several are faulty on purpose); 2 would be a real failure.
 demo: $(STAMP)
-	@echo "== swtool check samples/returns --register samples/register.xlsx --history samples/returns"
-	@$(BIN)/swtool check samples/returns --register samples/register.xlsx --history samples/returns --today $(TODAY); \
+	@echo "== swtool check samples/returns samples/faulty --register samples/register.xlsx --history samples/returns"
+	@$(BIN)/swtool check samples/returns samples/faulty --register samples/register.xlsx --history samples/returns --today $(TODAY); \
 	  rc=$$?; test $$rc -le 1 || exit $$rc
 
 test: $(STAMP)
@@ -28,6 +28,9 @@ templates: $(STAMP)
 
 samples: $(STAMP)
 	$(BIN)/python samples/make_samples.py
+
+samples-expected: $(STAMP)
+	$(BIN)/python samples/make_samples.py --expected
 
 docs: $(STAMP)
 	$(BIN)/python -m swtool.docs

@@ -120,6 +120,7 @@ def check_file(path: Path, ctx: CheckContext, limits: Limits = Limits()) -> tupl
     report.sha256 = sub.sha256
     report.contract, report.provider, report.lot = sub.contract_id, sub.provider, sub.lot
     report.quarter = str(sub.quarter) if sub.quarter else None
+    report.submitted = sub.date_submitted
     report.notes += sub.warnings
     rctx = rule_context(sub, ctx)
     report.findings = run_rules(sub, rctx)

@@ -104,6 +104,7 @@ class FileReport:
     provider: str | None = None
     lot: str | None = None
     quarter: str | None = None
+    submitted: _dt.date | None = None
     findings: list[Finding] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # said once per file, e.g. a refused override

@@ -382,18 +382,19 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
             sink.add("S007", f"{raw.name}!{letter}{rows[i]}: {note}", Location(raw.name, int(rows[i]), letter,
                                                                               col.header), raw_values[i])
     if raw.formula_cells:
-        _flag_formulas(raw, h, positions, sink)
+        _flag_formulas(raw, spec, h, positions, sink)
     df = _frame(spec, columns, n)
     table = Table(raw.name, spec, df, rows, letters, header_row)
     _validate(table, spec, lot, refdata, found_headers, bad_cells, sink)
     return table
 
 
-def _flag_formulas(raw: RawSheet, h: int, positions: dict[str, int], sink: Sink) -> None:
+def _flag_formulas(raw: RawSheet, spec: std.SheetSpec, h: int, positions: dict[str, int], sink: Sink) -> None:
     by_row = dict(zip(raw.rows, raw.values))
     names = {j + 1: hd for hd, j in positions.items()}
+    ignored = {j + 1 for hd, j in positions.items() if spec.column(hd).computed}  # e.g. Variance: recomputed
     for r, c in sorted(raw.formula_cells):
-        if r <= raw.rows[h]:
+        if r <= raw.rows[h] or c in ignored:
             continue
         row = by_row.get(r)
         value = row[c - 1] if row is not None and c - 1 < len(row) else None

@@ -31,6 +31,13 @@ def deadline_line(report: FileReport, refdata, today: date) -> str | None:
         return f"Deadline: {report.quarter} is not in the framework calendar"
     q = Quarter.parse(report.quarter)
     head = f"Deadline for {q.financial_year} {q.label}: reporting {uk_date(d.reporting)}, final {uk_date(d.final)}"
+    if report.submitted is not None:
+        s = report.submitted
+        if s <= d.reporting:
+            return f"{head}; submitted {uk_date(s)}, on time"
+        if s <= d.final:
+            return f"{head}; submitted {uk_date(s)}, {plural((s - d.reporting).days, 'day')} late"
+        return f"{head}; submitted {uk_date(s)}, after the final deadline"
     if today <= d.reporting:
         left = (d.reporting - today).days
         return f"{head}: {plural(left, 'day')} left" if left else f"{head}: due today"

@@ -1,0 +1,465 @@
+"""Make the shipped samples: a contract register, realistic returns and faulty returns.
+
+    python samples/make_samples.py             # rewrite the workbooks (deterministic)
+    python samples/make_samples.py --expected  # and rewrite every <name>.expected.json from today's rules
+
+Clean returns are filled into the prefilled template, as a provider would; each faulty return is a
+clean one with known faults written into named cells (FAULTS below says which rules each exercises).
+The expected JSON files are golden: tests/test_samples.py compares the checker's findings with them,
+so after a deliberate change to a rule, rerun with --expected and read the diff before committing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import sys
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from swtool import standard as std  # noqa: E402
+from swtool.contract import BudgetLine, ContractFacts, Target  # noqa: E402
+from swtool.quarter import Quarter  # noqa: E402
+from swtool.refdata import PACKAGE_DATA, RefData  # noqa: E402
+from swtool.templates import build_register, build_return  # noqa: E402
+
+TODAY = date(2026, 11, 23)  # the date `make demo` counts deadlines from
+START, END = date(2025, 4, 1), date(2027, 3, 31)
+REGISTER = HERE / "register.xlsx"
+RETURNS = HERE / "returns"
+FAULTY = HERE / "faulty"
+
+
+@dataclass
+class Spec:
+    contract_id: str
+    provider: str
+    lot: str
+    value: int
+    targets: dict[str, int]
+    criteria: tuple[str, ...]
+    in_work_share: float
+    quarters: tuple[str, ...]
+    employers: tuple[str, ...]
+
+
+CONTRACTS = [
+    Spec("SW-L1A-01", "Walworth Young Futures", "1a", 143000,
+         {"1": 80, "2a": 16, "2b": 8, "3a": 8, "3b": 4, "4": 16, "5": 12, "6": 20, "7": 16},
+         ("Care leaver", "NEET", "SEN or learning difficulty"), 0.1, ("2026/27-Q1", "2026/27-Q2"),
+         ("Elephant Park Cafe Ltd", "Southwark Leisure Trust", "Old Kent Road Motors Ltd")),
+    Spec("SW-L3-01", "Bermondsey Pathways CIC", "3", 159500,
+         {"1": 120, "2a": 36, "2b": 4, "3a": 20, "3b": 2, "4": 21, "5": 12, "6": 30, "7": 20, "8": 10},
+         ("Mental health",), 0.25, ("2025/26-Q3", "2025/26-Q4", "2026/27-Q1", "2026/27-Q2"),
+         ("Borough Market Traders Ltd", "Tower Bridge Logistics Ltd", "Canada Water Retail Ltd",
+          "Guy's and St Thomas' NHS Foundation Trust")),
+    Spec("SW-L7-01", "Peckham Recovery to Work", "7", 77000,
+         {"1": 48, "2a": 8, "2b": 2, "3a": 5, "3b": 1, "4": 9, "5": 8, "6": 12, "7": 8},
+         ("Substance use",), 0.2, ("2026/27-Q1", "2026/27-Q2"),
+         ("Rye Lane Bakery Ltd", "Peckham Levels CIC", "Nunhead Builders Ltd")),
+    Spec("SW-L9-01", "Camberwell Progress Partnership", "9", 150000,
+         {"1": 108, "4": 48, "5": 8, "6": 28},
+         ("In low-paid or insecure work",), 1.0, ("2026/27-Q1", "2026/27-Q2"),
+         ("Denmark Hill Care Homes Ltd", "Camberwell Cleaning Co-operative", "Southwark Schools Catering Ltd")),
+]
+
+BUDGET_LINES = [("Staff and management", "Project manager 0.5 FTE", 0.22),
+                ("Staff and management", "Employment advisers 2 FTE", 0.55),
+                ("Beneficiary", "Client travel and interview clothing", 0.08),
+                ("Beneficiary", "Accredited training courses", 0.10),
+                ("Delivery", "Venue hire and outreach", 0.05)]
+MILESTONES = [("Mobilisation plan and staff in post", date(2025, 6, 30)),
+              ("Outreach and engagement plan agreed", date(2025, 9, 30)),
+              ("Client satisfaction survey", date(2026, 3, 31)),
+              ("Client forum held", date(2026, 9, 30)),
+              ("Impact evaluation report", date(2027, 3, 31))]
+
+
+def facts_for(s: Spec) -> ContractFacts:
+    budget = []
+    q = Quarter.containing(START)
+    while q.start <= END:
+        quarter_total = Decimal(s.value) / 4
+        for cat, item, share in BUDGET_LINES:
+            budget.append(BudgetLine(q.financial_year, q.label, cat, item,
+                                     (quarter_total * Decimal(str(share))).quantize(Decimal("0.01"))))
+        q = q.next()
+    return ContractFacts(s.contract_id, s.provider, s.lot, START, END, Decimal(s.value), None,
+                         {o: Target(o, n) for o, n in s.targets.items()}, budget, list(MILESTONES))
+
+
+def southwark_postcodes() -> list[str]:
+    """Geographic postcodes that both vintages place in a sector wholly inside Southwark."""
+    with open(PACKAGE_DATA / "southwark_postcode_sectors.csv", newline="") as fh:
+        wholly = {r["sector"] for r in csv.DictReader(fh) if r["status_ons_nov2020"] == "wholly_southwark"}
+    with open(PACKAGE_DATA / "southwark_postcodes.csv", newline="") as fh:
+        return [r["postcode"] for r in csv.DictReader(fh)
+                if r["sector"] in wholly and r["agreement"] == "both" and r["non_geographic_district"] == "N"]
+
+
+# --- writing rows into the prefilled template ---------------------------------------------------------
+
+def put_rows(ws, rows: list[dict], start: int = 2) -> None:
+    headers = {c.value: c.column for c in ws[1] if c.value}
+    for i, row in enumerate(rows, start=start):
+        for h, v in row.items():
+            cell = ws.cell(i, headers[h])
+            cell.value = v
+            if isinstance(v, str):
+                cell.data_type = "s"
+            elif isinstance(v, date):
+                cell.number_format = "DD/MM/YYYY"
+
+
+def put_labels(ws, values: dict) -> None:
+    for row in ws.iter_rows(min_col=1, max_col=2):
+        if row[0].value in values:
+            row[1].value = values[row[0].value]
+            if isinstance(row[1].value, date):
+                row[1].number_format = "DD/MM/YYYY"
+
+
+class Client:
+    def __init__(self, ref, registered, in_work, pay, level):
+        self.ref, self.registered, self.in_work, self.pay, self.level = ref, registered, in_work, pay, level
+        self.job_starts: list[date] = []
+        self.apprenticeship_starts: list[date] = []
+
+
+class ContractBook:
+    """A contract's history as the samples are made quarter by quarter, so claims stay consistent."""
+
+    def __init__(self, spec: Spec, postcodes: list[str]):
+        self.spec = spec
+        self.rnd = random.Random(spec.contract_id)
+        self.postcodes = postcodes
+        self.clients: list[Client] = []
+        self.claim_no = 0
+        self.counter = 0
+
+    def q_target(self, output: str) -> int:
+        return round(self.spec.targets.get(output, 0) / 4)
+
+    def day_in(self, q: Quarter, lo: int = 0, hi: int = 88) -> date:
+        return q.start + timedelta(days=self.rnd.randint(lo, hi))
+
+    def registrations(self, q: Quarter) -> list[dict]:
+        rows = []
+        lot = self.spec.lot
+        for _ in range(self.q_target("1")):
+            self.counter += 1
+            prefix = {"1a": "1", "3": "3", "7": "7", "9": "9"}[lot]
+            ref = f"SW{prefix}{self.counter:05d}"
+            in_work = self.rnd.random() < self.spec.in_work_share
+            age = self.rnd.randint(17, 24) if lot == "1a" else self.rnd.randint(19, 63)
+            pay = round(self.rnd.uniform(12.75, 13.60), 2) if in_work else None
+            level = self.rnd.choice(("Entry", "1", "2", "2", "3"))
+            registered = self.day_in(q, 0, 60)
+            c = Client(ref, registered, in_work, pay, level)
+            self.clients.append(c)
+            row = {"Client ref": ref, "Registration date": registered, "Registration type": "New",
+                   "Age at registration": age, "Postcode": self.rnd.choice(self.postcodes),
+                   "Residence basis": "Southwark postcode", "Right to work seen": "Yes",
+                   "Registration wizard completed": "Yes", "Privacy notice signed": "Yes",
+                   "Action plan completed": "Yes",
+                   "Referral source": self.rnd.choice(("Network coordinator", "Council service", "Jobcentre Plus",
+                                                       "Voluntary sector", "Self-referral")),
+                   "Eligibility criteria": self.rnd.choice(self.spec.criteria),
+                   "Employment status": "Employed" if in_work else "Unemployed",
+                   "Highest qualification level": level,
+                   "Gender": self.rnd.choice(("Female", "Male", "Female", "Male", "Non-binary")),
+                   "Ethnic group": self.rnd.choice(std.ETHNIC_GROUPS[:5]),
+                   "Disability": self.rnd.choice(("Yes", "No", "No"))}
+            if in_work:
+                row.update({"Employment type": "Part-time", "Contract type": "Zero hours",
+                            "Average weekly hours": 16, "Gross hourly pay": pay, "On Statutory Sick Pay": "No"})
+            rows.append(row)
+        return rows
+
+    def claim(self, client: Client, output: str, achieved: date, **fields) -> dict:
+        self.claim_no += 1
+        ref = f"{self.spec.contract_id[3:]}-{self.claim_no:04d}"
+        evidence = {"2a": "Signed contract", "2b": "Apprenticeship contract", "3a": "Employer letter 26 weeks",
+                    "3b": "Employer or training provider letter 26 weeks", "5": "Host letter, email or text with dates",
+                    "6": "Certificate", "7": "Activity record", "8": "Activity record"}.get(output)
+        row = {"Claim ref": ref, "Client ref": client.ref, "Output": output, "Date achieved": achieved,
+               "Evidence held": evidence, "Evidence reference": f"{ref}.pdf"}
+        row.update(fields)
+        return row
+
+    def claims(self, q: Quarter) -> list[dict]:
+        rows = []
+        lot9 = self.spec.lot == "9"
+        out_of_work = [c for c in self.clients if not c.in_work and not c.job_starts and not c.apprenticeship_starts
+                       and c.registered < q.end - timedelta(days=20)]
+        self.rnd.shuffle(out_of_work)
+        if not lot9:
+            for output in ("2a", "2b"):
+                for _ in range(self.q_target(output)):
+                    if not out_of_work:
+                        break
+                    c = out_of_work.pop()
+                    start = max(c.registered + timedelta(days=7), q.start) + timedelta(days=self.rnd.randint(0, 10))
+                    start = min(start, q.end)
+                    employer = self.rnd.choice(self.spec.employers)
+                    if output == "2a":
+                        c.job_starts.append(start)
+                        rows.append(self.claim(c, "2a", start, **{
+                            "Employer": employer, "Start date": start, "Employment type": "Full-time",
+                            "Contract type": "Permanent", "Weekly hours": 35, "Gross hourly pay": 15.25}))
+                    else:
+                        c.apprenticeship_starts.append(start)
+                        rows.append(self.claim(c, "2b", start, **{
+                            "Employer": employer, "Start date": start, "Contract type": "Apprenticeship",
+                            "Gross hourly pay": 8.0, "Apprenticeship level": "3",
+                            "Training provider": "Southwark College"}))
+            # sustainments: starts whose 26th week falls in this quarter, claimed within 32 weeks
+            for c in self.clients:
+                for kind, starts in (("3a", c.job_starts), ("3b", c.apprenticeship_starts)):
+                    for s in starts:
+                        due = s + timedelta(weeks=26, days=3)
+                        if due in q:
+                            rows.append(self.claim(c, kind, due, **{"Start date": s}))
+        # progressions for clients in work at registration (lot 9: everyone)
+        in_work = [c for c in self.clients if c.in_work and c.registered < q.start + timedelta(days=40)]
+        self.rnd.shuffle(in_work)
+        for c in in_work[: self.q_target("4")]:
+            achieved = max(self.day_in(q, 20, 85), c.registered + timedelta(days=14))
+            if self.rnd.random() < 0.6:
+                rows.append(self.claim(c, "4", achieved, **{
+                    "Evidence held": "Payslips before and after", "Employer": self.rnd.choice(self.spec.employers),
+                    "Start date": achieved, "Employment type": "Part-time", "Contract type": "Zero hours",
+                    "Weekly hours": 16, "Progression type": "A wage", "Gross hourly pay": 16.50,
+                    "Previous hourly pay": c.pay}))
+            else:
+                rows.append(self.claim(c, "4", achieved, **{
+                    "Evidence held": "Contract of employment", "Employer": self.rnd.choice(self.spec.employers),
+                    "Start date": achieved, "Employment type": "Part-time", "Contract type": "Permanent",
+                    "Weekly hours": 24, "Gross hourly pay": c.pay, "Progression type": "C contract",
+                    "Previous contract type": "Zero hours", "Previous weekly hours": 16}))
+        pool = [c for c in self.clients if c.registered < q.end - timedelta(days=30)]
+        for _ in range(self.q_target("5")):
+            c = self.rnd.choice(pool)
+            s = max(self.day_in(q, 0, 50), c.registered + timedelta(days=3))
+            rows.append(self.claim(c, "5", s + timedelta(days=21), **{
+                "Employer": self.rnd.choice(self.spec.employers), "Start date": s, "End date": s + timedelta(days=21),
+                "Placement type": "Work experience"}))
+        for _ in range(self.q_target("6")):
+            c = self.rnd.choice(pool)
+            rows.append(self.claim(c, "6", max(self.day_in(q, 10, 85), c.registered + timedelta(days=7)), **{
+                "Qualification gained": "Level 2 Certificate in Customer Service", "Qualification level": "2"}))
+        for output in ("7", "8"):
+            for _ in range(self.q_target(output)):
+                c = self.rnd.choice(pool)
+                rows.append(self.claim(c, output, max(self.day_in(q, 5, 85), c.registered + timedelta(days=1))))
+        return rows
+
+
+def expenditure_rows(facts: ContractFacts, q: Quarter, rnd: random.Random) -> list[dict]:
+    rows = []
+    for b in facts.budget_for(q.financial_year, q.label):
+        actual = (b.amount * Decimal(str(rnd.uniform(0.95, 1.04)))).quantize(Decimal("0.01"))
+        rows.append({"Category": b.category, "Budget item": b.item, "Budgeted amount": float(b.amount),
+                     "Actual spend": float(actual)})
+    return rows
+
+
+def narrative(spec: Spec, q: Quarter) -> dict:
+    return {
+        "Activities and progress": "We ran weekly drop-in sessions at the Walworth hub and at two GP surgeries, "
+                                   "and held an employer breakfast with local retailers.",
+        "Lessons learnt": "Evening sessions work better for clients already in work.",
+        "Main referral sources": "The network coordinator, Jobcentre Plus and council services.",
+        "Client and employer views": "Employers value the in-work support; clients ask for more digital skills help.",
+        "Output variances": "Sustainment claims follow job starts by 26 weeks, so they lag the profile this "
+                            "quarter; the variance is temporary and we expect to be on profile by Q4.",
+        "Finance variances": "Spend is within 5% of budget on every line.",
+        "Safeguarding": "None",
+        "Case study": f"A client referred by the network coordinator (CRM ref {spec.contract_id[3:5]}-CS{q.number}) "
+                      "had been out of work for two years. After six coaching sessions and a work experience "
+                      "placement they started a permanent full-time job and remain in work.",
+    }
+
+
+def milestone_rows(facts: ContractFacts, q: Quarter) -> list[dict]:
+    rows = []
+    for m, due in facts.milestones:
+        if due <= q.end:
+            rows.append({"Milestone": m, "Due date": due, "Date achieved": due - timedelta(days=5)})
+        else:
+            rows.append({"Milestone": m, "Due date": due})
+    return rows
+
+
+def build(spec: Spec, facts: ContractFacts, q: Quarter, book: ContractBook, refdata):
+    wb = build_return(refdata, facts, q)
+    deadline = refdata.deadlines[str(q)].reporting
+    put_labels(wb["Return"], {"Completed by": "Contract manager", "Date submitted": deadline - timedelta(days=2)})
+    put_rows(wb["Registrations"], book.registrations(q))
+    put_rows(wb["Claims"], book.claims(q))
+    exp_ws = wb["Expenditure"]
+    for r in range(2, exp_ws.max_row + 1):  # the template prefilled the budget; the provider adds actuals
+        exp_ws.delete_rows(2)
+    put_rows(exp_ws, expenditure_rows(facts, q, book.rnd))
+    put_labels(wb["Narrative"], narrative(spec, q))
+    ws = wb["Milestones"]
+    ws.delete_rows(2, ws.max_row)
+    put_rows(ws, milestone_rows(facts, q))
+    return wb
+
+
+def save(wb, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+# --- faulty returns: a clean return with known faults written into it -------------------------------
+
+def set_cell(ws, row: int, header: str, value) -> None:
+    col = next(c.column for c in ws[1] if c.value == header)
+    ws.cell(row, col).value = value
+    if isinstance(value, str):
+        ws.cell(row, col).data_type = "s"
+
+
+def faulty_structure(wb):
+    ws = wb["Claims"]
+    for c in ws[1]:
+        if c.value == "Evidence reference":
+            c.value = "Evidence referance"        # S003, with the closest header named
+    ws.cell(1, ws.max_column + 1, "Staff initials")  # S008
+    set_cell(ws, 3, "Date achieved", "31/07/2026")  # S007 text date
+    set_cell(ws, 4, "Date achieved", "next Tuesday")  # S004 not a date
+    set_cell(ws, 5, "Claim ref", ws.cell(2, 1).value)  # S006 duplicate claim ref
+    r = wb["Registrations"]
+    set_cell(r, 2, "Gender", None)                  # S005 required
+    set_cell(r, 3, "Age at registration", "thirty")  # S004 not a number
+    set_cell(r, 4, "Disability", "Not sure")        # S004 not in the code list
+    e = wb["Expenditure"]
+    e.cell(3, 4).value = "=C3*1.02"                 # S009: Actual spend as a formula saved without its value
+    put_labels(wb["Return"], {"Template version": "2025.3"})  # S010
+
+
+def faulty_missing_sheet(wb):
+    del wb["Milestones"]  # S002
+
+
+def faulty_cover(wb):
+    put_labels(wb["Return"], {"Provider": "Peckham Recovery To Work Ltd",   # D604: not the register's name
+                              "Date submitted": date(2026, 11, 2)})          # D603: after the final deadline
+
+
+def faulty_quarter(wb):
+    put_labels(wb["Return"], {"Financial year": "2031/32"})  # D601: not in the framework calendar
+
+
+def faulty_term(wb):
+    put_labels(wb["Return"], {"Financial year": "2024/25", "Quarter": "Q4"})  # D605: before the contract began
+
+
+def late_return(wb):
+    put_labels(wb["Return"], {"Date submitted": date(2026, 7, 17)})  # D602: two days after the reporting deadline
+
+
+FAULTS = {
+    # name: (contract, quarter, mutate, codes the faults must produce)
+    "faulty-structure": ("SW-L7-01", "2026/27-Q2", faulty_structure,
+                         {"S003", "S004", "S005", "S006", "S007", "S008", "S009", "S010"}),
+    "faulty-missing-sheet": ("SW-L7-01", "2026/27-Q2", faulty_missing_sheet, {"S002"}),
+    "faulty-cover": ("SW-L7-01", "2026/27-Q2", faulty_cover, {"D603", "D604"}),
+    "faulty-quarter": ("SW-L7-01", "2026/27-Q2", faulty_quarter, {"D601"}),
+    "faulty-term": ("SW-L7-01", "2026/27-Q2", faulty_term, {"D605"}),
+    "late-return": ("SW-L9-01", "2026/27-Q1", late_return, {"D602"}),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--expected", action="store_true", help="also rewrite the golden .expected.json files")
+    args = ap.parse_args()
+    refdata = RefData(overrides=HERE / "no-overrides")
+    postcodes = southwark_postcodes()
+    reg = build_register(refdata)
+    all_facts = {s.contract_id: facts_for(s) for s in CONTRACTS}
+    _fill_register(reg, all_facts)
+    save(reg, REGISTER)
+    books = {}
+    clean: dict[tuple[str, str], object] = {}
+    for spec in CONTRACTS:
+        book = books[spec.contract_id] = ContractBook(spec, postcodes)
+        for qs in spec.quarters:
+            q = Quarter.parse(qs)
+            wb = build(spec, all_facts[spec.contract_id], q, book, refdata)
+            save(wb, RETURNS / spec.contract_id / f"{spec.contract_id}_{q.financial_year.replace('/', '-')}_{q.label}.xlsx")
+            clean[(spec.contract_id, qs)] = wb
+    for name, (cid, qs, mutate, _) in FAULTS.items():
+        spec = next(s for s in CONTRACTS if s.contract_id == cid)
+        book = ContractBook(spec, postcodes)
+        q = Quarter.parse(qs)
+        for earlier in spec.quarters[: spec.quarters.index(qs)]:  # replay history so claims stay consistent
+            build(spec, all_facts[cid], Quarter.parse(earlier), book, refdata)
+        wb = build(spec, all_facts[cid], q, book, refdata)
+        mutate(wb)
+        save(wb, FAULTY / f"{name}.xlsx")
+    (FAULTY / "not-a-workbook.xlsx").write_text("Provider,Contract ID\nPeckham Recovery to Work,SW-L7-01\n")
+    if args.expected:
+        write_expected()
+
+
+def _fill_register(wb, facts: dict[str, ContractFacts]) -> None:
+    rows = {"Contracts": [], "Targets": [], "Budget": [], "Milestones": []}
+    for c in facts.values():
+        rows["Contracts"].append({"Contract ID": c.contract_id, "Provider": c.provider, "Lot": c.lot,
+                                  "Start date": c.start, "End date": c.end, "Annual value": float(c.annual_value)})
+        for t in c.targets.values():
+            rows["Targets"].append({"Contract ID": c.contract_id, "Output": t.output, "Annual target": t.annual})
+        for b in c.budget:
+            rows["Budget"].append({"Contract ID": c.contract_id, "Financial year": b.financial_year,
+                                   "Quarter": b.quarter, "Category": b.category, "Budget item": b.item,
+                                   "Budgeted amount": float(b.amount)})
+        for m, due in c.milestones:
+            rows["Milestones"].append({"Contract ID": c.contract_id, "Milestone": m, "Due date": due})
+    for sheet, values in rows.items():
+        put_rows(wb[sheet], values)
+
+
+def sample_files() -> list[Path]:
+    return sorted([*RETURNS.rglob("*.xlsx"), *FAULTY.glob("*.xlsx")])
+
+
+def run_samples():
+    """Check every sample as `make demo` does; returns {path: FileReport}."""
+    from swtool.context import CheckContext
+    from swtool.contract import read_register
+    from swtool.engine import check_file, load_history
+    from swtool.settings import Settings
+
+    refdata = RefData(overrides=HERE / "no-overrides")
+    history, _ = load_history([RETURNS], refdata)
+    ctx = CheckContext(refdata, Settings.defaults(), TODAY, read_register(REGISTER, refdata), history, True)
+    return {p: check_file(p, ctx)[0] for p in sample_files()}
+
+
+def expected_of(report) -> list[dict]:
+    return [{"code": f.code, "severity": f.severity, "cell": f.cell, "message": f.message} for f in report.sorted()]
+
+
+def expected_path(p: Path) -> Path:
+    return p.with_suffix(".expected.json")
+
+
+def write_expected() -> None:
+    for p, report in run_samples().items():
+        expected_path(p).write_text(json.dumps(expected_of(report), indent=1, ensure_ascii=False) + "\n")
+        print(f"{p.relative_to(HERE)}: {report.summary}")
+
+
+if __name__ == "__main__":
+    main()
