@@ -57,6 +57,7 @@ class SwtoolGroup(click.Group):
 @click.version_option(__version__, prog_name="swtool")
 def cli():
     """Check, record and report Southwark Works quarterly returns."""
+    _configure_logging()
 
 
 def write_output(text: str, output: str | None) -> None:
@@ -75,12 +76,14 @@ def write_output(text: str, output: str | None) -> None:
               help="The council's contract register (.xlsx); without it, a prefilled return's Contract sheet is used.")
 @click.option("--history", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Earlier returns of the same contract (files or folders); repeatable.")
+@click.option("--evidence", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder of evidence files: every Evidence reference must name a readable file in it (C215).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
 @click.option("-o", "--output", help="Write the report to this file instead of the screen.")
 @click.option("--today", help="Count deadlines from this date (YYYY-MM-DD) instead of today.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
               help="Choose the other reading where the specification contradicts itself (see docs/rules.md).")
-def check(files, register, history, fmt, output, today, settings):
+def check(files, register, history, evidence, fmt, output, today, settings):
     """Check quarterly returns before they are sent (FILES: .xlsx files or folders).
 
     Exit status: 0 no errors, 1 errors found, 2 could not run.
@@ -100,7 +103,7 @@ def check(files, register, history, fmt, output, today, settings):
 
         reg = read_register(register, refdata)
     hist, notes = load_history(list(history), refdata) if history else ([], [])
-    ctx = CheckContext(refdata, cfg, day, reg, hist, bool(history))
+    ctx = CheckContext(refdata, cfg, day, reg, hist, bool(history), evidence)
     reports = check_paths(list(files), ctx)
     if not reports:
         raise SwtoolError("no .xlsx files found in " + ", ".join(str(f) for f in files))
@@ -117,9 +120,9 @@ def check(files, register, history, fmt, output, today, settings):
     else:
         from swtool.report.text import render
 
-        changed = cfg.changed()
-        words = ("Settings: " + ", ".join(f"{k}={v}" for k, v in changed.items())) if changed else None
-        text = render(reports, refdata, day, words)
+        from swtool.settings import in_force_words
+
+        text = render(reports, refdata, day, in_force_words(cfg, set(catalogue.load_all())))
     write_output(text, output)
     sys.exit(0 if all(r.valid for r in reports) else 1)
 
@@ -236,7 +239,19 @@ def template_register(output):
     click.echo(f"Wrote {output}")
 
 
+def _configure_logging() -> None:
+    """Internal details (a rule's traceback) go nowhere unless SWTOOL_DEBUG is set: a provider never
+    sees a traceback, a developer can ask for one."""
+    logger = logging.getLogger("swtool")
+    if os.environ.get("SWTOOL_DEBUG"):
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    elif not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
 def main():
+    _configure_logging()
     cli(prog_name="swtool")
 
 

@@ -22,17 +22,18 @@ class Setting:
     other: object
     words: str
     spec: str
+    used_by: tuple[str, ...] = ()  # the rules whose findings depend on it
 
 
 SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("credit_quarters", 1, 2, "quarters of under-performance before service credits apply",
-            "§7.8 (1, 'in the previous quarter') / App 2 §4.1 (2 consecutive, a draft)"),
+            "§7.8 (1, 'in the previous quarter') / App 2 §4.1 (2 consecutive, a draft)", ("K702",)),
     Setting("output_variance_percent", 20, 30, "output variance (per cent of quarterly target) that needs "
-            "an explanation", "App 2 §1.3 (20%) / App 3 item 5 (30%)"),
+            "an explanation", "App 2 §1.3 (20%) / App 3 item 5 (30%)", ("N501", "K701")),
     Setting("wage_uplift", "additive", "multiplicative", "wage uplift: previous × (1 + CPI + 10%) or "
-            "previous × (1 + CPI) × 1.10", "§4.4 a), App 2 §2.4 output 4"),
+            "previous × (1 + CPI) × 1.10", "§4.4 a), App 2 §2.4 output 4", ("P303",)),
     Setting("framework_minimum", "lower", "higher", "which of the two output 2 figures of Table 3 is the "
-            "framework minimum", "§4 Table 3 (garbled in the source)"),
+            "framework minimum", "§4 Table 3 (garbled in the source)", ("K704",)),
 )}
 
 
@@ -77,3 +78,11 @@ def load(register: Path | None = None, overrides: list[str] = ()) -> Settings:
         k, v = item.split("=", 1)
         settings[k.strip()] = _value(k.strip(), v)
     return settings
+
+
+def in_force_words(settings: dict, codes: set[str]) -> str | None:
+    """"Settings: key=value, …" for the settings that the given rule codes depend on."""
+    used = [k for k, s in SETTINGS.items() if set(s.used_by) & codes and k in settings]
+    if not used:
+        return None
+    return "Settings: " + ", ".join(f"{k}={settings[k]}" for k in used) + " (docs/rules.md#settings)"
