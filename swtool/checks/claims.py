@@ -1,1 +1,731 @@
-"""(being written)"""
+"""C — output claims (App 2 §2.2–§2.4): is each claim in the quarter, for a registered client, an
+output of the lot, evidenced, tracked, timed and not claimed too often?
+
+Every rule works on whole columns and loops only over the failing rows. The cross-quarter rules
+(C202, C209, C210, C211, C213) read the contract's earlier returns (``ctx.history``); when none
+were given (no ``--history``) they check this return alone and say once, as info, what they could
+not check.
+
+Decisions (the specification leaves them open):
+
+- 26 weeks is 182 days and 32 weeks 224 days; a sustainment achieved exactly 182 days after the
+  start is in time, one achieved exactly 224 days after the start is not too late (C207, C208).
+- "Claimed" in C208 is the claim's Date achieved, not the date the return was submitted.
+- A 3a is sustained from a 2a and a 3b from a 2b (C209); a 2a or 2b's start is its Start date, or
+  its Date achieved when that is blank.
+- The two-year period of §2.2 is counted from the contract's start date in whole two-year terms
+  (an extension is a new term); a claim falls in the term of its Date achieved. Without the
+  contract's start, every claim in the returns given counts (C210, C211).
+- C213's key is client, output and start date (the Date achieved where there is no start date);
+  for progressions (output 4), which the framework lets a provider claim again and again, the
+  Date achieved and progression type are part of the key as well.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from swtool.catalogue import rule
+from swtool.checks.cells import Cells
+from swtool.checks.common import day, history_frame, indices
+from swtool.findings import ERROR, INFO, WARNING, Flag, Location
+
+SAME_QUARTER = "App 2 §2.4"
+REPEATS = "App 2 §2.2"
+SHARED = "App 2 §2.3"
+OUTPUTS = "App 2 §2.4"
+SUSTAIN_DAYS = 26 * 7   # 182
+LATEST_DAYS = 32 * 7    # 224
+MAX_REPEATS = 4
+MIN_SHARED_HOURS = 6
+NO_HISTORY = "earlier returns were not given (--history supplies them)"
+EVIDENCE_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".docx", ".msg", ".eml")
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+def _norm(df):
+    """The columns the cross-quarter rules compare, normalised: client refs stripped and upper-case."""
+    import pandas as pd
+
+    out = pd.DataFrame({
+        "client": df["Client ref"].astype("string").str.strip().str.upper(),
+        "output": df["Output"].astype("string"),
+        "achieved": pd.to_datetime(df["Date achieved"]),
+        "start": pd.to_datetime(df["Start date"]),
+        "ref": df["Claim ref"].astype("string"),
+        "ptype": df["Progression type"].astype("string"),
+    }, index=df.index)
+    out["keydate"] = out["start"].fillna(out["achieved"])
+    return out
+
+
+def _key(f):
+    """client|output|start date (|progression type|date achieved for output 4); NA when incomplete."""
+    import pandas as pd
+
+    base = f["client"] + "|" + f["output"] + "|" + f["keydate"].dt.strftime("%Y-%m-%d").astype("string")
+    extra = "|" + f["ptype"].fillna("") + "|" + f["achieved"].dt.strftime("%Y-%m-%d").astype("string").fillna("")
+    return base.where(f["output"] != "4", base + extra).astype(pd.StringDtype())
+
+
+def _current(sub):
+    import numpy as np
+
+    f = _norm(sub.claims.df)
+    f["pos"] = np.arange(len(f))
+    f["quarter"] = sub.quarter
+    return f
+
+
+def _earlier(ctx):
+    """Claims of the earlier returns, normalised, with the quarter of the return each came from."""
+    h = history_frame(ctx, "Claims")
+    f = _norm(h)
+    f["pos"] = -1
+    f["quarter"] = h["_quarter"].values if len(h) else None
+    return f
+
+
+def _history_matters(sub, ctx) -> bool:
+    """Would earlier returns change the answer? Not when given, nor in the contract's first quarter."""
+    if ctx.history_given:
+        return False
+    c, q = ctx.contract, sub.quarter
+    if c is not None and c.start is not None and q is not None and q.start <= c.start:
+        return False
+    return True
+
+
+def _searched(ctx) -> str:
+    n = len(ctx.history)
+    if not ctx.history_given:
+        return "this return (the contract's first quarter, so there is no earlier return)"
+    if not n:
+        return "this return (the earlier returns given hold none of this contract before this quarter)"
+    quarters = ", ".join(f"{h.quarter.financial_year} {h.quarter.label}" for h in ctx.history)
+    return f"this return or the {n} earlier return{'s' * (n != 1)} given ({quarters})"
+
+
+def _weeks(days: int) -> str:
+    w, d = divmod(int(days), 7)
+    parts = []
+    if w or not d:
+        parts.append(f"{w} week{'s' * (w != 1)}")
+    if d:
+        parts.append(f"{d} day{'s' * (d != 1)}")
+    return " ".join(parts)
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _qlabel(q) -> str:
+    return f"{q.financial_year} {q.label}" if q is not None else "an earlier return"
+
+
+def _few(items: list[str], n: int = 5) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def _sheet(sub) -> Location:
+    return Location(sub.claims.sheet)
+
+
+# --- C201–C204: where, who, what, evidence -------------------------------------------------------
+
+@rule("C201", "claim-outside-quarter", ERROR, SAME_QUARTER, "date achieved not in the return's quarter",
+      fix="Claim each output in the return of the quarter it was achieved in; move this row to that quarter's "
+          "return or correct the Date achieved.")
+def claim_outside_quarter(sub, ctx):
+    q = sub.quarter
+    t = sub.claims
+    cell = Cells(t)
+    if q is None or not len(t):
+        return
+    import pandas as pd
+
+    achieved = t.df["Date achieved"]
+    mask = achieved.notna() & ((achieved < pd.Timestamp(q.start)) | (achieved > pd.Timestamp(q.end)))
+    for i in indices(mask):
+        where = t.at(i, "Date achieved")
+        d = cell(i, "Date achieved")
+        yield Flag(f"{where.cell}: {cell(i, 'Output') or 'claim'} achieved {day(d)} is not in "
+                   f"{q.financial_year} {q.label} ({day(q.start)}–{day(q.end)}); an output is claimed in the return "
+                   f"of the quarter it was achieved in ({SAME_QUARTER})", where, d)
+
+
+@rule("C202", "unknown-client", ERROR, "App 2 §2.1; §2.4 output 1",
+      "client not registered with this contract (this return or earlier ones)",
+      fix="Check the Client ref against the CRM; register the client (Registrations sheet) before claiming an "
+          "output for them.")
+def unknown_client(sub, ctx):
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    client = t.df["Client ref"].astype("string").str.strip().str.upper()
+    registered = sub.registrations.df["Client ref"].astype("string").str.strip().str.upper()
+    known = set(registered.dropna())
+    if ctx.history_given:
+        hist = history_frame(ctx, "Registrations")["Client ref"]
+        known |= set(hist.astype("string").str.strip().str.upper().dropna())
+    mask = client.notna() & ~client.isin(known)
+    if not mask.any():
+        return
+    if not ctx.history_given and _history_matters(sub, ctx):
+        refs = list(dict.fromkeys(client[mask.fillna(False)].tolist()))
+        yield Flag(f"{t.sheet}: {len(refs)} client{'s' * (len(refs) != 1)} with claims ({_few(refs)}) "
+                   f"{'are' if len(refs) != 1 else 'is'} not registered in this return; {NO_HISTORY}, so whether "
+                   f"they registered in an earlier quarter was not checked", _sheet(sub), len(refs), severity=INFO)
+        return
+    for i in indices(mask):
+        where = t.at(i, "Client ref")
+        ref = cell(i, "Client ref")
+        yield Flag(f"{where.cell}: client {ref} (claim {cell(i, 'Claim ref')}, output {cell(i, 'Output')}) "
+                   f"is not registered in {_searched(ctx)}; an output can only be claimed for a client registered with "
+                   f"this contract (App 2 §2.1)", where, ref)
+
+
+@rule("C203", "output-not-in-lot", ERROR, OUTPUTS + "; TEMPLATES.md §3",
+      "output code not defined for the lot (lot 9 has no 2a/2b/3a/3b; 7–9 per lot)",
+      fix="Claim only the outputs of your lot (the core outputs and your lot's additional outputs); check the "
+          "Output and the Lot on the Return sheet.")
+def output_not_in_lot(sub, ctx):
+    from swtool.standard import CLAIM_OUTPUTS
+
+    t = sub.claims
+    cell = Cells(t)
+    lot = sub.lot
+    outputs = ctx.refdata.outputs_by_lot.get(lot) if lot is not None else None
+    if not len(t) or not outputs:
+        return
+    allowed = [o for o in outputs if o != "1"]
+    out = t.df["Output"]
+    mask = out.isin(CLAIM_OUTPUTS) & ~out.isin(allowed)
+    for i in indices(mask):
+        where = t.at(i, "Output")
+        o = cell(i, "Output")
+        yield Flag(f"{where.cell}: output {o} is not an output of lot {lot}; lot {lot} claims outputs "
+                   f"{', '.join(allowed)} ({OUTPUTS})", where, o)
+
+
+def _variant(df):
+    """The evidence list each row is judged against: its variant ('' for outputs with one list, None when the
+    variant is blank and so unknown: S005 reports the blank, and any list of the output is accepted)."""
+    import pandas as pd
+
+    out = df["Output"]
+    var = pd.Series("", index=df.index, dtype=object)
+    etype = df["Employment type"]
+    is2a = (out == "2a").fillna(False)
+    self_employed = (etype == "Self-employed").fillna(False)
+    var[is2a & self_employed] = "self-employed"
+    var[is2a & ~self_employed] = "employed"
+    var[is2a & etype.isna()] = None
+    for output, header in (("4", "Progression type"), ("5", "Placement type")):
+        rows = (out == output).fillna(False)
+        var[rows] = df[header][rows].astype(object).where(df[header][rows].notna(), None)
+    return var
+
+
+def _acceptable(refdata, output: str, variant: str | None) -> list[str]:
+    ev = refdata.evidence
+    if variant is None:
+        return list(dict.fromkeys(c for (o, _v), codes in ev.items() if o == output for c in codes))
+    return list(ev.get((output, variant), ()))
+
+
+@rule("C204", "evidence-not-acceptable", ERROR, OUTPUTS + "; TEMPLATES.md §4",
+      "none of the evidence codes is acceptable for this output (and self-employment)",
+      fix="Hold, and list in Evidence held, at least one of the evidence types the council accepts for this "
+          "output (for a self-employed job start: invoice, evidence of income, UTR number or company registration).")
+def evidence_not_acceptable(sub, ctx):
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    df = t.df
+    var = _variant(df)
+    todo = df["Output"].notna() & df["Evidence held"].notna()
+    if not todo.any():
+        return
+    # judge each distinct (output, variant, evidence) once, then find the rows of the failing ones
+    combo = (df["Output"].astype(str) + "\x1f" + var.map(lambda v: "\x1e" if v is None else v)
+             + "\x1f" + df["Evidence held"].astype(str)).where(todo)
+    known = {c for codes in ctx.refdata.evidence.values() for c in codes}
+    failing: dict[str, list[str]] = {}
+    for key in combo.dropna().unique():
+        o, v, held = key.split("\x1f")
+        v = None if v == "\x1e" else v
+        ok = _acceptable(ctx.refdata, o, v)
+        parts = [p.strip() for p in held.split(";") if p.strip()]
+        # no list: an output or variant not in the code list (S004); only unknown codes: S004 names them
+        if ok and not any(p in ok for p in parts) and any(p in known for p in parts):
+            failing[key] = ok
+    if not failing:
+        return
+    for i in indices(combo.isin(list(failing))):
+        where = t.at(i, "Evidence held")
+        o, v = cell(i, "Output"), var.iat[i]
+        what = {"self-employed": "a self-employed job start (2a)", "employed": "a job start (2a)"}.get(
+            v, f"output {o}" + (f" ({v})" if v else ""))
+        held = cell(i, "Evidence held")
+        yield Flag(f"{where.cell}: evidence {held!r} is not acceptable for {what}; accepted: "
+                   f"{'; '.join(failing[combo.iat[i]])} ({OUTPUTS})", where, held)
+
+
+# --- C205–C206: tracking fields ---------------------------------------------------------------------
+
+def _tracking(sub, output: str, fields: tuple[str, ...], what: str, exempt=None):
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    df = t.df
+    is_out = df["Output"] == output
+    if not is_out.any():
+        return
+    missing = {}
+    for f in fields:
+        m = is_out & df[f].isna()
+        if exempt and f in exempt:
+            m &= ~exempt[f](df)
+        missing[f] = m.fillna(False)
+    unpaid = (is_out & (df["Gross hourly pay"] <= 0)).fillna(False)
+    any_missing = unpaid.copy()
+    for m in missing.values():
+        any_missing |= m
+    for i in indices(any_missing):
+        gone = [f for f in fields if missing[f].iat[i]]
+        header = gone[0] if gone else "Gross hourly pay"
+        where = t.at(i, header)
+        problems = []
+        if gone:
+            problems.append(f"{', '.join(gone)} {'is' if len(gone) == 1 else 'are'} empty")
+        if unpaid.iat[i]:
+            problems.append(f"Gross hourly pay is {cell(i, 'Gross hourly pay'):.2f}, but the job must be paid")
+        yield Flag(f"{where.cell}: {what} claim {cell(i, 'Claim ref')}: {'; '.join(problems)}; "
+                   f"a {what} must record {', '.join(fields)} ({OUTPUTS})", where, cell(i, header))
+
+
+@rule("C205", "job-start-tracking", ERROR, OUTPUTS + " output 2a",
+      "2a without employer, start date, employment type, contract type, hours or pay",
+      fix="Fill Employer, Start date, Employment type, Contract type, Weekly hours and Gross hourly pay for every "
+          "job start (Contract type may be left blank for self-employment).")
+def job_start_tracking(sub, ctx):
+    yield from _tracking(sub, "2a", ("Employer", "Start date", "Employment type", "Contract type", "Weekly hours",
+                                     "Gross hourly pay"), "job start (2a)",
+                         exempt={"Contract type": lambda df: df["Employment type"] == "Self-employed"})
+
+
+@rule("C206", "apprenticeship-tracking", ERROR, OUTPUTS + " output 2b",
+      "2b without employer, start date, level, pay or training provider",
+      fix="Fill Employer, Start date, Apprenticeship level, Gross hourly pay and Training provider for every "
+          "apprenticeship start.")
+def apprenticeship_tracking(sub, ctx):
+    yield from _tracking(sub, "2b", ("Employer", "Start date", "Apprenticeship level", "Gross hourly pay",
+                                     "Training provider"), "apprenticeship start (2b)")
+
+
+# --- C207, C208, C214: dates --------------------------------------------------------------------------
+
+def _gap(df):
+    return (df["Date achieved"] - df["Start date"]).dt.days
+
+
+@rule("C207", "sustainment-too-early", ERROR, OUTPUTS + " outputs 3a, 3b",
+      "3a/3b achieved less than 26 weeks after the start date",
+      fix="Claim a sustainment only once the client has been in work (or the apprenticeship) for 26 weeks; "
+          "check the Start date and Date achieved, or claim it in a later quarter.")
+def sustainment_too_early(sub, ctx):
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    df = t.df
+    gap = _gap(df)
+    mask = df["Output"].isin(["3a", "3b"]) & (gap >= 0) & (gap < SUSTAIN_DAYS)
+    for i in indices(mask):
+        where = t.at(i, "Date achieved")
+        o = cell(i, "Output")
+        start = "job start" if o == "3a" else "apprenticeship start"
+        yield Flag(f"{where.cell}: {o} achieved {day(cell(i, 'Date achieved'))} is {_weeks(gap.iat[i])} after "
+                   f"the {start} {day(cell(i, 'Start date'))}; a sustainment needs 26 weeks ({OUTPUTS})",
+                   where, cell(i, "Date achieved"))
+
+
+@rule("C208", "sustainment-too-late", ERROR, OUTPUTS + " output 3a",
+      "3a claimed more than 32 weeks after the start date",
+      fix="A job sustainment must be claimed no later than 32 weeks after the job start; check the Start date "
+          "(the initial job start) and the Date achieved.")
+def sustainment_too_late(sub, ctx):
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    df = t.df
+    gap = _gap(df)
+    mask = (df["Output"] == "3a") & (gap > LATEST_DAYS)
+    for i in indices(mask):
+        where = t.at(i, "Date achieved")
+        yield Flag(f"{where.cell}: 3a achieved {day(cell(i, 'Date achieved'))} is {_weeks(gap.iat[i])} after "
+                   f"the job start {day(cell(i, 'Start date'))}; a sustainment is claimed no later than 32 weeks "
+                   f"after the job start ({OUTPUTS})", where, cell(i, "Date achieved"))
+
+
+@rule("C214", "start-after-achieved", ERROR, OUTPUTS, "start date after date achieved",
+      fix="Check the Start date and Date achieved: an output cannot be achieved before the job, apprenticeship or "
+          "placement started.")
+def start_after_achieved(sub, ctx):
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    df = t.df
+    mask = df["Start date"] > df["Date achieved"]
+    for i in indices(mask):
+        where = t.at(i, "Start date")
+        yield Flag(f"{where.cell}: {cell(i, 'Output')} start date {day(cell(i, 'Start date'))} is after the "
+                   f"date achieved {day(cell(i, 'Date achieved'))} ({OUTPUTS})", where, cell(i, "Start date"))
+
+
+# --- C209: sustainment without a start -------------------------------------------------------------
+
+@rule("C209", "sustainment-without-start", WARNING, OUTPUTS + " outputs 2a–3b",
+      "no 2a/2b for this client and start date with this contract",
+      fix="Check the sustainment's Start date is the start date of the job (2a) or apprenticeship (2b) claimed "
+          "for this client; a sustainment follows a start claimed with this contract.")
+def sustainment_without_start(sub, ctx):
+    import pandas as pd
+
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    cur = _current(sub)
+    out = cur["output"]
+    sus = (out.isin(["3a", "3b"]) & cur["client"].notna() & cur["start"].notna()).fillna(False)
+    if not sus.any():
+        return
+    frames = [cur]
+    if ctx.history_given and ctx.history:
+        frames.insert(0, _earlier(ctx))
+    allc = pd.concat(frames, ignore_index=True)
+    starts = allc[allc["output"].isin(["2a", "2b"]) & allc["client"].notna() & allc["keydate"].notna()]
+    skey = starts["client"] + "|" + starts["keydate"].dt.strftime("%Y-%m-%d").astype("string")
+    started = {o: set(skey[starts["output"] == o]) for o in ("2a", "2b")}
+    ckey = cur["client"] + "|" + cur["start"].dt.strftime("%Y-%m-%d").astype("string")
+    own = ((out == "3a") & ckey.isin(started["2a"])) | ((out == "3b") & ckey.isin(started["2b"]))
+    other = ((out == "3a") & ckey.isin(started["2b"])) | ((out == "3b") & ckey.isin(started["2a"]))
+    mask = sus & ~own.fillna(False)
+    wrong_kind = mask & other.fillna(False)
+    if not mask.any():
+        return
+    if _history_matters(sub, ctx):
+        # a start claimed as the other kind is a finding whatever the earlier returns hold
+        for i in indices(wrong_kind):
+            yield _c209_flag(t, cell, i, ctx, True)
+        n = int((mask & ~wrong_kind).sum())
+        if n:
+            yield Flag(f"{t.sheet}: {n} sustainment claim{'s' * (n != 1)} (3a/3b) {'have' if n != 1 else 'has'} no "
+                       f"job or apprenticeship start (2a/2b) for that client and start date in this return; "
+                       f"{NO_HISTORY}, so starts claimed in earlier quarters were not checked", _sheet(sub), n,
+                       severity=INFO)
+        return
+    wrong = wrong_kind.to_numpy()
+    for i in indices(mask):
+        yield _c209_flag(t, cell, i, ctx, bool(wrong[i]))
+
+
+def _c209_flag(t, cell, i, ctx, wrong_kind: bool) -> Flag:
+    where = t.at(i, "Start date")
+    o = cell(i, "Output")
+    start = cell(i, "Start date")
+    client = cell(i, "Client ref")
+    want, other = ("2a", "2b") if o == "3a" else ("2b", "2a")
+    if wrong_kind:
+        kind, then = ("an apprenticeship", "3b") if other == "2b" else ("a job", "3a")
+        return Flag(f"{where.cell}: {o} for client {client} sustains the start {day(start)}, which was claimed as "
+                    f"{other}, not {want}; {kind} start is sustained as {then} ({OUTPUTS})", where, start)
+    return Flag(f"{where.cell}: {o} for client {client} sustains a start on {day(start)}, but no {want} for this "
+                f"client with that start date is in {_searched(ctx)} ({OUTPUTS})", where, start)
+
+
+# --- C210–C211: repeat claims ------------------------------------------------------------------------
+
+def _add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def _repeats(sub, ctx, outputs: tuple[str, str], noun: str):
+    import numpy as np
+    import pandas as pd
+
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    cur = _current(sub)
+    cur["src"] = len(ctx.history)
+    relevant = cur["output"].isin(outputs) & cur["client"].notna() & cur["achieved"].notna()
+    if not relevant.any():
+        return
+    frames = [cur[relevant]]
+    if ctx.history_given and ctx.history:
+        h = _earlier(ctx)
+        order = {q: k for k, q in enumerate(s.quarter for s in ctx.history)}
+        h["src"] = [order.get(q, -1) for q in h["quarter"]]
+        frames.insert(0, h[h["output"].isin(outputs) & h["client"].notna() & h["achieved"].notna()])
+    allc = pd.concat(frames, ignore_index=True)
+    allc["key"] = _key(allc)
+    c = ctx.contract
+    start = c.start if c is not None and c.start is not None else None
+    if start is not None:
+        a = allc["achieved"]
+        before = (a.dt.month < start.month) | ((a.dt.month == start.month) & (a.dt.day < start.day))
+        years = a.dt.year - start.year - before.astype(int)
+        allc["term"] = np.floor_divide(years, 2)
+    else:
+        allc["term"] = 0
+    allc = allc.sort_values(["client", "term", "achieved", "src", "pos"], kind="stable")
+    allc = allc[~(allc["key"].notna() & allc["key"].duplicated(keep="first"))]  # duplicates are C213's
+    allc["n"] = allc.groupby(["client", "term"]).cumcount() + 1
+    over = allc[(allc["n"] > MAX_REPEATS) & (allc["pos"] >= 0)]
+    if len(over):
+        groups = set(zip(over["client"], over["term"]))
+        members = allc[pd.Series(list(zip(allc["client"], allc["term"])), index=allc.index).isin(groups)]
+        for row in over.itertuples(index=False):
+            i = int(row.pos)
+            earlier = members[(members["client"] == row.client) & (members["term"] == row.term)
+                              & (members["n"] < row.n)]
+            listed = [f"{r.ref} ({r.output}, {day(r.achieved)}, {_qlabel(r.quarter)})"
+                      for r in earlier.itertuples(index=False)]
+            if start is not None:
+                t0 = _add_years(start, 2 * int(row.term))
+                period = f"the two-year term {day(t0)}–{day(_add_years(t0, 2) - timedelta(days=1))}"
+            else:
+                period = "the returns given (the contract's start is unknown, so all were counted)"
+            where = t.at(i, "Output")
+            yield Flag(f"{where.cell}: {row.output} for client {cell(i, 'Client ref')} is the {_ordinal(row.n)} "
+                       f"{noun} claimed for this client in {period}; at most {MAX_REPEATS} are allowed ({REPEATS}). "
+                       f"Earlier: {_few(listed, 6)}", where, int(row.n))
+    if not ctx.history_given and _history_matters(sub, ctx):
+        yield Flag(f"{t.sheet}: {noun}s ({'/'.join(outputs)}) claimed in earlier quarters were not counted towards "
+                   f"the limit of {MAX_REPEATS} per client; {NO_HISTORY}", _sheet(sub), None, severity=INFO)
+
+
+@rule("C210", "repeat-job-starts", ERROR, REPEATS,
+      "a fifth 2a/2b for one client within one two-year contract term (the initial term; an extension is a new term)",
+      fix="At most four job or apprenticeship starts (2a/2b) can be claimed for one client in the two-year contract "
+          "term; remove the extra claim.")
+def repeat_job_starts(sub, ctx):
+    yield from _repeats(sub, ctx, ("2a", "2b"), "job or apprenticeship start")
+
+
+@rule("C211", "repeat-sustainments", ERROR, REPEATS, "a fifth 3a/3b for one client in the same period",
+      fix="At most four sustainments (3a/3b) can be claimed for one client in the two-year contract term; remove "
+          "the extra claim.")
+def repeat_sustainments(sub, ctx):
+    yield from _repeats(sub, ctx, ("3a", "3b"), "sustainment")
+
+
+# --- C212: shared outputs ---------------------------------------------------------------------------------
+
+@rule("C212", "shared-support-hours", ERROR, SHARED, "shared claim with under 6 hours of support",
+      fix="A shared output needs at least 6 hours of support from each provider; record the hours you gave, or "
+          "do not claim the output.")
+def shared_support_hours(sub, ctx):
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    df = t.df
+    shared = df["Shared with provider"].notna()
+    mask = shared & (df["Support hours"] < MIN_SHARED_HOURS)
+    for i in indices(mask):
+        where = t.at(i, "Support hours")
+        hours = cell(i, "Support hours")
+        partner = cell(i, "Shared with provider")
+        yield Flag(f"{where.cell}: output {cell(i, 'Output')} shared with {partner} has {hours:g} hours of "
+                   f"support; a shared output needs at least {MIN_SHARED_HOURS} hours ({SHARED})", where, hours)
+
+
+# --- C213: duplicates -----------------------------------------------------------------------------------
+
+@rule("C213", "duplicate-claim", ERROR, REPEATS,
+      "same client, output and start date already claimed (this or an earlier return)",
+      fix="Claim each output once: remove the repeated row (an output claimed in an earlier quarter is not "
+          "claimed again).")
+def duplicate_claim(sub, ctx):
+    import pandas as pd
+
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    cur = _current(sub)
+    key = _key(cur)
+    has = key.notna()
+    earlier: dict = {}
+    if ctx.history_given and ctx.history:
+        h = _earlier(ctx)
+        hkey = _key(h)
+        hit = hkey.notna() & hkey.isin(set(key[has]))
+        for k, ref, q in zip(hkey[hit], h["ref"][hit], h["quarter"][hit]):
+            earlier.setdefault(k, (ref, q))
+    in_hist = has & key.isin(set(earlier))
+    dup_here = has & key.duplicated(keep="first")
+    mask = (in_hist | dup_here).fillna(False)
+    if mask.any():
+        pos = pd.Series(range(len(key)), index=key.index)
+        first = pos[has].groupby(key[has]).transform("min").reindex(key.index).to_numpy()
+        has_start = cur["start"].notna().to_numpy()
+        when = cur["keydate"].where(mask).dt.strftime("%d/%m/%Y").to_numpy(dtype=object)
+        keys = key.to_numpy(dtype=object, na_value=None)
+        for i in indices(mask):
+            where = t.at(i, "Output")
+            o = cell(i, "Output")
+            when_text = f"starting {when[i]}" if has_start[i] else f"achieved {when[i]}"
+            k = keys[i]
+            if k in earlier:
+                ref, q = earlier[k]
+                seen = f"was already claimed as {ref} in {_qlabel(q)}"
+            else:
+                j = int(first[i])
+                seen = f"is already claimed in row {t.rows[j]} ({cell(j, 'Claim ref')})"
+            yield Flag(f"{where.cell}: client {cell(i, 'Client ref')} output {o} {when_text} {seen}; each output is "
+                       f"claimed once ({REPEATS})", where, cell(i, "Claim ref"))
+    if not ctx.history_given and _history_matters(sub, ctx):
+        yield Flag(f"{t.sheet}: claims were checked for repeats within this return only; {NO_HISTORY}, so outputs "
+                   "already claimed in earlier quarters were not checked", _sheet(sub), None, severity=INFO)
+
+
+# --- C215: the evidence folder ------------------------------------------------------------------------
+
+_SIGNATURES = {
+    ".pdf": lambda b: b"%PDF-" in b[:1024],
+    ".png": lambda b: b.startswith(b"\x89PNG\r\n\x1a\n"),
+    ".jpg": lambda b: b.startswith(b"\xff\xd8\xff"),
+    ".jpeg": lambda b: b.startswith(b"\xff\xd8\xff"),
+    ".docx": lambda b: b.startswith(b"PK\x03\x04"),
+    ".msg": lambda b: b.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),
+}
+
+
+class _EvidenceIndex:
+    """Every file below the evidence folder, by name and by relative path (casefolded), and by stem."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.by_name: dict[str, list[Path]] = {}
+        self.by_stem: dict[str, list[Path]] = {}
+        self.count = 0
+        for folder, dirs, files in os.walk(root):
+            dirs.sort()
+            for name in sorted(files):
+                if name.startswith("~$"):
+                    continue  # Office lock files
+                p = Path(folder) / name
+                rel = p.relative_to(root).as_posix().casefold()
+                self.count += 1
+                for k in {name.casefold(), rel}:
+                    self.by_name.setdefault(k, []).append(p)
+                stem = name.rsplit(".", 1)[0].casefold() if "." in name else name.casefold()
+                self.by_stem.setdefault(stem, []).append(p)
+                rstem = rel.rsplit(".", 1)[0] if "." in name else rel
+                if rstem != stem:
+                    self.by_stem.setdefault(rstem, []).append(p)
+
+    def problem(self, ref: str) -> str | None:
+        """None when the reference names a good file; else what is wrong, in words."""
+        r = ref.strip().replace("\\", "/").strip("/")
+        k = r.casefold()
+        found = self.by_name.get(k) or self.by_name.get(k.rsplit("/", 1)[-1]) or []
+        if not found:
+            found = self.by_stem.get(k) or self.by_stem.get(k.rsplit("/", 1)[-1]) or []
+        if not found:
+            return f"no file {r!r}"
+        problems = []
+        for p in found:
+            why = _file_problem(p)
+            if why is None:
+                return None
+            problems.append(f"{p.relative_to(self.root).as_posix()} {why}")
+        return "; ".join(problems)
+
+
+def _file_problem(p: Path) -> str | None:
+    ext = p.suffix.lower()
+    if ext not in EVIDENCE_TYPES:
+        return f"is not an accepted type ({', '.join(e.lstrip('.') for e in EVIDENCE_TYPES)})"
+    try:
+        st = p.stat()
+    except OSError:
+        return "could not be read"
+    return _content_problem(str(p), ext, st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=65536)
+def _content_problem(path: str, ext: str, size: int, mtime_ns: int) -> str | None:
+    if size == 0:
+        return "is empty (0 bytes)"
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError:
+        return "could not be read"
+    sig = _SIGNATURES.get(ext)
+    if sig is not None and not sig(head):
+        return f"is not a real {ext.lstrip('.').upper()} file (its content does not match its name)"
+    return None
+
+
+@lru_cache(maxsize=8)
+def _index(root: str, mtime_ns: int) -> _EvidenceIndex:
+    """Built once per run (per folder and folder modification time)."""
+    return _EvidenceIndex(Path(root))
+
+
+@rule("C215", "evidence-file-missing", ERROR, OUTPUTS,
+      "with an evidence folder given: the Evidence reference names no readable file of an accepted type "
+      "(pdf, jpg, jpeg, png, docx, msg, eml) in it",
+      fix="Put the evidence file in the evidence folder as a PDF, JPG, PNG, Word (.docx) or e-mail (.msg, .eml) "
+          "file and write its file name in Evidence reference.", needs=("evidence",))
+def evidence_file_missing(sub, ctx):
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    root = Path(ctx.evidence_dir)
+    if not root.is_dir():
+        yield Flag(f"the evidence folder {str(root)!r} is not a folder that can be read; no evidence file was "
+                   "checked", Location(), str(root), severity=WARNING)
+        return
+    index = _index(str(root.resolve()), root.stat().st_mtime_ns)
+    refs = t.df["Evidence reference"].astype("string")
+    verdicts: dict[str, str | None] = {}
+    for text in refs.dropna().unique():
+        parts = [p.strip() for p in str(text).replace("\n", ";").split(";") if p.strip()]
+        problems = [(p, index.problem(p)) for p in parts]
+        bad = [why for _p, why in problems if why is not None]
+        verdicts[text] = "; ".join(bad) if bad else None
+    failing = {c for c, v in verdicts.items() if v is not None}
+    if not failing:
+        return
+    mask = refs.isin(failing).fillna(False)
+    for i in indices(mask):
+        where = t.at(i, "Evidence reference")
+        ref = cell(i, "Evidence reference")
+        o = cell(i, "Output")
+        yield Flag(f"{where.cell}: Evidence reference {ref!r} of claim {cell(i, 'Claim ref')}"
+                   f"{f' ({o})' if o else ''} names no readable file of an accepted type in the evidence folder "
+                   f"{root}: {verdicts[ref]} ({OUTPUTS})", where, ref)
