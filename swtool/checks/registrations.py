@@ -1,1 +1,625 @@
-"""(being written)"""
+"""R — registrations and eligibility (App 2 §2.1, §2.4 output 1, §14): may this client be registered?
+
+Every rule works on whole columns of the Registrations sheet and loops only over the rows that fail.
+A cell the reader could not type (S004) or a column the sheet lacks (S003) is not reported again
+here as missing. Rules about earlier quarters (R111, R112, R116) use the earlier returns of this
+contract (``--history``); without them they say once what they could not check.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from swtool import standard as std
+from swtool.catalogue import rule
+from swtool.checks.common import day, history_frame, indices
+from swtool.findings import ERROR, INFO, WARNING, Flag, Location
+
+REG = "Registrations"
+RESIDENCE = "App 2 §2.1"
+OUTPUT1 = "App 2 §2.4 output 1"
+MIN_AGE = 16  # output 1: "people over 16 years of age"; lot 1 is 16–25, so 16 itself is eligible
+LOT4_SHARE = 0.5  # §14.4: at least 50% of the client group 18+ with a social worker or primary support need
+LOT4_AGE = 18
+RE_REGISTRATION_MONTHS = 12
+
+# The UKVI postcode expression (TEMPLATES/data README), anchored as a whole, on upper case, with the
+# Royal Mail rules the README quotes: Q, V, X never first; I, Z never second; the inward code never
+# uses C, I, K, M, O or V. Character classes are written out so that only ASCII letters and digits
+# match (no \d, no case folding that could turn a look-alike into a Latin letter).
+_POSTCODE = (r"(?:GIR 0AA|(?:[A-PR-UWYZ][0-9]{1,2}|[A-PR-UWYZ][A-HJ-Y][0-9]{1,2}|[A-PR-UWYZ][0-9][A-Z]"
+             r"|[A-PR-UWYZ][A-HJ-Y][0-9]?[A-Z]) [0-9][ABD-HJLNP-UW-Z]{2})")
+_OUTWARD = re.compile(r"[A-PR-UWYZ][A-HJ-Y]?[0-9][A-Z0-9]?")
+_NOT_PLAIN = r"[^A-Za-z0-9 ]"  # anything but ASCII letters, digits and the ordinary space
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+def _has_column(table, header: str) -> bool:
+    """False when the sheet lacks the column (S003 says so; the rules stay quiet about it)."""
+    return header in table.letters
+
+
+def _unreadable(sub, table, header: str):
+    """True at rows whose cell could not be read as its type (S004): blank in the frame, not missing."""
+    import numpy as np
+
+    rows = {f.where.row for f in sub.read_flags.get("S004", ())
+            if f.where.sheet == table.sheet and f.where.header == header}
+    return np.isin(table.rows, list(rows)) if rows else np.zeros(len(table), dtype=bool)
+
+
+def _missing(sub, table, header: str):
+    """Blank cells of a column, leaving out the ones S004 already reported as unreadable."""
+    return table.df[header].isna().to_numpy() & ~_unreadable(sub, table, header)
+
+
+class _Cells:
+    """Typed values of a table's rows for messages, each column converted once (a frame look-up per
+    failing row costs more than the check itself when a large return fails throughout)."""
+
+    def __init__(self, table):
+        self.table = table
+        self._columns: dict[str, list] = {}
+
+    def __call__(self, i: int, header: str):
+        col = self._columns.get(header)
+        if col is None:
+            s = self.table.df[header]
+            col = self._columns[header] = s.astype(object).where(s.notna(), None).tolist()
+        v = col[i]
+        return v.to_pydatetime().date() if hasattr(v, "to_pydatetime") else v
+
+    def client(self, i: int) -> str:
+        ref = self(i, "Client ref")
+        return f"client {ref}" if ref else f"the client in row {self.table.rows[i]}"
+
+
+def _client_keys(series):
+    """Client refs compared across returns: case and spaces do not matter."""
+    return series.astype("object").where(series.notna()).str.replace(r"\s+", "", regex=True).str.upper()
+
+
+def _lot_rule(sub, lot: str) -> bool:
+    return sub.lot == lot and len(sub.registrations) > 0
+
+
+def _first_quarter(sub, ctx) -> bool:
+    """True when the contract started in (or after the start of) this return's quarter: nothing earlier."""
+    c, q = ctx.contract, sub.quarter
+    return c is not None and q is not None and c.start is not None and c.start >= q.start
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _postcodes(series):
+    """Typed postcodes → (canonical form or NA, valid mask, mask of cells with unusual characters).
+
+    Accepted spellings: any letter case, one space or none between outward and inward code (the
+    inward code is always the last three characters), runs of ordinary spaces read as one. Anything
+    else — a non-breaking space, a Cyrillic or full-width look-alike, punctuation — is not a postcode.
+    """
+    t = series[series.notna()].astype(str)
+    odd = t.str.contains(_NOT_PLAIN, regex=True).astype(bool)
+    up = t.str.upper().str.replace(r" {2,}", " ", regex=True).str.strip()
+    up = up.where(up.str.contains(" ", regex=False), up.str[:-3] + " " + up.str[-3:])
+    ok = up.str.fullmatch(_POSTCODE).astype(bool) & ~odd
+    return (up.where(ok).reindex(series.index).astype(object), ok.reindex(series.index, fill_value=False),
+            odd.reindex(series.index, fill_value=False))
+
+
+def _describe_char(ch: str) -> str:
+    if ch == "\u00a0":
+        return "a non-breaking space (U+00A0)"
+    if ch.isspace():
+        return f"an unusual space character (U+{ord(ch):04X})"
+    if ord(ch) < 128:
+        return f"the character {ch!r}"
+    name = unicodedata.name(ch, "unnamed character")
+    return f"{ch!r} ({name.title()}, U+{ord(ch):04X}), which looks like a Latin letter or digit but is not one" \
+        if ch.isalnum() else f"{ch!r} ({name.title()}, U+{ord(ch):04X})"
+
+
+def _postcode_basis(table):
+    """Rows whose residence is proved by postcode (App 2 §2.1): all but Local connection."""
+    return table.df["Residence basis"].astype("object").ne("Local connection").to_numpy()
+
+
+def _plus_months(dates, months: int):
+    """Dates plus whole calendar months; a day past the month's end becomes its last day (29/02 → 28/02)."""
+    import pandas as pd
+
+    return dates + pd.DateOffset(months=months)
+
+
+# --- residence and right to work (App 2 §2.1) ----------------------------------------------------------
+
+@rule("R101", "postcode-format", ERROR, RESIDENCE, "postcode is not a valid UK postcode",
+      fix="Type the client's full postcode in the form SE1 0AA, using plain letters, digits and one ordinary space "
+          "(retype it rather than pasting it from a web page or e-mail).")
+def postcode_format(sub, ctx):
+    t = sub.registrations
+    v = _Cells(t)
+    if not len(t) or not _has_column(t, "Postcode"):
+        return
+    s = t.df["Postcode"]
+    _, valid, unusual = _postcodes(s)
+    bad = s.notna() & ~valid
+    for i in indices(bad):
+        where = t.at(i, "Postcode")
+        typed = v(i, "Postcode")
+        text = str(typed)
+        if unusual.iat[i]:
+            ch = next(c for c in text if not (c.isascii() and (c.isalnum() or c == " ")))
+            why = f"it contains {_describe_char(ch)}; retype it with plain letters, digits and an ordinary space"
+        elif _OUTWARD.fullmatch(text.upper().replace(" ", "")):
+            why = "it is only the first half (the district); the full postcode, e.g. SE1 0AA, is needed"
+        else:
+            why = "expected a UK postcode such as SE1 0AA"
+        yield Flag(f"{where.cell}: postcode {text!r} for {v.client(i)} is not a valid UK postcode: {why} "
+                   f"({RESIDENCE})", where, typed)
+
+
+def _southwark_status(sub, ctx):
+    """For rows whose residence is by postcode and whose postcode is valid: (canonical postcode,
+    in the reference list?, sector, sector status or None)."""
+    t = sub.registrations
+    canon, valid, _ = _postcodes(t.df["Postcode"])
+    checked = valid.to_numpy() & _postcode_basis(t)
+    listed = canon.isin(ctx.refdata.southwark_postcodes).to_numpy()
+    sector = canon.str[:-2]
+    status = sector.map(ctx.refdata.postcode_sectors)
+    return canon, checked, listed, sector, status
+
+
+@rule("R102", "postcode-outside-southwark", ERROR, RESIDENCE,
+      "postcode is valid but not a Southwark postcode in the reference list, and its sector is not wholly in "
+      "Southwark", fix="Check the postcode with the council's postcode checker. Clients must live in Southwark; a "
+                       "client with no fixed address needs Residence basis 'Local connection'.")
+def postcode_outside_southwark(sub, ctx):
+    t = sub.registrations
+    v = _Cells(t)
+    if not len(t) or not _has_column(t, "Postcode"):
+        return
+    canon, checked, listed, sector, status = _southwark_status(sub, ctx)
+    wholly = status.eq("wholly_southwark").to_numpy(dtype=bool, na_value=False)
+    for i in indices(checked & ~listed & ~wholly):
+        where = t.at(i, "Postcode")
+        pc, sec = canon.iat[i], sector.iat[i]
+        if status.iat[i] == "straddles":
+            why = (f"it is not in the Southwark postcode list and its sector {sec} straddles the borough boundary, "
+                   "so it is taken as outside Southwark")
+        else:
+            why = f"the {sec} sector is not a Southwark sector"
+        yield Flag(f"{where.cell}: postcode {pc!r} for {v.client(i)} is not in Southwark ({why}) ({RESIDENCE})",
+                   where, v(i, "Postcode"))
+
+
+@rule("R118", "postcode-not-in-reference", WARNING, RESIDENCE,
+      "postcode not in the reference list but its sector lies wholly in Southwark (likely a postcode newer than "
+      "the list): the PMO confirms",
+      fix="Nothing to change if the postcode is right (new postcodes are not yet in the list); check it was typed "
+          "correctly. The PMO confirms it.")
+def postcode_not_in_reference(sub, ctx):
+    t = sub.registrations
+    v = _Cells(t)
+    if not len(t) or not _has_column(t, "Postcode"):
+        return
+    canon, checked, listed, sector, status = _southwark_status(sub, ctx)
+    wholly = status.eq("wholly_southwark").to_numpy(dtype=bool, na_value=False)
+    vintage = ctx.refdata.file("southwark_postcodes.csv").ref.vintage
+    for i in indices(checked & ~listed & wholly):
+        where = t.at(i, "Postcode")
+        yield Flag(f"{where.cell}: postcode {canon.iat[i]!r} for {v.client(i)} is not in the Southwark postcode "
+                   f"list ({vintage}), but its sector {sector.iat[i]} lies wholly in Southwark: probably a newer "
+                   f"postcode; the PMO confirms it ({RESIDENCE})", where, v(i, "Postcode"))
+
+
+@rule("R103", "local-connection", WARNING, RESIDENCE,
+      "residence by local connection: needs 6 of the last 12 months or 3 of the last 5 years",
+      fix="Keep a case note showing the client has lived in Southwark for 6 of the last 12 months or 3 of the last "
+          "5 years; if you are unsure, ask the commissioning team (they refer to Housing Solutions).")
+def local_connection(sub, ctx):
+    t = sub.registrations
+    v = _Cells(t)
+    if not len(t):
+        return
+    for i in indices(t.df["Residence basis"].astype("object").eq("Local connection")):
+        where = t.at(i, "Residence basis")
+        yield Flag(f"{where.cell}: {v.client(i)} is registered by local connection; the return cannot show it, so "
+                   "the PMO confirms the client lived in Southwark for at least 6 of the last 12 months or 3 of the "
+                   f"last 5 years ({RESIDENCE})", where, "Local connection")
+
+
+@rule("R104", "right-to-work", ERROR, RESIDENCE, "right to work not seen",
+      fix="See the client's evidence of the right to work (add a client note saying what was seen) before "
+          "registering them, then set Right to work seen to Yes.")
+def right_to_work(sub, ctx):
+    t = sub.registrations
+    v = _Cells(t)
+    if not len(t):
+        return
+    for i in indices(t.df["Right to work seen"].eq(False)):
+        where = t.at(i, "Right to work seen")
+        yield Flag(f"{where.cell}: Right to work seen is No for {v.client(i)}; clients must show evidence of "
+                   f"their right to work before they are registered ({RESIDENCE})", where, False)
+
+
+# --- age and lot eligibility (App 2 §2.4 output 1, §14) ----------------------------------------------
+
+def _ages(t):
+    """Ages within the column's own range (0–120; outside it S004 has spoken)."""
+    col = std.REGISTRATIONS.column("Age at registration")
+    age = t.df["Age at registration"]
+    return age, age.between(col.minimum, col.maximum).to_numpy(dtype=bool, na_value=False)
+
+
+@rule("R105", "under-16", ERROR, OUTPUT1, "age under 16 (output 1: \"over 16 years of age\")",
+      fix="Only people aged 16 or over can be registered; check the age at registration, or remove the row.")
+def under_16(sub, ctx):
+    t = sub.registrations
+    v = _Cells(t)
+    if not len(t):
+        return
+    age, sane = _ages(t)
+    for i in indices(sane & age.lt(MIN_AGE).to_numpy(dtype=bool, na_value=False)):
+        where = t.at(i, "Age at registration")
+        a = v(i, "Age at registration")
+        yield Flag(f"{where.cell}: {v.client(i)} was {a} at registration; clients must be at least {MIN_AGE} "
+                   f"({OUTPUT1})", where, a)
+
+
+@rule("R106", "lot-age", ERROR, "§14.1; App 1 §5.4", "age outside the lot's range (lot 1: 16–25)",
+      fix="Check the age at registration; a client outside your lot's age range belongs to another lot — refer "
+          "them through the Network Coordinator.")
+def lot_age(sub, ctx):
+    t = sub.registrations
+    v = _Cells(t)
+    lot = ctx.refdata.lots.get(sub.lot or "")
+    if not len(t) or lot is None:
+        return
+    lo, hi = lot.get("age_min") or MIN_AGE, lot.get("age_max")
+    age, sane = _ages(t)
+    below = age.lt(lo) & age.ge(MIN_AGE)  # under 16 is R105's
+    out = (below | age.gt(hi)) if hi is not None else below
+    rng = f"{lo}–{hi}" if hi is not None else f"{lo} and over"
+    for i in indices(sane & out.to_numpy(dtype=bool, na_value=False)):
+        where = t.at(i, "Age at registration")
+        a = v(i, "Age at registration")
+        side = "above" if hi is not None and a > hi else "below"
+        yield Flag(f"{where.cell}: {v.client(i)} was {a} at registration, {side} lot {sub.lot}'s age range of "
+                   f"{rng} (§14.1)", where, a)
+
+
+def _criteria(t):
+    """One row per (registration row, eligibility code), codes stripped."""
+    s = t.df["Eligibility criteria"].astype("object")
+    codes = s[s.notna()].str.split(";").explode().str.strip()
+    return codes[codes.ne("")]
+
+
+@rule("R107", "lot-criteria", ERROR, "§14; App 1 §5", "no eligibility code valid for the lot / sub-lot",
+      fix="Record at least one of your lot's eligibility criteria (see the dropdown); a client who meets none "
+          "belongs to another lot — refer them through the Network Coordinator.")
+def lot_criteria(sub, ctx):
+    import numpy as np
+
+    t = sub.registrations
+    v = _Cells(t)
+    allowed = ctx.refdata.eligibility_by_lot.get(sub.lot or "")
+    if not len(t) or not allowed:
+        return
+    codes = _criteria(t)
+    known = {c for cs in ctx.refdata.eligibility_by_lot.values() for c in cs}
+    any_known = codes.isin(known).groupby(level=0).any()
+    any_allowed = codes.isin(allowed).groupby(level=0).any()
+    fails = np.zeros(len(t), dtype=bool)
+    rows = any_known[any_known & ~any_allowed].index  # only unknown codes: S004 has said so
+    fails[t.df.index.get_indexer(rows)] = True
+    for i in indices(fails):
+        where = t.at(i, "Eligibility criteria")
+        given = v(i, "Eligibility criteria")
+        yield Flag(f"{where.cell}: {v.client(i)} has eligibility criteria {given!r}, none of which is a lot "
+                   f"{sub.lot} criterion (lot {sub.lot}: {', '.join(allowed)}) (§14)", where, given)
+
+
+# --- registration evidence and tracking (App 2 §2.4 output 1) -----------------------------------------
+
+@rule("R108", "registration-evidence", ERROR, OUTPUT1, "wizard not completed or privacy notice not signed",
+      fix="Complete the CRM registration wizard and have the client sign the privacy notice, then set both "
+          "columns to Yes.")
+def registration_evidence(sub, ctx):
+    t = sub.registrations
+    v = _Cells(t)
+    if not len(t):
+        return
+    for header, what in (("Registration wizard completed", "the registration wizard was not completed"),
+                         ("Privacy notice signed", "the privacy notice was not signed")):
+        for i in indices(t.df[header].eq(False)):
+            where = t.at(i, header)
+            yield Flag(f"{where.cell}: {header} is No for {v.client(i)}: {what}; a registration needs both the "
+                       f"completed wizard and the signed privacy notice ({OUTPUT1})", where, False)
+
+
+@rule("R109", "action-plan", ERROR, OUTPUT1, "initial assessment and action plan not completed",
+      fix="Complete the client's initial assessment and action plan (and upload the action plan), then set "
+          "Action plan completed to Yes.")
+def action_plan(sub, ctx):
+    t = sub.registrations
+    v = _Cells(t)
+    if not len(t):
+        return
+    for i in indices(t.df["Action plan completed"].eq(False)):
+        where = t.at(i, "Action plan completed")
+        yield Flag(f"{where.cell}: Action plan completed is No for {v.client(i)}; an initial assessment and "
+                   f"action plan must be completed for each registration ({OUTPUT1})", where, False)
+
+
+_IN_WORK_FIELDS = ("Employment type", "Contract type", "Average weekly hours", "Gross hourly pay",
+                   "On Statutory Sick Pay")
+_NOT_FOR_SELF_EMPLOYED = ("Contract type", "On Statutory Sick Pay")  # no employment contract, no SSP
+
+
+@rule("R110", "in-work-tracking", ERROR, OUTPUT1,
+      "in work at registration but employment type, contract type, hours, pay or SSP missing",
+      fix="For a client in work at registration, fill Employment type, Contract type, Average weekly hours, Gross "
+          "hourly pay and On Statutory Sick Pay (self-declaration is enough; self-employed clients need no contract "
+          "type or SSP).")
+def in_work_tracking(sub, ctx):
+    import numpy as np
+
+    t = sub.registrations
+    v = _Cells(t)
+    if not len(t):
+        return
+    status = t.df["Employment status"].astype("object")
+    in_work = status.isin(std.IN_WORK).to_numpy()
+    employed = status.eq("Employed").to_numpy()
+    headers = [h for h in _IN_WORK_FIELDS if _has_column(t, h)]
+    gaps = {h: _missing(sub, t, h) & (employed if h in _NOT_FOR_SELF_EMPLOYED else in_work) for h in headers}
+    any_gap = np.logical_or.reduce(list(gaps.values())) if gaps else np.zeros(len(t), dtype=bool)
+    for i in indices(any_gap):
+        missing = [h for h in headers if gaps[h][i]]
+        where = t.at(i, missing[0])
+        yield Flag(f"{where.cell}: {v.client(i)} is {status.iat[i].lower()} at registration but "
+                   f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} empty; the tracking fields are "
+                   f"required for clients in work ({OUTPUT1})", where)
+
+
+# --- earlier quarters (App 2 §2.4 output 1) ----------------------------------------------------------
+
+def _no_history(what: str, partly: bool = False) -> Flag:
+    return Flag(f"{REG}: {'partly checked' if partly else 'not checked'}: {what}, because no earlier returns of this "
+                "contract were given (--history supplies them)", Location(REG), severity=INFO)
+
+
+def _engagements(ctx):
+    """Dated engagements per client key from this contract's earlier returns: registrations and claims,
+    as a frame of key, date and a few words on where the date came from."""
+    import pandas as pd
+
+    parts = []
+    for sheet, header, words in ((REG, "Registration date", "registration"), ("Claims", "Date achieved", "claim")):
+        h = history_frame(ctx, sheet)
+        if len(h):
+            f = pd.DataFrame({"key": _client_keys(h["Client ref"]), "date": h[header].astype("datetime64[s]")})
+            f["source"] = [f"a {words} in the {q} return" for q in h["_quarter"]]
+            parts.append(f.dropna(subset=["key", "date"]))
+    if not parts:
+        return pd.DataFrame({"key": pd.Series(dtype=object), "date": pd.Series(dtype="datetime64[s]"),
+                             "source": pd.Series(dtype=object)})
+    return pd.concat(parts, ignore_index=True)
+
+
+@rule("R111", "re-registration-gap", ERROR, OUTPUT1,
+      "re-registration less than 12 months after last engagement",
+      fix="Re-register a client only after 12 months or more with no active engagement; otherwise keep working "
+          "with them under their existing registration and remove this row.")
+def re_registration_gap(sub, ctx):
+    import pandas as pd
+
+    t = sub.registrations
+    v = _Cells(t)
+    if not len(t):
+        return
+    df = t.df
+    re_reg = df["Registration type"].astype("object").eq("Re-registration")
+    if not re_reg.any():
+        return
+    keys = _client_keys(df["Client ref"])
+    reg_date = df["Registration date"]
+    # the latest known engagement: the date given, this return's claims dated before the re-registration,
+    # and (with --history) the client's registrations and claims in earlier returns
+    events = [pd.DataFrame({"row": df.index, "date": df["Last engagement date"],
+                            "source": "the Last engagement date given"})]
+    claims = sub.claims.df
+    if len(claims):
+        c = pd.DataFrame({"key": _client_keys(claims["Client ref"]), "date": claims["Date achieved"]})
+        c["source"] = [f"the claim in Claims row {r}" for r in sub.claims.rows]
+        rows = pd.DataFrame({"row": df.index[re_reg], "key": keys[re_reg], "reg": reg_date[re_reg]})
+        m = rows.merge(c.dropna(), on="key")
+        events.append(m[m["date"] < m["reg"]][["row", "date", "source"]])
+    if ctx.history_given:
+        hist = _engagements(ctx)
+        rows = pd.DataFrame({"row": df.index[re_reg], "key": keys[re_reg]})
+        events.append(rows.merge(hist, on="key")[["row", "date", "source"]])
+    ev = pd.concat(events, ignore_index=True).dropna(subset=["date"])
+    ev = ev[ev["row"].isin(df.index[re_reg])]
+    latest = ev.sort_values(["row", "date"]).groupby("row").tail(1).set_index("row")
+    last = latest["date"].reindex(df.index)
+    due = _plus_months(last, RE_REGISTRATION_MONTHS)
+    fails = re_reg & reg_date.notna() & last.notna() & (reg_date < due)
+    lasts, dues = last.tolist(), due.tolist()
+    sources = latest["source"].reindex(df.index).tolist()
+    for i in indices(fails):
+        where = t.at(i, "Registration date")
+        reg = v(i, "Registration date")
+        yield Flag(f"{where.cell}: {v.client(i)} was re-registered on {day(reg)}, less than "
+                   f"{RE_REGISTRATION_MONTHS} months after their last engagement on {day(lasts[i])} ({sources[i]}); "
+                   f"re-registration needs {RE_REGISTRATION_MONTHS} months or more with no engagement, so not before "
+                   f"{day(dues[i])} ({OUTPUT1})", where, reg)
+    if not ctx.history_given and not _first_quarter(sub, ctx):
+        n = int(re_reg.sum())
+        yield _no_history(f"{_plural(n, 'Re-registration')} {'was' if n == 1 else 'were'} compared only with the "
+                          "Last engagement date and this return's claims, not with registrations and claims of "
+                          "earlier quarters", partly=True)
+
+
+@rule("R112", "registered-twice", ERROR, OUTPUT1 + "; §7.3",
+      "a New registration for a client already registered with this contract",
+      fix="Do not register a client twice: after 12 months or more with no engagement record a Re-registration "
+          "(with the Last engagement date); otherwise remove the row.")
+def registered_twice(sub, ctx):
+    t = sub.registrations
+    v = _Cells(t)
+    if not len(t):
+        return
+    new = t.df["Registration type"].astype("object").eq("New")
+    if not new.any():
+        return
+    if not ctx.history_given:
+        if not _first_quarter(sub, ctx):
+            yield _no_history(f"whether the {_plural(int(new.sum()), 'New registration')} were already registered "
+                              "with this contract in an earlier quarter")
+        return
+    hist = history_frame(ctx, REG)
+    if not len(hist):
+        return
+    hkeys = _client_keys(hist["Client ref"])
+    earlier = {}  # key -> (date, quarter) of the latest earlier registration
+    for k, d, q in zip(hkeys, hist["Registration date"], hist["_quarter"]):
+        if isinstance(k, str):
+            earlier[k] = (d, q)
+    keys = _client_keys(t.df["Client ref"])
+    for i in indices(new & keys.isin(list(earlier))):
+        where = t.at(i, "Registration type")
+        d, q = earlier[keys.iat[i]]
+        when = f"on {day(d)} " if d == d and d is not None else ""
+        yield Flag(f"{where.cell}: {v.client(i)} is a New registration but was already registered with this "
+                   f"contract {when}(the {q} return); record a Re-registration only after 12 months with no "
+                   f"engagement ({OUTPUT1})", where, "New")
+
+
+# --- lot-specific requirements (§14) ------------------------------------------------------------------
+
+@rule("R113", "lot8-housing-plan", ERROR, "§14.8", "lot 8 without housing plan or council referral number",
+      fix="Record the client's Personalised Housing Plan reference or council referral number; lot 8 clients must "
+          "be engaged with the council's Housing Solutions Team.")
+def lot8_housing_plan(sub, ctx):
+    t = sub.registrations
+    v = _Cells(t)
+    header = "Housing plan or council referral number"
+    if not _lot_rule(sub, "8") or not _has_column(t, header):
+        return
+    for i in indices(_missing(sub, t, header)):
+        where = t.at(i, header)
+        yield Flag(f"{where.cell}: {v.client(i)} has no housing plan or council referral number; lot 8 clients "
+                   "must have a Personalised Housing Plan and/or a council referral number (§14.8)", where)
+
+
+@rule("R114", "lot5-family-assessment", ERROR, "§14.5; App 1 §5.8",
+      "Supporting Families client without family assessment",
+      fix="Complete the assessment of family need and action plan for each Supporting Families client, then set "
+          "Family assessment completed to Yes.")
+def lot5_family_assessment(sub, ctx):
+    import numpy as np
+
+    t = sub.registrations
+    v = _Cells(t)
+    header = "Family assessment completed"
+    if not _lot_rule(sub, "5") or not _has_column(t, header):
+        return
+    codes = _criteria(t)
+    sf_rows = codes[codes.eq("Supporting Families")].index.unique()
+    sf = np.zeros(len(t), dtype=bool)
+    sf[t.df.index.get_indexer(sf_rows)] = True
+    done = t.df[header]
+    bad = sf & (done.eq(False).to_numpy(dtype=bool, na_value=False) | _missing(sub, t, header))
+    for i in indices(bad):
+        where = t.at(i, header)
+        state = "No" if v(i, header) is False else "empty"
+        yield Flag(f"{where.cell}: {v.client(i)} is eligible through Supporting Families but Family assessment "
+                   f"completed is {state}; these clients need an assessment of family need (§14.5)", where,
+                   v(i, header))
+
+
+@rule("R115", "lot9-in-work", ERROR, "§14.9; App 1 §5.12", "lot 9 client not in work at registration",
+      fix="Lot 9 is for residents in work; refer clients who are not in work to another lot through the Network "
+          "Coordinator, or correct the Employment status.")
+def lot9_in_work(sub, ctx):
+    t = sub.registrations
+    v = _Cells(t)
+    if not _lot_rule(sub, "9"):
+        return
+    status = t.df["Employment status"].astype("object")
+    for i in indices(status.isin(std.EMPLOYMENT_STATUSES) & ~status.isin(std.IN_WORK)):  # unknown: S004
+        where = t.at(i, "Employment status")
+        yield Flag(f"{where.cell}: {v.client(i)} is {status.iat[i].lower()} at registration; lot 9 clients must "
+                   f"be in work (Employed or Self-employed) (§14.9)", where, status.iat[i])
+
+
+@rule("R116", "lot4-social-worker-share", WARNING, "§14.4; App 1 §5.7",
+      "contract to date: under 50% of lot 4 clients are 18+ with a social worker or primary support need",
+      fix="At least half of the clients registered under the contract must be 18 or over with a social worker or a "
+          "primary support need: focus referrals (council social care and all age disability services) on them.")
+def lot4_social_worker_share(sub, ctx):
+    import pandas as pd
+
+    t = sub.registrations
+    if not _lot_rule(sub, "4"):
+        return
+    header = "Social worker or primary support need"
+    columns = ["Client ref", "Age at registration", header]
+    frames, scope = [t.df[columns]], None
+    if ctx.history_given:
+        hist = history_frame(ctx, REG)
+        frames.insert(0, hist[columns].astype(t.df[columns].dtypes.to_dict()))
+        scope = f"contract to date ({_plural(len(ctx.history), 'earlier return')} and this one)"
+    elif _first_quarter(sub, ctx):
+        scope = "contract to date (this is its first quarter)"
+    both = pd.concat([f for f in frames if len(f)], ignore_index=True)
+    both["key"] = _client_keys(both["Client ref"])
+    both = both.dropna(subset=["key"]).drop_duplicates("key", keep="last")  # a client's latest registration
+    total = len(both)
+    if not total:
+        return
+    yes = (both["Age at registration"].astype("Float64").ge(LOT4_AGE)
+           & both[header].astype("boolean").eq(True)).fillna(False)
+    n = int(yes.sum())
+    share = n / total
+    figures = f"{n} of {_plural(total, 'client')} ({share:.0%})"
+    where = Location(REG, None, t.letters.get(header), header)
+    if scope is None:
+        yield _no_history(f"the lot 4 share of clients 18+ with a social worker or primary support need is judged on "
+                          f"the contract to date (this return alone: {figures})")
+        return
+    if share < LOT4_SHARE:
+        blank = int(both[header].isna().sum())
+        note = f"; {_plural(blank, 'client')} with the column empty counted as not" if blank else ""
+        yield Flag(f"{REG}: {scope}, {figures} are {LOT4_AGE}+ with a social worker or primary support need, under "
+                   f"the {LOT4_SHARE:.0%} the lot requires{note} (§14.4)", where, round(share, 4))
+
+
+# --- the quarter (App 2 §2.4 output 1) ---------------------------------------------------------------
+
+@rule("R117", "registration-outside-quarter", ERROR, OUTPUT1, "registration date not in the return's quarter",
+      fix="List only clients registered (or re-registered) in this quarter; report earlier or later registrations "
+          "in the return for their own quarter.")
+def registration_outside_quarter(sub, ctx):
+    import pandas as pd
+
+    t = sub.registrations
+    v = _Cells(t)
+    q = sub.quarter
+    if not len(t) or q is None:
+        return
+    d = t.df["Registration date"]
+    outside = d.notna() & ((d < pd.Timestamp(q.start)) | (d > pd.Timestamp(q.end)))
+    for i in indices(outside):
+        where = t.at(i, "Registration date")
+        reg = v(i, "Registration date")
+        yield Flag(f"{where.cell}: {v.client(i)} was registered on {day(reg)}, outside this return's quarter "
+                   f"{q.financial_year} {q.label} ({day(q.start)}–{day(q.end)}) ({OUTPUT1})", where, reg)
