@@ -65,7 +65,9 @@ def narrative(**overrides) -> dict:
          "Lessons learnt": "Evening sessions suit clients in work.",
          "Main referral sources": "IAPT and the Wellbeing Hub.",
          "Client and employer views": "Employers value the in-work support.",
-         "Output variances": None, "Finance variances": None, "Safeguarding": "None",
+         "Output variances": "Job starts are below profile while a new adviser settles in; temporary, and we "
+                             "expect to recover the shortfall by Q4.",
+         "Finance variances": None, "Safeguarding": "None",
          "Case study": "Client SW100001 had been out of work for two years and started a warehouse job in August."}
     n.update(overrides)
     return n
