@@ -18,6 +18,17 @@ demo: $(STAMP)
 	@echo "== swtool check samples/returns samples/faulty --register samples/register.xlsx --history samples/returns"
 	@$(BIN)/swtool check samples/returns samples/faulty --register samples/register.xlsx --history samples/returns --today $(TODAY); \
 	  rc=$$?; test $$rc -le 1 || exit $$rc
+	@echo ""
+	@echo "== swtool check samples/faulty/faulty-structure.xlsx --register samples/register.xlsx --annotate samples/out/faulty-structure.annotated.xlsx"
+	@$(BIN)/swtool check samples/faulty/faulty-structure.xlsx --register samples/register.xlsx --today $(TODAY) \
+	  --annotate samples/out/faulty-structure.annotated.xlsx -o samples/out/faulty-structure.txt; \
+	  rc=$$?; test $$rc -le 1 || exit $$rc
+	@echo "Open samples/out/faulty-structure.annotated.xlsx in Excel or LibreOffice: the Findings sheet comes first."
+	@echo ""
+	@echo "== swtool check samples/returns/SW-L3-01/SW-L3-01_2026-27_Q2.xlsx --register samples/register.xlsx --history samples/returns --evidence samples/evidence"
+	@$(BIN)/swtool check samples/returns/SW-L3-01/SW-L3-01_2026-27_Q2.xlsx --register samples/register.xlsx \
+	  --history samples/returns --evidence samples/evidence --today $(TODAY); \
+	  rc=$$?; test $$rc -le 1 || exit $$rc
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -28,6 +39,7 @@ templates: $(STAMP)
 
 samples: $(STAMP)
 	$(BIN)/python samples/make_samples.py
+	$(BIN)/python samples/make_evidence.py
 
 samples-expected: $(STAMP)
 	$(BIN)/python samples/make_samples.py --expected

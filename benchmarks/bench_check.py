@@ -105,7 +105,7 @@ def swtool_cmd() -> list[str]:
 def bench(label: str, path: Path, repeat: int) -> None:
     # one process per measurement so that each peak memory is its own
     bare = min(timed_isolated([sys.executable, "-c", BARE, str(path)]) for _ in range(repeat))
-    check = min(timed_isolated([*swtool_cmd(), "check", str(path), "--today", "2026-10-01", "-o", os.devnull])
+    check = min(timed_isolated([*swtool_cmd(), "check", str(path), "--today", "2026-10-01", "-o", str(OUT / "report.txt")])
                 for _ in range(repeat))
     size = path.stat().st_size / 1e6
     print(f"{label} ({size:.1f} MB)")

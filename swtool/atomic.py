@@ -16,6 +16,11 @@ from pathlib import Path
 def atomic_path(target: Path):
     """Yield a temporary path beside ``target``; on success it replaces ``target`` in one step."""
     target = Path(target)
+    if target.exists() and not target.is_file() and not target.is_dir():
+        # a device or pipe (``-o /dev/null``, ``/dev/stdout``): write to it; renaming over it would
+        # replace the device with a regular file
+        yield target
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)

@@ -66,7 +66,10 @@ def write_output(text: str, output: str | None) -> None:
         return
     from swtool.atomic import write_text
 
-    write_text(Path(output), text)
+    try:
+        write_text(Path(output), text)
+    except OSError as e:  # a full disk or a folder given as -o is not a bug: say what happened
+        raise SwtoolError(f"cannot write {output}: {e.strerror or e}") from None
     click.echo(f"Wrote {output}", err=True)
 
 
@@ -83,18 +86,28 @@ def write_output(text: str, output: str | None) -> None:
 @click.option("--today", help="Count deadlines from this date (YYYY-MM-DD) instead of today.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
               help="Choose the other reading where the specification contradicts itself (see docs/rules.md).")
-def check(files, register, history, evidence, fmt, output, today, settings):
+@click.option("--annotate", "annotate_to", is_flag=False, flag_value="", default=None, metavar="[OUT.xlsx]",
+              help="Also write a copy of the workbook with every problem marked and a Findings sheet; alone, "
+                   "beside each input as NAME.annotated.xlsx (put it after FILES, or write --annotate=OUT.xlsx).")
+@click.option("--receipt", is_flag=True,
+              help="Also write FILE.receipt.json beside each input: its sha256, the tool, rules and reference-data "
+                   "versions used, and the findings counted by severity and code.")
+@click.option("--redact", is_flag=True,
+              help="Leave cell values and personal or free-text details (ages, postcodes, notes, narrative) out of "
+                   "the report; client refs, codes and dates stay.")
+def check(files, register, history, evidence, fmt, output, today, settings, annotate_to, receipt, redact):
     """Check quarterly returns before they are sent (FILES: .xlsx files or folders).
 
     Exit status: 0 no errors, 1 errors found, 2 could not run.
     """
     from swtool import catalogue
     from swtool.context import CheckContext
-    from swtool.engine import check_paths, load_history
+    from swtool.engine import check_each, expand, load_history
     from swtool.refdata import RefData
     from swtool.settings import load as load_settings
 
     day = _today(today)
+    targets = _annotation_targets(expand(list(files)), annotate_to) if annotate_to is not None else {}
     refdata = RefData()
     cfg = load_settings(register, list(settings))
     reg = None
@@ -104,7 +117,20 @@ def check(files, register, history, evidence, fmt, output, today, settings):
         reg = read_register(register, refdata)
     hist, notes = load_history(list(history), refdata) if history else ([], [])
     ctx = CheckContext(refdata, cfg, day, reg, hist, bool(history), evidence)
-    reports = check_paths(list(files), ctx)
+    reports, checked, receipts = [], [], {}
+    for path, report, sub in check_each(list(files), ctx):
+        if evidence is not None:
+            from swtool.evidence import evidence_line
+
+            report.evidence = evidence_line(sub, evidence)
+        if receipt:
+            receipts[path] = _receipt(path, report, day, register, history, evidence, receipts)
+        checked.append((path, report))
+        if redact:
+            from swtool.report.redact import redact_report
+
+            report = redact_report(report, sub)
+        reports.append(report)
     if not reports:
         raise SwtoolError("no .xlsx files found in " + ", ".join(str(f) for f in files))
     for n in notes:
@@ -124,7 +150,82 @@ def check(files, register, history, evidence, fmt, output, today, settings):
 
         text = render(reports, refdata, day, in_force_words(cfg, set(catalogue.load_all())))
     write_output(text, output)
-    sys.exit(0 if all(r.valid for r in reports) else 1)
+    failed = _write_receipts(receipts) + (_write_annotations(checked, targets) if annotate_to is not None else 0)
+    sys.exit(2 if failed else 0 if all(r.valid for r in reports) else 1)
+
+
+def _annotation_targets(paths: list[Path], annotate_to: str) -> dict[Path, Path]:
+    """Each input's annotated copy: OUT.xlsx for one input, NAME.annotated.xlsx beside each otherwise."""
+    from swtool.annotate import NotAnnotated, check_output, default_output
+
+    if annotate_to and len(paths) != 1:
+        raise click.UsageError(f"--annotate {annotate_to} names one copy, but {len(paths)} files are checked; give "
+                               "--annotate alone to annotate each file beside itself")
+    targets = {p: Path(annotate_to) if annotate_to else default_output(p) for p in paths}
+    for p, out in targets.items():
+        if any(_same(out, q) for q in paths):
+            raise click.UsageError(f"--annotate {out} would overwrite a return being checked")
+        try:
+            check_output(p, out)
+        except NotAnnotated as e:
+            raise click.UsageError(f"--annotate: {e}") from None
+    return targets
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def _write_annotations(checked, targets: dict[Path, Path]) -> int:
+    """Write the annotated copies; returns how many could not be written for a reason other than an
+    unreadable input (which is the check's own error)."""
+    from swtool import catalogue
+    from swtool.annotate import NotAnnotated, annotate, unreadable_reason
+
+    rules, failed = catalogue.load_all(), 0
+    for path, report in checked:
+        out = targets.get(path)
+        if out is None:
+            continue
+        why = unreadable_reason(report)
+        if why:
+            click.echo(f"Not annotated: {path} could not be read ({why})", err=True)
+            continue
+        try:
+            annotate(path, report, out, rules)
+        except (NotAnnotated, OSError) as e:
+            click.echo(f"Not annotated: {path}: {e}", err=True)
+            failed += 1
+            continue
+        click.echo(f"Annotated copy: {out}", err=True)
+    return failed
+
+
+def _receipt(path: Path, report, day, register, history, evidence, done: dict) -> dict:
+    from swtool import catalogue
+    from swtool import receipt as rc
+
+    # the reference data and rules are the same for every file of a run: taken once
+    versions = next(iter(done.values()))["reference_data"] if done else rc.refdata_versions()
+    options = {"register": str(register) if register else None, "history": [str(h) for h in history],
+               "evidence": str(evidence) if evidence else None, "evidence_count": report.evidence}
+    return rc.build(report, path, day, catalogue.ruleset_version(), versions, options=options)
+
+
+def _write_receipts(receipts: dict) -> int:
+    from swtool import receipt as rc
+
+    failed = 0
+    for path, data in receipts.items():
+        try:
+            click.echo(f"Receipt: {rc.write(data, path)}", err=True)
+        except OSError as e:
+            click.echo(f"No receipt for {path}: {e.strerror or e}", err=True)
+            failed += 1
+    return failed
 
 
 @cli.command()

@@ -127,10 +127,17 @@ def check_file(path: Path, ctx: CheckContext, limits: Limits = Limits()) -> tupl
     return report, sub
 
 
-def check_paths(paths: list[Path], ctx: CheckContext, limits: Limits = Limits()) -> list[FileReport]:
-    reports = []
+def check_each(paths: list[Path], ctx: CheckContext, limits: Limits = Limits()):
+    """Check every file (folders expanded), one at a time: yields (path, report, submission or None).
+
+    For front ends that need the typed submission after the check (evidence counts, redaction)
+    without holding every file's submission in memory at once.
+    """
     for p in expand(paths):
-        report, _ = check_file(p, ctx, limits)
+        report, sub = check_file(p, ctx, limits)
         report.notes += ctx.refdata.refusals
-        reports.append(report)
-    return reports
+        yield p, report, sub
+
+
+def check_paths(paths: list[Path], ctx: CheckContext, limits: Limits = Limits()) -> list[FileReport]:
+    return [report for _, report, _ in check_each(paths, ctx, limits)]

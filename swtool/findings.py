@@ -108,6 +108,7 @@ class FileReport:
     findings: list[Finding] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # said once per file, e.g. a refused override
+    evidence: str | None = None  # with --evidence: "Evidence: N references, N found, N missing"
 
     @property
     def summary(self) -> dict[str, int]:

@@ -56,6 +56,8 @@ def render_file(report: FileReport, refdata, today: date, redact: bool = False) 
     dl = deadline_line(report, refdata, today)
     if dl:
         lines.append("  " + dl)
+    if report.evidence:
+        lines.append("  " + safe_text(report.evidence))
     changed = {k: v for k, v in report.settings.items()}
     for note in report.notes:
         lines.append("  note: " + safe_text(note))

@@ -1,0 +1,447 @@
+"""The provider's own workbook back, with the problems marked: an annotated copy.
+
+Providers live in Excel. ``annotate`` opens a copy of the workbook that was checked (the same bytes:
+its sha256 must equal the report's), and
+
+- marks every cell that has a finding: a fill (errors red and striped, warnings amber, info light
+  blue) and a comment by "swtool" whose title carries a symbol (✖ ⚠ ℹ), so it reads without colour,
+  with each finding's code, message and how to fix it;
+- adds a first sheet, ``Findings``, listing every finding (errors, then warnings, then info; then by
+  sheet and row) with a link to its cell; findings that have no single cell (a whole sheet, a missing
+  column or sheet, the whole return) are only there.
+
+Everything else is kept as openpyxl keeps it: values, formulas, number formats, data validations
+(dropdowns and input messages), comments already there, hidden and protected sheets, frozen panes.
+What openpyxl cannot keep (charts, pictures, some newer Excel features) is named on the Findings sheet.
+The source is never written to; the copy is written atomically, and never over the source nor over
+a file that is not an earlier annotated copy. Text swtool writes that Excel would take for a formula
+(``= + - @``, tab, CR, LF first) is stored as text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from swtool.errors import SwtoolError
+from swtool.findings import ERROR, INFO, WARNING, FileReport, Finding, severity_rank
+from swtool.report.safe import safe_text
+
+SYMBOL = {ERROR: "✖", WARNING: "⚠", INFO: "ℹ"}
+# (pattern, pattern colour, background): the error pattern shows in grey-scale print and to colour-blind eyes
+FILL = {ERROR: ("lightUp", "FFE06666", "FFFFC7CE"), WARNING: ("solid", "FFFFE699", "FFFFE699"),
+        INFO: ("solid", "FFDDEBF7", "FFDDEBF7")}
+FINDINGS_SHEET = "Findings"
+AUTHOR = "swtool"
+MAX_COMMENT = 2_000      # characters of swtool's own text in one comment
+MAX_CELL_TEXT = 32_767   # Excel's limit for a cell
+MAX_MERGED_CELLS = 200_000  # openpyxl makes an object for every merged cell: a huge merge is a memory bomb
+MARKER = "swtool annotated copy"  # a custom document property: tells an annotated copy from a provider's file
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+HEADER_ROW = 5
+COLUMNS = (("Severity", 12), ("Code", 8), ("Rule", 30), ("Cell", 18), ("Message", 90), ("How to fix", 70))
+
+_MERGE_RE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Za-z]{1,3}\d{1,7}(?::[A-Za-z]{1,3}\d{1,7})?)\"")
+
+
+class NotAnnotated(SwtoolError):
+    """The annotated copy was not written; the message says why."""
+
+
+@dataclass
+class Annotated:
+    output: Path
+    findings: int                 # listed on the Findings sheet (all of them)
+    cells: int                    # cells marked in place
+    sheet_only: int               # findings with no cell of their own: on the Findings sheet only
+    lost: list[str] = field(default_factory=list)  # what openpyxl could not carry over
+
+
+def default_output(source: Path) -> Path:
+    """``return.xlsx`` → ``return.annotated.xlsx``, beside it."""
+    source = Path(source)
+    return source.with_name(f"{source.stem}.annotated.xlsx")
+
+
+def is_annotated_copy(path: Path) -> bool:
+    """True for a workbook that swtool wrote (its custom properties carry ``MARKER``)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "docProps/custom.xml" in zf.namelist() and MARKER.encode() in zf.read("docProps/custom.xml")
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return False
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def check_output(source: Path, output: Path) -> None:
+    """Raise NotAnnotated if ``output`` may not be written for ``source``."""
+    source, output = Path(source), Path(output)
+    if output.suffix.lower() != ".xlsx":
+        raise NotAnnotated(f"the annotated copy must be an .xlsx file, not {output.name!r}")
+    if _same_file(source, output):
+        raise NotAnnotated(f"the annotated copy cannot be written over the return itself ({source})")
+    if output.is_dir():
+        raise NotAnnotated(f"{output} is a folder; give a file name for the annotated copy")
+    if output.exists() and not is_annotated_copy(output):
+        raise NotAnnotated(f"{output} exists and is not an annotated copy made by swtool; it is not overwritten "
+                           "(choose another name)")
+
+
+def unreadable_reason(report: FileReport) -> str | None:
+    """Why a checked file cannot be annotated (it could not be read), or None."""
+    s001 = next((f for f in report.findings if f.code == "S001"), None)
+    if s001 is not None:
+        return s001.message
+    if report.sha256 is None:
+        return "the file could not be read"
+    return None
+
+
+def annotate(source: Path, report: FileReport, output: Path, rules: dict | None = None) -> Annotated:
+    """Write an annotated copy of ``source`` (the workbook ``report`` is about) to ``output``.
+
+    Args:
+        source: the checked workbook; only read, through a private copy.
+        report: its report from ``engine.check_file`` (the findings to mark).
+        output: where to write the copy (.xlsx); replaced atomically if it is an earlier annotated copy.
+        rules: the catalogue (``catalogue.load_all()``), for each rule's "how to fix"; loaded when None.
+
+    Returns:
+        What was written: counts of findings, marked cells and findings only on the Findings sheet.
+
+    Raises:
+        NotAnnotated: the file could not be read when checked (S001), changed since, is too unusual to
+            open safely in full, or ``output`` may not be written.
+    """
+    source, output = Path(source), Path(output)
+    why = unreadable_reason(report)
+    if why:
+        raise NotAnnotated(f"{source} was not annotated: it could not be read ({why})")
+    check_output(source, output)
+    if rules is None:
+        from swtool import catalogue
+
+        rules = catalogue.load_all()
+    from swtool.reader.preflight import sha256_of
+
+    with tempfile.TemporaryDirectory(prefix="swtool-annotate-") as tmpdir:
+        copy = Path(tmpdir) / "return.xlsx"
+        shutil.copyfile(source, copy)
+        if sha256_of(copy) != report.sha256:
+            raise NotAnnotated(f"{source} changed after it was checked; check it again to annotate it")
+        _guard(copy)
+        lost = _what_is_lost(copy)
+        wb, load_warnings = _load(copy)
+        lost += load_warnings
+        result = _mark(wb, report, rules, lost)
+        from swtool.atomic import atomic_path
+
+        with atomic_path(output) as tmp:
+            wb.save(tmp)
+        wb.close()
+    result.output = output
+    return result
+
+
+# --- opening -----------------------------------------------------------------------------------------
+
+def _guard(path: Path) -> None:
+    """openpyxl's full mode makes an object for every merged cell: refuse a workbook whose merges
+    would take the memory of the machine (the check itself reads in read-only mode and never sees them)."""
+    from openpyxl.utils.cell import range_boundaries
+
+    total = 0
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            tail = b""
+            with zf.open(info) as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    data = tail + chunk
+                    last = 0
+                    for m in _MERGE_RE.finditer(data):
+                        ref = m.group(1).decode()
+                        try:
+                            c1, r1, c2, r2 = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
+                        except ValueError:
+                            continue
+                        total += (c2 - c1 + 1) * (r2 - r1 + 1)
+                        last = m.end()
+                    tail = data[max(last, len(data) - 200):]
+            if total > MAX_MERGED_CELLS:
+                raise NotAnnotated(f"the workbook merges {total:,} cells or more (in {info.filename}), over the "
+                                   f"{MAX_MERGED_CELLS:,} an annotated copy can carry; unmerge them (Home > Merge "
+                                   "& Center > Unmerge Cells) and check again")
+
+
+def _what_is_lost(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as zf:
+        names = [n.lower() for n in zf.namelist()]
+    lost = []
+    for prefix, what in (("xl/charts/", "charts"), ("xl/media/", "pictures"), ("xl/pivottables/", "pivot tables"),
+                         ("xl/slicers/", "slicers"), ("xl/externallinks/", "links to other files"),
+                         ("xl/embeddings/", "embedded objects")):
+        if any(n.startswith(prefix) for n in names):
+            lost.append(what)
+    return lost
+
+
+def _load(path: Path):
+    import openpyxl
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            wb = openpyxl.load_workbook(path, keep_links=False, keep_vba=False, rich_text=True)
+        except Exception as e:  # checked already, so rare: say it plainly
+            raise NotAnnotated(f"the workbook could not be opened to annotate it ({type(e).__name__})") from None
+    lost = []
+    for w in caught:
+        text = str(w.message)
+        if "will be removed" in text or "not supported" in text:
+            lost.append(text.rstrip("."))
+    return wb, sorted(set(lost))
+
+
+# --- marking -----------------------------------------------------------------------------------------
+
+def _fill(severity: str):
+    from openpyxl.styles import PatternFill
+
+    kind, fg, bg = FILL[severity]
+    return PatternFill(fill_type=kind, fgColor=fg, bgColor=bg)
+
+
+def _clean(text, limit: int) -> str:
+    """Text for a cell or a comment: control and bidi characters escaped (openpyxl refuses control
+    characters; bidi ones can make a cell read as something else), cut to ``limit``."""
+    return safe_text("" if text is None else text, limit)
+
+
+def _put(cell, text) -> None:
+    """Write text swtool made into a cell: never a formula."""
+    value = _clean(text, MAX_CELL_TEXT)
+    cell.value = value
+    cell.data_type = "s"
+    if value.startswith(FORMULA_START) or str(text).startswith(FORMULA_START):
+        cell.quotePrefix = True
+
+
+def _sheet_ref(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def _target(f: Finding, wb):
+    """The (sheet, coordinate) a finding marks in place, or None (it goes on the Findings sheet only)."""
+    from openpyxl.utils.cell import column_index_from_string
+
+    if not (f.sheet and f.row and f.column) or f.sheet not in wb.sheetnames:
+        return None
+    try:
+        col = column_index_from_string(f.column)
+    except ValueError:
+        return None
+    if not (1 <= f.row <= 1_048_576 and col <= 16_384):
+        return None
+    return f.sheet, f"{f.column}{f.row}"
+
+
+def _anchor(ws, coordinate: str):
+    """The cell to mark: a merged cell's top-left cell holds its comment and fill."""
+    from openpyxl.cell.cell import MergedCell
+
+    cell = ws[coordinate]
+    if isinstance(cell, MergedCell):
+        for rng in ws.merged_cells.ranges:
+            if coordinate in rng:
+                return ws.cell(rng.min_row, rng.min_col)
+    return cell
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _counts(findings: list[Finding]) -> str:
+    n = {s: sum(1 for f in findings if f.severity == s) for s in (ERROR, WARNING, INFO)}
+    parts = [_plural(n[ERROR], "error") if n[ERROR] else "", _plural(n[WARNING], "warning") if n[WARNING] else "",
+             f"{n[INFO]} info" if n[INFO] else ""]
+    return ", ".join(p for p in parts if p)
+
+
+def comment_text(findings: list[Finding], rules: dict, earlier: str | None = None) -> str:
+    """One cell's comment: a title with the worst severity's symbol, then each finding (code, message,
+    how to fix), at most MAX_COMMENT characters of it, then any comment the cell had before."""
+    fs = sorted(findings, key=lambda f: (severity_rank(f.severity), f.code))
+    text = f"{SYMBOL[fs[0].severity]} swtool: {_counts(fs)}"
+    blocks = []
+    for f in fs:
+        rule = rules.get(f.code)
+        fix = f"\nHow to fix: {_clean(rule.fix, 600)}" if rule is not None and rule.fix else ""
+        blocks.append(f"\n\n{SYMBOL[f.severity]} {f.severity} {f.code} {f.slug}\n{_clean(f.message, 1200)}{fix}")
+    if len(text) + sum(map(len, blocks)) > MAX_COMMENT:
+        room = MAX_COMMENT - 60  # for "… and N more"
+        if len(text) + len(blocks[0]) > room:
+            blocks[0] = blocks[0][: room - len(text) - 1] + "…"
+        shown = 0
+        for b in blocks:
+            if len(text) + len(b) > room:
+                break
+            text += b
+            shown += 1
+        if shown < len(blocks):
+            text += f"\n\n… and {len(blocks) - shown} more: see the {FINDINGS_SHEET} sheet"
+    else:
+        text += "".join(blocks)
+    if earlier:
+        text += "\n\n— comment already on this cell —\n" + _clean_lines(earlier, 20_000)
+    return text
+
+
+def _clean_lines(text: str, limit: int) -> str:
+    """Like _clean, keeping line breaks."""
+    out = "\n".join(safe_text(line, limit) for line in str(text).split("\n"))
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+def _comment(text: str):
+    from openpyxl.comments import Comment
+
+    lines = sum(max(1, math.ceil(len(line) / 52)) for line in text.split("\n"))
+    return Comment(text, AUTHOR, height=min(max(60, 15 * lines + 10), 600), width=320)
+
+
+def _sort_key(f: Finding, order: dict[str, int]):
+    from openpyxl.utils.cell import column_index_from_string
+
+    try:
+        col = column_index_from_string(f.column) if f.column else 0
+    except ValueError:
+        col = 0
+    sheet = -1 if not f.sheet else order.get(f.sheet, len(order))
+    return severity_rank(f.severity), sheet, f.sheet or "", f.row or 0, col, f.code
+
+
+def _mark(wb, report: FileReport, rules: dict, lost: list[str]) -> Annotated:
+    order = {name: i for i, name in enumerate(wb.sheetnames)}
+    by_cell: dict[tuple[str, str], list[Finding]] = {}
+    sheet_only = 0
+    for f in report.findings:
+        t = _target(f, wb)
+        if t is None:
+            sheet_only += 1
+        else:
+            by_cell.setdefault(t, []).append(f)
+    for (sheet, coordinate), fs in by_cell.items():
+        cell = _anchor(wb[sheet], coordinate)
+        worst = min((f.severity for f in fs), key=severity_rank)
+        cell.fill = _fill(worst)
+        earlier = cell.comment.text if cell.comment is not None else None
+        cell.comment = _comment(comment_text(fs, rules, earlier))
+    findings = sorted(report.findings, key=lambda f: _sort_key(f, order))
+    _findings_sheet(wb, report, findings, rules, lost)
+    return Annotated(Path(), len(findings), len(by_cell), sheet_only, lost)
+
+
+def _findings_sheet(wb, report: FileReport, findings: list[Finding], rules: dict, lost: list[str]) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    from swtool import __version__
+
+    existing = {n.casefold() for n in wb.sheetnames}
+    title, k = FINDINGS_SHEET, 1
+    while title.casefold() in existing:
+        k += 1
+        title = f"{FINDINGS_SHEET} ({k})" if k > 1 else FINDINGS_SHEET
+    ws = wb.create_sheet(title, 0)
+    name = Path(report.path).name
+    _put(ws["A1"], f"swtool findings for {name}")
+    ws["A1"].font = Font(bold=True, size=14)
+    verdict = "cannot be accepted as it stands" if not report.valid else "no errors"
+    _put(ws["A2"], f"{_counts(findings) or 'No findings'}: {verdict}. Checked by swtool {__version__}"
+         + (f"; {report.contract} {report.quarter}" if report.contract and report.quarter else "") + ".")
+    _put(ws["A3"], f"Marked cells: {SYMBOL[ERROR]} error = red, striped · {SYMBOL[WARNING]} warning = amber · "
+         f"{SYMBOL[INFO]} info = blue. Each has a comment saying what is wrong and how to fix it; the Cell column "
+         "below links to it. This is a copy for reading: correct your own workbook and check it again.")
+    if lost:
+        _put(ws["A4"], "Not carried into this copy (your original is unchanged): " + "; ".join(lost) + ".")
+    for j, (head, width) in enumerate(COLUMNS, start=1):
+        c = ws.cell(HEADER_ROW, j)
+        _put(c, head)
+        c.font = Font(bold=True)
+        ws.column_dimensions[c.column_letter].width = width
+    wrap = Alignment(wrap_text=True, vertical="top")
+    top = Alignment(vertical="top")
+    for i, f in enumerate(findings, start=HEADER_ROW + 1):
+        rule = rules.get(f.code)
+        cells = [ws.cell(i, j) for j in range(1, 7)]
+        _put(cells[0], f"{SYMBOL[f.severity]} {f.severity}")
+        cells[0].fill = _fill(f.severity)
+        _put(cells[1], f.code)
+        _put(cells[2], f.slug)
+        _put(cells[3], f.cell or f.sheet or "(whole return)")
+        link = _link(f, wb, title)
+        if link:
+            cells[3].hyperlink = Hyperlink(ref=cells[3].coordinate, location=link)
+            cells[3].font = Font(color="FF0563C1", underline="single")
+        _put(cells[4], f.message)
+        _put(cells[5], rule.fix if rule is not None else "")
+        for c in cells:
+            c.alignment = wrap if c.column >= 5 else top
+        # rows are not fitted to wrapped text when a file is opened: size them from the text
+        lines = max(_lines(cells[4].value, COLUMNS[4][1]), _lines(cells[5].value, COLUMNS[5][1]))
+        if lines > 1:
+            ws.row_dimensions[i].height = 15 * lines
+    ws.freeze_panes = f"A{HEADER_ROW + 1}"
+    ws.auto_filter.ref = f"A{HEADER_ROW}:F{HEADER_ROW + max(len(findings), 1)}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    for other in wb.worksheets:
+        other.sheet_view.tabSelected = False
+    ws.sheet_view.tabSelected = True
+    wb.active = 0
+    if wb.views:
+        wb.views[0].firstSheet = 0
+    _mark_as_copy(wb, report)
+
+
+def _lines(text, width: int) -> int:
+    """Lines a wrapped cell of ``width`` characters needs for ``text`` (a little generous)."""
+    return max(1, math.ceil(len(str(text or "")) / max(1, width - 8)))
+
+
+def _link(f: Finding, wb, findings_title: str) -> str | None:
+    """The internal link location for a finding's place: its cell, its row's first cell or its sheet."""
+    if not f.sheet or f.sheet not in wb.sheetnames or f.sheet == findings_title:
+        return None
+    if f.row and f.column and _target(f, wb):
+        return f"{_sheet_ref(f.sheet)}!{f.column}{f.row}"
+    if f.row and 1 <= f.row <= 1_048_576:
+        return f"{_sheet_ref(f.sheet)}!A{f.row}"
+    return f"{_sheet_ref(f.sheet)}!A1"
+
+
+def _mark_as_copy(wb, report: FileReport) -> None:
+    from openpyxl.packaging.custom import StringProperty
+
+    props = wb.custom_doc_props
+    for p in list(props.props):
+        if p.name == MARKER:
+            props.props.remove(p)
+    props.append(StringProperty(name=MARKER, value=f"sha256 {report.sha256}"))
