@@ -8,6 +8,7 @@ from swtool.checks import (  # noqa: F401
     deadlines,
     expenditure,
     narrative,
+    performance,
     progression,
     registrations,
     structure,
