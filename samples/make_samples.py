@@ -64,6 +64,18 @@ CONTRACTS = [
          {"1": 48, "2a": 8, "2b": 2, "3a": 5, "3b": 1, "4": 9, "5": 8, "6": 12, "7": 8},
          ("Substance use",), 0.2, ("2026/27-Q1", "2026/27-Q2"),
          ("Rye Lane Bakery Ltd", "Peckham Levels CIC", "Nunhead Builders Ltd")),
+    Spec("SW-L4-01", "Rotherhithe Supported Employment", "4", 165000,
+         {"1": 60, "2a": 24, "2b": 16, "3a": 12, "3b": 6, "4": 20, "5": 16, "6": 20, "7": 8, "8": 8, "9": 8},
+         ("Learning disability", "Learning difficulty", "Autism"), 0.1, ("2026/27-Q2",),
+         ("Surrey Quays Garden Centre Ltd", "Southwark Council Parks Service", "Rotherhithe Print Works Ltd")),
+    Spec("SW-L5-01", "Nunhead Families into Work", "5", 165000,
+         {"1": 80, "2a": 36, "2b": 8, "3a": 16, "3b": 4, "4": 24, "5": 12, "6": 24, "7": 16},
+         ("Lone parent", "Supporting Families", "Unpaid carer"), 0.15, ("2026/27-Q2",),
+         ("Nunhead Nursery Ltd", "Peckham Rye Pharmacy Ltd", "Dulwich Hamlet Community Kitchen")),
+    Spec("SW-L8-01", "Elephant Housing and Jobs", "8", 165000,
+         {"1": 60, "2a": 20, "2b": 4, "3a": 10, "3b": 2, "4": 20, "5": 12, "6": 16, "8": 20},
+         ("Homeless", "At risk of homelessness"), 0.1, ("2026/27-Q2",),
+         ("Elephant Road Hotel Ltd", "Walworth Road Cafe Ltd", "Bankside Security Ltd")),
     Spec("SW-L9-01", "Camberwell Progress Partnership", "9", 150000,
          {"1": 108, "4": 48, "5": 8, "6": 28},
          ("In low-paid or insecure work",), 1.0, ("2026/27-Q1", "2026/27-Q2"),
@@ -155,7 +167,7 @@ class ContractBook:
         lot = self.spec.lot
         for _ in range(self.q_target("1")):
             self.counter += 1
-            prefix = {"1a": "1", "3": "3", "7": "7", "9": "9"}[lot]
+            prefix = {"1a": "1", "3": "3", "4": "4", "5": "5", "7": "7", "8": "8", "9": "9"}[lot]
             ref = f"SW{prefix}{self.counter:05d}"
             in_work = self.rnd.random() < self.spec.in_work_share
             age = self.rnd.randint(17, 24) if lot == "1a" else self.rnd.randint(19, 63)
@@ -177,6 +189,12 @@ class ContractBook:
                    "Gender": self.rnd.choice(("Female", "Male", "Female", "Male", "Non-binary")),
                    "Ethnic group": self.rnd.choice(std.ETHNIC_GROUPS[:5]),
                    "Disability": self.rnd.choice(("Yes", "No", "No"))}
+            if lot == "4":  # most lot 4 clients are 18+ with a social worker (at least half must be)
+                row["Social worker or primary support need"] = "Yes" if self.rnd.random() < 0.8 else "No"
+            if lot == "5" and row["Eligibility criteria"] == "Supporting Families":
+                row["Family assessment completed"] = "Yes"
+            if lot == "8":
+                row["Housing plan or council referral number"] = f"HS-{self.rnd.randint(10000, 99999)}"
             if in_work:
                 row.update({"Employment type": "Part-time", "Contract type": "Zero hours",
                             "Average weekly hours": 16, "Gross hourly pay": pay, "On Statutory Sick Pay": "No"})
@@ -368,6 +386,188 @@ def late_return(wb):
     put_labels(wb["Return"], {"Date submitted": date(2026, 7, 17)})  # D602: two days after the reporting deadline
 
 
+def column_of(ws, header: str) -> int:
+    return next(c.column for c in ws[1] if c.value == header)
+
+
+def rows_where(ws, header: str, value) -> list[int]:
+    col = column_of(ws, header)
+    return [r for r in range(2, ws.max_row + 1) if ws.cell(r, col).value == value]
+
+
+def get(ws, row: int, header: str):
+    return ws.cell(row, column_of(ws, header)).value
+
+
+def append_row(ws, values: dict) -> int:
+    row = ws.max_row + 1
+    put_rows(ws, [values], start=row)
+    return row
+
+
+def faulty_registrations(wb):  # lot 1a, 2026/27 Q2, with Q1 as history
+    ws = wb["Registrations"]
+    faults = [("Postcode", "SE1 0AAA"),                      # R101 not a UK postcode
+              ("Postcode", "SW1A 1AA"),                      # R102 Westminster
+              ("Postcode", "SE22 8ZZ"),                      # R118 a wholly-Southwark sector, not in the list
+              ("Residence basis", "Local connection"),       # R103 (with the postcode left out below)
+              ("Right to work seen", "No"),                  # R104
+              ("Age at registration", 15),                   # R105 under 16
+              ("Age at registration", 30),                   # R106 lot 1 is 16-25
+              ("Eligibility criteria", "Substance use"),     # R107 a lot 7 criterion
+              ("Privacy notice signed", "No"),               # R108
+              ("Action plan completed", "No"),               # R109
+              ("Employment status", "Employed"),             # R110 in work, no tracking fields
+              ("Registration date", date(2026, 6, 20))]      # R117 in Q1
+    for r, (header, value) in enumerate(faults, start=2):
+        set_cell(ws, r, header, value)
+    set_cell(ws, 5, "Postcode", None)
+    set_cell(ws, 14, "Registration type", "Re-registration")  # R111 last engaged 5 months before
+    set_cell(ws, 14, "Last engagement date", date(2026, 2, 10))
+    set_cell(ws, 15, "Client ref", "SW100001")                # R112 registered in Q1 already
+
+
+def faulty_lot4(wb):
+    ws = wb["Registrations"]
+    for r in range(2, ws.max_row + 1):                        # R116 under half with a social worker
+        set_cell(ws, r, "Social worker or primary support need", "Yes" if r % 4 == 0 else "No")
+
+
+def faulty_lot5(wb):
+    ws = wb["Registrations"]
+    set_cell(ws, 2, "Eligibility criteria", "Supporting Families")  # R114 no family assessment
+    set_cell(ws, 2, "Family assessment completed", "No")
+
+
+def faulty_lot8(wb):
+    set_cell(wb["Registrations"], 3, "Housing plan or council referral number", None)  # R113
+
+
+def faulty_lot9(wb):
+    ws = wb["Registrations"]
+    for h in ("Employment type", "Contract type", "Average weekly hours", "Gross hourly pay",
+              "On Statutory Sick Pay"):
+        set_cell(ws, 2, h, None)
+    set_cell(ws, 2, "Employment status", "Unemployed")        # R115 lot 9 is for people in work
+
+
+def faulty_claims(wb):  # lot 3, 2026/27 Q2, with three earlier quarters as history
+    ws = wb["Claims"]
+    starts = rows_where(ws, "Output", "2a")
+    sustain = rows_where(ws, "Output", "3a")
+    set_cell(ws, starts[0], "Date achieved", date(2026, 6, 15))      # C201 in Q1
+    set_cell(ws, starts[0], "Start date", date(2026, 6, 15))
+    set_cell(ws, starts[1], "Client ref", "SW399999")                # C202 not registered
+    set_cell(ws, starts[2], "Output", "9")                           # C203 lot 3 has no output 9
+    set_cell(ws, starts[3], "Evidence held", "Certificate")          # C204 not evidence of a job start
+    set_cell(ws, starts[4], "Employer", None)                        # C205 no employer
+    set_cell(ws, rows_where(ws, "Output", "2b")[0], "Training provider", None)  # C206
+    achieved = get(ws, sustain[0], "Date achieved")
+    set_cell(ws, sustain[0], "Start date", achieved - timedelta(weeks=17))      # C207 (and C209)
+    achieved = get(ws, sustain[1], "Date achieved")
+    set_cell(ws, sustain[1], "Start date", achieved - timedelta(weeks=40))      # C208 (and C209)
+    set_cell(ws, starts[5], "Start date", date(2026, 9, 10))          # C214 start after achieved
+    set_cell(ws, starts[5], "Date achieved", date(2026, 9, 1))
+    set_cell(ws, starts[6], "Shared with provider", "Walworth Young Futures")  # C212 4 hours
+    set_cell(ws, starts[6], "Support hours", 4)
+    template = {h: get(ws, starts[7], h) for h in ("Client ref", "Output", "Date achieved", "Evidence held",
+                                                   "Employer", "Start date", "Employment type", "Contract type",
+                                                   "Weekly hours", "Gross hourly pay")}
+    append_row(ws, {**template, "Claim ref": "L3-01-9001", "Evidence reference": "L3-01-9001.pdf"})  # C213
+    client = get(ws, starts[8], "Client ref")
+    for n in range(4):                                               # C210: a fifth job start
+        day = date(2026, 7, 6) + timedelta(days=14 * n)
+        append_row(ws, {**template, "Client ref": client, "Claim ref": f"L3-01-91{n:02d}", "Date achieved": day,
+                        "Start date": day, "Evidence reference": f"L3-01-91{n:02d}.pdf"})
+    client = get(ws, sustain[2], "Client ref")
+    start = get(ws, sustain[2], "Start date")
+    for n in range(4):                                               # C211: a fifth sustainment (other jobs)
+        append_row(ws, {"Claim ref": f"L3-01-92{n:02d}", "Client ref": client, "Output": "3a",
+                        "Date achieved": get(ws, sustain[2], "Date achieved"),
+                        "Evidence held": "Employer letter 26 weeks", "Evidence reference": f"L3-01-92{n:02d}.pdf",
+                        "Start date": start - timedelta(days=n + 1)})
+
+
+def faulty_progression(wb):  # lot 3, 2026/27 Q2
+    ws = wb["Claims"]
+    regs = wb["Registrations"]
+    started = {get(ws, r, "Client ref") for o in ("2a", "2b") for r in rows_where(ws, "Output", o)}
+    unemployed = [get(regs, r, "Client ref") for r in rows_where(regs, "Employment status", "Unemployed")
+                  if get(regs, r, "Client ref") not in started]
+    employed = [(get(regs, r, "Client ref"), get(regs, r, "Gross hourly pay"), get(regs, r, "Highest qualification level"))
+                for r in rows_where(regs, "Employment status", "Employed")]
+    base = {"Output": "4", "Date achieved": date(2026, 9, 14), "Employer": "Tower Bridge Logistics Ltd",
+            "Start date": date(2026, 9, 14), "Employment type": "Part-time", "Weekly hours": 20}
+    wage = {**base, "Evidence held": "Payslips before and after", "Progression type": "A wage",
+            "Contract type": "Zero hours"}
+    n = iter(range(9301, 9400))
+
+    def add(*parts: dict):
+        ref = f"L3-01-{next(n)}"
+        values = {"Claim ref": ref, "Evidence reference": f"{ref}.pdf"}
+        for part in parts:
+            values.update(part)
+        append_row(ws, values)
+
+    add(wage, {"Client ref": unemployed[0], "Gross hourly pay": 16.5, "Previous hourly pay": 12.0})  # P301
+    add(base, {"Client ref": employed[0][0], "Evidence held": "Contract of employment",                # P302
+                   "Progression type": "C contract", "Contract type": "Apprenticeship", "Weekly hours": 30,
+                   "Previous contract type": "Zero hours", "Previous weekly hours": 16})
+    add(wage, {"Client ref": employed[1][0], "Gross hourly pay": 13.2, "Previous hourly pay": 12.9})   # P303
+    add({**base, "Date achieved": date(2026, 8, 3)}, {                                                  # P304
+        "Client ref": employed[2][0], "Evidence held": "Certificate", "Progression type": "B training",
+        "Qualification gained": "Level 1 Award in Food Safety", "Qualification level": "1"})
+    add(base, {"Client ref": employed[3][0], "Evidence held": "Contract of employment",                 # P305
+                   "Progression type": "C contract", "Contract type": "Permanent", "Weekly hours": 20,
+                   "Previous contract type": "Permanent", "Previous weekly hours": 20})
+    add(wage, {"Client ref": employed[4][0], "Gross hourly pay": 17.5, "Previous hourly pay": 12.9})   # P306
+    add(base, {"Client ref": employed[4][0], "Evidence held": "Contract of employment",
+                   "Progression type": "C contract", "Contract type": "Permanent", "Weekly hours": 30,
+                   "Previous contract type": "Zero hours", "Previous weekly hours": 16})
+    placement = {"Output": "5", "Evidence held": "Host letter, email or text with dates",
+                 "Employer": "Canada Water Retail Ltd"}
+    add(placement, {"Client ref": unemployed[1], "Placement type": "Work experience",                   # P307
+                        "Start date": date(2026, 8, 3), "End date": date(2026, 8, 9), "Date achieved": date(2026, 8, 9)})
+    add({**placement, "Evidence held": "Employer letter with dates and wages"}, {                       # P308
+        "Client ref": unemployed[2], "Placement type": "Internship", "Start date": date(2026, 7, 6),
+        "End date": date(2026, 8, 28), "Date achieved": date(2026, 8, 28), "Gross hourly pay": 12.71})
+
+
+def faulty_expenditure(wb):  # lot 7, 2026/27 Q2
+    ws = wb["Expenditure"]
+    set_cell(ws, 2, "Actual spend", round(get(ws, 2, "Budgeted amount") * 1.25, 2))  # X402 25% over, no comment
+    set_cell(ws, 3, "Budgeted amount", round(get(ws, 3, "Budgeted amount") + 500, 2))  # X408 not the register's
+    set_cell(ws, 4, "Actual spend", -120.0)                                            # X407 negative
+    append_row(ws, {"Category": "Delivery", "Budget item": "Staff away day", "Budgeted amount": 0,   # X401
+                    "Actual spend": 450.0, "Comment": "Team planning day"})
+    tx = wb["Transactions"]
+    item = get(ws, 5, "Budget item")
+    actual = get(ws, 5, "Actual spend")
+    rows = [("Room hire, July", date(2026, 7, 14), round(actual / 2, 2), "No"),
+            ("Room hire, September", date(2026, 10, 5), round(actual / 2 - 50, 2), "No"),   # X403 after the quarter; X406 short by £50
+            ("Outreach stall", date(2025, 3, 20), 30.0, "No"),                              # X404 before the contract
+            ("Leaflets", date(2026, 8, 12), 20.0, "Yes")]                                   # X405 recoverable VAT
+    for desc, day, amount, vat in rows:
+        append_row(tx, {"Budget item": item, "Date defrayed": day, "Description": desc, "Amount": amount,
+                        "Includes recoverable VAT": vat, "Internal recharge": "No"})
+
+
+def faulty_narrative(wb):  # lot 7, 2026/27 Q2
+    put_labels(wb["Narrative"], {
+        "Output variances": None,                                                    # N501
+        "Finance variances": None,                                                   # N502 (with the overspend below)
+        "Activities and progress": "Our adviser Sarah Jones ran weekly drop-ins at the Walworth hub.",  # N507
+        "Client and employer views": "One client asked us to call her back on 07700 900123.",  # N503
+        "Safeguarding": None,                                                        # N506
+        "Case study": None})                                                         # N504
+    ws = wb["Expenditure"]
+    set_cell(ws, 2, "Actual spend", round(get(ws, 2, "Budgeted amount") * 1.6, 2))
+    set_cell(ws, 2, "Comment", "Second adviser recruited early to meet demand")
+    ms = wb["Milestones"]
+    r = rows_where(ms, "Milestone", "Client forum held")[0]                        # N505 due 30/09/2026
+    set_cell(ms, r, "Date achieved", None)
+
+
 FAULTS = {
     # name: (contract, quarter, mutate, codes the faults must produce)
     "faulty-structure": ("SW-L7-01", "2026/27-Q2", faulty_structure,
@@ -377,6 +577,22 @@ FAULTS = {
     "faulty-quarter": ("SW-L7-01", "2026/27-Q2", faulty_quarter, {"D601"}),
     "faulty-term": ("SW-L7-01", "2026/27-Q2", faulty_term, {"D605"}),
     "late-return": ("SW-L9-01", "2026/27-Q1", late_return, {"D602"}),
+    "faulty-registrations": ("SW-L1A-01", "2026/27-Q2", faulty_registrations,
+                             {"R101", "R102", "R103", "R104", "R105", "R106", "R107", "R108", "R109", "R110",
+                              "R111", "R112", "R117", "R118"}),
+    "faulty-lot4": ("SW-L4-01", "2026/27-Q2", faulty_lot4, {"R116"}),
+    "faulty-lot5": ("SW-L5-01", "2026/27-Q2", faulty_lot5, {"R114"}),
+    "faulty-lot8": ("SW-L8-01", "2026/27-Q2", faulty_lot8, {"R113"}),
+    "faulty-lot9": ("SW-L9-01", "2026/27-Q2", faulty_lot9, {"R115"}),
+    "faulty-claims": ("SW-L3-01", "2026/27-Q2", faulty_claims,
+                      {"C201", "C202", "C203", "C204", "C205", "C206", "C207", "C208", "C209", "C210", "C211",
+                       "C212", "C213", "C214"}),
+    "faulty-progression": ("SW-L3-01", "2026/27-Q2", faulty_progression,
+                           {"P301", "P302", "P303", "P304", "P305", "P306", "P307", "P308", "P309"}),
+    "faulty-expenditure": ("SW-L7-01", "2026/27-Q2", faulty_expenditure,
+                           {"X401", "X402", "X403", "X404", "X405", "X406", "X407", "X408"}),
+    "faulty-narrative": ("SW-L7-01", "2026/27-Q2", faulty_narrative,
+                         {"N501", "N502", "N503", "N504", "N505", "N506", "N507"}),
 }
 
 

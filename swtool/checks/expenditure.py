@@ -1,1 +1,262 @@
-"""(being written)"""
+"""X — expenditure (App 2 §3): eligible, defrayed spend against the contract's budget headings.
+
+Amounts are compared in whole pence (the typed sheets hold pounds with at most 2 decimals), so an
+"exactly 10%" or "exactly £0.01" comparison is exact. Budget items are matched as headers are:
+case, repeated spaces and non-breaking spaces do not matter. Match funding is other funders'
+contribution (App 2 §3.4): it is not part of Actual spend, the variance (Actual − Budgeted, as in the
+worked example of App 2 §3.2) or the Transactions total.
+"""
+
+from __future__ import annotations
+
+from swtool import standard as std
+from swtool.catalogue import rule
+from swtool.checks.cells import Cells
+from swtool.checks.common import day, indices
+from swtool.findings import ERROR, WARNING, Flag
+
+SPEC = "App 2 §3"
+
+
+def _pence(series):
+    """Money column → whole pence (Int64, NA where blank)."""
+    return (series * 100).round().astype("Int64")
+
+
+def _norm(series):
+    """Budget items as matched: case and spacing forgiven (each distinct item normalised once)."""
+    names = {v: std.normalise_label(v) for v in series.dropna().unique()}
+    return series.map(names).astype(object)
+
+
+def _gbp(pence) -> str:
+    pence = int(pence)
+    sign = "-" if pence < 0 else ""
+    return f"{sign}£{abs(pence) // 100:,}.{abs(pence) % 100:02d}"
+
+
+def _percent(part: int, whole: int) -> str:
+    """A share over 10% shown so that it never reads as 10.0%: 11.1%, or 10.0001% when only just over."""
+    pct = part * 100 / whole
+    return f"{pct:.1f}%" if round(pct, 1) > 10 else f"{pct:.4f}".rstrip("0") + "%"
+
+
+def _register(ctx) -> str:
+    return "the contract register" if ctx.contract.source == "register" else "the return's Contract sheet"
+
+
+# --- budget headings -------------------------------------------------------------------------------
+
+@rule("X401", "not-a-budget-heading", ERROR, "App 2 §3.3",
+      "budget item not in the contract budget (\"expenditure out of contract\")",
+      fix="Report spend only against the budget headings of your contract, spelt as in the budget; spend "
+          "under any other heading is expenditure out of contract and cannot be claimed.",
+      needs=("contract",))
+def not_a_budget_heading(sub, ctx):
+    t = sub.expenditure
+    ct = Cells(t)
+    headings = {std.normalise_label(h) for h in ctx.contract.budget_items}
+    items = t.df["Budget item"]
+    known = sorted(ctx.contract.budget_items)
+    listed = "; ".join(known[:8]) + (f" (and {len(known) - 8} more)" if len(known) > 8 else "")
+    for i in indices(items.notna() & ~_norm(items).isin(headings)):
+        where = t.at(i, "Budget item")
+        item = ct(i, "Budget item")
+        yield Flag(f"{where.cell}: budget item {item!r} is not a heading of contract {ctx.contract.contract_id}'s "
+                   f"budget ({listed or 'no headings'}); spend under it is expenditure out of contract", where, item)
+
+
+@rule("X408", "budget-mismatch", WARNING, "App 2 §3.2",
+      "Budgeted amount differs from the contract register's budget for that item and quarter",
+      fix="Copy the Budgeted amount for each item from your contract's budget for this quarter; if the budget "
+          "has been re-profiled, tell the PMO so the register is updated.",
+      needs=("contract",))
+def budget_mismatch(sub, ctx):
+    q = sub.quarter
+    if q is None:
+        return
+    t = sub.expenditure
+    ct = Cells(t)
+    df = t.df
+    headings = {std.normalise_label(h) for h in ctx.contract.budget_items}
+    lines = [b for b in ctx.contract.budget_for(q.financial_year, q.label) if b.amount is not None]
+    if not lines:
+        c = ctx.contract
+        if not len(t) or (c.start and c.end and (q.end < c.start or q.start > c.end)):
+            return  # a quarter outside the contract's term is D605's to report
+        where = t.at(0, "Budgeted amount")
+        yield Flag(f"{where.cell}: {_register(ctx)} has no budget for {q.financial_year} {q.label}, so the budgeted "
+                   "amounts could not be compared with it", where)
+        return
+    register: dict[str, int] = {}
+    for line in lines:
+        key = std.normalise_label(line.item)
+        register[key] = register.get(key, 0) + int(line.amount * 100)
+    norm = _norm(df["Budget item"])
+    rows = df.assign(_item=norm, _budget=_pence(df["Budgeted amount"]))
+    rows = rows[rows["_item"].isin(headings) & rows["_budget"].notna()]
+    if not len(rows):
+        return
+    totals = rows.groupby("_item", sort=False)["_budget"].sum()
+    first = rows.reset_index().groupby("_item", sort=False)["index"].first()
+    for item, ours in totals.items():
+        theirs = register.get(item, 0)
+        if int(ours) == theirs:
+            continue
+        i = int(first[item])
+        where = t.at(i, "Budgeted amount")
+        name = ct(i, "Budget item")
+        if item in register:
+            said = f"{_register(ctx)} budgets {_gbp(theirs)}"
+        else:
+            said = f"{_register(ctx)} has no budget for it"
+        yield Flag(f"{where.cell}: budgeted amount {_gbp(ours)} for {name!r} differs from the contract budget: "
+                   f"{said} in {q.financial_year} {q.label}", where, int(ours) / 100)
+
+
+# --- the expenditure lines -------------------------------------------------------------------------
+
+@rule("X402", "spend-variance-unexplained", ERROR, "App 2 §1.3; §3.2",
+      "variance over 10% of the budgeted amount and no Comment",
+      fix="Explain in Comment any spend more than 10% over or under the budgeted amount: why, whether it is "
+          "temporary or permanent, and what you will do about it.")
+def spend_variance_unexplained(sub, ctx):
+    t = sub.expenditure
+    ct = Cells(t)
+    df = t.df
+    budget, actual = _pence(df["Budgeted amount"]), _pence(df["Actual spend"])
+    variance = actual - budget
+    over = (variance.abs() * 10 > budget) & (budget >= 0)  # exactly 10% needs no comment; negative: X407
+    budgets, actuals = budget.to_numpy(dtype=float, na_value=0), actual.to_numpy(dtype=float, na_value=0)
+    for i in indices(over & df["Comment"].isna()):
+        where = t.at(i, "Comment")
+        b, a = int(budgets[i]), int(actuals[i])
+        v = a - b
+        share = f" ({_percent(abs(v), b)} of it)" if b else ""
+        item = ct(i, "Budget item")
+        yield Flag(f"{where.cell}: {item!r}: actual spend {_gbp(a)} is {_gbp(abs(v))} {'over' if v > 0 else 'under'} "
+                   f"the budgeted {_gbp(b)}{share}, more than 10%, and Comment is empty", where, v / 100)
+
+
+@rule("X407", "negative-spend", ERROR, "App 2 §3.2", "negative budgeted or actual amount",
+      fix="Enter budgeted amounts and spend as positive amounts; report a refund by reducing the spend of the "
+          "quarter it belongs to, and explain it in Comment.")
+def negative_spend(sub, ctx):
+    t = sub.expenditure
+    ct = Cells(t)
+    for header in ("Budgeted amount", "Actual spend"):
+        col = t.df[header]
+        for i in indices(col < 0):
+            where = t.at(i, header)
+            amount = ct(i, header)
+            yield Flag(f"{where.cell}: {header} {_gbp(round(amount * 100))} for {ct(i, 'Budget item')!r} is "
+                       "negative", where, amount)
+
+
+# --- transactions ----------------------------------------------------------------------------------
+
+def _recharge_note(ct, i: int) -> str:
+    return " (an internal recharge: give the date the cost was originally defrayed)" if ct(
+        i, "Internal recharge") else ""
+
+
+@rule("X403", "defrayed-after-quarter", ERROR, "App 2 §3.1; §3.5",
+      "transaction defrayed after the quarter's last day (recharges: original date)",
+      fix="Report only spend paid out (cash left the account) by the quarter's last day; move later payments "
+          "to next quarter's return. For an internal recharge, the date is when the cost was first paid.")
+def defrayed_after_quarter(sub, ctx):
+    t, q = sub.transactions, sub.quarter
+    ct = Cells(t)
+    if not t.present or q is None or not len(t):
+        return
+    import pandas as pd
+
+    dates = t.df["Date defrayed"]
+    for i in indices(dates > pd.Timestamp(q.end)):
+        where = t.at(i, "Date defrayed")
+        d = ct(i, "Date defrayed")
+        yield Flag(f"{where.cell}: {ct(i, 'Description')!r} was defrayed on {day(d)}, after the quarter's last "
+                   f"day {day(q.end)}{_recharge_note(ct, i)}; only spend paid out by then counts", where, d)
+
+
+@rule("X404", "outside-contract-term", ERROR, "App 2 §3.1",
+      "transaction dated before the contract start or after its end",
+      fix="Claim only spend defrayed within the contract's term; spend before its start or after its end is "
+          "not eligible.",
+      needs=("contract",))
+def outside_contract_term(sub, ctx):
+    t, c = sub.transactions, ctx.contract
+    ct = Cells(t)
+    if not t.present or not len(t) or c.start is None or c.end is None:
+        return
+    import pandas as pd
+
+    dates = t.df["Date defrayed"]
+    for i in indices((dates < pd.Timestamp(c.start)) | (dates > pd.Timestamp(c.end))):
+        where = t.at(i, "Date defrayed")
+        d = ct(i, "Date defrayed")
+        side = "before the contract's start" if d < c.start else "after the contract's end"
+        yield Flag(f"{where.cell}: {ct(i, 'Description')!r} was defrayed on {day(d)}, {side} (contract "
+                   f"{c.contract_id} runs {day(c.start)} to {day(c.end)}){_recharge_note(ct, i)}", where, d)
+
+
+@rule("X405", "recoverable-vat", ERROR, "App 2 §3.1", "transaction includes recoverable VAT",
+      fix="Claim amounts net of any VAT you can recover; recoverable VAT is not eligible expenditure.")
+def recoverable_vat(sub, ctx):
+    t = sub.transactions
+    ct = Cells(t)
+    if not t.present or not len(t):
+        return
+    for i in indices(t.df["Includes recoverable VAT"].eq(True)):
+        where = t.at(i, "Includes recoverable VAT")
+        amount = ct(i, "Amount")
+        shown = _gbp(round(amount * 100)) if amount is not None else "(no amount)"
+        yield Flag(f"{where.cell}: {ct(i, 'Description')!r} ({shown}) includes recoverable VAT, which is not "
+                   "eligible; claim the amount net of it", where, amount)
+
+
+@rule("X406", "transactions-do-not-add-up", ERROR, "App 2 §3.1; §3.3",
+      "Transactions total per item differs from Actual spend by more than £0.01",
+      fix="Make the Transactions listed for each budget item add up to that item's Actual spend on the "
+          "Expenditure sheet (add the missing items, or correct the amounts).")
+def transactions_do_not_add_up(sub, ctx):
+    t, e = sub.transactions, sub.expenditure
+    ct, ce = Cells(t), Cells(e)
+    if not t.present or not len(t):  # the template's empty Transactions sheet: the breakdown was not given
+        return
+    tx = t.df.assign(_item=_norm(t.df["Budget item"]), _pence=_pence(t.df["Amount"]))
+    tx = tx[tx["_item"].notna()]
+    spent = tx.groupby("_item", sort=False)["_pence"].sum()  # blank amounts (S005) count as nothing
+    ex = e.df.assign(_item=_norm(e.df["Budget item"]), _pence=_pence(e.df["Actual spend"]))
+    ex = ex[ex["_item"].notna()].reset_index()
+    if ex["_pence"].isna().any():  # an item with a blank Actual spend (S005) is not compared
+        skip = set(ex.loc[ex["_pence"].isna(), "_item"])
+        ex = ex[~ex["_item"].isin(skip)]
+    else:
+        skip = set()
+    actual = ex.groupby("_item", sort=False)["_pence"].sum()
+    first = ex.groupby("_item", sort=False)["index"].first()
+    n_tx = tx.groupby("_item", sort=False).size()
+    for item, a in actual.items():
+        s = int(spent.get(item, 0))
+        if abs(s - int(a)) <= 1:
+            continue
+        i = int(first[item])
+        where = e.at(i, "Actual spend")
+        n = int(n_tx.get(item, 0))
+        listed = f"{n} transaction{'s' * (n != 1)} totalling {_gbp(s)}" if n else "no transactions"
+        yield Flag(f"{where.cell}: actual spend {_gbp(int(a))} for {ce(i, 'Budget item')!r} differs by "
+                   f"{_gbp(abs(s - int(a)))} from the Transactions sheet, which lists {listed} for it",
+                   where, int(a) / 100)
+    stray = tx[~tx["_item"].isin(set(actual.index) | skip)]
+    if len(stray):
+        for item, group in stray.reset_index().groupby("_item", sort=False):
+            i = int(group["index"].iat[0])
+            s = int(group["_pence"].sum())
+            if abs(s) <= 1:
+                continue
+            where = t.at(i, "Budget item")
+            n = len(group)
+            yield Flag(f"{where.cell}: {n} transaction{'s' * (n != 1)} totalling {_gbp(s)} for "
+                       f"{ct(i, 'Budget item')!r}, which has no line on the Expenditure sheet (Actual spend "
+                       "£0.00)", where, s / 100)

@@ -1,1 +1,524 @@
-"""(being written)"""
+"""P — progression, placements, training (§4.4, App 2 §2.4 outputs 4, 5 and 6).
+
+Output 4 ("progressing to a better role") is claimed as one of three types, one claim per event:
+A wage uplift of inflation + 10% (and at least the London Living Wage when the client was below it),
+B a qualification a level up, C a better contract. Output 5 placements have minimum lengths, and a
+paid internship the London Living Wage. The pay figures come from ``swtool.wages``.
+
+Rules work on whole columns and loop only over the rows that fail. What is known about a client
+before a claim (registration, earlier job starts, earlier qualifications) comes from this return and
+the contract's earlier returns (``--history``); where a client registered in an earlier return that
+was not given, the rule says once that those claims were not checked.
+
+Weeks of a placement are counted in weekdays (Monday to Friday), start and end day included: two
+weeks is 10 weekdays (Mon 3 Aug – Fri 14 Aug 2026), four weeks is 20. A bank holiday counts as a
+weekday: it does not shorten a placement.
+"""
+
+from __future__ import annotations
+
+from swtool import standard as std
+from swtool import wages
+from swtool.catalogue import rule
+from swtool.checks.cells import Cells, plain
+from swtool.checks.common import day, history_frame, indices, value
+from swtool.findings import ERROR, INFO, WARNING, Flag
+
+OUT4 = "App 2 §2.4 output 4; §4.4"
+OUT5 = "App 2 §2.4 output 5"
+JOB_STARTS = ("2a", "2b")
+LEVEL_RANK = {lvl: n for n, lvl in enumerate(std.QUALIFICATION_LEVELS[-1:] + std.QUALIFICATION_LEVELS[:-1])}
+# None 0, Entry 1, 1 → 2, … 8 → 9
+GUARANTEED = ("Permanent", "Fixed-term", "Temporary")  # every contract type but zero hours (and apprenticeship)
+WORK_EXPERIENCE_DAYS, INTERNSHIP_DAYS = 10, 20  # weekdays: two and four weeks
+_REG_COLS = ["Client ref", "Registration date", "Employment status", "Gross hourly pay",
+             "Highest qualification level"]
+_CLAIM_COLS = ["Claim ref", "Client ref", "Output", "Date achieved", "Start date", "Gross hourly pay",
+               "Progression type", "Qualification level"]
+
+
+# --- what is known about a client before a claim -----------------------------------------------------
+
+def _registrations(sub, ctx):
+    import pandas as pd
+
+    regs = sub.registrations.df[_REG_COLS]
+    hist = history_frame(ctx, "Registrations") if ctx.history else ()
+    if len(hist):  # (an empty history frame has untyped columns: leave it out)
+        regs = pd.concat([hist[_REG_COLS], regs], ignore_index=True).astype({"Registration date": "datetime64[s]"})
+    return regs.dropna(subset=["Client ref", "Registration date"])
+
+
+def _all_claims(sub, ctx):
+    """This return's claims (``_pos`` = row index) followed by earlier returns' (``_pos`` = -1)."""
+    import pandas as pd
+
+    here = sub.claims.df[_CLAIM_COLS].assign(_pos=range(len(sub.claims)))
+    hist = history_frame(ctx, "Claims") if ctx.history else ()
+    if not len(hist):  # (an empty history frame has untyped columns: leave it out)
+        return here
+    return pd.concat([hist[_CLAIM_COLS].assign(_pos=-1), here], ignore_index=True).astype(
+        {"Date achieved": "datetime64[s]", "Start date": "datetime64[s]"})
+
+
+def _asof(left, right, right_on: str, *, strict: bool = False, fallback_forward: bool = False):
+    """For each left row, the right row of the same client latest on or before (strictly before when
+    ``strict``) its Date achieved; with ``fallback_forward``, else the earliest after it."""
+    import pandas as pd
+
+    right = right.astype({"Client ref": object}).sort_values(right_on, kind="stable")
+    left = left.astype({"Client ref": object}).sort_values("Date achieved", kind="stable")
+    merged = pd.merge_asof(left, right, left_on="Date achieved", right_on=right_on, by="Client ref",
+                           direction="backward", allow_exact_matches=not strict)
+    if fallback_forward:
+        missing = merged[right_on].isna()
+        if missing.any():
+            fwd = pd.merge_asof(left[missing.to_numpy()], right, left_on="Date achieved", right_on=right_on,
+                                by="Client ref", direction="forward")
+            merged = pd.concat([merged[~missing.to_numpy()], fwd], ignore_index=True)
+    return merged.set_index("_pos")
+
+
+def _before(sub, ctx, mask):
+    """The claims of this return where ``mask`` holds (and Date achieved is known), indexed by row,
+    with the client's registration (latest on or before the date achieved, else the first after it:
+    ``reg_*``), latest job start strictly before it (``job_*``) and ``known`` (registered anywhere)."""
+    import pandas as pd
+
+    df = sub.claims.df
+    m = mask & df["Date achieved"].notna() & df["Client ref"].notna()
+    left = pd.DataFrame({"_pos": [int(i) for i in indices(m)]})
+    left["Client ref"] = df["Client ref"].to_numpy()[left["_pos"].to_numpy()]
+    left["Date achieved"] = df["Date achieved"].to_numpy()[left["_pos"].to_numpy()]
+    regs = _registrations(sub, ctx).rename(columns={
+        "Registration date": "reg_date", "Employment status": "reg_status", "Gross hourly pay": "reg_pay",
+        "Highest qualification level": "reg_level"})
+    out = _asof(left, regs, "reg_date", fallback_forward=True)
+    claims = _all_claims(sub, ctx)
+    jobs = claims[claims["Output"].isin(JOB_STARTS)]
+    jobs = pd.DataFrame({"Client ref": jobs["Client ref"],
+                         "job_date": jobs["Start date"].fillna(jobs["Date achieved"]),
+                         "job_pay": jobs["Gross hourly pay"], "job_ref": jobs["Claim ref"]}).dropna(
+        subset=["Client ref", "job_date"])
+    out = out.join(_asof(left, jobs, "job_date", strict=True)[["job_date", "job_pay", "job_ref"]])
+    out["known"] = out["reg_date"].notna()
+    return out.sort_index()
+
+
+def _not_checked(sub, ctx, frame, what: str):
+    """One info flag for claims whose client registered in an earlier return that was not given."""
+    if ctx.history_given or not len(frame):
+        return
+    first = int(frame.index[0])
+    where = sub.claims.at(first, "Client ref")
+    n = len(frame)
+    yield Flag(f"{where.cell}: {n} {what} claim{'s' * (n != 1)} not checked: the client{'s' * (n != 1)} "
+               "registered in an earlier return, which was not given (--history)", where,
+               value(sub.claims, first, "Client ref"), severity=INFO)
+
+
+def _ref(cv, i: int) -> str:
+    ref = cv(i, "Claim ref")
+    return f"claim {ref}" if ref else "this claim"
+
+
+def _is(series, *values):
+    return series.isin(values)
+
+
+# --- P301 ------------------------------------------------------------------------------------------
+
+@rule("P301", "progression-not-in-work", ERROR, OUT4,
+      "progression for a client not in work before (registration or an earlier job start)",
+      fix="Claim output 4 only for a client who was in work before it: recorded as Employed or Self-employed "
+          "at registration, or with an earlier 2a or 2b job start; otherwise claim the job start (2a) instead.")
+def progression_not_in_work(sub, ctx):
+    cv = Cells(sub.claims)
+    df = sub.claims.df
+    prog = df["Output"].eq("4")
+    if not prog.any():
+        return
+    f = _before(sub, ctx, prog)
+    reg_in_work = f["reg_status"].isin(std.IN_WORK) & (f["reg_date"] <= f["Date achieved"])
+    job_since_reg = f["job_date"].notna() & (f["reg_date"].isna() | (f["job_date"] >= f["reg_date"])
+                                             | (f["reg_date"] > f["Date achieved"]))
+    in_work = reg_in_work | job_since_reg
+    unknown = ~in_work & ~f["known"]
+    yield from _not_checked(sub, ctx, f[unknown], "progression")
+    positions, statuses = f.index.to_numpy(), f["reg_status"].to_numpy()
+    reg_dates, achieved_dates = f["reg_date"].to_numpy(), f["Date achieved"].to_numpy()
+    for i in indices(~in_work & f["known"]):
+        pos = int(positions[i])
+        where = sub.claims.at(pos, "Client ref")
+        client = cv(pos, "Client ref")
+        status = plain(statuses[i])
+        reg_date, achieved = plain(reg_dates[i]), plain(achieved_dates[i])
+        if reg_date > achieved:
+            why = f"registered on {day(reg_date)}, after this progression ({day(achieved)})"
+        else:
+            why = f"{status or 'no employment status'} at registration on {day(reg_date)}"
+        yield Flag(f"{where.cell}: {_ref(cv, pos)} is a progression (output 4) for client {client}, who was not "
+                   f"in work before it: {why}, and no 2a or 2b job start before {day(achieved)}", where, client)
+
+
+# --- P302 ------------------------------------------------------------------------------------------
+
+@rule("P302", "progression-is-apprenticeship", ERROR, OUT4,
+      "an apprenticeship claimed as progression (must be 2b)",
+      fix="Apprenticeships are not progressions: claim the apprenticeship start as output 2b instead of 4.")
+def progression_is_apprenticeship(sub, ctx):
+    cv = Cells(sub.claims)
+    df = sub.claims.df
+    prog = df["Output"].eq("4")
+    by_contract = prog & df["Contract type"].eq("Apprenticeship")
+    by_level = prog & df["Apprenticeship level"].notna() & ~by_contract
+    for i in indices(by_contract):
+        where = sub.claims.at(i, "Contract type")
+        yield Flag(f"{where.cell}: {_ref(cv, i)} is output 4 with contract type Apprenticeship; an apprenticeship "
+                   "cannot be claimed as a progression and must be claimed as an apprenticeship start (2b)",
+                   where, "Apprenticeship")
+    for i in indices(by_level):
+        where = sub.claims.at(i, "Apprenticeship level")
+        level = cv(i, "Apprenticeship level")
+        yield Flag(f"{where.cell}: {_ref(cv, i)} is output 4 with apprenticeship level {level}; an apprenticeship "
+                   "cannot be claimed as a progression and must be claimed as an apprenticeship start (2b)",
+                   where, level)
+
+
+# --- P303 ------------------------------------------------------------------------------------------
+
+def _by_day(dates, fn):
+    """Apply ``fn(date)`` once per distinct date of a datetime Series; a dict date → result."""
+    return {d: fn(d) for d in {plain(v) for v in dates.unique()} if d is not None}
+
+
+@rule("P303", "wage-uplift-short", ERROR, OUT4,
+      "type A: new pay below previous × (1 + CPI + 10%), or below the London Living Wage when previous pay was",
+      fix="A wage progression needs new pay of at least inflation + 10% on the previous pay (and at least the "
+          "London Living Wage if the client was below it): check Gross hourly pay and Previous hourly pay "
+          "against the payslips, or claim another progression type.")
+def wage_uplift_short(sub, ctx):
+    import numpy as np
+
+    cv = Cells(sub.claims)
+    df = sub.claims.df
+    mask = df["Output"].eq("4") & df["Progression type"].eq("A wage") & df["Gross hourly pay"].notna()
+    if not mask.any():
+        return
+    setting = ctx.settings.get("wage_uplift", "additive")
+    f = _before(sub, ctx, mask)
+    pos = f.index.to_numpy()
+    new = df["Gross hourly pay"].to_numpy()[pos]
+    given = df["Previous hourly pay"].to_numpy()[pos]
+    reg_pay = f["reg_pay"].to_numpy(dtype=float, na_value=np.nan)
+    job_pay = f["job_pay"].to_numpy(dtype=float, na_value=np.nan)
+    prev = np.where(~np.isnan(given), given, np.where(~np.isnan(reg_pay), reg_pay, job_pay))
+    source = np.where(~np.isnan(given), "Previous hourly pay", np.where(~np.isnan(reg_pay), "registration",
+                                                                        "job start"))
+    no_prev = np.isnan(prev)
+    unknown = no_prev & ~f["known"].to_numpy()
+    yield from _not_checked(sub, ctx, f[unknown], "wage progression")
+    for i in np.flatnonzero(no_prev & f["known"].to_numpy()):
+        p = int(pos[i])
+        where = sub.claims.at(p, "Previous hourly pay")
+        yield Flag(f"{where.cell}: {_ref(cv, p)} is a wage progression but Previous hourly pay is blank and the "
+                   "client's registration has no Gross hourly pay, so the uplift cannot be checked; fill in "
+                   "Previous hourly pay", where)
+
+    cpi = _by_day(f["Date achieved"], lambda d: wages.cpi_for(ctx.refdata, d))
+    llw = _by_day(f["Date achieved"], lambda d: wages.llw_on(ctx.refdata, d))
+    days = [plain(v) for v in f["Date achieved"]]
+    cpi_rate = np.array([float(cpi[d][0]) for d in days]) / 100
+    llw_rate = np.array([float(llw[d][0]) for d in days])
+    with np.errstate(invalid="ignore"):
+        if setting == "multiplicative":
+            approx = prev * (1 + cpi_rate) * 1.10
+        else:
+            approx = prev * (1 + cpi_rate + 0.10)
+        # a loose float prefilter; every candidate is then decided exactly in Decimal
+        candidates = ~no_prev & (new < np.maximum(approx, llw_rate) + 0.01)
+    for i in np.flatnonzero(candidates):
+        p = int(pos[i])
+        d = days[i]
+        rate, month, _ = cpi[d]
+        llw_now, llw_year, _ = llw[d]
+        previous, new_pay = wages.money(prev[i]), wages.money(new[i])
+        threshold = wages.uplift_threshold(previous, rate, setting)
+        below_llw = previous < llw_now
+        required = max(threshold, llw_now) if below_llw else threshold
+        if new_pay >= required:
+            continue
+        where = sub.claims.at(p, "Gross hourly pay")
+        src = "" if source[i] == "Previous hourly pay" else f"; previous pay from the {source[i]}"
+        working = (f"the threshold {wages.pounds(threshold)} = {wages.uplift_formula(previous, rate, month, setting)}"
+                   f" ({setting} uplift{src}; App 2 §2.4 output 4)")
+        llw_words = f"the London Living Wage {wages.pounds(llw_now)} ({llw_year} rate, in force on {day(d)})"
+        if new_pay < threshold:
+            msg = f"{where.cell}: new pay {wages.pounds(new_pay)} is below {working}"
+            if below_llw:
+                msg += (f"; previous pay {wages.pounds(previous)} was below {llw_words}, so new pay must also be at "
+                        "least that")
+            else:
+                msg += f"; previous pay {wages.pounds(previous)} was at or above {llw_words}"
+        else:
+            msg = (f"{where.cell}: new pay {wages.pounds(new_pay)} meets {working}, but previous pay "
+                   f"{wages.pounds(previous)} was below {llw_words}, and new pay is below it")
+        yield Flag(msg, where, float(new_pay))
+
+
+# --- P304 ------------------------------------------------------------------------------------------
+
+def _level_rank(series):
+    return series.map(LEVEL_RANK)
+
+
+@rule("P304", "training-not-higher", ERROR, OUT4,
+      "type B: qualification level not above the client's highest level (level-free in-work skills course: "
+      "warning)",
+      fix="A training progression needs a qualification a level above the client's highest (e.g. level 3 when "
+          "qualified to level 2); for an in-work skills course with no level, write None as the level and "
+          "describe the course in Qualification gained, for the PMO to confirm.")
+def training_not_higher(sub, ctx):
+    import numpy as np
+    import pandas as pd
+
+    cv = Cells(sub.claims)
+    df = sub.claims.df
+    mask = df["Output"].eq("4") & df["Progression type"].eq("B training") & df["Qualification level"].notna()
+    if not mask.any():
+        return
+    f = _before(sub, ctx, mask)
+    pos = f.index.to_numpy()
+    level = df["Qualification level"].to_numpy()[pos]
+    # earlier type B qualifications of the client, in this return or earlier ones (strictly before)
+    claims = _all_claims(sub, ctx)
+    earlier = claims[claims["Output"].eq("4") & claims["Progression type"].eq("B training")
+                     & claims["Qualification level"].isin([lv for lv in std.QUALIFICATION_LEVELS if lv != "None"])]
+    earlier = pd.DataFrame({"Client ref": earlier["Client ref"], "gained_date": earlier["Date achieved"],
+                            "gained_rank": _level_rank(earlier["Qualification level"])}).dropna()
+    earlier = earlier.groupby(["Client ref", "gained_date"], as_index=False)["gained_rank"].max()
+    earlier = earlier.sort_values(["Client ref", "gained_date"])
+    earlier["gained_rank"] = earlier.groupby("Client ref")["gained_rank"].cummax()
+    left = f.reset_index()[["_pos", "Client ref", "Date achieved"]]
+    got = _asof(left, earlier, "gained_date", strict=True)["gained_rank"].reindex(f.index)
+    reg_rank = _level_rank(f["reg_level"]).where(f["reg_date"].notna())
+    highest = np.fmax(reg_rank.to_numpy(dtype=float, na_value=np.nan), got.to_numpy(dtype=float, na_value=np.nan))
+    new_rank = np.array([LEVEL_RANK.get(lv, np.nan) for lv in level], dtype=float)
+    level_free = level == "None"
+    unknown = np.isnan(highest) & ~level_free & ~f["known"].to_numpy()
+    yield from _not_checked(sub, ctx, f[unknown], "training progression")
+    for i in np.flatnonzero(level_free):
+        p = int(pos[i])
+        where = sub.claims.at(p, "Qualification level")
+        course = cv(p, "Qualification gained") or "(no course named)"
+        yield Flag(f"{where.cell}: {_ref(cv, p)} is a training progression with no qualification level "
+                   f"({course!r}): accepted only as an in-work skills course (e.g. management, construction site "
+                   "skills); the PMO confirms it", where, course, severity=WARNING)
+    with np.errstate(invalid="ignore"):
+        short = ~level_free & ~np.isnan(highest) & (new_rank <= highest)
+    reg_ranks = reg_rank.to_numpy(dtype=float, na_value=np.nan)
+    reg_dates = f["reg_date"].to_numpy()
+    for i in np.flatnonzero(short):
+        p = int(pos[i])
+        where = sub.claims.at(p, "Qualification level")
+        from_reg = reg_ranks[i] == highest[i]
+        basis = (f"recorded at registration on {day(plain(reg_dates[i]))}" if from_reg
+                 else "from an earlier training progression")
+        top = next(lv for lv, r in LEVEL_RANK.items() if r == highest[i])
+        yield Flag(f"{where.cell}: {_ref(cv, p)} is a training progression at level {level[i]}, not above the "
+                   f"client's highest level {top} ({basis}); it must be a level up", where, level[i])
+
+
+# --- P305 ------------------------------------------------------------------------------------------
+
+@rule("P305", "contract-not-better", ERROR, OUT4,
+      "type C: neither zero-hours/temporary → guaranteed with more weekly hours, nor temporary guaranteed → "
+      "permanent",
+      fix="A contract progression is a move from zero hours or temporary hours to a guaranteed-hours contract "
+          "with more weekly hours, or from a temporary or fixed-term contract to a permanent one: check Previous "
+          "contract type, Contract type and the weekly hours.")
+def contract_not_better(sub, ctx):
+    cv = Cells(sub.claims)
+    df = sub.claims.df
+    mask = (df["Output"].eq("4") & df["Progression type"].eq("C contract") & df["Contract type"].notna()
+            & df["Previous contract type"].notna() & ~df["Contract type"].eq("Apprenticeship"))  # P302's
+    if not mask.any():
+        return
+    prev, new = df["Previous contract type"], df["Contract type"]
+    hours_new, hours_prev = df["Weekly hours"], df["Previous weekly hours"]
+    to_permanent = _is(prev, "Temporary", "Fixed-term", "Apprenticeship") & new.eq("Permanent")
+    needs_hours = ((prev.eq("Zero hours") & _is(new, *GUARANTEED))
+                   | (prev.eq("Temporary") & _is(new, "Permanent", "Fixed-term")))
+    hours_known = hours_new.notna() & hours_prev.notna()
+    more_hours = hours_known & (hours_new > hours_prev)
+    bad_pair = mask & ~to_permanent & ~needs_hours
+    bad_hours = mask & ~to_permanent & needs_hours & hours_known & ~more_hours  # blank hours: S005 says so
+    for i in indices(bad_pair):
+        where = sub.claims.at(i, "Contract type")
+        p, n = cv(i, "Previous contract type"), cv(i, "Contract type")
+        yield Flag(f"{where.cell}: {_ref(cv, i)}: a move from {p} to {n} is not a better contract; type C is zero "
+                   "hours or temporary → guaranteed hours with more weekly hours, or temporary or fixed-term → "
+                   "permanent", where, f"{p} → {n}")
+    for i in indices(bad_hours):
+        where = sub.claims.at(i, "Weekly hours")
+        p, n = cv(i, "Previous contract type"), cv(i, "Contract type")
+        h, hp = cv(i, "Weekly hours"), cv(i, "Previous weekly hours")
+        yield Flag(f"{where.cell}: {_ref(cv, i)}: {p} → {n} counts only with more guaranteed weekly hours, but "
+                   f"weekly hours {_num(h)} are not above the previous {_num(hp)}", where, h)
+
+
+def _num(x) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+# --- P306 ------------------------------------------------------------------------------------------
+
+@rule("P306", "one-progression-per-event", ERROR, OUT4,
+      "two progression claims for the same client and date achieved",
+      fix="Claim one progression per event: keep one claim and note the other change (e.g. a better contract "
+          "as well as higher pay) in its Notes.")
+def one_progression_per_event(sub, ctx):
+    cv = Cells(sub.claims)
+    claims = _all_claims(sub, ctx)
+    prog = claims[claims["Output"].eq("4")].dropna(subset=["Client ref", "Date achieved"])
+    # an earlier return's row with a Claim ref of this return is the same claim again (C213's, not an event)
+    prog = prog[prog["_pos"].ge(0) | ~prog["Claim ref"].isin(set(sub.claims.df["Claim ref"].dropna()))]
+    if not len(prog):
+        return
+    dup = prog.duplicated(["Client ref", "Date achieved"], keep="first")
+    if not dup.any():
+        return
+    firsts = prog[~dup].drop_duplicates(["Client ref", "Date achieved"]).set_index(["Client ref", "Date achieved"])
+    for i in indices(dup & prog["_pos"].ge(0)):
+        row = prog.iloc[i]
+        p = int(row["_pos"])
+        first = firsts.loc[(row["Client ref"], row["Date achieved"])]
+        where = sub.claims.at(p, "Date achieved")
+        if first["_pos"] >= 0:
+            first_where = f", {sub.claims.at(int(first['_pos']), 'Date achieved').cell}"
+        else:
+            first_where = " in an earlier return"
+        yield Flag(f"{where.cell}: {_ref(cv, p)} is a second progression for client {row['Client ref']} on "
+                   f"{day(row['Date achieved'])} (first: claim {first['Claim ref']}{first_where}); only one "
+                   "progression can be claimed per event", where, row["Client ref"])
+
+
+# --- P307, P308: placements ------------------------------------------------------------------------
+
+def _weekdays(df, mask):
+    """Weekdays from Start date to End date inclusive, for the rows of ``mask`` with both dates."""
+    import numpy as np
+
+    m = mask & df["Start date"].notna() & df["End date"].notna()
+    pos = np.flatnonzero(m.to_numpy(dtype=bool, na_value=False))
+    start = df["Start date"].to_numpy()[pos].astype("datetime64[D]")
+    end = df["End date"].to_numpy()[pos].astype("datetime64[D]")
+    count = np.busday_count(start, end + np.timedelta64(1, "D"))  # not positive when the end is before the start
+    return pos, count
+
+
+def _length(cv, i: int, weekdays: int) -> str:
+    s, e = cv(i, "Start date"), cv(i, "End date")
+    if weekdays < 0 or e < s:
+        return f"{day(s)} to {day(e)} ends before it starts"
+    return f"{day(s)} to {day(e)} is {weekdays} weekday{'s' * (weekdays != 1)}"
+
+
+@rule("P307", "work-experience-short", ERROR, OUT5, "work experience under 2 weeks",
+      fix="Work experience counts from two weeks (10 weekdays, start and end included): check the Start and "
+          "End dates against the host's letter, or claim it when the placement has lasted two weeks.")
+def work_experience_short(sub, ctx):
+    cv = Cells(sub.claims)
+    df = sub.claims.df
+    pos, count = _weekdays(df, df["Output"].eq("5") & df["Placement type"].eq("Work experience"))
+    for k in (k for k in range(len(pos)) if count[k] < WORK_EXPERIENCE_DAYS):
+        i = int(pos[k])
+        where = sub.claims.at(i, "End date")
+        yield Flag(f"{where.cell}: {_ref(cv, i)}: work experience {_length(cv, i, int(count[k]))}, under two weeks "
+                   f"({WORK_EXPERIENCE_DAYS} weekdays)", where, int(count[k]))
+
+
+def _internship_day(cv, i: int):
+    """The day an internship's pay is judged on: its start date (else the date achieved)."""
+    return cv(i, "Start date") or cv(i, "Date achieved")
+
+
+@rule("P308", "internship-short-or-underpaid", ERROR, OUT5, "internship under 4 weeks or paid below LLW",
+      fix="An internship counts from four weeks (20 weekdays, start and end included) paid at least the London "
+          "Living Wage in force when it started: check the dates and Gross hourly pay against the employer's "
+          "letter.")
+def internship_short_or_underpaid(sub, ctx):
+    cv = Cells(sub.claims)
+    df = sub.claims.df
+    intern = df["Output"].eq("5") & df["Placement type"].eq("Internship")
+    if not intern.any():
+        return
+    pos, count = _weekdays(df, intern)
+    for k in (k for k in range(len(pos)) if count[k] < INTERNSHIP_DAYS):
+        i = int(pos[k])
+        where = sub.claims.at(i, "End date")
+        yield Flag(f"{where.cell}: {_ref(cv, i)}: internship {_length(cv, i, int(count[k]))}, under four weeks "
+                   f"({INTERNSHIP_DAYS} weekdays)", where, int(count[k]))
+    paid = intern & df["Gross hourly pay"].notna() & (df["Start date"].notna() | df["Date achieved"].notna())
+    if not paid.any():
+        return
+    when = df["Start date"].fillna(df["Date achieved"])
+    llw = _by_day(when[paid], lambda d: wages.llw_on(ctx.refdata, d))
+    highest = max(float(r[0]) for r in llw.values())
+    for i in indices(paid & (df["Gross hourly pay"] < highest + 0.01)):  # loose prefilter, decided exactly below
+        d = _internship_day(cv, i)
+        rate, year, _ = llw[d]
+        pay = wages.money(cv(i, "Gross hourly pay"))
+        if pay >= rate:
+            continue
+        where = sub.claims.at(i, "Gross hourly pay")
+        yield Flag(f"{where.cell}: {_ref(cv, i)}: internship pay {wages.pounds(pay)} an hour is below the London "
+                   f"Living Wage {wages.pounds(rate)} ({year} rate, in force on {day(d)})", where, float(pay))
+
+
+# --- P309 ------------------------------------------------------------------------------------------
+
+@rule("P309", "reference-data-stale", WARNING, "App 2 §2.4 outputs 4 and 5; data/README.md",
+      "no CPI or LLW figure covers the date achieved: the newest one was used; update the reference data",
+      fix="Nothing to change in the return: the council updates the CPI or London Living Wage file (swtool "
+          "refdata) and the return is checked again.")
+def reference_data_stale(sub, ctx):
+    import pandas as pd
+
+    cv = Cells(sub.claims)
+    df = sub.claims.df
+    wage = df["Output"].eq("4") & df["Progression type"].eq("A wage") & df["Date achieved"].notna()
+    intern = df["Output"].eq("5") & df["Placement type"].eq("Internship") & df["Gross hourly pay"].notna()
+    intern_day = df["Start date"].fillna(df["Date achieved"])
+    intern = intern & intern_day.notna()
+    intern_header = df["Start date"].notna().map({True: "Start date", False: "Date achieved"})
+    # the day each row is judged on, and the cell that holds it; a row index may appear once per use
+    uses = {"CPI": pd.DataFrame({"day": df["Date achieved"][wage], "header": "Date achieved"}),
+            "LLW": pd.concat([pd.DataFrame({"day": df["Date achieved"][wage], "header": "Date achieved"}),
+                              pd.DataFrame({"day": intern_day[intern], "header": intern_header[intern]})])}
+    lookup = {"CPI": lambda d: wages.cpi_for(ctx.refdata, d), "LLW": lambda d: wages.llw_on(ctx.refdata, d)}
+    for figure, rows in uses.items():
+        if not len(rows):
+            continue
+        found = _by_day(rows["day"], lookup[figure])
+        stale_days = sorted(d for d, got in found.items() if not got[2])
+        if not stale_days:
+            continue
+        stale = rows[rows["day"].isin(pd.to_datetime(stale_days))].sort_index(kind="stable")
+        first, header = int(stale.index[0]), stale["header"].iat[0]
+        where = sub.claims.at(first, header)
+        span = day(stale_days[0]) if len(stale_days) == 1 else f"{day(stale_days[0])} to {day(stale_days[-1])}"
+        claims = stale.index.nunique()
+        if figure == "CPI":
+            months = sorted(ctx.refdata.cpi)
+            held = f"{wages.month_label(months[0])} to {wages.month_label(months[-1])}"
+            used = ", ".join(sorted({f"{wages.month_label(found[d][1])} ({found[d][0]}%)" for d in stale_days}))
+            what = (f"the CPI reference data ({held}) does not hold the figure last published before {span}; "
+                    f"{used} was used instead")
+        else:
+            years = [r[2] for r in sorted(ctx.refdata.london_living_wage)]
+            used = ", ".join(sorted({f"{found[d][1]} rate {wages.pounds(found[d][0])}" for d in stale_days}))
+            what = (f"the London Living Wage reference data ({years[0]} to {years[-1]} rates) has no rate known to "
+                    f"be in force on {span}; the {used} was used instead")
+        yield Flag(f"{where.cell}: {what}, for {claims} claim{'s' * (claims != 1)}; the council should update the "
+                   "reference data (swtool refdata) and check again", where, cv(first, header))
