@@ -48,3 +48,28 @@ def test_faulty_samples_show_their_faults(name, reports):
 def test_unreadable_sample_is_s001(reports):
     report = reports[make_samples.FAULTY / "not-a-workbook.xlsx"]
     assert [(f.code, f.value) for f in report.findings] == [("S001", "not-workbook")]
+
+
+def test_evidence_folder_sample_shows_c215():
+    """samples/evidence holds the evidence of one return, with two files missing on purpose."""
+    from builders import check
+
+    from swtool.contract import read_register
+    from swtool.refdata import RefData
+
+    path = make_samples.RETURNS / "SW-L3-01" / "SW-L3-01_2026-27_Q2.xlsx"
+    contract = read_register(make_samples.REGISTER, RefData()).contracts["SW-L3-01"]
+    report = check(path, contract=contract, evidence_dir=make_samples.HERE / "evidence")
+    missing = sorted(f.value for f in report.findings if f.code == "C215")
+    assert missing == ["L3-01-0121.pdf", "L3-01-0135.pdf"]
+
+
+def test_samples_exercise_every_rule_of_the_checker(reports):
+    """Every rule a return can break (all but the PMO's K family) fires in some sample; C215 needs
+    the evidence folder (test above)."""
+    import re
+
+    spec = (ROOT / "docs" / "spec" / "RULES.md").read_text(encoding="utf-8")
+    codes = set(re.findall(r"^\| ([SRCPXND]\d{3}) \|", spec, re.M)) - {"C215"}
+    fired = {f.code for r in reports.values() for f in r.findings}
+    assert codes - fired == set()
