@@ -15,6 +15,7 @@ The flags are kept on the submission; the S rules of ``swtool.checks.structure``
 from __future__ import annotations
 
 import difflib
+import numbers
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -43,8 +44,8 @@ def show(value) -> str:
         return uk_date(value.date()) if value.time() == time() else value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
         return uk_date(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):  # a number, not text that looks like one
+        return str(int(value)) if float(value).is_integer() else str(value)
     text = str(value)
     return repr(text if len(text) <= 60 else text[:57] + "…")
 
@@ -435,6 +436,8 @@ def _schema(spec: std.SheetSpec, lot: str | None, codes_key: tuple) -> pa.DataFr
 def _when_check(header: str, w: std.When):
     def check(df: pd.DataFrame) -> pd.Series:
         applies = pd.Series(True, index=df.index)
+        if header not in df or any(column not in df for column, _ in w.all):
+            return applies  # a column is missing from the sheet: S003 says so, once
         for column, values in w.all:
             s = df[column]
             applies &= s.notna() if values is None else s.isin(values)
@@ -470,7 +473,7 @@ def _validate(table: Table, spec: std.SheetSpec, lot, refdata, found_headers: li
         if check.startswith("S005|"):
             _, header, words = check.split("|", 2)
             key = (header, idx)
-            if key in seen or key in bad_cells:
+            if idx is None or key in seen or key in bad_cells:
                 continue
             seen.add(key)
             i = int(idx)
@@ -561,6 +564,11 @@ def type_labels(raw: RawSheet, spec: std.SheetSpec, refdata, sink: Sink) -> Labe
         value = row[j + 1] if j + 1 < len(row) else None
         typed, bad, lenient = coerce(col.kind, [value], codes_for(col, refdata))
         where = Location(raw.name, r, letter, col.header)
+        if value is None and (r, j + 2) in raw.formula_cells:
+            sink.add("S009", f"{raw.name}!{letter}{r}: the cell holds a formula with no saved value; swtool does "
+                     "not calculate formulas", where)
+            out.values[col.header] = None
+            continue
         if bad:
             sink.add("S004", f"{raw.name}!{letter}{r}: {col.header} {show(value)} is not {bad[0]}", where, value)
             out.values[col.header] = None
@@ -580,6 +588,6 @@ def type_labels(raw: RawSheet, spec: std.SheetSpec, refdata, sink: Sink) -> Labe
                          Location(raw.name, None, None, col.header))
         elif col.required and out.values.get(col.header) is None:
             where = out.at(col.header)
-            if not any(f.where == where for f in sink.flags.get("S004", [])):
+            if not any(f.where == where for code in ("S004", "S009") for f in sink.flags.get(code, [])):
                 sink.add("S005", f"{where.cell}: {col.header} is empty; it is required", where)
     return out

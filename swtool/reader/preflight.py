@@ -185,8 +185,8 @@ def _check_content(zf: zipfile.ZipFile, pf: Preflight) -> None:
     for n in names:  # entity bombs and XXE live in a DTD; openpyxl's defusedxml refuses them too
         if n.lower().endswith((".xml", ".rels", ".vml")):
             with zf.open(n) as fh:
-                prolog = fh.read(4096)
-            if _DOCTYPE_RE.search(prolog):
+                dtd = _declares_dtd(fh)
+            if dtd:
                 raise Unreadable(f"The workbook contains a document type declaration ({n}), which Excel never "
                                  "writes: it has been tampered with and is not opened.", "dtd")
     wb_xml = zf.read(lower["xl/workbook.xml"])
@@ -225,6 +225,43 @@ def _check_content(zf: zipfile.ZipFile, pf: Preflight) -> None:
         pf.warnings.append("The workbook links to other files; the links are ignored.")
     if any(n.lower().startswith(("xl/embeddings/", "xl/activex/")) for n in names):
         pf.warnings.append("The workbook contains embedded objects or ActiveX controls; they are ignored.")
+
+
+def _declares_dtd(fh) -> bool:
+    """True when a part holds ``<!DOCTYPE``/``<!ENTITY`` in its first 4 KB or anywhere in its prolog.
+
+    The prolog is everything before the first element: the XML declaration, comments, processing
+    instructions and whitespace. Comments and instructions are skipped however long they are, so a
+    declaration cannot hide behind a long comment.
+    """
+    buf = fh.read(1 << 16)
+    if _DOCTYPE_RE.search(buf[:4096]):
+        return True
+    if buf.startswith(b"\xef\xbb\xbf"):
+        buf = buf[3:]
+    end = None  # the terminator looked for while inside a comment or instruction
+    eof = False
+    while True:
+        if end is not None:
+            k = buf.find(end)
+            while k < 0:
+                chunk = fh.read(1 << 16)
+                if not chunk:
+                    return False
+                buf = buf[-(len(end) - 1):] + chunk
+                k = buf.find(end)
+            buf, end = buf[k + len(end):], None
+        buf = buf.lstrip(b" \t\r\n")
+        while len(buf) < 16 and not eof:
+            chunk = fh.read(1 << 16)
+            eof = not chunk
+            buf = (buf + chunk).lstrip(b" \t\r\n")
+        if buf.startswith(b"<?"):
+            buf, end = buf[2:], b"?>"
+        elif buf.startswith(b"<!--"):
+            buf, end = buf[4:], b"-->"
+        else:
+            return bool(_DOCTYPE_RE.match(buf))
 
 
 def _has_formula(zf: zipfile.ZipFile, part: str) -> bool:
