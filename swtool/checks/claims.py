@@ -29,8 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from swtool.catalogue import rule
-from swtool.checks.cells import Cells
-from swtool.checks.common import day, history_frame, indices
+from swtool.checks.common import Cells, day, history_frame, indices
 from swtool.findings import ERROR, INFO, WARNING, Flag, Location
 
 SAME_QUARTER = "App 2 §2.4"

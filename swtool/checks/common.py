@@ -20,12 +20,45 @@ def indices(mask) -> Iterator[int]:
 
 
 def value(table, i: int, header: str):
-    """The typed value at row ``i`` of ``header`` as a plain Python value (None when blank)."""
-    v = table.df[header].iat[i]
+    """The typed value at row ``i`` of ``header`` as a plain Python value (None when blank).
+
+    For many rows of one table, ``Cells`` is faster: it converts each column once.
+    """
+    return plain(table.df[header].iat[i])
+
+
+class Cells:
+    """Typed values of a table's rows for messages, each column fetched from the frame once (a frame
+    look-up per failing row costs more than the check itself when a large return fails throughout)."""
+
+    def __init__(self, table):
+        self.table = table
+        self._cols: dict = {}
+
+    def column(self, header: str):
+        col = self._cols.get(header)
+        if col is None:
+            col = self._cols[header] = self.table.df[header].to_numpy()
+        return col
+
+    def __call__(self, i: int, header: str):
+        return plain(self.column(header)[i])
+
+    def client(self, i: int) -> str:
+        ref = self(i, "Client ref")
+        return f"client {ref}" if ref else f"the client in row {self.table.rows[i]}"
+
+
+def plain(v):
+    """A NumPy/pandas scalar as a plain value: datetime64 → date, NaN/NaT/NA/None → None."""
+    import numpy as np
+
     if v is None:
         return None
+    if isinstance(v, np.datetime64):
+        return None if np.isnat(v) else v.astype("datetime64[D]").item()
     try:
-        if v != v:  # NaN, NaT
+        if v != v:  # NaN
             return None
     except TypeError:  # pandas NA
         return None

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from swtool import standard as std
 from swtool.catalogue import rule
-from swtool.checks.cells import Cells
-from swtool.checks.common import day, indices
+from swtool.checks.common import Cells, day, indices
 from swtool.findings import ERROR, WARNING, Flag
 
 SPEC = "App 2 §3"

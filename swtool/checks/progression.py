@@ -20,8 +20,7 @@ from __future__ import annotations
 from swtool import standard as std
 from swtool import wages
 from swtool.catalogue import rule
-from swtool.checks.cells import Cells, plain
-from swtool.checks.common import day, history_frame, indices, value
+from swtool.checks.common import Cells, day, history_frame, indices, plain, value
 from swtool.findings import ERROR, INFO, WARNING, Flag
 
 OUT4 = "App 2 §2.4 output 4; §4.4"

@@ -13,7 +13,7 @@ import unicodedata
 
 from swtool import standard as std
 from swtool.catalogue import rule
-from swtool.checks.common import day, history_frame, indices
+from swtool.checks.common import Cells, day, history_frame, indices
 from swtool.findings import ERROR, INFO, WARNING, Flag, Location
 
 REG = "Registrations"
@@ -53,27 +53,6 @@ def _unreadable(sub, table, header: str):
 def _missing(sub, table, header: str):
     """Blank cells of a column, leaving out the ones S004 already reported as unreadable."""
     return table.df[header].isna().to_numpy() & ~_unreadable(sub, table, header)
-
-
-class _Cells:
-    """Typed values of a table's rows for messages, each column converted once (a frame look-up per
-    failing row costs more than the check itself when a large return fails throughout)."""
-
-    def __init__(self, table):
-        self.table = table
-        self._columns: dict[str, list] = {}
-
-    def __call__(self, i: int, header: str):
-        col = self._columns.get(header)
-        if col is None:
-            s = self.table.df[header]
-            col = self._columns[header] = s.astype(object).where(s.notna(), None).tolist()
-        v = col[i]
-        return v.to_pydatetime().date() if hasattr(v, "to_pydatetime") else v
-
-    def client(self, i: int) -> str:
-        ref = self(i, "Client ref")
-        return f"client {ref}" if ref else f"the client in row {self.table.rows[i]}"
 
 
 def _client_keys(series):
@@ -142,7 +121,7 @@ def _plus_months(dates, months: int):
           "(retype it rather than pasting it from a web page or e-mail).")
 def postcode_format(sub, ctx):
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     if not len(t) or not _has_column(t, "Postcode"):
         return
     s = t.df["Postcode"]
@@ -181,7 +160,7 @@ def _southwark_status(sub, ctx):
                        "client with no fixed address needs Residence basis 'Local connection'.")
 def postcode_outside_southwark(sub, ctx):
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     if not len(t) or not _has_column(t, "Postcode"):
         return
     canon, checked, listed, sector, status = _southwark_status(sub, ctx)
@@ -205,7 +184,7 @@ def postcode_outside_southwark(sub, ctx):
           "correctly. The PMO confirms it.")
 def postcode_not_in_reference(sub, ctx):
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     if not len(t) or not _has_column(t, "Postcode"):
         return
     canon, checked, listed, sector, status = _southwark_status(sub, ctx)
@@ -224,7 +203,7 @@ def postcode_not_in_reference(sub, ctx):
           "5 years; if you are unsure, ask the commissioning team (they refer to Housing Solutions).")
 def local_connection(sub, ctx):
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     if not len(t):
         return
     for i in indices(t.df["Residence basis"].astype("object").eq("Local connection")):
@@ -239,7 +218,7 @@ def local_connection(sub, ctx):
           "registering them, then set Right to work seen to Yes.")
 def right_to_work(sub, ctx):
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     if not len(t):
         return
     for i in indices(t.df["Right to work seen"].eq(False)):
@@ -261,7 +240,7 @@ def _ages(t):
       fix="Only people aged 16 or over can be registered; check the age at registration, or remove the row.")
 def under_16(sub, ctx):
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     if not len(t):
         return
     age, sane = _ages(t)
@@ -277,7 +256,7 @@ def under_16(sub, ctx):
           "them through the Network Coordinator.")
 def lot_age(sub, ctx):
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     lot = ctx.refdata.lots.get(sub.lot or "")
     if not len(t) or lot is None:
         return
@@ -308,7 +287,7 @@ def lot_criteria(sub, ctx):
     import numpy as np
 
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     allowed = ctx.refdata.eligibility_by_lot.get(sub.lot or "")
     if not len(t) or not allowed:
         return
@@ -333,7 +312,7 @@ def lot_criteria(sub, ctx):
           "columns to Yes.")
 def registration_evidence(sub, ctx):
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     if not len(t):
         return
     for header, what in (("Registration wizard completed", "the registration wizard was not completed"),
@@ -349,7 +328,7 @@ def registration_evidence(sub, ctx):
           "Action plan completed to Yes.")
 def action_plan(sub, ctx):
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     if not len(t):
         return
     for i in indices(t.df["Action plan completed"].eq(False)):
@@ -372,7 +351,7 @@ def in_work_tracking(sub, ctx):
     import numpy as np
 
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     if not len(t):
         return
     status = t.df["Employment status"].astype("object")
@@ -422,7 +401,7 @@ def re_registration_gap(sub, ctx):
     import pandas as pd
 
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     if not len(t):
         return
     df = t.df
@@ -474,7 +453,7 @@ def re_registration_gap(sub, ctx):
           "(with the Last engagement date); otherwise remove the row.")
 def registered_twice(sub, ctx):
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     if not len(t):
         return
     new = t.df["Registration type"].astype("object").eq("New")
@@ -510,7 +489,7 @@ def registered_twice(sub, ctx):
           "be engaged with the council's Housing Solutions Team.")
 def lot8_housing_plan(sub, ctx):
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     header = "Housing plan or council referral number"
     if not _lot_rule(sub, "8") or not _has_column(t, header):
         return
@@ -528,7 +507,7 @@ def lot5_family_assessment(sub, ctx):
     import numpy as np
 
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     header = "Family assessment completed"
     if not _lot_rule(sub, "5") or not _has_column(t, header):
         return
@@ -551,7 +530,7 @@ def lot5_family_assessment(sub, ctx):
           "Coordinator, or correct the Employment status.")
 def lot9_in_work(sub, ctx):
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     if not _lot_rule(sub, "9"):
         return
     status = t.df["Employment status"].astype("object")
@@ -612,7 +591,7 @@ def registration_outside_quarter(sub, ctx):
     import pandas as pd
 
     t = sub.registrations
-    v = _Cells(t)
+    v = Cells(t)
     q = sub.quarter
     if not len(t) or q is None:
         return
