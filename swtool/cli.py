@@ -148,7 +148,8 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
 
         from swtool.settings import in_force_words
 
-        text = render(reports, refdata, day, in_force_words(cfg, set(catalogue.load_all())))
+        ran = {code for code, r in catalogue.load_all().items() if r.stage != "ledger"}
+        text = render(reports, refdata, day, in_force_words(cfg, ran))
     write_output(text, output)
     failed = _write_receipts(receipts) + (_write_annotations(checked, targets) if annotate_to is not None else 0)
     sys.exit(2 if failed else 0 if all(r.valid for r in reports) else 1)
@@ -282,7 +283,7 @@ def refdata():
     click.echo(tabulate(rows, headers=["file", "covers", "source", "vintage", "from"], tablefmt="simple",
                         maxcolwidths=[None, 34, 46, 14, None]))
     click.echo("")
-    click.echo(f"Override folder: {override_dir()}")
+    click.echo(f"Override folder: {_tilde(override_dir())}")
     click.echo("  Put a newer file there under the same name (same columns) and it is used instead of the "
                "shipped one.")
     for r in refused:
@@ -291,6 +292,14 @@ def refdata():
     click.echo("Licence: Open Government Licence v3.0 for ONS, OS and GOV.UK data. " + POSTCODE_ATTRIBUTION + ".")
     if refused:
         sys.exit(2)
+
+
+def _tilde(path: Path) -> str:
+    """A path under the home folder as ~/…, as a user would type it."""
+    try:
+        return "~/" + str(Path(path).relative_to(Path.home()))
+    except ValueError:
+        return str(path)
 
 
 @cli.group()
@@ -338,6 +347,399 @@ def template_register(output):
 
     write_register(output, RefData())
     click.echo(f"Wrote {output}")
+
+
+# --- the PMO's ledger ----------------------------------------------------------------------------------
+# Each ledger command takes its own --db (the group's options are shared by every command, the
+# provider's too). The work is done in swtool.ledger; these commands parse, call and print.
+
+def _db_option(f):
+    return click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path),
+                        help="The ledger file (default: ledger.sqlite3 in the user data folder; SWTOOL_DATA_DIR "
+                             "moves it). Keep it on a local disk.")(f)
+
+
+def _setting_option(f):
+    return click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
+                        help="Choose the other reading where the specification contradicts itself (see "
+                             "docs/rules.md); swtool-settings.toml beside the ledger is read first.")(f)
+
+
+def _open_ledger(db: Path | None):
+    from swtool.ledger import open_ledger
+
+    return open_ledger(db)
+
+
+def _ledger_settings(ledger, settings):
+    from swtool.settings import load as load_settings
+
+    return load_settings(ledger.path, list(settings))
+
+
+def _quarter_arg(value: str, hint: str = "--quarter"):
+    from swtool.quarter import Quarter
+
+    try:
+        return Quarter.parse(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint=hint) from None
+
+
+@cli.group("register")
+def register_group():
+    """The council's contract register, as kept in the ledger."""
+
+
+@register_group.command("import")
+@click.argument("register", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_db_option
+@_setting_option
+def register_import(register, db, settings):
+    """Import the contract register (REGISTER.xlsx) into the ledger.
+
+    Contracts, targets, budget and milestones are validated; K704/K705 warnings are printed and kept.
+    A different register becomes the version in force; earlier versions are kept.
+    """
+    from swtool.ledger import store
+    from swtool.refdata import RefData
+
+    with _open_ledger(db) as ledger:
+        result = store.import_register(ledger, register, RefData(), _ledger_settings(ledger, settings))
+    if result.already:
+        click.echo(f"{register} is already the register in force (version {result.version}, {result.contracts} "
+                   "contracts); nothing changed")
+    else:
+        click.echo(f"Imported {register} as register version {result.version}: {result.contracts} contracts")
+    for w in result.warnings:
+        click.echo(f"  warning {w.get('code', '')}  {w.get('message', '')}")
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@_db_option
+@_setting_option
+@click.option("--today", help="Count deadlines from this date (YYYY-MM-DD) instead of today.")
+def import_returns(files, db, settings, today):
+    """Import quarterly returns into the ledger (FILES: .xlsx files or folders).
+
+    Each file is checked against the register in force, with the ledger's earlier quarters of the
+    same contract as history, then stored with its findings. A file already in the ledger changes
+    nothing; a second file for the same contract and quarter is its next version.
+    Exit status: 0 all stored without errors, 1 some return has errors or is unreadable, 2 could not run.
+    """
+    from swtool.engine import expand
+    from swtool.ledger import store
+    from swtool.refdata import RefData
+
+    if not expand(list(files)):
+        raise SwtoolError("no .xlsx files found in " + ", ".join(str(f) for f in files))
+    day = _today(today)
+    with _open_ledger(db) as ledger:
+        results = store.import_returns(ledger, list(files), RefData(), _ledger_settings(ledger, settings), day)
+    counts: dict[str, int] = {}
+    for r in results:
+        click.echo(f"{r.path}: {r.line()}")
+        counts[r.status] = counts.get(r.status, 0) + 1
+    words = {"imported": "imported", "already": "already in the ledger", "unreadable": "unreadable",
+             "unidentified": "without contract or quarter", "changed": "not imported"}
+    click.echo(f"{len(results)} files: " + ", ".join(f"{n} {words[k]}" for k, n in counts.items()))
+    bad = any(r.status in ("unreadable", "unidentified", "changed") or (r.status == "imported" and r.errors)
+              for r in results)
+    sys.exit(1 if bad else 0)
+
+
+@cli.command("returns")
+@click.option("--contract", help="Only this contract, e.g. SW-L3-01.")
+@click.option("--quarter", help="Only this quarter, e.g. 2026/27-Q2.")
+@click.option("--id", "return_id", type=int, help="Show this return (its number in the list) with its findings.")
+@_db_option
+def returns_cmd(contract, quarter, return_id, db):
+    """List the returns in the ledger, every version; --id shows one return's findings and decisions."""
+    from tabulate import tabulate
+
+    from swtool.ledger import store
+
+    if quarter:
+        quarter = str(_quarter_arg(quarter))
+    with _open_ledger(db) as ledger:
+        if return_id is not None:
+            from swtool.ledger import views
+            from swtool.refdata import RefData
+
+            r = store.get_return(ledger, return_id)
+            rows = views.return_findings(ledger, return_id, RefData())
+            click.echo(f"Return {r['id']}: {r['contract_id']} {r['quarter']} version {r['version']} · "
+                       f"{r['provider']} · lot {r['lot']}")
+            click.echo(f"  submitted {r['date_submitted'] or '-'}; imported {r['imported_at'][:19]}Z by "
+                       f"{r['imported_by']} from {r['source_name']}; sha256 {r['sha256']}")
+            click.echo(f"  {r['errors']} errors, {r['warnings']} warnings, {r['infos']} info; receipt: "
+                       f"{r['receipt_status'] or 'none'}")
+            click.echo("")
+            table = [(f["code"], f["severity"], f["cell"], f["decision"] or "-", _clip(f["message"], 90))
+                     for f in rows]
+            click.echo(tabulate(table, headers=["code", "severity", "cell", "decision", "finding (redacted)"],
+                                tablefmt="simple", disable_numparse=True))
+            return
+        rows = store.returns(ledger, contract, quarter)
+    if not rows:
+        click.echo("No returns in the ledger" + (" for that contract or quarter" if contract or quarter else ""))
+        return
+    table = [(r["id"], r["contract_id"], r["quarter"], r["version"], "yes" if r["latest"] else "",
+              r["date_submitted"] or "-", r["imported_at"][:10], r["errors"], r["warnings"],
+              r["receipt_status"] or "-", r["source_name"]) for r in rows]
+    click.echo(tabulate(table, headers=["id", "contract", "quarter", "version", "latest", "submitted", "imported",
+                                        "errors", "warnings", "receipt", "file"], tablefmt="simple",
+                        disable_numparse=True))
+
+
+def _clip(text, n: int) -> str:
+    """One line of at most ``n`` characters, control characters removed."""
+    if text is None:
+        return "-"
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@cli.group("decide")
+def decide():
+    """Record the PMO's decisions (append-only: a new decision replaces the one in force)."""
+
+
+def _action_options(*actions):
+    def deco(f):
+        for a in reversed(actions):
+            f = click.option(f"--{a}", "action", flag_value=a, help=f"Record the decision '{a}'.")(f)
+        return f
+    return deco
+
+
+@decide.command("finding")
+@click.argument("return_id", type=int)
+@click.argument("code")
+@click.argument("cell")
+@_action_options("accept", "query", "waive")
+@click.option("--reason", required=True, help="Why (kept with the decision).")
+@_db_option
+def decide_finding(return_id, code, cell, action, reason, db):
+    """Accept, query or waive a finding of a return (CELL as shown, e.g. Claims!D5; - for the whole return).
+
+    Waiving every error on a claim's row makes the claim count towards the outputs.
+    """
+    from swtool.ledger import store
+
+    if action is None:
+        raise click.UsageError("say --accept, --query or --waive")
+    with _open_ledger(db) as ledger:
+        d = store.decide_finding(ledger, return_id, code, cell, action, reason)
+    click.echo(f"Decision {d.id}: {d.action} {code.upper()} at {d.target.rsplit(':', 1)[-1]} of return {return_id} "
+               f"({d.who}, {d.at[:19]}Z)")
+
+
+@decide.command("credit")
+@click.argument("contract")
+@click.option("--quarter", required=True, help="The quarter, e.g. 2026/27-Q2.")
+@click.option("--output", required=True, help="The core output: 2 or 4 (lot 9: 1 or 4).")
+@_action_options("apply", "waive")
+@click.option("--reason", required=True, help="Why (kept with the decision).")
+@_db_option
+@_setting_option
+def decide_credit(contract, quarter, output, action, reason, db, settings):
+    """Apply or waive the service credits of one core output of a contract in a quarter."""
+    from swtool.credits import core_outputs, gbp
+    from swtool.ledger import store, views
+
+    if action is None:
+        raise click.UsageError("say --apply or --waive")
+    q = _quarter_arg(quarter)
+    with _open_ledger(db) as ledger:
+        register = store.current_register(ledger)
+        if register is None or contract not in register.contracts:
+            known = ", ".join(register.contracts) if register else "none: import the register first"
+            raise SwtoolError(f"contract {contract!r} is not in the register in force (contracts: {known})")
+        c = register.contracts[contract]
+        if output not in core_outputs(c.lot):
+            raise SwtoolError(f"output {output} carries no service credits for lot {c.lot}; the core outputs are "
+                              f"{' and '.join(core_outputs(c.lot))}")
+        line = next(ln for ln in views.credit_lines(ledger, c, q, _ledger_settings(ledger, settings))
+                    if ln.output == output)
+        d = store.decide_credit(ledger, contract, str(q), output, action, reason, views.line_detail(line))
+    click.echo(f"Decision {d.id}: {action} service credits for {contract} {q} output {output} "
+               f"({views._number(line.credits)} credits, {gbp(line.amount)}) ({d.who}, {d.at[:19]}Z)")
+    if not line.due:
+        click.echo(f"Note: no service credits are due on these figures: {line.reason}", err=True)
+
+
+@cli.command("status")
+@click.option("--quarter", required=True, help="The quarter, e.g. 2026/27-Q2.")
+@click.option("--today", help="Count deadlines from this date (YYYY-MM-DD) instead of today.")
+@_db_option
+@_setting_option
+def status_cmd(quarter, today, db, settings):
+    """Every contract in a quarter: return received, on time, late or missing; errors and warnings; core
+    output percentages; service credits due; remedial action plans."""
+    from swtool.ledger import views
+    from swtool.refdata import RefData
+
+    q = _quarter_arg(quarter)
+    with _open_ledger(db) as ledger:
+        report = views.status(ledger, q, _today(today), RefData(), _ledger_settings(ledger, settings))
+    click.echo(views.render_status(report), nl=False)
+
+
+@cli.command("credits")
+@click.option("--quarter", required=True, help="The quarter, e.g. 2026/27-Q2.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", help="Write to this file instead of the screen.")
+@_db_option
+@_setting_option
+def credits_cmd(quarter, fmt, output, db, settings):
+    """Service credits of every contract for a quarter, with every input and the PMO's decisions.
+
+    JSON: {quarter, setting, contracts: [{contract, provider, lot, contract_quarter, outputs: [{output,
+    target, actual, percent, credit_value, credits, amount, status}]}]}; money as text with two
+    decimals ("1540.00"), counts and percentages as numbers; status pending, applied, waived or not due.
+    """
+    from swtool.ledger import views
+
+    q = _quarter_arg(quarter)
+    with _open_ledger(db) as ledger:
+        report = views.credit_report(ledger, q, _ledger_settings(ledger, settings))
+    if fmt == "json":
+        import json
+
+        text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = views.render_credits(report)
+    write_output(text, output)
+
+
+class _DefaultCommandGroup(click.Group):
+    """``swtool rap CONTRACT …`` runs the ``new`` command; ``swtool rap list`` and ``rap close`` their own."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["new", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group("rap", cls=_DefaultCommandGroup)
+def rap_group():
+    """Remedial action plans: swtool rap CONTRACT --quarter Q -o RAP.xlsx writes and records one;
+    rap list shows the open ones; rap close ID --reason TEXT closes one."""
+
+
+@rap_group.command("new")
+@click.argument("contract")
+@click.option("--quarter", required=True, help="The quarter of the under-performance, e.g. 2026/27-Q2.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The plan to write (.xlsx).")
+@click.option("--review", help="Review date (YYYY-MM-DD); default: the next quarter's reporting deadline.")
+@click.option("--reason", help="Why the plan is opened (default: the core outputs at or below 70%).")
+@click.option("--today", help="Date the plan as of this day (YYYY-MM-DD) instead of today.")
+@_db_option
+@_setting_option
+def rap_new(contract, quarter, output, review, reason, today, db, settings):
+    """Write a remedial action plan for a contract and quarter, and record it as open."""
+    from swtool.ledger import rapplan
+    from swtool.refdata import RefData
+
+    q = _quarter_arg(quarter)
+    review_day = _today(review) if review else None
+    with _open_ledger(db) as ledger:
+        rap_id, plan_path, review_day = rapplan.create(ledger, contract, q, output, RefData(),
+                                                       _ledger_settings(ledger, settings), _today(today),
+                                                       review_day, reason)
+    click.echo(f"Remedial action plan {rap_id} for {contract} {q} recorded as open (review {review_day.isoformat()})")
+    click.echo(f"Wrote {plan_path}")
+
+
+@rap_group.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Closed plans too.")
+@click.option("--today", help="Count overdue reviews from this date (YYYY-MM-DD) instead of today.")
+@_db_option
+def rap_list(show_all, today, db):
+    """Open remedial action plans, and those whose review date has passed."""
+    from tabulate import tabulate
+
+    from swtool.ledger import store
+
+    day = _today(today)
+    with _open_ledger(db) as ledger:
+        rows = store.raps(ledger, day, include_closed=show_all)
+    if not rows:
+        click.echo("No open remedial action plans" if not show_all else "No remedial action plans")
+        return
+    table = [(r["id"], r["contract_id"], r["quarter"], r["status"], r["review_date"],
+              "OVERDUE" if r["overdue"] else "", r["created_at"][:10], r["created_by"], _clip(r["last_reason"], 50))
+             for r in rows]
+    click.echo(tabulate(table, headers=["id", "contract", "quarter", "status", "review", "", "opened", "by",
+                                        "last decision"], tablefmt="simple", disable_numparse=True))
+    overdue = sum(1 for r in rows if r["overdue"])
+    if overdue:
+        click.echo(f"\n{overdue} plan{'s' * (overdue != 1)} overdue for review (review date before {day.isoformat()})")
+
+
+@rap_group.command("close")
+@click.argument("rap_id", type=int)
+@click.option("--reason", required=True, help="Why the plan is closed (kept with the decision).")
+@_db_option
+def rap_close(rap_id, reason, db):
+    """Close a remedial action plan (the reason is recorded as a decision)."""
+    from swtool.ledger import store
+
+    with _open_ledger(db) as ledger:
+        d = store.close_rap(ledger, rap_id, reason)
+    click.echo(f"Remedial action plan {rap_id} closed (decision {d.id}, {d.who}, {d.at[:19]}Z)")
+
+
+@cli.group("report")
+def report_group():
+    """Reports from the ledger."""
+
+
+@report_group.command("network")
+@click.option("--year", required=True, help="The financial year, e.g. 2026/27.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The report to write (.xlsx).")
+@_db_option
+@_setting_option
+def report_network(year, output, db, settings):
+    """The network report for a financial year: every contract's outputs, referrals and shared clients."""
+    from swtool.ledger import netreport
+    from swtool.quarter import parse_financial_year
+    from swtool.refdata import RefData
+
+    try:
+        fy = parse_financial_year(year)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--year") from None
+    with _open_ledger(db) as ledger:
+        netreport.write(ledger, fy, output, RefData(), _ledger_settings(ledger, settings))
+    click.echo(f"Wrote {output}")
+
+
+@cli.group("db")
+def db_group():
+    """The ledger file itself."""
+
+
+@db_group.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--db-only", is_flag=True, help="Copy the database only, not the stored returns (files/).")
+@_db_option
+def db_backup(path, db_only, db):
+    """Back up the ledger to PATH with SQLite's backup API (never copy the .db file by hand: while the
+    write-ahead log holds commits, a copied file lacks them). The stored returns are copied to
+    files/ beside PATH, so the backup opens as a complete ledger (swtool status --db PATH)."""
+    with _open_ledger(db) as ledger:
+        result = ledger.backup(path, with_files=not db_only)
+        n = ledger.conn.execute("SELECT count(*) FROM decisions").fetchone()[0]
+        r = ledger.conn.execute("SELECT count(*) FROM returns").fetchone()[0]
+    click.echo(f"Backed up {ledger.path} to {result.path}: {r} returns, {n} decisions")
+    if result.files_dir is not None:
+        click.echo(f"Stored returns: {result.files_copied} new file{'s' * (result.files_copied != 1)} copied to "
+                   f"{result.files_dir}")
 
 
 def _configure_logging() -> None:

@@ -382,16 +382,19 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
         for i, note in lenient.items():
             sink.add("S007", f"{raw.name}!{letter}{rows[i]}: {note}", Location(raw.name, int(rows[i]), letter,
                                                                               col.header), raw_values[i])
-    if raw.formula_cells:
-        _flag_formulas(raw, spec, h, positions, sink)
+    if raw.formula_cells:  # a formula without its value is S009, not also an empty required cell
+        bad_cells |= _flag_formulas(raw, spec, h, positions, sink)
     df = _frame(spec, columns, n)
     table = Table(raw.name, spec, df, rows, letters, header_row)
     _validate(table, spec, lot, refdata, found_headers, bad_cells, sink)
     return table
 
 
-def _flag_formulas(raw: RawSheet, spec: std.SheetSpec, h: int, positions: dict[str, int], sink: Sink) -> None:
+def _flag_formulas(raw: RawSheet, spec: std.SheetSpec, h: int, positions: dict[str, int],
+                   sink: Sink) -> set[tuple[str, int]]:
     by_row = dict(zip(raw.rows, raw.values))
+    index_of = {r: i for i, r in enumerate(raw.rows[h + 1:])}
+    flagged: set[tuple[str, int]] = set()
     names = {j + 1: hd for hd, j in positions.items()}
     ignored = {j + 1 for hd, j in positions.items() if spec.column(hd).computed}  # e.g. Variance: recomputed
     for r, c in sorted(raw.formula_cells):
@@ -403,6 +406,9 @@ def _flag_formulas(raw: RawSheet, spec: std.SheetSpec, h: int, positions: dict[s
             letter = column_letter(c)
             sink.add("S009", f"{raw.name}!{letter}{r}: the cell holds a formula with no saved value; swtool does "
                      "not calculate formulas", Location(raw.name, r, letter, names.get(c)))
+            if names.get(c) and r in index_of:
+                flagged.add((names[c], index_of[r]))
+    return flagged
 
 
 @lru_cache(maxsize=64)
