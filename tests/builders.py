@@ -168,3 +168,15 @@ def codes(report, severity: str | None = None) -> list[str]:
 
 def errors(report) -> list[list]:
     return [[f.code, f.cell] for f in report.findings if f.severity == "error"]
+
+
+def found(report, code: str) -> list:
+    """The findings of one rule."""
+    return [f for f in report.findings if f.code == code]
+
+
+def only(report, code: str):
+    """The one finding of a rule; fails showing every finding when there is not exactly one."""
+    fs = found(report, code)
+    assert len(fs) == 1, [(f.code, f.cell, f.message) for f in report.findings]
+    return fs[0]

@@ -385,7 +385,7 @@ def possible_names(text: str, known=frozenset()) -> list[str]:
     words = [(m.group(0), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
     out: list[str] = []
     for i in range(len(words) - 1):
-        (w1, s1, e1), (w2, s2, e2) = words[i], words[i + 1]
+        (w1, _, e1), (w2, s2, e2) = words[i], words[i + 1]
         gap = text[e1:s2]
         if w1 in TITLES and gap.startswith("."):
             gap = gap[1:]  # Mrs. Okafor

@@ -7,7 +7,7 @@ here report what that stage found, so that every code has one home in the catalo
 from __future__ import annotations
 
 from swtool.catalogue import declare, rule
-from swtool.findings import ERROR, INFO, WARNING, Flag, Location
+from swtool.findings import ERROR, INFO, WARNING, Flag
 from swtool.standard import TEMPLATE_VERSION
 
 SPEC = "TEMPLATES.md"

@@ -10,9 +10,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from builders import QUARTER, QUARTER_FY, check, contract, expenditure_line, write_return
+from builders import QUARTER, QUARTER_FY, check, contract, expenditure_line, found, only, write_return
 
-from swtool import catalogue
 from swtool.contract import BudgetLine
 
 ADVISER = "Employment adviser 1 FTE"
@@ -31,29 +30,7 @@ def run(tmp_path, expenditure=None, transactions=None, **kw):
     return check(path, **kw)
 
 
-def found(report, code):
-    return [f for f in report.findings if f.code == code]
 
-
-def only(report, code):
-    fs = found(report, code)
-    assert len(fs) == 1, [(f.code, f.cell, f.message) for f in report.findings]
-    return fs[0]
-
-
-def test_catalogue_entries_match_rules_md():
-    rules = catalogue.load_all()
-    expected = {
-        "X401": ("not-a-budget-heading", "error"), "X402": ("spend-variance-unexplained", "error"),
-        "X403": ("defrayed-after-quarter", "error"), "X404": ("outside-contract-term", "error"),
-        "X405": ("recoverable-vat", "error"), "X406": ("transactions-do-not-add-up", "error"),
-        "X407": ("negative-spend", "error"), "X408": ("budget-mismatch", "warning"),
-    }
-    for code, (slug, severity) in expected.items():
-        r = rules[code]
-        assert (r.slug, r.severity) == (slug, severity)
-        assert r.spec and r.description and r.fix and r.module == "swtool.checks.expenditure"
-    assert rules["X401"].needs == ("contract",) and rules["X408"].needs == ("contract",)
 
 
 def test_default_return_has_no_x_findings(tmp_path):

@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 from builders import claim, contract, check, expenditure_line, milestone, write_return
 
-from swtool import catalogue
 from swtool.checks.narrative import mask, personal_data, possible_names
 from swtool.contract import Target
 
@@ -28,21 +27,6 @@ def claims_of(*outputs):
 
 
 # --- catalogue ---------------------------------------------------------------------------------------
-
-def test_codes_slugs_severities_as_rules_md():
-    rules = catalogue.load_all()
-    assert {c: (rules[c].slug, rules[c].severity) for c in rules if c.startswith("N")} == {
-        "N501": ("output-variance-unexplained", "error"),
-        "N502": ("finance-variance-unexplained", "error"),
-        "N503": ("personal-data-in-narrative", "error"),
-        "N507": ("possible-name-in-narrative", "warning"),
-        "N504": ("no-case-study", "error"),
-        "N505": ("milestone-overdue", "warning"),
-        "N506": ("safeguarding-blank", "warning"),
-    }
-    for c in ("N501", "N502", "N503", "N504", "N505", "N506", "N507"):
-        assert rules[c].spec.startswith("App") and rules[c].fix and rules[c].description
-    assert rules["N501"].needs == ("contract",)
 
 
 def test_narrative_module_imports_no_pandas():

@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from builders import check, claim, registration, write_return
+from builders import check, claim, found, only, registration, write_return
 
-from swtool import catalogue
 
 IN_WORK = {"Employment status": "Employed", "Employment type": "Full-time", "Contract type": "Zero hours",
            "Average weekly hours": 20, "Gross hourly pay": 13.0, "On Statutory Sick Pay": "No"}
@@ -65,33 +64,11 @@ def run(tmp_path, registrations=None, claims=None, name="return.xlsx", **kw):
     return check(path, **kw)
 
 
-def found(report, code):
-    return [f for f in report.findings if f.code == code]
-
 
 def cells(report, code):
     return [[f.code, f.cell, f.severity] for f in found(report, code)]
 
 
-def only(report, code):
-    fs = found(report, code)
-    assert len(fs) == 1, [(f.code, f.cell, f.message) for f in report.findings]
-    return fs[0]
-
-
-def test_catalogue_entries_match_rules_md():
-    rules = catalogue.load_all()
-    expected = {
-        "P301": ("progression-not-in-work", "error"), "P302": ("progression-is-apprenticeship", "error"),
-        "P303": ("wage-uplift-short", "error"), "P304": ("training-not-higher", "error"),
-        "P305": ("contract-not-better", "error"), "P306": ("one-progression-per-event", "error"),
-        "P307": ("work-experience-short", "error"), "P308": ("internship-short-or-underpaid", "error"),
-        "P309": ("reference-data-stale", "warning"),
-    }
-    for code, (slug, severity) in expected.items():
-        r = rules[code]
-        assert (r.slug, r.severity) == (slug, severity)
-        assert r.spec and r.description and r.fix and r.module == "swtool.checks.progression"
 
 
 # --- P301 ------------------------------------------------------------------------------------------

@@ -2,11 +2,8 @@
 
 from datetime import date
 
-from builders import check, contract, registration, write_return
+from builders import check, contract, found, registration, write_return
 
-
-def found(report, code):
-    return [f for f in report.findings if f.code == code]
 
 
 def not_info(report, code):
