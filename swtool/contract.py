@@ -42,6 +42,7 @@ class Target:
     output: str
     annual: int
     profile: tuple[int | None, int | None, int | None, int | None] = (None, None, None, None)
+    cell: str | None = field(default=None, compare=False)  # the register's Annual target cell, e.g. Targets!C5
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class ContractFacts:
     budget: list[BudgetLine] = field(default_factory=list)
     milestones: list[tuple[str, date]] = field(default_factory=list)
     source: str = "register"  # or "Contract sheet"
+    cells: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # Contracts header -> cell
 
     def budget_for(self, financial_year: str, quarter: str) -> list[BudgetLine]:
         return [b for b in self.budget if b.financial_year == financial_year and b.quarter == quarter]
@@ -134,20 +136,23 @@ def read_register(path: Path, refdata) -> Register:
         more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
         raise RegisterError(f"{path}: the contract register has errors{more}:\n  " + "\n  ".join(problems[:10]))
     contracts: dict[str, ContractFacts] = {}
-    for row in tables["Contracts"].df.itertuples(index=False):
-        r = dict(zip(tables["Contracts"].df.columns, row))
+    ct = tables["Contracts"]
+    for i, row in enumerate(ct.df.itertuples(index=False)):
+        r = dict(zip(ct.df.columns, row))
         cid = _s(r["Contract ID"])
         contracts[cid] = ContractFacts(cid, _s(r["Provider"]), _s(r["Lot"]), _d(r["Start date"]), _d(r["End date"]),
-                                       money(r["Annual value"]), money(r.get("Funding paid to date")))
+                                       money(r["Annual value"]), money(r.get("Funding paid to date")),
+                                       cells={h: ct.at(i, h).cell for h in ct.letters if ct.at(i, h).cell})
     for sheet, header in (("Targets", "Contract ID"), ("Budget", "Contract ID"), ("Milestones", "Contract ID")):
         t = tables[sheet]
         for i, cid in enumerate(t.df[header]):
             if cid not in contracts:
                 raise RegisterError(f"{path}: {t.at(i, header).cell}: contract {cid!r} is not on the Contracts sheet")
-    for r in tables["Targets"].df.to_dict("records"):
+    for i, r in enumerate(tables["Targets"].df.to_dict("records")):
         c = contracts[r["Contract ID"]]
         c.targets[r["Output"]] = Target(r["Output"], _i(r["Annual target"]),
-                                        tuple(_i(r.get(f"Q{q} profile")) for q in range(1, 5)))
+                                        tuple(_i(r.get(f"Q{q} profile")) for q in range(1, 5)),
+                                        tables["Targets"].at(i, "Annual target").cell)
     for r in tables["Budget"].df.to_dict("records"):
         contracts[r["Contract ID"]].budget.append(BudgetLine(
             _s(r["Financial year"]), r["Quarter"], r["Category"], _s(r["Budget item"]), money(r["Budgeted amount"])))

@@ -1,1 +1,43 @@
-"""(being written)"""
+"""K — contract performance: the PMO's side, over the ledger of a contract's returns (§4, §7, App 2).
+
+These rules are not functions over one return: the ledger (``swtool status``, ``swtool credits``,
+``swtool rap``) finds them with the calculations of ``swtool.credits`` and reports them under
+these codes. They are declared here so that the catalogue, ``swtool rules`` and the docs know them.
+"""
+
+from __future__ import annotations
+
+from swtool.catalogue import declare
+from swtool.findings import WARNING
+
+declare("K701", "output-variance", WARNING, "App 2 §1.3; App 3 item 5",
+        "output more than 20% over or under its quarterly target (30% with output_variance_percent = 30)",
+        fix="Explain the variance in the quarterly narrative (temporary or permanent, and how any shortfall will "
+            "be made up); the PMO discusses it at the monitoring meeting.",
+        stage="ledger", module=__name__)
+
+declare("K702", "core-output-underperformance", WARNING, "§7.5–7.8; App 2 §4, §4.1",
+        "from contract quarter 2: a core output (2 and 4 for lots 1–8; 1 and 4 for lot 9) at or below 70% of its "
+        "quarterly target: service credit liability and a remedial action plan",
+        fix="Agree a remedial action plan (App 4) with the PMO; the PMO decides whether to apply or waive the "
+            "service credits shown, and records the decision and its reason.",
+        stage="ledger", module=__name__)
+
+declare("K703", "shared-outputs-cap", WARNING, "App 2 §2.3",
+        "shared job and apprenticeship starts (2a + 2b) over 20% of the contract's 2a + 2b claims to date",
+        fix="Shared outputs may be at most 20% of a provider's job and apprenticeship starts: the PMO reviews the "
+            "shared claims and the other providers named at the monitoring meeting.",
+        stage="ledger", module=__name__)
+
+declare("K704", "target-below-framework-minimum", WARNING, "§4.2, §4 Table 3, §14",
+        "a contract register target for a core output (2 and 4; 1 and 4 for lot 9) is below the lot's framework "
+        "minimum (output 2: the lower or higher Table 3 figure, setting framework_minimum)",
+        fix="Correct the register's annual target to at least the framework minimum, or record why the contract "
+            "was awarded with a lower target.",
+        stage="ledger", module=__name__)
+
+declare("K705", "supplier-contract-limit", WARNING, "§2.3",
+        "register: a supplier holds more than 3 contracts at once or has contracts on more than 5 lots",
+        fix="Check the contract register: a supplier can be appointed to at most 5 lots and hold at most 3 "
+            "contracts at any one time; correct the provider names, dates or lots, or the award.",
+        stage="ledger", module=__name__)

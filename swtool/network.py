@@ -1,0 +1,504 @@
+"""The network report: the council's view of every Southwark Works contract together.
+
+``write_network_report(output, data)`` writes a workbook with
+
+- ``About``: what the report covers, the settings in force and how small numbers are shown;
+- ``Outputs``: outputs by lot and quarter against target (the Council Plan Monitor, §7.3): one row
+  per lot and output, per quarter Actual / Target / %, and to date; then all lots together;
+- ``Shared outputs``: outputs two providers both claimed (App 2 §2.3), by provider, lot, the
+  other provider, output and quarter;
+- ``Equalities``: registrations and job outcomes (2a + 2b) by gender, ethnic group, disability and
+  age band (16–24, 25–49, 50+) (§12.4), with small numbers suppressed;
+- ``Charts``: outputs to date against target by lot, as bar charts.
+
+``NetworkData`` holds plain rows that the ledger fills. Nothing identifies a client: no client
+references, postcodes or free text. Shared-with names are matched to the register's providers; a
+name that matches none is shown as ``Not a provider in the register`` rather than as typed.
+Demographic values outside the template's code lists are shown as ``Not recorded``.
+
+Small numbers (§12.4 reporting; statistical disclosure control): any count under 5 is shown as
+``<5`` (0 included). Where the printed total would let a reader work one out (a single suppressed
+cell in a column), the next smallest cell of that column is withheld too and shown as ``[c]``, so
+that every total can be printed. Several suppressed cells in a column give only their sum away,
+never one of them.
+
+Deterministic like ``swtool.templates``: fixed document dates, sorted rows, written through
+``atomic.atomic_path``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from swtool import standard as std
+from swtool.atomic import atomic_path
+from swtool.credits import OUTPUT_NAMES, core_outputs, lot_number
+from swtool.quarter import Quarter
+from swtool.rap import deterministic, put
+
+REGISTRATION = "registration"
+JOB_OUTCOME = "job outcome"
+SMALL = 5
+SUPPRESSED = "<5"
+WITHHELD = "[c]"
+NOT_RECORDED = "Not recorded"
+NOT_A_PROVIDER = "Not a provider in the register"
+AGE_BANDS = ("16–24", "25–49", "50+")
+ALL_LOTS = "All lots"
+PERCENT_FORMAT = "0.0%"
+HEADER_FILL = "1F4E78"
+LOW_FILL = "F8CBAD"   # a core output at or below 70% (the % is shown as well)
+
+
+@dataclass(frozen=True)
+class OutputRow:
+    """One contract's (or one lot's) output in one quarter: claims counted and the quarterly target
+    (``performance.quarterly_target``; None when the register has none). Rows of the same lot,
+    output and quarter are added together."""
+
+    lot: str
+    output: str
+    quarter: Quarter
+    actual: int
+    target: Decimal | int | None = None
+    contract_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SharedRow:
+    """Claims a provider made as shared with another provider (``Shared with provider`` filled)."""
+
+    quarter: Quarter
+    provider: str
+    lot: str
+    shared_with: str | None
+    output: str
+    claims: int = 1
+
+
+@dataclass(frozen=True)
+class EqualityRow:
+    """One registration, or one job outcome (a 2a or 2b claim), with the client's demographics as
+    recorded at registration. No client reference: the report needs none."""
+
+    measure: str               # REGISTRATION or JOB_OUTCOME
+    gender: str | None = None
+    ethnic_group: str | None = None
+    disability: str | None = None
+    age: int | None = None     # age at registration, in whole years
+
+
+@dataclass
+class NetworkData:
+    outputs: list[OutputRow] = field(default_factory=list)
+    shared: list[SharedRow] = field(default_factory=list)
+    equalities: list[EqualityRow] = field(default_factory=list)
+    providers: list[str] = field(default_factory=list)   # the register's provider names
+    quarters: list[Quarter] = field(default_factory=list)  # the columns; from the rows when empty
+    title: str = "Southwark Works network report"
+    generated: date | None = None
+    settings: dict = field(default_factory=dict)          # shown on About (the settings in force)
+
+    def columns(self) -> list[Quarter]:
+        if self.quarters:
+            return sorted(set(self.quarters))
+        return sorted({r.quarter for r in self.outputs} | {r.quarter for r in self.shared})
+
+    @property
+    def period(self) -> str:
+        qs = self.columns()
+        if not qs:
+            return "no quarters"
+        return str(qs[0]) if len(qs) == 1 else f"{qs[0]} to {qs[-1]}"
+
+
+# --- arithmetic ----------------------------------------------------------------------------------
+
+def _lot_order(lot: str):
+    m = re.match(r"(\d+)(.*)", str(lot))
+    return (0, int(m.group(1)), m.group(2)) if m else (1, 0, str(lot))
+
+
+def _output_order(output: str):
+    m = re.match(r"(\d+)(.*)", str(output))
+    return (int(m.group(1)), m.group(2)) if m else (99, str(output))
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return Decimal(str(a)) + Decimal(str(b))
+
+
+def _ratio(actual, target) -> float | None:
+    if target is None or Decimal(str(target)) == 0:
+        return None
+    return float(Decimal(actual) / Decimal(str(target)))
+
+
+def _tidy(x):
+    """A target as a cell holds it: an int when whole, else a float (5.25)."""
+    if x is None:
+        return None
+    d = Decimal(str(x))
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def output_table(data: NetworkData) -> tuple[list[Quarter], list[tuple[str, str, dict, tuple]]]:
+    """``(quarters, rows)``; each row ``(lot, output, {quarter: (actual, target)}, (actual, target) to date)``,
+    lots in order, then ``All lots`` for each output."""
+    quarters = data.columns()
+    cells: dict[tuple[str, str], dict[Quarter, list]] = {}
+    for r in data.outputs:
+        slot = cells.setdefault((str(r.lot), str(r.output)), {}).setdefault(r.quarter, [0, None])
+        slot[0] += int(r.actual or 0)
+        slot[1] = _add(slot[1], r.target)
+    rows = []
+
+    def to_date(per_q):
+        actual = sum(per_q[q][0] for q in quarters if q in per_q)
+        target = None
+        for q in quarters:
+            if q in per_q:
+                target = _add(target, per_q[q][1])
+        return actual, target
+
+    for (lot, output) in sorted(cells, key=lambda k: (_lot_order(k[0]), _output_order(k[1]))):
+        per_q = {q: tuple(v) for q, v in cells[(lot, output)].items()}
+        rows.append((lot, output, per_q, to_date(per_q)))
+    totals: dict[str, dict[Quarter, list]] = {}
+    for (_lot, output), per_q in cells.items():
+        for q, (a, t) in per_q.items():
+            slot = totals.setdefault(output, {}).setdefault(q, [0, None])
+            slot[0] += a
+            slot[1] = _add(slot[1], t)
+    for output in sorted(totals, key=_output_order):
+        per_q = {q: tuple(v) for q, v in totals[output].items()}
+        rows.append((ALL_LOTS, output, per_q, to_date(per_q)))
+    return quarters, rows
+
+
+def _provider_key(name) -> str:
+    return re.sub(r"\s+", " ", str(name or "")).strip().casefold()
+
+
+def shared_table(data: NetworkData) -> list[tuple[str, str, str, str, str, int]]:
+    """``(provider, lot, shared with, output, quarter, claims)``, summed and sorted; the other
+    provider's name as in the register, or NOT_A_PROVIDER."""
+    known = {_provider_key(p): p for p in data.providers}
+    known.update({_provider_key(r.provider): r.provider for r in data.shared if _provider_key(r.provider) not in known})
+    sums: dict[tuple, int] = {}
+    for r in data.shared:
+        other = known.get(_provider_key(r.shared_with), NOT_A_PROVIDER) if r.shared_with else NOT_A_PROVIDER
+        key = (known.get(_provider_key(r.provider), r.provider), str(r.lot), other, str(r.output), r.quarter)
+        sums[key] = sums.get(key, 0) + int(r.claims or 0)
+    keys = sorted(sums, key=lambda k: (k[0].casefold(), _lot_order(k[1]), k[2].casefold(), _output_order(k[3]), k[4]))
+    return [(p, lot, other, output, str(q), sums[(p, lot, other, output, q)]) for p, lot, other, output, q in keys]
+
+
+def age_band(age) -> str:
+    if age is None:
+        return NOT_RECORDED
+    try:
+        age = int(age)
+    except (TypeError, ValueError):
+        return NOT_RECORDED
+    if age < 16:
+        return NOT_RECORDED
+    return "16–24" if age <= 24 else "25–49" if age <= 49 else "50+"
+
+
+def _coded(value, codes) -> str:
+    if value is None:
+        return NOT_RECORDED
+    text = std.normalise_label(str(value))
+    for code in codes:
+        if std.normalise_label(code) == text:
+            return code
+    return NOT_RECORDED
+
+
+CHARACTERISTICS = (
+    ("Gender", lambda r: _coded(r.gender, std.GENDERS), std.GENDERS),
+    ("Ethnic group", lambda r: _coded(r.ethnic_group, std.ETHNIC_GROUPS), std.ETHNIC_GROUPS),
+    ("Disability", lambda r: _coded(r.disability, std.DISABILITY), std.DISABILITY),
+    ("Age band", lambda r: age_band(r.age), AGE_BANDS),
+)
+MEASURES = ((REGISTRATION, "Registrations"), (JOB_OUTCOME, "Job outcomes (2a + 2b)"))
+
+
+def suppress(counts: list[int]) -> tuple[list[int | str], int | str]:
+    """The cells and total of one column as shown: counts under 5 (0 included) as ``<5``. When only
+    one cell is suppressed, the printed total would give it away, so the next smallest cell is
+    withheld too (``[c]``). A total under 5 is ``<5`` (then every cell is too)."""
+    total = sum(counts)
+    hidden = {i for i, n in enumerate(counts) if n < SMALL}
+    withheld: set[int] = set()
+    if len(hidden) == 1:
+        open_ = [i for i in range(len(counts)) if i not in hidden]
+        if open_:
+            withheld.add(min(open_, key=lambda i: (counts[i], i)))
+    shown: list[int | str] = [SUPPRESSED if i in hidden else WITHHELD if i in withheld else n
+                              for i, n in enumerate(counts)]
+    return shown, (SUPPRESSED if total < SMALL else total)
+
+
+def equalities_table(data: NetworkData) -> list[tuple[str, list[tuple[str, list]], list]]:
+    """For each characteristic: ``(name, [(group, [shown per measure])...], [total per measure])``."""
+    out = []
+    for name, group_of, codes in CHARACTERISTICS:
+        groups = list(codes) + [NOT_RECORDED]
+        counts = {m: {g: 0 for g in groups} for m, _ in MEASURES}
+        for r in data.equalities:
+            if r.measure in counts:
+                counts[r.measure][group_of(r)] += 1
+        columns = [suppress([counts[m][g] for g in groups]) for m, _ in MEASURES]
+        rows = [(g, [columns[j][0][i] for j in range(len(MEASURES))]) for i, g in enumerate(groups)]
+        out.append((name, rows, [columns[j][1] for j in range(len(MEASURES))]))
+    return out
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+def _styles():
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    thin = Side(style="thin", color="A6A6A6")
+    return {
+        "head": Font(bold=True, color="FFFFFF"), "fill": PatternFill("solid", fgColor=HEADER_FILL),
+        "bold": Font(bold=True), "title": Font(bold=True, size=14), "wrap": Alignment(wrap_text=True, vertical="top"),
+        "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
+        "box": Border(left=thin, right=thin, top=thin, bottom=thin), "low": PatternFill("solid", fgColor=LOW_FILL),
+    }
+
+
+def _header(ws, row: int, values: list, st) -> None:
+    for col, v in enumerate(values, 1):
+        cell = ws.cell(row, col)
+        put(cell, v)
+        cell.font, cell.fill, cell.alignment, cell.border = st["head"], st["fill"], st["center"], st["box"]
+
+
+def _output_name(output: str) -> str:
+    return OUTPUT_NAMES.get(output, f"lot output {output}")
+
+
+def _write_about(ws, data: NetworkData, st) -> None:
+    ws.column_dimensions["A"].width = 110
+    lines = [
+        (data.title, st["title"]),
+        (f"Period: {data.period}", None),
+        (f"Produced: {data.generated.strftime('%d/%m/%Y')}" if data.generated else None, None),
+        ("", None),
+        ("Sheets", st["bold"]),
+        ("Outputs: claims by lot and output, per quarter actual, target and percentage of target, and to date "
+         "(Council Plan Monitor, §7.3). Shaded: a core output at or below 70% of target (§7.7).", None),
+        ("Shared outputs: outputs claimed by two providers (App 2 §2.3), by provider and the provider shared with.",
+         None),
+        ("Equalities: registrations and job outcomes (2a + 2b) by gender, ethnic group, disability and age band "
+         "(§12.4).", None),
+        ("Charts: outputs to date against target by lot.", None),
+        ("", None),
+        ("Small numbers", st["bold"]),
+        (f"{SUPPRESSED}: a number under 5, not shown so that no client can be identified.", None),
+        (f"{WITHHELD}: a number withheld so that a number under 5 cannot be worked out from the total.", None),
+        ("No client references, postcodes or free text are included in this report.", None),
+    ]
+    if data.settings:
+        lines += [("", None), ("Settings in force", st["bold"])]
+        lines += [(f"{k} = {v}", None) for k, v in sorted(data.settings.items())]
+    r = 1
+    for text, font in lines:
+        if text is None:
+            continue
+        cell = ws.cell(r, 1)
+        put(cell, text)
+        cell.alignment = st["wrap"]
+        if font:
+            cell.font = font
+        r += 1
+
+
+def _write_outputs(ws, data: NetworkData, st) -> dict[tuple[str, str], tuple]:
+    from openpyxl.utils import get_column_letter
+
+    quarters, rows = output_table(data)
+    put(ws.cell(1, 1), f"Outputs by lot and quarter against target, {data.period}")
+    ws.cell(1, 1).font = st["title"]
+    blocks = [str(q) for q in quarters] + ["To date"]
+    _header(ws, 3, ["Lot", "Output", "What is counted"] + [b for b in blocks for _ in range(3)], st)
+    for i in range(len(blocks)):
+        first = 4 + 3 * i
+        ws.merge_cells(start_row=3, start_column=first, end_row=3, end_column=first + 2)
+    _header(ws, 4, ["", "", ""] + ["Actual", "Target", "% of target"] * len(blocks), st)
+    for col in range(1, 4):
+        ws.merge_cells(start_row=3, start_column=col, end_row=4, end_column=col)
+    ws.column_dimensions["A"].width = 10
+    ws.column_dimensions["B"].width = 8
+    ws.column_dimensions["C"].width = 38
+    for col in range(4, 4 + 3 * len(blocks)):
+        ws.column_dimensions[get_column_letter(col)].width = 12 if (col - 4) % 3 == 2 else 9
+    ws.freeze_panes = "D5"
+    to_date: dict[tuple[str, str], tuple] = {}
+    r = 5
+    for lot, output, per_q, total in rows:
+        core = lot != ALL_LOTS and output in core_outputs(lot)
+        put(ws.cell(r, 1), lot)
+        put(ws.cell(r, 2), output)
+        put(ws.cell(r, 3), _output_name(output) + (" (core)" if core else ""))
+        if lot == ALL_LOTS:
+            for col in range(1, 4):
+                ws.cell(r, col).font = st["bold"]
+        for i, (actual, target) in enumerate([per_q.get(q, (None, None)) for q in quarters] + [total]):
+            col = 4 + 3 * i
+            ratio = _ratio(actual, target) if actual is not None else None
+            put(ws.cell(r, col), actual)
+            put(ws.cell(r, col + 1), _tidy(target))
+            pcell = ws.cell(r, col + 2)
+            if ratio is not None:
+                pcell.value = round(ratio, 6)
+                pcell.number_format = PERCENT_FORMAT
+                if core and Decimal(actual) * 10 <= Decimal(str(target)) * 7:
+                    pcell.fill = st["low"]
+            elif actual is not None:
+                put(pcell, "n/a")
+        to_date[(lot, output)] = total
+        r += 1
+    return to_date
+
+
+def _write_shared(ws, data: NetworkData, st) -> None:
+    put(ws.cell(1, 1), f"Shared outputs (App 2 §2.3), {data.period}")
+    ws.cell(1, 1).font = st["title"]
+    _header(ws, 3, ["Provider", "Lot", "Shared with", "Output", "Quarter", "Claims"], st)
+    for letter, width in zip("ABCDEF", (36, 6, 36, 8, 14, 8)):
+        ws.column_dimensions[letter].width = width
+    rows = shared_table(data)
+    r = 4
+    for values in rows:
+        for col, v in enumerate(values, 1):
+            put(ws.cell(r, col), v)
+        r += 1
+    if not rows:
+        put(ws.cell(r, 1), "No shared outputs were claimed in the period.")
+        r += 1
+    else:
+        put(ws.cell(r, 1), "Total")
+        ws.cell(r, 1).font = st["bold"]
+        put(ws.cell(r, 6), sum(v[-1] for v in rows))
+        ws.cell(r, 6).font = st["bold"]
+    ws.freeze_panes = "A4"
+
+
+def _write_equalities(ws, data: NetworkData, st) -> None:
+    put(ws.cell(1, 1), f"Equalities (§12.4), {data.period}")
+    ws.cell(1, 1).font = st["title"]
+    put(ws.cell(2, 1), f"{SUPPRESSED}: under 5, not shown. {WITHHELD}: withheld so that a number under 5 cannot be "
+                       f"worked out from the total.")
+    ws.column_dimensions["A"].width = 30
+    ws.column_dimensions["B"].width = 16
+    ws.column_dimensions["C"].width = 24
+    r = 4
+    for name, rows, totals in equalities_table(data):
+        _header(ws, r, [name] + [label for _, label in MEASURES], st)
+        r += 1
+        for group, shown in rows:
+            put(ws.cell(r, 1), group)
+            for j, v in enumerate(shown, 2):
+                put(ws.cell(r, j), v)
+                ws.cell(r, j).alignment = st["center"]
+            r += 1
+        put(ws.cell(r, 1), "Total")
+        ws.cell(r, 1).font = st["bold"]
+        for j, v in enumerate(totals, 2):
+            put(ws.cell(r, j), v)
+            ws.cell(r, j).font = st["bold"]
+            ws.cell(r, j).alignment = st["center"]
+        r += 2
+
+
+def _write_charts(ws, data: NetworkData, to_date: dict, st) -> int:
+    """Bar charts of outputs to date against target, by lot: output 2 (lots 1–8), output 4 (all lots)
+    and output 1 (lot 9's other core output). Returns the number of charts."""
+    from openpyxl.chart import BarChart, Reference
+
+    put(ws.cell(1, 1), f"Outputs to date against target by lot, {data.period}")
+    ws.cell(1, 1).font = st["title"]
+    ws.column_dimensions["A"].width = 10
+    ws.column_dimensions["B"].width = 14
+    ws.column_dimensions["C"].width = 14
+    lots = sorted({lot for lot, _ in to_date if lot != ALL_LOTS}, key=_lot_order)
+    plots = [("2", "Job and apprenticeship starts (output 2 = 2a + 2b) to date", [l for l in lots if lot_number(l) != "9"]),
+             ("4", "Progressions into a better role (output 4) to date", lots),
+             ("1", "Clients registered (output 1) to date", lots)]
+    r, charts = 3, 0
+    for output, title, chart_lots in plots:
+        rows = [(lot, *to_date[(lot, output)]) for lot in chart_lots if (lot, output) in to_date]
+        if not rows:
+            continue
+        top = r
+        _header(ws, r, ["Lot", "Actual", "Target"], st)
+        r += 1
+        for lot, actual, target in rows:
+            put(ws.cell(r, 1), f"Lot {lot}")
+            put(ws.cell(r, 2), actual)
+            put(ws.cell(r, 3), _tidy(target) if target is not None else 0)
+            r += 1
+        chart = BarChart()
+        chart.type = "col"
+        chart.grouping = "clustered"
+        chart.title = title
+        chart.y_axis.title = "Number"
+        chart.x_axis.title = "Lot"
+        chart.height, chart.width = 8, 18
+        values = Reference(ws, min_col=2, max_col=3, min_row=top, max_row=r - 1)
+        cats = Reference(ws, min_col=1, min_row=top + 1, max_row=r - 1)
+        chart.add_data(values, titles_from_data=True)
+        chart.set_categories(cats)
+        ws.add_chart(chart, f"E{top}")
+        charts += 1
+        r = max(r + 1, top + 17)
+    if not charts:
+        put(ws.cell(r, 1), "No outputs to chart.")
+    return charts
+
+
+def build_network_report(data: NetworkData):
+    """The report as an openpyxl Workbook."""
+    import openpyxl
+
+    st = _styles()
+    wb = openpyxl.Workbook()
+    about = wb.active
+    about.title = "About"
+    _write_about(about, data, st)
+    to_date = _write_outputs(wb.create_sheet("Outputs"), data, st)
+    _write_shared(wb.create_sheet("Shared outputs"), data, st)
+    _write_equalities(wb.create_sheet("Equalities"), data, st)
+    _write_charts(wb.create_sheet("Charts"), data, to_date, st)
+    for ws in wb:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    wb.active = 0
+    deterministic(wb)
+    return wb
+
+
+def write_network_report(output: Path, data: NetworkData) -> Path:
+    """Write the network report to ``output`` (.xlsx), atomically; returns the path written."""
+    output = Path(output)
+    wb = build_network_report(data)
+    with atomic_path(output) as tmp:
+        wb.save(tmp)
+    return output
+
+
+__all__ = ["EqualityRow", "NetworkData", "OutputRow", "SharedRow", "age_band", "build_network_report",
+           "equalities_table", "output_table", "shared_table", "suppress", "write_network_report"]
