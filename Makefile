@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TODAY  ?= 2026-11-23
+DEMO_LEDGER_DIR := samples/out/demo-ledger
+DEMO_LEDGER := $(DEMO_LEDGER_DIR)/ledger.sqlite3
 
 .PHONY: demo test templates samples samples-expected docs bench clean
 
@@ -29,6 +31,18 @@ demo: $(STAMP)
 	@$(BIN)/swtool check samples/returns/SW-L3-01/SW-L3-01_2026-27_Q2.xlsx --register samples/register.xlsx \
 	  --history samples/returns --evidence samples/evidence --today $(TODAY); \
 	  rc=$$?; test $$rc -le 1 || exit $$rc
+	@echo ""
+	@echo "== the PMO's ledger, built afresh in $(DEMO_LEDGER_DIR)/: register import, import, status, credits"
+	@rm -rf $(DEMO_LEDGER_DIR)
+	@$(BIN)/swtool register import samples/register.xlsx --db $(DEMO_LEDGER)
+	@$(BIN)/swtool import samples/returns --db $(DEMO_LEDGER) --today $(TODAY); \
+	  rc=$$?; test $$rc -le 1 || exit $$rc
+	@echo ""
+	@echo "== swtool status --quarter 2026/27-Q2 --today $(TODAY) --db $(DEMO_LEDGER)"
+	@$(BIN)/swtool status --quarter 2026/27-Q2 --today $(TODAY) --db $(DEMO_LEDGER)
+	@echo ""
+	@echo "== swtool credits --quarter 2026/27-Q2 --db $(DEMO_LEDGER)"
+	@$(BIN)/swtool credits --quarter 2026/27-Q2 --db $(DEMO_LEDGER)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -49,6 +63,7 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_check.py
+	$(BIN)/python benchmarks/bench_ledger.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

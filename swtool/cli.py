@@ -546,26 +546,16 @@ def decide_finding(return_id, code, cell, action, reason, db):
 @_setting_option
 def decide_credit(contract, quarter, output, action, reason, db, settings):
     """Apply or waive the service credits of one core output of a contract in a quarter."""
-    from swtool.credits import core_outputs, gbp
-    from swtool.ledger import store, views
+    from swtool.credits import gbp
+    from swtool.ledger import views
 
     if action is None:
         raise click.UsageError("say --apply or --waive")
     q = _quarter_arg(quarter)
     with _open_ledger(db) as ledger:
-        register = store.current_register(ledger)
-        if register is None or contract not in register.contracts:
-            known = ", ".join(register.contracts) if register else "none: import the register first"
-            raise SwtoolError(f"contract {contract!r} is not in the register in force (contracts: {known})")
-        c = register.contracts[contract]
-        if output not in core_outputs(c.lot):
-            raise SwtoolError(f"output {output} carries no service credits for lot {c.lot}; the core outputs are "
-                              f"{' and '.join(core_outputs(c.lot))}")
-        line = next(ln for ln in views.credit_lines(ledger, c, q, _ledger_settings(ledger, settings))
-                    if ln.output == output)
-        d = store.decide_credit(ledger, contract, str(q), output, action, reason, views.line_detail(line))
+        d, line = views.decide_credit(ledger, contract, q, output, action, reason, _ledger_settings(ledger, settings))
     click.echo(f"Decision {d.id}: {action} service credits for {contract} {q} output {output} "
-               f"({views._number(line.credits)} credits, {gbp(line.amount)}) ({d.who}, {d.at[:19]}Z)")
+               f"({views.json_number(line.credits)} credits, {gbp(line.amount)}) ({d.who}, {d.at[:19]}Z)")
     if not line.due:
         click.echo(f"Note: no service credits are due on these figures: {line.reason}", err=True)
 

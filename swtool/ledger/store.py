@@ -1,0 +1,801 @@
+"""What the ledger records: the contract register, the returns with their findings and records, the
+PMO's decisions and remedial action plans.
+
+Every write is one ``Ledger.transaction``: an import stores its return, findings and records together
+or not at all, and a decision is one row in an append-only log (a change of mind is a new row; the
+latest row on a target is the one in force). The workbooks themselves are kept in a content-addressed
+store beside the ledger (``files/<sha[:2]>/<sha>.xlsx``, read-only), written before the rows that
+refer to them are committed, so the ledger never points at a missing file.
+
+A claim (or registration) counts towards the contract's outputs when no error finding on its row is
+in force: the checker's error findings make it not ``valid`` at import, and a PMO decision to *waive*
+every one of them makes it count again (``accept`` and ``query`` leave the finding standing).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from swtool.ledger.db import Ledger, LedgerError, utc_now, write_stored_file
+
+FINDING_ACTIONS = ("accept", "query", "waive")
+CREDIT_ACTIONS = ("apply", "waive")
+RAP_ACTIONS = ("open", "close")
+NO_CELL = "-"  # the cell of a finding about the whole return
+PAUSE_HOOK = "SWTOOL_TEST_PAUSE_IN_IMPORT"  # tests only: a marker file to write, then sleep, inside the transaction
+
+
+def who() -> str:
+    """The OS user recording a decision."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def finding_target(return_id: int, code: str, cell: str) -> str:
+    return f"finding:{return_id}:{code}:{cell}"
+
+
+def credit_target(contract: str, quarter: str, output: str) -> str:
+    return f"credit:{contract}:{quarter}:{output}"
+
+
+def rap_target(rap_id: int) -> str:
+    return f"rap:{rap_id}"
+
+
+def _stored_name(sha: str) -> str:
+    return f"files/{sha[:2]}/{sha}.xlsx"
+
+
+def _store(ledger: Ledger, sha: str, data: bytes) -> str:
+    rel = _stored_name(sha)
+    write_stored_file(ledger.dir / rel, data)
+    return rel
+
+
+def _read_checked(path: Path, sha: str) -> bytes | None:
+    """The file's bytes, or None when they no longer hash to ``sha`` (changed since it was checked)."""
+    data = Path(path).read_bytes()
+    return data if hashlib.sha256(data).hexdigest() == sha else None
+
+
+# --- the contract register ---------------------------------------------------------------------------
+
+@dataclass
+class RegisterImport:
+    version: int
+    contracts: int
+    warnings: list = field(default_factory=list)   # K704/K705 findings
+    already: bool = False
+    sha256: str = ""
+
+
+def _finding_dict(f) -> dict:
+    if hasattr(f, "to_dict"):
+        return f.to_dict()
+    if isinstance(f, dict):
+        return f
+    import dataclasses
+
+    if dataclasses.is_dataclass(f):
+        return dataclasses.asdict(f)
+    return {"message": str(f)}
+
+
+def import_register(ledger: Ledger, path: Path, refdata, settings) -> RegisterImport:
+    """Import the contract register: contracts, targets, budget and milestones.
+
+    The register is validated by ``contract.read_register`` (RegisterError names what is wrong) and
+    checked for K704/K705 (``credits.register_warnings``); the warnings are stored with it and returned.
+    Importing a different register makes it the current version; earlier versions are kept. Importing
+    the current register again changes nothing.
+    """
+    from swtool.contract import read_register
+    from swtool.reader.preflight import sha256_of
+
+    path = Path(path)
+    register = read_register(path, refdata)
+    sha = sha256_of(path)
+    current = ledger.conn.execute("SELECT id, sha256 FROM register_versions ORDER BY id DESC LIMIT 1").fetchone()
+    if current and current[1] == sha:
+        n = ledger.conn.execute("SELECT count(*) FROM contracts WHERE register_version = ?", (current[0],)).fetchone()
+        stored = json.loads(ledger.conn.execute("SELECT warnings FROM register_versions WHERE id = ?",
+                                                (current[0],)).fetchone()[0])
+        return RegisterImport(current[0], n[0], stored, True, sha)
+    # plain JSON values, the same whether returned now or read back later
+    warnings = json.loads(json.dumps([_finding_dict(w) for w in _register_warnings(register, refdata, settings)],
+                                     default=str))
+    data = _read_checked(path, sha)
+    if data is None:
+        raise LedgerError(f"{path} changed while it was being imported; import it again")
+    rel = _store(ledger, sha, data)
+    with ledger.transaction() as c:
+        current = c.execute("SELECT id, sha256, warnings FROM register_versions ORDER BY id DESC LIMIT 1").fetchone()
+        if current and current[1] == sha:  # another process imported the same register meanwhile
+            n = c.execute("SELECT count(*) FROM contracts WHERE register_version = ?", (current[0],)).fetchone()[0]
+            return RegisterImport(current[0], n, json.loads(current[2]), True, sha)
+        cur = c.execute("INSERT INTO register_versions (sha256, source_name, stored_file, imported_at, imported_by, "
+                        "warnings) VALUES (?, ?, ?, ?, ?, ?)",
+                        (sha, path.name, rel, utc_now(), who(), json.dumps(warnings)))
+        v = cur.lastrowid
+        for cf in register.contracts.values():
+            c.execute("INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      (v, cf.contract_id, cf.provider, cf.lot, cf.start.isoformat(), cf.end.isoformat(),
+                       str(cf.annual_value), None if cf.funding_paid is None else str(cf.funding_paid)))
+            for t in cf.targets.values():
+                c.execute("INSERT INTO targets VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          (v, cf.contract_id, t.output, t.annual, *t.profile))
+            for i, b in enumerate(cf.budget):
+                c.execute("INSERT INTO budget_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          (v, cf.contract_id, i, b.financial_year, b.quarter, b.category, b.item, str(b.amount)))
+            for i, (m, due) in enumerate(cf.milestones):
+                c.execute("INSERT INTO contract_milestones VALUES (?, ?, ?, ?, ?)",
+                          (v, cf.contract_id, i, m, due.isoformat() if due else None))
+    return RegisterImport(v, len(register.contracts), warnings, False, sha)
+
+
+def _register_warnings(register, refdata, settings) -> list:
+    try:
+        from swtool.credits import register_warnings
+    except ImportError:  # the money module is not there yet: no K704/K705
+        return []
+    return list(register_warnings(register, refdata, settings) or [])
+
+
+def register_version(ledger: Ledger) -> int | None:
+    row = ledger.conn.execute("SELECT max(id) FROM register_versions").fetchone()
+    return row[0]
+
+
+def current_register(ledger: Ledger, version: int | None = None):
+    """The register in force (or ``version``) as a ``contract.Register``; None before the first import."""
+    from swtool.contract import BudgetLine, ContractFacts, Register, Target
+
+    c = ledger.conn
+    version = version or register_version(ledger)
+    if version is None:
+        return None
+    name = c.execute("SELECT source_name FROM register_versions WHERE id = ?", (version,)).fetchone()[0]
+    contracts: dict[str, ContractFacts] = {}
+    for cid, provider, lot, start, end, value, paid in c.execute(
+            "SELECT contract_id, provider, lot, start_date, end_date, annual_value, funding_paid FROM contracts "
+            "WHERE register_version = ? ORDER BY contract_id", (version,)):
+        contracts[cid] = ContractFacts(cid, provider, lot, date.fromisoformat(start), date.fromisoformat(end),
+                                       Decimal(value), None if paid is None else Decimal(paid))
+    for cid, output, annual, *profile in c.execute(
+            "SELECT contract_id, output, annual, q1, q2, q3, q4 FROM targets WHERE register_version = ? "
+            "ORDER BY rowid", (version,)):
+        contracts[cid].targets[output] = Target(output, annual, tuple(profile))
+    for cid, fy, q, cat, item, amount in c.execute(
+            "SELECT contract_id, financial_year, quarter, category, item, amount FROM budget_lines "
+            "WHERE register_version = ? ORDER BY contract_id, seq", (version,)):
+        contracts[cid].budget.append(BudgetLine(fy, q, cat, item, Decimal(amount)))
+    for cid, m, due in c.execute("SELECT contract_id, milestone, due_date FROM contract_milestones "
+                                 "WHERE register_version = ? ORDER BY contract_id, seq", (version,)):
+        contracts[cid].milestones.append((m, date.fromisoformat(due) if due else None))
+    return Register(Path(name), contracts)
+
+
+# --- returns -------------------------------------------------------------------------------------------
+
+@dataclass
+class ImportResult:
+    """What ``import_returns`` did with one file."""
+
+    path: Path
+    status: str                 # imported | already | unreadable | unidentified | changed
+    sha256: str | None = None
+    return_id: int | None = None
+    contract: str | None = None
+    quarter: str | None = None
+    version: int | None = None
+    errors: int = 0
+    warnings: int = 0
+    message: str = ""
+    receipt: str | None = None  # matches | different file | unreadable
+
+    def line(self) -> str:
+        """One line for the PMO: what happened to the file."""
+        counts = f"{self.errors} error{'s' * (self.errors != 1)}, {self.warnings} warning{'s' * (self.warnings != 1)}"
+        what = f"{self.contract} {self.quarter}"
+        if self.status == "imported":
+            text = f"imported as version {self.version} of {what} (return {self.return_id}): {counts}"
+            if self.receipt:
+                text += {"matches": "; provider's receipt noted",
+                         "different file": "; the receipt beside it is for a different file",
+                         "unreadable": "; the receipt beside it could not be read"}[self.receipt]
+            return text
+        if self.status == "already" and self.return_id is None:
+            return f"{self.message}; nothing changed"
+        if self.status == "already":
+            return f"already imported as version {self.version} of {what} (return {self.return_id}); nothing changed"
+        if self.status == "unreadable":
+            return f"unreadable, recorded as received: {self.message}"
+        if self.status == "unidentified":
+            return f"not imported, recorded as received: {self.message} ({counts})"
+        return f"not imported: {self.message}"
+
+
+def _text(v) -> str | None:
+    if v is None:
+        return None
+    try:
+        if v != v:  # NaN, NaT
+            return None
+    except (TypeError, ValueError):
+        return None
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return "; ".join(str(x) for x in v) or None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    s = str(v).strip()
+    return s or None
+
+
+def _day(v) -> str | None:
+    if v is None:
+        return None
+    try:
+        if v != v:
+            return None
+    except (TypeError, ValueError):
+        return None
+    if hasattr(v, "date") and callable(v.date):
+        v = v.date()
+    return v.isoformat() if isinstance(v, date) else None
+
+
+def _num(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if f != f else f
+
+
+def _int(v) -> int | None:
+    f = _num(v)
+    return None if f is None else int(f)
+
+
+def _money_text(v) -> str | None:
+    from swtool.contract import money
+
+    m = money(v) if _num(v) is not None else None
+    return None if m is None else str(m)
+
+
+def _peek(path: Path, refdata, limits) -> tuple[str | None, str | None, date | None]:
+    """The contract, quarter and date submitted from the cover alone (the Return sheet), to order the
+    files and find each one's history before the full check. Raises Unreadable."""
+    from swtool import standard as std
+    from swtool.quarter import Quarter
+    from swtool.reader.workbook import read
+    from swtool.tables import Sink, type_labels
+
+    raw = read(path, wanted={std.RETURN.name.casefold()}, limits=limits)
+    name = next((n for n in raw.sheets if std.normalise_label(n) == std.normalise_label(std.RETURN.name)), None)
+    if name is None:
+        return None, None, None
+    cover = type_labels(raw.sheets[name], std.RETURN, refdata, Sink())
+    q = None
+    fy, qn = cover.get("Financial year"), cover.get("Quarter")
+    if fy and qn:
+        try:
+            q = str(Quarter.from_parts(str(fy), str(qn)))
+        except ValueError:
+            q = None
+    return cover.get("Contract ID"), q, cover.get("Date submitted")
+
+
+class _History:
+    """Earlier returns of a contract from the ledger's store: the latest version of each earlier quarter,
+    loaded once per run."""
+
+    def __init__(self, ledger: Ledger, refdata, limits, size: int = 96):
+        self.ledger, self.refdata, self.limits, self.size = ledger, refdata, limits, size
+        self.cache: dict[str, object] = {}
+
+    def remember(self, sha: str, sub) -> None:
+        """A return just imported: the file stored is byte for byte the one checked, so its typed
+        submission serves as history for the later quarters of the same run without reading it again."""
+        if len(self.cache) >= self.size:
+            self.cache.pop(next(iter(self.cache)))
+        self.cache[sha] = sub
+
+    def before(self, contract: str | None, quarter: str | None) -> list:
+        from swtool.reader.preflight import Unreadable
+        from swtool.submission import load_submission
+
+        if not contract or not quarter:
+            return []
+        out = []
+        rows = self.ledger.conn.execute(
+            "SELECT sha256, stored_file FROM latest_returns WHERE contract_id = ? AND quarter < ? ORDER BY quarter",
+            (contract, quarter)).fetchall()
+        for sha, rel in rows:
+            sub = self.cache.get(sha)
+            if sub is None:
+                try:
+                    sub = load_submission(self.ledger.dir / rel, self.refdata, self.limits)
+                except (Unreadable, OSError):
+                    continue  # cannot happen for a stored return; its absence shows as a missing quarter
+                if len(self.cache) >= self.size:
+                    self.cache.pop(next(iter(self.cache)))
+                self.cache[sha] = sub
+            out.append(sub)
+        return out
+
+
+def _existing(ledger: Ledger, sha: str, path: Path) -> ImportResult | None:
+    c = ledger.conn
+    row = c.execute("SELECT id, contract_id, quarter, version, errors, warnings FROM returns WHERE sha256 = ?",
+                    (sha,)).fetchone()
+    if row:
+        return ImportResult(path, "already", sha, row[0], row[1], row[2], row[3], row[4], row[5])
+    row = c.execute("SELECT outcome, received_at, reason FROM received WHERE sha256 = ?", (sha,)).fetchone()
+    if row:
+        return ImportResult(path, "already", sha, message=f"already recorded as {row[0]} on {row[1][:10]}: {row[2]}")
+    return None
+
+
+def _read_receipt(path: Path, sha: str) -> tuple[str | None, str | None]:
+    from swtool.receipt import receipt_path
+
+    rp = receipt_path(path)
+    if not rp.is_file():
+        return None, None
+    try:
+        if rp.stat().st_size > 1_000_000:
+            return "unreadable", None
+        data = json.loads(rp.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            return "unreadable", None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return "unreadable", None
+    return ("matches" if data.get("sha256") == sha else "different file"), json.dumps(data, ensure_ascii=False)
+
+
+def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: date, limits=None
+                   ) -> list[ImportResult]:
+    """Import quarterly returns (folders expanded as ``swtool check`` does), earliest quarter first.
+
+    Each file is hashed: a file already in the ledger is a no-op that says which version it is. Any
+    other file is checked by ``engine.check_file`` against the ledger's register, with the ledger's
+    earlier quarters of the same contract (latest version of each) as history, then stored in one
+    transaction: the file (content store), the return (its contract, quarter and version: a second
+    file for the same contract and quarter is the next version), its findings and its records.
+    Unreadable files (S001) and files without a contract and quarter are recorded as received only.
+    """
+    from swtool.engine import expand
+    from swtool.reader.preflight import Limits, Unreadable, sha256_of
+
+    limits = limits or Limits()
+    if register_version(ledger) is None:
+        raise LedgerError("the ledger has no contract register yet: run `swtool register import REGISTER.xlsx` "
+                          "first, so that returns are checked against it")
+    results: list[ImportResult] = []
+    pending = []
+    for p in expand([Path(p) for p in paths]):
+        try:
+            sha = sha256_of(p)
+        except OSError as e:
+            results.append(ImportResult(p, "changed", message=f"cannot read {p}: {e.strerror or e}"))
+            continue
+        done = _existing(ledger, sha, p)
+        if done:
+            results.append(done)
+            continue
+        try:
+            contract, quarter, submitted = _peek(p, refdata, limits)
+        except Unreadable:
+            contract = quarter = submitted = None  # the check says why, in the provider's words
+        pending.append((contract or "", quarter or "", submitted or date.min, str(p), p, sha))
+    history = _History(ledger, refdata, limits)
+    for contract, quarter, _, _, p, sha in sorted(pending, key=lambda t: t[:4]):
+        results.append(_import_one(ledger, p, sha, contract, quarter, history, refdata, settings, today, limits))
+    order = {str(p): i for i, p in enumerate(expand([Path(p) for p in paths]))}
+    return sorted(results, key=lambda r: order.get(str(r.path), len(order)))
+
+
+def _history_shas(ledger: Ledger, contract: str | None, quarter: str | None) -> list[str]:
+    if not contract or not quarter:
+        return []
+    return [r[0] for r in ledger.conn.execute(
+        "SELECT sha256 FROM latest_returns WHERE contract_id = ? AND quarter < ? ORDER BY quarter",
+        (contract, quarter))]
+
+
+def _import_one(ledger, path, sha, contract, quarter, history, refdata, settings, today, limits,
+                attempts: int = 3) -> ImportResult:
+    """Check and store one file. The check and the write are separate steps (a check takes a while
+    and must not hold the write lock), so the write verifies, under the lock, that the register and
+    the history the check used are still those in force; if another process changed them meanwhile,
+    the file is checked again."""
+    from swtool.context import CheckContext
+    from swtool.engine import check_file
+
+    for attempt in range(attempts):
+        reg_version = register_version(ledger)
+        register = current_register(ledger, reg_version)
+        ctx = CheckContext(refdata, settings, today, register, history.before(contract, quarter), True)
+        report, sub = check_file(path, ctx, limits)
+        if sub is not None and (sub.contract_id != (contract or None) or
+                                (str(sub.quarter) if sub.quarter else None) != (quarter or None)):
+            # the cover read in full differs from the quick look: check again with the right history
+            contract, quarter = sub.contract_id, (str(sub.quarter) if sub.quarter else None)
+            ctx.history = history.before(contract, quarter)
+            report, sub = check_file(path, ctx, limits)
+        used = [h.sha256 for h in ctx.history]
+        if report.sha256 != sha:
+            return ImportResult(path, "changed", sha, message=f"{path} changed while it was being imported; "
+                                                              "import it again")
+        if sub is None or not sub.contract_id or sub.quarter is None:
+            return _record_received(ledger, path, sha, report, sub)
+        data = _read_checked(path, sha)
+        if data is None:
+            return ImportResult(path, "changed", sha, message=f"{path} changed while it was being imported; "
+                                                              "import it again")
+        rel = _store(ledger, sha, data)
+        receipt_status, receipt = _read_receipt(path, sha)
+        result = _write_return(ledger, path, sha, sub, report, rel, len(data), receipt_status, receipt, settings,
+                               today, reg_version, used, last=attempt == attempts - 1)
+        if result is not None:
+            if result.status == "imported":
+                history.remember(sha, sub)
+            return result
+    raise AssertionError("unreachable: the last attempt always writes")  # pragma: no cover
+
+
+def _record_received(ledger: Ledger, path: Path, sha: str, report, sub) -> ImportResult:
+    """An unreadable file, or one without contract and quarter: recorded as received, not as a return."""
+    counts = report.summary
+    outcome = "unreadable" if sub is None else "unidentified"
+    if sub is None:
+        reason = report.findings[0].message if report.findings else "unreadable"
+    else:
+        missing = [w for w, v in (("Contract ID", sub.contract_id), ("Financial year and Quarter", sub.quarter))
+                   if not v]
+        reason = f"the Return sheet gives no {' or '.join(missing)}"
+    with ledger.transaction() as c:
+        done = _existing(ledger, sha, path)
+        if done:
+            return done
+        c.execute("INSERT INTO received (sha256, source_name, source_path, size, received_at, received_by, "
+                  "outcome, reason, errors, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  (sha, path.name, str(path.resolve()), _size(path), utc_now(), who(), outcome, reason,
+                   counts["error"], counts["warning"]))
+    return ImportResult(path, outcome, sha, message=reason, errors=counts["error"], warnings=counts["warning"])
+
+
+def _write_return(ledger, path, sha, sub, report, rel, size, receipt_status, receipt, settings, today, reg_version,
+                  used, last) -> ImportResult | None:
+    """The one transaction of an import. None (nothing written) when the check is stale and may be redone."""
+    from swtool import __version__, catalogue
+
+    counts = report.summary
+    q = str(sub.quarter)
+    with ledger.transaction() as c:
+        done = _existing(ledger, sha, path)  # another process may have imported it meanwhile
+        if done:
+            return done
+        if not last and (register_version(ledger) != reg_version or
+                         _history_shas(ledger, sub.contract_id, q) != used):
+            return None
+        version = c.execute("SELECT coalesce(max(version), 0) + 1 FROM returns WHERE contract_id = ? AND quarter = ?",
+                            (sub.contract_id, q)).fetchone()[0]
+        cur = c.execute(
+            "INSERT INTO returns (sha256, contract_id, quarter, version, provider, lot, date_submitted, source_name, "
+            "source_path, size, stored_file, imported_at, imported_by, register_version, settings, ruleset_version, "
+            "tool_version, checked_today, errors, warnings, infos, receipt_status, receipt) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sha, sub.contract_id, q, version, sub.provider, sub.lot, _day(sub.date_submitted), path.name,
+             str(path.resolve()), size, rel, utc_now(), who(), reg_version,
+             json.dumps(dict(settings), sort_keys=True, default=str), catalogue.ruleset_version(), __version__,
+             today.isoformat(), counts["error"], counts["warning"], counts["info"], receipt_status, receipt))
+        rid = cur.lastrowid
+        _pause_for_tests()
+        _insert_findings(c, rid, report.findings)
+        _insert_records(c, rid, sub, report.findings)
+    return ImportResult(path, "imported", sha, rid, sub.contract_id, q, version, counts["error"], counts["warning"],
+                        receipt=receipt_status)
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _pause_for_tests() -> None:
+    """Tests only: with SWTOOL_TEST_PAUSE_IN_IMPORT set to a file name, write that file and wait here,
+    inside the transaction, so a test can kill the process mid-import."""
+    marker = os.environ.get(PAUSE_HOOK)
+    if marker:
+        Path(marker).write_text(str(os.getpid()))
+        time.sleep(600)
+
+
+def _insert_findings(c, rid: int, findings) -> None:
+    from swtool.findings import plain_value
+
+    c.executemany(
+        "INSERT INTO findings (return_id, seq, code, slug, severity, sheet, row, col, header, cell, message, value, "
+        "spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(rid, i, f.code, f.slug, f.severity, f.sheet, f.row, f.column, f.header, f.cell or NO_CELL, f.message,
+          None if f.value is None else json.dumps(plain_value(f.value), ensure_ascii=False, default=str), f.spec)
+         for i, f in enumerate(findings)])
+
+
+def _row_errors(findings) -> dict[tuple[str, int], set[str]]:
+    out: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for f in findings:
+        if f.severity == "error" and f.sheet and f.row is not None:
+            out[(f.sheet, int(f.row))].add(f.code)
+    return out
+
+
+def _validity(errors: dict, sheet: str, row: int) -> tuple[int, str | None]:
+    codes = errors.get((sheet, row))
+    if not codes:
+        return 1, None
+    return 0, "error finding" + "s" * (len(codes) > 1) + " on its row: " + ", ".join(sorted(codes))
+
+
+def _insert_records(c, rid: int, sub, findings) -> None:
+    errors = _row_errors(findings)
+    t = sub.registrations
+    if t.present and len(t):
+        rows = []
+        for i, r in enumerate(t.df.to_dict("records")):
+            row = int(t.rows[i])
+            rows.append((rid, row, t.sheet, _text(r.get("Client ref")), _day(r.get("Registration date")),
+                         _text(r.get("Registration type")), _text(r.get("Referral source")),
+                         _text(r.get("Eligibility criteria")), _text(r.get("Employment status")),
+                         _text(r.get("Residence basis")), _text(r.get("Gender")), _text(r.get("Ethnic group")),
+                         _text(r.get("Disability")), _int(r.get("Age at registration")),
+                         *_validity(errors, t.sheet, row)))
+        c.executemany(f"INSERT INTO registrations VALUES ({', '.join('?' * 16)})", rows)
+    t = sub.claims
+    if t.present and len(t):
+        rows = []
+        for i, r in enumerate(t.df.to_dict("records")):
+            row = int(t.rows[i])
+            rows.append((rid, row, t.sheet, _text(r.get("Claim ref")), _text(r.get("Client ref")),
+                         _text(r.get("Output")), _day(r.get("Date achieved")), _day(r.get("Start date")),
+                         _text(r.get("Employer")), _text(r.get("Shared with provider")), _num(r.get("Support hours")),
+                         _text(r.get("Progression type")), _text(r.get("Placement type")),
+                         *_validity(errors, t.sheet, row)))
+        c.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    t = sub.expenditure
+    if t.present and len(t):
+        rows = [(rid, int(t.rows[i]), _text(r.get("Category")), _text(r.get("Budget item")),
+                 _money_text(r.get("Budgeted amount")), _money_text(r.get("Actual spend")),
+                 _money_text(r.get("Match funding")))
+                for i, r in enumerate(t.df.to_dict("records"))]
+        c.executemany("INSERT INTO expenditure VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+# --- reading returns back ---------------------------------------------------------------------------
+
+def returns(ledger: Ledger, contract: str | None = None, quarter: str | None = None) -> list[dict]:
+    """Every version of every return (filtered), oldest quarter first, with ``latest`` marked."""
+    sql = ("SELECT r.*, (r.version = (SELECT max(version) FROM returns s WHERE s.contract_id = r.contract_id "
+           "AND s.quarter = r.quarter)) AS latest FROM returns r WHERE 1 = 1")
+    args: list = []
+    if contract:
+        sql += " AND r.contract_id = ?"
+        args.append(contract)
+    if quarter:
+        sql += " AND r.quarter = ?"
+        args.append(quarter)
+    sql += " ORDER BY r.contract_id, r.quarter, r.version"
+    return _dicts(ledger.conn.execute(sql, args))
+
+
+def get_return(ledger: Ledger, return_id: int) -> dict:
+    rows = _dicts(ledger.conn.execute("SELECT * FROM returns WHERE id = ?", (return_id,)))
+    if not rows:
+        raise LedgerError(f"no return {return_id} in the ledger; `swtool returns` lists them")
+    return rows[0]
+
+
+def findings_of(ledger: Ledger, return_id: int) -> list[dict]:
+    """A return's findings, each with the decision in force on it (``decision``: action or None)."""
+    get_return(ledger, return_id)
+    rows = _dicts(ledger.conn.execute(
+        "SELECT f.*, d.action AS decision, d.reason AS decision_reason, d.who AS decided_by, d.at AS decided_at "
+        "FROM findings f LEFT JOIN latest_decisions d "
+        "ON d.target = 'finding:' || f.return_id || ':' || f.code || ':' || f.cell "
+        "WHERE f.return_id = ? ORDER BY f.seq", (return_id,)))
+    return rows
+
+
+def stored_path(ledger: Ledger, return_id: int) -> Path:
+    """Where the ledger keeps the return's workbook (read-only)."""
+    return ledger.dir / get_return(ledger, return_id)["stored_file"]
+
+
+def _dicts(cursor) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# --- counting outputs ------------------------------------------------------------------------------
+
+_IN_FORCE_ERRORS = """
+    SELECT 1 FROM findings f LEFT JOIN latest_decisions d
+        ON d.target = 'finding:' || f.return_id || ':' || f.code || ':' || f.cell
+    WHERE f.return_id = x.return_id AND f.sheet = x.sheet AND f.row = x.row AND f.severity = 'error'
+      AND coalesce(d.action, '') != 'waive'"""
+
+
+def actuals(ledger: Ledger, contract: str, up_to: str | None = None) -> dict:
+    """Outputs achieved per quarter, from the latest version of each quarter's return:
+    ``{Quarter: {"1": registrations, "2a": …, "2": 2a + 2b, …}}``.
+
+    Only claims and registrations that count are counted: no error finding on their row is in force
+    (none was found, or the PMO waived each one).
+    """
+    from swtool.quarter import Quarter
+
+    out: dict = {}
+    args: list = [contract]
+    where = "WHERE contract_id = ?"
+    if up_to:
+        where += " AND quarter <= ?"
+        args.append(up_to)
+    latest = ledger.conn.execute(f"SELECT id, quarter FROM latest_returns {where} ORDER BY quarter", args).fetchall()
+    for rid, q in latest:
+        counts: dict[str, int] = {}
+        for output, n in ledger.conn.execute(
+                f"SELECT output, count(*) FROM claims x WHERE return_id = ? AND output IS NOT NULL "
+                f"AND NOT EXISTS ({_IN_FORCE_ERRORS}) GROUP BY output", (rid,)):
+            counts[output] = n
+        counts["2"] = counts.get("2a", 0) + counts.get("2b", 0)
+        counts["1"] = ledger.conn.execute(
+            f"SELECT count(*) FROM registrations x WHERE return_id = ? AND NOT EXISTS ({_IN_FORCE_ERRORS})",
+            (rid,)).fetchone()[0]
+        try:
+            out[Quarter.parse(q)] = counts
+        except ValueError:
+            continue
+    return out
+
+
+# --- decisions -------------------------------------------------------------------------------------
+
+@dataclass
+class Decision:
+    id: int
+    at: str
+    who: str
+    kind: str
+    target: str
+    action: str
+    reason: str
+
+
+def _reason(reason: str | None) -> str:
+    if reason is None or not str(reason).strip():
+        raise LedgerError("a decision needs a reason (--reason TEXT)")
+    return str(reason).strip()
+
+
+def _insert_decision(c, kind: str, target: str, action: str, reason: str, detail: dict | None = None,
+                     **keys) -> Decision:
+    at, by = utc_now(), who()
+    cols = ["at", "who", "kind", "target", "action", "reason", "detail", *keys]
+    values = [at, by, kind, target, action, reason,
+              None if detail is None else json.dumps(detail, ensure_ascii=False, default=str), *keys.values()]
+    cur = c.execute(f"INSERT INTO decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values)
+    return Decision(cur.lastrowid, at, by, kind, target, action, reason)
+
+
+def decide_finding(ledger: Ledger, return_id: int, code: str, cell: str, action: str, reason: str) -> Decision:
+    """Record the PMO's decision on a finding of a return: accept (it stands), query (asked of the
+    provider) or waive (set aside: a claim it was the only error on counts again)."""
+    if action not in FINDING_ACTIONS:
+        raise LedgerError(f"a finding is decided with one of {', '.join(FINDING_ACTIONS)}, not {action!r}")
+    reason = _reason(reason)
+    code = code.strip().upper()
+    cell = (cell or NO_CELL).strip() or NO_CELL
+    with ledger.transaction() as c:
+        ret = c.execute("SELECT contract_id, quarter, version FROM returns WHERE id = ?", (return_id,)).fetchone()
+        if ret is None:
+            raise LedgerError(f"no return {return_id} in the ledger; `swtool returns` lists them")
+        found = c.execute("SELECT DISTINCT cell, severity FROM findings WHERE return_id = ? AND code = ? "
+                          "AND lower(cell) = lower(?)", (return_id, code, cell)).fetchall()
+        if not found:
+            cells = [r[0] for r in c.execute("SELECT DISTINCT cell FROM findings WHERE return_id = ? AND code = ? "
+                                             "ORDER BY seq LIMIT 8", (return_id, code))]
+            hint = f" (its {code} findings are at: {', '.join(cells)})" if cells else f" (it has no {code} finding)"
+            raise LedgerError(f"return {return_id} ({ret[0]} {ret[1]} version {ret[2]}) has no {code} finding at "
+                              f"{cell}{hint}; use {NO_CELL} for a finding about the whole return")
+        cell = found[0][0]
+        return _insert_decision(c, "finding", finding_target(return_id, code, cell), action, reason,
+                                {"severity": found[0][1]}, return_id=return_id, code=code, cell=cell)
+
+
+def decide_credit(ledger: Ledger, contract: str, quarter: str, output: str, action: str, reason: str,
+                  detail: dict | None = None) -> Decision:
+    """Record the PMO's decision to apply or waive the service credits of one core output and quarter.
+
+    ``detail`` holds the figures the PMO saw (the credit line), kept with the decision.
+    """
+    if action not in CREDIT_ACTIONS:
+        raise LedgerError(f"service credits are decided with one of {', '.join(CREDIT_ACTIONS)}, not {action!r}")
+    reason = _reason(reason)
+    with ledger.transaction() as c:
+        return _insert_decision(c, "credit", credit_target(contract, quarter, str(output)), action, reason, detail,
+                                contract_id=contract, quarter=quarter, output=str(output))
+
+
+def decisions(ledger: Ledger, kind: str | None = None, latest: bool = False) -> list[dict]:
+    """The decision log (oldest first), or with ``latest`` only the decision in force on each target."""
+    table = "latest_decisions" if latest else "decisions"
+    if kind:
+        return _dicts(ledger.conn.execute(f"SELECT * FROM {table} WHERE kind = ? ORDER BY id", (kind,)))
+    return _dicts(ledger.conn.execute(f"SELECT * FROM {table} ORDER BY id"))
+
+
+def credit_decisions(ledger: Ledger, quarter: str) -> dict[tuple[str, str], dict]:
+    """(contract, output) -> the decision in force on that quarter's credits."""
+    rows = _dicts(ledger.conn.execute("SELECT * FROM latest_decisions WHERE kind = 'credit' AND quarter = ?",
+                                      (quarter,)))
+    return {(r["contract_id"], r["output"]): r for r in rows}
+
+
+# --- remedial action plans ----------------------------------------------------------------------------
+
+def create_rap(ledger: Ledger, contract: str, quarter: str, review_date: date, reason: str,
+               document: str | None = None, detail: dict | None = None) -> int:
+    """Record a remedial action plan and the decision that opened it; returns its id."""
+    reason = _reason(reason)
+    with ledger.transaction() as c:
+        cur = c.execute("INSERT INTO raps (contract_id, quarter, review_date, created_at, created_by, document, "
+                        "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (contract, quarter, review_date.isoformat(), utc_now(), who(), document,
+                         None if detail is None else json.dumps(detail, ensure_ascii=False, default=str)))
+        rid = cur.lastrowid
+        _insert_decision(c, "rap", rap_target(rid), "open", reason, rap_id=rid, contract_id=contract, quarter=quarter)
+    return rid
+
+
+def close_rap(ledger: Ledger, rap_id: int, reason: str) -> Decision:
+    reason = _reason(reason)
+    with ledger.transaction() as c:
+        row = c.execute("SELECT r.contract_id, r.quarter, d.action FROM raps r LEFT JOIN latest_decisions d "
+                        "ON d.target = 'rap:' || r.id WHERE r.id = ?", (rap_id,)).fetchone()
+        if row is None:
+            raise LedgerError(f"no remedial action plan {rap_id}; `swtool rap list --all` lists them")
+        if row[2] == "close":
+            raise LedgerError(f"remedial action plan {rap_id} ({row[0]} {row[1]}) is already closed")
+        return _insert_decision(c, "rap", rap_target(rap_id), "close", reason, rap_id=rap_id, contract_id=row[0],
+                                quarter=row[1])
+
+
+def raps(ledger: Ledger, today: date, include_closed: bool = False, contract: str | None = None) -> list[dict]:
+    """Remedial action plans with ``status`` (open/closed) and ``overdue`` (open, review date before today)."""
+    rows = _dicts(ledger.conn.execute(
+        "SELECT r.*, d.action AS last_action, d.reason AS last_reason, d.at AS last_at, d.who AS last_by "
+        "FROM raps r LEFT JOIN latest_decisions d ON d.target = 'rap:' || r.id ORDER BY r.id"))
+    out = []
+    for r in rows:
+        r["status"] = "closed" if r["last_action"] == "close" else "open"
+        r["overdue"] = r["status"] == "open" and r["review_date"] < today.isoformat()
+        if (include_closed or r["status"] == "open") and (contract is None or r["contract_id"] == contract):
+            out.append(r)
+    return out

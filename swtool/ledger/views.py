@@ -1,0 +1,365 @@
+"""What the PMO sees: every contract's status for a quarter, and the service credits to decide.
+
+The figures come from the ledger (the register in force, the latest version of each return, the
+claims that count) and from the same money functions the rest of swtool uses (``swtool.credits``).
+No personal data is shown: contracts, providers, outputs, counts, money and client refs only.
+
+Money in the JSON form is text with two decimals (``"1540.00"``): exact, never a binary float.
+Counts, targets, credits and percentages are JSON numbers (a target may be fractional, 5.25;
+a percentage is rounded to 0.01; null when there is no target to measure against).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from swtool.ledger import store
+from swtool.ledger.db import Ledger, LedgerError
+from swtool.quarter import Quarter, uk_date
+
+CREDIT_SETTINGS = ("credit_quarters",)
+
+
+def parse_quarter(text: str) -> Quarter:
+    try:
+        return Quarter.parse(text)
+    except ValueError as e:
+        raise LedgerError(str(e)) from None
+
+
+def _register(ledger: Ledger):
+    register = store.current_register(ledger)
+    if register is None:
+        raise LedgerError("the ledger has no contract register yet: run `swtool register import REGISTER.xlsx` first")
+    return register
+
+
+def in_term(contract, q: Quarter) -> bool:
+    return contract.start <= q.end and contract.end >= q.start
+
+
+# --- service credits ------------------------------------------------------------------------------
+
+def credit_lines(ledger: Ledger, contract, q: Quarter, settings) -> list:
+    """``credits.assess`` for one contract and quarter, on the outputs counted in the ledger."""
+    from swtool.credits import assess
+
+    return assess(contract, q, store.actuals(ledger, contract.contract_id, str(q)), settings)
+
+
+def credit_status(line, decision: dict | None) -> str:
+    """applied | waived (the PMO's decision in force), pending (due, not decided) or not due."""
+    if decision is not None:
+        return {"apply": "applied", "waive": "waived"}[decision["action"]]
+    return "pending" if line.due else "not due"
+
+
+def json_number(x):
+    if x is None:
+        return None
+    d = Decimal(str(x))
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def _money(x) -> str | None:
+    if x is None:
+        return None
+    from swtool.credits import penny
+
+    return f"{penny(x):.2f}"
+
+
+def _percent(x):
+    if x is None:
+        return None
+    from swtool.credits import PENNY
+
+    return json_number(Decimal(str(x)).quantize(PENNY))
+
+
+def line_detail(line) -> dict:
+    """A credit line as kept with a decision: every figure the PMO saw, and the sentence."""
+    return {"output": line.output, "target": json_number(line.target), "actual": line.actual,
+            "percent": _percent(line.percent), "credit_value": _money(line.credit_value),
+            "credits": json_number(line.credits), "amount": _money(line.amount), "due": line.due,
+            "contract_quarter": line.contract_quarter, "reason": line.reason}
+
+
+@dataclass
+class ContractCredits:
+    contract: object
+    contract_quarter: int
+    lines: list
+    statuses: list[str]
+
+    @property
+    def due_amount(self) -> Decimal:
+        pairs = zip(self.lines, self.statuses, strict=True)
+        return sum((ln.amount for ln, s in pairs if ln.due and s != "waived"), Decimal(0))
+
+
+@dataclass
+class CreditReport:
+    quarter: Quarter
+    settings: dict
+    contracts: list[ContractCredits] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """The JSON shape: ``{quarter, setting, contracts: [{contract, provider, lot, contract_quarter,
+        outputs: [{output, target, actual, percent, credit_value, credits, amount, status}]}]}``."""
+        return {
+            "quarter": str(self.quarter),
+            "setting": {k: self.settings.get(k) for k in CREDIT_SETTINGS},
+            "contracts": [{
+                "contract": cc.contract.contract_id,
+                "provider": cc.contract.provider,
+                "lot": cc.contract.lot,
+                "contract_quarter": cc.contract_quarter,
+                "outputs": [{"output": ln.output, "target": json_number(ln.target), "actual": ln.actual,
+                             "percent": _percent(ln.percent), "credit_value": _money(ln.credit_value),
+                             "credits": json_number(ln.credits), "amount": _money(ln.amount), "status": status}
+                            for ln, status in zip(cc.lines, cc.statuses, strict=True)],
+            } for cc in self.contracts],
+        }
+
+
+def credit_report(ledger: Ledger, quarter: str | Quarter, settings) -> CreditReport:
+    """Service credits of every contract in term in ``quarter``, with the PMO's decisions."""
+    from swtool.credits import contract_quarter
+
+    q = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
+    register = _register(ledger)
+    decided = store.credit_decisions(ledger, str(q))
+    report = CreditReport(q, dict(settings))
+    for c in register.contracts.values():
+        if not in_term(c, q):
+            continue
+        lines = credit_lines(ledger, c, q, settings)
+        statuses = [credit_status(ln, decided.get((c.contract_id, ln.output))) for ln in lines]
+        report.contracts.append(ContractCredits(c, contract_quarter(c, q), lines, statuses))
+    return report
+
+
+def render_credits(report: CreditReport) -> str:
+    from tabulate import tabulate
+
+    from swtool.credits import gbp, num, pct
+
+    out = [f"Service credits, {report.quarter}",
+           "Settings: " + ", ".join(f"{k}={report.settings.get(k)}" for k in CREDIT_SETTINGS) +
+           " (docs/rules.md#settings)", ""]
+    total_due = Decimal(0)
+    for cc in report.contracts:
+        c = cc.contract
+        out.append(f"{c.contract_id} · {c.provider} · lot {c.lot} · contract quarter {cc.contract_quarter}")
+        rows = [(ln.output, num(ln.target), "-" if ln.actual is None else ln.actual, pct(ln.percent),
+                 "-" if ln.credit_value is None else gbp(ln.credit_value), num(ln.credits), gbp(ln.amount), status)
+                for ln, status in zip(cc.lines, cc.statuses, strict=True)]
+        out.append(tabulate(rows, headers=["output", "target", "actual", "percent", "credit value", "credits",
+                                           "amount", "status"], tablefmt="simple", disable_numparse=True))
+        for ln in cc.lines:
+            if ln.underperforming or ln.due:
+                out.append(f"  {ln.reason}")
+        total_due += cc.due_amount
+        out.append("")
+    pending = sum(1 for cc in report.contracts for s in cc.statuses if s == "pending")
+    out.append(f"{len(report.contracts)} contracts in term; service credits due and not waived: {gbp(total_due)}; "
+               f"{pending} decision{'s' * (pending != 1)} pending")
+    return "\n".join(out) + "\n"
+
+
+# --- status ---------------------------------------------------------------------------------------
+
+@dataclass
+class ContractStatus:
+    contract: object
+    in_term: bool
+    received: str               # "version N" | "missing" | "not yet due" | "not in term"
+    timeliness: str             # on time | late | after final deadline | no date | ""
+    submitted: date | None
+    return_id: int | None
+    versions: int
+    errors: int | None
+    warnings: int | None
+    lines: list                 # credit lines (core outputs)
+    statuses: list[str]
+    raps: list[dict]
+    contract_quarter: int | None = None
+
+    @property
+    def credits_due(self) -> Decimal:
+        pairs = zip(self.lines, self.statuses, strict=True)
+        return sum((ln.amount for ln, s in pairs if ln.due and s != "waived"), Decimal(0))
+
+    @property
+    def rap(self) -> str:
+        open_ = [r for r in self.raps if r["status"] == "open"]
+        if open_:
+            r = open_[-1]
+            review = uk_date(date.fromisoformat(r["review_date"]))
+            return f"#{r['id']} overdue (review {review})" if r["overdue"] else f"#{r['id']} open (review {review})"
+        if any(ln.underperforming for ln in self.lines):
+            return "needed"
+        return "-"
+
+
+@dataclass
+class StatusReport:
+    quarter: Quarter
+    today: date
+    deadline: object
+    settings: dict
+    rows: list[ContractStatus]
+    others: list[dict]          # returns for the quarter from contracts not in the register
+
+
+def status(ledger: Ledger, quarter: str | Quarter, today: date, refdata, settings) -> StatusReport:
+    """Every contract of the register in force for ``quarter``: its return (latest version) against the
+    deadline calendar, errors and warnings, core outputs, service credits and remedial action plans."""
+    from swtool.credits import contract_quarter
+
+    q = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
+    register = _register(ledger)
+    deadline = refdata.deadlines.get(str(q))
+    decided = store.credit_decisions(ledger, str(q))
+    by_contract: dict[str, list[dict]] = {}
+    for r in store.returns(ledger, quarter=str(q)):
+        by_contract.setdefault(r["contract_id"], []).append(r)
+    all_raps = store.raps(ledger, today)
+    rows = []
+    for c in register.contracts.values():
+        versions = by_contract.get(c.contract_id, [])
+        raps = [r for r in all_raps if r["contract_id"] == c.contract_id]
+        if not in_term(c, q):
+            rows.append(ContractStatus(c, False, "not in term", "", None, None, len(versions), None, None, [], [],
+                                       raps))
+            continue
+        lines = credit_lines(ledger, c, q, settings)
+        statuses = [credit_status(ln, decided.get((c.contract_id, ln.output))) for ln in lines]
+        if versions:
+            first, latest = versions[0], versions[-1]
+            submitted = date.fromisoformat(first["date_submitted"]) if first["date_submitted"] else None
+            rows.append(ContractStatus(c, True, f"version {latest['version']}", _timeliness(submitted, deadline),
+                                       submitted, latest["id"], len(versions), latest["errors"], latest["warnings"],
+                                       lines, statuses, raps, contract_quarter(c, q)))
+        else:
+            due = deadline is not None and today > deadline.reporting
+            rows.append(ContractStatus(c, True, "missing" if due else "not yet due", "", None, None, 0, None, None,
+                                       lines, statuses, raps, contract_quarter(c, q)))
+    others = [r for cid, rs in by_contract.items() if cid not in register.contracts for r in rs[-1:]]
+    return StatusReport(q, today, deadline, dict(settings), rows, others)
+
+
+def _timeliness(submitted: date | None, deadline) -> str:
+    if submitted is None:
+        return "no date submitted"
+    if deadline is None:
+        return "no deadline in the calendar"
+    if submitted <= deadline.reporting:
+        return "on time"
+    if submitted <= deadline.final:
+        return "late"
+    return "after final deadline"
+
+
+def render_status(report: StatusReport) -> str:
+    from tabulate import tabulate
+
+    from swtool.credits import gbp, pct
+
+    q, d = report.quarter, report.deadline
+    head = f"Status of {q} returns on {uk_date(report.today)}"
+    if d is not None:
+        head += f" (reporting deadline {uk_date(d.reporting)}, final deadline {uk_date(d.final)})"
+    else:
+        head += " (this quarter is not in the deadline calendar)"
+    out = [head, "Settings: " + ", ".join(f"{k}={report.settings.get(k)}" for k in CREDIT_SETTINGS) +
+           " (docs/rules.md#settings)", ""]
+    rows = []
+    for s in report.rows:
+        c = s.contract
+        received = s.received
+        if s.submitted:
+            received += f", {s.timeliness} ({uk_date(s.submitted)})"
+        elif s.timeliness:
+            received += f", {s.timeliness}"
+        outputs = "  ".join(f"{ln.output}: {ln.actual if ln.actual is not None else '-'}/"
+                            f"{_short(ln.target)} {pct(ln.percent)}" for ln in s.lines) or "-"
+        due = "-"
+        if s.lines:
+            statuses = sorted({st for ln, st in zip(s.lines, s.statuses, strict=True)
+                               if ln.due or st in ("applied", "waived")})
+            due = gbp(s.credits_due) + (f" ({', '.join(statuses)})" if statuses else "")
+        rows.append((c.contract_id, c.provider, c.lot, received, "-" if s.errors is None else s.errors,
+                     "-" if s.warnings is None else s.warnings, outputs, due, s.rap))
+    out.append(tabulate(rows, headers=["contract", "provider", "lot", "return", "errors", "warnings",
+                                       "core outputs (actual/target)", "credits due", "RAP"],
+                        tablefmt="simple", disable_numparse=True, maxcolwidths=[None, 24, None, 34, None, None, 30,
+                                                                                None, None]))
+    counts: dict[str, int] = {}
+    for s in report.rows:
+        key = s.received if not s.received.startswith("version") else (s.timeliness or "received")
+        counts[key] = counts.get(key, 0) + 1
+    out.append("")
+    out.append(f"{len(report.rows)} contracts: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    due = sum((s.credits_due for s in report.rows), Decimal(0))
+    out.append(f"Service credits due and not waived: {gbp(due)} (details: swtool credits --quarter {q})")
+    for r in report.others:
+        out.append(f"Note: return {r['id']} is for {r['contract_id']}, which is not in the contract register in force")
+    return "\n".join(out) + "\n"
+
+
+def _short(x) -> str:
+    from swtool.credits import num
+
+    return num(x)
+
+
+# --- one return's findings, for the PMO to decide on --------------------------------------------
+
+def return_findings(ledger: Ledger, return_id: int, refdata) -> list[dict]:
+    """A return's findings with the decision in force on each; messages redacted as ``--redact`` does
+    (no ages, postcodes or free text; client refs, codes, cells and dates stay)."""
+    import json
+
+    from swtool.findings import FileReport, Finding
+    from swtool.reader.preflight import Unreadable
+    from swtool.report.redact import redact_report
+    from swtool.submission import load_submission
+
+    rows = store.findings_of(ledger, return_id)
+    findings = [Finding(r["code"], r["slug"], r["severity"], r["message"], r["sheet"], r["row"], r["col"],
+                        r["header"], None if r["cell"] == store.NO_CELL else r["cell"],
+                        None if r["value"] is None else json.loads(r["value"]), r["spec"]) for r in rows]
+    try:
+        sub = load_submission(store.stored_path(ledger, return_id), refdata)
+    except (Unreadable, OSError):
+        sub = None
+    redacted = redact_report(FileReport(str(return_id), findings=findings), sub).findings
+    for r, f in zip(rows, redacted, strict=True):
+        r["message"] = f.message
+        r["value"] = None
+    return rows
+
+
+def decide_credit(ledger: Ledger, contract_id: str, quarter: str | Quarter, output: str, action: str, reason: str,
+                  settings):
+    """Record a service-credit decision with the figures it was made on (the credit line as the PMO saw
+    it). Returns (decision, credit line). The contract must be in the register in force and the output
+    one of its lot's core outputs."""
+    from swtool.credits import core_outputs
+
+    q = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
+    register = _register(ledger)
+    if contract_id not in register.contracts:
+        raise LedgerError(f"contract {contract_id!r} is not in the register in force (contracts: "
+                          f"{', '.join(register.contracts)})")
+    c = register.contracts[contract_id]
+    output = str(output).strip()
+    if output not in core_outputs(c.lot):
+        raise LedgerError(f"output {output} carries no service credits for lot {c.lot}; the core outputs are "
+                          f"{' and '.join(core_outputs(c.lot))}")
+    line = next(ln for ln in credit_lines(ledger, c, q, settings) if ln.output == output)
+    return store.decide_credit(ledger, contract_id, str(q), output, action, reason, line_detail(line)), line

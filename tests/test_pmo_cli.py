@@ -1,0 +1,270 @@
+"""The PMO's commands: register import, import, returns, decide, status, credits, rap, report network,
+db backup. The figures are those of the shipped samples (samples/register.xlsx, samples/returns)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import stat
+from pathlib import Path
+
+import ledger_helpers as lh
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from swtool.cli import cli
+
+Q2 = lh.Q2
+TODAY = lh.TODAY.isoformat()
+
+
+def run(*args, code: int = 0):
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == code, (result.exit_code, result.output)
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A ledger built through the commands themselves; their output is checked here."""
+    folder = tmp_path_factory.mktemp("pmo")
+    register, returns = lh.copy_samples(folder / "in")
+    db = folder / "ledger" / "ledger.sqlite3"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SWTOOL_DATA_DIR", str(folder / "userdata"))
+        out = run("register", "import", register, "--db", db).output
+        assert out == f"Imported {register} as register version 1: 7 contracts\n"
+        out = run("import", returns, "--db", db, "--today", TODAY).output
+    lines = out.splitlines()
+    assert lines[-1] == "13 files: 13 imported"
+    said = f"{returns / lh.L3_Q2}: imported as version 1 of SW-L3-01 2026/27-Q2 (return 6): 0 errors, 1 warning"
+    assert said in lines
+    return db, returns
+
+
+@pytest.fixture
+def db(built, tmp_path):
+    return lh.clone(built[0], tmp_path / "ledger" / "ledger.sqlite3")
+
+
+@pytest.fixture
+def returns(built):
+    return built[1]
+
+
+def test_reimport_says_already_imported(db, returns):
+    out = run("import", returns / lh.L3_Q2, "--db", db, "--today", TODAY).output
+    assert out == (f"{returns / lh.L3_Q2}: already imported as version 1 of SW-L3-01 2026/27-Q2 (return 6); nothing "
+                   "changed\n1 files: 1 already in the ledger\n")
+
+
+def test_the_default_ledger_is_in_the_user_data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("SWTOOL_DATA_DIR", str(tmp_path / "data"))
+    shutil.copyfile(lh.SAMPLES / "register.xlsx", tmp_path / "register.xlsx")
+    run("register", "import", tmp_path / "register.xlsx")
+    path = tmp_path / "data" / "ledger.sqlite3"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    out = run("register", "import", tmp_path / "register.xlsx").output
+    assert "is already the register in force (version 1, 7 contracts); nothing changed" in out
+
+
+def test_status_of_the_samples(db):
+    out = run("status", "--quarter", Q2, "--today", TODAY, "--db", db).output
+    lines = out.splitlines()
+    assert lines[0] == ("Status of 2026/27-Q2 returns on 23/11/2026 (reporting deadline 14/10/2026, final deadline "
+                        "28/10/2026)")
+    assert lines[1] == "Settings: credit_quarters=1 (docs/rules.md#settings)"
+    rows = {line.split()[0]: re.sub(r"\s{2,}", " | ", line) for line in lines if line.startswith("SW-")}
+    assert rows["SW-L3-01"] == ("SW-L3-01 | Bermondsey Pathways CIC | 3 | version 1, on time (12/10/2026) | 0 | 1 | "
+                                "2: 10/10 100% | 4: 5/5.25 95.2% | £0.00 | -")
+    assert rows["SW-L7-01"] == ("SW-L7-01 | Peckham Recovery to Work | 7 | version 1, on time (12/10/2026) | 0 | 1 | "
+                                "2: 2/2.5 80% | 4: 2/2.25 88.9% | £0.00 | -")
+    assert rows["SW-L4-01"].endswith("| 0 | 0 | 2: 10/10 100% | 4: 0/5 0% | £8,250.00 (pending) | needed")
+    assert rows["SW-L5-01"].endswith("| 0 | 0 | 2: 11/11 100% | 4: 1/6 16.7% | £6,875.00 (pending) | needed")
+    assert rows["SW-L8-01"].endswith("| 0 | 0 | 2: 6/6 100% | 4: 0/5 0% | £8,250.00 (pending) | needed")
+    assert rows["SW-L9-01"].endswith("| 0 | 1 | 1: 27/27 100% | 4: 12/12 100% | £0.00 | -")
+    assert sorted(rows) == ["SW-L1A-01", "SW-L3-01", "SW-L4-01", "SW-L5-01", "SW-L7-01", "SW-L8-01", "SW-L9-01"]
+    assert lines[-2:] == ["7 contracts: 7 on time",
+                          "Service credits due and not waived: £23,375.00 (details: swtool credits --quarter "
+                          "2026/27-Q2)"]
+
+
+def test_status_says_not_yet_due_then_missing(db):
+    before = run("status", "--quarter", "2026/27-Q3", "--today", "2027-01-13", "--db", db).output
+    after = run("status", "--quarter", "2026/27-Q3", "--today", "2027-01-14", "--db", db).output
+    assert before.splitlines()[-2] == "7 contracts: 7 not yet due"
+    assert after.splitlines()[-2] == "7 contracts: 7 missing"
+    late = run("status", "--quarter", "2025/26-Q4", "--today", TODAY, "--db", db).output
+    assert "SW-L3-01    Bermondsey Pathways CIC   3      version 1, on time (13/04/2026)" in late
+    assert late.splitlines()[-2] == "7 contracts: 6 missing, 1 on time"
+
+
+def _line(contract, provider, lot, outputs):
+    keys = ("output", "target", "actual", "percent", "credit_value", "credits", "amount", "status")
+    return {"contract": contract, "provider": provider, "lot": lot, "contract_quarter": 6,
+            "outputs": [dict(zip(keys, o, strict=True)) for o in outputs]}
+
+
+EXPECTED_CREDITS = {"quarter": Q2, "setting": {"credit_quarters": 1}, "contracts": [
+    _line("SW-L1A-01", "Walworth Young Futures", "1a", [
+        ("2", 6, 6, 100, "1191.67", 0, "0.00", "not due"), ("4", 4, 4, 100, "1787.50", 0, "0.00", "not due")]),
+    _line("SW-L3-01", "Bermondsey Pathways CIC", "3", [
+        ("2", 10, 10, 100, "797.50", 0, "0.00", "not due"), ("4", 5.25, 5, 95.24, "1519.05", 0, "0.00", "not due")]),
+    _line("SW-L4-01", "Rotherhithe Supported Employment", "4", [
+        ("2", 10, 10, 100, "825.00", 0, "0.00", "not due"), ("4", 5, 0, 0, "1650.00", 5, "8250.00", "pending")]),
+    _line("SW-L5-01", "Nunhead Families into Work", "5", [
+        ("2", 11, 11, 100, "750.00", 0, "0.00", "not due"), ("4", 6, 1, 16.67, "1375.00", 5, "6875.00", "pending")]),
+    _line("SW-L7-01", "Peckham Recovery to Work", "7", [
+        ("2", 2.5, 2, 80, "1540.00", 0, "0.00", "not due"), ("4", 2.25, 2, 88.89, "1711.11", 0, "0.00", "not due")]),
+    _line("SW-L8-01", "Elephant Housing and Jobs", "8", [
+        ("2", 6, 6, 100, "1375.00", 0, "0.00", "not due"), ("4", 5, 0, 0, "1650.00", 5, "8250.00", "pending")]),
+    _line("SW-L9-01", "Camberwell Progress Partnership", "9", [
+        ("1", 27, 27, 100, "277.78", 0, "0.00", "not due"), ("4", 12, 12, 100, "625.00", 0, "0.00", "not due")]),
+]}
+
+
+def test_credits_json_of_the_samples(db):
+    out = run("credits", "--quarter", Q2, "--format", "json", "--db", db).output
+    assert json.loads(out) == EXPECTED_CREDITS
+
+
+def test_credits_text_shows_every_input(db):
+    out = run("credits", "--quarter", Q2, "--db", db).output
+    assert ("  2026/27-Q2 (contract quarter 6), SW-L5-01 output 4 (progressions into a better role): 1 achieved "
+            "against a quarterly target of 6 (annual 24 ÷ 4) = 1 ÷ 6 = 16.7%") in out
+    assert "[(annual value £165,000.00 × 2) × 10% ÷ annual target 24 = £1,375.00] = £6,875.00" in out
+    assert out.splitlines()[-1] == ("7 contracts in term; service credits due and not waived: £23,375.00; 3 decisions "
+                                    "pending")
+
+
+def test_credit_decisions_show_in_credits_and_status(db):
+    out = run("decide", "credit", "SW-L4-01", "--quarter", Q2, "--output", "4", "--waive", "--reason",
+              "data-entry delay evidenced", "--db", db).output
+    assert re.match(r"Decision 1: waive service credits for SW-L4-01 2026/27-Q2 output 4 \(5 credits, £8,250\.00\) ",
+                    out)
+    run("decide", "credit", "SW-L8-01", "--quarter", Q2, "--output", "4", "--apply", "--reason", "no progressions",
+        "--db", db)
+    report = json.loads(run("credits", "--quarter", Q2, "--format", "json", "--db", db).output)
+    status = {(c["contract"], o["output"]): o["status"] for c in report["contracts"] for o in c["outputs"]}
+    assert (status[("SW-L4-01", "4")], status[("SW-L8-01", "4")], status[("SW-L5-01", "4")]) == (
+        "waived", "applied", "pending")
+    out = run("status", "--quarter", Q2, "--today", TODAY, "--db", db).output
+    assert "£0.00 (waived)" in out and "£8,250.00 (applied)" in out
+    assert "Service credits due and not waived: £15,125.00" in out
+    run("decide", "credit", "SW-L4-01", "--quarter", Q2, "--output", "4", "--apply", "--reason", "on second thoughts",
+        "--db", db)
+    report = json.loads(run("credits", "--quarter", Q2, "--format", "json", "--db", db).output)
+    assert report["contracts"][2]["outputs"][1]["status"] == "applied"  # the latest decision wins
+
+
+def test_decisions_need_an_action_a_reason_and_a_real_target(db):
+    r = run("decide", "credit", "SW-L4-01", "--quarter", Q2, "--output", "4", "--waive", "--db", db, code=2)
+    assert "Missing option '--reason'" in r.output
+    r = run("decide", "credit", "SW-L4-01", "--quarter", Q2, "--output", "4", "--reason", "x", "--db", db, code=2)
+    assert "say --apply or --waive" in r.output
+    r = run("decide", "credit", "SW-L4-01", "--quarter", Q2, "--output", "3a", "--apply", "--reason", "x", "--db", db,
+            code=2)
+    assert "output 3a carries no service credits for lot 4; the core outputs are 2 and 4" in r.output
+    r = run("decide", "finding", "6", "C207", "Claims!D5", "--waive", "--reason", "x", "--db", db, code=2)
+    assert "return 6 (SW-L3-01 2026/27-Q2 version 1) has no C207 finding at Claims!D5" in r.output
+    r = run("decide", "finding", "99", "C207", "-", "--waive", "--reason", "x", "--db", db, code=2)
+    assert "no return 99 in the ledger" in r.output
+
+
+def test_returns_lists_versions_and_shows_findings_without_personal_data(db, tmp_path):
+    faulty = tmp_path / "faulty-registrations.xlsx"
+    shutil.copyfile(lh.SAMPLES / "faulty" / "faulty-registrations.xlsx", faulty)
+    out = run("import", faulty, "--db", db, "--today", TODAY, code=1).output
+    assert "imported as version 2 of SW-L1A-01 2026/27-Q2 (return 14): 15 errors, 3 warnings" in out
+    out = run("returns", "--contract", "SW-L1A-01", "--db", db).output
+    rows = [line.split() for line in out.splitlines()[2:]]
+    assert [(r[0], r[2], r[3]) for r in rows] == [("1", "2026/27-Q1", "1"), ("2", "2026/27-Q2", "1"),
+                                                   ("14", "2026/27-Q2", "2")]
+    out = run("returns", "--id", "14", "--db", db).output
+    assert "Return 14: SW-L1A-01 2026/27-Q2 version 2" in out
+    assert re.search(r"R101 +error +Registrations!F2 +- +Registrations!F2: postcode '\[redacted\]' for client SW100021",
+                     out)
+    values = [c for row in openpyxl.load_workbook(faulty)["Registrations"].iter_rows(min_row=2, values_only=True)
+              for c in (row[4], row[5])]  # Age at registration, Postcode
+    postcodes = [v for v in values if isinstance(v, str)]
+    assert postcodes and not any(p in out for p in postcodes)
+    assert re.search(r"R105 .* client SW100026 was \[redacted\] at registration", out)
+    run("decide", "finding", "14", "R101", "registrations!f2", "--query", "--reason", "asked for the postcode",
+        "--db", db)
+    assert re.search(r"R101 +error +Registrations!F2 +query", run("returns", "--id", "14", "--db", db).output)
+
+
+def test_unreadable_file_exits_1(db, tmp_path):
+    bad = tmp_path / "return.xlsx"
+    bad.write_text("not a workbook")
+    out = run("import", bad, "--db", db, code=1).output
+    assert out.splitlines()[0] == (f"{bad}: unreadable, recorded as received: This is not an Excel workbook. Send the "
+                                   "return as an .xlsx file saved from Excel.")
+
+
+def test_rap_write_list_and_close(db, tmp_path):
+    plan = tmp_path / "rap.xlsx"
+    out = run("rap", "SW-L4-01", "--quarter", Q2, "-o", plan, "--today", TODAY, "--db", db).output
+    assert out == ("Remedial action plan 1 for SW-L4-01 2026/27-Q2 recorded as open (review 2027-01-13)\n"
+                   f"Wrote {plan}\n")
+    assert openpyxl.load_workbook(plan).sheetnames == ["Remedial action plan"]
+    out = run("rap", "list", "--today", "2027-01-14", "--db", db).output
+    assert re.search(r"^1 +SW-L4-01 +2026/27-Q2 +open +2027-01-13 +OVERDUE", out, re.M)
+    assert out.splitlines()[-1] == "1 plan overdue for review (review date before 2027-01-14)"
+    assert "OVERDUE" not in run("rap", "list", "--today", TODAY, "--db", db).output
+    status = run("status", "--quarter", Q2, "--today", TODAY, "--db", db).output
+    assert "#1 open (review 13/01/2027)" in status
+    assert "Missing option '--reason'" in run("rap", "close", "1", "--db", db, code=2).output
+    out = run("rap", "close", "1", "--reason", "progressions back on profile", "--db", db).output
+    assert out.startswith("Remedial action plan 1 closed (decision 2, ")
+    assert run("rap", "list", "--db", db).output == "No open remedial action plans\n"
+    assert "closed" in run("rap", "list", "--all", "--db", db).output
+    assert "already closed" in run("rap", "close", "1", "--reason", "again", "--db", db, code=2).output
+
+
+def test_network_report(db, tmp_path):
+    out = tmp_path / "network.xlsx"
+    assert run("report", "network", "--year", "2026/27", "-o", out, "--db", db).output == f"Wrote {out}\n"
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["About", "Outputs", "Shared outputs", "Equalities", "Charts"]
+    assert wb["About"]["A2"].value == "Period: 2026/27-Q1 to 2026/27-Q4"
+    rows = {(r[0], r[1]): r[3:9] for r in wb["Outputs"].iter_rows(min_row=5, values_only=True)}
+    assert rows[("3", "2")] == (10, 10, 1, 10, 10, 1)       # Q1 and Q2: actual, target, % of target
+    assert rows[("4", "4")][3:] == (0, 5, 0)                  # lot 4's progressions in Q2
+    assert "not a financial year" in run("report", "network", "--year", "2026", "-o", out, "--db", db, code=2).output
+
+
+def test_db_backup_copy_opens_and_holds_the_decisions(db, tmp_path):
+    run("decide", "credit", "SW-L5-01", "--quarter", Q2, "--output", "4", "--apply", "--reason", "one progression",
+        "--db", db)
+    copy = tmp_path / "backups" / "ledger-2026-11-23.sqlite3"
+    out = run("db", "backup", copy, "--db", db).output
+    assert out.splitlines() == [f"Backed up {db} to {copy}: 13 returns, 1 decisions",
+                                f"Stored returns: 14 new files copied to {copy.parent / 'files'}"]
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    assert (run("credits", "--quarter", Q2, "--format", "json", "--db", copy).output ==
+            run("credits", "--quarter", Q2, "--format", "json", "--db", db).output)
+    assert "£6,875.00 (applied)" in run("status", "--quarter", Q2, "--today", TODAY, "--db", copy).output
+    assert "is the ledger itself" in run("db", "backup", db, "--db", db, code=2).output
+
+
+def test_settings_apply_to_credits_and_status(db):
+    out = json.loads(run("credits", "--quarter", Q2, "--format", "json", "--setting", "credit_quarters=2", "--db",
+                         db).output)
+    assert out["setting"] == {"credit_quarters": 2}
+    # two consecutive quarters at or below 70% are needed, and the ledger has no 2026/27-Q1 return for SW-L4-01
+    assert [o["status"] for c in out["contracts"] for o in c["outputs"]].count("pending") == 0
+    (Path(db).parent / "swtool-settings.toml").write_text("credit_quarters = 2\n")
+    status = run("status", "--quarter", Q2, "--today", TODAY, "--db", db).output
+    assert status.splitlines()[1] == "Settings: credit_quarters=2 (docs/rules.md#settings)"
+    assert "Service credits due and not waived: £0.00" in status
+
+
+def test_a_damaged_ledger_is_a_clear_error(tmp_path):
+    bad = tmp_path / "ledger.sqlite3"
+    bad.write_bytes(b"garbage" * 1000)
+    out = run("status", "--quarter", Q2, "--db", bad, code=2).output
+    assert out.startswith(f"swtool: the ledger {bad} cannot be used: file is not a database")
+    assert "Restore it from your latest backup" in out
