@@ -1,0 +1,66 @@
+"""Shared by the ledger tests: a ledger built from the shipped samples, and corrected returns.
+
+The samples are copied first, so a test never reads a file that is being regenerated, and never
+writes beside the shipped ones (a receipt, say).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+
+from swtool.ledger import open_ledger, store
+from swtool.refdata import RefData
+from swtool.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+TODAY = date(2026, 11, 23)
+Q2 = "2026/27-Q2"
+L7_Q2 = Path("SW-L7-01") / "SW-L7-01_2026-27_Q2.xlsx"
+L3_Q2 = Path("SW-L3-01") / "SW-L3-01_2026-27_Q2.xlsx"
+
+
+def copy_samples(to: Path) -> tuple[Path, Path]:
+    """Copies of samples/register.xlsx and samples/returns under ``to``: (register, returns folder)."""
+    to.mkdir(parents=True, exist_ok=True)
+    register = to / "register.xlsx"
+    shutil.copyfile(SAMPLES / "register.xlsx", register)
+    returns = to / "returns"
+    shutil.copytree(SAMPLES / "returns", returns, ignore=shutil.ignore_patterns("*.json"))
+    return register, returns
+
+
+def refdata(folder: Path) -> RefData:
+    return RefData(overrides=folder / "no-overrides")  # the shipped reference data, as the samples use
+
+
+def build(folder: Path) -> Path:
+    """A ledger at ``folder/ledger.sqlite3`` holding the sample register and every sample return."""
+    register, returns = copy_samples(folder / "in")
+    path = folder / "ledger.sqlite3"
+    rd = refdata(folder)
+    with open_ledger(path) as ledger:
+        store.import_register(ledger, register, rd, Settings.defaults())
+        results = store.import_returns(ledger, [returns], rd, Settings.defaults(), TODAY)
+    assert [r.status for r in results] == ["imported"] * len(results), [r.line() for r in results]
+    return path
+
+
+def clone(ledger_path: Path, to: Path) -> Path:
+    """A complete copy of a ledger (database and stored files) at ``to``, made with the backup API."""
+    with open_ledger(ledger_path) as ledger:
+        ledger.backup(to)
+    return to
+
+
+def late_claim_return(source: Path, target: Path) -> Path:
+    """SW-L7-01 2026/27-Q2 with its second job start (Claims!D3) achieved after the quarter: C201 on
+    that row, so output 2 counts 1 instead of 2."""
+    wb = openpyxl.load_workbook(source)
+    wb["Claims"]["D3"].value = datetime(2026, 10, 5)
+    wb.save(target)
+    return target
