@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import numbers
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -32,6 +33,8 @@ from swtool.quarter import uk_date
 from swtool.reader.workbook import RawSheet, column_letter
 
 EXCEL_EPOCH = date(1899, 12, 30)
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)  # every date in a return; serials 36526–73050
+DATE_RANGE = "a date from 01/01/2000 to 31/12/2099"
 _DMY_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _ISO_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?\s*$")
 _MONEY_RE = re.compile(r"^\s*(-)?\s*£?\s*(-)?\s*([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*$")
@@ -89,7 +92,20 @@ def coerce(kind: str, values: list, codes: tuple[str, ...] = ()) -> tuple[list, 
     bad: dict[int, str] = {}
     lenient: dict[int, str] = {}
     out: list = [None] * len(values)
-    if kind in (std.TEXT, std.REF):
+    if kind == std.REF:
+        for i, v in enumerate(values):
+            s = _as_text(v)
+            if s is None or s.isascii():
+                out[i] = s
+                continue
+            plain = unicodedata.normalize("NFKC", s)  # full-width letters and digits become plain ones
+            if plain.isascii():
+                out[i] = plain
+                lenient[i] = f"{show(v)} read as {plain!r}"
+            else:  # a Cyrillic or Greek look-alike, a zero-width space: flagged, never silently fixed
+                bad[i] = _not_plain(plain)
+        return out, bad, lenient
+    if kind == std.TEXT:
         for i, v in enumerate(values):
             if v is None:
                 continue
@@ -103,16 +119,20 @@ def coerce(kind: str, values: list, codes: tuple[str, ...] = ()) -> tuple[list, 
         for i, v in enumerate(values):
             if v is None:
                 continue
-            if isinstance(v, datetime):
-                out[i] = v.date()
-            elif isinstance(v, date):
-                out[i] = v
+            if isinstance(v, (datetime, date)):
+                d = v.date() if isinstance(v, datetime) else v
+                if FIRST_DATE <= d <= LAST_DATE:
+                    out[i] = d
+                else:  # Excel's day 60 (the 29/02/1900 that never was) reads as 28/02/1900, day -1 as 1899
+                    bad[i] = DATE_RANGE
             elif isinstance(v, str):
                 if not v.strip():
                     continue
                 d = _text_date(v)
                 if d is None:
                     bad[i] = "a date such as 14/10/2026"
+                elif not FIRST_DATE <= d <= LAST_DATE:
+                    bad[i] = DATE_RANGE
                 else:
                     out[i] = d
                     lenient[i] = f"text date {show(v)} read as {uk_date(d)}"
@@ -222,6 +242,13 @@ def coerce(kind: str, values: list, codes: tuple[str, ...] = ()) -> tuple[list, 
     raise ValueError(f"unknown column kind {kind!r}")
 
 
+def _not_plain(text: str) -> str:
+    odd = list(dict.fromkeys(ch for ch in text if not ch.isascii()))
+    named = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}" for ch in odd[:3])
+    return (f"a reference in plain letters and digits: it contains {named}"
+            f"{' and more' if len(odd) > 3 else ''}, which may look like a plain character but is not one")
+
+
 KIND_EXPECT = {std.INT: "a whole number", std.NUMBER: "a number", std.MONEY: "an amount in pounds"}
 
 
@@ -321,6 +348,42 @@ def find_header(raw: RawSheet, spec: std.SheetSpec) -> int | None:
     return best
 
 
+def header_labels(raw: RawSheet, spec: std.SheetSpec, h: int) -> tuple[list, int]:
+    """The header's label in each column, and the index in ``raw.values`` of its last row.
+
+    A two-row header (TEMPLATES.md; INPUT-SAFETY): group labels merged across the columns of one row
+    with the column names in the next, and some names merged down over both rows, so they sit in the
+    upper row only. Read-only openpyxl does not see merges, so the row next to the best row (directly
+    above or below it in Excel) lends it the template names it has in the columns where the best row
+    has none. The row below is not a header row if anything stands under one of the best row's
+    template names (that is data), and a name already in the best row is never taken twice.
+    """
+    top = list(raw.values[h])
+    wanted = {std.normalise_label(x) for x in spec.headers}
+    have = {std.normalise_label(v) for v in top} & wanted
+    for k in (h + 1, h - 1):
+        if not 0 <= k < len(raw.values) or abs(raw.rows[k] - raw.rows[h]) != 1:
+            continue
+        other = raw.values[k]
+        gain: dict[int, object] = {}
+        for j, v in enumerate(other):
+            b = std.normalise_label(v)
+            if not b:
+                continue
+            a = std.normalise_label(top[j]) if j < len(top) else ""
+            if a in wanted and (k > h or b in wanted):
+                gain = {}  # data under a header name, or two names for one column: not a two-row header
+                break
+            if b in wanted and a not in wanted and b not in have:
+                gain[j] = v
+        if gain:
+            top += [None] * (max(gain) + 1 - len(top))
+            for j, v in gain.items():
+                top[j] = v
+            return top, max(h, k)
+    return top, h
+
+
 def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sink: Sink) -> Table:
     """Match headers, coerce every column, validate with the sheet's pandera schema."""
     h = find_header(raw, spec)
@@ -333,13 +396,14 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
                          Location(raw.name, None, None, col.header))
         return table
     header_row = raw.rows[h]
+    labels, last = header_labels(raw, spec, h)
     by_label = {std.normalise_label(c.header): c for c in spec.columns}
     positions: dict[str, int] = {}
     found_headers: list[str] = []
-    for j, v in enumerate(raw.values[h]):
+    for j, v in enumerate(labels):
         label = std.normalise_label(v)
         if not label:
-            if any(j < len(r) and r[j] is not None for r in raw.values[h + 1:h + 200]):
+            if any(j < len(r) and r[j] is not None for r in raw.values[last + 1:last + 200]):
                 letter = column_letter(j + 1)
                 sink.add("S008", f"{raw.name}!{letter}{header_row}: a column with no header was ignored",
                          Location(raw.name, header_row, letter))
@@ -356,8 +420,8 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
                      f"in column {first} was read", Location(raw.name, header_row, letter, col.header), v)
         else:
             positions[col.header] = j
-    data_rows = raw.rows[h + 1:]
-    data_values = raw.values[h + 1:]
+    data_rows = raw.rows[last + 1:]
+    data_values = raw.values[last + 1:]
     n = len(data_values)
     rows = np.asarray(data_rows, dtype=np.int64)
     letters = {hd: column_letter(j + 1) for hd, j in positions.items()}
@@ -383,7 +447,7 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
             sink.add("S007", f"{raw.name}!{letter}{rows[i]}: {note}", Location(raw.name, int(rows[i]), letter,
                                                                               col.header), raw_values[i])
     if raw.formula_cells:  # a formula without its value is S009, not also an empty required cell
-        bad_cells |= _flag_formulas(raw, spec, h, positions, sink)
+        bad_cells |= _flag_formulas(raw, spec, last, positions, sink)
     df = _frame(spec, columns, n)
     table = Table(raw.name, spec, df, rows, letters, header_row)
     _validate(table, spec, lot, refdata, found_headers, bad_cells, sink)

@@ -86,7 +86,7 @@ def _before(sub, ctx, mask):
 
     df = sub.claims.df
     m = mask & df["Date achieved"].notna() & df["Client ref"].notna()
-    left = pd.DataFrame({"_pos": [int(i) for i in indices(m)]})
+    left = pd.DataFrame({"_pos": pd.Series([int(i) for i in indices(m)], dtype="int64")})  # typed when empty
     left["Client ref"] = df["Client ref"].to_numpy()[left["_pos"].to_numpy()]
     left["Date achieved"] = df["Date achieved"].to_numpy()[left["_pos"].to_numpy()]
     regs = _registrations(sub, ctx).rename(columns={

@@ -9,10 +9,11 @@ The facts behind each limit are in INPUT-SAFETY (docs/security.md).
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from swtool.errors import SwtoolError
@@ -21,6 +22,8 @@ XLSX_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+ENV_VAR = "SWTOOL_LIMITS"  # e.g. SWTOOL_LIMITS="max_file_bytes=50000000,read_seconds=600"
+_BAD_SHEET_CHARS = set('[]:*?/\\')
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,47 @@ class Limits:
     max_cells: int = 20_000_000    # whole-workbook budget
     blank_row_stop: int = 1_000    # so many blank rows in a row end a sheet
     max_text: int = 32_767         # Excel's own cell limit
+    max_text_chars: int = 100_000_000  # whole-workbook budget of text, counted per cell (a shared string each time)
+    # The openpyxl read runs in a child process (workbook.read), so a reader that hangs or exhausts
+    # memory ends as S001 instead of taking the tool down with it (docs/security.md).
+    child_process: bool = True     # False: read in this process (no time or memory bound)
+    read_seconds: float = 300      # wall time for the read, killed after it
+    read_memory_mb: int = 2_048    # address space the read may add (RLIMIT_AS in the child)
+
+    def with_env(self, environ=None) -> Limits:
+        """These limits with the overrides of ``SWTOOL_LIMITS`` (``name=value,name=value``) applied.
+
+        An operator's setting wins over the code's; a wrong name or value is an error (exit 2), never
+        silently ignored."""
+        text = (os.environ if environ is None else environ).get(ENV_VAR, "").strip()
+        if not text:
+            return self
+        changes = {}
+        kinds = {f.name: f.type for f in fields(self)}
+        for item in re.split(r"[,;\s]+", text):
+            if not item:
+                continue
+            name, sep, value = item.partition("=")
+            name, value = name.strip(), value.strip().replace("_", "")
+            if not sep or name not in kinds:
+                raise SwtoolError(f"{ENV_VAR}: {item!r} is not name=value with a known limit; the limits are "
+                                  f"{', '.join(kinds)} (docs/security.md)")
+            kind = kinds[name]
+            try:
+                if kind in (bool, "bool"):
+                    if value.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                        raise ValueError(value)
+                    changes[name] = value.lower() in ("1", "true", "yes", "on")
+                elif kind in (float, "float"):
+                    changes[name] = float(value)
+                else:
+                    changes[name] = int(value)
+            except ValueError:
+                raise SwtoolError(f"{ENV_VAR}: {name}={value!r} is not a "
+                                  f"{'yes/no' if kind in (bool, 'bool') else 'number'}") from None
+            if not isinstance(changes[name], bool) and changes[name] <= 0:
+                raise SwtoolError(f"{ENV_VAR}: {name} must be more than 0")
+        return replace(self, **changes)
 
 
 class Unreadable(SwtoolError):
@@ -93,8 +137,12 @@ def check(path: Path, limits: Limits = Limits()) -> Preflight:
                              "Workbook) and save it as .xlsx.", "encrypted")
         if "WordDocument".encode("utf-16-le") in data:
             raise Unreadable("This is a Word document, not an Excel workbook. Send the return as .xlsx.", "word")
-        raise Unreadable("This is an old-style Excel file (.xls). Open it in Excel and save it as an Excel "
-                         "Workbook (.xlsx).", "xls")
+        if "Workbook".encode("utf-16-le") in data or "Book".encode("utf-16-le") in data:
+            raise Unreadable("This is an old-style Excel file (.xls). Open it in Excel and save it as an Excel "
+                             "Workbook (.xlsx).", "xls")
+        # a compound file with no workbook stream: another Office format (.msg, .ppt) or a damaged file
+        raise Unreadable("This is an old-style Office file that holds no Excel workbook, or a damaged one. "
+                         "Send the return as an .xlsx file saved from Excel.", "not-workbook")
     if not head.startswith(XLSX_MAGIC):
         if head.startswith(b"%PDF"):
             raise Unreadable("This is a PDF, not an Excel workbook. Send the return as .xlsx.", "not-workbook")
@@ -128,7 +176,8 @@ def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> None:
             raise Unreadable(f"The workbook holds two parts named {name!r}: it is damaged or has been tampered "
                              "with.", "zip-names")
         seen.add(low)
-        if name.startswith(("/", "\\")) or ".." in posixpath.normpath(name).split("/") or ":" in name:
+        parts = name.replace("\\", "/").split("/")  # a backslash is a folder on Windows: "..\\x" climbs too
+        if name.startswith(("/", "\\")) or ".." in parts or ":" in name:
             raise Unreadable(f"The workbook holds a part with an unsafe name ({name!r}): it has been tampered "
                              "with.", "zip-names")
         if info.flag_bits & 0x1:
@@ -140,8 +189,9 @@ def _check_directory(zf: zipfile.ZipFile, limits: Limits) -> None:
         if info.file_size > limits.ratio_floor and info.compress_size and \
                 info.file_size / info.compress_size > limits.max_ratio:
             raise Unreadable(f"A part of the workbook ({name}) is compressed {info.file_size // info.compress_size}"
-                             f" to 1, over the limit of {limits.max_ratio} to 1 (limit max_ratio): this is how "
-                             "zip bombs look, so it is not opened.", "zip-limits")
+                             f" to 1, over the limit of {limits.max_ratio} to 1 for parts over {limits.ratio_floor // 1024:,} KB "
+                             "(limits max_ratio, ratio_floor): this is how zip bombs look, so it is not opened.",
+                             "zip-limits")
         total += info.file_size
     if total > limits.max_total_bytes:
         raise Unreadable(f"The workbook unpacks to {_mb(total)}, over the {_mb(limits.max_total_bytes)} limit "
@@ -205,6 +255,13 @@ def _check_content(zf: zipfile.ZipFile, pf: Preflight) -> None:
     for m in _SHEET_RE.finditer(wb_xml):
         attrs = {k.split(b":")[-1]: v for k, v in _ATTR_RE.findall(m.group(1))}
         name = _xml_unescape(attrs.get(b"name", b""))
+        if not name.strip() or len(name) > 31 or _BAD_SHEET_CHARS & set(name) or name.startswith("'") \
+                or name.endswith("'"):
+            shown = name if len(name) <= 40 else name[:39] + "…"
+            raise Unreadable(f"The workbook has a sheet named {shown!r}, which Excel does not allow (a sheet name is "
+                             "1 to 31 characters, without : \\ / ? * [ ] or a leading or trailing apostrophe): it "
+                             "has been edited by another tool. Rename the sheet in Excel and save again.",
+                             "sheet-names")
         key = name.casefold()
         if key in seen:
             raise Unreadable(f"The workbook has two sheets named {seen[key]!r} and {name!r}, which Excel does "

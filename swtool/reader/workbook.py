@@ -8,6 +8,8 @@ rows and hidden rows do not shift it) and the column letter of every header.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +42,7 @@ class RawSheet:
     width: int = 0
     formula_cells: set[tuple[int, int]] = field(default_factory=set)  # (row, col) holding a formula
     truncated: str | None = None  # why reading stopped early, if it did
+    notes: list[str] = field(default_factory=list)  # every limit that cut what was read, naming the limit
 
 
 @dataclass
@@ -55,12 +58,18 @@ def _is_blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def read(path: Path, wanted: set[str] | None = None, limits: Limits = Limits(),
+def read(path: Path, wanted: set[str] | None = None, limits: Limits | None = None,
          header_hints: dict[str, set[str]] | None = None) -> RawWorkbook:
     """Pre-flight, then read the sheets whose names (casefolded) are in ``wanted`` (all when None).
 
+    The pre-flight runs here (stdlib, milliseconds); openpyxl runs in a child process with a wall-time
+    and an address-space limit (``limits.child_process``, ``read_seconds``, ``read_memory_mb``), so a
+    file that makes the reader hang, exhaust memory or abort becomes S001 rather than a dead tool.
+    ``SWTOOL_LIMITS`` overrides any limit (docs/security.md).
+
     Raises Unreadable (rule S001) for anything that is not a readable workbook.
     """
+    limits = (limits or Limits()).with_env()
     pf = preflight_check(path, limits)
     import openpyxl
 
@@ -68,21 +77,35 @@ def read(path: Path, wanted: set[str] | None = None, limits: Limits = Limits(),
         raise Unreadable("swtool cannot read workbooks safely here: defusedxml is not in use by openpyxl. "
                          "Reinstall swtool (it depends on defusedxml) and unset OPENPYXL_DEFUSEDXML.",
                          "no-defusedxml")
+    if limits.child_process and isolation_available():
+        return _read_in_child(path, pf, wanted, limits)
+    try:
+        return _read_checked(path, pf, wanted, limits)
+    except MemoryError:
+        raise _memory_error(limits, bounded=False) from None
+
+
+def _read_checked(path: Path, pf: Preflight, wanted: set[str] | None, limits: Limits) -> RawWorkbook:
+    """The openpyxl read of a file that passed the pre-flight (in the child process by default)."""
+    import openpyxl
+
     names = [n for n, _, _ in pf.sheets if wanted is None or n.casefold().strip() in wanted]
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False, keep_vba=False)
+    except MemoryError:
+        raise
     except Exception as e:  # openpyxl raises many kinds for a damaged file; the provider needs one sentence
         log.debug("openpyxl could not open %s", path, exc_info=True)
         raise Unreadable("The workbook is damaged and cannot be opened "
                          f"({type(e).__name__}). Save it again from Excel and resend it.", "damaged") from None
     try:
         sheets = {}
-        budget = [limits.max_cells]
+        budget = [limits.max_cells, limits.max_text_chars]  # whole-workbook: cells, characters of text
         for name in names:
             state = next(s for n, s, _ in pf.sheets if n == name)
             try:
                 sheets[name] = _read_sheet(wb[name], name, state, limits, budget)
-            except Unreadable:
+            except (Unreadable, MemoryError):
                 raise
             except Exception as e:
                 log.debug("reading sheet %s of %s failed", name, path, exc_info=True)
@@ -92,8 +115,145 @@ def read(path: Path, wanted: set[str] | None = None, limits: Limits = Limits(),
         wb.close()
     formula_names = [n for n in sheets if pf.part_of(n) in pf.formula_parts]
     if formula_names:
-        _mark_formulas(path, sheets, formula_names, limits)
-    return RawWorkbook(path, pf.sha256, sheets, {n: s for n, s, _ in pf.sheets}, list(pf.warnings))
+        try:
+            _mark_formulas(path, sheets, formula_names, limits)
+        except MemoryError:
+            raise
+        except Exception as e:  # the values were read; a formula pass that fails is the same damaged file
+            log.debug("formula pass over %s failed", path, exc_info=True)
+            raise Unreadable("The workbook is damaged and cannot be read "
+                             f"({type(e).__name__}). Save it again from Excel and resend it.", "damaged") from None
+    warnings = list(pf.warnings) + [f"Sheet '{n}': {note}." for n, sh in sheets.items() for note in sh.notes]
+    return RawWorkbook(path, pf.sha256, sheets, {n: s for n, s, _ in pf.sheets}, warnings)
+
+
+# --- the read in a child process ------------------------------------------------------------------------
+
+def isolation_available() -> bool:
+    """A child process with an address-space limit needs fork (POSIX) and ``resource``; elsewhere
+    (Windows) the read runs in this process, bounded only by the pre-flight and the cell budget."""
+    try:
+        import resource  # noqa: F401
+    except ImportError:
+        return False
+    return hasattr(os, "fork")
+
+
+def _vm_size() -> int | None:
+    """This process's address space in bytes (Linux), or None."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _limit_memory(extra_mb: int) -> None:
+    """In the child: cap the address space at what it has now plus ``extra_mb`` (never above a hard
+    limit the parent already has)."""
+    import resource
+
+    start = _vm_size()
+    if start is None:
+        start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    want = start + extra_mb * 1024 * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    for given in (soft, hard):  # a limit the caller already set is kept if it is lower
+        if given != resource.RLIM_INFINITY:
+            want = min(want, given)
+    resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+
+
+def _child(conn, path: Path, pf: Preflight, wanted, limits: Limits) -> None:
+    """The child's whole life: limit itself, read, send back plain data or the reason it could not."""
+    try:
+        _limit_memory(limits.read_memory_mb)
+        message = ("ok", _read_checked(path, pf, wanted, limits))
+    except Unreadable as e:
+        message = ("unreadable", str(e), e.reason)
+    except MemoryError:
+        message = ("memory",)
+    except BaseException as e:  # noqa: BLE001 (even Ctrl-C: the parent reports it; no traceback here)
+        message = ("error", f"{type(e).__name__}: {e}"[:500])
+    try:
+        conn.send(message)
+    except MemoryError:  # too big to pickle within the limit
+        conn.send(("memory",))
+    finally:
+        conn.close()
+
+
+def _context():
+    """``fork`` (milliseconds, nothing re-imported) when this process runs one thread; ``forkserver``
+    otherwise, as forking a threaded process can deadlock the child."""
+    import multiprocessing as mp
+    import threading
+
+    if threading.active_count() == 1:
+        return mp.get_context("fork")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["swtool.reader.workbook", "openpyxl"])
+    return ctx
+
+
+def _read_in_child(path: Path, pf: Preflight, wanted, limits: Limits) -> RawWorkbook:
+    ctx = _context()
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(send, path, pf, wanted, limits), name="swtool-reader", daemon=True)
+    proc.start()
+    send.close()
+    message = None
+    try:
+        if receive.poll(limits.read_seconds):
+            try:
+                message = receive.recv()
+            except (EOFError, OSError):  # the child died before it could answer
+                message = None
+        else:
+            proc.kill()
+            log.warning("reading %s took over %s s; the reader was stopped", path, limits.read_seconds)
+            raise Unreadable(f"The workbook could not be read within {_secs(limits.read_seconds)} (limit "
+                             "read_seconds); it is unusually large or damaged. Remove unused rows, columns and "
+                             "sheets, save it again from Excel and resend it.", "time-limit")
+    finally:
+        receive.close()
+        proc.join(5)
+        if proc.exitcode is None:
+            proc.kill()
+            proc.join()
+    if message is None:
+        code = proc.exitcode
+        how = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 and \
+            -code in signal.valid_signals() else f"exit code {code}"
+        log.warning("the reader of %s died (%s)", path, how)
+        raise Unreadable(f"The workbook could not be read: the reader stopped ({how}), most likely at the "
+                         f"{limits.read_memory_mb:,} MB memory limit (limit read_memory_mb); it is unusually large or "
+                         "damaged. Remove unused rows, columns and sheets, save it again from Excel and resend it.",
+                         "reader-died")
+    kind = message[0]
+    if kind == "ok":
+        return message[1]
+    if kind == "unreadable":
+        raise Unreadable(message[1], message[2])
+    if kind == "memory":
+        raise _memory_error(limits, bounded=True)
+    log.warning("reading %s failed in the reader process: %s", path, message[1])
+    raise Unreadable("The workbook is damaged and cannot be read. Save it again from Excel and resend it.",
+                     "damaged")
+
+
+def _secs(n: float) -> str:
+    return f"{n:g} second{'' if n == 1 else 's'}"
+
+
+def _memory_error(limits: Limits, bounded: bool) -> Unreadable:
+    where = f"{limits.read_memory_mb:,} MB of memory (limit read_memory_mb)" if bounded else \
+        "the memory of this computer"
+    return Unreadable(f"The workbook could not be read within {where}; it is unusually large or damaged. Remove "
+                      "unused rows, columns and sheets, save it again from Excel and resend it.", "memory-limit")
 
 
 def _read_sheet(ws, name: str, state: str, limits: Limits, budget: list[int]) -> RawSheet:
@@ -101,22 +261,30 @@ def _read_sheet(ws, name: str, state: str, limits: Limits, budget: list[int]) ->
     sheet = RawSheet(name, state)
     # First find how wide the sheet really is, from its first rows (a header must be among them).
     width = 0
-    for row in ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, max_col=limits.max_columns, values_only=True):
+    for row in ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, max_col=limits.max_columns + 1,
+                            values_only=True):
         for j in range(len(row) - 1, -1, -1):
             if not _is_blank(row[j]):
                 width = max(width, j + 1)
                 break
+    if width > limits.max_columns:
+        width = limits.max_columns
+        sheet.notes.append(f"columns after {column_letter(width)} were not read (limit max_columns, "
+                           f"{limits.max_columns:,} columns)")
     sheet.width = width
     if not width:
         return sheet
     blank_run = 0
-    max_text = limits.max_text
+    max_text = limits.max_text or 1 << 62
+    cuts: dict[str, str] = {}
+    cut_cells = 0
     for r, row in enumerate(ws.iter_rows(min_row=1, max_row=limits.max_rows, max_col=width, values_only=True),
                             start=1):
         if all(v is None or (v.__class__ is str and not v.strip()) for v in row):
             blank_run += 1
             if blank_run >= limits.blank_row_stop:
-                sheet.truncated = f"reading stopped after {limits.blank_row_stop:,} blank rows at row {r:,}"
+                sheet.truncated = (f"reading stopped after {limits.blank_row_stop:,} blank rows at row {r:,} "
+                                   "(limit blank_row_stop); rows below it, if any, were not read")
                 break
             continue
         blank_run = 0
@@ -125,11 +293,40 @@ def _read_sheet(ws, name: str, state: str, limits: Limits, budget: list[int]) ->
             raise Unreadable(f"The workbook holds more than {limits.max_cells:,} cells (limit max_cells); "
                              f"reading stopped at '{name}' row {r:,}. Remove unused rows and columns.",
                              "too-many-cells")
-        if max_text:
-            row = tuple(v[:max_text] if v.__class__ is str and len(v) > max_text else v for v in row)
+        chars, long = 0, False
+        for v in row:
+            if v.__class__ is str:
+                chars += len(v)
+                long = long or len(v) > max_text
+        if long:  # one cut copy per long string, however many cells share it (a shared string is one object)
+            cut_cells += sum(1 for v in row if v.__class__ is str and len(v) > max_text)
+            row = tuple(_cut(v, max_text, cuts) if v.__class__ is str and len(v) > max_text else v for v in row)
+            chars = sum(len(v) for v in row if v.__class__ is str)
+        budget[1] -= chars
+        if budget[1] < 0:  # every later stage walks each cell's text: bound it here, not only the cells
+            raise Unreadable(f"The workbook holds more than {limits.max_text_chars:,} characters of text (limit "
+                             f"max_text_chars); reading stopped at '{name}' row {r:,}. Remove unused rows and "
+                             "long texts.", "too-much-text")
         sheet.rows.append(r)
         sheet.values.append(row)
+    else:
+        if sheet.rows and sheet.rows[-1] >= limits.max_rows:
+            sheet.truncated = f"reading stopped at row {limits.max_rows:,} (limit max_rows)"
+    if cut_cells:
+        sheet.notes.append(f"{cut_cells:,} cell{'s were' if cut_cells > 1 else ' was'} cut to {max_text:,} "
+                           "characters (limit max_text)")
+    if sheet.truncated:
+        sheet.notes.append(sheet.truncated)
     return sheet
+
+
+def _cut(v: str, max_text: int, cuts: dict[str, str]) -> str:
+    cut = cuts.get(v)
+    if cut is None:
+        if len(cuts) >= 64:
+            cuts.clear()
+        cut = cuts[v] = v[:max_text]
+    return cut
 
 
 def _mark_formulas(path: Path, sheets: dict[str, RawSheet], names: list[str], limits: Limits) -> None:
