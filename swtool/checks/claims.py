@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from swtool.catalogue import rule
-from swtool.checks.common import Cells, day, history_frame, indices
+from swtool.checks.common import Cells, day, history_frame, indices, unreadable
 from swtool.findings import ERROR, INFO, WARNING, Flag, Location
 
 SAME_QUARTER = "App 2 §2.4"
@@ -292,7 +292,7 @@ def _tracking(sub, output: str, fields: tuple[str, ...], what: str, exempt=None)
         return
     missing = {}
     for f in fields:
-        m = is_out & df[f].isna()
+        m = is_out & df[f].isna() & ~unreadable(sub, t, f)  # S004/S009 already name those cells
         if exempt and f in exempt:
             m &= ~exempt[f](df)
         missing[f] = m.fillna(False)

@@ -80,6 +80,16 @@ def day(v) -> str:
     return uk_date(v)
 
 
+def unreadable(sub, table, header: str):
+    """True at rows whose cell was not read as a value: S004 (not its type) or S009 (a formula with no
+    saved value). Blank in the frame, but not empty, so "missing" rules leave them to those findings."""
+    import numpy as np
+
+    rows = {f.where.row for code in ("S004", "S009") for f in sub.read_flags.get(code, ())
+            if f.where.sheet == table.sheet and f.where.header == header}
+    return np.isin(table.rows, list(rows)) if rows else np.zeros(len(table), dtype=bool)
+
+
 def blank(series):
     """True where a column is empty."""
     return series.isna()

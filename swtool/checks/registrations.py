@@ -13,7 +13,7 @@ import unicodedata
 
 from swtool import standard as std
 from swtool.catalogue import rule
-from swtool.checks.common import Cells, day, history_frame, indices
+from swtool.checks.common import Cells, day, history_frame, indices, unreadable
 from swtool.findings import ERROR, INFO, WARNING, Flag, Location
 
 REG = "Registrations"
@@ -41,18 +41,9 @@ def _has_column(table, header: str) -> bool:
     return header in table.letters
 
 
-def _unreadable(sub, table, header: str):
-    """True at rows whose cell could not be read as its type (S004): blank in the frame, not missing."""
-    import numpy as np
-
-    rows = {f.where.row for f in sub.read_flags.get("S004", ())
-            if f.where.sheet == table.sheet and f.where.header == header}
-    return np.isin(table.rows, list(rows)) if rows else np.zeros(len(table), dtype=bool)
-
-
 def _missing(sub, table, header: str):
     """Blank cells of a column, leaving out the ones S004 already reported as unreadable."""
-    return table.df[header].isna().to_numpy() & ~_unreadable(sub, table, header)
+    return table.df[header].isna().to_numpy() & ~unreadable(sub, table, header)
 
 
 def _client_keys(series):

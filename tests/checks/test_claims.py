@@ -535,3 +535,18 @@ def test_c215_every_reference_of_a_cell(tmp_path):
 def test_c215_folder_that_is_not_there(tmp_path):
     f = only(check(write_return(tmp_path), contract=contract(), evidence_dir=tmp_path / "nowhere"), "C215")
     assert f.severity == "warning" and f.cell is None
+
+
+def test_c205_leaves_a_formula_without_value_to_s009(tmp_path):
+    """A formula saved without its value is S009 at that cell, not also an empty tracking field."""
+    import openpyxl
+
+    path = write_return(tmp_path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Claims"]
+    employer = next(c.column_letter for c in ws[1] if c.value == "Employer")
+    ws[f"{employer}2"] = '=UPPER("borough market")'  # openpyxl saves formulas with no cached value
+    wb.save(path)
+    report = check(path, contract=contract())
+    assert [f.cell for f in report.findings if f.code == "S009"] == [f"Claims!{employer}2"]
+    assert [f for f in report.findings if f.code == "C205"] == []
