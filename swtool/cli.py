@@ -453,8 +453,10 @@ def import_returns(files, db, settings, today):
 @click.option("--contract", help="Only this contract, e.g. SW-L3-01.")
 @click.option("--quarter", help="Only this quarter, e.g. 2026/27-Q2.")
 @click.option("--id", "return_id", type=int, help="Show this return (its number in the list) with its findings.")
+@click.option("--include-personal", is_flag=True,
+              help="With --id: show the cell values in findings (ages, postcodes, free text), redacted otherwise.")
 @_db_option
-def returns_cmd(contract, quarter, return_id, db):
+def returns_cmd(contract, quarter, return_id, include_personal, db):
     """List the returns in the ledger, every version; --id shows one return's findings and decisions."""
     from tabulate import tabulate
 
@@ -468,7 +470,7 @@ def returns_cmd(contract, quarter, return_id, db):
             from swtool.refdata import RefData
 
             r = store.get_return(ledger, return_id)
-            rows = views.return_findings(ledger, return_id, RefData())
+            rows = views.return_findings(ledger, return_id, RefData(), include_personal)
             click.echo(f"Return {r['id']}: {r['contract_id']} {r['quarter']} version {r['version']} · "
                        f"{r['provider']} · lot {r['lot']}")
             click.echo(f"  submitted {r['date_submitted'] or '-'}; imported {r['imported_at'][:19]}Z by "
@@ -478,7 +480,8 @@ def returns_cmd(contract, quarter, return_id, db):
             click.echo("")
             table = [(f["code"], f["severity"], f["cell"], f["decision"] or "-", _clip(f["message"], 90))
                      for f in rows]
-            click.echo(tabulate(table, headers=["code", "severity", "cell", "decision", "finding (redacted)"],
+            title = "finding" if include_personal else "finding (redacted)"
+            click.echo(tabulate(table, headers=["code", "severity", "cell", "decision", title],
                                 tablefmt="simple", disable_numparse=True))
             return
         rows = store.returns(ledger, contract, quarter)

@@ -191,6 +191,8 @@ def test_returns_lists_versions_and_shows_findings_without_personal_data(db, tmp
     postcodes = [v for v in values if isinstance(v, str)]
     assert postcodes and not any(p in out for p in postcodes)
     assert re.search(r"R105 .* client SW100026 was \[redacted\] at registration", out)
+    shown = run("returns", "--id", "14", "--include-personal", "--db", db).output  # only when asked
+    assert "SE1 0AAA" in shown and "[redacted]" not in shown
     run("decide", "finding", "14", "R101", "registrations!f2", "--query", "--reason", "asked for the postcode",
         "--db", db)
     assert re.search(r"R101 +error +Registrations!F2 +query", run("returns", "--id", "14", "--db", db).output)

@@ -319,9 +319,10 @@ def _short(x) -> str:
 
 # --- one return's findings, for the PMO to decide on --------------------------------------------
 
-def return_findings(ledger: Ledger, return_id: int, refdata) -> list[dict]:
+def return_findings(ledger: Ledger, return_id: int, refdata, include_personal: bool = False) -> list[dict]:
     """A return's findings with the decision in force on each; messages redacted as ``--redact`` does
-    (no ages, postcodes or free text; client refs, codes, cells and dates stay)."""
+    (no ages, postcodes or free text; client refs, codes, cells and dates stay) unless the PMO asks
+    for personal data (``include_personal``)."""
     import json
 
     from swtool.findings import FileReport, Finding
@@ -333,6 +334,8 @@ def return_findings(ledger: Ledger, return_id: int, refdata) -> list[dict]:
     findings = [Finding(r["code"], r["slug"], r["severity"], r["message"], r["sheet"], r["row"], r["col"],
                         r["header"], None if r["cell"] == store.NO_CELL else r["cell"],
                         None if r["value"] is None else json.loads(r["value"]), r["spec"]) for r in rows]
+    if include_personal:
+        return rows
     try:
         sub = load_submission(store.stored_path(ledger, return_id), refdata)
     except (Unreadable, OSError):
