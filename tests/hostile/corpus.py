@@ -725,8 +725,9 @@ CASES = [
     Case("16384-columns", wide_row, heavy=True, exit=0,  # read up to max_columns (200): one S008 each past Y
          note="Sheet 'Claims': columns after GR were not read (limit max_columns, 200 columns)",
          structure=tuple(("S008", f"Claims!{column_letter(j)}1") for j in range(len(CLAIMS) + 1, 201))),
+    # the formula's cell is S009 (a warning: re-save in Excel) and only S009: C205 does not also call it empty
     Case("formula-without-cached-value", formula_without_value, structure=(("S009", f"Claims!{C['Weekly hours']}2"),),
-         present=(("C205", f"Claims!{C['Weekly hours']}2"),)),
+         exit=0),
     Case("formula-with-forged-cached-value", formula_forged_value, structure=(("S004", f"Claims!{C['Output']}2"),)),
     Case("formula-injection-text", formula_injection_text, structure=(("S004", f"Claims!{C['Output']}2"),)),
     Case("dates-every-form", dates_every_form, structure=tuple(
