@@ -28,6 +28,7 @@ from swtool import standard as std  # noqa: E402
 from swtool.contract import BudgetLine, ContractFacts, Target  # noqa: E402
 from swtool.quarter import Quarter  # noqa: E402
 from swtool.refdata import PACKAGE_DATA, RefData  # noqa: E402
+from swtool import xlsx  # noqa: E402
 from swtool.templates import build_register, build_return  # noqa: E402
 
 TODAY = date(2026, 11, 23)  # the date `make demo` counts deadlines from
@@ -334,8 +335,7 @@ def build(spec: Spec, facts: ContractFacts, q: Quarter, book: ContractBook, refd
 
 
 def save(wb, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    xlsx.save(wb, path)  # fixed document dates: regenerating unchanged samples rewrites nothing
 
 
 # --- faulty returns: a clean return with known faults written into it -------------------------------

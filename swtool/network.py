@@ -23,7 +23,7 @@ that every total can be printed. Several suppressed cells in a column give only 
 never one of them.
 
 Deterministic like ``swtool.templates``: fixed document dates, sorted rows, written through
-``atomic.atomic_path``.
+``swtool.xlsx.save`` (atomic).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from swtool import standard as std
-from swtool.atomic import atomic_path
+from swtool.xlsx import save
 from swtool.credits import OUTPUT_NAMES, core_outputs, lot_number
 from swtool.quarter import Quarter
-from swtool.rap import deterministic, put
+from swtool.rap import put
 
 REGISTRATION = "registration"
 JOB_OUTCOME = "job outcome"
@@ -487,17 +487,12 @@ def build_network_report(data: NetworkData):
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
     wb.active = 0
-    deterministic(wb)
     return wb
 
 
 def write_network_report(output: Path, data: NetworkData) -> Path:
     """Write the network report to ``output`` (.xlsx), atomically; returns the path written."""
-    output = Path(output)
-    wb = build_network_report(data)
-    with atomic_path(output) as tmp:
-        wb.save(tmp)
-    return output
+    return save(build_network_report(data), output)
 
 
 __all__ = ["EqualityRow", "NetworkData", "OutputRow", "SharedRow", "age_band", "build_network_report",

@@ -8,7 +8,7 @@ improvement prefilled, action and target completion date blank), additional comm
 review date (the next quarter's reporting deadline, App 2 §1.2) and the three signature blocks.
 
 Written like the templates (``swtool.templates``): openpyxl, fixed document dates so the same plan
-gives the same file, through ``atomic.atomic_path``. Every piece of text is stored as text: a
+gives the same file (``swtool.xlsx.save``, atomic). Every piece of text is stored as text: a
 provider name such as ``=HYPERLINK(…)`` is never a formula (INPUT-SAFETY.md).
 """
 
@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from swtool.atomic import atomic_path
+from swtool.xlsx import save
 from swtool.contract import ContractFacts
 from swtool.credits import (OUTPUT_NAMES, CreditLine, ExpenditureVariances, SpendVariance, gbp, next_review_date,
                             num, pct)
@@ -141,15 +141,6 @@ def put(cell, value) -> None:
         cell.number_format = DATE_FORMAT
 
 
-def deterministic(wb) -> None:
-    from swtool.templates import FIXED_TIME as fixed
-
-    wb.properties.creator = "swtool"
-    wb.properties.created = fixed
-    wb.properties.modified = fixed
-    wb.properties.lastModifiedBy = "swtool"
-
-
 def build_rap(plan: RapPlan):
     """The plan as an openpyxl Workbook (one sheet, ``Remedial action plan``)."""
     import openpyxl
@@ -258,17 +249,12 @@ def build_rap(plan: RapPlan):
     ws.page_setup.fitToWidth = 1
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToHeight = 0
-    deterministic(wb)
     return wb
 
 
 def write_rap(output: Path, plan: RapPlan) -> Path:
     """Write the plan to ``output`` (.xlsx), atomically; returns the path written."""
-    output = Path(output)
-    wb = build_rap(plan)
-    with atomic_path(output) as tmp:
-        wb.save(tmp)
-    return output
+    return save(build_rap(plan), output)
 
 
 __all__ = ["RapPlan", "build_rap", "rap_plan", "write_rap", "put", "output_issue", "spend_issue"]

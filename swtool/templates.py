@@ -9,16 +9,14 @@ The output is deterministic (fixed document dates), so ``templates/`` can be tes
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from swtool import standard as std
-from swtool.atomic import atomic_path
 from swtool.contract import ContractFacts, contract_sheet_rows
 from swtool.quarter import Quarter
+from swtool.xlsx import save
 
 FIRST_ROW, LAST_ROW = 2, 5000
-FIXED_TIME = datetime(2026, 4, 1)
 DATE_FORMAT = "DD/MM/YYYY"
 MONEY_FORMAT = '"£"#,##0.00'
 HEADER_FILL = "1F4E78"
@@ -202,18 +200,6 @@ def _guide(wb, sheets: tuple[std.SheetSpec, ...], intro: list[tuple]):
     return ws
 
 
-def _deterministic(wb) -> None:
-    wb.properties.creator = "swtool"
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
-    wb.properties.lastModifiedBy = "swtool"
-
-
-def _save(wb, output: Path) -> None:
-    with atomic_path(Path(output)) as tmp:
-        wb.save(tmp)
-
-
 def build_return(refdata, facts: ContractFacts | None = None, quarter: Quarter | None = None):
     """The quarterly return as an openpyxl Workbook (blank, or prefilled for ``facts`` and ``quarter``)."""
     openpyxl, *_ = _openpyxl()
@@ -246,12 +232,11 @@ def build_return(refdata, facts: ContractFacts | None = None, quarter: Quarter |
         ws.sheet_state = "hidden"
         ws.protection.sheet = True
     wb.active = 0
-    _deterministic(wb)
     return wb
 
 
 def write_return(output: Path, refdata, facts: ContractFacts | None = None, quarter: Quarter | None = None) -> None:
-    _save(build_return(refdata, facts, quarter), output)
+    save(build_return(refdata, facts, quarter), output)
 
 
 def build_register(refdata):
@@ -270,9 +255,8 @@ def build_register(refdata):
         _table_sheet(wb, spec, lists, lists_by_kind)
     wb.move_sheet("Lists", offset=len(wb.sheetnames))
     wb.active = 0
-    _deterministic(wb)
     return wb
 
 
 def write_register(output: Path, refdata) -> None:
-    _save(build_register(refdata), output)
+    save(build_register(refdata), output)
