@@ -204,17 +204,19 @@ def local_connection(sub, ctx):
                    f"last 5 years ({RESIDENCE})", where, "Local connection")
 
 
+def _answered_no(t, header: str):
+    """(location, "client …") of each row whose Yes/No column is No."""
+    v = Cells(t)
+    for i in indices(t.df[header].eq(False)):
+        yield t.at(i, header), v.client(i)
+
+
 @rule("R104", "right-to-work", ERROR, RESIDENCE, "right to work not seen",
       fix="See the client's evidence of the right to work (add a client note saying what was seen) before "
           "registering them, then set Right to work seen to Yes.")
 def right_to_work(sub, ctx):
-    t = sub.registrations
-    v = Cells(t)
-    if not len(t):
-        return
-    for i in indices(t.df["Right to work seen"].eq(False)):
-        where = t.at(i, "Right to work seen")
-        yield Flag(f"{where.cell}: Right to work seen is No for {v.client(i)}; clients must show evidence of "
+    for where, client in _answered_no(sub.registrations, "Right to work seen"):
+        yield Flag(f"{where.cell}: Right to work seen is No for {client}; clients must show evidence of "
                    f"their right to work before they are registered ({RESIDENCE})", where, False)
 
 
@@ -302,15 +304,10 @@ def lot_criteria(sub, ctx):
       fix="Complete the CRM registration wizard and have the client sign the privacy notice, then set both "
           "columns to Yes.")
 def registration_evidence(sub, ctx):
-    t = sub.registrations
-    v = Cells(t)
-    if not len(t):
-        return
     for header, what in (("Registration wizard completed", "the registration wizard was not completed"),
                          ("Privacy notice signed", "the privacy notice was not signed")):
-        for i in indices(t.df[header].eq(False)):
-            where = t.at(i, header)
-            yield Flag(f"{where.cell}: {header} is No for {v.client(i)}: {what}; a registration needs both the "
+        for where, client in _answered_no(sub.registrations, header):
+            yield Flag(f"{where.cell}: {header} is No for {client}: {what}; a registration needs both the "
                        f"completed wizard and the signed privacy notice ({OUTPUT1})", where, False)
 
 
@@ -318,13 +315,8 @@ def registration_evidence(sub, ctx):
       fix="Complete the client's initial assessment and action plan (and upload the action plan), then set "
           "Action plan completed to Yes.")
 def action_plan(sub, ctx):
-    t = sub.registrations
-    v = Cells(t)
-    if not len(t):
-        return
-    for i in indices(t.df["Action plan completed"].eq(False)):
-        where = t.at(i, "Action plan completed")
-        yield Flag(f"{where.cell}: Action plan completed is No for {v.client(i)}; an initial assessment and "
+    for where, client in _answered_no(sub.registrations, "Action plan completed"):
+        yield Flag(f"{where.cell}: Action plan completed is No for {client}; an initial assessment and "
                    f"action plan must be completed for each registration ({OUTPUT1})", where, False)
 
 
