@@ -5,94 +5,30 @@ sentence and a stable reason; files that open keep Excel's row numbers and are r
 from __future__ import annotations
 
 import hashlib
-import struct
-import zipfile
 from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
 from builders import REFDATA, TODAY, claim, write_return
-from click.testing import CliRunner
+from hostile.corpus import CASES
 
 from swtool import standard as std
-from swtool.cli import cli
 from swtool.context import CheckContext
 from swtool.engine import check_file
 from swtool.reader.preflight import Limits, Unreadable
 from swtool.reader.workbook import read
 from swtool.settings import Settings
 
-MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
-
-
-# --- building broken files --------------------------------------------------------------------------
+# --- the reader's helpers ----------------------------------------------------------------------------
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def rezip(src: Path, dst: Path, *, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None,
-          compression=zipfile.ZIP_DEFLATED) -> Path:
-    """Copy a zip, replacing or adding parts (nothing else changes)."""
-    replace, add = replace or {}, add or {}
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", compression) as zout:
-        for info in zin.infolist():
-            data = replace.get(info.filename, zin.read(info.filename))
-            zout.writestr(info.filename, data)
-        for name, data in add.items():
-            zout.writestr(name, data)
-    return dst
-
-
-def edit_part(src: Path, dst: Path, part: str, fn) -> Path:
-    with zipfile.ZipFile(src) as z:
-        text = z.read(part).decode("utf-8")
-    return rezip(src, dst, replace={part: fn(text).encode("utf-8")})
-
-
-def cfb(streams: dict[str, bytes]) -> bytes:
-    """A minimal but well-formed Compound File Binary (what .xls files and encrypted .xlsx files are):
-    a 512-byte header, one FAT sector, one directory sector, then each stream in whole sectors
-    (every stream is padded to 4,096 bytes so none lives in the mini stream)."""
-    sector = 512
-    ENDOFCHAIN, FREESECT, FATSECT = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
-    assert len(streams) <= 3  # one directory sector holds the root and three entries
-    data_sectors: list[bytes] = []
-    fat = [FATSECT, ENDOFCHAIN]  # sector 0: the FAT; sector 1: the directory
-    entries = []
-    for name, payload in streams.items():
-        payload = payload.ljust(4096, b"\0")
-        start = 2 + len(data_sectors)
-        n = len(payload) // sector
-        for k in range(n):
-            data_sectors.append(payload[k * sector:(k + 1) * sector])
-            fat.append(start + k + 1 if k < n - 1 else ENDOFCHAIN)
-        entries.append((name, 2, start, len(payload)))
-    fat += [FREESECT] * (sector // 4 - len(fat))
-
-    def entry(name: str, kind: int, start: int, size: int, child: int = FREESECT, right: int = FREESECT) -> bytes:
-        raw = (name + "\0").encode("utf-16-le")
-        return (raw.ljust(64, b"\0") + struct.pack("<HBB", len(raw), kind, 1)
-                + struct.pack("<III", FREESECT, right, child) + b"\0" * 16 + struct.pack("<I", 0)
-                + b"\0" * 16 + struct.pack("<IQ", start, size))
-
-    directory = entry("Root Entry", 5, ENDOFCHAIN, 0, child=1 if entries else FREESECT)
-    for k, (name, kind, start, size) in enumerate(entries, start=1):
-        directory += entry(name, kind, start, size, right=k + 1 if k < len(entries) else FREESECT)
-    directory = directory.ljust(sector, b"\0")
-    header = (bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 16
-              + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\0" * 6
-              + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, ENDOFCHAIN, 0, ENDOFCHAIN, 0)
-              + struct.pack("<I", 0) + struct.pack("<I", FREESECT) * 108)
-    assert len(header) == sector
-    return header + struct.pack("<128I", *fat) + directory + b"".join(data_sectors)
-
-
 @pytest.fixture(scope="module")
 def good(tmp_path_factory) -> Path:
-    """A valid return, the base of every doctored file."""
+    """A valid return, the base of every doctored file (as ``base`` is in the corpus)."""
     return write_return(tmp_path_factory.mktemp("good"))
 
 
@@ -110,195 +46,24 @@ def structure(report, sheet: str | None = None) -> list[list]:
 
 # --- S001: one outcome per kind of broken file --------------------------------------------------------
 
-def _empty(tmp, good):
-    p = tmp / "empty.xlsx"
-    p.write_bytes(b"")
-    return p
+# Every unreadable file of the hostile corpus (tests/hostile/corpus.py) through the engine, with its limits
+# as a Limits; test_corpus runs the same files through the CLI. The heavy ones run only there, under its
+# memory cap.
+UNREADABLE = [c for c in CASES if c.reason and not c.heavy]
 
 
-def _text(tmp, good):
-    p = tmp / "notes.xlsx"
-    p.write_text("Client ref,Output\nSW100001,2a\n")
-    return p
-
-
-def _pdf(tmp, good):
-    p = tmp / "return.xlsx"
-    p.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
-    return p
-
-
-def _truncated(tmp, good):
-    p = tmp / "cut.xlsx"
-    data = good.read_bytes()
-    p.write_bytes(data[: len(data) // 2])
-    return p
-
-
-def _xls(tmp, good):
-    p = tmp / "return.xls"
-    p.write_bytes(cfb({"Workbook": b"\x09\x08\x10\x00\x00\x06\x05\x00", "\x05SummaryInformation": b"\xfe\xff"}))
-    return p
-
-
-def _encrypted(tmp, good):
-    p = tmp / "protected.xlsx"
-    p.write_bytes(cfb({"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00",
-                       "EncryptedPackage": b"\x00\x10\x00\x00" + bytes(range(256)) * 4}))
-    return p
-
-
-def _xlsm(tmp, good):
-    p = tmp / "macros.xlsm"
-    return rezip(good, p, add={"xl/vbaProject.bin": cfb({"VBA": b"Attribute VB_Name"})})
-
-
-def _xlsm_renamed(tmp, good):  # macro-enabled content type, whatever the extension
-    p = tmp / "macros.xlsx"
-    return edit_part(good, p, "[Content_Types].xml", lambda t: t.replace(
-        "spreadsheetml.sheet.main+xml", "ms-excel.sheet.macroEnabled.main+xml"))
-
-
-def _ods(tmp, good):
-    p = tmp / "return.ods"
-    with zipfile.ZipFile(p, "w") as z:
-        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
-        z.writestr("content.xml", "<office:document-content/>")
-        z.writestr("META-INF/manifest.xml", "<manifest:manifest/>")
-    return p
-
-
-def _docx(tmp, good):
-    p = tmp / "return.xlsx"
-    with zipfile.ZipFile(p, "w") as z:
-        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-                   'content-types"><Override PartName="/word/document.xml" ContentType="application/'
-                   'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
-        z.writestr("_rels/.rels", "<Relationships/>")
-        z.writestr("word/document.xml", "<w:document/>")
-    return p
-
-
-def _strict(tmp, good):
-    p = tmp / "strict.xlsx"
-    with zipfile.ZipFile(good) as z:
-        parts = {n: z.read(n).decode().replace(MAIN_NS, STRICT_NS).encode()
-                 for n in z.namelist() if n.startswith("xl/") and n.endswith(".xml")}
-    return rezip(good, p, replace=parts)
-
-
-def _doctype(tmp, good):
-    p = tmp / "dtd.xlsx"
-    bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
-    return edit_part(good, p, "xl/worksheets/sheet3.xml", lambda t: bomb + t.split("?>", 1)[-1]
-                     if t.startswith("<?xml") else bomb + t)
-
-
-def _doctype_after_comment(tmp, good):
-    """A DOCTYPE further down the prolog, behind a long comment."""
-    p = tmp / "dtd2.xlsx"
-    prolog = '<?xml version="1.0"?><!--' + "x" * 8000 + '--><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-    return edit_part(good, p, "xl/workbook.xml", lambda t: prolog + t.split("?>", 1)[-1]
-                     if t.startswith("<?xml") else prolog + t)
-
-
-def _duplicate_sheets(tmp, good):
-    p = tmp / "dup.xlsx"
-    return edit_part(good, p, "xl/workbook.xml", lambda t: t.replace('name="Milestones"', 'name="claims"'))
-
-
-def _duplicate_sheets_exact(tmp, good):
-    p = tmp / "dup2.xlsx"
-    return edit_part(good, p, "xl/workbook.xml", lambda t: t.replace('name="Milestones"', 'name="Claims"'))
-
-
-def _broken_sheet_xml(tmp, good):  # passes the sniffing, fails in the XML parser
-    p = tmp / "broken.xlsx"
-    return rezip(good, p, replace={"xl/worksheets/sheet3.xml": b'<worksheet xmlns="' + MAIN_NS.encode()
-                                   + b'"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Claim'})
-
-
-def _unsafe_name(tmp, good):
-    return rezip(good, tmp / "slip.xlsx", add={"xl/../../evil.xml": b"<x/>"})
-
-
-def _all_hidden(tmp, good):
-    p = tmp / "hidden.xlsx"
-    return edit_part(good, p, "xl/workbook.xml", lambda t: t.replace('state="visible"', 'state="hidden"'))
-
-
-def _too_many_entries(tmp, good):  # with Limits(max_entries=12): a normal return has 14 parts
-    return rezip(good, tmp / "many.xlsx")
-
-
-def _over_ratio(tmp, good):  # with Limits(ratio_floor=10_000, max_ratio=50): 40 KB of zeros compress ~1000:1
-    return rezip(good, tmp / "bomb.xlsx", add={"xl/media/image1.bin": b"\0" * 40_000})
-
-
-CASES = [
-    # (id, builder, limits, reason, words the provider reads)
-    ("zero-bytes", _empty, None, "empty", "empty (0 bytes)"),
-    ("text-renamed", _text, None, "not-workbook", "not an Excel workbook"),
-    ("pdf", _pdf, None, "not-workbook", "This is a PDF"),
-    ("truncated-zip", _truncated, None, "damaged", "cut short"),
-    ("legacy-xls", _xls, None, "xls", "old-style Excel file (.xls)"),
-    ("password", _encrypted, None, "encrypted", "password-protected"),
-    ("xlsm", _xlsm, None, "macros", "contains macros (.xlsm)"),
-    ("macro-content-type", _xlsm_renamed, None, "macros", "contains macros"),
-    ("ods", _ods, None, "ods", "OpenDocument spreadsheet (.ods)"),
-    ("docx-renamed", _docx, None, "word", "Word document"),
-    ("strict-ooxml", _strict, None, "strict", "Strict Open XML"),
-    ("doctype", _doctype, None, "dtd", "document type declaration (xl/worksheets/sheet3.xml)"),
-    ("doctype-after-comment", _doctype_after_comment, None, "dtd", "document type declaration (xl/workbook.xml)"),
-    ("duplicate-sheets", _duplicate_sheets, None, "duplicate-sheets", "two sheets named 'Claims' and 'claims'"),
-    ("duplicate-sheets-exact", _duplicate_sheets_exact, None, "duplicate-sheets", "two sheets named 'Claims'"),
-    ("broken-sheet-xml", _broken_sheet_xml, None, "damaged", "The workbook is damaged and cannot be opened"),
-    ("all-hidden", _all_hidden, None, "no-sheets", "Every sheet of the workbook is hidden"),
-    ("over-file-size", _too_many_entries, Limits(max_file_bytes=2_000), "too-large",
-     "limit for a return (limit max_file_bytes)"),
-    ("unsafe-part-name", _unsafe_name, None, "zip-names", "a part with an unsafe name ('xl/../../evil.xml')"),
-    ("too-many-entries", _too_many_entries, Limits(max_entries=12), "zip-limits",
-     "14 parts inside it, over the limit of 12 (limit max_entries)"),
-    ("over-ratio", _over_ratio, Limits(ratio_floor=10_000, max_ratio=50), "zip-limits",
-     "(xl/media/image1.bin) is compressed"),
-]
-
-
-@pytest.mark.parametrize("build, limits, reason, words", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_unreadable_file_is_one_s001_with_a_sentence(tmp_path, good, build, limits, reason, words):
-    path = build(tmp_path, good)
+@pytest.mark.parametrize("case", UNREADABLE, ids=[c.id for c in UNREADABLE])
+def test_unreadable_file_is_one_s001_with_a_sentence(tmp_path, good, case):
+    path = case.build(tmp_path, good)
     before = sha(path)
-    report = run(path, limits or Limits())
-    assert report.flatten(["code", "severity", "value", "cell"]) == [["S001", "error", reason, None]]
+    report = run(path, Limits().with_env({"SWTOOL_LIMITS": case.env or ""}))
+    assert report.flatten(["code", "severity", "value", "cell"]) == [["S001", "error", case.reason, None]]
     message = report.findings[0].message
-    assert words in message
+    assert case.words in message
     assert "Traceback" not in message and "Error:" not in message
     assert report.sha256 == before
     assert sha(path) == before  # never written, renamed or repaired
     assert path.exists() and not report.valid
-
-
-CLI_CASES = [c for c in CASES if c[0] in ("zero-bytes", "legacy-xls", "password", "truncated-zip", "ods")]
-
-
-@pytest.mark.parametrize("build, limits, reason, words", [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES])
-def test_unreadable_file_in_the_cli_shows_the_sentence_and_no_traceback(tmp_path, good, build, limits, reason,
-                                                                        words):
-    path = build(tmp_path, good)
-    before = sha(path)
-    res = CliRunner().invoke(cli, ["check", str(path), "--today", "2026-10-01"])
-    assert res.exit_code == 1, res.output  # an unreadable return is an error in it, not a failure to run
-    assert "error   S001  " in res.stdout and words in res.stdout
-    assert "Traceback" not in res.output
-    assert res.exception is None or isinstance(res.exception, SystemExit)
-    assert sha(path) == before
-
-
-def test_the_cfb_builder_writes_a_compound_file():
-    """Guard for the fixtures above: the fake .xls is a compound file, not just eight magic bytes."""
-    data = cfb({"Workbook": b"x"})
-    assert data[:8] == bytes.fromhex("D0CF11E0A1B11AE1") and len(data) % 512 == 0 and len(data) >= 512 * 3
-    assert "Workbook".encode("utf-16-le") in data[1024:1536]  # the directory sector
 
 
 def test_cell_budget_stops_reading(tmp_path):
@@ -436,12 +201,3 @@ def test_the_reader_leaves_the_input_alone(tmp_path, good):
     read(good)
     run(good)
     assert sha(good) == before
-
-
-def test_an_oversized_part_is_refused_from_its_declared_size(tmp_path, good):
-    """Declared sizes, not inflated bytes, decide (zipfile enforces them, so they are a real bound)."""
-    p = rezip(good, tmp_path / "big.xlsx", add={"xl/media/pad.bin": b"\0" * (3 << 20)})
-    report = run(p, Limits(max_entry_bytes=2 << 20, max_ratio=10_000))
-    assert report.flatten(["code", "value"]) == [["S001", "zip-limits"]]
-    assert "(xl/media/pad.bin) unpacks to 3 MB, over the 2 MB limit (limit max_entry_bytes)" in \
-        report.findings[0].message

@@ -10,7 +10,8 @@ Each ``Case`` names a builder ``build(folder, base) -> path`` and the outcome th
   cut what was read);
 - ``exit``: the exit status of ``swtool check`` (0 no errors, 1 errors, S001 included);
 - ``heavy``: run in a subprocess under an address-space limit (bombs, huge or odd sheets);
-- ``env``: ``SWTOOL_LIMITS`` for the run (to reach a limit behind the pre-flight).
+- ``env``: ``SWTOOL_LIMITS`` for the run (to reach a limit behind the pre-flight, or a lowered one with
+  a small file).
 
 The bombs are real (a DTD with nested entities, parts that inflate a thousand to one); they are never
 opened by anything but the tool under test.
@@ -110,7 +111,10 @@ def with_shared_strings(base: Path, dst: Path, sst: bytes | Callable, sheet_edit
 
 
 def cfb(streams: dict[str, bytes]) -> bytes:
-    """A small well-formed Compound File Binary (the container of .xls and of encrypted .xlsx files)."""
+    """A small well-formed Compound File Binary (the container of .xls and of encrypted .xlsx files):
+    a 512-byte header, one FAT sector, one directory sector, then each stream in whole sectors (every
+    stream is padded to 4,096 bytes so none lives in the mini stream)."""
+    assert len(streams) <= 3  # one directory sector holds the root and three entries
     sector, end, free = 512, 0xFFFFFFFE, 0xFFFFFFFF
     data, fat, entries = [], [0xFFFFFFFD, end], []
     for name, payload in streams.items():
@@ -162,6 +166,12 @@ def text_renamed(tmp, base):
     return p
 
 
+def pdf_renamed(tmp, base):
+    p = tmp / "return.xlsx"
+    p.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
+    return p
+
+
 def truncated(tmp, base):
     p = tmp / "cut.xlsx"
     p.write_bytes(base.read_bytes()[:3000])
@@ -183,6 +193,11 @@ def xlsm(tmp, base):
 
 def vba_in_xlsx(tmp, base):  # the macro part alone, content types untouched, named .xlsx
     return rezip(base, tmp / "return.xlsx", add={"xl/vbaProject.bin": cfb({"VBA": b"Sub AutoOpen()"})})
+
+
+def macro_content_type(tmp, base):  # the macro-enabled content type alone, no macro part, named .xlsx
+    return edit(base, tmp / "return.xlsx", "[Content_Types].xml", lambda t: t.replace(
+        "spreadsheetml.sheet.main+xml", "ms-excel.sheet.macroEnabled.main+xml"))
 
 
 def encrypted(tmp, base):
@@ -227,6 +242,11 @@ def laughs_behind_long_comment(tmp, base):  # the DOCTYPE starts 300 KB in, past
         "<sheetData>", f'<sheetData><row r="40"><c r="A40" t="inlineStr"><is><t>{LAUGH_REF}</t></is></c></row>', 1))
 
 
+def doctype_behind_comment(tmp, base):  # past the first 4 KB, still inside the first read of the part
+    head = "<!--" + "x" * 8000 + '--><!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    return edit(base, tmp / "dtd-comment.xlsx", "xl/workbook.xml", lambda t: prolog(t, head))
+
+
 def quadratic_blowup(tmp, base):  # one 100 KB entity, used 10,000 times: 1 GB without nesting
     big = "".join(random.Random(3).choices("abcdefghijklmnopqrstuvwxyz", k=100_000))  # no zip bomb: the DTD decides
     head = '<!DOCTYPE sst [<!ENTITY big "' + big + '">]>'
@@ -253,6 +273,11 @@ def malformed_workbook_xml(tmp, base):
 def malformed_shared_strings(tmp, base):
     sst = f'<sst xmlns="{MAIN_NS}" count="1" uniqueCount="1"><si><t>Claim ref</t><si>'.encode()
     return with_shared_strings(base, tmp / "malformed-sst.xlsx", sst)
+
+
+def malformed_sheet_xml(tmp, base):  # passes the pre-flight, fails in the XML parser
+    return rezip(base, tmp / "malformed-sheet.xlsx", replace={SHEET["Claims"]: f'<worksheet xmlns="{MAIN_NS}">'
+                 '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Claim'.encode()})
 
 
 def missing_workbook_part(tmp, base):
@@ -297,6 +322,20 @@ def zip_slip_backslash(tmp, base):
 
 def many_entries(tmp, base):
     return rezip(base, tmp / "many.xlsx", add={f"xl/media/pad{i}.bin": b"" for i in range(20_000)}, level=1)
+
+
+def rezipped(tmp, base):  # a valid return: refused only by the lowered limit of its case
+    return rezip(base, tmp / "return.xlsx")
+
+
+def over_ratio(tmp, base):  # 40 KB of zeros compress about 1,000 to 1
+    return rezip(base, tmp / "ratio.xlsx", add={"xl/media/image1.bin": b"\0" * 40_000})
+
+
+def oversized_part(tmp, base):
+    """A part over max_entry_bytes: declared sizes, not inflated bytes, decide (zipfile enforces them,
+    so they are a real bound)."""
+    return rezip(base, tmp / "big.xlsx", add={"xl/media/pad.bin": b"\0" * (3 << 20)})
 
 
 def _bomb(row: bytes, total: int):
@@ -383,6 +422,16 @@ def blank_sheet_name(tmp, base):
 def duplicate_sheet_names(tmp, base):
     return edit(base, tmp / "dup-names.xlsx", "xl/workbook.xml", lambda t: t.replace('name="Milestones"',
                                                                                     'name="CLAIMS"'))
+
+
+def duplicate_sheet_names_exact(tmp, base):
+    return edit(base, tmp / "dup-names-exact.xlsx", "xl/workbook.xml", lambda t: t.replace('name="Milestones"',
+                                                                                          'name="Claims"'))
+
+
+def all_sheets_hidden(tmp, base):
+    return edit(base, tmp / "all-hidden.xlsx", "xl/workbook.xml", lambda t: t.replace('state="visible"',
+                                                                                     'state="hidden"'))
 
 
 # --- files that open: a clean read or specific findings ------------------------------------------------
@@ -671,10 +720,12 @@ CASES = [
     # refused before openpyxl opens it
     Case("zero-bytes", zero_bytes, "empty", "The file is empty (0 bytes)"),
     Case("text-renamed", text_renamed, "not-workbook", "not an Excel workbook"),
+    Case("pdf-renamed", pdf_renamed, "not-workbook", "This is a PDF"),
     Case("truncated", truncated, "damaged", "cut short"),
     Case("xls-renamed", xls_renamed, "xls", "old-style Excel file (.xls)"),
     Case("xlsm", xlsm, "macros", "contains macros (.xlsm)"),
-    Case("vba-part-in-xlsx", vba_in_xlsx, "macros", "contains macros"),
+    Case("vba-part-in-xlsx", vba_in_xlsx, "macros", "contains macros (.xlsm)"),
+    Case("macro-content-type", macro_content_type, "macros", "contains macros (.xlsm)"),
     Case("encrypted", encrypted, "encrypted", "password-protected"),
     Case("bare-cfb-header", bare_cfb_header, "not-workbook", "holds no Excel workbook, or a damaged one"),
     Case("billion-laughs-sheet", laughs_in_sheet, "dtd", "document type declaration (xl/worksheets/sheet3.xml)"),
@@ -683,21 +734,31 @@ CASES = [
          "document type declaration (xl/sharedStrings.xml)"),
     Case("billion-laughs-behind-long-comment", laughs_behind_long_comment, "dtd",
          "document type declaration (xl/worksheets/sheet3.xml)", heavy=True),
+    Case("doctype-behind-comment", doctype_behind_comment, "dtd", "document type declaration (xl/workbook.xml)"),
     Case("quadratic-blowup", quadratic_blowup, "dtd", "document type declaration (xl/sharedStrings.xml)",
          heavy=True),
     Case("xxe-local-file", xxe_local_file, "dtd", "document type declaration"),
     Case("external-dtd", external_dtd, "dtd", "document type declaration (xl/workbook.xml)"),
     Case("malformed-workbook-xml", malformed_workbook_xml, "damaged", "damaged and cannot be opened"),
     Case("malformed-shared-strings", malformed_shared_strings, "damaged", "damaged and cannot be opened"),
+    Case("malformed-sheet-xml", malformed_sheet_xml, "damaged", "The workbook is damaged and cannot be opened"),
     Case("missing-workbook-part", missing_workbook_part, "damaged", "it has no workbook part"),
     Case("docx-renamed", docx_renamed, "word", "Word document"),
     Case("ods-renamed", ods_renamed, "ods", "OpenDocument spreadsheet (.ods)"),
     Case("strict-ooxml", strict_ooxml, "strict", "Strict Open XML"),
-    Case("zip-slip-dotdot", zip_slip_dotdot, "zip-names", "unsafe name ('../x')"),
+    Case("zip-slip-dotdot", zip_slip_dotdot, "zip-names", "a part with an unsafe name ('../x')"),
     Case("zip-slip-absolute", zip_slip_absolute, "zip-names", "unsafe name ('/etc/cron.d/swtool')"),
     Case("zip-slip-backslash", zip_slip_backslash, "zip-names", "unsafe name"),
     Case("20000-entries", many_entries, "zip-limits", "20,014 parts inside it, over the limit of 1,000 "
          "(limit max_entries)", heavy=True),
+    Case("over-file-size", rezipped, "too-large", "limit for a return (limit max_file_bytes)",
+         env="max_file_bytes=2000"),
+    Case("entries-over-the-limit", rezipped, "zip-limits", "14 parts inside it, over the limit of 12 "
+         "(limit max_entries)", env="max_entries=12"),
+    Case("ratio-over-the-limit", over_ratio, "zip-limits", "(xl/media/image1.bin) is compressed",
+         env="ratio_floor=10000,max_ratio=50"),
+    Case("part-over-the-limit", oversized_part, "zip-limits", "(xl/media/pad.bin) unpacks to 3 MB, over the 2 MB "
+         "limit (limit max_entry_bytes)", env="max_entry_bytes=2097152,max_ratio=10000"),
     Case("zip-bomb-sheet", zip_bomb_sheet, "zip-limits", "(xl/worksheets/sheet3.xml) is compressed", heavy=True),
     Case("zip-bomb-shared-strings", zip_bomb_shared_strings, "zip-limits", "(xl/sharedStrings.xml) is compressed",
          heavy=True),
@@ -715,6 +776,9 @@ CASES = [
     Case("blank-sheet-name", blank_sheet_name, "sheet-names", "a sheet named ' ', which Excel does not allow"),
     Case("duplicate-sheet-names", duplicate_sheet_names, "duplicate-sheets", "two sheets named 'Claims' and "
          "'CLAIMS'"),
+    Case("duplicate-sheet-names-exact", duplicate_sheet_names_exact, "duplicate-sheets",
+         "two sheets named 'Claims' and 'Claims'"),
+    Case("all-sheets-hidden", all_sheets_hidden, "no-sheets", "Every sheet of the workbook is hidden"),
     # open, and read as what they are
     Case("embedded-ole-activex", embedded_ole_activex, note="embedded objects or ActiveX controls; they are "
          "ignored", exit=0),

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from builders import write_return
 from click.testing import CliRunner
-from corpus import CASES, CONTROL, INJECTION, Case
+from corpus import CASES, CONTROL, INJECTION, Case, cfb
 
 from swtool.cli import cli
 
@@ -111,8 +111,8 @@ def test_hostile_file(case: Case, base: Path, tmp_path: Path):
     assert report["sha256"] == before
     assert sha(path) == before, "the input was changed"
     if case.reason:
-        assert [(f["code"], f["severity"], f["value"]) for f in report["findings"]] == \
-            [("S001", "error", case.reason)]
+        assert [(f["code"], f["severity"], f["value"], f["cell"]) for f in report["findings"]] == \
+            [("S001", "error", case.reason, None)]
         assert case.words in report["findings"][0]["message"]
     else:
         assert structure(report) == sorted(case.structure)
@@ -129,7 +129,14 @@ def test_hostile_file(case: Case, base: Path, tmp_path: Path):
         text = runs[1].out
         assert not UNSAFE_ON_SCREEN.search(text), repr(UNSAFE_ON_SCREEN.search(text))
         if case.reason:
-            assert "error   S001  " in text and case.words.split("(")[0][:30] in text
+            assert "error   S001  " in text and case.words in text
+
+
+def test_the_cfb_builder_writes_a_compound_file():
+    """Guard for the corpus: the fake .xls is a compound file, not just eight magic bytes."""
+    data = cfb({"Workbook": b"x"})
+    assert data[:8] == bytes.fromhex("D0CF11E0A1B11AE1") and len(data) % 512 == 0 and len(data) >= 512 * 3
+    assert "Workbook".encode("utf-16-le") in data[1024:1536]  # the directory sector
 
 
 def test_control_characters_and_markup_reach_the_report_as_data_and_the_screen_escaped(base, tmp_path):
