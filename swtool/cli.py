@@ -607,6 +607,36 @@ def credits_cmd(quarter, fmt, output, db, settings):
     write_output(text, output)
 
 
+@cli.command("performance")
+@click.option("--quarter", required=True, help="The quarter, e.g. 2026/27-Q2.")
+@click.option("--contract", help="Only this contract, e.g. SW-L3-01.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", help="Write to this file instead of the screen.")
+@_db_option
+@_setting_option
+def performance_cmd(quarter, contract, fmt, output, db, settings):
+    """Every output against its profile for a quarter: K701 variances, K702 under-performance, K703
+    shared outputs, and each contract to date.
+
+    JSON: {quarter, setting, contracts: [{contract, provider, lot, contract_quarter, return, outputs:
+    [{output, target, target_basis, actual, variance_percent, flagged, target_to_date, actual_to_date,
+    percent_to_date}], shared: {job_starts, shared, percent, over}, flags: [{code, message}]}]}.
+    """
+    from swtool.ledger import views
+    from swtool.refdata import RefData
+
+    q = _quarter_arg(quarter)
+    with _open_ledger(db) as ledger:
+        report = views.performance(ledger, q, _ledger_settings(ledger, settings), contract, RefData())
+    if fmt == "json":
+        import json
+
+        text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = views.render_performance(report)
+    write_output(text, output)
+
+
 class _DefaultCommandGroup(click.Group):
     """``swtool rap CONTRACT …`` runs the ``new`` command; ``swtool rap list`` and ``rap close`` their own."""
 
@@ -684,6 +714,39 @@ def rap_close(rap_id, reason, db):
     with _open_ledger(db) as ledger:
         d = store.close_rap(ledger, rap_id, reason)
     click.echo(f"Remedial action plan {rap_id} closed (decision {d.id}, {d.who}, {d.at[:19]}Z)")
+
+
+@cli.command("review")
+@click.option("--quarter", help="The quarter to open on, e.g. 2026/27-Q2 (default: the latest whose reporting "
+                                 "deadline has passed); [ and ] move between quarters.")
+@click.option("--today", help="Count deadlines from this date (YYYY-MM-DD) instead of today.")
+@click.option("--plans", "plans_dir", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Where new remedial action plans are written by default.")
+@_db_option
+@_setting_option
+def review_cmd(quarter, today, plans_dir, db, settings):
+    """Review the quarter's returns in a terminal UI: status, findings to accept, query or waive, outputs
+    against profile, service credits to apply or waive, remedial action plans, and imports.
+
+    Every decision is recorded in the ledger as `swtool decide` and `swtool rap` record them.
+    """
+    from swtool.ledger import store, views
+    from swtool.refdata import RefData
+
+    day = _today(today)
+    refdata = RefData()
+    q = _quarter_arg(quarter) if quarter else views.default_quarter(refdata, day)
+    with _open_ledger(db) as ledger:
+        if store.current_register(ledger) is None:
+            raise SwtoolError("the ledger has no contract register yet: run `swtool register import REGISTER.xlsx` "
+                              "first")
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise SwtoolError("swtool review needs a terminal; for a report use swtool status, credits or "
+                              "performance")
+        from swtool.tui.app import ReviewApp, Session
+
+        session = Session(ledger, refdata, _ledger_settings(ledger, settings), day, q, plans_dir.expanduser())
+        ReviewApp(session).run()
 
 
 @cli.group("report")

@@ -675,6 +675,15 @@ def actuals(ledger: Ledger, contract: str, up_to: str | None = None) -> dict:
     return out
 
 
+def shared_claims(ledger: Ledger, contract: str, up_to: str) -> list[tuple[str, str | None]]:
+    """``(output, shared_with)`` of the job and apprenticeship starts (2a, 2b) that count, from the
+    latest version of each of the contract's returns up to ``up_to``: what K703 weighs."""
+    return [(o, w) for o, w in ledger.conn.execute(
+        f"SELECT output, shared_with FROM claims x WHERE output IN ('2a', '2b') AND return_id IN "
+        f"(SELECT id FROM latest_returns WHERE contract_id = ? AND quarter <= ?) AND NOT EXISTS ({_IN_FORCE_ERRORS}) "
+        f"ORDER BY return_id, row", (contract, up_to))]
+
+
 # --- decisions -------------------------------------------------------------------------------------
 
 @dataclass

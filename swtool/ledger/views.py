@@ -22,6 +22,13 @@ from swtool.quarter import Quarter, uk_date
 CREDIT_SETTINGS = ("credit_quarters",)
 
 
+def default_quarter(refdata, today: date) -> Quarter:
+    """The quarter the PMO is most likely reviewing: the latest whose reporting deadline has passed
+    by ``today`` (else the quarter before today's)."""
+    passed = [Quarter.parse(k) for k, d in refdata.deadlines.items() if d.reporting <= today]
+    return max(passed) if passed else Quarter.containing(today).previous()
+
+
 def parse_quarter(text: str) -> Quarter:
     try:
         return Quarter.parse(text)
@@ -366,3 +373,173 @@ def decide_credit(ledger: Ledger, contract_id: str, quarter: str | Quarter, outp
                           f"{' and '.join(core_outputs(c.lot))}")
     line = next(ln for ln in credit_lines(ledger, c, q, settings) if ln.output == output)
     return store.decide_credit(ledger, contract_id, str(q), output, action, reason, line_detail(line)), line
+
+
+# --- performance against profile: K701, K702, K703 ------------------------------------------------
+
+PERFORMANCE_SETTINGS = ("output_variance_percent", "credit_quarters")
+
+
+@dataclass
+class OutputRow:
+    """One output of one contract: the quarter against its target (K701) and the contract to date."""
+    output: str
+    title: str
+    variance: object | None     # credits.OutputVariance, None when no return is recorded for the quarter
+    to_date: object | None      # credits.CumulativeLine
+
+
+@dataclass
+class ContractPerformance:
+    contract: object
+    contract_quarter: int
+    return_id: int | None       # the latest version of the quarter's return
+    outputs: list[OutputRow]
+    shared: object              # credits.SharedCap (K703)
+    lines: list                 # credits.CreditLine per core output (K702)
+
+    @property
+    def flags(self) -> list[tuple[str, str]]:
+        """(code, sentence) of each K701, K702 and K703 warning the figures raise."""
+        out = [("K701", r.variance.message) for r in self.outputs if r.variance is not None and r.variance.exceeds]
+        out += [("K702", ln.reason) for ln in self.lines if ln.underperforming]
+        if self.shared.over:
+            out.append(("K703", f"{self.contract.contract_id}: {self.shared.message}"))
+        return out
+
+
+@dataclass
+class PerformanceReport:
+    quarter: Quarter
+    settings: dict
+    contracts: list[ContractPerformance]
+
+    def to_dict(self) -> dict:
+        """``{quarter, setting, contracts: [{contract, provider, lot, contract_quarter, return, outputs:
+        [{output, target, target_basis, actual, variance_percent, flagged, target_to_date, actual_to_date,
+        percent_to_date}], shared: {job_starts, shared, percent, over}, flags: [{code, message}]}]}``."""
+        def output(r: OutputRow) -> dict:
+            v, t = r.variance, r.to_date
+            return {"output": r.output, "title": r.title,
+                    "target": None if v is None else json_number(v.target),
+                    "target_basis": None if v is None else v.target_basis,
+                    "actual": None if v is None else v.actual,
+                    "variance_percent": None if v is None else _percent(v.percent),
+                    "flagged": bool(v is not None and v.exceeds),
+                    "target_to_date": None if t is None else json_number(t.target_to_date),
+                    "actual_to_date": None if t is None else t.actual_to_date,
+                    "percent_to_date": None if t is None else _percent(t.percent)}
+
+        return {
+            "quarter": str(self.quarter),
+            "setting": {k: self.settings.get(k) for k in PERFORMANCE_SETTINGS},
+            "contracts": [{
+                "contract": cp.contract.contract_id, "provider": cp.contract.provider, "lot": cp.contract.lot,
+                "contract_quarter": cp.contract_quarter, "return": cp.return_id,
+                "outputs": [output(r) for r in cp.outputs],
+                "shared": {"job_starts": cp.shared.job_starts, "shared": cp.shared.shared,
+                           "percent": _percent(cp.shared.percent), "over": cp.shared.over},
+                "flags": [{"code": code, "message": msg} for code, msg in cp.flags],
+            } for cp in self.contracts],
+        }
+
+
+def contract_performance(ledger: Ledger, contract, q: Quarter, settings, refdata=None) -> ContractPerformance:
+    """One contract's outputs in ``q`` against its profile, to date, shared, and its service credits.
+
+    K701 is weighed on each register output (2a and 2b apart, as N501 does); the combined output 2,
+    which K702 weighs, is shown with its variance but never flagged K701 itself."""
+    from swtool.credits import (COMBINED, OUTPUT_NAMES, assess, contract_quarter, core_outputs, cumulative,
+                                output_variances, shared_cap)
+
+    acts = store.actuals(ledger, contract.contract_id, str(q))
+    variances = {v.output: v for v in output_variances(contract, q, acts, settings, only_exceeding=False)}
+    if COMBINED in core_outputs(contract.lot) and COMBINED not in variances:
+        combined = _combined_variance(contract, q, acts, settings)
+        if combined is not None:
+            variances[COMBINED] = combined
+    to_date = {t.output: t for t in cumulative(contract, q, acts)}
+    order = [*core_outputs(contract.lot)]
+    order += [o for o in [*to_date, *variances] if o not in order]
+    titles = (refdata.outputs_by_lot.get(str(contract.lot), {}) if refdata is not None else {})
+    rows = [OutputRow(o, titles.get(o, {}).get("title") or OUTPUT_NAMES.get(o, ""), variances.get(o), to_date.get(o))
+            for o in dict.fromkeys(order) if o in variances or o in to_date]
+    latest = ledger.conn.execute("SELECT id FROM latest_returns WHERE contract_id = ? AND quarter = ?",
+                                 (contract.contract_id, str(q))).fetchone()
+    return ContractPerformance(contract, contract_quarter(contract, q), latest[0] if latest else None, rows,
+                               shared_cap(store.shared_claims(ledger, contract.contract_id, str(q))),
+                               assess(contract, q, acts, settings))
+
+
+def _combined_variance(contract, q: Quarter, acts: dict, settings):
+    """Output 2 (2a + 2b) against its quarterly target, as a variance that is shown, not flagged."""
+    from swtool.credits import COMBINED, OutputVariance, PENNY, num
+    from swtool.performance import quarterly_target, target_basis, variance_percent
+
+    target = quarterly_target(contract, COMBINED, q)
+    if target is None or q not in acts:
+        return None
+    actual = acts[q].get(COMBINED, 0)
+    p = variance_percent(actual, target)
+    return OutputVariance(COMBINED, target, target_basis(contract, COMBINED, q), actual,
+                          None if p is None else p.quantize(PENNY), False,
+                          int(settings.get("output_variance_percent", 20)),
+                          f"{q} {contract.contract_id} output 2 (2a + 2b): {actual} against a quarterly target of "
+                          f"{num(target)}")
+
+
+def performance(ledger: Ledger, quarter: str | Quarter, settings, contract_id: str | None = None, refdata=None
+                ) -> PerformanceReport:
+    """Every contract in term in ``quarter`` (or one) against its profile: K701 variances, K702
+    under-performance, K703 shared outputs, and each output to date."""
+    q = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
+    register = _register(ledger)
+    if contract_id is not None and contract_id not in register.contracts:
+        raise LedgerError(f"contract {contract_id!r} is not in the register in force (contracts: "
+                          f"{', '.join(register.contracts)})")
+    chosen = [register.contracts[contract_id]] if contract_id else list(register.contracts.values())
+    return PerformanceReport(q, dict(settings), [contract_performance(ledger, c, q, settings, refdata)
+                                                 for c in chosen if in_term(c, q)])
+
+
+def render_performance(report: PerformanceReport) -> str:
+    from tabulate import tabulate
+
+    from swtool.credits import num, pct
+
+    out = [f"Performance against profile, {report.quarter}",
+           "Settings: " + ", ".join(f"{k}={report.settings.get(k)}" for k in PERFORMANCE_SETTINGS) +
+           " (docs/rules.md#settings)", ""]
+    flagged = 0
+    for cp in report.contracts:
+        c = cp.contract
+        received = f"return {cp.return_id}" if cp.return_id else "no return recorded"
+        out.append(f"{c.contract_id} · {c.provider} · lot {c.lot} · contract quarter {cp.contract_quarter} · "
+                   f"{received}")
+        rows = []
+        for r in cp.outputs:
+            v, t = r.variance, r.to_date
+            rows.append((r.output, r.title,
+                         "-" if v is None else num(v.target), "-" if v is None else v.actual,
+                         "-" if v is None else signed_percent(v.percent), "K701" if v is not None and v.exceeds else "",
+                         "-" if t is None else f"{t.actual_to_date}/{num(t.target_to_date)} {pct(t.percent)}"))
+        out.append(tabulate(rows, headers=["output", "", "target", "actual", "variance", "flag", "to date"],
+                            tablefmt="simple", disable_numparse=True))
+        out.append(f"  shared 2a + 2b to date: {cp.shared.message}")
+        for code, msg in cp.flags:
+            out.append(f"  {code}  {msg}")
+        flagged += len(cp.flags)
+        out.append("")
+    n = len(report.contracts)
+    out.append(f"{n} contract{'s' * (n != 1)} in term; {flagged} warning{'s' * (flagged != 1)} "
+               "(K701 variance, K702 under-performance, K703 shared outputs)")
+    return "\n".join(out) + "\n"
+
+
+def signed_percent(p) -> str:
+    """A variance with its sign: ``+80%``, ``-4.8%``, ``0%``."""
+    from swtool.credits import pct
+
+    if p is None:
+        return "-"
+    return ("+" if p > 0 else "") + pct(p)

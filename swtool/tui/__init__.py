@@ -1,4 +1,4 @@
-"""The PMO's terminal UI (Textual) will live here, as a thin shell over swtool.engine and swtool.ledger.
+"""The PMO's terminal UI (Textual): a thin shell over swtool.ledger, started by ``swtool review``.
 
-Nothing below swtool.engine imports this package (tests/test_import_hygiene.py holds that line).
+Nothing below swtool.ledger imports this package (tests/test_import_hygiene.py holds that line).
 """

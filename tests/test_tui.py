@@ -1,0 +1,520 @@
+"""swtool review: the PMO's screens, driven as the PMO drives them (keys), asserting what is on the
+screen and what the ledger holds afterwards."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+import ledger_helpers as lh
+from swtool.cli import cli
+from swtool.ledger import open_ledger, store, views
+from swtool.settings import Settings
+from tui_helpers import (cells, drive, edited_return, highlight, import_file, log_text, row_of, static_text,
+                         type_text, wait_until)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return lh.build(tmp_path_factory.mktemp("tui-ledger"))
+
+
+@pytest.fixture
+def ledger_path(built, tmp_path):
+    """A private copy of the sample ledger: each test may record decisions in it."""
+    return lh.clone(built, tmp_path / "ledger.sqlite3")
+
+
+def late_l7(tmp_path):
+    """SW-L7-01 2026/27-Q2 with a job start dated after the quarter (C201 at Claims!D3)."""
+    return lh.late_claim_return(lh.SAMPLES / "returns" / lh.L7_Q2, tmp_path / "SW-L7-01_Q2_v2.xlsx")
+
+
+# --- the quarter ------------------------------------------------------------------------------------
+
+def test_the_quarter_screen_shows_every_contract_as_status_does(ledger_path, tmp_path):
+    seen = {}
+
+    async def scenario(pilot):
+        screen = pilot.app.screen
+        seen["rows"] = cells(screen.query_one("#contracts"))
+        seen["heading"] = static_text(screen, "#heading")
+        seen["summary"] = static_text(screen, "#summary")
+        seen["title"] = pilot.app.sub_title
+
+    drive(ledger_path, tmp_path, scenario)
+    assert [r[0] for r in seen["rows"]] == ["SW-L1A-01", "SW-L3-01", "SW-L4-01", "SW-L5-01", "SW-L7-01", "SW-L8-01",
+                                            "SW-L9-01"]
+    assert seen["rows"][2] == ["SW-L4-01", "Rotherhithe Supported Employment", "4", "version 1, on time", "0", "0",
+                               "2: 10/10 100%  4: 0/5 0%", "K701 K702", "£8,250.00", "needed"]
+    assert row_of(seen["rows"], "SW-L7-01")[6:9] == ["2: 2/2.5 80%  4: 2/2.25 88.9%", "K701", "£0.00"]
+    assert seen["heading"].startswith("Returns for 2026/27-Q2 (reporting deadline 14/10/2026, final 28/10/2026)")
+    assert seen["summary"] == "7 contracts: 7 on time. Service credits due and not waived: £23,375.00."
+    assert seen["title"] == "2026/27-Q2 · 23/11/2026"
+
+
+def test_brackets_move_between_quarters(ledger_path, tmp_path):
+    seen = []
+
+    async def scenario(pilot):
+        for key in ("left_square_bracket", "right_square_bracket", "right_square_bracket"):
+            await pilot.press(key)
+            await pilot.pause()
+            seen.append((pilot.app.sub_title, row_of(cells(pilot.app.screen.query_one("#contracts")), "SW-L4-01")[3]))
+
+    drive(ledger_path, tmp_path, scenario)
+    # L4-01's sample returns are for 2026/27-Q2 only; Q3 is not due until 2027
+    assert seen == [("2026/27-Q1 · 23/11/2026", "missing"), ("2026/27-Q2 · 23/11/2026", "version 1, on time"),
+                    ("2026/27-Q3 · 23/11/2026", "not yet due")]
+
+
+# --- findings: accept, query, waive ----------------------------------------------------------------------
+
+def test_waiving_a_finding_records_it_and_the_claim_counts_again(ledger_path, tmp_path):
+    result = import_file(ledger_path, tmp_path, late_l7(tmp_path))
+    assert (result.version, result.errors) == (2, 1)
+    seen = {}
+
+    async def scenario(pilot):
+        await highlight(pilot, "contracts", "SW-L7-01")
+        seen["before"] = row_of(cells(pilot.app.screen.query_one("#contracts")), "SW-L7-01")[6:9]
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = pilot.app.screen
+        seen["heading"] = static_text(screen, "#heading")
+        await highlight(pilot, "findings", "C201")
+        seen["detail"] = static_text(screen, "#finding-detail")
+        await pilot.press("w")
+        await pilot.pause()
+        seen["dialog"] = static_text(pilot.app.screen, "#dialog-about")
+        await type_text(pilot, "start confirmed on 30/09/2026")
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["finding"] = row_of(cells(screen.query_one("#findings")), "C201")
+        seen["notes"] = [n.message for n in pilot.app._notifications]
+        await pilot.press("escape")
+        await pilot.pause()
+        seen["after"] = row_of(cells(pilot.app.screen.query_one("#contracts")), "SW-L7-01")[6:9]
+
+    drive(ledger_path, tmp_path, scenario)
+    assert seen["before"] == ["2: 1/2.5 40%  4: 2/2.25 88.9%", "K701 K702", "£2,310.00"]
+    assert seen["heading"].splitlines()[1].startswith(
+        f"Return {result.return_id}, version 2 of 2; submitted 12/10/2026; 1 error, 1 warning; file SW-L7-01_Q2_v2.xlsx")
+    assert seen["detail"].startswith("C201 ") and " at Claims!D3 " in seen["detail"]
+    assert seen["dialog"].startswith(f"Waive C201 at Claims!D3 of return {result.return_id}:")
+    assert seen["finding"][:4] == ["C201", "error", "Claims!D3", "waive"]
+    assert seen["notes"] == [f"Recorded: waive C201 at Claims!D3 of return {result.return_id}."]
+    assert seen["after"] == ["2: 2/2.5 80%  4: 2/2.25 88.9%", "K701", "£0.00"]
+    with open_ledger(ledger_path) as ledger:  # the decision is in the ledger, as `swtool decide` records it
+        [d] = store.decisions(ledger, "finding")
+    assert (d["return_id"], d["code"], d["cell"], d["action"], d["reason"]) == (
+        result.return_id, "C201", "Claims!D3", "waive", "start confirmed on 30/09/2026")
+
+
+def test_a_decision_needs_a_reason_and_escape_records_nothing(ledger_path, tmp_path):
+    import_file(ledger_path, tmp_path, late_l7(tmp_path))
+    seen = {}
+
+    async def scenario(pilot):
+        await highlight(pilot, "contracts", "SW-L7-01")
+        await pilot.press("enter")
+        await pilot.pause()
+        await highlight(pilot, "findings", "C201")
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("enter")           # no reason typed
+        await pilot.pause()
+        seen["modal"] = type(pilot.app.screen).__name__
+        seen["error"] = static_text(pilot.app.screen, "#dialog-error")
+        await type_text(pilot, "looks right")
+        await pilot.press("escape")
+        await pilot.pause()
+        seen["back"] = type(pilot.app.screen).__name__
+        seen["finding"] = row_of(cells(pilot.app.screen.query_one("#findings")), "C201")[3]
+
+    drive(ledger_path, tmp_path, scenario)
+    assert seen == {"modal": "ReasonModal", "error": "A decision needs a reason.", "back": "ContractScreen",
+                    "finding": "-"}
+    with open_ledger(ledger_path) as ledger:
+        assert store.decisions(ledger) == []
+
+
+def test_query_then_accept_keeps_both_and_shows_the_latest(ledger_path, tmp_path):
+    result = import_file(ledger_path, tmp_path, late_l7(tmp_path))
+    seen = {}
+
+    async def scenario(pilot):
+        await highlight(pilot, "contracts", "SW-L7-01")
+        await pilot.press("enter")
+        await pilot.pause()
+        for key, reason in (("q", "is this a Q3 start?"), ("a", "provider confirmed the date")):
+            await highlight(pilot, "findings", "C201")
+            await pilot.press(key)
+            await pilot.pause()
+            await type_text(pilot, reason)
+            await pilot.press("enter")
+            await pilot.pause()
+        screen = pilot.app.screen
+        seen["finding"] = row_of(cells(screen.query_one("#findings")), "C201")[3]
+        seen["decisions"] = [r[3:6] for r in cells(screen.query_one("#decisions"))]
+
+    drive(ledger_path, tmp_path, scenario)
+    assert seen["finding"] == "accept"
+    assert seen["decisions"] == [[f"return {result.return_id} C201 Claims!D3", "query", "is this a Q3 start?"],
+                                 [f"return {result.return_id} C201 Claims!D3", "accept", "provider confirmed the date"]]
+
+
+# --- outputs against profile, versions ---------------------------------------------------------------
+
+def test_outputs_tab_shows_each_output_against_profile_with_the_flags(ledger_path, tmp_path):
+    seen = {}
+
+    async def scenario(pilot):
+        await highlight(pilot, "contracts", "SW-L4-01")
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = pilot.app.screen
+        seen["outputs"] = cells(screen.query_one("#outputs"))
+        seen["flags"] = static_text(screen, "#flags")
+
+    drive(ledger_path, tmp_path, scenario)
+    assert row_of(seen["outputs"], "4") == ["4", "Clients progressing into a better role", "5", "0", "-100%", "K701",
+                                            "0/30 0%"]
+    assert row_of(seen["outputs"], "2") == ["2", "job and apprenticeship starts, 2a + 2b", "10", "10", "0%", "",
+                                            "10/60 16.7%"]
+    flags = seen["flags"].splitlines()
+    assert flags[0].startswith("Shared 2a + 2b to date: 0 of 10 job and apprenticeship starts")
+    assert [line.split()[0] for line in flags[1:]] == ["K701"] * 4 + ["K702"]
+    assert "Shortfall 5 − 0 = 5 credits × £1,650.00 per credit" in flags[-1]
+
+
+def test_the_outputs_tab_is_quiet_for_a_contract_on_profile(ledger_path, tmp_path):
+    seen = {}
+
+    async def scenario(pilot):
+        await highlight(pilot, "contracts", "SW-L9-01")
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["flags"] = static_text(pilot.app.screen, "#flags")
+
+    drive(ledger_path, tmp_path, scenario)
+    assert seen["flags"].splitlines()[-1] == "No K701, K702 or K703 warning for this quarter."
+
+
+def test_an_earlier_version_can_be_opened_from_the_versions_tab(ledger_path, tmp_path):
+    result = import_file(ledger_path, tmp_path, late_l7(tmp_path))
+    seen = {}
+
+    async def scenario(pilot):
+        await highlight(pilot, "contracts", "SW-L7-01")
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = pilot.app.screen
+        seen["versions"] = [r[:2] for r in cells(screen.query_one("#versions"))]
+        await pilot.click("#tabs Tab#--content-tab-tab-versions")
+        await pilot.pause()
+        table = screen.query_one("#versions")
+        seen["focused"] = pilot.app.focused is table
+        table.move_cursor(row=0)
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["heading"] = static_text(screen, "#heading").splitlines()[1]
+        seen["findings"] = [r[0] for r in cells(screen.query_one("#findings"))]
+
+    drive(ledger_path, tmp_path, scenario)
+    first = result.return_id
+    with open_ledger(ledger_path) as ledger:
+        v1 = store.returns(ledger, "SW-L7-01", lh.Q2)[0]["id"]
+    assert seen["versions"] == [[str(v1), "1"], [f"▶ {first}", "2"]] and seen["focused"]
+    assert seen["heading"].startswith(f"Return {v1}, version 1 of 2 (not the latest)")
+    assert "C201" not in seen["findings"]
+
+
+# --- service credits -----------------------------------------------------------------------------------
+
+def test_applying_a_service_credit_records_the_figures_it_was_made_on(ledger_path, tmp_path):
+    seen = {}
+
+    async def scenario(pilot):
+        await pilot.press("c")
+        await pilot.pause()
+        screen = pilot.app.screen
+        table = screen.query_one("#credits")
+        index = [r[:4] for r in cells(table)].index(["SW-L4-01", "Rotherhithe Supported Employment", "4", "4"])
+        table.move_cursor(row=index)
+        await pilot.pause()
+        seen["detail"] = static_text(screen, "#credit-detail")
+        await pilot.press("a")
+        await pilot.pause()
+        await type_text(pilot, "no progressions at all this quarter")
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["row"] = cells(table)[index]
+
+    drive(ledger_path, tmp_path, scenario)
+    assert seen["detail"].splitlines()[0] == ("7 contracts in term; due and not waived £23,375.00; 3 decisions "
+                                              "pending")
+    assert "Shortfall 5 − 0 = 5 credits × £1,650.00 per credit" in seen["detail"]
+    assert seen["row"] == ["SW-L4-01", "Rotherhithe Supported Employment", "4", "4", "5", "0", "0%", "£1,650.00",
+                           "5", "£8,250.00", "applied"]
+    with open_ledger(ledger_path) as ledger:
+        report = views.credit_report(ledger, lh.Q2, Settings.defaults()).to_dict()  # what `swtool credits` shows
+        [d] = store.decisions(ledger, "credit")
+    l4 = next(c for c in report["contracts"] if c["contract"] == "SW-L4-01")
+    assert [o["status"] for o in l4["outputs"]] == ["not due", "applied"]
+    assert (d["action"], d["reason"]) == ("apply", "no progressions at all this quarter")
+    assert '"amount": "8250.00"' in d["detail"]
+
+
+def test_waiving_a_credit_takes_it_out_of_the_amount_due(ledger_path, tmp_path):
+    seen = {}
+
+    async def scenario(pilot):
+        await pilot.press("c")
+        await pilot.pause()
+        table = pilot.app.screen.query_one("#credits")
+        index = [r[0] + "/" + r[3] for r in cells(table)].index("SW-L8-01/4")
+        table.move_cursor(row=index)
+        await pilot.press("w")
+        await pilot.pause()
+        await type_text(pilot, "staff long-term sick, agreed at the meeting")
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["status"] = cells(table)[index][-1]
+        seen["total"] = static_text(pilot.app.screen, "#credit-detail").splitlines()[0]
+        await pilot.press("escape")
+        await pilot.pause()
+        seen["home"] = static_text(pilot.app.screen, "#summary")
+
+    drive(ledger_path, tmp_path, scenario)
+    assert seen["status"] == "waived"
+    assert seen["total"] == "7 contracts in term; due and not waived £15,125.00; 2 decisions pending"
+    assert seen["home"].endswith("Service credits due and not waived: £15,125.00.")
+
+
+# --- remedial action plans -------------------------------------------------------------------------------
+
+def test_a_plan_is_written_recorded_listed_and_closed(ledger_path, tmp_path):
+    seen = {}
+    plans = tmp_path  # the session's plans folder
+
+    async def scenario(pilot):
+        await highlight(pilot, "contracts", "SW-L4-01")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        seen["offered"] = pilot.app.screen.query_one("#plan-output").value
+        seen["review"] = pilot.app.screen.query_one("#plan-review").value
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["notes"] = [n.message for n in pilot.app._notifications]
+        await pilot.press("escape")
+        await pilot.pause()
+        seen["rap"] = row_of(cells(pilot.app.screen.query_one("#contracts")), "SW-L4-01")[9]
+        await pilot.press("p")
+        await pilot.pause()
+        seen["plans"] = [r[:5] for r in cells(pilot.app.screen.query_one("#plans"))]
+        await pilot.press("x")
+        await pilot.pause()
+        await type_text(pilot, "progressions back on profile")
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["after"] = cells(pilot.app.screen.query_one("#plans"))
+        await pilot.press("t")
+        await pilot.pause()
+        seen["all"] = [r[3] for r in cells(pilot.app.screen.query_one("#plans"))]
+
+    drive(ledger_path, tmp_path, scenario)
+    written = plans / "RAP_SW-L4-01_2026-27-Q2.xlsx"
+    review = lh.refdata(tmp_path).deadlines["2026/27-Q3"].reporting  # the next quarter's reporting deadline
+    assert seen["offered"] == str(written) and seen["review"] == review.isoformat() == "2027-01-13"
+    assert written.exists()
+    assert seen["notes"][-1] == f"Remedial action plan 1 recorded as open (review 13/01/2027); written to {written}"
+    assert seen["rap"] == "#1 open (review 13/01/2027)"
+    assert seen["plans"] == [["1", "SW-L4-01", "2026/27-Q2", "open", "2027-01-13"]]
+    assert seen["after"] == [] and seen["all"] == ["closed"]
+    with open_ledger(ledger_path) as ledger:
+        [rap] = store.raps(ledger, lh.TODAY, include_closed=True)
+    assert (rap["status"], rap["last_reason"]) == ("closed", "progressions back on profile")
+
+
+def test_a_refused_plan_is_a_notification_and_the_app_goes_on(ledger_path, tmp_path):
+    seen = {}
+
+    async def scenario(pilot):
+        await highlight(pilot, "contracts", "SW-L4-01")
+        await pilot.press("enter")
+        for _ in range(2):  # the second plan for the same quarter is refused by the ledger
+            await pilot.press("n")
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+        seen["notes"] = [(n.severity, n.message) for n in pilot.app._notifications]
+        seen["screen"] = type(pilot.app.screen).__name__
+
+    drive(ledger_path, tmp_path, scenario)
+    assert seen["notes"][-1] == ("error", "remedial action plan 1 for SW-L4-01 2026/27-Q2 is already open; close it "
+                                          "first (swtool rap close 1 --reason TEXT)")
+    assert seen["screen"] == "ContractScreen"
+
+
+# --- imports ---------------------------------------------------------------------------------------------
+
+def test_the_import_dialog_imports_a_return_and_the_quarter_shows_it(ledger_path, tmp_path):
+    late = late_l7(tmp_path)
+    seen = {}
+
+    async def scenario(pilot):
+        await pilot.press("i")
+        await pilot.pause()
+        dialog = pilot.app.screen
+        dialog.query_one("#import-path").value = str(late)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not dialog.running)
+        seen["log"] = log_text(dialog)
+        await pilot.press("escape")
+        await pilot.pause()
+        seen["row"] = row_of(cells(pilot.app.screen.query_one("#contracts")), "SW-L7-01")[3:5]
+
+    drive(ledger_path, tmp_path, scenario)
+    assert seen["log"][0] == f"Checking and importing {late} …"
+    assert seen["log"][1].startswith("SW-L7-01_Q2_v2.xlsx: imported as version 2 of SW-L7-01 2026/27-Q2 (return ")
+    assert seen["log"][1].endswith("): 1 error, 1 warning")
+    assert seen["log"][-1] == "1 file done."
+    assert seen["row"] == ["version 2, on time", "1"]
+
+
+def test_the_import_dialog_says_when_there_is_no_such_file(ledger_path, tmp_path):
+    seen = {}
+
+    async def scenario(pilot):
+        await pilot.press("i")
+        await pilot.pause()
+        pilot.app.screen.query_one("#import-path").value = str(tmp_path / "nowhere.xlsx")
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["log"] = log_text(pilot.app.screen)
+
+    drive(ledger_path, tmp_path, scenario)
+    assert seen["log"] == [f"No such file or folder: {tmp_path / 'nowhere.xlsx'}"]
+
+
+# --- display safety ----------------------------------------------------------------------------------
+
+PAYLOADS = {
+    "B2": "[@click=app.quit]SW700005[/]",               # client ref: shown even when redacted
+    "C2": "\u009b2J\x7f[bold red]2a\u202e\u200b",        # output: C1 CSI, DEL, markup, bidi override, zero-width
+    "E2": "[link=file:///etc/passwd]Signed contract[/link]",  # evidence held: not in the code list
+    "A3": "[/]",                                          # a lone closing tag: a MarkupError if it were parsed
+}
+
+
+def test_markup_and_control_characters_from_a_return_are_shown_as_text(ledger_path, tmp_path):
+    """Every payload reaches the screen as the literal text the provider typed (control and bidi
+    characters escaped), nothing is interpreted, and the app keeps running through clicks and keys."""
+    name = "[@click=app.quit]L7 [bold red]Q2.xlsx"  # no closing tags: a file name cannot hold "/"
+    hostile = edited_return(lh.SAMPLES / "returns" / lh.L7_Q2, tmp_path / name, PAYLOADS)
+    result = import_file(ledger_path, tmp_path, hostile)
+    assert result.status == "imported"
+    seen = {}
+
+    async def scenario(pilot):
+        await highlight(pilot, "contracts", "SW-L7-01")
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = pilot.app.screen
+        await pilot.press("v")  # the cell values too (personal data, asked for)
+        await pilot.pause()
+        seen["heading"] = static_text(screen, "#heading")
+        seen["findings"] = cells(screen.query_one("#findings"))
+        for i in range(len(seen["findings"])):  # every finding's detail, and a click on each row
+            screen.query_one("#findings").move_cursor(row=i)
+            await pilot.pause()
+            await pilot.click("#findings", offset=(60, i + 1))
+            seen.setdefault("details", []).append(static_text(screen, "#finding-detail"))
+        await highlight(pilot, "findings", seen["findings"][0][0])
+        await pilot.press("q")  # query, with a reason that is itself markup
+        await pilot.pause()
+        await type_text(pilot, "[/] [@click=app.quit]see[/]")
+        await pilot.press("enter")
+        await pilot.pause()
+        seen["decisions"] = cells(screen.query_one("#decisions"))
+        seen["versions"] = cells(screen.query_one("#versions"))
+        pilot.app.save_screenshot(str(tmp_path / "screen.svg"))  # a full render of every widget
+        seen["running"] = pilot.app.is_running
+        seen["screen"] = type(pilot.app.screen).__name__
+
+    drive(ledger_path, tmp_path, scenario)
+    assert seen["running"] and seen["screen"] == "ContractScreen"
+    text = "\n".join([seen["heading"], *("|".join(r) for r in seen["findings"]), *seen["details"]])
+    assert "[@click=app.quit]SW700005[/]" in text
+    assert "\\x9b2J\\x7f[bold red]2a\\u202e\\u200b" in text           # escaped, as the CLI prints it
+    assert "[link=file:///etc/passwd]Signed contract[/link]" in text
+    assert not any(ch in text for ch in "\u009b\x7f\u202e\u200b")     # nothing raw reaches the terminal
+    assert f"file {name}" in seen["heading"]
+    assert seen["decisions"][-1][4:] == ["query", "[/] [@click=app.quit]see[/]"]
+    assert seen["versions"][-1][-1] == name
+
+
+def test_shown_values_are_never_markup():
+    from rich.text import Text
+
+    from swtool.tui.shown import joined, shown
+
+    t = shown("[bold]x[/] \u202e\x1b[2J")
+    assert isinstance(t, Text) and t.plain == "[bold]x[/] \\u202e\\x1b[2J" and t.spans == []
+    assert joined("a ", ("[/]", "bold"), " b").plain == "a [/] b"
+    assert shown(None).plain == "-" and shown("").plain == "-"
+
+
+# --- the command ---------------------------------------------------------------------------------------------
+
+def test_review_without_a_terminal_says_so(ledger_path):
+    res = CliRunner().invoke(cli, ["review", "--db", str(ledger_path)])
+    assert res.exit_code == 2
+    assert "swtool review needs a terminal; for a report use swtool status, credits or performance" in res.output
+
+
+def test_review_of_a_ledger_without_a_register_says_what_to_do(tmp_path):
+    res = CliRunner().invoke(cli, ["review", "--db", str(tmp_path / "new.sqlite3")])
+    assert res.exit_code == 2
+    assert "the ledger has no contract register yet: run `swtool register import REGISTER.xlsx` first" in res.output
+
+
+def test_review_refuses_a_bad_quarter(ledger_path):
+    res = CliRunner().invoke(cli, ["review", "--db", str(ledger_path), "--quarter", "Q5"])
+    assert res.exit_code == 2 and "'Q5' is not a quarter like 2026/27-Q2" in res.output
+
+
+def test_review_starts_in_a_real_terminal_and_quits_on_q(ledger_path, tmp_path):
+    """The installed command in a pseudo-terminal: it draws the quarter and leaves on q, exit 0."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    swtool = os.path.join(os.path.dirname(sys.executable), "swtool")
+    main, child = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "160", "LINES": "45"}
+    proc = subprocess.Popen([swtool, "review", "--db", str(ledger_path), "--today", "2026-11-23"], stdin=child,
+                            stdout=child, stderr=child, env=env, close_fds=True, cwd=tmp_path)
+    os.close(child)
+    out, deadline = b"", time.monotonic() + 30
+    while b"SW-L9-01" not in out and time.monotonic() < deadline:
+        if select.select([main], [], [], 0.5)[0]:
+            try:
+                out += os.read(main, 65536)
+            except OSError:
+                break
+    os.write(main, b"q")
+    try:
+        code = proc.wait(timeout=20)
+    finally:
+        proc.kill()
+        os.close(main)
+    assert b"SW-L9-01" in out and b"Camberwell Progress Partnership" in out
+    assert code == 0

@@ -1,0 +1,90 @@
+"""Shared by the TUI tests: the review app over a copy of the sample ledger, driven by a Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import openpyxl
+
+import ledger_helpers as lh
+from swtool.ledger import open_ledger, store
+from swtool.quarter import Quarter
+from swtool.settings import Settings
+from swtool.tui.app import ReviewApp, Session
+
+SIZE = (160, 45)
+
+
+def session(ledger, folder: Path, quarter: str = lh.Q2) -> Session:
+    return Session(ledger, lh.refdata(folder), Settings.defaults(), lh.TODAY, Quarter.parse(quarter), folder)
+
+
+def drive(ledger_path: Path, folder: Path, scenario, quarter: str = lh.Q2, size=SIZE) -> ReviewApp:
+    """Open the ledger, run the app headless with ``scenario(pilot)`` and return the app (stopped)."""
+    async def go(app):
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await scenario(pilot)
+
+    with open_ledger(ledger_path) as ledger:
+        app = ReviewApp(session(ledger, folder, quarter))
+        asyncio.run(go(app))
+    return app
+
+
+def cells(table) -> list[list[str]]:
+    """What a DataTable shows, row by row, as plain text."""
+    return [[getattr(c, "plain", str(c)) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def row_of(rows, first: str) -> list[str]:
+    """The row (of a DataTable, or of rows already read) whose first cell reads ``first``."""
+    return next(r for r in (rows if isinstance(rows, list) else cells(rows)) if r[0] == first)
+
+
+def static_text(screen, selector: str) -> str:
+    content = screen.query_one(selector).content
+    return getattr(content, "plain", str(content))
+
+
+def log_text(dialog) -> list[str]:
+    """What the import dialog has written to its log, an entry a line (the log wraps them to its width)."""
+    return [t.plain for t in dialog.said]
+
+
+async def highlight(pilot, table_id: str, first: str) -> None:
+    """Move the cursor of a table to the row whose first cell reads ``first``."""
+    table = pilot.app.screen.query_one(f"#{table_id}")
+    index = [r[0] for r in cells(table)].index(first)
+    table.move_cursor(row=index)
+    await pilot.pause()
+
+
+async def wait_until(pilot, condition, seconds: float = 60) -> None:
+    """Let the app run until ``condition()`` holds (a worker thread has reported back, say)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the app did not get there in time"
+        await pilot.pause(0.05)
+
+
+async def type_text(pilot, text: str) -> None:
+    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
+
+
+def import_file(ledger_path: Path, folder: Path, path: Path):
+    with open_ledger(ledger_path) as ledger:
+        [result] = store.import_returns(ledger, [path], lh.refdata(folder), Settings.defaults(), lh.TODAY)
+    return result
+
+
+def edited_return(source: Path, target: Path, cells_: dict[str, object]) -> Path:
+    """A copy of ``source`` with some Claims cells replaced (e.g. ``{"B2": "[bold]x"}``)."""
+    wb = openpyxl.load_workbook(source)
+    for ref, value in cells_.items():
+        wb["Claims"][ref].value = value
+    wb.save(target)
+    return target
