@@ -7,7 +7,7 @@ TODAY  ?= 2026-11-23
 DEMO_LEDGER_DIR := samples/out/demo-ledger
 DEMO_LEDGER := $(DEMO_LEDGER_DIR)/ledger.sqlite3
 
-.PHONY: demo test templates samples samples-expected docs bench clean
+.PHONY: demo review test templates samples samples-expected docs bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ demo: $(STAMP)
 	@echo "== swtool credits --quarter 2026/27-Q2 --db $(DEMO_LEDGER)"
 	@$(BIN)/swtool credits --quarter 2026/27-Q2 --db $(DEMO_LEDGER)
 
+# The PMO's terminal UI over the demo ledger that `make demo` builds.
+review: $(STAMP)
+	@test -f $(DEMO_LEDGER) || $(MAKE) demo
+	$(BIN)/swtool review --db $(DEMO_LEDGER) --today $(TODAY)
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
@@ -64,6 +69,7 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_check.py
 	$(BIN)/python benchmarks/bench_ledger.py
+	$(BIN)/python benchmarks/bench_review.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -10,7 +10,8 @@ sample contracts plus five more on the same lots, each over its whole two-year t
 
 Each command runs in a fresh process, as the PMO runs it, on a fresh ledger. Prints seconds for
 `register import`, `import` of all 96 returns (and per return), the same `import` again (every file
-already in the ledger), `status` and `credits --format json` for the last quarter, and the ledger's size.
+already in the ledger), `status`, `credits --format json` and `performance --format json` for the last
+quarter, and the ledger's size. benchmarks/bench_review.py times the review screens on the same ledger.
 """
 
 from __future__ import annotations
@@ -128,6 +129,8 @@ def main() -> None:
     rows.append(("status --quarter 2025/26-Q2", took))
     took, _ = timed("credits", "--quarter", QUARTER, "--format", "json", "--db", db)
     rows.append((f"credits --quarter {QUARTER} --format json", took))
+    took, _ = timed("performance", "--quarter", QUARTER, "--format", "json", "--db", db)
+    rows.append((f"performance --quarter {QUARTER} --format json", took))
     took, _ = timed("--help")
     rows.append(("swtool --help (process start-up)", took))
     width = max(len(r[0]) for r in rows)

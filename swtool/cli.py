@@ -145,7 +145,6 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
         text = render(reports, catalogue.load_all())
     else:
         from swtool.report.text import render
-
         from swtool.settings import in_force_words
 
         ran = {code for code, r in catalogue.load_all().items() if r.stage != "ledger"}
@@ -443,7 +442,8 @@ def import_returns(files, db, settings, today):
         counts[r.status] = counts.get(r.status, 0) + 1
     words = {"imported": "imported", "already": "already in the ledger", "unreadable": "unreadable",
              "unidentified": "without contract or quarter", "changed": "not imported"}
-    click.echo(f"{len(results)} files: " + ", ".join(f"{n} {words[k]}" for k, n in counts.items()))
+    n = len(results)
+    click.echo(f"{n} file{'s' * (n != 1)}: " + ", ".join(f"{c} {words[k]}" for k, c in counts.items()))
     bad = any(r.status in ("unreadable", "unidentified", "changed") or (r.status == "imported" and r.errors)
               for r in results)
     sys.exit(1 if bad else 0)

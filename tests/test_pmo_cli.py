@@ -57,7 +57,7 @@ def returns(built):
 def test_reimport_says_already_imported(db, returns):
     out = run("import", returns / lh.L3_Q2, "--db", db, "--today", TODAY).output
     assert out == (f"{returns / lh.L3_Q2}: already imported as version 1 of SW-L3-01 2026/27-Q2 (return 6); nothing "
-                   "changed\n1 files: 1 already in the ledger\n")
+                   "changed\n1 file: 1 already in the ledger\n")
 
 
 def test_the_default_ledger_is_in_the_user_data_dir(tmp_path, monkeypatch):
@@ -270,3 +270,73 @@ def test_a_damaged_ledger_is_a_clear_error(tmp_path):
     out = run("status", "--quarter", Q2, "--db", bad, code=2).output
     assert out.startswith(f"swtool: the ledger {bad} cannot be used: file is not a database")
     assert "Restore it from your latest backup" in out
+
+
+# --- performance against profile (K701, K702, K703) --------------------------------------------------
+
+def test_performance_flags_variances_and_under_performance(db):
+    out = run("performance", "--quarter", Q2, "--db", db, "--contract", "SW-L4-01").output
+    lines = out.splitlines()
+    assert lines[:3] == ["Performance against profile, 2026/27-Q2",
+                         "Settings: output_variance_percent=20, credit_quarters=1 (docs/rules.md#settings)", ""]
+    assert lines[3] == "SW-L4-01 · Rotherhithe Supported Employment · lot 4 · contract quarter 6 · return 7"
+    assert re.search(r"^4 +Clients progressing into a better role +5 +0 +-100% +K701 +0/30 0%$", out, re.M)
+    assert re.search(r"^2 +job and apprenticeship starts, 2a \+ 2b +10 +10 +0% +10/60 16.7%$", out, re.M)
+    flags = [line.split()[0] for line in lines if line.startswith("  K70")]
+    assert flags == ["K701"] * 4 + ["K702"]
+    assert ("  K701  2026/27-Q2 SW-L4-01 output 4: 0 against a quarterly target of 5 (annual 20 ÷ 4), 100% under "
+            "target; more than 20% (setting output_variance_percent = 20, App 2 §1.3)") in lines
+    assert lines[-1] == ("1 contract in term; 5 warnings (K701 variance, K702 under-performance, K703 shared "
+                         "outputs)")
+
+
+def test_performance_is_quiet_for_a_contract_on_profile(db):
+    report = json.loads(run("performance", "--quarter", Q2, "--db", db, "--contract", "SW-L9-01", "--format",
+                            "json").output)
+    [l9] = report["contracts"]
+    assert l9["flags"] == [] and not any(o["flagged"] for o in l9["outputs"])
+    assert [o["output"] for o in l9["outputs"]] == ["1", "4", "5", "6"]
+    assert l9["shared"] == {"job_starts": 0, "shared": 0, "percent": None, "over": False}
+
+
+def test_performance_json_of_every_contract(db):
+    report = json.loads(run("performance", "--quarter", Q2, "--db", db, "--format", "json").output)
+    assert report["quarter"] == Q2
+    assert report["setting"] == {"output_variance_percent": 20, "credit_quarters": 1}
+    assert [c["contract"] for c in report["contracts"]] == ["SW-L1A-01", "SW-L3-01", "SW-L4-01", "SW-L5-01",
+                                                             "SW-L7-01", "SW-L8-01", "SW-L9-01"]
+    l3 = report["contracts"][1]
+    assert next(o for o in l3["outputs"] if o["output"] == "3a") == {
+        "output": "3a", "title": "Clients sustaining a job for 26 weeks", "target": 5,
+        "target_basis": "annual 20 ÷ 4", "actual": 9, "variance_percent": 80, "flagged": True, "target_to_date": 30,
+        "actual_to_date": 18, "percent_to_date": 60}
+    # exactly 20% under is within the allowance (App 2 §1.3: "more than 20%")
+    assert next(o for o in l3["outputs"] if o["output"] == "8")["variance_percent"] == -20
+    assert not next(o for o in l3["outputs"] if o["output"] == "8")["flagged"]
+
+
+def test_performance_k703_fires_when_more_than_a_fifth_of_job_starts_are_shared(db, returns, tmp_path):
+    source = returns / lh.L7_Q2
+    wb = openpyxl.load_workbook(source)
+    ws = wb["Claims"]
+    column = {c.value: c.column for c in ws[1]}
+    ws.cell(2, column["Shared with provider"]).value = "Walworth Young Futures"  # one of L7's four job starts
+    ws.cell(2, column["Support hours"]).value = 12                              # a shared claim needs its hours
+    wb.save(tmp_path / "SW-L7-01_Q2_shared.xlsx")
+    run("import", tmp_path / "SW-L7-01_Q2_shared.xlsx", "--db", db, "--today", TODAY)
+    out = run("performance", "--quarter", Q2, "--db", db, "--contract", "SW-L7-01").output
+    assert ("  K703  SW-L7-01: 1 of 4 job and apprenticeship starts (2a + 2b) to date are shared with another "
+            "provider = 25%; more than the 20% of a provider's caseload allowed (App 2 §2.3)") in out.splitlines()
+
+
+def test_performance_setting_30_percent_is_shown_and_used(db):
+    out = run("performance", "--quarter", Q2, "--db", db, "--contract", "SW-L3-01", "--setting",
+              "output_variance_percent=30").output
+    assert "Settings: output_variance_percent=30, credit_quarters=1" in out
+    assert "more than 30% (setting output_variance_percent = 30, App 3 item 5)" in out
+
+
+def test_performance_of_an_unknown_contract_says_which_there_are(db):
+    res = CliRunner().invoke(cli, ["performance", "--quarter", Q2, "--db", str(db), "--contract", "SW-L2-09"])
+    assert res.exit_code == 2
+    assert "contract 'SW-L2-09' is not in the register in force (contracts: SW-L1A-01, SW-L3-01" in res.output

@@ -3,15 +3,25 @@ screen and what the ledger holds afterwards."""
 
 from __future__ import annotations
 
+import ledger_helpers as lh
 import pytest
 from click.testing import CliRunner
+from tui_helpers import (
+    cells,
+    drive,
+    edited_return,
+    highlight,
+    import_file,
+    log_text,
+    row_of,
+    static_text,
+    type_text,
+    wait_until,
+)
 
-import ledger_helpers as lh
 from swtool.cli import cli
 from swtool.ledger import open_ledger, store, views
 from swtool.settings import Settings
-from tui_helpers import (cells, drive, edited_return, highlight, import_file, log_text, row_of, static_text,
-                         type_text, wait_until)
 
 
 @pytest.fixture(scope="module")
@@ -355,8 +365,9 @@ def test_a_refused_plan_is_a_notification_and_the_app_goes_on(ledger_path, tmp_p
         seen["screen"] = type(pilot.app.screen).__name__
 
     drive(ledger_path, tmp_path, scenario)
-    assert seen["notes"][-1] == ("error", "remedial action plan 1 for SW-L4-01 2026/27-Q2 is already open; close it "
-                                          "first (swtool rap close 1 --reason TEXT)")
+    refused = "remedial action plan 1 for SW-L4-01 2026/27-Q2 is already open; close it first (swtool rap close 1 " \
+              "--reason TEXT)"
+    assert seen["notes"][-1] == ("error", refused)
     assert seen["screen"] == "ContractScreen"
 
 

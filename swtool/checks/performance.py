@@ -1,8 +1,8 @@
 """K — contract performance: the PMO's side, over the ledger of a contract's returns (§4, §7, App 2).
 
-These rules are not functions over one return: the ledger (``swtool status``, ``swtool credits``,
-``swtool rap``) finds them with the calculations of ``swtool.credits`` and reports them under
-these codes. They are declared here so that the catalogue, ``swtool rules`` and the docs know them.
+These rules are not functions over one return: the ledger (``swtool performance``, ``swtool status``,
+``swtool credits``, ``swtool rap`` and the review screens) finds them with the calculations of
+``swtool.credits`` and reports them under these codes. They are declared here so that the catalogue, ``swtool rules`` and the docs know them.
 """
 
 from __future__ import annotations

@@ -411,6 +411,11 @@ class CreditsScreen(LedgerScreen):
         Binding("w", "decide('waive')", "Waive"),
     ]
 
+    def __init__(self):
+        super().__init__()
+        self.lines: dict[str, tuple] = {}      # row key -> (contract's credits, credit line, status)
+        self.sub_total = Text("")
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="heading")
@@ -446,8 +451,6 @@ class CreditsScreen(LedgerScreen):
             total += cc.due_amount
         if table.row_count:
             table.move_cursor(row=min(max(keep, 0), table.row_count - 1))
-            self._detail(_selected_key(table))
-        self.query_one("#credit-detail", Static).styles.height = "auto"
         self.sub_total = Text(f"{len(self.report.contracts)} contracts in term; due and not waived {gbp(total)}; "
                               f"{pending} decision{'s' * (pending != 1)} pending", style="bold")
         self._detail(_selected_key(table))
@@ -458,10 +461,9 @@ class CreditsScreen(LedgerScreen):
         self._detail(event.row_key.value)
 
     def _detail(self, key: str | None) -> None:
-        parts = [self.sub_total] if hasattr(self, "sub_total") else []
-        if key in getattr(self, "lines", {}):
-            _, ln, status = self.lines[key]
-            parts.append(shown(ln.reason, limit=2000))
+        parts = [self.sub_total]
+        if key in self.lines:
+            parts.append(shown(self.lines[key][1].reason, limit=2000))
         self.query_one("#credit-detail", Static).update(Text("\n").join(parts))
 
     @on(DataTable.RowSelected, "#credits")
@@ -471,7 +473,7 @@ class CreditsScreen(LedgerScreen):
 
     def action_decide(self, action: str) -> None:
         key = _selected_key(self.query_one("#credits", DataTable))
-        if key not in getattr(self, "lines", {}):
+        if key not in self.lines:
             return
         from swtool.credits import gbp, num
 
@@ -501,7 +503,10 @@ class PlansScreen(LedgerScreen):
         Binding("t", "toggle_all", "Show closed"),
     ]
 
-    show_all = False
+    def __init__(self):
+        super().__init__()
+        self.show_all = False
+        self.plans: dict[str, dict] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -1,0 +1,80 @@
+"""Benchmark `swtool review`: how long each screen takes to appear on a full ledger.
+
+    python benchmarks/bench_review.py      # uses (or first builds) benchmarks/bench_ledger.py's ledger
+
+The ledger holds 12 contracts × 8 quarters (96 returns). The app runs headless (Textual's
+``run_test``, a 160 × 45 terminal) in this process; each figure is the median of 5 runs, from the key
+press to the screen being drawn with its figures: the first screen after start-up, moving to the
+previous quarter, opening a contract (its findings, outputs to date, versions and decisions), the
+service credits screen and the action plans screen. Process start-up (`swtool review --help`) is
+timed in a fresh process, as a PMO starts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+LEDGER = HERE / "out" / "ledger" / "db" / "ledger.sqlite3"
+RUNS = 5
+
+
+async def one_run(app, times: dict) -> None:
+    async def timed(label: str, *keys: str) -> None:
+        t = time.perf_counter()
+        if keys:
+            await pilot.press(*keys)
+        await pilot.pause()
+        times.setdefault(label, []).append(time.perf_counter() - t)
+
+    t = time.perf_counter()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        times.setdefault("start-up to the quarter screen", []).append(time.perf_counter() - t)
+        await timed("previous quarter ([)", "left_square_bracket")
+        await timed("next quarter (])", "right_square_bracket")
+        await timed("open a contract (Enter)", "enter")
+        await timed("back to the quarter (Esc)", "escape")
+        await timed("service credits (c)", "c")
+        await pilot.press("escape")
+        await timed("action plans (p)", "p")
+
+
+def main() -> None:
+    if not LEDGER.exists():
+        subprocess.run([sys.executable, str(HERE / "bench_ledger.py")], check=True)
+    from datetime import date
+
+    from swtool.ledger import open_ledger
+    from swtool.quarter import Quarter
+    from swtool.refdata import RefData
+    from swtool.settings import Settings
+    from swtool.tui.app import ReviewApp, Session
+
+    times: dict[str, list[float]] = {}
+    with open_ledger(LEDGER) as ledger:
+        n = ledger.conn.execute("SELECT count(*) FROM returns").fetchone()[0]
+        for _ in range(RUNS):
+            session = Session(ledger, RefData(), Settings.defaults(), date(2027, 5, 10), Quarter.parse("2026/27-Q4"),
+                              HERE / "out")
+            asyncio.run(one_run(ReviewApp(session), times))
+    t = time.perf_counter()
+    subprocess.run([os.path.join(os.path.dirname(sys.executable), "swtool"), "review", "--help"], check=True,
+                   capture_output=True)
+    startup = time.perf_counter() - t
+    print(f"swtool review on {n} returns (median of {RUNS} runs, headless 160 × 45)")
+    width = max(map(len, times))
+    for label, values in times.items():
+        print(f"  {label:<{width}}  {statistics.median(values):6.3f} s   (max {max(values):.3f} s)")
+    print(f"  {'swtool review --help (a fresh process)':<{width}}  {startup:6.3f} s")
+
+
+if __name__ == "__main__":
+    main()
