@@ -16,10 +16,20 @@ What openpyxl cannot keep (charts, pictures, some newer Excel features) is named
 The source is never written to; the copy is written atomically, and never over the source nor over
 a file that is not an earlier annotated copy. Text swtool writes that Excel would take for a formula
 (``= + - @``, tab, CR, LF first) is stored as text.
+
+openpyxl loads the whole workbook to write it back, which takes far more memory than the check's
+read-only pass, and a file that passed the bounded read could still exhaust memory or time here. So
+the load, the marking and the save run in a child process with a wall-time and an address-space
+limit (``reader.workbook.run_bounded``, the reader's own machinery), twice the read's
+(``annotation_limits``: 2 × ``read_seconds``, 2 × ``read_memory_mb``; ``SWTOOL_LIMITS`` changes both).
+A child that runs out of either, or dies, leaves no copy and costs a sentence (``NotAnnotated``),
+never the check's report. Where there is no child process (``child_process=no``, Windows), it runs
+here.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import shutil
@@ -31,7 +41,10 @@ from pathlib import Path
 
 from swtool.errors import SwtoolError
 from swtool.findings import ERROR, INFO, WARNING, FileReport, Finding, severity_rank
+from swtool.reader.preflight import Limits
 from swtool.report.safe import safe_text
+
+log = logging.getLogger(__name__)
 
 SYMBOL = {ERROR: "✖", WARNING: "⚠", INFO: "ℹ"}
 # (pattern, pattern colour, background): the error pattern shows in grey-scale print and to colour-blind eyes
@@ -46,6 +59,13 @@ MARKER = "swtool annotated copy"  # a custom document property: tells an annotat
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 HEADER_ROW = 5
 COLUMNS = (("Severity", 12), ("Code", 8), ("Rule", 30), ("Cell", 18), ("Message", 90), ("How to fix", 70))
+
+# The annotation's bounds, derived from the read's (docs/security.md): loading a workbook in full
+# takes about three times the memory of the read-only pass and more time (a 100,000-row return:
+# 1.48 GB at the peak and 84 s to annotate; its whole check, 0.6 GB and 60 s). Twice the read's
+# limits (600 s, 4,096 MB) leave room for the largest file the reader accepts (max_file_bytes).
+ANNOTATE_SECONDS_FACTOR = 2   # × read_seconds: wall time of the load, marking and save
+ANNOTATE_MEMORY_FACTOR = 2    # × read_memory_mb: address space the annotating child may add
 
 _MERGE_RE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Za-z]{1,3}\d{1,7}(?::[A-Za-z]{1,3}\d{1,7})?)\"")
 
@@ -109,7 +129,15 @@ def unreadable_reason(report: FileReport) -> str | None:
     return None
 
 
-def annotate(source: Path, report: FileReport, output: Path, rules: dict | None = None) -> Annotated:
+def annotation_limits(limits: Limits) -> tuple[float, int]:
+    """(seconds, MB): the wall time and the address space the annotating child may take, derived from
+    the read's limits (``ANNOTATE_SECONDS_FACTOR`` × ``read_seconds``, ``ANNOTATE_MEMORY_FACTOR`` ×
+    ``read_memory_mb``), so ``SWTOOL_LIMITS`` changes both the same way."""
+    return limits.read_seconds * ANNOTATE_SECONDS_FACTOR, limits.read_memory_mb * ANNOTATE_MEMORY_FACTOR
+
+
+def annotate(source: Path, report: FileReport, output: Path, rules: dict | None = None, *,
+             limits: Limits | None = None) -> Annotated:
     """Write an annotated copy of ``source`` (the workbook ``report`` is about) to ``output``.
 
     Args:
@@ -117,42 +145,107 @@ def annotate(source: Path, report: FileReport, output: Path, rules: dict | None 
         report: its report from ``engine.check_file`` (the findings to mark).
         output: where to write the copy (.xlsx); replaced atomically if it is an earlier annotated copy.
         rules: the catalogue (``catalogue.load_all()``), for each rule's "how to fix"; loaded when None.
+        limits: the reader's limits (``SWTOOL_LIMITS`` applies on top); the annotation's time and memory
+            limits are derived from them (``annotation_limits``), and ``child_process`` decides whether
+            openpyxl runs in a bounded child process.
 
     Returns:
         What was written: counts of findings, marked cells and findings only on the Findings sheet.
 
     Raises:
         NotAnnotated: the file could not be read when checked (S001), changed since, is too unusual to
-            open safely in full, or ``output`` may not be written.
+            open safely in full, needs more time or memory than the annotation's limits, or ``output``
+            may not be written. No copy is written then, and nothing is left beside ``output``.
     """
     source, output = Path(source), Path(output)
     why = unreadable_reason(report)
     if why:
         raise NotAnnotated(f"{source} was not annotated: it could not be read ({why})")
     check_output(source, output)
+    limits = (limits or Limits()).with_env()
     if rules is None:
         from swtool import catalogue
 
         rules = catalogue.load_all()
+    from swtool.atomic import atomic_path
     from swtool.reader.preflight import sha256_of
 
     with tempfile.TemporaryDirectory(prefix="swtool-annotate-") as tmpdir:
-        copy = Path(tmpdir) / "return.xlsx"
+        copy, marked = Path(tmpdir) / "return.xlsx", Path(tmpdir) / "annotated.xlsx"
         shutil.copyfile(source, copy)
         if sha256_of(copy) != report.sha256:
             raise NotAnnotated(f"{source} changed after it was checked; check it again to annotate it")
-        _guard(copy)
-        lost = _what_is_lost(copy)
-        wb, load_warnings = _load(copy)
-        lost += load_warnings
-        result = _mark(wb, report, rules, lost)
-        from swtool.atomic import atomic_path
-
+        fixes = {code: _Fix(getattr(rule, "fix", None)) for code, rule in rules.items()}  # picklable, unlike rules
+        result = _write_bounded(copy, marked, report, fixes, limits, source.name)
+        # only a finished copy reaches the output's folder, in one rename
         with atomic_path(output) as tmp:
-            wb.save(tmp)
-        wb.close()
+            shutil.copyfile(marked, tmp)
     result.output = output
     return result
+
+
+@dataclass(frozen=True)
+class _Fix:
+    """What the copy needs of a rule: its "how to fix" (a rule holds its check, which does not pickle)."""
+
+    fix: str | None
+
+
+def _write_copy(copy: Path, marked: Path, report: FileReport, rules: dict) -> Annotated:
+    """All the openpyxl work: refuse huge merges, load ``copy`` in full, mark it, save it to ``marked``
+    (in the private folder). Runs in the bounded child process."""
+    _guard(copy)
+    lost = _what_is_lost(copy)
+    wb, load_warnings = _load(copy)
+    lost += load_warnings
+    try:
+        result = _mark(wb, report, rules, lost)
+        wb.save(marked)
+    finally:
+        wb.close()
+    return result
+
+
+def _write_bounded(copy: Path, marked: Path, report: FileReport, rules: dict, limits: Limits,
+                   name: str) -> Annotated:
+    """``_write_copy`` in a child process with the annotation's limits, or here where there is none."""
+    from swtool.reader.workbook import ChildStopped, _secs, isolation_available, run_bounded
+
+    seconds, memory_mb = annotation_limits(limits)
+    if not (limits.child_process and isolation_available()):
+        try:
+            return _write_copy(copy, marked, report, rules)
+        except MemoryError:
+            raise _limit_error(name, "the memory of this computer", None) from None
+    try:
+        return run_bounded(_write_copy, (copy, marked, report, rules), seconds=seconds, memory_mb=memory_mb,
+                           name="swtool-annotate", passthrough=(NotAnnotated, OSError))
+    except ChildStopped as e:
+        stopped = e
+    memory = f"{memory_mb:,} MB of memory"
+    if stopped.kind == "time-limit":
+        log.warning("annotating %s took over %s s; it was stopped", name, seconds)
+        raise _limit_error(name, _secs(seconds), f"{ANNOTATE_SECONDS_FACTOR:g} × read_seconds")
+    if stopped.kind == "memory-limit":
+        raise _limit_error(name, memory, f"{ANNOTATE_MEMORY_FACTOR:g} × read_memory_mb")
+    if stopped.kind == "died":
+        log.warning("annotating %s: the process died (%s)", name, stopped.detail)
+        raise NotAnnotated(f"could not annotate {name}: annotating it stopped ({stopped.detail}), most likely at "
+                           f"the {memory_mb:,} MB memory limit (limit {ANNOTATE_MEMORY_FACTOR:g} × read_memory_mb). "
+                           f"{_NOTHING_WRITTEN}")
+    log.warning("annotating %s failed in the child process: %s", name, stopped.detail)
+    raise NotAnnotated(f"could not annotate {name}: writing the copy failed "
+                       f"({stopped.detail.partition(':')[0]}). No annotated copy was written; the check's report is "
+                       "unaffected.")
+
+
+_NOTHING_WRITTEN = ("No annotated copy was written; the check's report is unaffected. Remove unused rows, columns "
+                    "and sheets and check it again, or raise the limit (SWTOOL_LIMITS, docs/security.md).")
+
+
+def _limit_error(name: str, within: str, limit: str | None) -> NotAnnotated:
+    named = f" (limit {limit})" if limit else ""
+    return NotAnnotated(f"could not annotate {name} within {within}{named}. {_NOTHING_WRITTEN}")
 
 
 # --- opening -----------------------------------------------------------------------------------------
@@ -202,10 +295,15 @@ def _what_is_lost(path: Path) -> list[str]:
 def _load(path: Path):
     import openpyxl
 
+    if not openpyxl.DEFUSEDXML:  # as in the reader: OPENPYXL_DEFUSEDXML=False would allow entity bombs
+        raise NotAnnotated("the workbook was not opened to annotate it: defusedxml is not in use by openpyxl "
+                           "(unset OPENPYXL_DEFUSEDXML)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             wb = openpyxl.load_workbook(path, keep_links=False, keep_vba=False, rich_text=True)
+        except MemoryError:
+            raise
         except Exception as e:  # checked already, so rare: say it plainly
             raise NotAnnotated(f"the workbook could not be opened to annotate it ({type(e).__name__})") from None
     lost = []

@@ -4,7 +4,10 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
+import tempfile
+import threading
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -15,12 +18,16 @@ from builders import REFDATA, claim, contract, registration, write_return
 from click.testing import CliRunner
 from openpyxl.comments import Comment
 
+import swtool.annotate
+import swtool.reader.workbook
 from swtool import catalogue
 from swtool import standard as std
-from swtool.annotate import MAX_COMMENT, SYMBOL, NotAnnotated, annotate, default_output, is_annotated_copy
+from swtool.annotate import (MAX_COMMENT, SYMBOL, NotAnnotated, annotate, annotation_limits, default_output,
+                             is_annotated_copy)
 from swtool.cli import cli
 from swtool.findings import FileReport, Finding
 from swtool.quarter import Quarter
+from swtool.reader.preflight import Limits
 from swtool.templates import build_return
 
 TODAY = "2026-10-01"
@@ -331,6 +338,175 @@ def test_an_unreadable_file_is_not_annotated(tmp_path):
     with pytest.raises(NotAnnotated):
         annotate(bad, FileReport(str(bad), findings=[Finding("S001", "unreadable", "error", "not a workbook")]),
                  tmp_path / "y.xlsx")
+
+
+# --- bounded: openpyxl's full load runs in a child process with a time and a memory limit -------------
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch) -> Path:
+    """The folder swtool's private copies go to, to see that none is left."""
+    folder = tmp_path / "private"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def _limits_when_annotating(monkeypatch, setting: str) -> None:
+    """Set SWTOOL_LIMITS once the check has read the file, just before the copy is annotated, as an
+    operator would for the whole command if the read and the annotation had different needs."""
+    real = swtool.annotate.annotate
+
+    def annotate_with(*args, **kwargs):
+        monkeypatch.setenv("SWTOOL_LIMITS", setting)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(swtool.annotate, "annotate", annotate_with)
+
+
+def _bigger_load(monkeypatch, mb: int = 512) -> None:
+    """Make marking the copy need ``mb`` MB more, as a workbook that is large in full would."""
+    real = swtool.annotate._mark
+
+    def mark(*args):
+        ballast = bytearray(mb << 20)
+        try:
+            return real(*args)
+        finally:
+            del ballast
+
+    monkeypatch.setattr(swtool.annotate, "_mark", mark)
+
+
+def test_the_annotation_limits_are_twice_the_reads_and_follow_swtool_limits(monkeypatch):
+    assert annotation_limits(Limits()) == (600, 4096)
+    assert annotation_limits(Limits(read_seconds=30, read_memory_mb=100)) == (60, 200)
+    monkeypatch.setenv("SWTOOL_LIMITS", "read_seconds=900,read_memory_mb=3000")
+    assert annotation_limits(Limits().with_env()) == (1800, 6000)
+
+
+@pytest.mark.parametrize("setting,said,heavy", [
+    ("read_seconds=0.001", "within 0.002 seconds (limit 2 × read_seconds)", False),
+    ("read_memory_mb=1", "within 2 MB of memory (limit 2 × read_memory_mb)", True),
+], ids=["time", "memory"])
+def test_an_annotation_over_its_limit_is_one_sentence_and_leaves_nothing(faulty, private_tmp, monkeypatch, setting,
+                                                                        said, heavy):
+    if heavy:
+        _bigger_load(monkeypatch)
+    _limits_when_annotating(monkeypatch, setting)
+    before, folder = sha256(faulty), sorted(faulty.parent.iterdir())
+    res = run("check", faulty, "--today", TODAY, "--annotate")
+    assert res.exit_code == 2  # a copy that could not be written (docs/decisions.md)
+    assert "S004" in res.stdout and "thirty" in res.stdout  # the check's report is all there
+    assert res.stderr.strip() == (
+        f"Not annotated: {faulty}: could not annotate faulty.xlsx {said}. No annotated copy was written; the "
+        "check's report is unaffected. Remove unused rows, columns and sheets and check it again, or raise the "
+        "limit (SWTOOL_LIMITS, docs/security.md).")
+    assert "Traceback" not in res.output
+    assert not default_output(faulty).exists()
+    assert sorted(faulty.parent.iterdir()) == folder  # no temporary file beside it either
+    assert list(private_tmp.iterdir()) == []          # nor the private copy
+    assert sha256(faulty) == before
+
+
+def test_the_same_load_within_the_default_limits_is_annotated(faulty, monkeypatch):
+    _bigger_load(monkeypatch)
+    out, _ = annotated_of(faulty)
+    assert openpyxl.load_workbook(out)["Registrations"]["E3"].comment is not None
+
+
+def test_a_child_that_dies_while_saving_leaves_no_partial_copy(faulty, tmp_path, private_tmp, monkeypatch):
+    earlier = tmp_path / "earlier.annotated.xlsx"
+    annotate(faulty, _report(faulty, [("C207", "error", "too early")], "Claims", 2, "D"), earlier)
+    earlier_bytes = earlier.read_bytes()
+
+    def dies(copy, marked, report, rules):  # as the kernel's out-of-memory killer would stop it
+        marked.write_bytes(b"PK\x03\x04 half a workbook")
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(swtool.annotate, "_write_copy", dies)
+    before, folder = sha256(faulty), sorted(tmp_path.iterdir())
+    res = run("check", faulty, "--today", TODAY, f"--annotate={earlier}")
+    assert res.exit_code == 2 and "S004" in res.stdout
+    assert (f"Not annotated: {faulty}: could not annotate faulty.xlsx: annotating it stopped (signal SIGKILL), most "
+            "likely at the 4,096 MB memory limit (limit 2 × read_memory_mb).") in res.stderr
+    assert "Traceback" not in res.output
+    assert earlier.read_bytes() == earlier_bytes  # the earlier copy is neither replaced nor damaged
+    assert sorted(tmp_path.iterdir()) == folder and list(private_tmp.iterdir()) == []
+    assert sha256(faulty) == before
+
+
+def test_an_unexpected_error_in_the_child_is_a_sentence(faulty, tmp_path, monkeypatch):
+    def fails(*args):
+        raise ValueError("secret detail")
+
+    monkeypatch.setattr(swtool.annotate, "_mark", fails)
+    with pytest.raises(NotAnnotated) as e:
+        annotate(faulty, _report(faulty, [("C207", "error", "x")], "Claims", 2, "D"), tmp_path / "y.xlsx")
+    assert str(e.value) == ("could not annotate faulty.xlsx: writing the copy failed (ValueError). No annotated copy "
+                            "was written; the check's report is unaffected.")
+    assert not (tmp_path / "y.xlsx").exists()
+
+
+def test_a_refusal_in_the_child_reaches_the_provider_as_it_was_said(faulty, tmp_path, monkeypatch):
+    monkeypatch.setattr(swtool.annotate, "MAX_MERGED_CELLS", -1)  # every workbook merges "too many" cells
+    with pytest.raises(NotAnnotated, match=r"merges 0 cells or more .* over the -1 an annotated copy can carry"):
+        annotate(faulty, _report(faulty, [("C207", "error", "x")], "Claims", 2, "D"), tmp_path / "y.xlsx")
+
+
+def _marks(path: Path) -> dict:
+    """What a provider sees in a copy: every sheet's values, fills and comments."""
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [(c.coordinate, c.value, c.fill.fill_type, c.comment.text if c.comment else None)
+                       for row in ws.iter_rows() for c in row] for ws in wb.worksheets}
+
+
+@pytest.mark.parametrize("how", ["child_process=no", "no isolation"])
+def test_without_a_child_process_the_same_copy_is_written_here(faulty, tmp_path, monkeypatch, how):
+    in_child, findings = annotated_of(faulty)
+    expected = _marks(in_child)
+
+    def no_child(*args, **kwargs):
+        raise AssertionError("no child process where there is no isolation")
+
+    monkeypatch.setattr(swtool.reader.workbook, "run_bounded", no_child)
+    if how == "child_process=no":
+        monkeypatch.setenv("SWTOOL_LIMITS", "child_process=no")
+    else:  # Windows: no fork, no resource module (the read falls back too)
+        monkeypatch.setattr(swtool.reader.workbook, "isolation_available", lambda: False)
+    out = tmp_path / "here.annotated.xlsx"
+    res, again = check_json(faulty, "--annotate", out)
+    assert f"Annotated copy: {out}" in res.stderr and again == findings
+    assert _marks(out) == expected
+
+
+def test_without_a_child_process_running_out_of_memory_is_a_sentence(faulty, tmp_path, monkeypatch):
+    def exhausted(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(swtool.annotate, "_mark", exhausted)
+    monkeypatch.setenv("SWTOOL_LIMITS", "child_process=no")
+    before = sha256(faulty)
+    with pytest.raises(NotAnnotated, match="^could not annotate faulty.xlsx within the memory of this computer. No "
+                                           "annotated copy was written"):
+        annotate(faulty, _report(faulty, [("C207", "error", "x")], "Claims", 2, "D"), tmp_path / "y.xlsx")
+    assert not (tmp_path / "y.xlsx").exists() and sha256(faulty) == before
+
+
+def test_a_program_running_threads_annotates_through_the_forkserver(faulty, tmp_path):
+    """A TUI runs threads: the child is then started by multiprocessing's forkserver, and everything
+    handed to it must pickle (the rules catalogue holds functions: only the fixes are sent)."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        out = tmp_path / "x.xlsx"
+        result = annotate(faulty, _report(faulty, [("C207", "error", "too early")], "Claims", 2, "D"), out)
+    finally:
+        stop.set()
+        other.join()
+    assert result.cells == 1
+    comment = openpyxl.load_workbook(out)["Claims"]["D2"].comment.text
+    assert "too early" in comment and catalogue.load_all()["C207"].fix in comment
 
 
 # --- LibreOffice opens it -----------------------------------------------------------------------------

@@ -7,12 +7,12 @@ change is meant, `pytest tests/test_tui_snapshots.py --snapshot-update` records 
 
 from __future__ import annotations
 
-import pytest
-
 import ledger_helpers as lh
+import pytest
+from tui_helpers import SIZE, session
+
 from swtool.ledger import open_ledger
 from swtool.tui.app import ReviewApp
-from tui_helpers import SIZE, session
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import ledger_helpers as lh
 import openpyxl
 
-import ledger_helpers as lh
 from swtool.ledger import open_ledger, store
 from swtool.quarter import Quarter
 from swtool.settings import Settings

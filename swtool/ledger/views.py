@@ -473,7 +473,7 @@ def contract_performance(ledger: Ledger, contract, q: Quarter, settings, refdata
 
 def _combined_variance(contract, q: Quarter, acts: dict, settings):
     """Output 2 (2a + 2b) against its quarterly target, as a variance that is shown, not flagged."""
-    from swtool.credits import COMBINED, OutputVariance, PENNY, num
+    from swtool.credits import COMBINED, PENNY, OutputVariance, num
     from swtool.performance import quarterly_target, target_basis, variance_percent
 
     target = quarterly_target(contract, COMBINED, q)

@@ -127,7 +127,7 @@ def _read_checked(path: Path, pf: Preflight, wanted: set[str] | None, limits: Li
     return RawWorkbook(path, pf.sha256, sheets, {n: s for n, s, _ in pf.sheets}, warnings)
 
 
-# --- the read in a child process ------------------------------------------------------------------------
+# --- work in a bounded child process: the read here, the annotated copy in swtool.annotate ------------------
 
 def isolation_available() -> bool:
     """A child process with an address-space limit needs fork (POSIX) and ``resource``; elsewhere
@@ -167,57 +167,43 @@ def _limit_memory(extra_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (want, hard))
 
 
-def _child(conn, path: Path, pf: Preflight, wanted, limits: Limits) -> None:
-    """The child's whole life: limit itself, read, send back plain data or the reason it could not."""
-    try:
-        _limit_memory(limits.read_memory_mb)
-        message = ("ok", _read_checked(path, pf, wanted, limits))
-    except Unreadable as e:
-        message = ("unreadable", str(e), e.reason)
-    except MemoryError:
-        message = ("memory",)
-    except BaseException as e:  # noqa: BLE001 (even Ctrl-C: the parent reports it; no traceback here)
-        message = ("error", f"{type(e).__name__}: {e}"[:500])
-    try:
-        conn.send(message)
-    except MemoryError:  # too big to pickle within the limit
-        conn.send(("memory",))
-    finally:
-        conn.close()
+class ChildStopped(Exception):
+    """``run_bounded``: the child gave no result. ``kind`` is ``"time-limit"`` (killed after its
+    seconds), ``"memory-limit"`` (a MemoryError within its address-space limit), ``"died"`` (it ended
+    without answering; ``detail`` says how: ``signal SIGKILL``, ``exit code 1``; most likely the memory
+    limit) or ``"failed"`` (an unexpected exception; ``detail`` is ``Type: message``, for a log only).
+    The caller words the sentence for its reader and names its limit."""
+
+    def __init__(self, kind: str, detail: str = ""):
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+        self.detail = detail
 
 
-def _context():
-    """``fork`` (milliseconds, nothing re-imported) when this process runs one thread; ``forkserver``
-    otherwise, as forking a threaded process can deadlock the child."""
-    import multiprocessing as mp
-    import threading
+def run_bounded(func, args: tuple = (), *, seconds: float, memory_mb: int, name: str = "swtool-child",
+                passthrough: tuple[type[BaseException], ...] = ()):
+    """Run ``func(*args)`` in a child process whose address space may grow by ``memory_mb`` and that is
+    killed after ``seconds``; return what it returns (it must pickle).
 
-    if threading.active_count() == 1:
-        return mp.get_context("fork")
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["swtool.reader.workbook", "openpyxl"])
-    return ctx
-
-
-def _read_in_child(path: Path, pf: Preflight, wanted, limits: Limits) -> RawWorkbook:
+    Raises ``Unreadable`` as the child raised it, any exception of a ``passthrough`` type as the child
+    raised it (when it pickles), and ``ChildStopped`` for everything else. Only for
+    ``isolation_available()`` platforms; a caller falls back to running ``func`` in its own process."""
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, path, pf, wanted, limits), name="swtool-reader", daemon=True)
+    proc = ctx.Process(target=_bounded_child, args=(send, func, args, memory_mb, passthrough), name=name,
+                       daemon=True)
     proc.start()
     send.close()
     message = None
     try:
-        if receive.poll(limits.read_seconds):
+        if receive.poll(seconds):
             try:
                 message = receive.recv()
             except (EOFError, OSError):  # the child died before it could answer
                 message = None
         else:
             proc.kill()
-            log.warning("reading %s took over %s s; the reader was stopped", path, limits.read_seconds)
-            raise Unreadable(f"The workbook could not be read within {_secs(limits.read_seconds)} (limit "
-                             "read_seconds); it is unusually large or damaged. Remove unused rows, columns and "
-                             "sheets, save it again from Excel and resend it.", "time-limit")
+            raise ChildStopped("time-limit")
     finally:
         receive.close()
         proc.join(5)
@@ -228,19 +214,103 @@ def _read_in_child(path: Path, pf: Preflight, wanted, limits: Limits) -> RawWork
         code = proc.exitcode
         how = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 and \
             -code in signal.valid_signals() else f"exit code {code}"
-        log.warning("the reader of %s died (%s)", path, how)
-        raise Unreadable(f"The workbook could not be read: the reader stopped ({how}), most likely at the "
-                         f"{limits.read_memory_mb:,} MB memory limit (limit read_memory_mb); it is unusually large or "
-                         "damaged. Remove unused rows, columns and sheets, save it again from Excel and resend it.",
-                         "reader-died")
+        raise ChildStopped("died", how)
     kind = message[0]
     if kind == "ok":
         return message[1]
     if kind == "unreadable":
         raise Unreadable(message[1], message[2])
+    if kind == "raised":
+        raise message[1]
     if kind == "memory":
+        raise ChildStopped("memory-limit")
+    raise ChildStopped("failed", message[1])
+
+
+def _bounded_child(conn, func, args: tuple, memory_mb: int, passthrough: tuple) -> None:
+    """The child's whole life: limit itself, run, send back the result or the reason there is none."""
+    try:
+        _limit_memory(memory_mb)
+        message = ("ok", func(*args))
+    except Unreadable as e:
+        message = ("unreadable", str(e), e.reason)
+    except MemoryError:
+        message = ("memory",)
+    except BaseException as e:  # noqa: BLE001 (even Ctrl-C: the parent reports it; no traceback here)
+        message = ("raised", e) if isinstance(e, passthrough) and _pickles(e) else \
+            ("error", f"{type(e).__name__}: {e}"[:500])
+    try:
+        conn.send(message)
+    except MemoryError:  # too big to pickle within the limit
+        conn.send(("memory",))
+    finally:
+        conn.close()
+
+
+def _pickles(e: BaseException) -> bool:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(e))
+    except Exception:  # noqa: BLE001 (an exception with its own __init__ may not come back)
+        return False
+    return True
+
+
+def _context():
+    """``fork`` (milliseconds, nothing re-imported) when this process runs one thread; ``forkserver``
+    otherwise, as forking a threaded process can deadlock the child."""
+    import multiprocessing as mp
+    import threading
+
+    if threading.active_count() == 1:
+        return mp.get_context("fork")
+    return _forkserver()
+
+
+def _forkserver():
+    import multiprocessing as mp
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["swtool.reader.workbook", "openpyxl"])
+    return ctx
+
+
+def start_child_server() -> None:
+    """Start the fork server (and multiprocessing's resource tracker) now, for a program that will
+    read workbooks from threads while it has replaced ``sys.stderr`` (a terminal UI does both).
+
+    Started later, the server would be handed that stderr, which has no file descriptor, and every
+    read would fail ("bad value(s) in fds_to_keep"). Started now, it keeps the real one."""
+    if not isolation_available():
+        return
+    from multiprocessing import forkserver, resource_tracker
+
+    _forkserver()
+    resource_tracker.ensure_running()
+    forkserver.ensure_running()
+
+
+def _read_in_child(path: Path, pf: Preflight, wanted, limits: Limits) -> RawWorkbook:
+    try:
+        return run_bounded(_read_checked, (path, pf, wanted, limits), seconds=limits.read_seconds,
+                           memory_mb=limits.read_memory_mb, name="swtool-reader")
+    except ChildStopped as e:
+        stopped = e
+    if stopped.kind == "time-limit":
+        log.warning("reading %s took over %s s; the reader was stopped", path, limits.read_seconds)
+        raise Unreadable(f"The workbook could not be read within {_secs(limits.read_seconds)} (limit "
+                         "read_seconds); it is unusually large or damaged. Remove unused rows, columns and "
+                         "sheets, save it again from Excel and resend it.", "time-limit")
+    if stopped.kind == "died":
+        log.warning("the reader of %s died (%s)", path, stopped.detail)
+        raise Unreadable(f"The workbook could not be read: the reader stopped ({stopped.detail}), most likely at the "
+                         f"{limits.read_memory_mb:,} MB memory limit (limit read_memory_mb); it is unusually large or "
+                         "damaged. Remove unused rows, columns and sheets, save it again from Excel and resend it.",
+                         "reader-died")
+    if stopped.kind == "memory-limit":
         raise _memory_error(limits, bounded=True)
-    log.warning("reading %s failed in the reader process: %s", path, message[1])
+    log.warning("reading %s failed in the reader process: %s", path, stopped.detail)
     raise Unreadable("The workbook is damaged and cannot be read. Save it again from Excel and resend it.",
                      "damaged")
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from textual.app import App
 
 from swtool.quarter import Quarter
+from swtool.reader.workbook import start_child_server
 from swtool.tui.screens import QuarterScreen
 
 
@@ -38,26 +39,8 @@ class ReviewApp(App):
     def __init__(self, session: Session):
         super().__init__()
         self.session = session
-        _start_child_server()
+        start_child_server()  # before Textual takes stderr: imports read workbooks from a thread
 
     def on_mount(self) -> None:
         self.push_screen(QuarterScreen())
 
-
-def _start_child_server() -> None:
-    """Start multiprocessing's fork server and resource tracker now, while stderr is the terminal's.
-
-    Workbooks are read in child processes (swtool.reader), started from a thread here, through the
-    fork server. Started later, from inside the app, the server would be handed the app's captured
-    stderr, which has no file descriptor, and every check would fail ("bad value(s) in fds_to_keep").
-    """
-    from multiprocessing import forkserver, resource_tracker
-
-    from swtool.reader import workbook
-
-    if workbook.isolation_available():
-        import multiprocessing as mp
-
-        mp.get_context("forkserver").set_forkserver_preload(["swtool.reader.workbook", "openpyxl"])
-        resource_tracker.ensure_running()
-        forkserver.ensure_running()

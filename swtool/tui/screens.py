@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from swtool.errors import SwtoolError
 from swtool.ledger import rapplan, store, views
 from swtool.quarter import Quarter, uk_date
+from swtool.report.safe import safe_text
 from swtool.tui.modals import ImportModal, PlanModal, PlanRequest, ReasonModal
 from swtool.tui.shown import joined, severity, shown
 
@@ -72,7 +73,7 @@ class LedgerScreen(Screen):
         try:
             self.load()
         except SwtoolError as e:
-            self.app.notify(str(e), severity="error", markup=False, timeout=8)
+            self.app.notify(safe_text(e, 1000), severity="error", markup=False, timeout=8)
 
     def load(self) -> None:  # pragma: no cover - each screen has its own
         raise NotImplementedError
@@ -82,7 +83,7 @@ class LedgerScreen(Screen):
         try:
             result = fn(*args)
         except SwtoolError as e:
-            self.app.notify(str(e), severity="error", markup=False, timeout=8)
+            self.app.notify(safe_text(e, 1000), severity="error", markup=False, timeout=8)
             return None
         if done:
             self.app.notify(done, markup=False)
@@ -396,8 +397,8 @@ class ContractScreen(LedgerScreen):
                               s.settings, s.today, request.review, request.reason)
         if result:
             rap_id, written, review = result
-            self.app.notify(f"Remedial action plan {rap_id} recorded as open (review {uk_date(review)}); "
-                            f"written to {written}", markup=False, timeout=8)
+            self.app.notify(safe_text(f"Remedial action plan {rap_id} recorded as open (review {uk_date(review)}); "
+                                      f"written to {written}", 1000), markup=False, timeout=8)
 
 
 # --- service credits ---------------------------------------------------------------------------------
