@@ -485,14 +485,29 @@ def returns_cmd(contract, quarter, return_id, include_personal, db):
                                 tablefmt="simple", disable_numparse=True))
             return
         rows = store.returns(ledger, contract, quarter)
+        refused = [] if contract or quarter else store.received(ledger)
     if not rows:
         click.echo("No returns in the ledger" + (" for that contract or quarter" if contract or quarter else ""))
+    else:
+        table = [(r["id"], r["contract_id"], r["quarter"], r["version"], "yes" if r["latest"] else "",
+                  r["date_submitted"] or "-", r["imported_at"][:10], r["errors"], r["warnings"],
+                  r["receipt_status"] or "-", _clip(r["source_name"], 60)) for r in rows]
+        click.echo(tabulate(table, headers=["id", "contract", "quarter", "version", "latest", "submitted",
+                                            "imported", "errors", "warnings", "receipt", "file"], tablefmt="simple",
+                            disable_numparse=True))
+    _echo_received(refused)
+
+
+def _echo_received(refused: list[dict]) -> None:
+    """Files received but not imported, so that none is forgotten: the PMO asks the provider again."""
+    if not refused:
         return
-    table = [(r["id"], r["contract_id"], r["quarter"], r["version"], "yes" if r["latest"] else "",
-              r["date_submitted"] or "-", r["imported_at"][:10], r["errors"], r["warnings"],
-              r["receipt_status"] or "-", r["source_name"]) for r in rows]
-    click.echo(tabulate(table, headers=["id", "contract", "quarter", "version", "latest", "submitted", "imported",
-                                        "errors", "warnings", "receipt", "file"], tablefmt="simple",
+    from tabulate import tabulate
+
+    click.echo(f"\n{len(refused)} file{'s' * (len(refused) != 1)} received but not imported (ask the provider "
+               "for a readable return):")
+    click.echo(tabulate([(r["received_at"][:10], r["outcome"], _clip(r["source_name"], 40), _clip(r["reason"], 90))
+                         for r in refused], headers=["received", "outcome", "file", "why"], tablefmt="simple",
                         disable_numparse=True))
 
 

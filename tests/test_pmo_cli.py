@@ -204,6 +204,16 @@ def test_unreadable_file_exits_1(db, tmp_path):
     out = run("import", bad, "--db", db, code=1).output
     assert out.splitlines()[0] == (f"{bad}: unreadable, recorded as received: This is not an Excel workbook. Send the "
                                    "return as an .xlsx file saved from Excel.")
+    listed = run("returns", "--db", db).output.splitlines()
+    at = listed.index("1 file received but not imported (ask the provider for a readable return):")
+    assert re.match(r"\d{4}-\d\d-\d\d +unreadable +return.xlsx +This is not an Excel workbook\. Send the return",
+                    listed[at + 3])
+    assert "received but not imported" not in run("returns", "--db", db, "--quarter", Q2).output
+
+
+def test_returns_lists_no_refused_file_when_every_file_was_imported(db):
+    out = run("returns", "--db", db).output
+    assert "received but not imported" not in out and len(out.splitlines()) == 2 + 13
 
 
 def test_rap_write_list_and_close(db, tmp_path):

@@ -397,6 +397,20 @@ def test_the_import_dialog_imports_a_return_and_the_quarter_shows_it(ledger_path
     assert seen["row"] == ["version 2, on time", "1"]
 
 
+def test_a_file_that_could_not_be_imported_is_named_on_the_quarter_screen(ledger_path, tmp_path):
+    bad = tmp_path / "[bold]Q2 return.xlsx"
+    bad.write_text("not a workbook")
+    assert import_file(ledger_path, tmp_path, bad).status == "unreadable"
+    seen = {}
+
+    async def scenario(pilot):
+        seen["summary"] = static_text(pilot.app.screen, "#summary").splitlines()
+
+    drive(ledger_path, tmp_path, scenario)
+    assert seen["summary"][-1] == ("1 file received but not imported (swtool returns lists why): [bold]Q2 return.xlsx "
+                                   "(unreadable)")
+
+
 def test_the_import_dialog_says_when_there_is_no_such_file(ledger_path, tmp_path):
     seen = {}
 

@@ -605,6 +605,12 @@ def returns(ledger: Ledger, contract: str | None = None, quarter: str | None = N
     return _dicts(ledger.conn.execute(sql, args))
 
 
+def received(ledger: Ledger) -> list[dict]:
+    """Files offered to ``import`` that did not become a return (unreadable, or without a contract and
+    quarter), oldest first, each with its ``outcome`` and ``reason``."""
+    return _dicts(ledger.conn.execute("SELECT * FROM received ORDER BY id"))
+
+
 def get_return(ledger: Ledger, return_id: int) -> dict:
     rows = _dicts(ledger.conn.execute("SELECT * FROM returns WHERE id = ?", (return_id,)))
     if not rows:

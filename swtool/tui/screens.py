@@ -155,6 +155,12 @@ class QuarterScreen(LedgerScreen):
         for r in report.others:
             summary.append(joined("Return ", (r["id"], ""), " is for ", (r["contract_id"], "bold"),
                                   ", which is not in the contract register in force."))
+        refused = store.received(s.ledger)
+        if refused:
+            names = Text(", ").join(joined((r["source_name"], "bold"), f" ({r['outcome']})") for r in refused[-3:])
+            summary.append(Text.assemble((f"{len(refused)} file{'s' * (len(refused) != 1)} received but not "
+                                          "imported", "bold red"), " (swtool returns lists why): ", names,
+                                         " …" if len(refused) > 3 else ""))
         self.query_one("#summary", Static).update(Text("\n").join(summary))
         table.focus()
 
