@@ -6,18 +6,8 @@ from __future__ import annotations
 import ledger_helpers as lh
 import pytest
 from click.testing import CliRunner
-from tui_helpers import (
-    cells,
-    drive,
-    edited_return,
-    highlight,
-    import_file,
-    log_text,
-    row_of,
-    static_text,
-    type_text,
-    wait_until,
-)
+from tui_helpers import (cells, decide, drive, edited_return, highlight, import_file, log_text, open_contract, row_of,
+                         static_text, type_text, wait_until)
 
 from swtool.cli import cli
 from swtool.ledger import open_ledger, store, views
@@ -126,9 +116,7 @@ def test_a_decision_needs_a_reason_and_escape_records_nothing(ledger_path, tmp_p
     seen = {}
 
     async def scenario(pilot):
-        await highlight(pilot, "contracts", "SW-L7-01")
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_contract(pilot, "SW-L7-01")
         await highlight(pilot, "findings", "C201")
         await pilot.press("a")
         await pilot.pause()
@@ -154,16 +142,10 @@ def test_query_then_accept_keeps_both_and_shows_the_latest(ledger_path, tmp_path
     seen = {}
 
     async def scenario(pilot):
-        await highlight(pilot, "contracts", "SW-L7-01")
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_contract(pilot, "SW-L7-01")
         for key, reason in (("q", "is this a Q3 start?"), ("a", "provider confirmed the date")):
             await highlight(pilot, "findings", "C201")
-            await pilot.press(key)
-            await pilot.pause()
-            await type_text(pilot, reason)
-            await pilot.press("enter")
-            await pilot.pause()
+            await decide(pilot, key, reason)
         screen = pilot.app.screen
         seen["finding"] = row_of(cells(screen.query_one("#findings")), "C201")[3]
         seen["decisions"] = [r[3:6] for r in cells(screen.query_one("#decisions"))]
@@ -180,9 +162,7 @@ def test_outputs_tab_shows_each_output_against_profile_with_the_flags(ledger_pat
     seen = {}
 
     async def scenario(pilot):
-        await highlight(pilot, "contracts", "SW-L4-01")
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_contract(pilot, "SW-L4-01")
         screen = pilot.app.screen
         seen["outputs"] = cells(screen.query_one("#outputs"))
         seen["flags"] = static_text(screen, "#flags")
@@ -202,9 +182,7 @@ def test_the_outputs_tab_is_quiet_for_a_contract_on_profile(ledger_path, tmp_pat
     seen = {}
 
     async def scenario(pilot):
-        await highlight(pilot, "contracts", "SW-L9-01")
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_contract(pilot, "SW-L9-01")
         seen["flags"] = static_text(pilot.app.screen, "#flags")
 
     drive(ledger_path, tmp_path, scenario)
@@ -216,9 +194,7 @@ def test_an_earlier_version_can_be_opened_from_the_versions_tab(ledger_path, tmp
     seen = {}
 
     async def scenario(pilot):
-        await highlight(pilot, "contracts", "SW-L7-01")
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_contract(pilot, "SW-L7-01")
         screen = pilot.app.screen
         seen["versions"] = [r[:2] for r in cells(screen.query_one("#versions"))]
         await pilot.click("#tabs Tab#--content-tab-tab-versions")
@@ -255,11 +231,7 @@ def test_applying_a_service_credit_records_the_figures_it_was_made_on(ledger_pat
         table.move_cursor(row=index)
         await pilot.pause()
         seen["detail"] = static_text(screen, "#credit-detail")
-        await pilot.press("a")
-        await pilot.pause()
-        await type_text(pilot, "no progressions at all this quarter")
-        await pilot.press("enter")
-        await pilot.pause()
+        await decide(pilot, "a", "no progressions at all this quarter")
         seen["row"] = cells(table)[index]
 
     drive(ledger_path, tmp_path, scenario)
@@ -286,11 +258,7 @@ def test_waiving_a_credit_takes_it_out_of_the_amount_due(ledger_path, tmp_path):
         table = pilot.app.screen.query_one("#credits")
         index = [r[0] + "/" + r[3] for r in cells(table)].index("SW-L8-01/4")
         table.move_cursor(row=index)
-        await pilot.press("w")
-        await pilot.pause()
-        await type_text(pilot, "staff long-term sick, agreed at the meeting")
-        await pilot.press("enter")
-        await pilot.pause()
+        await decide(pilot, "w", "staff long-term sick, agreed at the meeting")
         seen["status"] = cells(table)[index][-1]
         seen["total"] = static_text(pilot.app.screen, "#credit-detail").splitlines()[0]
         await pilot.press("escape")
@@ -310,9 +278,7 @@ def test_a_plan_is_written_recorded_listed_and_closed(ledger_path, tmp_path):
     plans = tmp_path  # the session's plans folder
 
     async def scenario(pilot):
-        await highlight(pilot, "contracts", "SW-L4-01")
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_contract(pilot, "SW-L4-01")
         await pilot.press("n")
         await pilot.pause()
         seen["offered"] = pilot.app.screen.query_one("#plan-output").value
@@ -326,11 +292,7 @@ def test_a_plan_is_written_recorded_listed_and_closed(ledger_path, tmp_path):
         await pilot.press("p")
         await pilot.pause()
         seen["plans"] = [r[:5] for r in cells(pilot.app.screen.query_one("#plans"))]
-        await pilot.press("x")
-        await pilot.pause()
-        await type_text(pilot, "progressions back on profile")
-        await pilot.press("enter")
-        await pilot.pause()
+        await decide(pilot, "x", "progressions back on profile")
         seen["after"] = cells(pilot.app.screen.query_one("#plans"))
         await pilot.press("t")
         await pilot.pause()
@@ -446,9 +408,7 @@ def test_markup_and_control_characters_from_a_return_are_shown_as_text(ledger_pa
     seen = {}
 
     async def scenario(pilot):
-        await highlight(pilot, "contracts", "SW-L7-01")
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_contract(pilot, "SW-L7-01")
         screen = pilot.app.screen
         await pilot.press("v")  # the cell values too (personal data, asked for)
         await pilot.pause()

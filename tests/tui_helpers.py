@@ -75,6 +75,22 @@ async def type_text(pilot, text: str) -> None:
     await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
 
 
+async def open_contract(pilot, contract_id: str) -> None:
+    """From the quarter screen, Enter on a contract's row."""
+    await highlight(pilot, "contracts", contract_id)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def decide(pilot, key: str, reason: str) -> None:
+    """Press a decision key, type the reason in the dialog and press Enter."""
+    await pilot.press(key)
+    await pilot.pause()
+    await type_text(pilot, reason)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
 def import_file(ledger_path: Path, folder: Path, path: Path):
     with open_ledger(ledger_path) as ledger:
         [result] = store.import_returns(ledger, [path], lh.refdata(folder), Settings.defaults(), lh.TODAY)
