@@ -236,7 +236,7 @@ class ContractScreen(LedgerScreen):
         self._findings()
         self._outputs(contract)
         self._versions(versions)
-        self._decisions()
+        self._decisions(versions)
 
     def _heading(self, contract, versions: list[dict]) -> None:
         lines = []
@@ -335,11 +335,11 @@ class ContractScreen(LedgerScreen):
                           shown(v["imported_by"]), shown(v["errors"]), shown(v["warnings"]),
                           shown(v["receipt_status"]), shown(v["source_name"], 60), key=str(v["id"]))
 
-    def _decisions(self) -> None:
+    def _decisions(self, versions: list[dict]) -> None:
         s = self.session
         table = self.query_one("#decisions", DataTable)
         table.clear()
-        ids = {str(v["id"]) for v in store.returns(s.ledger, self.contract_id, str(self.quarter))}
+        ids = {str(v["id"]) for v in versions}
         for d in store.decisions(s.ledger):
             mine = (str(d["return_id"]) in ids if d["kind"] == "finding"
                     else d["contract_id"] == self.contract_id and d["quarter"] == str(self.quarter))
