@@ -266,7 +266,101 @@ SCHEMA_1 = [
                       "decisions") for t in _append_only(table)],
 ]
 
-MIGRATIONS: list[list[str]] = [SCHEMA_1]
+DECISION_COLUMNS = ("id", "at", "who", "kind", "target", "return_id", "code", "cell", "contract_id", "quarter",
+                    "output", "rap_id", "action", "reason", "detail")
+
+
+def _no_replace(table: str, key: str) -> str:
+    """A trigger that refuses an INSERT whose key is already taken: ``INSERT OR REPLACE`` would
+    otherwise delete the old row without firing the delete trigger (SQLite fires delete triggers for
+    REPLACE only with recursive_triggers on, which another connection may leave off)."""
+    match = " AND ".join(f"t.{k} = NEW.{k}" for k in key.split(","))
+    return (f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+            f"WHEN EXISTS (SELECT 1 FROM {table} t WHERE {match}) "
+            f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: a recorded row is never replaced'); END")
+
+
+# every table's key, for the no-replace triggers
+TABLE_KEYS = {
+    "register_versions": "id", "contracts": "register_version,contract_id",
+    "targets": "register_version,contract_id,output", "budget_lines": "register_version,contract_id,seq",
+    "contract_milestones": "register_version,contract_id,seq", "received": "id", "returns": "id",
+    "findings": "return_id,seq", "registrations": "return_id,row", "claims": "return_id,row",
+    "expenditure": "return_id,row", "raps": "id", "decisions": "id",
+}
+
+
+def decision_hash(prev: str | None, row: dict) -> str:
+    """The tamper-evidence of one decision: sha256 over the previous decision's hash and every field of
+    this one (who, when, what, reason, detail), in a fixed order. ``swtool db verify`` recomputes it."""
+    import hashlib
+    import json
+
+    fields = [prev or ""] + [row.get(k) for k in DECISION_COLUMNS]
+    return hashlib.sha256(json.dumps(fields, ensure_ascii=False, separators=(",", ":"),
+                                     default=str).encode("utf-8")).hexdigest()
+
+
+def _chain_existing(conn: sqlite3.Connection) -> None:
+    """Migration 2: give the decisions recorded before the chain existed their hashes, oldest first."""
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = [dict(r) for r in conn.execute(f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions_v1 ORDER BY id")]
+    finally:
+        conn.row_factory = None
+    prev = None
+    for row in rows:
+        h = decision_hash(prev, row)
+        conn.execute(f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}, prev_hash, hash) "
+                     f"VALUES ({', '.join('?' * (len(DECISION_COLUMNS) + 2))})",
+                     [row[k] for k in DECISION_COLUMNS] + [prev, h])
+        prev = h
+
+
+# Schema 2: decisions on whole returns (void, count-late, approve, hold), a hash chain over every
+# decision, and triggers that refuse INSERT OR REPLACE on every table.
+SCHEMA_2 = [
+    "DROP VIEW latest_decisions",
+    "DROP TRIGGER decisions_no_update",
+    "DROP TRIGGER decisions_no_delete",
+    "ALTER TABLE decisions RENAME TO decisions_v1",
+    """CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('finding', 'credit', 'rap', 'return')),
+        target TEXT NOT NULL,
+        return_id INTEGER REFERENCES returns(id),
+        code TEXT,
+        cell TEXT,
+        contract_id TEXT,
+        quarter TEXT,
+        output TEXT,
+        rap_id INTEGER REFERENCES raps(id),
+        action TEXT NOT NULL,
+        reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+        detail TEXT,
+        prev_hash TEXT,                      -- the hash of the decision before this one (NULL for the first)
+        hash TEXT NOT NULL UNIQUE,           -- sha256 of prev_hash and every field above (db.decision_hash)
+        CHECK ((kind = 'finding' AND action IN ('accept', 'query', 'waive')
+                    AND return_id IS NOT NULL AND code IS NOT NULL AND cell IS NOT NULL)
+            OR (kind = 'credit' AND action IN ('apply', 'waive')
+                    AND contract_id IS NOT NULL AND quarter IS NOT NULL AND output IS NOT NULL)
+            OR (kind = 'rap' AND action IN ('open', 'close') AND rap_id IS NOT NULL)
+            OR (kind = 'return' AND action IN ('void', 'count-late', 'approve', 'hold')
+                    AND return_id IS NOT NULL))
+    )""",
+    _chain_existing,
+    "DROP TABLE decisions_v1",
+    "CREATE INDEX decisions_by_target ON decisions (target, id)",
+    """CREATE VIEW latest_decisions AS
+        SELECT d.* FROM decisions d
+        WHERE d.id = (SELECT max(e.id) FROM decisions e WHERE e.target = d.target)""",
+    *_append_only("decisions"),
+    *[_no_replace(t, k) for t, k in TABLE_KEYS.items()],
+]
+
+MIGRATIONS: list[list] = [SCHEMA_1, SCHEMA_2]
 
 
 @dataclass
@@ -516,5 +610,8 @@ def _migrate(ledger: Ledger, new: bool) -> None:
             if conn.execute("PRAGMA user_version").fetchone()[0] != v:
                 continue  # another process applied it while this one waited for the lock
             for statement in MIGRATIONS[v]:
-                conn.execute(statement)
+                if callable(statement):
+                    statement(conn)
+                else:
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {v + 1}")

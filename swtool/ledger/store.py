@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from swtool.ledger.db import Ledger, LedgerError, utc_now, write_stored_file
+from swtool.ledger.db import DECISION_COLUMNS, Ledger, LedgerError, decision_hash, utc_now, write_stored_file
 
 FINDING_ACTIONS = ("accept", "query", "waive")
 CREDIT_ACTIONS = ("apply", "waive")
@@ -711,12 +711,20 @@ def _reason(reason: str | None) -> str:
 
 def _insert_decision(c, kind: str, target: str, action: str, reason: str, detail: dict | None = None,
                      **keys) -> Decision:
+    """Append one decision to the log, chained to the one before it (``db.decision_hash``). Called
+    inside a write transaction, so no other decision can come between reading the last hash and
+    adding this one."""
     at, by = utc_now(), who()
-    cols = ["at", "who", "kind", "target", "action", "reason", "detail", *keys]
-    values = [at, by, kind, target, action, reason,
-              None if detail is None else json.dumps(detail, ensure_ascii=False, default=str), *keys.values()]
-    cur = c.execute(f"INSERT INTO decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values)
-    return Decision(cur.lastrowid, at, by, kind, target, action, reason)
+    last = c.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+    row = {k: None for k in DECISION_COLUMNS}
+    row.update(id=(last[0] + 1) if last else 1, at=at, who=by, kind=kind, target=target, action=action,
+               reason=reason, detail=None if detail is None else json.dumps(detail, ensure_ascii=False, default=str),
+               **keys)
+    prev = last[1] if last else None
+    cols = [*DECISION_COLUMNS, "prev_hash", "hash"]
+    values = [row[k] for k in DECISION_COLUMNS] + [prev, decision_hash(prev, row)]
+    c.execute(f"INSERT INTO decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values)
+    return Decision(row["id"], at, by, kind, target, action, reason)
 
 
 def decide_finding(ledger: Ledger, return_id: int, code: str, cell: str, action: str, reason: str) -> Decision:
