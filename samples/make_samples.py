@@ -425,6 +425,8 @@ def faulty_registrations(wb):  # lot 1a, 2026/27 Q2, with Q1 as history
     set_cell(ws, 14, "Registration type", "Re-registration")  # R111 last engaged 5 months before
     set_cell(ws, 14, "Last engagement date", date(2026, 2, 10))
     set_cell(ws, 15, "Client ref", "SW100001")                # R112 registered in Q1 already
+    set_cell(ws, 16, "Postcode", "SE1P 4AA")                  # R119 a PO-box district, not a home
+    set_cell(ws, 17, "Eligibility criteria", "Care leaver; Aged 50+")  # R120 at most 24 in lot 1a
 
 
 def faulty_lot4(wb):
@@ -474,9 +476,12 @@ def faulty_claims(wb):  # lot 3, 2026/27 Q2, with three earlier quarters as hist
                                                    "Employer", "Start date", "Employment type", "Contract type",
                                                    "Weekly hours", "Gross hourly pay")}
     append_row(ws, {**template, "Claim ref": "L3-01-9001", "Evidence reference": "L3-01-9001.pdf"})  # C213
+    regs = wb["Registrations"]
+    registered = {get(regs, r, "Client ref"): get(regs, r, "Registration date") for r in range(2, regs.max_row + 1)}
     client = get(ws, starts[8], "Client ref")
+    first = max(registered.get(client, date(2026, 7, 1)), date(2026, 7, 1))  # after the registration: not C218
     for n in range(4):                                               # C210: a fifth job start
-        day = date(2026, 7, 6) + timedelta(days=14 * n)
+        day = first + timedelta(days=1 + n)
         append_row(ws, {**template, "Client ref": client, "Claim ref": f"L3-01-91{n:02d}", "Date achieved": day,
                         "Start date": day, "Evidence reference": f"L3-01-91{n:02d}.pdf"})
     client = get(ws, sustain[2], "Client ref")
@@ -486,6 +491,20 @@ def faulty_claims(wb):  # lot 3, 2026/27 Q2, with three earlier quarters as hist
                         "Date achieved": get(ws, sustain[2], "Date achieved"),
                         "Evidence held": "Employer letter 26 weeks", "Evidence reference": f"L3-01-92{n:02d}.pdf",
                         "Start date": start - timedelta(days=n + 1)})
+    client = get(ws, sustain[3], "Client ref")                       # C216: a job started in Q1, claimed in Q2
+    append_row(ws, {**template, "Claim ref": "L3-01-9401", "Client ref": client, "Date achieved": date(2026, 7, 3),
+                    "Start date": date(2026, 6, 26), "Evidence reference": "L3-01-9401.pdf"})
+    client, start = get(ws, starts[6], "Client ref"), get(ws, starts[6], "Start date")
+    append_row(ws, {"Claim ref": "L3-01-9402", "Client ref": client, "Output": "2b",  # C217: that job again, as 2b
+                    "Date achieved": start, "Evidence held": "Apprenticeship contract",
+                    "Evidence reference": "L3-01-9402.pdf", "Employer": get(ws, starts[6], "Employer"),
+                    "Start date": start, "Apprenticeship level": "3", "Gross hourly pay": 8.0,
+                    "Training provider": "Southwark College"})
+    claimed = {get(ws, r, "Client ref") for r in range(2, ws.max_row + 1)}
+    client = next(c for c, d in registered.items() if d >= date(2026, 7, 15) and c not in claimed)
+    append_row(ws, {"Claim ref": "L3-01-9403", "Client ref": client, "Output": "7",  # C218: before registration
+                    "Date achieved": registered[client] - timedelta(days=7), "Evidence held": "Activity record",
+                    "Evidence reference": "L3-01-9403.pdf"})
 
 
 def faulty_progression(wb):  # lot 3, 2026/27 Q2
@@ -543,7 +562,8 @@ def faulty_expenditure(wb):  # lot 7, 2026/27 Q2
     tx = wb["Transactions"]
     item = get(ws, 5, "Budget item")
     actual = get(ws, 5, "Actual spend")
-    rows = [("Room hire, July", date(2026, 7, 14), round(actual / 2, 2), "No"),
+    rows = [("Room hire, June deposit", date(2026, 6, 24), 100.0, "No"),                  # X409 before the quarter
+            ("Room hire, July", date(2026, 7, 14), round(actual / 2 - 100, 2), "No"),
             ("Room hire, September", date(2026, 10, 5), round(actual / 2 - 50, 2), "No"),   # X403 after the quarter; X406 short by £50
             ("Outreach stall", date(2025, 3, 20), 30.0, "No"),                              # X404 before the contract
             ("Leaflets", date(2026, 8, 12), 20.0, "Yes")]                                   # X405 recoverable VAT
@@ -579,18 +599,18 @@ FAULTS = {
     "late-return": ("SW-L9-01", "2026/27-Q1", late_return, {"D602"}),
     "faulty-registrations": ("SW-L1A-01", "2026/27-Q2", faulty_registrations,
                              {"R101", "R102", "R103", "R104", "R105", "R106", "R107", "R108", "R109", "R110",
-                              "R111", "R112", "R117", "R118"}),
+                              "R111", "R112", "R117", "R118", "R119", "R120"}),
     "faulty-lot4": ("SW-L4-01", "2026/27-Q2", faulty_lot4, {"R116"}),
     "faulty-lot5": ("SW-L5-01", "2026/27-Q2", faulty_lot5, {"R114"}),
     "faulty-lot8": ("SW-L8-01", "2026/27-Q2", faulty_lot8, {"R113"}),
     "faulty-lot9": ("SW-L9-01", "2026/27-Q2", faulty_lot9, {"R115"}),
     "faulty-claims": ("SW-L3-01", "2026/27-Q2", faulty_claims,
                       {"C201", "C202", "C203", "C204", "C205", "C206", "C207", "C208", "C209", "C210", "C211",
-                       "C212", "C213", "C214"}),
+                       "C212", "C213", "C214", "C216", "C217", "C218"}),
     "faulty-progression": ("SW-L3-01", "2026/27-Q2", faulty_progression,
                            {"P301", "P302", "P303", "P304", "P305", "P306", "P307", "P308", "P309"}),
     "faulty-expenditure": ("SW-L7-01", "2026/27-Q2", faulty_expenditure,
-                           {"X401", "X402", "X403", "X404", "X405", "X406", "X407", "X408"}),
+                           {"X401", "X402", "X403", "X404", "X405", "X406", "X407", "X408", "X409"}),
     "faulty-narrative": ("SW-L7-01", "2026/27-Q2", faulty_narrative,
                          {"N501", "N502", "N503", "N504", "N505", "N506", "N507"}),
 }

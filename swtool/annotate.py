@@ -10,12 +10,21 @@ its sha256 must equal the report's), and
   sheet and row) with a link to its cell; findings that have no single cell (a whole sheet, a missing
   column or sheet, the whole return) are only there.
 
-Everything else is kept as openpyxl keeps it: values, formulas, number formats, data validations
-(dropdowns and input messages), comments already there, hidden and protected sheets, frozen panes.
-What openpyxl cannot keep (charts, pictures, some newer Excel features) is named on the Findings sheet.
-The source is never written to; the copy is written atomically, and never over the source nor over
-a file that is not an earlier annotated copy. Text swtool writes that Excel would take for a formula
-(``= + - @``, tab, CR, LF first) is stored as text.
+No formula and no link of the provider's reaches the copy (``_neutralise``): each formula cell
+holds the value the file saved with it (a formula saved without one is left empty; in a column the
+check reads it is S009); hyperlinks, links to other workbooks, data connections, and defined names,
+dropdown rules, conditional formats and table columns that compute anything (a function) or point
+outside the workbook are removed, and the Findings sheet says how many. The copy is read back after
+it is written: if a formula cell, an external relationship or an external-link part were left, no
+copy is written.
+
+Everything else is kept as openpyxl keeps it: values, number formats, data validations (dropdowns
+and input messages), comments already there, hidden and protected sheets, frozen panes. What openpyxl
+cannot keep (charts, pictures, some newer Excel features) is named on the Findings sheet. The source
+is never written to; the copy is written atomically, and never over the source nor over a file that
+is not an earlier annotated copy. Every cell swtool writes goes through ``xlsx.put``: text is stored
+as text, and text Excel would take for a formula (``= + - @``, tab, CR, LF first) is quote-prefixed,
+the provider's own such text included.
 
 openpyxl loads the whole workbook to write it back, which takes far more memory than the check's
 read-only pass, and a file that passed the bounded read could still exhaust memory or time here. So
@@ -43,6 +52,7 @@ from swtool.errors import SwtoolError
 from swtool.findings import ERROR, INFO, WARNING, FileReport, Finding, severity_rank
 from swtool.reader.preflight import Limits
 from swtool.report.safe import safe_text
+from swtool.xlsx import FORMULA_START, MAX_CELL_TEXT, looks_like_formula, put  # noqa: F401 (the first two re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +63,8 @@ FILL = {ERROR: ("lightUp", "FFE06666", "FFFFC7CE"), WARNING: ("solid", "FFFFE699
 FINDINGS_SHEET = "Findings"
 AUTHOR = "swtool"
 MAX_COMMENT = 2_000      # characters of swtool's own text in one comment
-MAX_CELL_TEXT = 32_767   # Excel's limit for a cell
 MAX_MERGED_CELLS = 200_000  # openpyxl makes an object for every merged cell: a huge merge is a memory bomb
 MARKER = "swtool annotated copy"  # a custom document property: tells an annotated copy from a provider's file
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 HEADER_ROW = 5
 COLUMNS = (("Severity", 12), ("Code", 8), ("Rule", 30), ("Cell", 18), ("Message", 90), ("How to fix", 70))
 
@@ -67,6 +75,15 @@ COLUMNS = (("Severity", 12), ("Code", 8), ("Rule", 30), ("Cell", 18), ("Message"
 ANNOTATE_SECONDS_FACTOR = 2   # × read_seconds: wall time of the load, marking and save
 ANNOTATE_MEMORY_FACTOR = 2    # × read_memory_mb: address space the annotating child may add
 
+# a formula cell's <f> (any namespace prefix), and the sheetData element that holds the cells
+_F_OR_SHEETDATA_RE = re.compile(rb"<(/?)(?:[A-Za-z_][\w.\-]{0,63}:)?(sheetData|f)(?=[\s/>])")
+_CONNECTION_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]{0,63}:)?connection(?=[\s/>])")
+_EXTERNAL_LINK_PART_RE = re.compile(r"^xl/externallinks/[^/]+\.xml$")
+# a reference inside this workbook: A1, $A$1:$B$9, A:A, 1:1, optionally after a sheet name; or a name
+_REF_RE = re.compile(r"^(?:(?:'(?:[^'\[\]]|'')+'|[A-Za-z_][\w.]*)!)?"
+                     r"(?:\$?[A-Za-z]{1,3}\$?\d{1,7}(?::\$?[A-Za-z]{1,3}\$?\d{1,7})?|\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}"
+                     r"|\$?\d{1,7}:\$?\d{1,7})$")
+_NAME_RE = re.compile(r"^[A-Za-z_\\][\w.]*$")
 _MERGE_RE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Za-z]{1,3}\d{1,7}(?::[A-Za-z]{1,3}\d{1,7})?)\"")
 
 
@@ -81,6 +98,7 @@ class Annotated:
     cells: int                    # cells marked in place
     sheet_only: int               # findings with no cell of their own: on the Findings sheet only
     lost: list[str] = field(default_factory=list)  # what openpyxl could not carry over
+    removed: dict[str, int] = field(default_factory=dict)  # the provider's formulas and links removed, by kind
 
 
 def default_output(source: Path) -> Path:
@@ -196,13 +214,16 @@ def _write_copy(copy: Path, marked: Path, report: FileReport, rules: dict) -> An
     (in the private folder). Runs in the bounded child process."""
     _guard(copy)
     lost = _what_is_lost(copy)
+    removed = _removed_in_package(copy)
     wb, load_warnings = _load(copy)
     lost += load_warnings
     try:
-        result = _mark(wb, report, rules, lost)
+        _neutralise(wb, removed)
+        result = _mark(wb, report, rules, lost, removed)
         wb.save(marked)
     finally:
         wb.close()
+    _verify(marked)
     return result
 
 
@@ -285,8 +306,7 @@ def _what_is_lost(path: Path) -> list[str]:
         names = [n.lower() for n in zf.namelist()]
     lost = []
     for prefix, what in (("xl/charts/", "charts"), ("xl/media/", "pictures"), ("xl/pivottables/", "pivot tables"),
-                         ("xl/slicers/", "slicers"), ("xl/externallinks/", "links to other files"),
-                         ("xl/embeddings/", "embedded objects")):
+                         ("xl/slicers/", "slicers"), ("xl/embeddings/", "embedded objects")):
         if any(n.startswith(prefix) for n in names):
             lost.append(what)
     return lost
@@ -301,7 +321,8 @@ def _load(path: Path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            wb = openpyxl.load_workbook(path, keep_links=False, keep_vba=False, rich_text=True)
+            # data_only: each formula cell is loaded with the value saved with it, not the formula
+            wb = openpyxl.load_workbook(path, data_only=True, keep_links=False, keep_vba=False, rich_text=True)
         except MemoryError:
             raise
         except Exception as e:  # checked already, so rare: say it plainly
@@ -312,6 +333,207 @@ def _load(path: Path):
         if "will be removed" in text or "not supported" in text:
             lost.append(text.rstrip("."))
     return wb, sorted(set(lost))
+
+
+# --- no formula and no link of the provider's ---------------------------------------------------------
+
+FORMULAS = "formulas"   # formula cells: each keeps the value saved with it
+RULES = "rules"         # defined names, dropdown rules, conditional formats and table columns with a formula
+LINKS = "links"         # hyperlinks, links to other workbooks, data connections, names pointing outside
+
+
+def _formula_cells(fh) -> int:
+    """The formula cells in one worksheet part: ``<f>`` elements inside ``<sheetData>`` (the formulas of
+    an extension list's rules, ``<xm:f>``, lie outside it), read in chunks."""
+    count, inside, tail, keep = 0, False, b"", 256   # longer than any tag the pattern matches
+    chunks = iter(lambda: fh.read(1 << 20), b"")
+    while True:
+        chunk = next(chunks, None)
+        data = tail + (chunk or b"")
+        limit = len(data) if chunk is None else len(data) - keep
+        done = 0
+        for m in _F_OR_SHEETDATA_RE.finditer(data):
+            if m.start() >= limit:
+                break
+            closing, tag = m.group(1), m.group(2)
+            if tag == b"sheetData":
+                end = data.find(b">", m.end())
+                inside = not closing and not (end > 0 and data[end - 1:end] == b"/")   # <sheetData/> holds nothing
+            elif inside and not closing:
+                count += 1
+            done = m.end()
+        if chunk is None:
+            return count
+        tail = data[max(done, limit):]
+
+
+def count_formula_cells(path: Path) -> int:
+    """The formula cells in every worksheet of the workbook at ``path``."""
+    total = 0
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if info.filename.lower().endswith(".xml"):
+                with zf.open(info) as fh:
+                    total += _formula_cells(fh)
+    return total
+
+
+def _removed_in_package(path: Path) -> dict[str, int]:
+    """What the load itself leaves out, counted from the package: formula cells (data_only loads their
+    saved values), external-link parts (``keep_links=False``) and data connections (openpyxl keeps none)."""
+    links = 0
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            name = info.filename.lower()
+            if _EXTERNAL_LINK_PART_RE.match(name):
+                links += 1
+            elif name.endswith("/connections.xml") and info.file_size <= 50_000_000:
+                links += len(_CONNECTION_RE.findall(zf.read(info)))
+    return {FORMULAS: count_formula_cells(path), RULES: 0, LINKS: links}
+
+
+def _outside(formula) -> str | None:
+    """None for an inert formula (constants, operators, parentheses and references inside the workbook:
+    nothing Excel would fetch or run); LINKS for one that points outside the workbook (another file, a
+    DDE server); RULES for anything else that computes (a function)."""
+    from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
+
+    text = str(formula).strip()
+    if not text:
+        return None
+    try:
+        items = Tokenizer(text if text.startswith("=") else "=" + text).items
+    except (TokenizerError, IndexError, ValueError):   # not a formula Excel would accept: removed all the same
+        return LINKS if _points_outside(text) else RULES
+    for t in items:
+        if t.type == Token.OPERAND:
+            if t.subtype in (Token.NUMBER, Token.TEXT, Token.LOGICAL, Token.ERROR):
+                continue
+            if t.subtype == Token.RANGE:
+                if _REF_RE.match(t.value) or _NAME_RE.match(t.value):
+                    continue
+                return LINKS if _points_outside(t.value) else RULES
+            return RULES
+        if t.type in (Token.OP_PRE, Token.OP_IN, Token.OP_POST, Token.WSPACE):
+            continue
+        if t.type == Token.PAREN:
+            continue
+        return RULES   # a function, an array, a separator of arguments
+    return None
+
+
+def _points_outside(text: str) -> bool:
+    """Another workbook (``[1]``, ``[pay.xlsx]``), a DDE server (``cmd|…``), a path or an address."""
+    return any(mark in text for mark in ("[", "|", ":\\", "\\\\", "://"))
+
+
+def _neutralise(wb, removed: dict[str, int]) -> None:
+    """Remove what the load kept of the provider's formulas and links from ``wb``, adding to ``removed``;
+    quote-prefix the provider's text that would read as a formula."""
+    from openpyxl.cell.rich_text import CellRichText
+
+    for ws in wb.worksheets:
+        for cell in list(ws._cells.values()):
+            if getattr(cell, "_hyperlink", None) is not None:   # to a web page, a file, an address, a place
+                cell._hyperlink = None
+                removed[LINKS] += 1
+            if cell.data_type == "f":         # data_only loads values; a formula here is removed all the same
+                cell.value = None
+                removed[FORMULAS] += 1
+            value = cell._value
+            if isinstance(value, str):
+                if looks_like_formula(value):
+                    put(cell, value, exact=True)
+            elif isinstance(value, CellRichText) and looks_like_formula(str(value)):
+                cell.quotePrefix = True
+        kept = []
+        for dv in ws.data_validations.dataValidation:
+            why = next(filter(None, (_outside(f) for f in (dv.formula1, dv.formula2) if f is not None)), None)
+            if why:
+                removed[why] += 1
+            else:
+                kept.append(dv)
+        ws.data_validations.dataValidation = kept
+        rules = ws.conditional_formatting._cf_rules
+        for cf, cf_rules in list(rules.items()):
+            keep = []
+            for rule in cf_rules:
+                values = list(rule.formula or ())
+                for scale in (rule.colorScale, rule.dataBar, rule.iconSet):
+                    values += [v.val for v in (getattr(scale, "cfvo", None) or ()) if v.val is not None]
+                why = next(filter(None, map(_outside, values)), None)
+                if why:
+                    removed[why] += 1
+                else:
+                    keep.append(rule)
+            if keep:
+                rules[cf] = keep
+            else:
+                del rules[cf]
+        for table in ws.tables.values():
+            for column in table.tableColumns:
+                for attr in ("calculatedColumnFormula", "totalsRowFormula"):
+                    if getattr(column, attr) is not None:
+                        setattr(column, attr, None)
+                        removed[RULES] += 1
+            if table.connectionId is not None or table.tableType == "queryTable":
+                table.connectionId, table.tableType = None, None
+        _drop_names(ws.defined_names, removed)
+    _drop_names(wb.defined_names, removed)
+
+
+def _drop_names(names, removed: dict[str, int]) -> None:
+    """Remove defined names that compute or point outside the workbook (a print area stays)."""
+    for key, defn in list(names.items()):
+        why = _outside(defn.value or "")
+        if why:
+            del names[key]
+            removed[why] += 1
+
+
+def _verify(path: Path) -> None:
+    """Read the written copy back: no formula cell, no external relationship, no external-link part,
+    no data connection and no defined name that computes or points outside, or no copy."""
+    import xml.etree.ElementTree as ET
+
+    left = []
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            low = name.lower()
+            if low.startswith("xl/externallinks/") or low.endswith("/connections.xml") or "querytable" in low:
+                left.append(name)
+            elif low.endswith(".rels") and re.search(rb"TargetMode\s*=\s*[\"']External", zf.read(name), re.I):
+                left.append(f"an external relationship in {name}")
+        book = ET.fromstring(zf.read("xl/workbook.xml"))
+        for el in book.iter():
+            tag = el.tag.rsplit("}", 1)[-1]
+            if tag == "externalReference" or (tag == "definedName" and _outside(el.text or "")):
+                left.append(f"{tag} {el.get('name', '')}".strip())
+    if count_formula_cells(path):
+        left.append("formula cells")
+    if left:
+        log.warning("annotated copy kept %s", "; ".join(left[:5]))
+        raise NotAnnotated("could not write an annotated copy without the workbook's formulas and links "
+                           f"({safe_text(left[0], 120)}). No annotated copy was written; the check's report is "
+                           "unaffected.")
+
+
+def removed_note(removed: dict[str, int]) -> str:
+    """``swtool removed 3 formulas (their saved values kept) and 2 links from this copy.``, or ""."""
+    parts = []
+    if removed.get(FORMULAS):
+        n = removed[FORMULAS]
+        parts.append(f"{_plural(n, 'formula')} ({'its saved value' if n == 1 else 'their saved values'} kept)")
+    if removed.get(RULES):
+        n = removed[RULES]
+        parts.append(f"{n} other formula{'' if n == 1 else 's'} (in defined names, dropdown rules, conditional "
+                     "formats or tables)")
+    if removed.get(LINKS):
+        parts.append(_plural(removed[LINKS], "link"))
+    if not parts:
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"swtool removed {listed} from this copy."
 
 
 # --- marking -----------------------------------------------------------------------------------------
@@ -330,12 +552,8 @@ def _clean(text, limit: int) -> str:
 
 
 def _put(cell, text) -> None:
-    """Write text swtool made into a cell: never a formula."""
-    value = _clean(text, MAX_CELL_TEXT)
-    cell.value = value
-    cell.data_type = "s"
-    if value.startswith(FORMULA_START) or str(text).startswith(FORMULA_START):
-        cell.quotePrefix = True
+    """Write text swtool made into a cell (``xlsx.put``): never a formula."""
+    put(cell, "" if text is None else str(text))
 
 
 def _sheet_ref(title: str) -> str:
@@ -433,7 +651,7 @@ def _sort_key(f: Finding, order: dict[str, int]):
     return severity_rank(f.severity), sheet, f.sheet or "", f.row or 0, col, f.code
 
 
-def _mark(wb, report: FileReport, rules: dict, lost: list[str]) -> Annotated:
+def _mark(wb, report: FileReport, rules: dict, lost: list[str], removed: dict[str, int] | None = None) -> Annotated:
     order = {name: i for i, name in enumerate(wb.sheetnames)}
     by_cell: dict[tuple[str, str], list[Finding]] = {}
     sheet_only = 0
@@ -450,11 +668,13 @@ def _mark(wb, report: FileReport, rules: dict, lost: list[str]) -> Annotated:
         earlier = cell.comment.text if cell.comment is not None else None
         cell.comment = _comment(comment_text(fs, rules, earlier))
     findings = sorted(report.findings, key=lambda f: _sort_key(f, order))
-    _findings_sheet(wb, report, findings, rules, lost)
-    return Annotated(Path(), len(findings), len(by_cell), sheet_only, lost)
+    removed = dict(removed or {})
+    _findings_sheet(wb, report, findings, rules, lost, removed)
+    return Annotated(Path(), len(findings), len(by_cell), sheet_only, lost, removed)
 
 
-def _findings_sheet(wb, report: FileReport, findings: list[Finding], rules: dict, lost: list[str]) -> None:
+def _findings_sheet(wb, report: FileReport, findings: list[Finding], rules: dict, lost: list[str],
+                    removed: dict[str, int] | None = None) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -475,8 +695,11 @@ def _findings_sheet(wb, report: FileReport, findings: list[Finding], rules: dict
     _put(ws["A3"], f"Marked cells: {SYMBOL[ERROR]} error = red, striped · {SYMBOL[WARNING]} warning = amber · "
          f"{SYMBOL[INFO]} info = blue. Each has a comment saying what is wrong and how to fix it; the Cell column "
          "below links to it. This is a copy for reading: correct your own workbook and check it again.")
+    notes = [removed_note(removed or {})]
     if lost:
-        _put(ws["A4"], "Not carried into this copy (your original is unchanged): " + "; ".join(lost) + ".")
+        notes.append("Not carried into this copy (your original is unchanged): " + "; ".join(lost) + ".")
+    if any(notes):
+        _put(ws["A4"], " ".join(n for n in notes if n))
     for j, (head, width) in enumerate(COLUMNS, start=1):
         c = ws.cell(HEADER_ROW, j)
         _put(c, head)

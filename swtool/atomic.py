@@ -1,7 +1,9 @@
 """Write outputs atomically: a temporary file beside the target, then one rename.
 
 A reader never sees half a file, and an interrupted run leaves the old file (or none), never a
-broken one. Refuses to write over a file that is being read as input.
+broken one. What may be written over is not decided here: every command asks
+``swtool.outguard.guard_output`` first (never the ledger, its files, a backup, an input, or anything
+that is not a regular file, ``/dev/null`` apart), then writes to the path it returns.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ def atomic_path(target: Path):
     """Yield a temporary path beside ``target``; on success it replaces ``target`` in one step."""
     target = Path(target)
     if target.exists() and not target.is_file() and not target.is_dir():
-        # a device or pipe (``-o /dev/null``, ``/dev/stdout``): write to it; renaming over it would
-        # replace the device with a regular file
+        # a device or pipe (``-o /dev/null``, the one the output guard lets through): write into it;
+        # renaming over it would replace the device with a regular file
         yield target
         return
     target.parent.mkdir(parents=True, exist_ok=True)

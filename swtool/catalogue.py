@@ -10,6 +10,14 @@ how a provider fixes it, right next to the function that checks it::
         ...
         yield Flag("...", where, value)
 
+A rule has one declared severity. A finding may carry a lower one (info when earlier returns were not
+given); it may carry a higher one only when the rule declares it with ``raises_to`` (X409: a warning,
+and an error when the same transaction was already claimed), so the catalogue says so::
+
+    @rule("X409", "defrayed-before-quarter", WARNING, ..., raises_to=ERROR)
+    ...
+        yield Flag("...", where, value, severity=ERROR)
+
 Rules of the structure family (S) are found while the workbook is read and typed, not by a function
 over a typed submission; they are declared here all the same (``declare``), so that the catalogue,
 ``swtool rules`` and the docs know every code. Importing this module imports no pandas or openpyxl.
@@ -21,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from swtool.findings import SEVERITIES, Finding, Flag, Location
+from swtool.findings import SEVERITIES, Finding, Flag, Location, severity_rank
 
 CODE_RE = re.compile(r"^[SRCPXNDK]\d{3}$")
 FAMILIES = {
@@ -48,6 +56,7 @@ class Rule:
     stage: str = "submission"  # "read": found while reading/typing; "submission": a check function; "ledger": PMO side
     needs: tuple[str, ...] = ()  # "contract", "history", "evidence": context a check cannot run without
     module: str = ""
+    raises_to: str | None = None  # the one higher severity a finding of this rule may carry
 
     @property
     def family(self) -> str:
@@ -57,13 +66,20 @@ class Rule:
         return Finding(self.code, self.slug, severity or self.severity, message, where.sheet, where.row,
                        where.column, where.header, where.cell, value, self.spec)
 
+    def may_carry(self, severity: str) -> bool:
+        """A finding may be less severe than its rule, or raised only to the severity the rule declares."""
+        return severity_rank(severity) >= severity_rank(self.severity) or severity == self.raises_to
+
     def from_flag(self, flag: Flag) -> Finding:
+        if flag.severity is not None and not self.may_carry(flag.severity):
+            # a finding more severe than the catalogue says would surprise provider and PMO alike
+            raise ValueError(f"rule {self.code} is {self.severity} and declares no raise to {flag.severity}")
         return self.finding(flag.message, flag.where, flag.value, flag.severity)
 
     def to_dict(self) -> dict:
         return {"code": self.code, "slug": self.slug, "severity": self.severity, "family": self.family,
                 "spec": self.spec, "description": self.description, "fix": self.fix, "stage": self.stage,
-                "needs": list(self.needs)}
+                "needs": list(self.needs), "raises_to": self.raises_to}
 
 
 REGISTRY: dict[str, Rule] = {}
@@ -74,6 +90,9 @@ def _register(r: Rule) -> Rule:
         raise ValueError(f"rule code {r.code!r} is not a letter of SRCPXNDK and three digits")
     if r.severity not in SEVERITIES:
         raise ValueError(f"rule {r.code}: unknown severity {r.severity!r}")
+    if r.raises_to is not None and (r.raises_to not in SEVERITIES
+                                    or severity_rank(r.raises_to) >= severity_rank(r.severity)):
+        raise ValueError(f"rule {r.code}: raises_to {r.raises_to!r} is not above its severity {r.severity!r}")
     if r.code in REGISTRY and REGISTRY[r.code].module != r.module:
         raise ValueError(f"rule code {r.code} declared twice ({REGISTRY[r.code].module}, {r.module})")
     if any(o.slug == r.slug and o.code != r.code for o in REGISTRY.values()):
@@ -89,12 +108,12 @@ def declare(code: str, slug: str, severity: str, spec: str, description: str, *,
 
 
 def rule(code: str, slug: str, severity: str, spec: str, description: str, *, fix: str,
-         needs: Iterable[str] = ()) -> Callable:
+         needs: Iterable[str] = (), raises_to: str | None = None) -> Callable:
     """Register a check function ``(submission, context) -> Iterable[Flag]`` under a code."""
 
     def wrap(fn: Callable) -> Callable:
         r = _register(Rule(code, slug, severity, spec, description, fix, fn, "submission", tuple(needs),
-                           fn.__module__))
+                           fn.__module__, raises_to))
         fn.rule = r
         return fn
 
@@ -120,9 +139,10 @@ def get(code: str) -> Rule:
 
 
 def ruleset_version() -> str:
-    """Changes whenever a rule is added, removed, or changes slug or severity."""
+    """Changes whenever a rule is added, removed, or changes slug or severity (or the severity it may raise to)."""
     import hashlib
 
     rules = load_all()
-    digest = hashlib.sha256("|".join(f"{r.code}:{r.slug}:{r.severity}" for r in rules.values()).encode())
+    digest = hashlib.sha256("|".join(f"{r.code}:{r.slug}:{r.severity}" + (f">{r.raises_to}" if r.raises_to else "")
+                                     for r in rules.values()).encode())
     return f"{len(rules)}-{digest.hexdigest()[:8]}"

@@ -60,14 +60,19 @@ def cli():
     _configure_logging()
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_output(text: str, output: str | None, *, inputs=(), ledger=None, what: str = "report") -> None:
+    """``text`` to standard output (``output`` None or ``-``) or, atomically, to the file ``output`` once
+    ``outguard.guard_output`` agrees: never the ledger (``ledger``: its path), its files, a backup, one of
+    the command's ``inputs`` or anything that is not a regular file (exit 2, one sentence)."""
     if output in (None, "-"):
         click.echo(text, nl=False)
         return
     from swtool.atomic import write_text
+    from swtool.outguard import guard_output
 
+    target = guard_output(output, inputs, ledger, what=what)
     try:
-        write_text(Path(output), text)
+        write_text(target, text)
     except OSError as e:  # a full disk or a folder given as -o is not a bug: say what happened
         raise SwtoolError(f"cannot write {output}: {e.strerror or e}") from None
     click.echo(f"Wrote {output}", err=True)
@@ -93,8 +98,8 @@ def write_output(text: str, output: str | None) -> None:
               help="Also write FILE.receipt.json beside each input: its sha256, the tool, rules and reference-data "
                    "versions used, and the findings counted by severity and code.")
 @click.option("--redact", is_flag=True,
-              help="Leave cell values and personal or free-text details (ages, postcodes, notes, narrative) out of "
-                   "the report; client refs, codes and dates stay.")
+              help="Leave cell values and personal or free-text details (ages, postcodes, notes, narrative, anything "
+                   "typed in place of a code, date or number) out of the report; client refs, codes and dates stay.")
 def check(files, register, history, evidence, fmt, output, today, settings, annotate_to, receipt, redact):
     """Check quarterly returns before they are sent (FILES: .xlsx files or folders).
 
@@ -107,7 +112,11 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
     from swtool.settings import load as load_settings
 
     day = _today(today)
-    targets = _annotation_targets(expand(list(files)), annotate_to) if annotate_to is not None else {}
+    paths = expand(list(files))
+    # everything this run reads: no output may be written over it (swtool.outguard), checked before any work
+    inputs = [*paths, register, *expand(list(history)), evidence]
+    _guard_check_outputs(paths, inputs, output, receipt)
+    targets = _annotation_targets(paths, annotate_to, inputs) if annotate_to is not None else {}
     refdata = RefData()
     cfg = load_settings(register, list(settings))
     reg = None
@@ -119,18 +128,25 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
     ctx = CheckContext(refdata, cfg, day, reg, hist, bool(history), evidence)
     reports, checked, receipts = [], [], {}
     for path, report, sub in check_each(list(files), ctx):
-        if evidence is not None:
-            from swtool.evidence import evidence_line
+        try:
+            if evidence is not None:
+                from swtool.evidence import evidence_line
 
-            report.evidence = evidence_line(sub, evidence)
+                report.evidence = evidence_line(sub, evidence)
+            shown = report
+            if redact:
+                from swtool.report.redact import redact_report
+
+                shown = redact_report(report, sub, refdata)
+        except Exception as e:  # noqa: BLE001 (one file's report never stops the others: S001 for it)
+            from swtool.engine import not_checked
+
+            log.exception("reporting on %s failed", path)
+            report = shown = not_checked(path, ctx, e)
         if receipt:
             receipts[path] = _receipt(path, report, day, register, history, evidence, receipts)
         checked.append((path, report))
-        if redact:
-            from swtool.report.redact import redact_report
-
-            report = redact_report(report, sub)
-        reports.append(report)
+        reports.append(shown)
     if not reports:
         raise SwtoolError("no .xlsx files found in " + ", ".join(str(f) for f in files))
     for n in notes:
@@ -149,14 +165,29 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
 
         ran = {code for code, r in catalogue.load_all().items() if r.stage != "ledger"}
         text = render(reports, refdata, day, in_force_words(cfg, ran))
-    write_output(text, output)
+    write_output(text, output, inputs=inputs)
     failed = _write_receipts(receipts) + (_write_annotations(checked, targets) if annotate_to is not None else 0)
     sys.exit(2 if failed else 0 if all(r.valid for r in reports) else 1)
 
 
-def _annotation_targets(paths: list[Path], annotate_to: str) -> dict[Path, Path]:
+def _guard_check_outputs(paths: list[Path], inputs: list, output: str | None, receipt: bool) -> None:
+    """Refuse, before anything is checked, a report (-o) or a receipt that would land on an input, the
+    ledger or its files, a backup, or something that is not a regular file."""
+    from swtool.outguard import guard_output
+
+    if output is not None:
+        guard_output(output, inputs, what="report")
+    if receipt:
+        from swtool.receipt import receipt_path
+
+        for p in paths:
+            guard_output(receipt_path(p), inputs, what="receipt", allow_stdout=False)
+
+
+def _annotation_targets(paths: list[Path], annotate_to: str, inputs: list = ()) -> dict[Path, Path]:
     """Each input's annotated copy: OUT.xlsx for one input, NAME.annotated.xlsx beside each otherwise."""
     from swtool.annotate import NotAnnotated, check_output, default_output
+    from swtool.outguard import guard_output
 
     if annotate_to and len(paths) != 1:
         raise click.UsageError(f"--annotate {annotate_to} names one copy, but {len(paths)} files are checked; give "
@@ -165,6 +196,7 @@ def _annotation_targets(paths: list[Path], annotate_to: str) -> dict[Path, Path]
     for p, out in targets.items():
         if any(_same(out, q) for q in paths):
             raise click.UsageError(f"--annotate {out} would overwrite a return being checked")
+        guard_output(out, [*paths, *inputs], what="annotated copy", allow_stdout=False)
         try:
             check_output(p, out)
         except NotAnnotated as e:
@@ -314,9 +346,11 @@ def template():
 @click.option("--quarter", help="Quarter to prefill, e.g. 2026/27-Q2.")
 def template_return(output, register, contract, quarter):
     """Write the quarterly return workbook, blank or prefilled for one contract and quarter."""
+    from swtool.outguard import guard_output
     from swtool.refdata import RefData
     from swtool.templates import write_return
 
+    output = guard_output(output, [register], what="template", allow_stdout=False)
     refdata = RefData()
     facts = q = None
     if register or contract or quarter:
@@ -341,9 +375,11 @@ def template_return(output, register, contract, quarter):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def template_register(output):
     """Write a blank contract register for the PMO."""
+    from swtool.outguard import guard_output
     from swtool.refdata import RefData
     from swtool.templates import write_register
 
+    output = guard_output(output, what="template", allow_stdout=False)
     write_register(output, RefData())
     click.echo(f"Wrote {output}")
 
@@ -370,6 +406,16 @@ def _open_ledger(db: Path | None):
     return open_ledger(db)
 
 
+def _guard_ledger_output(output, ledger, what: str, allow_stdout: bool = True, new_only: bool = False):
+    """``output`` as a Path when a ledger command may write ``what`` there (swtool.outguard): never the
+    ledger, its -wal/-shm, its files/ store, a backup of a ledger, or anything not a regular file."""
+    if output is None:
+        return None
+    from swtool.outguard import guard_output
+
+    return guard_output(output, ledger=ledger.path, what=what, allow_stdout=allow_stdout, new_only=new_only)
+
+
 def _ledger_settings(ledger, settings):
     from swtool.settings import load as load_settings
 
@@ -377,11 +423,13 @@ def _ledger_settings(ledger, settings):
 
 
 def _quarter_arg(value: str, hint: str = "--quarter"):
-    from swtool.quarter import Quarter
+    """The quarter every ledger command takes: one like 2026/27-Q2 that the framework's calendar has
+    (``store.ledger_quarter``, which the library's decisions use too), else a usage error (exit 2)."""
+    from swtool.ledger.store import ledger_quarter
 
     try:
-        return Quarter.parse(value)
-    except ValueError as e:
+        return ledger_quarter(value)
+    except SwtoolError as e:
         raise click.BadParameter(str(e), param_hint=hint) from None
 
 
@@ -436,16 +484,21 @@ def import_returns(files, db, settings, today):
     day = _today(today)
     with _open_ledger(db) as ledger:
         results = store.import_returns(ledger, list(files), RefData(), _ledger_settings(ledger, settings), day)
+    if not results:  # every file named was one of the ledger's own stored copies (files/)
+        raise SwtoolError("no returns to import in " + ", ".join(str(f) for f in files) + ": the ledger's own "
+                          "stored copies (its files/ folder) are never imported again")
+    from swtool.report.safe import safe_text
+
     counts: dict[str, int] = {}
-    for r in results:
-        click.echo(f"{r.path}: {r.line()}")
+    for r in results:  # file names and what a return says are the sender's: escaped as the check report does
+        click.echo(safe_text(f"{r.path}: {r.line()}", limit=4000))
         counts[r.status] = counts.get(r.status, 0) + 1
     words = {"imported": "imported", "already": "already in the ledger", "unreadable": "unreadable",
-             "unidentified": "without contract or quarter", "changed": "not imported"}
+             "unidentified": "without contract or quarter", "changed": "not imported",
+             "refused": "refused", "failed": "not stored"}
     n = len(results)
-    click.echo(f"{n} file{'s' * (n != 1)}: " + ", ".join(f"{c} {words[k]}" for k, c in counts.items()))
-    bad = any(r.status in ("unreadable", "unidentified", "changed") or (r.status == "imported" and r.errors)
-              for r in results)
+    click.echo(f"{n} file{'s' * (n != 1)}: " + ", ".join(f"{c} {words.get(k, k)}" for k, c in counts.items()))
+    bad = any(r.status != "already" and (r.status != "imported" or r.errors) for r in results)
     sys.exit(1 if bad else 0)
 
 
@@ -454,7 +507,8 @@ def import_returns(files, db, settings, today):
 @click.option("--quarter", help="Only this quarter, e.g. 2026/27-Q2.")
 @click.option("--id", "return_id", type=int, help="Show this return (its number in the list) with its findings.")
 @click.option("--include-personal", is_flag=True,
-              help="With --id: show the cell values in findings (ages, postcodes, free text), redacted otherwise.")
+              help="With --id: show the cell values in findings (ages, postcodes, free text, anything typed in place "
+                   "of a code), read again from the stored workbook; redacted otherwise.")
 @_db_option
 def returns_cmd(contract, quarter, return_id, include_personal, db):
     """List the returns in the ledger, every version; --id shows one return's findings and decisions."""
@@ -484,18 +538,29 @@ def returns_cmd(contract, quarter, return_id, include_personal, db):
             click.echo(tabulate(table, headers=["code", "severity", "cell", "decision", title],
                                 tablefmt="simple", disable_numparse=True))
             return
-        rows = store.returns(ledger, contract, quarter)
+        from swtool.refdata import RefData
+
+        rows = store.versions(ledger, RefData(), contract, quarter)
         refused = [] if contract or quarter else store.received(ledger)
     if not rows:
         click.echo("No returns in the ledger" + (" for that contract or quarter" if contract or quarter else ""))
     else:
-        table = [(r["id"], r["contract_id"], r["quarter"], r["version"], "yes" if r["latest"] else "",
-                  r["date_submitted"] or "-", r["imported_at"][:10], r["errors"], r["warnings"],
-                  r["receipt_status"] or "-", _clip(r["source_name"], 60)) for r in rows]
-        click.echo(tabulate(table, headers=["id", "contract", "quarter", "version", "latest", "submitted",
-                                            "imported", "errors", "warnings", "receipt", "file"], tablefmt="simple",
-                            disable_numparse=True))
+        table = [(r["id"], r["contract_id"], r["quarter"], r["version"], _counts_words(r),
+                  r["date_submitted"] or "-", r["timeliness"], r["approval"] or "-", r["errors"], r["warnings"],
+                  r["receipt_status"] or "-", _clip(r["source_name"], 40)) for r in rows]
+        click.echo(tabulate(table, headers=["id", "contract", "quarter", "version", "counts", "submitted",
+                                            "timeliness", "approval", "errors", "warnings", "receipt", "file"],
+                            tablefmt="simple", disable_numparse=True))
     _echo_received(refused)
+
+
+def _counts_words(r: dict) -> str:
+    """Whether a version's figures count: yes; void; no (after the final deadline); no (a newer version)."""
+    if r["counted"]:
+        return "yes (by exception)" if r["late_exception"] else "yes"
+    if r["voided"]:
+        return "void"
+    return "no (after final deadline)" if r["timeliness"] == "after final deadline" else "no (superseded)"
 
 
 def _echo_received(refused: list[dict]) -> None:
@@ -525,10 +590,26 @@ def decide():
 
 
 def _action_options(*actions):
+    """``--accept``, ``--query``, ``--waive`` …: a group of flags of which at most one may be given; the
+    command receives it as ``action`` (None when none is). Two at once are refused (exit 2), never
+    settled by whichever came last."""
+    import functools
+
+    def dest(a: str) -> str:
+        return "action_" + a.replace("-", "_")
+
     def deco(f):
+        @functools.wraps(f)
+        def command(*args, **kwargs):
+            chosen = [a for a in actions if kwargs.pop(dest(a))]
+            if len(chosen) > 1:
+                raise click.UsageError(f"{' and '.join('--' + a for a in chosen)} are two decisions: give one of "
+                                       f"{', '.join('--' + a for a in actions)}")
+            return f(*args, action=chosen[0] if chosen else None, **kwargs)
+
         for a in reversed(actions):
-            f = click.option(f"--{a}", "action", flag_value=a, help=f"Record the decision '{a}'.")(f)
-        return f
+            command = click.option(f"--{a}", dest(a), is_flag=True, help=f"Record the decision '{a}'.")(command)
+        return command
     return deco
 
 
@@ -612,6 +693,7 @@ def credits_cmd(quarter, fmt, output, db, settings):
 
     q = _quarter_arg(quarter)
     with _open_ledger(db) as ledger:
+        _guard_ledger_output(output, ledger, "report")
         report = views.credit_report(ledger, q, _ledger_settings(ledger, settings))
     if fmt == "json":
         import json
@@ -619,7 +701,7 @@ def credits_cmd(quarter, fmt, output, db, settings):
         text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
     else:
         text = views.render_credits(report)
-    write_output(text, output)
+    write_output(text, output, ledger=ledger.path)
 
 
 @cli.command("performance")
@@ -642,6 +724,7 @@ def performance_cmd(quarter, contract, fmt, output, db, settings):
 
     q = _quarter_arg(quarter)
     with _open_ledger(db) as ledger:
+        _guard_ledger_output(output, ledger, "report")
         report = views.performance(ledger, q, _ledger_settings(ledger, settings), contract, RefData())
     if fmt == "json":
         import json
@@ -649,7 +732,7 @@ def performance_cmd(quarter, contract, fmt, output, db, settings):
         text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
     else:
         text = views.render_performance(report)
-    write_output(text, output)
+    write_output(text, output, ledger=ledger.path)
 
 
 class _DefaultCommandGroup(click.Group):
@@ -685,6 +768,7 @@ def rap_new(contract, quarter, output, review, reason, today, db, settings):
     q = _quarter_arg(quarter)
     review_day = _today(review) if review else None
     with _open_ledger(db) as ledger:
+        output = _guard_ledger_output(output, ledger, "plan", allow_stdout=False)
         rap_id, plan_path, review_day = rapplan.create(ledger, contract, q, output, RefData(),
                                                        _ledger_settings(ledger, settings), _today(today),
                                                        review_day, reason)
@@ -786,6 +870,7 @@ def report_network(year, output, db, settings):
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--year") from None
     with _open_ledger(db) as ledger:
+        output = _guard_ledger_output(output, ledger, "network report", allow_stdout=False)
         netreport.write(ledger, fy, output, RefData(), _ledger_settings(ledger, settings))
     click.echo(f"Wrote {output}")
 
@@ -804,6 +889,7 @@ def db_backup(path, db_only, db):
     write-ahead log holds commits, a copied file lacks them). The stored returns are copied to
     files/ beside PATH, so the backup opens as a complete ledger (swtool status --db PATH)."""
     with _open_ledger(db) as ledger:
+        path = _guard_ledger_output(path, ledger, "backup", allow_stdout=False, new_only=True)
         result = ledger.backup(path, with_files=not db_only)
         n = ledger.conn.execute("SELECT count(*) FROM decisions").fetchone()[0]
         r = ledger.conn.execute("SELECT count(*) FROM returns").fetchone()[0]
@@ -811,6 +897,72 @@ def db_backup(path, db_only, db):
     if result.files_dir is not None:
         click.echo(f"Stored returns: {result.files_copied} new file{'s' * (result.files_copied != 1)} copied to "
                    f"{result.files_dir}")
+
+
+@db_group.command("check")
+@_db_option
+def db_check(db):
+    """Check the ledger file without changing it: SQLite's integrity_check (every page and every index),
+    the schema against swtool's, the foreign keys, and the stored returns in files/ beside it (each
+    present and matching its sha256). Exit status: 0 ok, 1 damaged, 2 could not run."""
+    from swtool.ledger import db as ledger_db
+
+    result = ledger_db.check(db)
+    if result.ok:
+        n = result.counts
+        click.echo(f"ok: {result.path} passed integrity_check (schema {result.schema}); {n.get('returns', 0)} "
+                   f"returns, {n.get('decisions', 0)} decisions, {result.files} stored files intact")
+        for table, count in n.items():
+            click.echo(f"  {table:<20} {count:>8}")
+        return
+    click.echo(f"damaged: {result.path}")
+    for p in result.problems:
+        click.echo(f"  {p}")
+    click.echo(f"Nothing was changed. {ledger_db.RESTORE_HINT[0].upper()}{ledger_db.RESTORE_HINT[1:]}.")
+    sys.exit(1)
+
+
+@db_group.command("verify")
+@_db_option
+def db_verify(db):
+    """Verify the decisions' hash chain (each decision's hash over its fields and the hash before it)
+    and that every table still refuses UPDATE, DELETE and INSERT OR REPLACE (its triggers). Names the
+    first decision changed after it was recorded. Exit status: 0 intact, 1 not, 2 could not run."""
+    from swtool.ledger import db as ledger_db
+
+    with _open_ledger(db) as ledger:
+        result = ledger_db.verify(ledger)
+    if result.ok:
+        click.echo(f"ok: {ledger.path}: the hash chain of its {result.decisions} decisions holds, and its "
+                   f"{result.tables} tables are append-only")
+        return
+    click.echo(f"NOT INTACT: {ledger.path}")
+    for p in result.problems:
+        click.echo(f"  {p}")
+    sys.exit(1)
+
+
+@db_group.command("restore")
+@click.argument("backup", type=click.Path(dir_okay=False, path_type=Path))
+@_db_option
+def db_restore(backup, db):
+    """Restore the ledger from BACKUP (made with swtool db backup). The backup is checked first; the
+    ledger as it is now is kept beside it (LEDGER.before-restore.<UTC time>); its -wal and -shm are not
+    left to be replayed onto the restored file; the backup's stored returns the ledger lacks are copied;
+    the result is checked again. A ledger open in another swtool is not restored over."""
+    from swtool.ledger import db as ledger_db
+
+    result = ledger_db.restore(backup, db)
+    n = result.counts
+    click.echo(f"Restored {result.path} from {result.backup}: {n.get('returns', 0)} returns, "
+               f"{n.get('decisions', 0)} decisions (schema {result.schema}; integrity_check passed)")
+    if result.aside is not None:
+        how = "moved aside as it was (it could not be read as an intact ledger)" if result.moved else "copied"
+        click.echo(f"The ledger as it was before is kept in {result.aside} ({how})")
+    click.echo(f"Stored returns: {result.files_copied} file{'s' * (result.files_copied != 1)} copied from "
+               f"{result.backup.parent / ledger_db.FILES_DIR}")
+    for note in result.notes:
+        click.echo(f"Note: {note}", err=True)
 
 
 def _configure_logging() -> None:
@@ -822,6 +974,10 @@ def _configure_logging() -> None:
     elif not logger.handlers:
         logger.addHandler(logging.NullHandler())
         logger.propagate = False
+
+
+# the PMO's commands on whole returns and money live in their own module; importing it registers them
+from swtool import cli_payments  # noqa: E402,F401
 
 
 def main():

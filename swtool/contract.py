@@ -32,9 +32,12 @@ def _missing(v) -> bool:
 
 
 def money(value) -> Decimal | None:
+    """A register amount in pounds to the penny (``calc.money.penny``); None when blank."""
+    from swtool.calc.money import penny
+
     if _missing(value):
         return None
-    return Decimal(str(round(float(value), 2))).quantize(Decimal("0.01"))
+    return penny(value)
 
 
 @dataclass(frozen=True)

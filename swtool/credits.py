@@ -4,8 +4,9 @@ Pure functions, no I/O. The PMO side (the ledger and its ``status``, ``credits``
 ``report network`` commands) calls them; every result carries a sentence that shows each input, so
 a PMO can check any figure by hand (RULES.md, "Calculations").
 
-Money is ``Decimal`` throughout, quantized to the penny with ROUND_HALF_UP (``£1,519.047…`` is
-``£1,519.05``; ``£0.005`` is ``£0.01``). Targets keep their fractions (annual 21 ÷ 4 = 5.25, from
+Money is worked out and rounded by ``swtool.calc.money`` only: exact inputs, half-up to the penny once
+per line (``£1,519.047…`` is ``£1,519.05``; ``£0.005`` is ``£0.01``); a credit amount is never the
+rounded credit value times the credits. Targets keep their fractions (annual 21 ÷ 4 = 5.25, from
 ``swtool.performance.quarterly_target``) and so do service credits: a shortfall of 5.25 − 3 is
 2.25 credits, so that a year's credits add up to the year's shortfall against the annual target on
 which the credit value is based (whole credits, rounded either way, would not).
@@ -25,17 +26,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from collections.abc import Iterable, Mapping
 
-from swtool.performance import COMBINED, JOB_STARTS, quarterly_target, target_basis, variance_percent
+from swtool.calc import money
+from swtool.calc.money import PENNY, SHARED_LIMIT, SPEND_LIMIT, gbp, pct, penny
+from swtool.performance import COMBINED, JOB_STARTS, quarterly_target, target_basis
 from swtool.quarter import Quarter, uk_date
 
-PENNY = Decimal("0.01")
-THRESHOLD = Decimal(70)          # per cent of quarterly target: at or below it is under-performance (§7.7–7.8)
-CREDIT_SHARE = Decimal("0.10")   # 10% of the two-year contract value (§7.8, App 2 §4.1)
-SHARED_LIMIT = Decimal(20)       # per cent of a provider's 2a + 2b claims (App 2 §2.3)
-SPEND_LIMIT = Decimal(10)        # per cent of the budgeted amount (App 2 §1.3)
+THRESHOLD = Decimal(money.CREDIT_THRESHOLD)  # per cent of quarterly target: at or below is under-performance
 MAX_CONTRACTS_AT_ONCE = 3        # §2.3
 MAX_LOTS = 5                     # §2.3
 
@@ -48,17 +47,6 @@ OUTPUT_NAMES = {
 
 # --- small helpers ---------------------------------------------------------------------------------
 
-def penny(value) -> Decimal:
-    """Money to the penny, ROUND_HALF_UP."""
-    return Decimal(str(value)).quantize(PENNY, rounding=ROUND_HALF_UP)
-
-
-def gbp(value) -> str:
-    """``£1,540.00``; ``-£110.00``."""
-    v = penny(value)
-    return f"{'-' if v < 0 else ''}£{abs(v):,.2f}"
-
-
 def num(x) -> str:
     """A count or target as a PMO writes it: 10, 5.25, 10.5."""
     if x is None:
@@ -66,20 +54,6 @@ def num(x) -> str:
     if isinstance(x, Decimal):
         return f"{x.normalize():f}" if x != x.to_integral_value() else str(int(x))
     return str(x)
-
-
-def pct(p: Decimal | None) -> str:
-    """A percentage to one decimal, never rounded onto a threshold it is not on: ``70.1%``,
-    ``70.01%`` (not ``70%``) for 70.01, ``70%`` only for exactly 70."""
-    if p is None:
-        return "n/a"
-    p = Decimal(p)
-    for places in ("0.1", "0.01", "0.0001"):
-        q = p.quantize(Decimal(places), rounding=ROUND_HALF_UP)
-        if q not in (Decimal(70), Decimal(20), Decimal(10), Decimal(30)) or q == p:
-            break
-    text = f"{q:f}".rstrip("0").rstrip(".") if "." in f"{q:f}" else f"{q:f}"
-    return text + "%"
 
 
 def _quarter(q) -> Quarter:
@@ -113,15 +87,13 @@ def lot_number(lot) -> str:
     return m.group(1) if m else str(lot).strip()
 
 
-def _ratio_percent(actual, target) -> Decimal | None:
-    if target is None or Decimal(str(target)) == 0 or actual is None:
-        return None
-    return Decimal(actual) * 100 / Decimal(str(target))
+def _ratio_percent(actual, target):
+    """actual ÷ target × 100, exact (a Fraction); None without a target or an actual."""
+    return money.percent(actual, target)
 
 
 def _at_or_below_70(actual, target) -> bool:
-    """Exact: actual ÷ target ≤ 70%, i.e. 10 × actual ≤ 7 × target (no rounding)."""
-    return Decimal(actual) * 10 <= Decimal(str(target)) * 7
+    return money.at_or_below(actual, target)
 
 
 # --- core outputs, contract quarters, credit value -------------------------------------------------
@@ -167,15 +139,26 @@ def credit_value(contract, output: str) -> Decimal:
 
     The two-year contract value is the register's annual value × 2; the annual target is that of
     the core output (output 2 = 2a + 2b when the register splits them). Quantized to the penny,
-    ROUND_HALF_UP. Lot 7, £77,000, output 2 target 10: (77,000 × 2) × 10% ÷ 10 = £1,540.00.
+    half-up, for reading only. Lot 7, £77,000, output 2 target 10: (77,000 × 2) × 10% ÷ 10 = £1,540.00.
     ValueError when the register has no annual value or no (or a zero) annual target for the output.
     """
+    target = _credit_target(contract, output)
+    return money.credit_value(contract.annual_value, target)
+
+
+def _credit_target(contract, output: str) -> int:
     target = annual_target(contract, output)
     if contract.annual_value is None:
         raise ValueError(f"contract {contract.contract_id} has no annual value in the register")
     if not target:
         raise ValueError(f"contract {contract.contract_id} has no annual target for output {output} in the register")
-    return penny(Decimal(contract.annual_value) * 2 * CREDIT_SHARE / Decimal(target))
+    return target
+
+
+def credit_amount(contract, output: str, credits) -> Decimal:
+    """``credits × (annual value × 2) × 10% ÷ annual target``, exact, rounded once to the penny
+    (``money.credit_amount``): never credits × the rounded credit value."""
+    return money.credit_amount(credits, contract.annual_value, _credit_target(contract, output))
 
 
 def credit_value_words(contract, output: str) -> str:
@@ -194,7 +177,8 @@ class CreditLine:
     at or below 70% of the quarterly target. ``due``: service credits apply under the setting
     ``credit_quarters`` (1: this quarter; 2: this and the previous quarter both at or below 70%).
     ``credits`` is the shortfall ``target − actual`` when due, else 0; ``amount`` = credits ×
-    ``credit_value``, to the penny (ROUND_HALF_UP). The PMO decides to apply or waive.
+    (annual value × 2) × 10% ÷ annual target, exact, then to the penny (``credit_amount``). The PMO
+    decides to apply or waive.
     ``percent`` is rounded to 0.01 for showing; the 70% test uses the exact ratio.
     """
 
@@ -263,7 +247,8 @@ def assess(contract, quarter, actuals: Mapping[Quarter, Mapping[str, int]], sett
 
     For each core output: the quarterly target (``performance.quarterly_target``), the actual, the
     percentage, the credit value and, when due, credits = shortfall (target − actual, fractions
-    kept: 5.25 − 3 = 2.25 credits) and amount = credits × credit value, to the penny (ROUND_HALF_UP).
+    kept: 5.25 − 3 = 2.25 credits) and amount = credits × (annual value × 2) × 10% ÷ annual target,
+    exact, rounded half-up to the penny once (``credit_amount``).
 
     - Contract quarter 1 is exempt ("from the second quarter of contract delivery").
     - Exactly 70% is under-performance ("70% or less"); anything above 70% is not.
@@ -324,7 +309,7 @@ def assess(contract, quarter, actuals: Mapping[Quarter, Mapping[str, int]], sett
                               f"{num(shortfall)}, but no credit value: {value_words}.")
                 elif due:
                     credits = shortfall
-                    amount_ = penny(credits * value)
+                    amount_ = credit_amount(contract, output, credits)
                     streak = ""
                     if need == 2:
                         prev = q.previous()
@@ -333,16 +318,17 @@ def assess(contract, quarter, actuals: Mapping[Quarter, Mapping[str, int]], sett
                         streak = f" and {prev} was {pa} of {num(pt)} = {pct(_ratio_percent(pa, pt))}"
                     reason = (f"{head}: {measured}, at or below 70%{streak}; setting {setting_words}. "
                               f"Shortfall {num(target)} − {actual} = {num(credits)} credit"
-                              f"{'' if credits == 1 else 's'} × {gbp(value)} per credit [{value_words}] "
-                              f"= {gbp(amount_)}. The PMO decides to apply or waive.")
+                              f"{'' if credits == 1 else 's'} × (annual value {gbp(contract.annual_value)} × 2) × 10% ÷ "
+                              f"annual target {_annual_words(contract, output)} = {gbp(amount_)} "
+                              f"({gbp(value)} per credit, shown rounded). The PMO decides to apply or waive.")
                 else:
                     reason = (f"{head}: {measured}, at or below 70%, but setting {setting_words} needs "
                               f"{need} consecutive quarters and the run is {run} ({broke}: {why}): "
                               f"no service credits this quarter; a remedial action plan may be requested.")
-        amount = penny(credits * value) if (due and value is not None) else penny(0)
+        amount = credit_amount(contract, output, credits) if (due and value is not None) else penny(0)
         lines.append(CreditLine(
             contract.contract_id, q, cq, output, target, basis, actual,
-            None if percent is None else percent.quantize(PENNY, rounding=ROUND_HALF_UP),
+            money.as_decimal(percent),
             under, run, need, value, shortfall, credits, amount, due, reason))
     return lines
 
@@ -384,21 +370,14 @@ def output_variances(contract, quarter, actuals: Mapping, settings, *, only_exce
             continue
         actual = _actual(acts[q], output)
         basis = target_basis(contract, output, q)
-        p = variance_percent(actual, target)
-        if p is None:
-            exceeds = actual > 0
-            size = "over a target of 0" if exceeds else "on a target of 0"
-        else:
-            exceeds = abs(p) > limit
-            size = f"{pct(abs(p))} {'over' if p > 0 else 'under' if p < 0 else 'on'} target"
+        v = money.variance(actual, target, limit)
+        exceeds, p, size = v.exceeds, v.percent, v.words("target")
         msg = (f"{q} {contract.contract_id} output {output}: {actual} against a quarterly target of "
                f"{num(target)} ({basis}), {size}; "
                + (f"more than {limit}% (setting output_variance_percent = {limit}, {source})" if exceeds
                   else f"within {limit}%"))
         if exceeds or not only_exceeding:
-            out.append(OutputVariance(output, target, basis, actual,
-                                      None if p is None else p.quantize(PENNY, rounding=ROUND_HALF_UP),
-                                      exceeds, limit, msg))
+            out.append(OutputVariance(output, target, basis, actual, money.as_decimal(p), exceeds, limit, msg))
     return out
 
 
@@ -446,12 +425,12 @@ def shared_cap(claims_to_date: Iterable) -> SharedCap:
             shared += with_ is not None
     if total == 0:
         return SharedCap(0, 0, None, False, "no job or apprenticeship starts (2a, 2b) claimed to date")
-    p = Decimal(shared) * 100 / Decimal(total)
-    over = shared * 100 > total * SHARED_LIMIT   # exact
+    p = money.percent(shared, total)
+    over = money.over_share(shared, total)
     msg = (f"{shared} of {total} job and apprenticeship starts (2a + 2b) to date are shared with another "
            f"provider = {pct(p)}; " + ("more than the 20% of a provider's caseload allowed (App 2 §2.3)"
                                         if over else "within the 20% allowed (App 2 §2.3)"))
-    return SharedCap(total, shared, p.quantize(PENNY, rounding=ROUND_HALF_UP), over, msg)
+    return SharedCap(total, shared, money.as_decimal(p), over, msg)
 
 
 # --- expenditure -----------------------------------------------------------------------------------
@@ -506,17 +485,12 @@ def _spend_line(x) -> SpendLine:
 
 def _spend_variance(item, category, budgeted, actual, comment) -> SpendVariance:
     budgeted, actual = penny(budgeted), penny(actual)
+    var = money.variance(actual, budgeted, SPEND_LIMIT)   # the same decision as N502's
     v = actual - budgeted
-    p = None if budgeted == 0 else v * 100 / budgeted
-    over = abs(v) * 10 > budgeted if budgeted > 0 else v != 0   # exact; exactly 10% needs no explanation
-    if p is None:
-        size = "against a budget of £0.00" if v else "on a budget of £0.00"
-    else:
-        size = f"{pct(abs(p))} {'over' if v > 0 else 'under' if v < 0 else 'on'} budget"
+    size = ("against a budget of £0.00" if v else "on a budget of £0.00") if var.percent is None else var.words("budget")
     msg = (f"{item}: actual {gbp(actual)} against budgeted {gbp(budgeted)}, variance {gbp(v)} ({size}); "
-           + ("more than 10% (App 2 §1.3)" if over else "within 10%"))
-    return SpendVariance(item, category, budgeted, actual, v,
-                         None if p is None else p.quantize(PENNY, rounding=ROUND_HALF_UP), over, comment, msg)
+           + ("more than 10% (App 2 §1.3)" if var.exceeds else "within 10%"))
+    return SpendVariance(item, category, budgeted, actual, v, money.as_decimal(var.percent), var.exceeds, comment, msg)
 
 
 def expenditure_variance(lines: Iterable) -> ExpenditureVariances:
@@ -536,9 +510,9 @@ def expenditure_variance(lines: Iterable) -> ExpenditureVariances:
 
 def q4_balancing_payment(total_eligible_to_date, funding_paid_to_date) -> Decimal:
     """The fourth quarter's payment (App 2 §3.1c): total eligible expenditure to date − total
-    funding paid to date, to the penny (ROUND_HALF_UP). Negative: the council has paid more than
+    funding paid to date, to the penny (``money.q4_balancing``). Negative: the council has paid more than
     the eligible spend and the difference is due back from the provider."""
-    return penny(Decimal(str(total_eligible_to_date))) - penny(Decimal(str(funding_paid_to_date)))
+    return money.q4_balancing(total_eligible_to_date, funding_paid_to_date)
 
 
 def q4_balancing_words(total_eligible_to_date, funding_paid_to_date) -> str:
@@ -593,8 +567,7 @@ def cumulative(contract, quarter, actuals: Mapping, outputs: Iterable[str] | Non
         msg = (f"{contract.contract_id} output {output}, {quarters[0]} to {q} ({len(quarters)} quarter"
                f"{'' if len(quarters) == 1 else 's'}): {a_sum} achieved against {num(t_out)} profiled to date = "
                f"{pct(p)}" + (f"; no return recorded for {', '.join(map(str, missing))} (counted 0)" if missing else ""))
-        lines.append(CumulativeLine(output, tuple(quarters), t_out, a_sum,
-                                    None if p is None else p.quantize(PENNY, rounding=ROUND_HALF_UP), missing, msg))
+        lines.append(CumulativeLine(output, tuple(quarters), t_out, a_sum, money.as_decimal(p), missing, msg))
     return lines
 
 
@@ -719,7 +692,7 @@ def next_review_date(quarter, refdata) -> date | None:
 __all__ = [
     "CreditLine", "CumulativeLine", "ExpenditureVariances", "OutputVariance", "RegisterWarning", "SharedCap",
     "SpendLine", "SpendVariance", "annual_target", "assess", "contract_quarter", "core_outputs", "credit_value",
-    "credit_value_words", "cumulative", "expenditure_variance", "framework_minimum", "gbp", "next_review_date",
+    "credit_amount", "credit_value_words", "cumulative", "expenditure_variance", "framework_minimum", "gbp", "next_review_date",
     "output_variances", "penny", "pct", "q4_balancing_payment", "q4_balancing_words", "register_warnings",
     "shared_cap",
 ]

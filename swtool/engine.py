@@ -19,11 +19,14 @@ log = logging.getLogger(__name__)
 
 
 def expand(paths: list[Path]) -> list[Path]:
-    """Files as given; folders as every .xlsx below them (Excel's ~$ lock files left out)."""
+    """Files as given; folders as every .xlsx below them (Excel's ~$ lock files left out).
+
+    A pipe, a device or a link to one named like a workbook is listed too, so that the check refuses
+    it by name (S001, "not a regular file") rather than passing over it in silence; it is never opened."""
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in (".xlsx", ".xlsm", ".xls")
+            out += sorted(f for f in p.rglob("*") if f.suffix.lower() in (".xlsx", ".xlsm", ".xls") and not f.is_dir()
                           and not f.name.startswith("~$") and ".annotated." not in f.name)
         else:
             out.append(p)
@@ -103,19 +106,53 @@ def _not_checked(missing: list[str]) -> str:
 
 
 def check_file(path: Path, ctx: CheckContext, limits: Limits = Limits()) -> tuple[FileReport, object]:
-    """Check one return. Returns its report and the typed submission (None when unreadable)."""
+    """Check one return. Returns its report and the typed submission (None when unreadable).
+
+    Never raises for anything about the file: one that cannot be read, or whose check fails in a way
+    nobody foresaw (a bug, a value no rule expected), is one S001 finding, so one file never stops a
+    batch (``check`` of a folder, ``import``). The traceback is logged (``SWTOOL_DEBUG=1`` shows it).
+    """
+    try:
+        return _check_file(path, ctx, limits)
+    except Exception as e:  # noqa: BLE001 (KeyboardInterrupt still stops the run)
+        log.exception("checking %s failed", path)
+        return not_checked(path, ctx, e), None
+
+
+def not_checked(path: Path, ctx: CheckContext, e: BaseException) -> FileReport:
+    """The report of a file whose check failed unexpectedly: one S001 "could not be checked"."""
+    report = FileReport(str(path), settings=dict(ctx.settings))
+    _hash(report, path)
+    report.findings.append(_s001(f"The workbook could not be checked: swtool met a problem it did not expect "
+                                 f"({type(e).__name__}). Send the file to the council, which will have it looked "
+                                 "at.", "not-checked"))
+    return report
+
+
+def _s001(message: str, reason: str) -> Finding:
+    return catalogue.load_all()["S001"].finding(message, Location(), value=reason)
+
+
+def _hash(report: FileReport, path: Path) -> None:
+    try:
+        report.sha256 = sha256_of(path)
+    except (OSError, Unreadable):  # gone, unreadable, or not a regular file: no content to name
+        pass
+
+
+def _check_file(path: Path, ctx: CheckContext, limits: Limits) -> tuple[FileReport, object]:
     from swtool.submission import load_submission
 
     report = FileReport(str(path), settings=dict(ctx.settings))
     try:
         sub = load_submission(path, ctx.refdata, limits)
     except Unreadable as e:
-        try:
-            report.sha256 = sha256_of(path)
-        except OSError:
-            pass
-        s001 = catalogue.load_all()["S001"]
-        report.findings.append(s001.finding(str(e), Location(), value=e.reason))
+        _hash(report, path)
+        report.findings.append(_s001(str(e), e.reason))
+        return report, None
+    except OSError as e:  # gone since it was listed, no permission, a broken link
+        report.findings.append(_s001(f"The file could not be opened ({e.strerror or type(e).__name__}). Check "
+                                     "that it is there and readable, and check it again.", "cannot-open"))
         return report, None
     report.sha256 = sub.sha256
     report.contract, report.provider, report.lot = sub.contract_id, sub.provider, sub.lot

@@ -4,11 +4,19 @@ The matching is rule C215's own (``swtool.checks.claims``): case does not matter
 file name or a path below the folder, and a reference without an extension matches a file of an
 accepted type (pdf, jpg, jpeg, png, docx, msg, eml). A file that is there but empty, of another type
 or not what its name says is not "found": it counts as missing, as C215 reports it.
+
+Only files inside the folder count: a link whose target lies outside it (``CL-0001.pdf`` pointing at
+``/etc/passwd`` or another user's files), or that points at something other than a regular file (a
+pipe, a device), is left out of the index before anything is opened, so its reference is "not found".
 """
 
 from __future__ import annotations
 
+import copy
+import os
+import stat
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -32,12 +40,45 @@ def split_references(cell) -> list[str]:
     return [p.strip() for p in str(cell).replace("\n", ";").split(";") if p.strip()]
 
 
-def count_references(refs: Iterable[str], folder: Path) -> EvidenceCount:
-    """Count ``refs`` (each one reference) against the files below ``folder``."""
+def evidence_index(folder: Path):
+    """C215's index of the files below ``folder`` (built once per run), with every entry that is not a
+    regular file inside the folder once links are resolved taken out: such a file is never opened."""
     from swtool.checks.claims import _index  # C215's matcher and its per-run cache
 
     root = Path(folder)
-    index = _index(str(root.resolve()), root.stat().st_mtime_ns)
+    real = root.resolve()
+    return _contained(_index(str(real), root.stat().st_mtime_ns), str(real))
+
+
+@lru_cache(maxsize=8)
+def _contained(index, real: str):
+    inside = {}
+
+    def ok(p: Path) -> bool:
+        if p not in inside:
+            inside[p] = _inside_regular(p, real)
+        return inside[p]
+
+    safe = copy.copy(index)
+    safe.by_name = {k: kept for k, v in index.by_name.items() if (kept := [p for p in v if ok(p)])}
+    safe.by_stem = {k: kept for k, v in index.by_stem.items() if (kept := [p for p in v if ok(p)])}
+    return safe
+
+
+def _inside_regular(p: Path, real: str) -> bool:
+    """True when ``p``, every link resolved, is a regular file below the folder ``real`` (resolved)."""
+    target = os.path.realpath(p)
+    if os.path.commonpath([target, real]) != real:
+        return False
+    try:
+        return stat.S_ISREG(os.stat(target).st_mode)
+    except OSError:  # a broken link: C215 says it could not be read
+        return True
+
+
+def count_references(refs: Iterable[str], folder: Path) -> EvidenceCount:
+    """Count ``refs`` (each one reference) against the files below ``folder``."""
+    index = evidence_index(folder)
     distinct: dict[str, str] = {}
     for r in refs:
         distinct.setdefault(r.strip().casefold(), r.strip())

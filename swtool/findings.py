@@ -71,7 +71,8 @@ class Flag:
     message: str
     where: Location = Location()
     value: object = None
-    severity: str | None = None  # only to lower a rule's severity, e.g. to info when history is missing
+    severity: str | None = None  # to lower a rule's severity (info when history is missing), or to raise it to
+    # the one severity the rule declares with ``raises_to`` (X409's repeat claim is an error)
 
 
 @dataclass(frozen=True, slots=True)

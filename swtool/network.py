@@ -23,7 +23,9 @@ that every total can be printed. Several suppressed cells in a column give only 
 never one of them.
 
 Deterministic like ``swtool.templates``: fixed document dates, sorted rows, written through
-``swtool.xlsx.save`` (atomic).
+``swtool.xlsx.save`` (atomic). Every cell is written with ``swtool.xlsx.put``: provider names, lots
+and codes from the ledger are text (quote-prefixed when they would read as a formula), never
+formulas; the report holds no formula at all (percentages are computed here, not by Excel).
 """
 
 from __future__ import annotations
@@ -35,10 +37,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from swtool import standard as std
-from swtool.xlsx import save
+from swtool.xlsx import put, save
 from swtool.credits import OUTPUT_NAMES, core_outputs, lot_number
 from swtool.quarter import Quarter
-from swtool.rap import put
 
 REGISTRATION = "registration"
 JOB_OUTCOME = "job outcome"
@@ -362,7 +363,7 @@ def _write_outputs(ws, data: NetworkData, st) -> dict[tuple[str, str], tuple]:
             put(ws.cell(r, col + 1), _tidy(target))
             pcell = ws.cell(r, col + 2)
             if ratio is not None:
-                pcell.value = round(ratio, 6)
+                put(pcell, round(ratio, 6))
                 pcell.number_format = PERCENT_FORMAT
                 if core and Decimal(actual) * 10 <= Decimal(str(target)) * 7:
                     pcell.fill = st["low"]

@@ -105,21 +105,3 @@ def claim_counts(claims_df, registrations_df=None) -> dict[str, int]:
     if registrations_df is not None:
         counts["1"] = int(len(registrations_df))
     return counts
-
-
-def variance_percent(actual, target) -> Decimal | None:
-    """(actual − target) ÷ target × 100, signed: +25 is 25% over target, −50 is half of it.
-
-    None when the target is 0 (no percentage exists; see the callers for how they treat it).
-    """
-    target = Decimal(str(target))
-    if target == 0:
-        return None
-    return (Decimal(str(actual)) - target) / target * 100
-
-
-def percent_words(p: Decimal) -> str:
-    """A percentage as a message shows it: one decimal at most, ``25%``, ``23.8%`` (sign dropped)."""
-    q = abs(p).quantize(Decimal("0.1"))
-    text = f"{q:f}"
-    return (text[:-2] if text.endswith(".0") else text) + "%"

@@ -8,27 +8,25 @@ improvement prefilled, action and target completion date blank), additional comm
 review date (the next quarter's reporting deadline, App 2 §1.2) and the three signature blocks.
 
 Written like the templates (``swtool.templates``): openpyxl, fixed document dates so the same plan
-gives the same file (``swtool.xlsx.save``, atomic). Every piece of text is stored as text: a
-provider name such as ``=HYPERLINK(…)`` is never a formula (INPUT-SAFETY.md).
+gives the same file (``swtool.xlsx.save``, atomic). Every cell is written with ``swtool.xlsx.put``:
+text is stored as text, so a provider name or a budget item such as ``=HYPERLINK(…)`` is never a
+formula, and the plan holds no formula at all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
+from swtool import xlsx
 from swtool.xlsx import save
 from swtool.contract import ContractFacts
 from swtool.credits import (OUTPUT_NAMES, CreditLine, ExpenditureVariances, SpendVariance, gbp, next_review_date,
                             num, pct)
 from swtool.quarter import Quarter
-from swtool.report.safe import safe_text
 
 DATE_FORMAT = "DD/MM/YYYY"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-MAX_CELL_TEXT = 32_767
 
 TITLE = "Southwark Works Remedial Action Plan"
 INTRO = (
@@ -123,22 +121,9 @@ def action_area(line: CreditLine) -> str:
 # --- writing -----------------------------------------------------------------------------------------
 
 def put(cell, value) -> None:
-    """Write a value swtool made into a cell. Text is always text: control characters escaped, and
-    text Excel would read as a formula (``= + - @``) stored as a string with a quote prefix."""
-    if value is None:
-        return
-    if isinstance(value, str):
-        text = safe_text(value, MAX_CELL_TEXT)
-        cell.value = text
-        cell.data_type = "s"
-        if text.startswith(FORMULA_START) or value.startswith(FORMULA_START):
-            cell.quotePrefix = True
-        return
-    if isinstance(value, Decimal):
-        value = float(value)
-    cell.value = value
-    if isinstance(value, date):
-        cell.number_format = DATE_FORMAT
+    """Write a value into a cell with ``swtool.xlsx.put``: text always text (control and bidi
+    characters escaped; quote-prefixed when it would read as a formula), dates as DD/MM/YYYY."""
+    xlsx.put(cell, value, number_format=DATE_FORMAT)
 
 
 def build_rap(plan: RapPlan):

@@ -68,6 +68,11 @@ def _iso_date(v: str) -> date:
         raise ValueError("is not a date in YYYY-MM-DD form") from None
 
 
+def _opt_iso_date(v: str) -> date | None:
+    """A date in YYYY-MM-DD form, or None for an empty cell."""
+    return _iso_date(v) if v.strip() else None
+
+
 def _month(v: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", v.strip()):
         raise ValueError("is not a month in YYYY-MM form")
@@ -120,6 +125,7 @@ class RefFile:
     vintage: str
     coverage_column: str | None = None  # a date/month/year column: coverage is its first and last
     attribution: str = ""
+    optional: frozenset[str] = frozenset()  # columns a file may leave out (each row then gets None)
 
 
 FILES: dict[str, RefFile] = {
@@ -163,10 +169,10 @@ FILES: dict[str, RefFile] = {
                  "announced_date": _iso_date, "implement_by_date": _iso_date},
                 "Living Wage Foundation announcements", "facts, cited per row", "2025-26 rate",
                 coverage_column="implement_by_date"),
-        RefFile("cpi_uk_d7g7.csv", "CPI 12-month rate (ONS D7G7)",
-                {"month": _month, "cpi_rate": _number},
-                "ONS series D7G7, release of 22 April 2026", OGL, "March 2026",
-                coverage_column="month"),
+        RefFile("cpi_uk_d7g7.csv", "CPI 12-month rate (ONS D7G7) and release dates",
+                {"month": _month, "cpi_rate": _number, "release_date": _opt_iso_date},
+                "ONS series D7G7, with ONS release dates", OGL, "May 2026", coverage_column="month",
+                optional=frozenset({"release_date"})),
         RefFile("bank_holidays_england_wales.csv", "Bank holidays, England and Wales",
                 {"date": _iso_date, "title": _text},
                 "GOV.UK bank-holidays.json (england-and-wales); 2028 computed", OGL, "2025-08",
@@ -196,7 +202,7 @@ def _parse(ref: RefFile, path: Path) -> list[dict]:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             header = reader.fieldnames or []
-            missing = [c for c in ref.columns if c not in header]
+            missing = [c for c in ref.columns if c not in header and c not in ref.optional]
             if missing:
                 raise RefDataError(f"{path}: missing column(s) {', '.join(missing)} "
                                    f"(found: {', '.join(header) or 'nothing'})")
@@ -314,6 +320,14 @@ class RefData:
     def cpi(self) -> dict[str, float]:
         """'2026-03' -> 12-month CPI rate in per cent."""
         return {r["month"]: r["cpi_rate"] for r in self.rows("cpi_uk_d7g7.csv")}
+
+    @cached_property
+    def cpi_release_dates(self) -> dict[str, date]:
+        """'2026-03' -> the day ONS published that month's figure (2026-04-22), for the months whose
+        release date the file holds. The column is optional: a file of month and cpi_rate only gives
+        none, and ``swtool.wages`` then estimates each month's publication day."""
+        return {r["month"]: r["release_date"] for r in self.rows("cpi_uk_d7g7.csv")
+                if r.get("release_date") is not None}
 
     @cached_property
     def bank_holidays(self) -> frozenset[date]:

@@ -35,6 +35,7 @@ from swtool.reader.workbook import RawSheet, column_letter
 EXCEL_EPOCH = date(1899, 12, 30)
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)  # every date in a return; serials 36526–73050
 DATE_RANGE = "a date from 01/01/2000 to 31/12/2099"
+MAX_WHOLE = 10 ** 15  # Excel keeps 15 significant digits: a whole number past that is not exact
 _DMY_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _ISO_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?\s*$")
 _MONEY_RE = re.compile(r"^\s*(-)?\s*£?\s*(-)?\s*([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*$")
@@ -48,7 +49,7 @@ def show(value) -> str:
     if isinstance(value, date):
         return uk_date(value)
     if isinstance(value, numbers.Real) and not isinstance(value, bool):  # a number, not text that looks like one
-        return str(int(value)) if float(value).is_integer() else str(value)
+        return str(int(value)) if float(value).is_integer() and abs(value) < MAX_WHOLE else str(value)
     text = str(value)
     return repr(text if len(text) <= 60 else text[:57] + "…")
 
@@ -168,12 +169,16 @@ def coerce(kind: str, values: list, codes: tuple[str, ...] = ()) -> tuple[list, 
                 bad[i] = KIND_EXPECT[kind]
                 continue
             if kind == std.INT:
-                if float(n).is_integer():
-                    out[i] = int(n)
-                else:
+                if not float(n).is_integer():
                     bad[i] = "a whole number"
+                elif abs(n) >= MAX_WHOLE:  # 1e308 is whole, but no count or age is; pandas' Int64 cannot hold it
+                    bad[i] = "a whole number of at most 15 digits"
+                else:
+                    out[i] = int(n)
             elif kind == std.MONEY:
-                if abs(round(n, 2) - n) > 1e-6:
+                if abs(n) >= MAX_WHOLE // 100:  # pence, too, must stay exact; sums and casts overflow past it
+                    bad[i] = "an amount in pounds of at most 13 digits before the decimal point"
+                elif abs(round(n, 2) - n) > 1e-6:
                     bad[i] = "an amount in pounds with at most 2 decimals"
                 else:
                     out[i] = round(float(n), 2)

@@ -4,6 +4,9 @@ Every column gets an input message saying what goes in it; every coded column a 
 are frozen and columns sized. A return prefilled for a contract also carries the contract's budget
 lines and milestones, only its lot's codes in the dropdowns, and a hidden, protected ``Contract``
 sheet so that the provider can run every check without the council's register.
+Every cell is written with ``xlsx.put``: the register's text exactly as the council typed it, always
+as text (quote-prefixed when it would read as a formula), never as a formula. The templates hold no
+formulas of their own; the dropdowns and input messages are data validations.
 The output is deterministic (fixed document dates), so ``templates/`` can be tested for drift.
 """
 
@@ -14,7 +17,7 @@ from pathlib import Path
 from swtool import standard as std
 from swtool.contract import ContractFacts, contract_sheet_rows
 from swtool.quarter import Quarter
-from swtool.xlsx import save
+from swtool.xlsx import put, save
 
 FIRST_ROW, LAST_ROW = 2, 5000
 DATE_FORMAT = "DD/MM/YYYY"
@@ -81,10 +84,9 @@ class _Lists:
         key = (name, codes)
         if key not in self.refs:
             col = len(self.refs) + 1
-            self.ws.cell(1, col, name)
+            put(self.ws.cell(1, col), name, exact=True)
             for i, code in enumerate(codes, start=2):
-                self.ws.cell(i, col).value = code
-                self.ws.cell(i, col).data_type = "s"  # "2a", "4" stay text, as the reader expects
+                put(self.ws.cell(i, col), str(code), exact=True)  # "2a", "4" stay text, as the reader expects
             letter = get_column_letter(col)
             self.refs[key] = f"{quote_sheetname('Lists')}!${letter}$2:${letter}${len(codes) + 1}"
         return self.refs[key]
@@ -129,7 +131,8 @@ def _table_sheet(wb, spec: std.SheetSpec, lists: _Lists, lists_by_kind: dict, ro
     ws = wb.create_sheet(spec.name)
     fill = PatternFill("solid", fgColor=HEADER_FILL)
     for j, col in enumerate(spec.columns, start=1):
-        cell = ws.cell(1, j, col.header)
+        cell = ws.cell(1, j)
+        put(cell, col.header, exact=True)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -151,8 +154,7 @@ def _table_sheet(wb, spec: std.SheetSpec, lists: _Lists, lists_by_kind: dict, ro
     ws.auto_filter.ref = f"A1:{get_column_letter(len(spec.columns))}1"
     for i, row in enumerate(rows, start=FIRST_ROW):
         for j, value in enumerate(row, start=1):
-            if value is not None:
-                ws.cell(i, j).value = value
+            put(ws.cell(i, j), value, exact=True)  # a register's text stays text, as the council typed it
     return ws
 
 
@@ -163,13 +165,11 @@ def _label_sheet(wb, spec: std.SheetSpec, lists: _Lists, values: dict):
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = max(c.width for c in spec.columns)
     for i, col in enumerate(spec.columns, start=1):
-        ws.cell(i, 1, col.header).font = Font(bold=True)
+        put(ws.cell(i, 1), col.header, exact=True)
+        ws.cell(i, 1).font = Font(bold=True)
         value_cell = ws.cell(i, 2)
         value_cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if col.header in values and values[col.header] is not None:
-            value_cell.value = values[col.header]
-            if isinstance(values[col.header], str):
-                value_cell.data_type = "s"
+        put(value_cell, values.get(col.header), exact=True)
         if col.kind == std.DATE:
             value_cell.number_format = DATE_FORMAT
         dv = _validation(col, tuple(col.codes or ()) if isinstance(col.codes, tuple) else (), lists, DataValidation)
@@ -188,15 +188,16 @@ def _guide(wb, sheets: tuple[std.SheetSpec, ...], intro: list[tuple]):
     ws.column_dimensions["A"].width = 110
     r = 1
     for text, _ in intro:
-        ws.cell(r, 1, text)
+        put(ws.cell(r, 1), text, exact=True)
         r += 1
     ws.cell(1, 1).font = Font(bold=True, size=14)
-    ws.cell(r, 1, "The sheets").font = Font(bold=True)
+    put(ws.cell(r, 1), "The sheets", exact=True)
+    ws.cell(r, 1).font = Font(bold=True)
     r += 1
     for spec in sheets:
-        ws.cell(r, 1, f"{spec.name}: {spec.help}" if spec.help else spec.name)
+        put(ws.cell(r, 1), f"{spec.name}: {spec.help}" if spec.help else spec.name, exact=True)
         r += 1
-    ws.cell(r + 1, 1, f"Template version {std.TEMPLATE_VERSION}")
+    put(ws.cell(r + 1, 1), f"Template version {std.TEMPLATE_VERSION}", exact=True)
     return ws
 
 
@@ -227,8 +228,9 @@ def build_return(refdata, facts: ContractFacts | None = None, quarter: Quarter |
     wb.move_sheet("Lists", offset=len(wb.sheetnames))
     if facts is not None:
         ws = wb.create_sheet(std.CONTRACT_SHEET)
-        for row in contract_sheet_rows(facts):
-            ws.append(list(row))
+        for i, row in enumerate(contract_sheet_rows(facts), start=1):
+            for j, value in enumerate(row, start=1):
+                put(ws.cell(i, j), value, exact=True)
         ws.sheet_state = "hidden"
         ws.protection.sheet = True
     wb.active = 0

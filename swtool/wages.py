@@ -1,34 +1,26 @@
 """Pay figures for the progression and placement rules: London Living Wage, CPI, the uplift threshold.
 
-Pure functions over the reference data (``RefData.london_living_wage`` and ``RefData.cpi``, or any
-object with those two attributes); standard library only, so they are cheap to import and to test.
+Pure functions over the reference data (``RefData.london_living_wage``, ``RefData.cpi`` and, when
+present, ``RefData.cpi_release_dates``, or any object with those attributes); standard library and
+``swtool.calc.money`` only, so they are cheap to import and to test.
 
-Money is ``Decimal``. Reference figures are read through ``str`` (``14.8`` → ``Decimal("14.8")``), so no
-binary-float error enters a threshold; a threshold is rounded to the penny once, at the end, half up
-(``ROUND_HALF_UP``: £14.729 → £14.73, £14.725 → £14.73, £14.7249 → £14.72). Pay at or above the
-rounded figure meets it.
+Money is ``Decimal`` and is rounded only by ``swtool.calc.money.penny`` (half up, once, at the end:
+£14.729 → £14.73, £14.725 → £14.73, £14.7249 → £14.72). Reference figures are read through ``str``
+(``14.8`` → ``Decimal("14.8")``), so no binary-float error enters a threshold. Pay at or above the
+rounded threshold meets it.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from typing import NamedTuple
 
-PENNY = Decimal("0.01")
+from swtool.calc.money import gbp, penny
+
 TEN_PER_CENT = Decimal("0.10")
 SETTINGS = ("additive", "multiplicative")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def money(value) -> Decimal:
-    """A pound amount as Decimal to the penny (half up); floats go through ``str`` first."""
-    d = value if isinstance(value, Decimal) else Decimal(str(value))
-    return d.quantize(PENNY, rounding=ROUND_HALF_UP)
-
-
-def pounds(value) -> str:
-    """£1,234.50"""
-    return f"£{money(value):,.2f}"
 
 
 # --- London Living Wage ----------------------------------------------------------------------------
@@ -58,10 +50,10 @@ def llw_on(refdata, day: date) -> tuple[Decimal, str, bool]:
     in_force = [r for r in rates if r[0] <= day]
     if not in_force:
         frm, rate, year = rates[0]
-        return money(rate), year, False
+        return penny(rate), year, False
     frm, rate, year = in_force[-1]
     covered = len(in_force) < len(rates) or day < _anniversary(frm)
-    return money(rate), year, covered
+    return penny(rate), year, covered
 
 
 # --- CPI -------------------------------------------------------------------------------------------
@@ -76,14 +68,16 @@ def _month_key(y: int, m: int) -> str:
 
 
 def cpi_published(month: str) -> date:
-    """The day month ``month``'s (``'2026-03'``) CPI figure counts as published.
+    """The estimated day month ``month``'s (``'2026-03'``) CPI figure is published, for a month whose
+    ONS release date is not in the reference data.
 
-    The CPI file has months, not release dates. ONS publishes month M's 12-month rate on a Wednesday
-    in the second half of month M+1 (2025–26 releases fell between the 15th and the 25th: March 2026
-    on Wednesday 22 April 2026, February 2026 on Wednesday 25 March 2026). The rule used here is
-    **the first Wednesday on or after the 20th of month M+1**. It is never earlier than those known
-    releases, so a figure is never treated as published before it was; when ONS publishes earlier
-    (e.g. on the 15th), the previous month's figure is used for those few days.
+    ONS publishes month M's 12-month rate on a Wednesday in month M+1 (the releases for January 2022
+    to May 2026 fell between the 13th and the 26th). The estimate is **the first Wednesday on or after
+    the 20th of month M+1**: March 2026 → Wednesday 22 April 2026, its real release day. For those 53
+    months it was never earlier than the real release (19 the same day, 34 a week later: June 2025 was
+    released on 16 July 2025, estimated 23 July), so a figure is not taken as published before it
+    was; in the week between, the previous month's figure is used. Rule P309 says when a date was
+    estimated.
     """
     y, m = _next_month(month)
     d = date(y, m, 20)
@@ -95,28 +89,66 @@ def month_label(month: str) -> str:
     return f"{_MONTHS[int(month[5:7]) - 1]} {month[:4]}"
 
 
-def cpi_for(refdata, day: date) -> tuple[Decimal, str, bool]:
-    """The CPI 12-month rate (per cent) last published before ``day``: ``(rate, 'YYYY-MM', covered)``.
+class CpiFigure(NamedTuple):
+    """The CPI figure for a day, as ``cpi_figure`` finds it.
 
-    "Before" is strict: a figure published on the day achieved is not yet the one to use. See
-    ``cpi_published`` for when a month counts as published.
+    ``rate``: the 12-month rate in per cent; ``month``: the month it is for (``'2026-03'``);
+    ``covered``: False when the figure that should be used is not in the reference data (see
+    ``cpi_figure``); ``estimated``: ``(month, day)`` for each month in the file with no release date
+    whose estimated publication day (``cpi_published``) decided which figure is used, oldest first.
+    """
 
-    ``covered`` is False when the month that should be used is not in the file: after the newest
-    month (the newest figure is returned, and rule P309 asks for the file to be updated), before the
-    oldest (the oldest is returned), or in a gap (the latest earlier month is returned).
+    rate: Decimal
+    month: str
+    covered: bool
+    estimated: tuple[tuple[str, date], ...] = ()
+
+
+def _release_dates(refdata) -> dict:
+    return getattr(refdata, "cpi_release_dates", None) or {}
+
+
+def cpi_figure(refdata, day: date) -> CpiFigure:
+    """The CPI 12-month rate last published before ``day``.
+
+    A month's figure counts as published on its ONS release date when the reference data holds it,
+    else on the estimated day (``cpi_published``). "Before" is strict: a figure published on the day
+    achieved is not yet the one to use (released 16 July 2025, June 2025's figure is used from
+    17 July; on 16 July May's still is).
+
+    The figure used is the latest month in the file published before ``day``. ``covered`` is False
+    when a figure that should be used is not in the file: the month after the one used is missing
+    and its estimated publication day is before ``day`` (after the newest month, where rule P309 asks
+    for the file to be updated, or in a gap), or no month in the file was published before ``day``
+    (the oldest is returned). ``estimated`` names the months whose publication day was estimated and
+    decided the answer: the month used, and the month after it when the file holds it.
     """
     months = sorted(refdata.cpi)
     if not months:
         raise ValueError("the CPI file has no months")
-    # The month that should be used: last month's figure if published before the day, else the month before.
-    y, m = (day.year - 1, 12) if day.month == 1 else (day.year, day.month - 1)
-    wanted = _month_key(y, m)
-    if not cpi_published(wanted) < day:
-        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
-        wanted = _month_key(y, m)
-    usable = [k for k in months if k <= wanted]
-    chosen = usable[-1] if usable else months[0]
-    return Decimal(str(refdata.cpi[chosen])), chosen, chosen == wanted
+    released = _release_dates(refdata)
+
+    def published(month: str) -> date:
+        return released.get(month) or cpi_published(month)
+
+    def estimated(*candidates: str) -> tuple[tuple[str, date], ...]:
+        return tuple((m, cpi_published(m)) for m in candidates if m in refdata.cpi and m not in released)
+
+    usable = [m for m in months if published(m) < day]
+    if not usable:
+        oldest = months[0]
+        return CpiFigure(Decimal(str(refdata.cpi[oldest])), oldest, False, estimated(oldest))
+    chosen = usable[-1]
+    y, m = _next_month(chosen)
+    following = _month_key(y, m)
+    covered = following in refdata.cpi or not cpi_published(following) < day
+    return CpiFigure(Decimal(str(refdata.cpi[chosen])), chosen, covered, estimated(chosen, following))
+
+
+def cpi_for(refdata, day: date) -> tuple[Decimal, str, bool]:
+    """``(rate, 'YYYY-MM', covered)`` of ``cpi_figure(refdata, day)``."""
+    f = cpi_figure(refdata, day)
+    return f.rate, f.month, f.covered
 
 
 # --- the uplift ------------------------------------------------------------------------------------
@@ -126,8 +158,8 @@ def uplift_threshold(previous, cpi, setting: str = "additive") -> Decimal:
 
     ``cpi`` is the 12-month rate in per cent (3.3 for 3.3%). ``setting`` is the ``wage_uplift``
     setting: ``additive`` = previous × (1 + CPI + 10%), ``multiplicative`` = previous × (1 + CPI) × 1.10.
-    The exact product is rounded half up to the penny: £13.00 at 3.3% is £14.729 → £14.73 additive,
-    £14.7719 → £14.77 multiplicative.
+    The exact product is rounded half up to the penny, once (``swtool.calc.money.penny``): £13.00 at
+    3.3% is £14.729 → £14.73 additive, £14.7719 → £14.77 multiplicative.
     """
     prev = previous if isinstance(previous, Decimal) else Decimal(str(previous))
     rate = (cpi if isinstance(cpi, Decimal) else Decimal(str(cpi))) / 100
@@ -137,12 +169,12 @@ def uplift_threshold(previous, cpi, setting: str = "additive") -> Decimal:
         exact = prev * (1 + rate) * (1 + TEN_PER_CENT)
     else:
         raise ValueError(f"wage uplift setting {setting!r} is not one of {', '.join(SETTINGS)}")
-    return exact.quantize(PENNY, rounding=ROUND_HALF_UP)
+    return penny(exact)
 
 
 def uplift_formula(previous, cpi, month: str, setting: str = "additive") -> str:
     """The threshold's working as a provider reads it: '£13.00 × (1 + 3.3% CPI (Mar 2026) + 10%)'."""
     c = cpi if isinstance(cpi, Decimal) else Decimal(str(cpi))
     if setting == "additive":
-        return f"{pounds(previous)} × (1 + {c}% CPI ({month_label(month)}) + 10%)"
-    return f"{pounds(previous)} × (1 + {c}% CPI ({month_label(month)})) × 1.10"
+        return f"{gbp(previous)} × (1 + {c}% CPI ({month_label(month)}) + 10%)"
+    return f"{gbp(previous)} × (1 + {c}% CPI ({month_label(month)})) × 1.10"

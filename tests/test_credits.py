@@ -127,8 +127,10 @@ def test_lot_9_assesses_outputs_1_and_4():
     c = facts(lot="9", value="150000.00", o1=108, o4=48, o5=8)
     lines = by_output(assess(c, q("2026/27-Q2"), {q("2026/27-Q2"): {"1": 18, "4": 9, "5": 0}}, ONE))
     assert sorted(lines) == ["1", "4"]
-    # output 1: target 27, actual 18 = 66.67%: 9 credits × £277.78 = £2,500.02
-    assert lines["1"].due and lines["1"].credits == 9 and lines["1"].amount == Decimal("2500.02")
+    # output 1: target 27, actual 18 = 66.67%: 9 credits × (£150,000 × 2) × 10% ÷ 108
+    # = 9 × £30,000 ÷ 108 = £270,000 ÷ 108 = £2,500.00 exactly (not 9 × the rounded £277.78 = £2,500.02)
+    assert lines["1"].due and lines["1"].credits == 9 and lines["1"].amount == Decimal("2500.00")
+    assert lines["1"].credit_value == Decimal("277.78")   # shown per credit, for reading only
     # output 4: target 12, actual 9 = 75%: above 70%, no credits
     assert lines["4"].percent == Decimal("75.00") and not lines["4"].underperforming
     assert not lines["4"].due and lines["4"].amount == Decimal("0.00") and "above 70%" in lines["4"].reason

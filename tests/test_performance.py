@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from swtool.contract import ContractFacts, Target
-from swtool.performance import (claim_counts, percent_words, quarterly_target, target_basis,
-                                variance_percent)
+from swtool.calc.money import pct, variance
+from swtool.performance import claim_counts, quarterly_target, target_basis
 from swtool.quarter import Quarter
 
 Q2 = Quarter(2026, 2)
@@ -86,12 +86,14 @@ def test_claim_counts_output_1_from_registrations():
 
 
 def test_variance_percent():
-    assert variance_percent(5, 4) == 25                             # (5 - 4) / 4
-    assert variance_percent(1, 9).quantize(Decimal("0.1")) == Decimal("-88.9")
-    assert variance_percent(4, Decimal("5.25")).quantize(Decimal("0.01")) == Decimal("-23.81")  # -1.25 / 5.25
-    assert variance_percent(3, 0) is None
-    assert percent_words(Decimal(25)) == "25%"
-    assert percent_words(Decimal("-23.8095")) == "23.8%"
+    assert variance(5, 4, 20).percent == 25                          # (5 - 4) / 4
+    assert variance(5, 4, 20).exceeds and not variance(6, 5, 20).exceeds   # 25% over; exactly 20% is within
+    assert round(float(variance(1, 9, 20).percent), 1) == -88.9      # (1 - 9) / 9 = -88.89%
+    assert variance(4, Decimal("5.25"), 20).percent * 21 == -500     # -1.25 / 5.25 = -500/21 %, exact
+    assert variance(3, 0, 20).percent is None and variance(3, 0, 20).exceeds
+    assert not variance(0, 0, 20).exceeds
+    assert pct(Decimal(25)) == "25%"
+    assert pct(abs(variance(4, Decimal("5.25"), 20).percent)) == "23.8%"
 
 
 def test_performance_imports_no_pandas():

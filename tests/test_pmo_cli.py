@@ -134,7 +134,9 @@ def test_credits_text_shows_every_input(db):
     out = run("credits", "--quarter", Q2, "--db", db).output
     assert ("  2026/27-Q2 (contract quarter 6), SW-L5-01 output 4 (progressions into a better role): 1 achieved "
             "against a quarterly target of 6 (annual 24 ÷ 4) = 1 ÷ 6 = 16.7%") in out
-    assert "[(annual value £165,000.00 × 2) × 10% ÷ annual target 24 = £1,375.00] = £6,875.00" in out
+    # 5 credits × (£165,000 × 2) × 10% ÷ 24 = 5 × £33,000 ÷ 24 = £165,000 ÷ 24 = £6,875.00
+    assert ("Shortfall 6 − 1 = 5 credits × (annual value £165,000.00 × 2) × 10% ÷ annual target 24 = £6,875.00 "
+            "(£1,375.00 per credit, shown rounded)") in out
     assert out.splitlines()[-1] == ("7 contracts in term; service credits due and not waived: £23,375.00; 3 decisions "
                                     "pending")
 

@@ -175,7 +175,8 @@ def test_outputs_tab_shows_each_output_against_profile_with_the_flags(ledger_pat
     flags = seen["flags"].splitlines()
     assert flags[0].startswith("Shared 2a + 2b to date: 0 of 10 job and apprenticeship starts")
     assert [line.split()[0] for line in flags[1:]] == ["K701"] * 4 + ["K702"]
-    assert "Shortfall 5 − 0 = 5 credits × £1,650.00 per credit" in flags[-1]
+    # 5 credits × (£165,000 × 2) × 10% ÷ 20 = 5 × £33,000 ÷ 20 = £8,250.00
+    assert "Shortfall 5 − 0 = 5 credits × (annual value £165,000.00 × 2) × 10% ÷ annual target 20 = £8,250.00" in flags[-1]
 
 
 def test_the_outputs_tab_is_quiet_for_a_contract_on_profile(ledger_path, tmp_path):
@@ -237,7 +238,8 @@ def test_applying_a_service_credit_records_the_figures_it_was_made_on(ledger_pat
     drive(ledger_path, tmp_path, scenario)
     assert seen["detail"].splitlines()[0] == ("7 contracts in term; due and not waived £23,375.00; 3 decisions "
                                               "pending")
-    assert "Shortfall 5 − 0 = 5 credits × £1,650.00 per credit" in seen["detail"]
+    # 5 credits × (£165,000 × 2) × 10% ÷ 20 = £8,250.00
+    assert "Shortfall 5 − 0 = 5 credits × (annual value £165,000.00 × 2) × 10% ÷ annual target 20 = £8,250.00" in seen["detail"]
     assert seen["row"] == ["SW-L4-01", "Rotherhithe Supported Employment", "4", "4", "5", "0", "0%", "£1,650.00",
                            "5", "£8,250.00", "applied"]
     with open_ledger(ledger_path) as ledger:
@@ -389,6 +391,65 @@ def test_the_import_dialog_says_when_there_is_no_such_file(ledger_path, tmp_path
 
 
 # --- display safety ----------------------------------------------------------------------------------
+
+# What a tester typed into coded columns of SW-L4-01's registrations: none may reach the screen before v.
+TYPED_IN_CODES = {
+    "Disability": "Schizophrenia diagnosed 2019",
+    "Gender": "Marcus Ellery-Brown",
+    "Eligibility criteria": "released HMP Brixton 2025",
+    "Social worker or primary support need": "Social worker: Dele Adebayo",
+}
+
+
+def l4_with_typed_codes(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(lh.SAMPLES / "returns" / "SW-L4-01" / "SW-L4-01_2026-27_Q2.xlsx")
+    ws = wb["Registrations"]
+    letters = {c.value: c.column_letter for c in ws[1]}
+    for header, value in TYPED_IN_CODES.items():
+        ws[f"{letters[header]}3"].value = value
+    target = tmp_path / "SW-L4-01_Q2_v2.xlsx"
+    wb.save(target)
+    return target
+
+
+def test_values_typed_in_place_of_codes_are_hidden_until_v(ledger_path, tmp_path):
+    result = import_file(ledger_path, tmp_path, l4_with_typed_codes(tmp_path))
+    assert (result.status, result.version) == ("imported", 2)
+    seen = {}
+
+    async def everything(pilot):
+        screen = pilot.app.screen
+        rows = cells(screen.query_one("#findings"))
+        details = []
+        for i in range(len(rows)):
+            screen.query_one("#findings").move_cursor(row=i)
+            await pilot.pause()
+            details.append(static_text(screen, "#finding-detail"))
+        return "\n".join([static_text(screen, "#heading"), *("|".join(r) for r in rows), *details])
+
+    async def scenario(pilot):
+        await open_contract(pilot, "SW-L4-01")
+        seen["before"] = await everything(pilot)
+        await pilot.press("v")
+        await pilot.pause()
+        seen["after"] = await everything(pilot)
+        await pilot.press("v")
+        await pilot.pause()
+        seen["again"] = await everything(pilot)
+
+    drive(ledger_path, tmp_path, scenario)
+    assert not [v for v in TYPED_IN_CODES.values() if v in seen["before"]]
+    assert "Registrations!Z3: Disability '[redacted]' is not in the code list" in seen["before"]
+    assert "Cell value" not in seen["before"]
+    assert all(v in seen["after"] for v in TYPED_IN_CODES.values())
+    assert "Cell values are shown (personal data): v hides them." in seen["after"]
+    assert "Registrations!Z3: Disability 'Schizophrenia diagnosed 2019' is not in the code list" in seen["after"]
+    assert "Cell value: Schizophrenia diagnosed 2019" in seen["after"]  # the detail of the finding, under v
+    assert seen["again"] == seen["before"]
+
+
 
 PAYLOADS = {
     "B2": "[@click=app.quit]SW700005[/]",               # client ref: shown even when redacted

@@ -34,12 +34,14 @@ def exact(value: Number) -> Fraction:
     may carry ``£`` and thousands commas. ValueError for anything that is not a finite number."""
     if isinstance(value, Fraction):
         return value
+    if hasattr(value, "item") and not isinstance(value, (str, Decimal)):
+        value = value.item()   # a numpy scalar from a pandas column: its Python value
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not an amount")
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, float):
-        value = repr(value)
+        value = repr(float(value))
     if isinstance(value, str):
         text = value.strip().replace(",", "").replace("£", "")
         try:

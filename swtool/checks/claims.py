@@ -2,9 +2,9 @@
 output of the lot, evidenced, tracked, timed and not claimed too often?
 
 Every rule works on whole columns and loops only over the failing rows. The cross-quarter rules
-(C202, C209, C210, C211, C213) read the contract's earlier returns (``ctx.history``); when none
+(C202, C209, C210, C211, C213, C217) read the contract's earlier returns (``ctx.history``); when none
 were given (no ``--history``) they check this return alone and say once, as info, what they could
-not check.
+not check. C218 reads them too, but judges only clients whose registrations it can see.
 
 Decisions (the specification leaves them open):
 
@@ -19,6 +19,12 @@ Decisions (the specification leaves them open):
 - C213's key is client, output and start date (the Date achieved where there is no start date);
   for progressions (output 4), which the framework lets a provider claim again and again, the
   Date achieved and progression type are part of the key as well.
+- C216 leaves a start on the same day as its Date achieved to C201 and a start after it to C214: one
+  wrong date, one finding.
+- C217 keeps the earlier of a 2a and a 2b with one client and start date (earlier returns first, then
+  row order) and flags the other; a second claim of the same output is C213's.
+- C218 judges a client by their earliest known registration; a client with a Re-registration had an
+  earlier registration with this contract, seen or not, so is not judged (R111 owns the gap).
 """
 
 from __future__ import annotations
@@ -606,6 +612,135 @@ def duplicate_claim(sub, ctx):
     if not ctx.history_given and _history_matters(sub, ctx):
         yield Flag(f"{t.sheet}: claims were checked for repeats within this return only; {NO_HISTORY}, so outputs "
                    "already claimed in earlier quarters were not checked", _sheet(sub), None, severity=INFO)
+
+
+# --- C216–C218: starts in the quarter, one start once, registered first ------------------------------
+
+def _start_kind(output: str) -> str:
+    return "job start (2a)" if output == "2a" else "apprenticeship start (2b)"
+
+
+@rule("C216", "start-outside-quarter", ERROR, OUTPUTS + " outputs 2a, 2b",
+      "2a/2b: the Start date is not in the return's quarter (App 2 §2.4: \"new jobs / apprenticeships started in "
+      "the quarter\")",
+      fix="Claim a job or apprenticeship start in the return of the quarter it started in: correct the Start date, "
+          "or move the claim to that quarter's return.")
+def start_outside_quarter(sub, ctx):
+    q = sub.quarter
+    t = sub.claims
+    cell = Cells(t)
+    if q is None or not len(t):
+        return
+    import pandas as pd
+
+    df = t.df
+    start, achieved = df["Start date"], df["Date achieved"]
+    outside = (start < pd.Timestamp(q.start)) | (start > pd.Timestamp(q.end))
+    # a start on its Date achieved is C201's (one date, one finding); a start after it is C214's
+    mask = df["Output"].isin(["2a", "2b"]) & outside & ~(start >= achieved)
+    for i in indices(mask):
+        where = t.at(i, "Start date")
+        s = cell(i, "Start date")
+        side = "before" if s < q.start else "after"
+        yield Flag(f"{where.cell}: {_start_kind(cell(i, 'Output'))} claim {cell(i, 'Claim ref')} for client "
+                   f"{cell(i, 'Client ref')} started {day(s)}, {side} {q.financial_year} {q.label} "
+                   f"({day(q.start)}–{day(q.end)}); a start is claimed in the return of the quarter it started in "
+                   f"({OUTPUTS}: \"new jobs / apprenticeships started in the quarter\")", where, s)
+
+
+@rule("C217", "job-and-apprenticeship-same-start", ERROR, "§4.5; " + OUTPUTS + " outputs 2a, 2b",
+      "the same client and start date claimed as both 2a and 2b (§4.5: measured separately; one start counts once)",
+      fix="Claim a start once: an apprenticeship as 2b, any other job as 2a; remove the other claim.")
+def job_and_apprenticeship_same_start(sub, ctx):
+    import pandas as pd
+
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    frames = [_current(sub)]
+    if ctx.history_given and ctx.history:
+        frames.insert(0, _earlier(ctx))  # oldest first: the earlier claim stands, the later one is flagged
+    allc = pd.concat(frames, ignore_index=True)
+    starts = allc[allc["output"].isin(["2a", "2b"]) & allc["client"].notna() & allc["keydate"].notna()].copy()
+    if not (starts["pos"] >= 0).any():
+        return
+    starts["same"] = starts["client"] + "|" + starts["keydate"].dt.strftime("%Y-%m-%d").astype("string")
+    firsts = starts.drop_duplicates(["same", "output"], keep="first")  # repeats of one output are C213's
+    first_of = firsts.drop_duplicates("same", keep="first").set_index("same")
+    later = firsts[firsts["same"].duplicated(keep="first") & (firsts["pos"] >= 0)]
+    for row in later.itertuples(index=False):
+        i = int(row.pos)
+        other = first_of.loc[row.same]
+        if other.pos >= 0:
+            seen = f"in row {t.rows[int(other.pos)]} ({other.ref})"
+        else:
+            seen = f"in {_qlabel(other.quarter)} ({other.ref})"
+        when = f"starting {day(row.keydate)}" if pd.notna(row.start) else f"achieved {day(row.keydate)}"
+        where = t.at(i, "Output")
+        yield Flag(f"{where.cell}: client {cell(i, 'Client ref')} {when} is claimed here as {row.output} but was "
+                   f"already claimed as {other.output} {seen}; one start counts once, as a job (2a) or as an "
+                   f"apprenticeship (2b) (§4.5)", where, cell(i, "Claim ref"))
+    if not ctx.history_given and _history_matters(sub, ctx):
+        yield Flag(f"{t.sheet}: job and apprenticeship starts (2a/2b) were compared within this return only; "
+                   f"{NO_HISTORY}, so a start already claimed as the other kind in an earlier quarter was not "
+                   "checked", _sheet(sub), None, severity=INFO)
+
+
+def _registrations(sub, ctx):
+    """This contract's registrations (this return's, and earlier returns' when given): client, date, whether
+    it is a re-registration, and where it is (``pos`` a row of this return, or -1 and the ``quarter``)."""
+    import numpy as np
+    import pandas as pd
+
+    def frame(df, pos, quarter):
+        return pd.DataFrame({"client": df["Client ref"].astype("string").str.strip().str.upper(),
+                             "date": pd.to_datetime(df["Registration date"]),
+                             "again": df["Registration type"].astype("string").eq("Re-registration").fillna(False),
+                             "pos": pos, "quarter": quarter}, index=df.index)
+
+    r = sub.registrations.df
+    parts = [frame(r, np.arange(len(r)), None)]
+    if ctx.history_given:
+        h = history_frame(ctx, "Registrations")
+        if len(h):
+            parts.insert(0, frame(h, -1, h["_quarter"].values))
+    return pd.concat(parts, ignore_index=True)
+
+
+@rule("C218", "achieved-before-registration", ERROR, "App 2 §2.1; " + OUTPUTS,
+      "an output other than 1 achieved before the client's registration date with this contract (outputs are for "
+      "clients the provider supported)",
+      fix="Check the Date achieved and the client's Registration date: an output counts only for a client already "
+          "registered with this contract; correct the wrong date, or remove the claim.")
+def achieved_before_registration(sub, ctx):
+    import pandas as pd
+
+    t = sub.claims
+    cell = Cells(t)
+    if not len(t):
+        return
+    regs = _registrations(sub, ctx)
+    regs = regs[regs["client"].notna()]
+    # a re-registered client had an earlier registration with this contract, seen or not (a claim between the
+    # two is R111's gap); an undated registration (S005) leaves its client unjudged
+    unjudged = set(regs.loc[regs["again"] | regs["date"].isna(), "client"])
+    first = regs[~regs["client"].isin(unjudged)].sort_values("date", kind="stable").drop_duplicates("client")
+    first = first.set_index("client")
+    cur = _current(sub)
+    if not len(first):
+        return
+    registered = pd.to_datetime(cur["client"].map(first["date"]))  # NaT for a client not registered: C202's
+    mask = (cur["achieved"] < registered).fillna(False)
+    for i in indices(mask):
+        where = t.at(i, "Date achieved")
+        reg = first.loc[cur["client"].iat[i]]
+        seen = (f"({sub.registrations.at(int(reg['pos']), 'Registration date').cell})" if reg["pos"] >= 0
+                else f"(the {_qlabel(reg['quarter'])} return)")
+        yield Flag(f"{where.cell}: output {cell(i, 'Output')} for client {cell(i, 'Client ref')} (claim "
+                   f"{cell(i, 'Claim ref')}) was achieved {day(cell(i, 'Date achieved'))}, before the client was "
+                   f"registered with this contract on {day(reg['date'])} {seen}; an output counts only for a client "
+                   f"the provider was already supporting (App 2 §2.1)", where, cell(i, "Date achieved"))
 
 
 # --- C215: the evidence folder ------------------------------------------------------------------------

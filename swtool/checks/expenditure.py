@@ -5,13 +5,18 @@ Amounts are compared in whole pence (the typed sheets hold pounds with at most 2
 case, repeated spaces and non-breaking spaces do not matter. Match funding is other funders'
 contribution (App 2 §3.4): it is not part of Actual spend, the variance (Actual − Budgeted, as in the
 worked example of App 2 §3.2) or the Transactions total.
+
+A transaction defrayed before the quarter (X409) may be a cost reported a quarter late, which the
+PMO looks at (warning), or one claimed twice, which cannot be paid (error): it is the same
+transaction when an earlier return of the contract lists the same budget item, date, amount and
+Description (the template has no supplier column; the Description names the supplier or reference).
 """
 
 from __future__ import annotations
 
 from swtool import standard as std
 from swtool.catalogue import rule
-from swtool.checks.common import Cells, day, indices
+from swtool.checks.common import Cells, day, history_frame, indices
 from swtool.findings import ERROR, WARNING, Flag
 
 SPEC = "App 2 §3"
@@ -176,6 +181,69 @@ def defrayed_after_quarter(sub, ctx):
         d = ct(i, "Date defrayed")
         yield Flag(f"{where.cell}: {ct(i, 'Description')!r} was defrayed on {day(d)}, after the quarter's last "
                    f"day {day(q.end)}{_recharge_note(ct, i)}; only spend paid out by then counts", where, d)
+
+
+def _transaction_keys(df):
+    """One text per transaction: budget item, date defrayed, amount in pence and description, as matched."""
+    item = _norm(df["Budget item"]).astype("string")
+    when = df["Date defrayed"].dt.strftime("%Y-%m-%d").astype("string")
+    pence = _pence(df["Amount"]).astype("string")
+    what = _norm(df["Description"]).astype("string")
+    return item + "|" + when + "|" + pence + "|" + what
+
+
+def _claimed_earlier(ctx) -> dict:
+    """Transaction key -> the quarter of the earlier return that first claimed it."""
+    h = history_frame(ctx, "Transactions")
+    if not len(h):
+        return {}
+    claimed: dict = {}
+    for key, q in zip(_transaction_keys(h), h["_quarter"]):
+        if isinstance(key, str):
+            claimed.setdefault(key, q)
+    return claimed
+
+
+@rule("X409", "defrayed-before-quarter", WARNING, "App 2 §3.1a; §3.5",
+      "transaction defrayed before the quarter's first day (App 2 §3.1a: only costs paid out within the quarter); "
+      "error when the same transaction (item, date, amount, supplier/reference) was already claimed in an earlier "
+      "return",
+      fix="Report each cost in the return of the quarter it was paid out in. Remove a cost an earlier return "
+          "already claimed; for one paid earlier but never claimed, explain it to the PMO. For an internal "
+          "recharge, the date is when the cost was first paid.",
+      raises_to=ERROR)
+def defrayed_before_quarter(sub, ctx):
+    t, q = sub.transactions, sub.quarter
+    ct = Cells(t)
+    if not t.present or q is None or not len(t):
+        return
+    import pandas as pd
+
+    dates = t.df["Date defrayed"]
+    before = dates < pd.Timestamp(q.start)
+    c = ctx.contract
+    if c is not None and c.start is not None:
+        before &= dates >= pd.Timestamp(c.start)  # before the contract began: X404's
+    if not before.any():
+        return
+    claimed = _claimed_earlier(ctx) if ctx.history_given else {}
+    keys = _transaction_keys(t.df)
+    unseen = "" if ctx.history_given else (" (earlier returns were not given, so whether it was already claimed "
+                                           "was not checked)")
+    for i in indices(before):
+        where = t.at(i, "Date defrayed")
+        d = ct(i, "Date defrayed")
+        amount = ct(i, "Amount")
+        shown = _gbp(round(amount * 100)) if amount is not None else "(no amount)"
+        said = (f"{where.cell}: {ct(i, 'Description')!r} ({shown}, {ct(i, 'Budget item')!r}) was defrayed on "
+                f"{day(d)}, before the quarter's first day {day(q.start)}{_recharge_note(ct, i)}")
+        first = claimed.get(keys.iat[i]) if pd.notna(keys.iat[i]) else None
+        if first is not None:
+            yield Flag(f"{said}, and the same transaction was already claimed in the {first.financial_year} "
+                       f"{first.label} return; a cost is claimed once", where, d, severity=ERROR)
+        else:
+            yield Flag(f"{said}; only costs paid out within the quarter are reported in it (App 2 §3.1a){unseen}",
+                       where, d)
 
 
 @rule("X404", "outside-contract-term", ERROR, "App 2 §3.1",

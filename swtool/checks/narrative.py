@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 
 from swtool.catalogue import rule
-from swtool.contract import money
+from swtool.calc import money
 from swtool.findings import ERROR, WARNING, Flag, Location
 from swtool.quarter import uk_date
 from swtool.standard import NARRATIVE_LABELS
@@ -62,7 +62,7 @@ def _cell(where: Location, label: str) -> str:
           "target, whether that is temporary or permanent, and how you will address any shortfall.",
       needs=("contract",))
 def output_variance_unexplained(sub, ctx):
-    from swtool.performance import claim_counts, percent_words, quarterly_target, target_basis, variance_percent
+    from swtool.performance import claim_counts, quarterly_target, target_basis
 
     c, q = ctx.contract, sub.quarter
     if not sub.narrative.present or q is None or not sub.claims.present or c.contract_id != sub.contract_id:
@@ -83,15 +83,11 @@ def output_variance_unexplained(sub, ctx):
         actual = counts.get(output, 0)
         what = "registered" if output == "1" else "claimed"
         basis = target_basis(c, output, q)
-        p = variance_percent(actual, target)
-        if p is None:  # a zero target: any claim is a variance no percentage can measure
-            if actual == 0:
-                continue
-            size = "over a target of 0"
-        elif abs(p) > limit:
-            size = f"{percent_words(p)} {'over' if p > 0 else 'under'}"
-        else:
+        v = money.variance(actual, target, limit)   # the same decision as the PMO's K701
+        if not v.exceeds:
             continue
+        # a zero target: any claim is a variance no percentage can measure
+        size = "over a target of 0" if v.percent is None else f"{money.pct(abs(v.percent))} {v.direction}"
         yield Flag(f"{_cell(where, 'Output variances')}: output {output}: {actual} {what} this quarter against a "
                    f"quarterly target of {_num(target)} ({basis}), {size}; variances over {limit}% ({setting}) "
                    f"must be explained, and Output variances {_said(sub, 'Output variances')}",
@@ -109,16 +105,11 @@ def _num(x) -> str:
 
 # --- N502 finance variance --------------------------------------------------------------------------
 
-FINANCE_LIMIT = Decimal(10)
-
-
 @rule("N502", "finance-variance-unexplained", ERROR, "App 2 §1.3; App 3 item 6",
       "quarter total spend more than 10% off budget and Finance variances is empty",
       fix="In the Narrative sheet's Finance variances row, say why the quarter's spend is over or under budget, "
           "whether that is temporary or permanent, and what you will do about it.")
 def finance_variance_unexplained(sub, ctx):
-    from swtool.performance import percent_words, variance_percent
-
     exp = sub.expenditure
     if not sub.narrative.present or not exp.present or not len(exp):
         return
@@ -127,19 +118,17 @@ def finance_variance_unexplained(sub, ctx):
     both = exp.df["Budgeted amount"].notna() & exp.df["Actual spend"].notna()
     if not both.any():
         return
-    budget = money(exp.df.loc[both, "Budgeted amount"].sum())
-    actual = money(exp.df.loc[both, "Actual spend"].sum())
-    p = variance_percent(actual, budget)
-    if p is None:
-        if actual == 0:
-            return
-        size = "against a budget of £0.00"
-    elif abs(p) > FINANCE_LIMIT:
-        size = f"{percent_words(p)} {'over' if p > 0 else 'under'} the budgeted £{budget:,.2f}"
-    else:
+    budget = money.total(exp.df.loc[both, "Budgeted amount"])
+    actual = money.total(exp.df.loc[both, "Actual spend"])
+    v = money.variance(actual, budget, money.SPEND_LIMIT)   # the same decision as the PMO's spend variance
+    if not v.exceeds:
         return
+    if v.percent is None:
+        size = "against a budget of £0.00"
+    else:
+        size = f"{money.pct(abs(v.percent))} {v.direction} the budgeted {money.gbp(budget)}"
     where = sub.narrative.at("Finance variances")
-    yield Flag(f"{_cell(where, 'Finance variances')}: the quarter's actual spend £{actual:,.2f} is {size} "
+    yield Flag(f"{_cell(where, 'Finance variances')}: the quarter's actual spend {money.gbp(actual)} is {size} "
                f"(Expenditure sheet totals); variances over 10% must be explained, and Finance variances "
                f"{_said(sub, 'Finance variances')}", where, float(actual))
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from swtool import standard as std
 from swtool import wages
+from swtool.calc.money import gbp, penny
 from swtool.catalogue import rule
 from swtool.checks.common import Cells, day, history_frame, indices, plain, value
 from swtool.findings import ERROR, INFO, WARNING, Flag
@@ -241,7 +242,7 @@ def wage_uplift_short(sub, ctx):
         d = days[i]
         rate, month, _ = cpi[d]
         llw_now, llw_year, _ = llw[d]
-        previous, new_pay = wages.money(prev[i]), wages.money(new[i])
+        previous, new_pay = penny(float(prev[i])), penny(float(new[i]))
         threshold = wages.uplift_threshold(previous, rate, setting)
         below_llw = previous < llw_now
         required = max(threshold, llw_now) if below_llw else threshold
@@ -249,19 +250,19 @@ def wage_uplift_short(sub, ctx):
             continue
         where = sub.claims.at(p, "Gross hourly pay")
         src = "" if source[i] == "Previous hourly pay" else f"; previous pay from the {source[i]}"
-        working = (f"the threshold {wages.pounds(threshold)} = {wages.uplift_formula(previous, rate, month, setting)}"
+        working = (f"the threshold {gbp(threshold)} = {wages.uplift_formula(previous, rate, month, setting)}"
                    f" ({setting} uplift{src}; App 2 §2.4 output 4)")
-        llw_words = f"the London Living Wage {wages.pounds(llw_now)} ({llw_year} rate, in force on {day(d)})"
+        llw_words = f"the London Living Wage {gbp(llw_now)} ({llw_year} rate, in force on {day(d)})"
         if new_pay < threshold:
-            msg = f"{where.cell}: new pay {wages.pounds(new_pay)} is below {working}"
+            msg = f"{where.cell}: new pay {gbp(new_pay)} is below {working}"
             if below_llw:
-                msg += (f"; previous pay {wages.pounds(previous)} was below {llw_words}, so new pay must also be at "
+                msg += (f"; previous pay {gbp(previous)} was below {llw_words}, so new pay must also be at "
                         "least that")
             else:
-                msg += f"; previous pay {wages.pounds(previous)} was at or above {llw_words}"
+                msg += f"; previous pay {gbp(previous)} was at or above {llw_words}"
         else:
-            msg = (f"{where.cell}: new pay {wages.pounds(new_pay)} meets {working}, but previous pay "
-                   f"{wages.pounds(previous)} was below {llw_words}, and new pay is below it")
+            msg = (f"{where.cell}: new pay {gbp(new_pay)} meets {working}, but previous pay "
+                   f"{gbp(previous)} was below {llw_words}, and new pay is below it")
         yield Flag(msg, where, float(new_pay))
 
 
@@ -467,12 +468,12 @@ def internship_short_or_underpaid(sub, ctx):
     for i in indices(paid & (df["Gross hourly pay"] < highest + 0.01)):  # loose prefilter, decided exactly below
         d = _internship_day(cv, i)
         rate, year, _ = llw[d]
-        pay = wages.money(cv(i, "Gross hourly pay"))
+        pay = penny(cv(i, "Gross hourly pay"))
         if pay >= rate:
             continue
         where = sub.claims.at(i, "Gross hourly pay")
-        yield Flag(f"{where.cell}: {_ref(cv, i)}: internship pay {wages.pounds(pay)} an hour is below the London "
-                   f"Living Wage {wages.pounds(rate)} ({year} rate, in force on {day(d)})", where, float(pay))
+        yield Flag(f"{where.cell}: {_ref(cv, i)}: internship pay {gbp(pay)} an hour is below the London "
+                   f"Living Wage {gbp(rate)} ({year} rate, in force on {day(d)})", where, float(pay))
 
 
 # --- P309 ------------------------------------------------------------------------------------------
@@ -495,29 +496,58 @@ def reference_data_stale(sub, ctx):
     uses = {"CPI": pd.DataFrame({"day": df["Date achieved"][wage], "header": "Date achieved"}),
             "LLW": pd.concat([pd.DataFrame({"day": df["Date achieved"][wage], "header": "Date achieved"}),
                               pd.DataFrame({"day": intern_day[intern], "header": intern_header[intern]})])}
-    lookup = {"CPI": lambda d: wages.cpi_for(ctx.refdata, d), "LLW": lambda d: wages.llw_on(ctx.refdata, d)}
+    lookup = {"CPI": lambda d: wages.cpi_figure(ctx.refdata, d), "LLW": lambda d: wages.llw_on(ctx.refdata, d)}
     for figure, rows in uses.items():
         if not len(rows):
             continue
         found = _by_day(rows["day"], lookup[figure])
-        stale_days = sorted(d for d, got in found.items() if not got[2])
-        if not stale_days:
-            continue
-        stale = rows[rows["day"].isin(pd.to_datetime(stale_days))].sort_index(kind="stable")
-        first, header = int(stale.index[0]), stale["header"].iat[0]
-        where = sub.claims.at(first, header)
-        span = day(stale_days[0]) if len(stale_days) == 1 else f"{day(stale_days[0])} to {day(stale_days[-1])}"
-        claims = stale.index.nunique()
+        yield from _not_covered(sub, ctx, cv, figure, rows, found)
         if figure == "CPI":
-            months = sorted(ctx.refdata.cpi)
-            held = f"{wages.month_label(months[0])} to {wages.month_label(months[-1])}"
-            used = ", ".join(sorted({f"{wages.month_label(found[d][1])} ({found[d][0]}%)" for d in stale_days}))
-            what = (f"the CPI reference data ({held}) does not hold the figure last published before {span}; "
-                    f"{used} was used instead")
-        else:
-            years = [r[2] for r in sorted(ctx.refdata.london_living_wage)]
-            used = ", ".join(sorted({f"{found[d][1]} rate {wages.pounds(found[d][0])}" for d in stale_days}))
-            what = (f"the London Living Wage reference data ({years[0]} to {years[-1]} rates) has no rate known to "
-                    f"be in force on {span}; the {used} was used instead")
-        yield Flag(f"{where.cell}: {what}, for {claims} claim{'s' * (claims != 1)}; the council should update the "
-                   "reference data (swtool refdata) and check again", where, cv(first, header))
+            yield from _estimated_release_dates(sub, cv, rows, found)
+
+
+def _first_of(sub, rows, days):
+    """The rows judged on ``days``, in row order; the first one's cell; how many claims; the span."""
+    import pandas as pd
+
+    hit = rows[rows["day"].isin(pd.to_datetime(days))].sort_index(kind="stable")
+    first, header = int(hit.index[0]), hit["header"].iat[0]
+    span = day(days[0]) if len(days) == 1 else f"{day(days[0])} to {day(days[-1])}"
+    return first, header, sub.claims.at(first, header), hit.index.nunique(), span
+
+
+def _not_covered(sub, ctx, cv, figure, rows, found):
+    """P309's first case: no figure in the file covers the day; once per figure, at the first claim."""
+    stale_days = sorted(d for d, got in found.items() if not got[2])
+    if not stale_days:
+        return
+    first, header, where, claims, span = _first_of(sub, rows, stale_days)
+    if figure == "CPI":
+        months = sorted(ctx.refdata.cpi)
+        held = f"{wages.month_label(months[0])} to {wages.month_label(months[-1])}"
+        used = ", ".join(sorted({f"{wages.month_label(found[d][1])} ({found[d][0]}%)" for d in stale_days}))
+        what = (f"the CPI reference data ({held}) does not hold the figure last published before {span}; "
+                f"{used} was used instead")
+    else:
+        years = [r[2] for r in sorted(ctx.refdata.london_living_wage)]
+        used = ", ".join(sorted({f"{found[d][1]} rate {gbp(found[d][0])}" for d in stale_days}))
+        what = (f"the London Living Wage reference data ({years[0]} to {years[-1]} rates) has no rate known to "
+                f"be in force on {span}; the {used} was used instead")
+    yield Flag(f"{where.cell}: {what}, for {claims} claim{'s' * (claims != 1)}; the council should update the "
+               "reference data (swtool refdata) and check again", where, cv(first, header))
+
+
+def _estimated_release_dates(sub, cv, rows, found):
+    """P309's second case: a CPI month in the file has no release date and its estimated publication
+    day decided which figure a claim uses; once per such month, at the first claim it decided."""
+    decided: dict[tuple[str, object], list] = {}
+    for d, got in found.items():
+        for month, when in got.estimated:
+            decided.setdefault((month, when), []).append(d)
+    for (month, when), days in sorted(decided.items()):
+        first, header, where, claims, span = _first_of(sub, rows, sorted(days))
+        yield Flag(f"{where.cell}: the release date of the {wages.month_label(month)} CPI figure is not in the "
+                   f"reference data; it was taken as published on {day(when)} (the first Wednesday on or after "
+                   f"the 20th of the next month), for {claims} claim{'s' * (claims != 1)} achieved {span}; the "
+                   "council should add the ONS release date to the CPI reference data (swtool refdata) and check "
+                   "again", where, cv(first, header))

@@ -23,6 +23,9 @@ MIN_AGE = 16  # output 1: "people over 16 years of age"; lot 1 is 16–25, so 16
 LOT4_SHARE = 0.5  # §14.4: at least 50% of the client group 18+ with a social worker or primary support need
 LOT4_AGE = 18
 RE_REGISTRATION_MONTHS = 12
+NON_GEOGRAPHIC = ("SE1P", "SE99")  # PO-box / business-reply districts: nobody lives at these postcodes
+AGED_50 = "Aged 50+"  # lot 2's criterion (§14.2)
+OLDER_AGE = 50
 
 # The UKVI postcode expression (TEMPLATES/data README), anchored as a whole, on upper case, with the
 # Royal Mail rules the README quotes: Q, V, X never first; I, Z never second; the inward code never
@@ -133,12 +136,17 @@ def postcode_format(sub, ctx):
                    f"({RESIDENCE})", where, typed)
 
 
+def _non_geographic(canon):
+    """True where a canonical postcode is in a PO-box / non-geographic district (SE1P, SE99)."""
+    return canon.str.split(" ").str[0].isin(NON_GEOGRAPHIC).to_numpy(dtype=bool)
+
+
 def _southwark_status(sub, ctx):
-    """For rows whose residence is by postcode and whose postcode is valid: (canonical postcode,
-    in the reference list?, sector, sector status or None)."""
+    """For rows whose residence is by a valid home-address postcode: (canonical postcode, in the reference
+    list?, sector, sector status or None). A PO-box district is R119's, not a place to judge (R102, R118)."""
     t = sub.registrations
     canon, valid, _ = _postcodes(t.df["Postcode"])
-    checked = valid.to_numpy() & _postcode_basis(t)
+    checked = valid.to_numpy() & _postcode_basis(t) & ~_non_geographic(canon)
     listed = canon.isin(ctx.refdata.southwark_postcodes).to_numpy()
     sector = canon.str[:-2]
     status = sector.map(ctx.refdata.postcode_sectors)
@@ -186,6 +194,25 @@ def postcode_not_in_reference(sub, ctx):
         yield Flag(f"{where.cell}: postcode {canon.iat[i]!r} for {v.client(i)} is not in the Southwark postcode "
                    f"list ({vintage}), but its sector {sector.iat[i]} lies wholly in Southwark: probably a newer "
                    f"postcode; the PMO confirms it ({RESIDENCE})", where, v(i, "Postcode"))
+
+
+@rule("R119", "non-residential-postcode", ERROR, RESIDENCE,
+      "residence by Southwark postcode, but the postcode is in a PO-box / non-geographic district (SE1P, SE99): not "
+      "a home address",
+      fix="Record the postcode of the client's home; a PO box or business-reply postcode (SE1P, SE99) is not where "
+          "anyone lives. A client with no fixed address needs Residence basis 'Local connection'.")
+def non_residential_postcode(sub, ctx):
+    t = sub.registrations
+    v = Cells(t)
+    if not len(t) or not _has_column(t, "Postcode"):
+        return
+    canon, valid, _ = _postcodes(t.df["Postcode"])
+    for i in indices(valid.to_numpy() & _postcode_basis(t) & _non_geographic(canon)):
+        where = t.at(i, "Postcode")
+        pc = canon.iat[i]
+        yield Flag(f"{where.cell}: postcode {pc!r} for {v.client(i)} is in {pc.split(' ')[0]}, a PO-box "
+                   f"(non-geographic) district, so it is not a home address; residence by Southwark postcode needs "
+                   f"the postcode of the client's home ({RESIDENCE})", where, v(i, "Postcode"))
 
 
 @rule("R103", "local-connection", WARNING, RESIDENCE,
@@ -296,6 +323,31 @@ def lot_criteria(sub, ctx):
         given = v(i, "Eligibility criteria")
         yield Flag(f"{where.cell}: {v.client(i)} has eligibility criteria {given!r}, none of which is a lot "
                    f"{sub.lot} criterion (lot {sub.lot}: {', '.join(allowed)}) (§14)", where, given)
+
+
+@rule("R120", "criterion-contradicts-age", ERROR, "§14.2; App 1 §5.5",
+      "eligibility code `Aged 50+` (lot 2) with an age at registration under 50",
+      fix="Record Aged 50+ only for a client aged 50 or over at registration: correct the age, or record the "
+          "criterion the client does meet.")
+def criterion_contradicts_age(sub, ctx):
+    import numpy as np
+
+    t = sub.registrations
+    v = Cells(t)
+    if not len(t):
+        return
+    codes = _criteria(t)
+    older = np.zeros(len(t), dtype=bool)
+    older[t.df.index.get_indexer(codes[codes.eq(AGED_50)].index.unique())] = True
+    if not older.any():
+        return
+    age, sane = _ages(t)  # an unreadable age is S004's
+    for i in indices(older & sane & age.lt(OLDER_AGE).to_numpy(dtype=bool, na_value=False)):
+        where = t.at(i, "Eligibility criteria")
+        a = v(i, "Age at registration")
+        yield Flag(f"{where.cell}: {v.client(i)} has the eligibility criterion {AGED_50!r} but was {a} at "
+                   f"registration ({t.at(i, 'Age at registration').cell}); the criterion needs an age of "
+                   f"{OLDER_AGE} or over (§14.2)", where, v(i, "Eligibility criteria"))
 
 
 # --- registration evidence and tracking (App 2 §2.4 output 1) -----------------------------------------

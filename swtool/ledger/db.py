@@ -1,7 +1,7 @@
 """Opening the ledger: one SQLite file set up so that a committed import or decision is never lost.
 
 ``open_ledger`` creates the file readable by its owner only (0600), turns on WAL with
-``synchronous=FULL``, foreign keys and a busy timeout, runs ``PRAGMA quick_check`` and refuses a
+``synchronous=FULL``, foreign keys and a busy timeout, runs ``PRAGMA integrity_check`` and refuses a
 damaged file, then brings the schema up to date: each migration in ``MIGRATIONS`` is applied in its
 own transaction and ``PRAGMA user_version`` counts them, after a backup of the ledger made with the
 backup API (never by copying the file). Every write afterwards goes through ``Ledger.transaction``:
@@ -13,7 +13,9 @@ Only the standard library is imported here.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -31,6 +33,10 @@ BUSY_TIMEOUT_MS = 30_000
 
 class LedgerError(SwtoolError):
     """The ledger cannot be opened, is damaged, or refused a change."""
+
+
+class LedgerDamaged(LedgerError):
+    """The ledger's file is damaged (SQLite's integrity_check, or a read that fails): restore it from a backup."""
 
 
 def default_path() -> Path:
@@ -280,14 +286,15 @@ def _no_replace(table: str, key: str) -> str:
             f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: a recorded row is never replaced'); END")
 
 
-# every table's key, for the no-replace triggers
-TABLE_KEYS = {
+# every table's key, for the no-replace triggers (schema 1's tables, then those added later)
+_SCHEMA_1_KEYS = {
     "register_versions": "id", "contracts": "register_version,contract_id",
     "targets": "register_version,contract_id,output", "budget_lines": "register_version,contract_id,seq",
     "contract_milestones": "register_version,contract_id,seq", "received": "id", "returns": "id",
     "findings": "return_id,seq", "registrations": "return_id,row", "claims": "return_id,row",
     "expenditure": "return_id,row", "raps": "id", "decisions": "id",
 }
+TABLE_KEYS = {**_SCHEMA_1_KEYS, "rechecks": "id"}
 
 
 def decision_hash(prev: str | None, row: dict) -> str:
@@ -357,10 +364,34 @@ SCHEMA_2 = [
         SELECT d.* FROM decisions d
         WHERE d.id = (SELECT max(e.id) FROM decisions e WHERE e.target = d.target)""",
     *_append_only("decisions"),
-    *[_no_replace(t, k) for t, k in TABLE_KEYS.items()],
+    *[_no_replace(t, k) for t, k in _SCHEMA_1_KEYS.items()],
 ]
 
-MIGRATIONS: list[list] = [SCHEMA_1, SCHEMA_2]
+# Schema 3: a return checked again (after a void changed its history) keeps its first findings and
+# gains a new set; ``current_findings`` holds each return's latest set, which is the one in force.
+SCHEMA_3 = [
+    """CREATE TABLE rechecks (
+        id INTEGER PRIMARY KEY,
+        return_id INTEGER NOT NULL REFERENCES returns(id),
+        n INTEGER NOT NULL CHECK (n >= 1),  -- the findings' ``recheck`` number (the import's own are 0)
+        at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        why TEXT NOT NULL,
+        history TEXT NOT NULL,               -- JSON: the return ids used as history
+        errors INTEGER NOT NULL,
+        warnings INTEGER NOT NULL,
+        infos INTEGER NOT NULL,
+        UNIQUE (return_id, n)
+    )""",
+    "ALTER TABLE findings ADD COLUMN recheck INTEGER NOT NULL DEFAULT 0",
+    """CREATE VIEW current_findings AS
+        SELECT f.* FROM findings f
+        WHERE f.recheck = (SELECT coalesce(max(k.n), 0) FROM rechecks k WHERE k.return_id = f.return_id)""",
+    *_append_only("rechecks"),
+    _no_replace("rechecks", "id"),
+]
+
+MIGRATIONS: list[list] = [SCHEMA_1, SCHEMA_2, SCHEMA_3]
 
 
 @dataclass
@@ -398,18 +429,26 @@ class Ledger:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk, a damaged page): the error that
+            # stopped the transaction is the one to report, never a failed ROLLBACK
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
             raise
-        self.conn.execute("COMMIT")
 
     def backup(self, dest: Path, with_files: bool = True) -> BackupResult:
         """Copy the ledger to ``dest`` with SQLite's backup API (committed data, WAL included).
 
-        The copy is written beside ``dest`` and renamed into place, readable by its owner only, and
-        checked with ``quick_check`` before the rename. With ``with_files``, the stored returns the
-        ledger refers to are copied to ``<dest folder>/files/`` too (only those not there yet: stored
-        files never change), so the copy opens as a complete ledger.
+        A damaged ledger is refused (``integrity_check`` first: a backup would copy the damage). The
+        copy is written beside ``dest``, readable by its owner only, then opened again from the disk and
+        verified (``integrity_check``, and the rows of every table counted against the ledger's) before
+        it is renamed into place. With ``with_files``, the stored returns the ledger refers to are
+        copied to ``<dest folder>/files/`` too (only those not there yet: stored files never change), so
+        the copy opens as a complete ledger.
         """
         dest = Path(dest)
         if dest.exists() and dest.is_dir():
@@ -417,30 +456,20 @@ class Ledger:
         me = {self.path.resolve()} | {Path(str(self.path) + s).resolve() for s in ("-wal", "-shm")}
         if dest.resolve() in me:
             raise LedgerError(f"{dest} is the ledger itself; choose another file for the backup")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-        _create_private(tmp, exclusive=False)
-        try:
-            target = sqlite3.connect(str(tmp), isolation_level=None)
-            try:
-                self.conn.backup(target)
-                target.execute("PRAGMA journal_mode=DELETE")  # a backup is one self-contained file
-                ok = target.execute("PRAGMA quick_check").fetchall()
-                if ok != [("ok",)]:
-                    raise LedgerError(f"the backup copy failed its check ({ok[:3]}); nothing was written to {dest}")
-            finally:
-                target.close()
-            _fsync(tmp)
-            os.replace(tmp, dest)
-            _fsync_dir(dest.parent)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        problems = integrity_problems(self.conn)
+        if problems:
+            raise LedgerDamaged(damaged_message(self.path, problems[0], "so no backup was made (it would copy the "
+                                                                      "damage)"))
         copied, files_dir = 0, None
-        if with_files:
-            files_dir = dest.parent / FILES_DIR
-            if files_dir.resolve() != self.files_dir.resolve():
-                copied = self._copy_files(files_dir)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            write_verified_copy(self.conn, dest)
+            if with_files:
+                files_dir = dest.parent / FILES_DIR
+                if files_dir.resolve() != self.files_dir.resolve():
+                    copied = self._copy_files(files_dir)
+        except OSError as e:
+            raise _os_problem(e, dest.parent, f"the backup's folder {dest.parent}") or e from None
         return BackupResult(dest, copied, files_dir)
 
     def _copy_files(self, to: Path) -> int:
@@ -457,11 +486,26 @@ class Ledger:
     def close(self) -> None:
         self.conn.close()
 
+    def explain(self, error: BaseException) -> LedgerError | None:
+        """The PMO's sentence for an error of this ledger's file or disk (see ``explain``)."""
+        return explain(error, self.path, self.conn)
+
     def __enter__(self) -> "Ledger":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        """Closes the ledger; an error of its file or disk (full, read-only, busy, damaged) leaves as one
+        LedgerError sentence rather than an sqlite3 error."""
+        try:
+            problem = self.explain(exc) if exc is not None else None
+        finally:
+            try:
+                self.close()
+            except sqlite3.Error:
+                if exc is None:
+                    raise
+        if problem is not None:
+            raise problem from None
 
 
 # --- files: private, written whole or not at all ------------------------------------------------------
@@ -523,46 +567,78 @@ def open_ledger(path: Path | str | None = None) -> Ledger:
 
     Raises LedgerError when the file is not a swtool ledger, is damaged, or was made by a newer
     swtool; the message says what to do.
+
+    Only a path where nothing exists is made into a new ledger (whole, in a file beside it that is then
+    linked into place); an existing empty (0-byte) file is refused, never taken for a new ledger.
     """
     path = Path(path) if path is not None else default_path()
     if path.exists() and path.is_dir():
         raise LedgerError(f"{path} is a folder, not a ledger file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        new = not path.exists()
-        if new:
-            try:
-                _create_private(path)
-            except FileExistsError:  # another process created it a moment ago
-                new = False
+        if not path.exists():
+            _create_new(path)
+        elif path.stat().st_size == 0:
+            raise LedgerError(empty_message(path))
         conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     except OSError as e:
-        raise LedgerError(f"cannot open the ledger {path}: {e.strerror or e}") from None
+        raise _os_problem(e, path.parent) or LedgerError(f"cannot open the ledger {path}: {e.strerror or e}") from None
     try:
         _configure(conn, path)
         ledger = Ledger(path, conn)
-        _migrate(ledger, new)
-    except sqlite3.DatabaseError as e:
+        _migrate(ledger, False)
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+        problem = explain(e, path, conn)
         conn.close()
-        raise LedgerError(_damaged(path, str(e))) from None
+        if problem is None or _kind(e) == "notadb":
+            raise LedgerError(_damaged(path, _text(e))) from None
+        raise problem from None
     except BaseException:
         conn.close()
         raise
     return ledger
 
 
+def _create_new(path: Path) -> None:
+    """Make a new ledger at ``path``: built whole (schema, WAL) in a private file beside it, synced, then
+    linked into place, so ``path`` never names an empty or half-made ledger. When another process made
+    one meanwhile, that one is the ledger."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.new")
+    _create_private(tmp, exclusive=True)
+    try:
+        conn = sqlite3.connect(str(tmp), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            _configure(conn, tmp)
+            _migrate(Ledger(tmp, conn), True)
+        except sqlite3.DatabaseError as e:
+            raise explain(e, path) or LedgerError(f"cannot create the ledger {path}: {_text(e)}") from None
+        finally:
+            conn.close()
+        _fsync(tmp)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+
+
 def _damaged(path: Path, why: str) -> str:
-    return (f"the ledger {path} cannot be used: {why}. It may be damaged or not a swtool ledger. Nothing was "
-            "changed. Restore it from your latest backup (made with `swtool db backup`), or choose another "
+    return (f"the ledger {path} cannot be used: {why}. It may be damaged or not a swtool ledger; nothing was "
+            "changed. Restore it from your latest backup with `swtool db restore BACKUP`, or choose another "
             "ledger with --db.")
 
 
 def _configure(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    ok = conn.execute("PRAGMA quick_check").fetchall()
-    if ok != [("ok",)]:
-        problems = "; ".join(str(r[0]) for r in ok[:3])
-        raise LedgerError(_damaged(path, f"quick_check found problems ({problems})"))
+    problems = integrity_problems(conn)  # the whole check: 16 ms on a ledger of 96 returns
+    if problems:
+        raise LedgerDamaged(damaged_message(path, _first(problems), "nothing was changed"))
     mode = _retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
     if str(mode).lower() != "wal":
         raise LedgerError(f"the ledger {path} cannot use write-ahead logging (journal mode {mode}); keep the ledger "
@@ -615,3 +691,654 @@ def _migrate(ledger: Ledger, new: bool) -> None:
                 else:
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {v + 1}")
+
+
+# --- what went wrong with the file or the disk, in one sentence ----------------------------------------
+# Every sqlite3 or OS error met while using the ledger is mapped here: a full disk, a read-only file or
+# folder, a busy ledger or a failing disk is said as such, and only damage found in the file is called
+# damage.
+
+RESTORE_HINT = "restore it with `swtool db restore BACKUP` from your latest backup"
+RESTORE_WAIT_S = 5  # how long `db restore` waits for another swtool to let go of the ledger
+
+# SQLite's primary result codes (sqlite3.h) for the errors of a file or a disk, and their messages for
+# errors that carry no code
+_CODES = {5: "busy", 6: "busy", 8: "readonly", 10: "ioerr", 11: "corrupt", 13: "full", 14: "cantopen",
+          26: "notadb"}
+_MESSAGES = (("database or disk is full", "full"), ("attempt to write a readonly database", "readonly"),
+             ("unable to open database file", "cantopen"), ("disk i/o error", "ioerr"),
+             ("database disk image is malformed", "corrupt"), ("malformed database schema", "corrupt"),
+             ("file is not a database", "notadb"), ("database is locked", "busy"),
+             ("database table is locked", "busy"), ("could not decode to utf-8", "corrupt"))
+_IOERR_SHORT_READ = 522  # the file is shorter than its pages say: it was cut short
+_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_READ_ONLY_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def damaged_message(path, why: str, note: str = "") -> str:
+    return f"the ledger {path} is damaged: {why}{'; ' + note if note else ''}; {RESTORE_HINT}"
+
+
+def empty_message(path: Path) -> str:
+    files = path.parent / FILES_DIR
+    if files.is_dir():
+        return (f"the ledger {path} is an empty file (0 bytes), yet stored returns are kept in {files} beside it, so "
+                f"its records have been lost; nothing was changed: {RESTORE_HINT}")
+    return (f"the ledger {path} is an empty file (0 bytes); nothing was changed: if it held your records, "
+            f"{RESTORE_HINT}, and if it is meant to be a new ledger, delete the empty file first")
+
+
+def full_message(path, why: str) -> str:
+    return (f"the disk is full: the ledger {path} could not be written ({why}), so nothing more was recorded; free "
+            "some space on the disk and run the command again")
+
+
+def read_only_message(path, why: str) -> str:
+    return (f"the ledger {path} is read-only ({why}): swtool cannot write to it or to its folder, so nothing was "
+            "recorded; check the permissions of both, or use a copy in a folder you can write to")
+
+
+def _io_message(path, why: str) -> str:
+    return (f"the disk failed while reading or writing the ledger {path} ({why}): it may be full, disconnected or "
+            "failing, so nothing more was recorded; check the disk and run the command again")
+
+
+def _busy_message(path, why: str) -> str:
+    return (f"the ledger {path} is busy ({why}): another swtool held it for more than {BUSY_TIMEOUT_MS // 1000} s; "
+            "run the command again when it has finished")
+
+
+def _kind(e: BaseException) -> str | None:
+    """full, readonly, cantopen, ioerr, busy, corrupt or notadb; None for any other error."""
+    if not isinstance(e, sqlite3.Error):
+        return None
+    code = getattr(e, "sqlite_errorcode", None)
+    if code == _IOERR_SHORT_READ:
+        return "corrupt"
+    if isinstance(code, int) and (code & 0xFF) in _CODES:
+        return _CODES[code & 0xFF]
+    text = str(e).lower()
+    return next((kind for message, kind in _MESSAGES if message in text), None)
+
+
+def _text(e: BaseException) -> str:
+    """The error's words. A message that is not even UTF-8 (SQLite naming a damaged part of its schema)
+    is shown with the broken bytes replaced; a value that is not text is named by its column only."""
+    if isinstance(e, UnicodeDecodeError) and isinstance(e.object, (bytes, bytearray)):
+        return bytes(e.object).decode("utf-8", "replace")
+    text = str(e) or type(e).__name__
+    m = re.match(r"Could not decode to UTF-8 column '([^']*)'", text)
+    if m:
+        return f"a value in the column {m.group(1)} is not valid text"
+    return text
+
+
+def _first(problems: list[str]) -> str:
+    more = len(problems) - 1
+    return problems[0] + (f" (and {more} more problem{'s' * (more != 1)}: `swtool db check` lists them)"
+                          if more > 0 else "")
+
+
+def _within(p: Path, folder: Path) -> bool:
+    try:
+        Path(os.path.abspath(p)).relative_to(os.path.abspath(folder))
+        return True
+    except ValueError:
+        return False
+
+
+def _os_problem(e: OSError, folder: Path, what: str | None = None) -> LedgerError | None:
+    """A full disk or a folder that cannot be written, said as such; None for any other OSError."""
+    what = what or f"the ledger's folder {folder}"
+    name = e.filename or folder
+    if e.errno in _FULL_ERRNOS:
+        return LedgerError(f"the disk is full: {name} could not be written ({e.strerror}), so nothing more was "
+                           "recorded; free some space on the disk and run the command again")
+    if e.errno in _READ_ONLY_ERRNOS:
+        return LedgerError(f"{what} is read-only: {name} could not be written ({e.strerror}), so nothing was "
+                           "recorded; check its permissions")
+    return None
+
+
+def explain(error: BaseException | None, path, conn: sqlite3.Connection | None = None) -> LedgerError | None:
+    """The PMO's sentence for an error met while using the ledger at ``path``: the disk is full, the
+    ledger is read-only, busy, on a failing disk, or damaged. None when ``error`` is none of these (a
+    bug, to be shown as one).
+
+    An error SQLite gives no clear code for (a table or column it cannot find, a message that is not
+    even text) is called damage only when the file shows it: ``find_damage`` on ``conn``.
+    """
+    path = Path(path)
+    if error is None or isinstance(error, LedgerError):
+        return None
+    if isinstance(error, OSError):
+        if error.filename and _within(Path(error.filename), path.parent):
+            return _os_problem(error, path.parent)
+        return None
+    if not isinstance(error, (sqlite3.DatabaseError, UnicodeDecodeError)):
+        return None
+    kind, why = _kind(error), _text(error)
+    if kind == "full":
+        return LedgerError(full_message(path, why))
+    if kind in ("readonly", "cantopen"):
+        return LedgerError(read_only_message(path, why))
+    if kind == "ioerr":
+        return LedgerError(_io_message(path, why))
+    if kind == "busy":
+        return LedgerError(_busy_message(path, why))
+    if kind in ("corrupt", "notadb"):
+        return LedgerDamaged(damaged_message(path, why))
+    problems = find_damage(conn) if conn is not None else []
+    if problems:
+        return LedgerDamaged(damaged_message(path, _first(problems)))
+    return None
+
+
+# --- checking the file -----------------------------------------------------------------------------------
+
+def _lenient(b: bytes) -> str:
+    return b.decode("utf-8", "replace")
+
+
+@contextmanager
+def _lenient_text(conn: sqlite3.Connection):
+    """Read text that may not be UTF-8 (the names and messages of a damaged file) without failing."""
+    old = conn.text_factory
+    conn.text_factory = _lenient
+    try:
+        yield conn
+    finally:
+        conn.text_factory = old
+
+
+def integrity_problems(conn: sqlite3.Connection, limit: int = 100) -> list[str]:
+    """SQLite's ``PRAGMA integrity_check``: [] when the file is intact, else its problems (at most
+    ``limit``). Unlike ``quick_check`` it also verifies every index against its table."""
+    with _lenient_text(conn):
+        rows = conn.execute(f"PRAGMA integrity_check({int(limit)})").fetchall()
+    return [] if rows == [("ok",)] else [str(r[0]) for r in rows]
+
+
+def _norm(sql: str | None) -> str | None:
+    return None if sql is None else " ".join(sql.replace('"', "").split())
+
+
+def _schema(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, str | None]]:
+    with _lenient_text(conn):
+        rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                            "WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!'").fetchall()
+    return {(t, n): (tbl, _norm(sql)) for t, n, tbl, sql in rows}
+
+
+def expected_schema(version: int) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """The schema swtool makes at ``version``: the migrations run on an empty database in memory."""
+    mem = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        for statements in MIGRATIONS[:version]:
+            for statement in statements:
+                if callable(statement):
+                    statement(mem)
+                else:
+                    mem.execute(statement)
+        return _schema(mem)
+    finally:
+        mem.close()
+
+
+def schema_problems(conn: sqlite3.Connection) -> list[str]:
+    """Where the tables, indexes, views and triggers in the file differ from those swtool makes at its
+    schema version (damage in the file's schema passes ``integrity_check``: a column renamed by a
+    flipped byte is only found when a query names it)."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if not 0 < version <= len(MIGRATIONS):
+        return []
+    have, want = _schema(conn), expected_schema(version)
+    problems = [f"{t} {n} is missing" for (t, n) in want if (t, n) not in have]
+    problems += [f"the definition of {t} {n} is not the one swtool made" for (t, n) in want
+                 if (t, n) in have and have[(t, n)] != want[(t, n)]]
+    problems += [f"{t} {n} is not part of a swtool ledger" for (t, n) in have if (t, n) not in want]
+    return problems
+
+
+def find_damage(conn: sqlite3.Connection) -> list[str]:
+    """What is damaged in the database open on ``conn``: ``integrity_check``, then its schema against
+    the one swtool makes. [] when nothing is found, or when the file cannot be read for a reason other
+    than damage (busy, read-only)."""
+    try:
+        return integrity_problems(conn) or schema_problems(conn)
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+        if isinstance(e, UnicodeDecodeError) or _kind(e) in ("corrupt", "notadb"):
+            return [_text(e)]
+        return []
+
+
+def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """The number of rows of every table, in the order they were made."""
+    with _lenient_text(conn):
+        names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                            "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY rowid")]
+    return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot change the file (a damaged ledger is looked at, never written)."""
+    conn = sqlite3.connect(f"{Path(os.path.abspath(path)).as_uri()}?mode=ro", uri=True, isolation_level=None,
+                           timeout=BUSY_TIMEOUT_MS / 1000)
+    return conn
+
+
+def _copy_problems(path: Path, counts: dict[str, int], version: int) -> list[str]:
+    """Open ``path`` again from the disk: its integrity, schema version and the rows of every table
+    against ``counts``."""
+    conn = _open_read_only(path)
+    try:
+        problems = integrity_problems(conn)
+        if problems:
+            return problems
+        got = conn.execute("PRAGMA user_version").fetchone()[0]
+        if got != version:
+            return [f"its schema version is {got}, not {version}"]
+        have = table_counts(conn)
+        return ([f"table {t} has {have.get(t, 'no')} rows, not {n}" for t, n in counts.items() if have.get(t) != n] +
+                [f"table {t} is not in the ledger" for t in have if t not in counts])
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+        return [_text(e)]
+    finally:
+        conn.close()
+
+
+def write_verified_copy(source: sqlite3.Connection, dest: Path) -> dict[str, int]:
+    """Copy the database open on ``source`` to ``dest`` with SQLite's backup API and return its tables'
+    row counts.
+
+    The copy and the counts are taken in one snapshot of ``source``; the copy is written to a private
+    file beside ``dest`` as one self-contained file (no WAL), synced, opened again from the disk and
+    verified (``integrity_check``, schema version, the rows of every table) before it is renamed into
+    place. Nothing is written to ``dest`` when the check fails.
+    """
+    dest = Path(dest)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    _create_private(tmp, exclusive=True)
+    try:
+        own = not source.in_transaction
+        if own:
+            source.execute("BEGIN")  # one snapshot: the counts are those of the copy
+        try:
+            counts = table_counts(source)
+            version = source.execute("PRAGMA user_version").fetchone()[0]
+            target = sqlite3.connect(str(tmp), isolation_level=None)
+            try:
+                source.backup(target)
+                target.execute("PRAGMA journal_mode = DELETE")  # a copy is one self-contained file
+            finally:
+                target.close()
+        finally:
+            if own and source.in_transaction:
+                source.execute("COMMIT")
+        _fsync(tmp)
+        problems = _copy_problems(tmp, counts, version)
+        if problems:
+            raise LedgerError(f"the copy written for {dest} failed its check ({_first(problems)}); nothing was "
+                              f"written to {dest}")
+        os.replace(tmp, dest)
+        _fsync_dir(dest.parent)
+    except BaseException:
+        for suffix in ("", "-journal"):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+        raise
+    return counts
+
+
+def _sha256_file(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _stored_files(conn: sqlite3.Connection) -> list[str]:
+    return [r for (r,) in conn.execute("SELECT stored_file FROM returns UNION SELECT stored_file FROM register_versions "
+                                       "ORDER BY 1")]
+
+
+def _stored_file_problems(conn: sqlite3.Connection, folder: Path) -> tuple[list[str], int]:
+    """The stored returns and registers the ledger refers to: each present beside it and still the file
+    its name's sha256 says. Returns (problems, files found intact)."""
+    problems, intact = [], 0
+    for rel in _stored_files(conn):
+        f = folder / rel
+        if not f.is_file():
+            problems.append(f"the stored file {rel} is missing")
+        elif _sha256_file(f) != Path(rel).stem:
+            problems.append(f"the stored file {rel} does not match its sha256: it was changed after it was stored")
+        else:
+            intact += 1
+    return problems, intact
+
+
+@dataclass
+class CheckResult:
+    path: Path
+    schema: int | None
+    problems: list[str]
+    counts: dict[str, int]
+    files: int              # stored files present and intact
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check(path: Path | str | None = None) -> CheckResult:
+    """``swtool db check``: the whole ledger file looked at without changing it: SQLite's
+    ``integrity_check``, the schema against swtool's, the foreign keys, and the stored files beside it.
+
+    Raises LedgerError when there is nothing to check (no file, an empty file, a database that is not a
+    swtool ledger); damage is returned as ``problems``.
+    """
+    path = Path(path) if path is not None else default_path()
+    if not path.exists():
+        raise LedgerError(f"there is no ledger at {path}")
+    if path.is_dir():
+        raise LedgerError(f"{path} is a folder, not a ledger file")
+    if path.stat().st_size == 0:
+        raise LedgerError(empty_message(path))
+    try:
+        conn = _open_read_only(path)
+    except sqlite3.Error as e:
+        raise explain(e, path) or LedgerError(f"cannot open the ledger {path}: {_text(e)}") from None
+    try:
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+            if isinstance(e, UnicodeDecodeError) or _kind(e) in ("corrupt", "notadb"):
+                return CheckResult(path, None, [_text(e)], {}, 0)
+            raise explain(e, path) or e from None
+        if app_id != APPLICATION_ID:
+            raise LedgerError(_damaged(path, "it is an SQLite database, but not a swtool ledger"))
+        problems = find_damage(conn)
+        counts, intact = {}, 0
+        if not problems:
+            try:
+                counts = table_counts(conn)
+                problems = [f"{table} row {rowid} refers to a {parent} row that is not there"
+                            for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check").fetchall()]
+                file_problems, intact = _stored_file_problems(conn, path.parent)
+                problems += file_problems
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+                if not (isinstance(e, UnicodeDecodeError) or _kind(e) in ("corrupt", "notadb")):
+                    raise explain(e, path) or e from None
+                problems.append(_text(e))
+        return CheckResult(path, version, problems, counts, intact)
+    finally:
+        conn.close()
+
+
+# --- verifying the decisions and the append-only triggers ------------------------------------------
+
+def describe_decision(row: dict) -> str:
+    """``waive C201 on return 4, 2026-11-23 by pmo``: a decision as the PMO would name it."""
+    kind, action = row.get("kind"), row.get("action")
+    if kind == "finding":
+        what = f"{action} {row.get('code')} on return {row.get('return_id')}"
+    elif kind == "credit":
+        what = f"{action} the service credits of {row.get('contract_id')} {row.get('quarter')} output {row.get('output')}"
+    elif kind == "rap":
+        what = f"{action} remedial action plan {row.get('rap_id')}"
+    elif kind == "return":
+        what = f"{action} return {row.get('return_id')}"
+    else:
+        what = f"{kind} {action}"
+    return f"{what}, {str(row.get('at') or '')[:10]} by {row.get('who')}"
+
+
+@dataclass
+class VerifyResult:
+    decisions: int
+    tables: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+_GUARDS = {"no_update": "its rows can be changed", "no_delete": "its rows can be deleted",
+           "no_replace": "its rows can be replaced (INSERT OR REPLACE)"}
+
+
+def verify(ledger: Ledger) -> VerifyResult:
+    """``swtool db verify``: recompute every decision's hash (``decision_hash``) and its link to the one
+    before, and check that every table still has its append-only triggers, as swtool made them.
+
+    A decision changed after it was recorded no longer matches its hash; one removed or inserted breaks
+    the link of the next. (Removing the latest decisions leaves a shorter chain that still holds: the
+    triggers refuse it, and backups keep the earlier copies.)
+    """
+    conn = ledger.conn
+    problems: list[str] = []
+    rows = conn.execute(f"SELECT {', '.join(DECISION_COLUMNS)}, prev_hash, hash FROM decisions ORDER BY id").fetchall()
+    prev_id = prev_hash = None
+    for values in rows:
+        row = dict(zip(DECISION_COLUMNS, values[:-2], strict=True))
+        linked, stored = values[-2:]
+        label = f"decision {row['id']} ({describe_decision(row)})"
+        if linked != prev_hash:
+            if prev_id is None:
+                problems.append(f"{label} is linked to a decision before it, but none is recorded: decisions were "
+                                "removed before it")
+            else:
+                problems.append(f"{label} is not linked to decision {prev_id} before it: a decision was removed, "
+                                "inserted or rewritten between them")
+        if decision_hash(linked, row) != stored:
+            problems.append(f"{label} does not match its hash: it was changed after it was recorded")
+        prev_id, prev_hash = row["id"], stored
+    triggers = {n: _norm(sql) for n, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+    tables = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                         "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY rowid")]
+    problems += [f"table {t} is missing" for t in TABLE_KEYS if t not in tables]
+    for table in tables:
+        wanted = [*_append_only(table)] + ([_no_replace(table, TABLE_KEYS[table])] if table in TABLE_KEYS else [])
+        for sql in wanted:
+            name = sql.split()[2]
+            guard = _GUARDS[name[len(table) + 1:]]
+            if name not in triggers:
+                problems.append(f"the trigger {name} is missing: {guard}")
+            elif triggers[name] != _norm(sql):
+                problems.append(f"the trigger {name} is not the one swtool made: {guard}")
+    return VerifyResult(len(rows), len(tables), problems)
+
+
+# --- restoring a backup ----------------------------------------------------------------------------------
+
+@dataclass
+class RestoreResult:
+    path: Path
+    backup: Path
+    aside: Path | None          # the ledger as it was before, kept
+    moved: bool                 # True: the file itself was moved aside (it could not be read as a ledger)
+    counts: dict[str, int]
+    schema: int
+    files_copied: int
+    notes: list[str]
+
+
+def _check_backup(backup: Path) -> tuple[sqlite3.Connection, int]:
+    """A read-only connection to ``backup`` once it is known to be an intact swtool ledger this swtool
+    can use; (connection, schema version)."""
+    def refuse(why: str) -> LedgerError:
+        return LedgerError(f"the backup {backup} cannot be restored: {why}; nothing was changed")
+
+    if not backup.exists():
+        raise LedgerError(f"there is no backup at {backup}; nothing was changed")
+    if backup.is_dir():
+        raise LedgerError(f"{backup} is a folder: give the backup's file (made with `swtool db backup PATH`); nothing "
+                          "was changed")
+    if backup.stat().st_size == 0:
+        raise refuse("it is an empty file (0 bytes)")
+    try:
+        conn = _open_read_only(backup)
+    except sqlite3.Error as e:
+        raise refuse(_text(e)) from None
+    try:
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if app_id != APPLICATION_ID or version < 1:
+            raise refuse("it is not a swtool ledger")
+        if version > len(MIGRATIONS):
+            raise refuse(f"it was made by a newer swtool (schema {version}; this swtool knows up to "
+                         f"{len(MIGRATIONS)}); upgrade swtool")
+        problems = find_damage(conn)
+        if problems:
+            raise refuse(f"it is damaged ({_first(problems)})")
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+        conn.close()
+        raise refuse(_text(e)) from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn, version
+
+
+def _readable(path: Path) -> bool:
+    """Whether the ledger at ``path`` can be read and is intact, looked at without writing to it."""
+    try:
+        conn = _open_read_only(path)
+    except sqlite3.Error:
+        return False
+    try:
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            return False
+        return not find_damage(conn)
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
+        if isinstance(e, sqlite3.Error) and _kind(e) in ("busy", "readonly", "cantopen", "ioerr", "full"):
+            raise explain(e, path) from None
+        return False
+    finally:
+        conn.close()
+
+
+def _in_use(path: Path) -> LedgerError:
+    return LedgerError(f"the ledger {path} is open in another swtool (a review, an import or a backup): close it and "
+                       "run the restore again; nothing was changed")
+
+
+def _restore_over(source: sqlite3.Connection, target: Path, aside: Path) -> None:
+    """Restore onto a readable ledger, holding it alone throughout: its journal is folded into the file
+    (leaving no -wal to be replayed later), the ledger as it is is copied aside, and the backup is
+    copied in with the backup API."""
+    conn = sqlite3.connect(str(target), isolation_level=None, timeout=RESTORE_WAIT_S)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {RESTORE_WAIT_S * 1000}")
+        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+        try:
+            mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as e:
+            if _kind(e) == "busy":
+                raise _in_use(target) from None
+            raise
+        if str(mode).lower() != "delete":
+            raise _in_use(target)
+        write_verified_copy(conn, aside)  # the ledger as it is, before anything changes
+        for suffix in ("-wal", "-shm"):  # none is in use: this connection holds the ledger alone
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+        source.backup(conn)
+    finally:
+        conn.close()
+
+
+def _move_aside(target: Path, aside: Path) -> None:
+    """Move the ledger's file, with its -wal and -shm, aside as they are (renamed together, so the copy
+    aside opens as the ledger did)."""
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{target}{suffix}")
+        if src.exists():
+            os.rename(src, Path(f"{aside}{suffix}"))
+    _fsync_dir(target.parent)
+
+
+def _copy_store(source: sqlite3.Connection, backup_dir: Path, target_dir: Path) -> tuple[int, list[str]]:
+    """Copy the backup's stored files that the ledger's folder lacks; each is checked against its
+    sha256 first. Returns (files copied, notes)."""
+    copied, notes = 0, []
+    if backup_dir.resolve() == target_dir.resolve():
+        return 0, []
+    for rel in _stored_files(source):
+        src, dst = backup_dir / rel, target_dir / rel
+        if dst.exists():
+            continue
+        if not src.is_file():
+            notes.append(f"the stored file {rel} is neither beside the backup nor beside the ledger")
+            continue
+        data = src.read_bytes()
+        import hashlib
+
+        if hashlib.sha256(data).hexdigest() != Path(rel).stem:
+            notes.append(f"the stored file {rel} beside the backup does not match its sha256; it was not copied")
+            continue
+        write_stored_file(dst, data)
+        copied += 1
+    return copied, notes
+
+
+def restore(backup: Path | str, path: Path | str | None = None) -> RestoreResult:
+    """``swtool db restore BACKUP``: put the backup in place of the ledger at ``path``, losing nothing.
+
+    1. The backup must be an intact swtool ledger (``application_id``, ``integrity_check``, swtool's
+       schema) of a schema this swtool knows.
+    2. The ledger as it is is kept beside it as ``<name>.before-restore.<UTC time>``: copied with the
+       backup API (and verified) when it can be read, else the file itself moved aside together with
+       its -wal and -shm. A ledger open in another swtool is not restored over.
+    3. The target's -wal and -shm are removed (or moved aside), so they cannot be replayed onto the
+       restored file; the backup is copied in with the backup API.
+    4. The backup's stored files the ledger's ``files/`` lacks are copied, and the result is checked
+       again (``integrity_check`` and every table's rows against the backup's).
+    """
+    backup = Path(backup)
+    target = Path(path) if path is not None else default_path()
+    if target.exists() and target.is_dir():
+        raise LedgerError(f"{target} is a folder, not a ledger file")
+    if backup.exists() and target.exists() and os.path.samefile(backup, target):
+        raise LedgerError(f"{backup} is the ledger itself; nothing was changed")
+    source, version = _check_backup(backup)
+    notes: list[str] = []
+    try:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+            aside = target.with_name(f"{target.name}.before-restore.{stamp}")
+            moved = False
+            source.execute("BEGIN")
+            try:
+                counts = table_counts(source)
+                if target.exists() and target.stat().st_size > 0 and _readable(target):
+                    _restore_over(source, target, aside)
+                else:
+                    stray = [s for s in ("", "-wal", "-shm") if Path(f"{target}{s}").exists()]
+                    if stray:
+                        _move_aside(target, aside)
+                        moved = True
+                        if "" not in stray:
+                            notes.append(f"a -wal or -shm with no ledger beside it was moved aside to {aside}-wal/-shm")
+                    write_verified_copy(source, target)
+            finally:
+                if source.in_transaction:
+                    source.execute("COMMIT")
+            problems = _copy_problems(target, counts, version)
+            if problems:
+                raise LedgerError(f"the restored ledger {target} failed its check ({_first(problems)}); the ledger as "
+                                  f"it was is kept in {aside}")
+            copied, more = _copy_store(source, backup.parent, target.parent)
+            notes += more
+        except OSError as e:
+            raise _os_problem(e, target.parent) or e from None
+    finally:
+        source.close()
+    kept = aside if (aside.exists() or Path(f"{aside}-wal").exists()) else None
+    return RestoreResult(target, backup, kept, moved, counts, version, copied, notes)

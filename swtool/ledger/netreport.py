@@ -1,7 +1,8 @@
 """The network report from the ledger: fills ``network.NetworkData`` for a financial year and writes it.
 
-Only what counts is counted, as for service credits: the latest version of each return, and the
-claims and registrations with no error finding in force on their row. A contract's quarter with no
+Only what counts is counted, as for service credits (``store.claim_standings``): the counted version
+of each return, and the claims and registrations with no standing error, a claim also none on its
+client's eligibility. A contract's quarter with no
 return in the ledger has no row (the report's "to date" covers the quarters reported).
 """
 
@@ -28,9 +29,8 @@ def network_data(ledger: Ledger, year: int, refdata, settings, today: date | Non
     data = NetworkData(providers=sorted({c.provider for c in register.contracts.values()}), quarters=quarters,
                        generated=today or date.today(), settings=dict(settings),
                        title=f"Southwark Works network report {quarters[0].financial_year}")
-    c = ledger.conn
     for cid, contract in register.contracts.items():
-        counted = store.actuals(ledger, cid, last)
+        counted = store.actuals(ledger, cid, last, refdata)
         for q, counts in counted.items():
             if not (quarters[0] <= q <= quarters[-1]):
                 continue
@@ -41,27 +41,22 @@ def network_data(ledger: Ledger, year: int, refdata, settings, today: date | Non
                 if target is None and not actual:
                     continue
                 data.outputs.append(OutputRow(contract.lot, output, q, actual, target, cid))
-        latest = c.execute("SELECT id, quarter FROM latest_returns WHERE contract_id = ? AND quarter <= ? "
-                           "ORDER BY quarter", (cid, last)).fetchall()
         people: dict[str, tuple] = {}   # client ref -> demographics at their latest registration so far
-        for rid, q in latest:
-            for ref, gender, ethnic, disability, age in c.execute(
-                    f"SELECT client_ref, gender, ethnic_group, disability, age FROM registrations x "
-                    f"WHERE return_id = ? AND NOT EXISTS ({store._IN_FORCE_ERRORS}) ORDER BY row", (rid,)):
-                people[ref] = (gender, ethnic, disability, age)
-                if first <= q <= last:
-                    data.equalities.append(EqualityRow(REGISTRATION, gender, ethnic, disability, age))
-            if not (first <= q <= last):
+        for x in store.registration_rows(ledger, cid, refdata, last):
+            if not x["counts"]:
                 continue
-            quarter = Quarter.parse(q)
-            for ref, output, shared_with in c.execute(
-                    f"SELECT client_ref, output, shared_with FROM claims x WHERE return_id = ? "
-                    f"AND NOT EXISTS ({store._IN_FORCE_ERRORS}) ORDER BY row", (rid,)):
-                if shared_with:
-                    data.shared.append(SharedRow(quarter, contract.provider, contract.lot, shared_with, output))
-                if output in ("2a", "2b"):
-                    gender, ethnic, disability, age = people.get(ref, (None, None, None, None))
-                    data.equalities.append(EqualityRow(JOB_OUTCOME, gender, ethnic, disability, age))
+            people[x["client_ref"]] = (x["gender"], x["ethnic_group"], x["disability"], x["age"])
+            if first <= x["quarter"] <= last:
+                data.equalities.append(EqualityRow(REGISTRATION, *people[x["client_ref"]]))
+        for claim in store.claim_standings(ledger, cid, refdata, last):
+            if not claim.counts or not (first <= claim.quarter <= last):
+                continue
+            if claim.shared_with:
+                data.shared.append(SharedRow(Quarter.parse(claim.quarter), contract.provider, contract.lot,
+                                             claim.shared_with, claim.output))
+            if claim.output in ("2a", "2b"):
+                gender, ethnic, disability, age = people.get(claim.client_ref, (None, None, None, None))
+                data.equalities.append(EqualityRow(JOB_OUTCOME, gender, ethnic, disability, age))
     return data
 
 

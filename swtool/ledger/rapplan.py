@@ -20,10 +20,10 @@ def spend_lines(ledger: Ledger, contract_id: str, q: Quarter) -> list:
     """The Expenditure lines of the latest return of the contract's quarter, as ``credits.SpendLine``."""
     from swtool.credits import SpendLine
 
-    row = ledger.conn.execute("SELECT id FROM latest_returns WHERE contract_id = ? AND quarter = ?",
-                              (contract_id, str(q))).fetchone()
-    if row is None:
+    counted = store.counted_returns(ledger, None, contract_id).get(str(q))
+    if counted is None:
         return []
+    row = (counted["id"],)
     return [SpendLine(item or "", Decimal(b or "0"), Decimal(a or "0"), cat)
             for cat, item, b, a in ledger.conn.execute(
                 "SELECT category, item, budgeted, actual FROM expenditure WHERE return_id = ? ORDER BY row", row)]

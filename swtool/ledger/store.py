@@ -21,6 +21,7 @@ import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -59,9 +60,26 @@ def _stored_name(sha: str) -> str:
 
 
 def _store(ledger: Ledger, sha: str, data: bytes) -> str:
+    """Keep ``data`` in the content store (written before the rows that refer to it are committed)."""
     rel = _stored_name(sha)
     write_stored_file(ledger.dir / rel, data)
     return rel
+
+
+def _unstore(ledger: Ledger, rel: str) -> None:
+    """Remove a stored file that this import wrote but whose transaction failed, only when no row refers
+    to it: checked under the write lock, so no other import can commit a row for it meanwhile. When the
+    ledger cannot even be asked, the file stays (an unused file is harmless; a missing one is not)."""
+    try:
+        with ledger.transaction() as c:
+            used = c.execute("SELECT 1 FROM returns WHERE stored_file = ? UNION ALL SELECT 1 FROM register_versions "
+                             "WHERE stored_file = ? LIMIT 1", (rel, rel)).fetchone()
+            if used is None:
+                (ledger.dir / rel).unlink(missing_ok=True)
+    except Exception:  # noqa: BLE001 (the import's own failure is what the PMO is told)
+        import logging
+
+        logging.getLogger(__name__).debug("could not tidy %s after a failed import", rel, exc_info=True)
 
 
 def _read_checked(path: Path, sha: str) -> bytes | None:
@@ -321,9 +339,7 @@ class _History:
         if not contract or not quarter:
             return []
         out = []
-        rows = self.ledger.conn.execute(
-            "SELECT sha256, stored_file FROM latest_returns WHERE contract_id = ? AND quarter < ? ORDER BY quarter",
-            (contract, quarter)).fetchall()
+        rows = [(r["sha256"], r["stored_file"]) for r in history_returns(self.ledger, contract, quarter, self.refdata)]
         for sha, rel in rows:
             sub = self.cache.get(sha)
             if sub is None:
@@ -377,19 +393,31 @@ def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: 
     transaction: the file (content store), the return (its contract, quarter and version: a second
     file for the same contract and quarter is the next version), its findings and its records.
     Unreadable files (S001) and files without a contract and quarter are recorded as received only.
+
+    Every file gets its result, whatever happens to another: one that cannot be read or checked is
+    recorded as received (``unreadable``, with the reason); a pipe, a device or a link to one is
+    ``refused`` unread (there is nothing to record); one whose write fails is ``failed`` (nothing
+    recorded, so it can be imported again). The ledger's own store (``files/``) is never imported.
     """
     from swtool.engine import expand
-    from swtool.reader.preflight import Limits, Unreadable, sha256_of
+    from swtool.reader.preflight import Limits, NotRegularFile, sha256_of
 
     limits = limits or Limits()
     if register_version(ledger) is None:
         raise LedgerError("the ledger has no contract register yet: run `swtool register import REGISTER.xlsx` "
                           "first, so that returns are checked against it")
+    store_dir = ledger.files_dir.resolve()
+    files = [p for p in expand([Path(p) for p in paths])
+             if not (p.resolve() == store_dir or store_dir in p.resolve().parents)]  # its own stored copies
     results: list[ImportResult] = []
     pending = []
-    for p in expand([Path(p) for p in paths]):
+    for p in files:
         try:
             sha = sha256_of(p)
+        except NotRegularFile as e:  # never opened: a pipe would hang the import, a device never end
+            results.append(ImportResult(p, "refused", message=f"it is not a regular file ({e.kind}) and was not "
+                                                              "read"))
+            continue
         except OSError as e:
             results.append(ImportResult(p, "changed", message=f"cannot read {p}: {e.strerror or e}"))
             continue
@@ -399,22 +427,27 @@ def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: 
             continue
         try:
             contract, quarter, submitted = _peek(p, refdata, limits)
-        except Unreadable:
-            contract = quarter = submitted = None  # the check says why, in the provider's words
+        except Exception:  # noqa: BLE001 (unreadable, or worse: the check says why, in the provider's words)
+            contract = quarter = submitted = None
         pending.append((contract or "", quarter or "", submitted or date.min, str(p), p, sha))
     history = _History(ledger, refdata, limits)
     for contract, quarter, _, _, p, sha in sorted(pending, key=lambda t: t[:4]):
-        results.append(_import_one(ledger, p, sha, contract, quarter, history, refdata, settings, today, limits))
-    order = {str(p): i for i, p in enumerate(expand([Path(p) for p in paths]))}
+        try:
+            results.append(_import_one(ledger, p, sha, contract, quarter, history, refdata, settings, today,
+                                       limits))
+        except Exception as e:  # noqa: BLE001 (a failed write stops this file, never the batch)
+            import logging
+
+            logging.getLogger(__name__).debug("importing %s failed", p, exc_info=True)
+            why = e if isinstance(e, LedgerError) else f"{type(e).__name__}: {e}"
+            results.append(ImportResult(p, "failed", sha, message=f"it could not be stored ({why}); nothing was "
+                                                                  "recorded: import it again"))
+    order = {str(p): i for i, p in enumerate(files)}
     return sorted(results, key=lambda r: order.get(str(r.path), len(order)))
 
 
-def _history_shas(ledger: Ledger, contract: str | None, quarter: str | None) -> list[str]:
-    if not contract or not quarter:
-        return []
-    return [r[0] for r in ledger.conn.execute(
-        "SELECT sha256 FROM latest_returns WHERE contract_id = ? AND quarter < ? ORDER BY quarter",
-        (contract, quarter))]
+def _history_shas(ledger: Ledger, contract: str | None, quarter: str | None, refdata=None) -> list[str]:
+    return [r["sha256"] for r in history_returns(ledger, contract, quarter, refdata)]
 
 
 def _import_one(ledger, path, sha, contract, quarter, history, refdata, settings, today, limits,
@@ -426,6 +459,7 @@ def _import_one(ledger, path, sha, contract, quarter, history, refdata, settings
     from swtool.context import CheckContext
     from swtool.engine import check_file
 
+    created = False  # whether this import put the file in the store (and must not leave it there unused)
     for attempt in range(attempts):
         reg_version = register_version(ledger)
         register = current_register(ledger, reg_version)
@@ -447,13 +481,22 @@ def _import_one(ledger, path, sha, contract, quarter, history, refdata, settings
         if data is None:
             return ImportResult(path, "changed", sha, message=f"{path} changed while it was being imported; "
                                                               "import it again")
+        created = created or not (ledger.dir / _stored_name(sha)).exists()
         rel = _store(ledger, sha, data)
         receipt_status, receipt = _read_receipt(path, sha)
-        result = _write_return(ledger, path, sha, sub, report, rel, len(data), receipt_status, receipt, settings,
-                               today, reg_version, used, last=attempt == attempts - 1)
+        try:
+            result = _write_return(ledger, path, sha, sub, report, rel, len(data), receipt_status, receipt,
+                                   settings, today, reg_version, used, last=attempt == attempts - 1)
+        except BaseException:
+            if created:  # the transaction failed: no orphan in files/ (unless a row refers to it)
+                _unstore(ledger, rel)
+            raise
         if result is not None:
             if result.status == "imported":
                 history.remember(sha, sub)
+                _store(ledger, sha, data)  # present even if a failed import elsewhere removed it meanwhile
+            elif created:  # another process recorded it first (as received, or as a return)
+                _unstore(ledger, rel)
             return result
     raise AssertionError("unreachable: the last attempt always writes")  # pragma: no cover
 
@@ -506,7 +549,7 @@ def _write_return(ledger, path, sha, sub, report, rel, size, receipt_status, rec
              today.isoformat(), counts["error"], counts["warning"], counts["info"], receipt_status, receipt))
         rid = cur.lastrowid
         _pause_for_tests()
-        _insert_findings(c, rid, report.findings)
+        _insert_findings(c, rid, report.findings, sub=sub)
         _insert_records(c, rid, sub, report.findings)
     return ImportResult(path, "imported", sha, rid, sub.contract_id, q, version, counts["error"], counts["warning"],
                         receipt=receipt_status)
@@ -528,14 +571,21 @@ def _pause_for_tests() -> None:
         time.sleep(600)
 
 
-def _insert_findings(c, rid: int, findings) -> None:
+def _insert_findings(c, rid: int, findings, recheck: int = 0, sub=None) -> None:
+    """A check's findings of return ``rid``; a re-check's (``recheck`` ≥ 1) follow the earlier ones' seq.
+    Stored as ``redact.for_ledger`` makes them: messages redacted as ``check --redact`` does (``sub``,
+    the typed return, gives each row's personal values), a value only when it is not personal."""
     from swtool.findings import plain_value
+    from swtool.report.redact import for_ledger
 
+    findings = for_ledger(findings, sub)
+    first = c.execute("SELECT coalesce(max(seq) + 1, 0) FROM findings WHERE return_id = ?", (rid,)).fetchone()[0]
     c.executemany(
         "INSERT INTO findings (return_id, seq, code, slug, severity, sheet, row, col, header, cell, message, value, "
-        "spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(rid, i, f.code, f.slug, f.severity, f.sheet, f.row, f.column, f.header, f.cell or NO_CELL, f.message,
-          None if f.value is None else json.dumps(plain_value(f.value), ensure_ascii=False, default=str), f.spec)
+        "spec, recheck) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(rid, first + i, f.code, f.slug, f.severity, f.sheet, f.row, f.column, f.header, f.cell or NO_CELL, f.message,
+          None if f.value is None else json.dumps(plain_value(f.value), ensure_ascii=False, default=str), f.spec,
+          recheck)
          for i, f in enumerate(findings)])
 
 
@@ -555,17 +605,22 @@ def _validity(errors: dict, sheet: str, row: int) -> tuple[int, str | None]:
 
 
 def _insert_records(c, rid: int, sub, findings) -> None:
+    from swtool.report.redact import kept_value
+
     errors = _row_errors(findings)
+
+    def coded(t, r, header):  # a code of the standard's list; None for anything else typed in its place
+        return _text(kept_value(t.spec.name, header, r.get(header)))
     t = sub.registrations
     if t.present and len(t):
         rows = []
         for i, r in enumerate(t.df.to_dict("records")):
             row = int(t.rows[i])
             rows.append((rid, row, t.sheet, _text(r.get("Client ref")), _day(r.get("Registration date")),
-                         _text(r.get("Registration type")), _text(r.get("Referral source")),
-                         _text(r.get("Eligibility criteria")), _text(r.get("Employment status")),
-                         _text(r.get("Residence basis")), _text(r.get("Gender")), _text(r.get("Ethnic group")),
-                         _text(r.get("Disability")), _int(r.get("Age at registration")),
+                         coded(t, r, "Registration type"), coded(t, r, "Referral source"),
+                         coded(t, r, "Eligibility criteria"), coded(t, r, "Employment status"),
+                         coded(t, r, "Residence basis"), coded(t, r, "Gender"), coded(t, r, "Ethnic group"),
+                         coded(t, r, "Disability"), _int(r.get("Age at registration")),
                          *_validity(errors, t.sheet, row)))
         c.executemany(f"INSERT INTO registrations VALUES ({', '.join('?' * 16)})", rows)
     t = sub.claims
@@ -574,14 +629,14 @@ def _insert_records(c, rid: int, sub, findings) -> None:
         for i, r in enumerate(t.df.to_dict("records")):
             row = int(t.rows[i])
             rows.append((rid, row, t.sheet, _text(r.get("Claim ref")), _text(r.get("Client ref")),
-                         _text(r.get("Output")), _day(r.get("Date achieved")), _day(r.get("Start date")),
-                         _text(r.get("Employer")), _text(r.get("Shared with provider")), _num(r.get("Support hours")),
-                         _text(r.get("Progression type")), _text(r.get("Placement type")),
+                         coded(t, r, "Output"), _day(r.get("Date achieved")), _day(r.get("Start date")),
+                         None, _text(r.get("Shared with provider")), _num(r.get("Support hours")),  # no employer
+                         coded(t, r, "Progression type"), coded(t, r, "Placement type"),
                          *_validity(errors, t.sheet, row)))
         c.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     t = sub.expenditure
     if t.present and len(t):
-        rows = [(rid, int(t.rows[i]), _text(r.get("Category")), _text(r.get("Budget item")),
+        rows = [(rid, int(t.rows[i]), coded(t, r, "Category"), _text(r.get("Budget item")),
                  _money_text(r.get("Budgeted amount")), _money_text(r.get("Actual spend")),
                  _money_text(r.get("Match funding")))
                 for i, r in enumerate(t.df.to_dict("records"))]
@@ -590,11 +645,26 @@ def _insert_records(c, rid: int, sub, findings) -> None:
 
 # --- reading returns back ---------------------------------------------------------------------------
 
+_RETURNS = ("SELECT r.*, (r.version = (SELECT max(version) FROM returns s WHERE s.contract_id = r.contract_id "
+            "AND s.quarter = r.quarter)) AS latest, k.n AS rechecked, k.at AS rechecked_at, k.why AS recheck_why, "
+            "k.errors AS k_errors, k.warnings AS k_warnings, k.infos AS k_infos FROM returns r "
+            "LEFT JOIN rechecks k ON k.return_id = r.id AND k.n = (SELECT max(n) FROM rechecks WHERE return_id = r.id) "
+            "WHERE 1 = 1")
+
+
+def _current_counts(rows: list[dict]) -> list[dict]:
+    """A return checked again shows the counts of its latest check (the import's stay in the table)."""
+    for r in rows:
+        errors, warnings, infos = r.pop("k_errors"), r.pop("k_warnings"), r.pop("k_infos")
+        if r["rechecked"]:
+            r["errors"], r["warnings"], r["infos"] = errors, warnings, infos
+    return rows
+
+
 def returns(ledger: Ledger, contract: str | None = None, quarter: str | None = None) -> list[dict]:
-    """Every version of every return (filtered), oldest quarter first, with ``latest`` marked."""
-    sql = ("SELECT r.*, (r.version = (SELECT max(version) FROM returns s WHERE s.contract_id = r.contract_id "
-           "AND s.quarter = r.quarter)) AS latest FROM returns r WHERE 1 = 1")
-    args: list = []
+    """Every version of every return (filtered), oldest quarter first, with ``latest`` marked and the
+    error, warning and info counts of its current check."""
+    sql, args = _RETURNS, []
     if contract:
         sql += " AND r.contract_id = ?"
         args.append(contract)
@@ -602,7 +672,7 @@ def returns(ledger: Ledger, contract: str | None = None, quarter: str | None = N
         sql += " AND r.quarter = ?"
         args.append(quarter)
     sql += " ORDER BY r.contract_id, r.quarter, r.version"
-    return _dicts(ledger.conn.execute(sql, args))
+    return _current_counts(_dicts(ledger.conn.execute(sql, args)))
 
 
 def received(ledger: Ledger) -> list[dict]:
@@ -612,7 +682,8 @@ def received(ledger: Ledger) -> list[dict]:
 
 
 def get_return(ledger: Ledger, return_id: int) -> dict:
-    rows = _dicts(ledger.conn.execute("SELECT * FROM returns WHERE id = ?", (return_id,)))
+    return_id = record_id(return_id, "return", "`swtool returns`")
+    rows = _current_counts(_dicts(ledger.conn.execute(_RETURNS + " AND r.id = ?", (return_id,))))
     if not rows:
         raise LedgerError(f"no return {return_id} in the ledger; `swtool returns` lists them")
     return rows[0]
@@ -623,7 +694,7 @@ def findings_of(ledger: Ledger, return_id: int) -> list[dict]:
     get_return(ledger, return_id)
     rows = _dicts(ledger.conn.execute(
         "SELECT f.*, d.action AS decision, d.reason AS decision_reason, d.who AS decided_by, d.at AS decided_at "
-        "FROM findings f LEFT JOIN latest_decisions d "
+        "FROM current_findings f LEFT JOIN latest_decisions d "
         "ON d.target = 'finding:' || f.return_id || ':' || f.code || ':' || f.cell "
         "WHERE f.return_id = ? ORDER BY f.seq", (return_id,)))
     return rows
@@ -639,41 +710,205 @@ def _dicts(cursor) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-# --- counting outputs ------------------------------------------------------------------------------
+# --- which version counts, and what counts in it -----------------------------------------------------
 
-_IN_FORCE_ERRORS = """
-    SELECT 1 FROM findings f LEFT JOIN latest_decisions d
+# Registration errors that make a client ineligible (RULES.md, "Calculations"): a claim of a client
+# whose registration has one of these standing is never paid for, wherever that registration was returned.
+ELIGIBILITY_CODES = ("R101", "R102", "R103", "R104", "R105", "R106", "R107",
+                     "R113", "R114", "R115", "R116", "R119", "R120")
+
+# the errors in force on a row: found by the return's current check and not waived by the PMO
+_STANDING_ERRORS = """
+    SELECT f.return_id, f.sheet, f.row, f.code FROM current_findings f LEFT JOIN latest_decisions d
         ON d.target = 'finding:' || f.return_id || ':' || f.code || ':' || f.cell
-    WHERE f.return_id = x.return_id AND f.sheet = x.sheet AND f.row = x.row AND f.severity = 'error'
-      AND coalesce(d.action, '') != 'waive'"""
+    WHERE f.severity = 'error' AND f.row IS NOT NULL AND coalesce(d.action, '') != 'waive'
+      AND f.return_id IN ({ids})"""
 
 
-def actuals(ledger: Ledger, contract: str, up_to: str | None = None) -> dict:
-    """Outputs achieved per quarter, from the latest version of each quarter's return:
-    ``{Quarter: {"1": registrations, "2a": …, "2": 2a + 2b, …}}``.
+def timeliness(date_submitted: str | date | None, deadline) -> str:
+    """A version's own timeliness from its own Date submitted (App 2 §1.2): on time | late | after final
+    deadline | no date submitted | no deadline in the calendar."""
+    if isinstance(date_submitted, str):
+        date_submitted = date.fromisoformat(date_submitted)
+    if date_submitted is None:
+        return "no date submitted"
+    if deadline is None:
+        return "no deadline in the calendar"
+    if date_submitted <= deadline.reporting:
+        return "on time"
+    if date_submitted <= deadline.final:
+        return "late"
+    return "after final deadline"
 
-    Only claims and registrations that count are counted: no error finding on their row is in force
-    (none was found, or the PMO waived each one).
-    """
+
+def _deadlines(refdata=None) -> dict:
+    return (refdata or _default_refdata()).deadlines
+
+
+@lru_cache(maxsize=1)
+def _default_refdata():
+    from swtool.refdata import RefData
+
+    return RefData()
+
+
+def history_returns(ledger: Ledger, contract: str | None, quarter: str | None, refdata=None) -> list[dict]:
+    """What a return of ``contract`` for ``quarter`` is checked against: the counted version of each earlier
+    quarter of the same contract (a voided return is nobody's history), oldest first."""
+    if not contract or not quarter:
+        return []
+    counted = counted_returns(ledger, refdata, contract)
+    return [counted[q] for q in sorted(counted) if q < quarter]
+
+
+def return_decisions(ledger: Ledger) -> dict[int, dict[str, dict]]:
+    """return id -> {"void" | "late" | "approval": the PMO's decision in force}."""
+    out: dict[int, dict[str, dict]] = defaultdict(dict)
+    for d in _dicts(ledger.conn.execute("SELECT * FROM latest_decisions WHERE kind = 'return' ORDER BY id")):
+        out[d["return_id"]][d["target"].rsplit(":", 1)[1]] = d
+    return out
+
+
+def versions(ledger: Ledger, refdata=None, contract: str | None = None, quarter: str | None = None) -> list[dict]:
+    """Every version of every return (filtered), oldest first, each with its own ``timeliness``,
+    ``voided``, ``late_exception``, ``approval`` (approved | held | None) and ``counted``: the one version
+    per contract and quarter whose figures count (RULES.md, "Which version of a return counts"):
+    the latest version, not voided, submitted on or before the quarter's final deadline, or after it
+    with the PMO's exception decision (``decide return ID --count-late``)."""
+    deadlines = _deadlines(refdata)
+    decided = return_decisions(ledger)
+    rows = returns(ledger, contract, quarter)
+    best: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        d = decided.get(r["id"], {})
+        r["timeliness"] = timeliness(r["date_submitted"], deadlines.get(r["quarter"]))
+        r["voided"] = "void" in d
+        r["late_exception"] = "late" in d
+        approval = d.get("approval")
+        r["approval"] = None if approval is None else {"approve": "approved", "hold": "held"}[approval["action"]]
+        r["counted"] = False
+        if not r["voided"] and (r["timeliness"] != "after final deadline" or r["late_exception"]):
+            best[(r["contract_id"], r["quarter"])] = r   # rows are in version order: the last one wins
+    for r in best.values():
+        r["counted"] = True
+    return rows
+
+
+def counted_returns(ledger: Ledger, refdata=None, contract: str | None = None, up_to: str | None = None
+                    ) -> dict[str, dict]:
+    """quarter -> the counted version of ``contract``'s return (all contracts: keyed by (contract, quarter))."""
+    out: dict = {}
+    for r in versions(ledger, refdata, contract):
+        if r["counted"] and (up_to is None or r["quarter"] <= up_to):
+            out[r["quarter"] if contract else (r["contract_id"], r["quarter"])] = r
+    return out
+
+
+@dataclass
+class ClaimStanding:
+    """One claim row of a counted return, and whether it counts towards the contract's outputs."""
+
+    return_id: int
+    quarter: str
+    sheet: str
+    row: int
+    claim_ref: str | None
+    client_ref: str | None
+    output: str | None
+    date_achieved: str | None
+    start_date: str | None
+    shared_with: str | None
+    counts: bool
+    why: str | None            # why not: "error C201 on its row" | "the client's registration … has R102 …"
+
+    @property
+    def cell(self) -> str:
+        return f"{self.sheet}!A{self.row}"
+
+
+def _standing(ledger: Ledger, ids: list[int]) -> dict[tuple[int, str, int], set[str]]:
+    out: dict[tuple[int, str, int], set[str]] = defaultdict(set)
+    if ids:
+        sql = _STANDING_ERRORS.format(ids=", ".join("?" * len(ids)))
+        for rid, sheet, row, code in ledger.conn.execute(sql, ids):
+            out[(rid, sheet, int(row))].add(code)
+    return out
+
+
+def claim_standings(ledger: Ledger, contract: str, refdata=None, up_to: str | None = None) -> list[ClaimStanding]:
+    """Every claim of ``contract``'s counted returns up to ``up_to``, each saying whether it counts: no
+    standing error on its row, and none of ``ELIGIBILITY_CODES`` standing on its client's registration
+    (the latest registration of that client with this contract on or before the date achieved, else
+    the earliest, in any counted return of the contract)."""
+    counted = counted_returns(ledger, refdata, contract)
+    ids = [r["id"] for r in counted.values()]
+    if not ids:
+        return []
+    marks = ", ".join("?" * len(ids))
+    errors = _standing(ledger, ids)
+    regs: dict[str, list[tuple[str, int, str, int, set[str]]]] = defaultdict(list)
+    for rid, q, sheet, row, client, day in ledger.conn.execute(
+            f"SELECT x.return_id, r.quarter, x.sheet, x.row, x.client_ref, x.registration_date FROM registrations x "
+            f"JOIN returns r ON r.id = x.return_id WHERE x.return_id IN ({marks}) AND x.client_ref IS NOT NULL", ids):
+        bad = errors.get((rid, sheet, row), set()) & set(ELIGIBILITY_CODES)
+        regs[client.casefold()].append((day or "", rid, f"{sheet}!A{row} ({q})", row, bad))
+    out = []
+    for rid, q, sheet, row, ref, client, output, achieved, start, shared in ledger.conn.execute(
+            f"SELECT x.return_id, r.quarter, x.sheet, x.row, x.claim_ref, x.client_ref, x.output, x.date_achieved, "
+            f"x.start_date, x.shared_with FROM claims x JOIN returns r ON r.id = x.return_id "
+            f"WHERE x.return_id IN ({marks}) ORDER BY r.quarter, x.row", ids):
+        if up_to is not None and q > up_to:
+            continue
+        why = None
+        own = errors.get((rid, sheet, row))
+        if own:
+            why = f"standing error{'s' * (len(own) > 1)} on its row: {', '.join(sorted(own))}"
+        elif client:
+            known = sorted(regs.get(client.casefold(), []))
+            before = [g for g in known if achieved and g[0] and g[0] <= achieved]
+            reg = before[-1] if before else (known[0] if known else None)
+            if reg is not None and reg[4]:
+                why = (f"the client's registration at {reg[2]} has standing eligibility "
+                       f"error{'s' * (len(reg[4]) > 1)} {', '.join(sorted(reg[4]))}")
+        out.append(ClaimStanding(rid, q, sheet, row, ref, client, output, achieved, start, shared, why is None, why))
+    return out
+
+
+def registration_rows(ledger: Ledger, contract: str, refdata=None, up_to: str | None = None) -> list[dict]:
+    """The registrations of ``contract``'s counted returns up to ``up_to`` (oldest quarter first), each with
+    ``counts``: no error standing on its row."""
+    counted = counted_returns(ledger, refdata, contract, up_to)
+    ids = [r["id"] for r in counted.values()]
+    if not ids:
+        return []
+    errors = _standing(ledger, ids)
+    rows = _dicts(ledger.conn.execute(
+        f"SELECT x.*, r.quarter FROM registrations x JOIN returns r ON r.id = x.return_id "
+        f"WHERE x.return_id IN ({', '.join('?' * len(ids))}) ORDER BY r.quarter, x.row", ids))
+    for x in rows:
+        x["counts"] = not errors.get((x["return_id"], x["sheet"], int(x["row"])))
+    return rows
+
+
+def actuals(ledger: Ledger, contract: str, up_to: str | None = None, refdata=None) -> dict:
+    """Outputs achieved per quarter from the counted version of each quarter's return:
+    ``{Quarter: {"1": registrations, "2a": …, "2": 2a + 2b, …}}``. Only what counts is counted
+    (``claim_standings``; a registration counts when no error on its row is standing)."""
     from swtool.quarter import Quarter
 
+    counted = counted_returns(ledger, refdata, contract, up_to)
+    per_return: dict[int, dict[str, int]] = {r["id"]: {} for r in counted.values()}
+    for c in claim_standings(ledger, contract, refdata, up_to):
+        if c.counts and c.output:
+            per_return[c.return_id][c.output] = per_return[c.return_id].get(c.output, 0) + 1
+    registered: dict[int, int] = defaultdict(int)
+    for x in registration_rows(ledger, contract, refdata, up_to):
+        registered[x["return_id"]] += x["counts"]
     out: dict = {}
-    args: list = [contract]
-    where = "WHERE contract_id = ?"
-    if up_to:
-        where += " AND quarter <= ?"
-        args.append(up_to)
-    latest = ledger.conn.execute(f"SELECT id, quarter FROM latest_returns {where} ORDER BY quarter", args).fetchall()
-    for rid, q in latest:
-        counts: dict[str, int] = {}
-        for output, n in ledger.conn.execute(
-                f"SELECT output, count(*) FROM claims x WHERE return_id = ? AND output IS NOT NULL "
-                f"AND NOT EXISTS ({_IN_FORCE_ERRORS}) GROUP BY output", (rid,)):
-            counts[output] = n
+    for q, r in sorted(counted.items()):
+        counts = per_return[r["id"]]
         counts["2"] = counts.get("2a", 0) + counts.get("2b", 0)
-        counts["1"] = ledger.conn.execute(
-            f"SELECT count(*) FROM registrations x WHERE return_id = ? AND NOT EXISTS ({_IN_FORCE_ERRORS})",
-            (rid,)).fetchone()[0]
+        counts["1"] = registered[r["id"]]
         try:
             out[Quarter.parse(q)] = counts
         except ValueError:
@@ -681,13 +916,11 @@ def actuals(ledger: Ledger, contract: str, up_to: str | None = None) -> dict:
     return out
 
 
-def shared_claims(ledger: Ledger, contract: str, up_to: str) -> list[tuple[str, str | None]]:
+def shared_claims(ledger: Ledger, contract: str, up_to: str, refdata=None) -> list[tuple[str, str | None]]:
     """``(output, shared_with)`` of the job and apprenticeship starts (2a, 2b) that count, from the
-    latest version of each of the contract's returns up to ``up_to``: what K703 weighs."""
-    return [(o, w) for o, w in ledger.conn.execute(
-        f"SELECT output, shared_with FROM claims x WHERE output IN ('2a', '2b') AND return_id IN "
-        f"(SELECT id FROM latest_returns WHERE contract_id = ? AND quarter <= ?) AND NOT EXISTS ({_IN_FORCE_ERRORS}) "
-        f"ORDER BY return_id, row", (contract, up_to))]
+    counted version of each of the contract's returns up to ``up_to``: what K703 weighs."""
+    return [(c.output, c.shared_with) for c in claim_standings(ledger, contract, refdata, up_to)
+            if c.counts and c.output in ("2a", "2b")]
 
 
 # --- decisions -------------------------------------------------------------------------------------
@@ -701,6 +934,48 @@ class Decision:
     target: str
     action: str
     reason: str
+
+
+SQLITE_MAX_ID = 2 ** 63 - 1  # the largest whole number SQLite stores
+
+
+def record_id(value, what: str, listing: str) -> int:
+    """``value`` as the id of a recorded row (a return, a plan): a whole number SQLite can hold, else
+    LedgerError naming ``what`` and the command that lists them (never an OverflowError)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except ValueError:
+            raise LedgerError(f"{what} {value!r} is not a number; {listing} lists them") from None
+    if not 1 <= value <= SQLITE_MAX_ID:
+        raise LedgerError(f"no {what} {value} in the ledger; {listing} lists them")
+    return value
+
+
+def ledger_quarter(quarter, refdata=None):
+    """``quarter`` (text or Quarter) as a Quarter of the framework's calendar (the quarters with
+    reporting deadlines), else LedgerError: nothing is recorded for a quarter such as 9999/00-Q1."""
+    from swtool.quarter import Quarter
+
+    if isinstance(quarter, Quarter):
+        q = quarter
+    else:
+        try:
+            q = Quarter.parse(str(quarter))
+        except ValueError as e:
+            raise LedgerError(str(e)) from None
+    calendar = _deadlines(refdata)
+    if str(q) not in calendar:
+        known = sorted(calendar)
+        span = f" ({known[0]} to {known[-1]})" if known else ""
+        raise LedgerError(f"{q} is not a quarter of the Southwark Works calendar{span}")
+    return q
+
+
+def _named(value, what: str) -> str:
+    if value is None or not str(value).strip():
+        raise LedgerError(f"a decision needs {what}")
+    return str(value).strip()
 
 
 def _reason(reason: str | None) -> str:
@@ -730,19 +1005,20 @@ def _insert_decision(c, kind: str, target: str, action: str, reason: str, detail
 def decide_finding(ledger: Ledger, return_id: int, code: str, cell: str, action: str, reason: str) -> Decision:
     """Record the PMO's decision on a finding of a return: accept (it stands), query (asked of the
     provider) or waive (set aside: a claim it was the only error on counts again)."""
+    return_id = record_id(return_id, "return", "`swtool returns`")
     if action not in FINDING_ACTIONS:
         raise LedgerError(f"a finding is decided with one of {', '.join(FINDING_ACTIONS)}, not {action!r}")
     reason = _reason(reason)
-    code = code.strip().upper()
+    code = _named(code, "the finding's code").upper()
     cell = (cell or NO_CELL).strip() or NO_CELL
     with ledger.transaction() as c:
         ret = c.execute("SELECT contract_id, quarter, version FROM returns WHERE id = ?", (return_id,)).fetchone()
         if ret is None:
             raise LedgerError(f"no return {return_id} in the ledger; `swtool returns` lists them")
-        found = c.execute("SELECT DISTINCT cell, severity FROM findings WHERE return_id = ? AND code = ? "
+        found = c.execute("SELECT DISTINCT cell, severity FROM current_findings WHERE return_id = ? AND code = ? "
                           "AND lower(cell) = lower(?)", (return_id, code, cell)).fetchall()
         if not found:
-            cells = [r[0] for r in c.execute("SELECT DISTINCT cell FROM findings WHERE return_id = ? AND code = ? "
+            cells = [r[0] for r in c.execute("SELECT DISTINCT cell FROM current_findings WHERE return_id = ? AND code = ? "
                                              "ORDER BY seq LIMIT 8", (return_id, code))]
             hint = f" (its {code} findings are at: {', '.join(cells)})" if cells else f" (it has no {code} finding)"
             raise LedgerError(f"return {return_id} ({ret[0]} {ret[1]} version {ret[2]}) has no {code} finding at "
@@ -758,12 +1034,130 @@ def decide_credit(ledger: Ledger, contract: str, quarter: str, output: str, acti
 
     ``detail`` holds the figures the PMO saw (the credit line), kept with the decision.
     """
+    contract, output = _named(contract, "a contract"), _named(output, "an output")
+    quarter = str(ledger_quarter(quarter))
     if action not in CREDIT_ACTIONS:
         raise LedgerError(f"service credits are decided with one of {', '.join(CREDIT_ACTIONS)}, not {action!r}")
     reason = _reason(reason)
     with ledger.transaction() as c:
         return _insert_decision(c, "credit", credit_target(contract, quarter, str(output)), action, reason, detail,
                                 contract_id=contract, quarter=quarter, output=str(output))
+
+
+RETURN_ACTIONS = ("void", "count-late", "approve", "hold")
+_RETURN_TARGET = {"void": "void", "count-late": "late", "approve": "approval", "hold": "approval"}
+
+
+def return_target(return_id: int, action: str) -> str:
+    """``return:7:void``, ``return:7:late``, ``return:7:approval`` (approve and hold replace each other)."""
+    return f"return:{return_id}:{_RETURN_TARGET[action]}"
+
+
+def decide_return(ledger: Ledger, return_id: int, action: str, reason: str, refdata=None) -> Decision:
+    """Record the PMO's decision on a whole return version (RULES.md, "Calculations"):
+
+    - ``void``: imported by mistake (wrong contract or quarter). It stays as a record but counts for
+      nothing and is no longer history for any other return. Final: a voided version is never revived.
+    - ``count-late``: the exception that lets a version submitted after the quarter's final deadline
+      count (App 2 §1.2: no changes are accepted after it otherwise).
+    - ``approve`` / ``hold``: the PMO's sign-off of the counted version for payment (App 2 §1.1: the
+      review comes before any claim is processed), or holding it back; the latest one is in force.
+    """
+    if action not in RETURN_ACTIONS:
+        raise LedgerError(f"a return is decided with one of {', '.join(RETURN_ACTIONS)}, not {action!r}")
+    reason = _reason(reason)
+    rows = {r["id"]: r for r in versions(ledger, refdata)}
+    r = rows.get(return_id)
+    if r is None:
+        raise LedgerError(f"no return {return_id} in the ledger; `swtool returns` lists them")
+    what = f"return {return_id} ({r['contract_id']} {r['quarter']} version {r['version']})"
+    if r["voided"]:
+        raise LedgerError(f"{what} is void; nothing more can be decided on it")
+    if action == "count-late" and r["timeliness"] != "after final deadline":
+        raise LedgerError(f"{what} was not submitted after the final deadline ({r['timeliness']}); "
+                          "it needs no exception to count")
+    if action == "count-late" and r["late_exception"]:
+        raise LedgerError(f"{what} already counts by an exception decision")
+    if action == "approve" and not r["counted"]:
+        raise LedgerError(f"{what} is not the version that counts for {r['quarter']}"
+                          + (" (submitted after the final deadline: record `swtool decide return "
+                             f"{return_id} --count-late` first if it is to count)"
+                             if r["timeliness"] == "after final deadline" else "")
+                          + "; approve the counted version")
+    detail = {k: r[k] for k in ("contract_id", "quarter", "version", "sha256", "date_submitted", "timeliness",
+                                "errors", "warnings")}
+    with ledger.transaction() as c:
+        # the same checks again under the write lock: another PMO may have decided meanwhile
+        now = c.execute("SELECT action FROM latest_decisions WHERE target = ?",
+                        (return_target(return_id, "void"),)).fetchone()
+        if now is not None:
+            raise LedgerError(f"{what} is void; nothing more can be decided on it")
+        return _insert_decision(c, "return", return_target(return_id, action), action, reason, detail,
+                                return_id=return_id, contract_id=r["contract_id"], quarter=r["quarter"])
+
+
+@dataclass
+class Recheck:
+    return_id: int
+    contract: str
+    quarter: str
+    version: int
+    before: tuple[int, int]    # errors, warnings of the check in force before
+    after: tuple[int, int]
+
+
+def recheck(ledger: Ledger, return_ids: list[int], refdata, why: str, limits=None) -> list[Recheck]:
+    """Check stored returns again, each against the history now in force (after a void or a late
+    exception changed which versions count), with the register version, settings and date of its
+    import. The new findings become the return's current check (``current_findings``); the earlier
+    ones stay in the ledger. Decisions on findings carry over by code and cell."""
+    from swtool.context import CheckContext
+    from swtool.engine import check_file
+    from swtool.reader.preflight import Limits
+    from swtool.settings import Settings
+
+    limits = limits or Limits()
+    history = _History(ledger, refdata, limits)
+    done = []
+    for rid in return_ids:
+        r = get_return(ledger, rid)
+        used = history_returns(ledger, r["contract_id"], r["quarter"], refdata)
+        ctx = CheckContext(refdata, Settings(json.loads(r["settings"])), date.fromisoformat(r["checked_today"]),
+                           current_register(ledger, r["register_version"]),
+                           history.before(r["contract_id"], r["quarter"]), True)
+        report, sub = check_file(ledger.dir / r["stored_file"], ctx, limits)
+        counts = report.summary
+        with ledger.transaction() as c:
+            n = c.execute("SELECT coalesce(max(n), 0) + 1 FROM rechecks WHERE return_id = ?", (rid,)).fetchone()[0]
+            c.execute("INSERT INTO rechecks (return_id, n, at, who, why, history, errors, warnings, infos) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (rid, n, utc_now(), who(), why, json.dumps([h["id"] for h in used]), counts["error"],
+                       counts["warning"], counts["info"]))
+            _insert_findings(c, rid, report.findings, n, sub=sub)
+        done.append(Recheck(rid, r["contract_id"], r["quarter"], r["version"], (r["errors"], r["warnings"]),
+                            (counts["error"], counts["warning"])))
+    return done
+
+
+def void_return(ledger: Ledger, return_id: int, reason: str, refdata, limits=None) -> tuple[Decision, list[Recheck]]:
+    """Void a return version imported by mistake, then check again every later return of the same
+    contract that could have leaned on it as history, so that their findings no longer do."""
+    decision = decide_return(ledger, return_id, "void", reason, refdata)
+    r = get_return(ledger, return_id)
+    later = [v["id"] for v in versions(ledger, refdata, r["contract_id"])
+             if v["quarter"] > r["quarter"] and not v["voided"]]
+    return decision, recheck(ledger, later, refdata, f"return {return_id} voided: {decision.reason}", limits)
+
+
+def count_late(ledger: Ledger, return_id: int, reason: str, refdata, limits=None) -> tuple[Decision, list[Recheck]]:
+    """Let a version submitted after the final deadline count (the PMO's exception), then check the
+    contract's later returns again: their history is now this version."""
+    decision = decide_return(ledger, return_id, "count-late", reason, refdata)
+    r = get_return(ledger, return_id)
+    later = [v["id"] for v in versions(ledger, refdata, r["contract_id"])
+             if v["quarter"] > r["quarter"] and not v["voided"]]
+    return decision, recheck(ledger, later, refdata, f"return {return_id} counts by exception: {decision.reason}",
+                             limits)
 
 
 def decisions(ledger: Ledger, kind: str | None = None, latest: bool = False) -> list[dict]:
@@ -786,6 +1180,10 @@ def credit_decisions(ledger: Ledger, quarter: str) -> dict[tuple[str, str], dict
 def create_rap(ledger: Ledger, contract: str, quarter: str, review_date: date, reason: str,
                document: str | None = None, detail: dict | None = None) -> int:
     """Record a remedial action plan and the decision that opened it; returns its id."""
+    contract = _named(contract, "a contract")
+    quarter = str(ledger_quarter(quarter))
+    if not isinstance(review_date, date):
+        raise LedgerError(f"a plan's review date is a date, not {review_date!r}")
     reason = _reason(reason)
     with ledger.transaction() as c:
         cur = c.execute("INSERT INTO raps (contract_id, quarter, review_date, created_at, created_by, document, "
@@ -798,6 +1196,7 @@ def create_rap(ledger: Ledger, contract: str, quarter: str, review_date: date, r
 
 
 def close_rap(ledger: Ledger, rap_id: int, reason: str) -> Decision:
+    rap_id = record_id(rap_id, "remedial action plan", "`swtool rap list --all`")
     reason = _reason(reason)
     with ledger.transaction() as c:
         row = c.execute("SELECT r.contract_id, r.quarter, d.action FROM raps r LEFT JOIN latest_decisions d "

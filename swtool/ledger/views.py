@@ -49,11 +49,11 @@ def in_term(contract, q: Quarter) -> bool:
 
 # --- service credits ------------------------------------------------------------------------------
 
-def credit_lines(ledger: Ledger, contract, q: Quarter, settings) -> list:
+def credit_lines(ledger: Ledger, contract, q: Quarter, settings, refdata=None) -> list:
     """``credits.assess`` for one contract and quarter, on the outputs counted in the ledger."""
     from swtool.credits import assess
 
-    return assess(contract, q, store.actuals(ledger, contract.contract_id, str(q)), settings)
+    return assess(contract, q, store.actuals(ledger, contract.contract_id, str(q), refdata), settings)
 
 
 def credit_status(line, decision: dict | None) -> str:
@@ -71,19 +71,15 @@ def json_number(x):
 
 
 def _money(x) -> str | None:
-    if x is None:
-        return None
-    from swtool.credits import penny
+    from swtool.calc.money import pounds_text
 
-    return f"{penny(x):.2f}"
+    return pounds_text(x)
 
 
 def _percent(x):
-    if x is None:
-        return None
-    from swtool.credits import PENNY
+    from swtool.calc.money import as_decimal
 
-    return json_number(Decimal(str(x)).quantize(PENNY))
+    return json_number(as_decimal(x))
 
 
 def line_detail(line) -> dict:
@@ -132,7 +128,7 @@ class CreditReport:
         }
 
 
-def credit_report(ledger: Ledger, quarter: str | Quarter, settings) -> CreditReport:
+def credit_report(ledger: Ledger, quarter: str | Quarter, settings, refdata=None) -> CreditReport:
     """Service credits of every contract in term in ``quarter``, with the PMO's decisions."""
     from swtool.credits import contract_quarter
 
@@ -143,7 +139,7 @@ def credit_report(ledger: Ledger, quarter: str | Quarter, settings) -> CreditRep
     for c in register.contracts.values():
         if not in_term(c, q):
             continue
-        lines = credit_lines(ledger, c, q, settings)
+        lines = credit_lines(ledger, c, q, settings, refdata)
         statuses = [credit_status(ln, decided.get((c.contract_id, ln.output))) for ln in lines]
         report.contracts.append(ContractCredits(c, contract_quarter(c, q), lines, statuses))
     return report
@@ -194,6 +190,8 @@ class ContractStatus:
     statuses: list[str]
     raps: list[dict]
     contract_quarter: int | None = None
+    approval: str | None = None      # approved | held | None (not reviewed): the counted version's sign-off
+    not_counted: list[str] = field(default_factory=list)   # newer versions that do not count, and why
 
     @property
     def credits_due(self) -> Decimal:
@@ -232,7 +230,7 @@ def status(ledger: Ledger, quarter: str | Quarter, today: date, refdata, setting
     deadline = refdata.deadlines.get(str(q))
     decided = store.credit_decisions(ledger, str(q))
     by_contract: dict[str, list[dict]] = {}
-    for r in store.returns(ledger, quarter=str(q)):
+    for r in store.versions(ledger, refdata, quarter=str(q)):
         by_contract.setdefault(r["contract_id"], []).append(r)
     all_raps = store.raps(ledger, today)
     rows = []
@@ -243,14 +241,18 @@ def status(ledger: Ledger, quarter: str | Quarter, today: date, refdata, setting
             rows.append(ContractStatus(c, False, "not in term", "", None, None, len(versions), None, None, [], [],
                                        raps))
             continue
-        lines = credit_lines(ledger, c, q, settings)
+        lines = credit_lines(ledger, c, q, settings, refdata)
         statuses = [credit_status(ln, decided.get((c.contract_id, ln.output))) for ln in lines]
         if versions:
-            first, latest = versions[0], versions[-1]
-            submitted = date.fromisoformat(first["date_submitted"]) if first["date_submitted"] else None
-            rows.append(ContractStatus(c, True, f"version {latest['version']}", _timeliness(submitted, deadline),
-                                       submitted, latest["id"], len(versions), latest["errors"], latest["warnings"],
-                                       lines, statuses, raps, contract_quarter(c, q)))
+            counted = next((v for v in versions if v["counted"]), None)
+            shown = counted or versions[-1]
+            submitted = date.fromisoformat(shown["date_submitted"]) if shown["date_submitted"] else None
+            received = f"version {shown['version']}" + ("" if counted else " (not counted)")
+            newer = [v for v in versions if v["version"] > shown["version"]]
+            rows.append(ContractStatus(c, True, received, shown["timeliness"], submitted, shown["id"], len(versions),
+                                       shown["errors"], shown["warnings"], lines, statuses, raps,
+                                       contract_quarter(c, q), shown["approval"],
+                                       [_version_note(v) for v in newer]))
         else:
             due = deadline is not None and today > deadline.reporting
             rows.append(ContractStatus(c, True, "missing" if due else "not yet due", "", None, None, 0, None, None,
@@ -259,16 +261,12 @@ def status(ledger: Ledger, quarter: str | Quarter, today: date, refdata, setting
     return StatusReport(q, today, deadline, dict(settings), rows, others)
 
 
-def _timeliness(submitted: date | None, deadline) -> str:
-    if submitted is None:
-        return "no date submitted"
-    if deadline is None:
-        return "no deadline in the calendar"
-    if submitted <= deadline.reporting:
-        return "on time"
-    if submitted <= deadline.final:
-        return "late"
-    return "after final deadline"
+def _version_note(v: dict) -> str:
+    """Why a version newer than the counted one does not count: ``version 2 (return 14) submitted
+    30/10/2026, after final deadline, not counted``."""
+    when = f"submitted {uk_date(date.fromisoformat(v['date_submitted']))}, " if v["date_submitted"] else ""
+    why = "void" if v["voided"] else f"{v['timeliness']}, not counted"
+    return f"version {v['version']} (return {v['id']}) {when}{why}"
 
 
 def render_status(report: StatusReport) -> str:
@@ -313,6 +311,9 @@ def render_status(report: StatusReport) -> str:
     out.append(f"{len(report.rows)} contracts: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     due = sum((s.credits_due for s in report.rows), Decimal(0))
     out.append(f"Service credits due and not waived: {gbp(due)} (details: swtool credits --quarter {q})")
+    for s in report.rows:
+        for note in s.not_counted:
+            out.append(f"Note: {s.contract.contract_id} {note}")
     for r in report.others:
         out.append(f"Note: return {r['id']} is for {r['contract_id']}, which is not in the contract register in force")
     return "\n".join(out) + "\n"
@@ -327,30 +328,94 @@ def _short(x) -> str:
 # --- one return's findings, for the PMO to decide on --------------------------------------------
 
 def return_findings(ledger: Ledger, return_id: int, refdata, include_personal: bool = False) -> list[dict]:
-    """A return's findings with the decision in force on each; messages redacted as ``--redact`` does
-    (no ages, postcodes or free text; client refs, codes, cells and dates stay) unless the PMO asks
-    for personal data (``include_personal``)."""
-    import json
+    """A return's findings with the decision in force on each, ``message`` and ``value`` redacted as
+    ``--redact`` does (no ages, postcodes, free text or anything typed in place of a code, a date or a
+    number; client refs, codes, cells and dates stay) unless the PMO asks for personal data
+    (``include_personal``).
 
-    from swtool.findings import FileReport, Finding
-    from swtool.reader.preflight import Unreadable
+    The ledger keeps findings redacted (``store._insert_findings``), so the personal values are taken
+    from the stored workbook: it is checked again as it was at import (register version, settings,
+    date; the history now in force) and each stored finding gets the message and value of the
+    finding of that check that the ledger would have stored as it (same rule, cell and redacted
+    message). A stored finding that no longer has one keeps its redacted message. Findings stored
+    before the ledger redacted them are redacted here, by type, all the same."""
+    from swtool.findings import FileReport
     from swtool.report.redact import redact_report
-    from swtool.submission import load_submission
 
     rows = store.findings_of(ledger, return_id)
-    findings = [Finding(r["code"], r["slug"], r["severity"], r["message"], r["sheet"], r["row"], r["col"],
-                        r["header"], None if r["cell"] == store.NO_CELL else r["cell"],
-                        None if r["value"] is None else json.loads(r["value"]), r["spec"]) for r in rows]
+    findings = [_stored_finding(r) for r in rows]
     if include_personal:
-        return rows
-    try:
-        sub = load_submission(store.stored_path(ledger, return_id), refdata)
-    except (Unreadable, OSError):
-        sub = None
-    redacted = redact_report(FileReport(str(return_id), findings=findings), sub).findings
+        return _with_personal_values(ledger, return_id, refdata, rows, findings)
+    sub = _stored_submission(ledger, return_id, refdata)
+    redacted = redact_report(FileReport(str(return_id), findings=findings), sub, refdata).findings
     for r, f in zip(rows, redacted, strict=True):
         r["message"] = f.message
         r["value"] = None
+    return rows
+
+
+def _stored_finding(r: dict):
+    import json
+
+    from swtool.findings import Finding
+
+    return Finding(r["code"], r["slug"], r["severity"], r["message"], r["sheet"], r["row"], r["col"], r["header"],
+                   None if r["cell"] == store.NO_CELL else r["cell"],
+                   None if r["value"] is None else json.loads(r["value"]), r["spec"])
+
+
+def _stored_submission(ledger: Ledger, return_id: int, refdata):
+    from swtool.reader.preflight import Unreadable
+    from swtool.submission import load_submission
+
+    try:
+        return load_submission(store.stored_path(ledger, return_id), refdata)
+    except (Unreadable, OSError):
+        return None
+
+
+def _checked_again(ledger: Ledger, return_id: int, refdata):
+    """The stored workbook checked again with its import's register version, settings and date, and
+    the history now in force: (findings, typed return); ([], None) when it cannot be read."""
+    import json
+
+    from swtool.context import CheckContext
+    from swtool.engine import check_file
+    from swtool.reader.preflight import Limits
+    from swtool.settings import SETTINGS, Settings
+
+    r = store.get_return(ledger, return_id)
+    try:
+        saved = json.loads(r["settings"] or "{}")
+    except ValueError:
+        saved = {}
+    settings = Settings({**Settings.defaults(), **{k: v for k, v in dict(saved).items() if k in SETTINGS}})
+    history = store._History(ledger, refdata, Limits()).before(r["contract_id"], r["quarter"])
+    ctx = CheckContext(refdata, settings, date.fromisoformat(r["checked_today"]),
+                       store.current_register(ledger, r["register_version"]), history, True)
+    try:
+        report, sub = check_file(store.stored_path(ledger, return_id), ctx)
+    except OSError:
+        return [], None
+    return report.findings, sub
+
+
+def _with_personal_values(ledger: Ledger, return_id: int, refdata, rows: list[dict], findings: list) -> list[dict]:
+    from swtool.findings import plain_value
+    from swtool.report.redact import for_ledger
+
+    checked, sub = _checked_again(ledger, return_id, refdata)
+    pool: dict[tuple[str, str], list] = {}
+    for f, kept in zip(checked, for_ledger(checked, sub, refdata), strict=True):
+        pool.setdefault((f.code, f.cell or store.NO_CELL), []).append((f, kept.message))
+    for r, stored in zip(rows, findings, strict=True):
+        r["value"] = plain_value(stored.value)
+        candidates = pool.get((r["code"], r["cell"]), [])
+        for j, (f, redacted) in enumerate(candidates):
+            if r["message"] in (f.message, redacted):  # stored redacted, or (before redaction) as it was
+                r["message"], r["value"] = f.message, plain_value(f.value)
+                del candidates[j]
+                break
     return rows
 
 
@@ -452,7 +517,7 @@ def contract_performance(ledger: Ledger, contract, q: Quarter, settings, refdata
     from swtool.credits import (COMBINED, OUTPUT_NAMES, assess, contract_quarter, core_outputs, cumulative,
                                 output_variances, shared_cap)
 
-    acts = store.actuals(ledger, contract.contract_id, str(q))
+    acts = store.actuals(ledger, contract.contract_id, str(q), refdata)
     variances = {v.output: v for v in output_variances(contract, q, acts, settings, only_exceeding=False)}
     if COMBINED in core_outputs(contract.lot) and COMBINED not in variances:
         combined = _combined_variance(contract, q, acts, settings)
@@ -464,26 +529,25 @@ def contract_performance(ledger: Ledger, contract, q: Quarter, settings, refdata
     titles = (refdata.outputs_by_lot.get(str(contract.lot), {}) if refdata is not None else {})
     rows = [OutputRow(o, titles.get(o, {}).get("title") or OUTPUT_NAMES.get(o, ""), variances.get(o), to_date.get(o))
             for o in dict.fromkeys(order) if o in variances or o in to_date]
-    latest = ledger.conn.execute("SELECT id FROM latest_returns WHERE contract_id = ? AND quarter = ?",
-                                 (contract.contract_id, str(q))).fetchone()
-    return ContractPerformance(contract, contract_quarter(contract, q), latest[0] if latest else None, rows,
-                               shared_cap(store.shared_claims(ledger, contract.contract_id, str(q))),
+    counted = store.counted_returns(ledger, refdata, contract.contract_id).get(str(q))
+    return ContractPerformance(contract, contract_quarter(contract, q), counted["id"] if counted else None, rows,
+                               shared_cap(store.shared_claims(ledger, contract.contract_id, str(q), refdata)),
                                assess(contract, q, acts, settings))
 
 
 def _combined_variance(contract, q: Quarter, acts: dict, settings):
     """Output 2 (2a + 2b) against its quarterly target, as a variance that is shown, not flagged."""
-    from swtool.credits import COMBINED, PENNY, OutputVariance, num
-    from swtool.performance import quarterly_target, target_basis, variance_percent
+    from swtool.calc.money import as_decimal, variance
+    from swtool.credits import COMBINED, OutputVariance, num
+    from swtool.performance import quarterly_target, target_basis
 
     target = quarterly_target(contract, COMBINED, q)
     if target is None or q not in acts:
         return None
     actual = acts[q].get(COMBINED, 0)
-    p = variance_percent(actual, target)
+    limit = int(settings.get("output_variance_percent", 20))
     return OutputVariance(COMBINED, target, target_basis(contract, COMBINED, q), actual,
-                          None if p is None else p.quantize(PENNY), False,
-                          int(settings.get("output_variance_percent", 20)),
+                          as_decimal(variance(actual, target, limit).percent), False, limit,
                           f"{q} {contract.contract_id} output 2 (2a + 2b): {actual} against a quarterly target of "
                           f"{num(target)}")
 
@@ -538,8 +602,6 @@ def render_performance(report: PerformanceReport) -> str:
 
 def signed_percent(p) -> str:
     """A variance with its sign: ``+80%``, ``-4.8%``, ``0%``."""
-    from swtool.credits import pct
+    from swtool.calc.money import signed_pct
 
-    if p is None:
-        return "-"
-    return ("+" if p > 0 else "") + pct(p)
+    return signed_pct(p)

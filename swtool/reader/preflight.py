@@ -12,7 +12,9 @@ import hashlib
 import os
 import posixpath
 import re
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -108,9 +110,58 @@ class Preflight:
         return None
 
 
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
+class NotRegularFile(Unreadable):
+    """A pipe, a device, a socket or a folder given where a workbook was expected (or a link to one):
+    refused from its ``stat`` alone, never opened for reading (a pipe would block, a device never end)."""
+
+    def __init__(self, path: Path, mode: int):
+        self.kind = _kind(mode)
+        super().__init__(f"This is not a regular file but {self.kind}, so it was not read. Check a workbook saved "
+                         "as a file.", "not-a-file")
+        self.sentence = f"{path} is not a regular file ({self.kind}); it was not read"
+
+
+def regular_file(path: Path) -> os.stat_result:
+    """``path``'s ``stat`` (links followed); raises NotRegularFile (an Unreadable) unless it is a regular
+    file, and OSError when it cannot be looked at."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise NotRegularFile(Path(path), st.st_mode)
+    return st
+
+
+def open_regular(path: Path):
+    """Open ``path`` for reading in binary, only if it is a regular file: checked before opening, and
+    again on the open descriptor (opened without blocking, so a pipe swapped in meanwhile cannot hang)."""
+    regular_file(path)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                 | getattr(os, "O_BINARY", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(Path(path), st.st_mode)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def sha256_of(path: Path) -> str:
+    """The file's sha256; NotRegularFile for a pipe, device or folder (never read)."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -122,16 +173,17 @@ def _mb(n: int) -> str:
 
 def check(path: Path, limits: Limits = Limits()) -> Preflight:
     """Raise Unreadable with a provider's sentence, or return what we learnt about the file."""
-    size = path.stat().st_size
+    size = regular_file(path).st_size
     if size == 0:
         raise Unreadable("The file is empty (0 bytes). Save the workbook again from Excel and resend it.", "empty")
     if size > limits.max_file_bytes:
         raise Unreadable(f"The file is {_mb(size)}, over the {_mb(limits.max_file_bytes)} limit for a return "
                          f"(limit max_file_bytes). Remove unused sheets or images and save again.", "too-large")
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         head = fh.read(8)
     if head.startswith(CFB_MAGIC):
-        data = path.read_bytes()
+        with open_regular(path) as fh:
+            data = fh.read(limits.max_file_bytes + 1)
         if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
             raise Unreadable("The workbook is password-protected. Remove the password (File > Info > Protect "
                              "Workbook) and save it as .xlsx.", "encrypted")
@@ -156,6 +208,9 @@ def check(path: Path, limits: Limits = Limits()) -> Preflight:
     except zipfile.BadZipFile:
         raise Unreadable("The workbook is damaged (it may have been cut short when it was sent or saved). "
                          "Save it again from Excel and resend it.", "damaged") from None
+    except zlib.error:  # a deflate stream that cannot be inflated ("Error -3 while decompressing data")
+        raise Unreadable("The workbook is damaged: a part inside it cannot be unpacked. Save it again from Excel "
+                         "and resend it.", "damaged") from None
     except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as e:
         raise Unreadable(f"The workbook is damaged and cannot be read ({type(e).__name__}). Save it again from "
                          "Excel and resend it.", "damaged") from None

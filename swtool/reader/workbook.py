@@ -97,7 +97,7 @@ def _read_checked(path: Path, pf: Preflight, wanted: set[str] | None, limits: Li
     except Exception as e:  # openpyxl raises many kinds for a damaged file; the provider needs one sentence
         log.debug("openpyxl could not open %s", path, exc_info=True)
         raise Unreadable("The workbook is damaged and cannot be opened "
-                         f"({type(e).__name__}). Save it again from Excel and resend it.", "damaged") from None
+                         f"({_why(e)}). Save it again from Excel and resend it.", "damaged") from None
     try:
         sheets = {}
         budget = [limits.max_cells, limits.max_text_chars]  # whole-workbook: cells, characters of text
@@ -109,7 +109,7 @@ def _read_checked(path: Path, pf: Preflight, wanted: set[str] | None, limits: Li
                 raise
             except Exception as e:
                 log.debug("reading sheet %s of %s failed", name, path, exc_info=True)
-                raise Unreadable(f"The sheet '{name}' is damaged and cannot be read ({type(e).__name__}). "
+                raise Unreadable(f"The sheet '{name}' is damaged and cannot be read ({_why(e)}). "
                                  "Save the workbook again from Excel.", "damaged") from None
     finally:
         wb.close()
@@ -122,7 +122,7 @@ def _read_checked(path: Path, pf: Preflight, wanted: set[str] | None, limits: Li
         except Exception as e:  # the values were read; a formula pass that fails is the same damaged file
             log.debug("formula pass over %s failed", path, exc_info=True)
             raise Unreadable("The workbook is damaged and cannot be read "
-                             f"({type(e).__name__}). Save it again from Excel and resend it.", "damaged") from None
+                             f"({_why(e)}). Save it again from Excel and resend it.", "damaged") from None
     warnings = list(pf.warnings) + [f"Sheet '{n}': {note}." for n, sh in sheets.items() for note in sh.notes]
     return RawWorkbook(path, pf.sha256, sheets, {n: s for n, s, _ in pf.sheets}, warnings)
 
@@ -313,6 +313,15 @@ def _read_in_child(path: Path, pf: Preflight, wanted, limits: Limits) -> RawWork
     log.warning("reading %s failed in the reader process: %s", path, stopped.detail)
     raise Unreadable("The workbook is damaged and cannot be read. Save it again from Excel and resend it.",
                      "damaged")
+
+
+def _why(e: BaseException) -> str:
+    """The kind of failure in a few words for the provider's sentence (zlib's error is just "error")."""
+    import zlib
+
+    if isinstance(e, zlib.error):
+        return "a part inside it cannot be unpacked"
+    return type(e).__name__
 
 
 def _secs(n: float) -> str:

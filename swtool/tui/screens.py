@@ -100,6 +100,7 @@ class QuarterScreen(LedgerScreen):
         Binding("left_square_bracket", "quarter(-1)", "Previous quarter", key_display="["),
         Binding("right_square_bracket", "quarter(1)", "Next quarter", key_display="]"),
         Binding("c", "credits", "Service credits"),
+        Binding("f", "payments", "Payments"),
         Binding("p", "plans", "Action plans"),
         Binding("i", "import", "Import"),
         Binding("q", "app.quit", "Quit"),
@@ -175,6 +176,11 @@ class QuarterScreen(LedgerScreen):
 
     def action_credits(self) -> None:
         self.app.push_screen(CreditsScreen())
+
+    def action_payments(self) -> None:
+        from swtool.tui.payments import PaymentsScreen   # it builds on this module's screens
+
+        self.app.push_screen(PaymentsScreen())
 
     def action_plans(self) -> None:
         self.app.push_screen(PlansScreen())
@@ -294,6 +300,8 @@ class ContractScreen(LedgerScreen):
             return
         parts = [joined((f["code"], "bold"), " ", (f["slug"], ""), " at ", (f["cell"], "bold"), " (", (f["spec"], ""),
                         ")"), shown(f["message"], limit=2000)]
+        if self.include_personal and f.get("value") is not None:  # redacted findings carry none
+            parts.append(joined("Cell value: ", (f["value"], "bold magenta")))
         if f["decision"]:
             parts.append(joined("Decision in force: ", (f["decision"], "bold"), " by ", (f["decided_by"], ""), " on ",
                                 ((f["decided_at"] or "")[:10], ""), ": ", (f["decision_reason"], "")))

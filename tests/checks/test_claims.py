@@ -475,6 +475,101 @@ def test_c214_quiet_on_the_same_day(tmp_path):
     assert C(check(path, contract=contract()), "C214") == []
 
 
+# --- C216 start-outside-quarter ---------------------------------------------------------------------
+
+def test_c216_job_start_before_the_quarter(tmp_path):
+    path = write_return(tmp_path, claims=[job_start(start=date(2026, 6, 20), **{"Date achieved": date(2026, 7, 8)})])
+    f = only(check(path, contract=contract()), "C216")
+    assert (f.cell, f.severity) == ("Claims!H2", "error")
+    assert "job start (2a) claim CL-0001" in f.message and "started 20/06/2026, before 2026/27 Q2" in f.message
+    assert "01/07/2026–30/09/2026" in f.message and "started in the quarter" in f.message
+
+
+def test_c216_apprenticeship_start_before_the_quarter(tmp_path):
+    path = write_return(tmp_path, claims=[job_start(output="2b", start=date(2026, 3, 2),
+                                                    **{"Date achieved": date(2026, 9, 1)})])
+    f = only(check(path, contract=contract()), "C216")
+    assert f.cell == "Claims!H2" and "apprenticeship start (2b)" in f.message and "02/03/2026" in f.message
+
+
+def test_c216_quiet_in_the_quarter_for_sustainments_and_for_c201_c214s_dates(tmp_path):
+    path = write_return(tmp_path, claims=[
+        job_start(start=date(2026, 7, 1), **{"Date achieved": date(2026, 7, 8)}),
+        job_start(ref="CL-0002", output="2b", start=date(2026, 9, 30)),
+        sustainment(ref="CL-0003", start=date(2026, 1, 15)),                     # a 3a's start is long before
+        job_start(ref="CL-0004", start=date(2026, 6, 15)),                       # one date outside: C201's
+        job_start(ref="CL-0005", start=date(2026, 10, 2), **{"Date achieved": date(2026, 9, 28)})])  # C214's
+    report = check(path, contract=contract())
+    assert C(report, "C216") == []
+    assert C(report, "C201") == [["C201", "Claims!D5"]] and C(report, "C214") == [["C214", "Claims!H6"]]
+
+
+# --- C217 job-and-apprenticeship-same-start ---------------------------------------------------------
+
+def test_c217_same_start_as_2a_and_2b_in_this_return(tmp_path):
+    path = write_return(tmp_path, claims=[job_start(), job_start(ref="CL-0002", output="2b")])
+    f = only(check(path, contract=contract(), history=[]), "C217")
+    assert (f.cell, f.severity) == ("Claims!C3", "error")
+    assert "client SW100001 starting 03/08/2026 is claimed here as 2b" in f.message
+    assert "already claimed as 2a in row 2 (CL-0001)" in f.message and "one start counts once" in f.message
+    assert "§4.5" in f.message
+
+
+def test_c217_start_claimed_as_the_other_kind_in_an_earlier_return(tmp_path):
+    earlier = q1_return(tmp_path, [job_start(ref="Q1-7", output="2b", start=date(2026, 6, 1))])
+    path = write_return(tmp_path, claims=[job_start(start=date(2026, 6, 1), **{"Date achieved": date(2026, 7, 1)})])
+    f = only(check(path, contract=contract(), history=[earlier]), "C217")
+    assert f.cell == "Claims!C2" and "claimed here as 2a but was already claimed as 2b in 2026/27 Q1 (Q1-7)" in f.message
+
+
+def test_c217_flags_the_other_kind_once_and_leaves_repeats_to_c213(tmp_path):
+    path = write_return(tmp_path, claims=[job_start(), job_start(ref="CL-0002"),
+                                          job_start(ref="CL-0003", output="2b")])
+    report = check(path, contract=contract(), history=[])
+    assert C(report, "C217") == [["C217", "Claims!C4"]] and C(report, "C213") == [["C213", "Claims!C3"]]
+
+
+def test_c217_quiet_on_another_start_date_or_client(tmp_path):
+    path = write_return(tmp_path, registrations=[registration(), registration(**{"Client ref": "SW100002"})],
+                        claims=[job_start(), job_start(ref="CL-0002", output="2b", start=date(2026, 8, 4)),
+                                job_start(ref="CL-0003", client="SW100002", output="2b")])
+    assert C(check(path, contract=contract(), history=[]), "C217") == []
+
+
+def test_c217_without_history_is_one_info(tmp_path):
+    f = only(check(write_return(tmp_path), contract=contract()), "C217")
+    assert f.severity == "info" and f.cell is None and "--history" in f.message
+
+
+# --- C218 achieved-before-registration --------------------------------------------------------------
+
+def test_c218_output_achieved_before_the_registration(tmp_path):
+    path = write_return(tmp_path, registrations=[registration(**{"Registration date": date(2026, 7, 20)})],
+                        claims=[job_start(start=date(2026, 7, 10))])
+    f = only(check(path, contract=contract(), history=[]), "C218")
+    assert (f.cell, f.severity) == ("Claims!D2", "error")
+    assert "output 2a for client SW100001 (claim CL-0001) was achieved 10/07/2026" in f.message
+    assert "registered with this contract on 20/07/2026 (Registrations!B2)" in f.message and "App 2 §2.1" in f.message
+
+
+def test_c218_quiet_on_the_registration_day_and_with_an_earlier_registration(tmp_path):
+    earlier = q1_return(tmp_path, [], clients=("SW200001",))
+    path = write_return(tmp_path, registrations=[registration(**{"Registration date": date(2026, 7, 20)})],
+                        claims=[job_start(start=date(2026, 7, 20)),
+                                job_start(ref="CL-0002", client="SW200001", start=date(2026, 7, 2))])
+    assert C(check(path, contract=contract(), history=[earlier]), "C218") == []
+
+
+def test_c218_leaves_re_registrations_to_r111_and_unknown_clients_to_c202(tmp_path):
+    rereg = registration(**{"Registration type": "Re-registration", "Registration date": date(2026, 8, 20),
+                            "Last engagement date": date(2025, 1, 10)})
+    path = write_return(tmp_path, registrations=[rereg],
+                        claims=[job_start(), job_start(ref="CL-0002", client="SW999999", start=date(2026, 7, 2))])
+    report = check(path, contract=contract(), history=[])
+    assert C(report, "C218") == [] and C(report, "C202") == [["C202", "Claims!B3"]]
+    assert [f.cell for f in report.findings if f.code == "R111"] == ["Registrations!B2"]
+
+
 # --- C215 evidence-file-missing ---------------------------------------------------------------------
 
 PDF = b"%PDF-1.7\n1 0 obj\n"

@@ -1,4 +1,4 @@
-"""X — expenditure (X401–X408): each rule fires on a bad line and keeps quiet on the near miss.
+"""X — expenditure (X401–X409): each rule fires on a bad line and keeps quiet on the near miss.
 
 The default return is 2026/27 Q2 (last day 30/09/2026); the default contract runs 01/04/2025 to
 31/03/2027 and budgets "Employment adviser 1 FTE" at £9,000 for the quarter. Tests of one rule look at
@@ -10,9 +10,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from builders import QUARTER, QUARTER_FY, check, contract, expenditure_line, found, only, write_return
 
+from swtool import catalogue
 from swtool.contract import BudgetLine
+from swtool.findings import Flag
 
 ADVISER = "Employment adviser 1 FTE"
 
@@ -108,6 +111,55 @@ def test_x403_last_day_of_the_quarter_is_quiet(tmp_path):
 
 def test_x403_without_transactions_sheet_is_quiet(tmp_path):
     assert found(run(tmp_path, [expenditure_line(**{"Actual spend": 9000})]), "X403") == []
+
+
+# --- X409 ------------------------------------------------------------------------------------------
+
+def earlier_return(tmp_path, transactions):
+    """The contract's 2026/27 Q1 return, listing these transactions."""
+    return write_return(tmp_path, "q1.xlsx", cover_values={"Quarter": "Q1", "Date submitted": date(2026, 7, 9)},
+                        transactions=transactions)
+
+
+def test_x409_defrayed_before_the_quarter_is_a_warning(tmp_path):
+    report = run(tmp_path, transactions=[tx(**{"Date defrayed": date(2026, 6, 30), "Internal recharge": "Yes"})])
+    f = only(report, "X409")
+    assert (f.cell, f.severity) == ("Transactions!B2", "warning")
+    assert "'Adviser salary September' (£9,000.00, 'Employment adviser 1 FTE') was defrayed on 30/06/2026, " \
+           "before the quarter's first day 01/07/2026" in f.message
+    assert "internal recharge" in f.message and "within the quarter" in f.message
+    assert "earlier returns were not given" in f.message
+
+
+def test_x409_already_claimed_in_an_earlier_return_is_an_error(tmp_path):
+    june = {"Date defrayed": date(2026, 6, 30), "Description": "Adviser salary June"}
+    earlier = earlier_return(tmp_path, [tx(**june)])
+    path = write_return(tmp_path, transactions=[tx(**{**june, "Description": "adviser  salary JUNE"})])
+    f = only(check(path, contract=contract(), history=[earlier]), "X409")
+    assert (f.cell, f.severity) == ("Transactions!B2", "error")
+    assert "already claimed in the 2026/27 Q1 return" in f.message and "claimed once" in f.message
+
+
+def test_x409_another_transaction_of_an_earlier_return_leaves_a_warning(tmp_path):
+    earlier = earlier_return(tmp_path, [tx(**{"Date defrayed": date(2026, 6, 30), "Amount": 8999.99})])
+    path = write_return(tmp_path, transactions=[tx(**{"Date defrayed": date(2026, 6, 30)})])
+    f = only(check(path, contract=contract(), history=[earlier]), "X409")
+    assert f.severity == "warning" and "already claimed" not in f.message and "not given" not in f.message
+
+
+def test_x409_quiet_from_the_first_day_and_before_the_contract(tmp_path):
+    report = run(tmp_path, transactions=[tx(**{"Date defrayed": date(2026, 7, 1), "Amount": 4500}),
+                                         tx(**{"Date defrayed": date(2025, 3, 31), "Amount": 4500})])
+    assert found(report, "X409") == [] and [f.cell for f in found(report, "X404")] == ["Transactions!B3"]
+
+
+def test_x409_declares_its_error_variant_and_other_rules_cannot_raise():
+    x409, x408 = catalogue.get("X409"), catalogue.get("X408")
+    assert (x409.severity, x409.raises_to) == ("warning", "error")
+    assert x409.from_flag(Flag("repeat", severity="error")).severity == "error"
+    assert x408.from_flag(Flag("note", severity="info")).severity == "info"
+    with pytest.raises(ValueError, match="X408"):
+        x408.from_flag(Flag("too strong", severity="error"))
 
 
 # --- X404 ------------------------------------------------------------------------------------------

@@ -2,17 +2,22 @@
 on the near miss.
 
 The default return is 2026/27 Q2 (Jul–Sep 2026). On 3 August 2026 the London Living Wage in force is
-the 2025-26 rate, £14.80 (from 1 May 2026), and the CPI last published is March 2026, 3.3%; April
-2026's would have counted from 20 May 2026 and is not in the shipped file, so P309 warns for wage
-progressions in this quarter. Tests of one rule look at that rule's findings only.
+the 2025-26 rate, £14.80 (from 1 May 2026), and the newest CPI in the shipped file is May 2026, 2.8%
+(released 17 June 2026); June 2026's, estimated for Wednesday 22 July 2026, is not in the file, so P309
+warns for wage progressions in this quarter. The P303 figures are worked for 6 May 2026 (a 2026/27 Q1
+return), when the CPI last published is March 2026, 3.3% (released 22 April; April's came on 20 May),
+so a newer shipped file cannot change them. Tests of one rule look at that rule's findings only.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
+import builders
 import pytest
 from builders import check, claim, found, only, registration, write_return
+
+from swtool.refdata import PACKAGE_DATA, RefData
 
 
 IN_WORK = {"Employment status": "Employed", "Employment type": "Full-time", "Contract type": "Zero hours",
@@ -63,6 +68,19 @@ def run(tmp_path, registrations=None, claims=None, name="return.xlsx", **kw):
                         cover_values=kw.pop("cover_values", None))
     return check(path, **kw)
 
+
+
+MAY = date(2026, 5, 6)  # a Wednesday in 2026/27 Q1: CPI March 2026, 3.3%; LLW 2025-26, £14.80
+
+
+def run_may(tmp_path, registrations, claims, **kw):
+    """A 2026/27 Q1 return; registrations on 8 April 2026, wage progressions on 6 May 2026 unless given."""
+    regs = [{"Registration date": date(2026, 4, 8), **r} for r in registrations]
+    return run(tmp_path, regs, claims, cover_values={"Quarter": "Q1"}, **kw)
+
+
+def wage_may(**overrides) -> dict:
+    return wage(**{"Date achieved": MAY, "Start date": MAY, **overrides})
 
 
 def cells(report, code):
@@ -137,7 +155,7 @@ def test_p302_quiet_for_a_permanent_contract(tmp_path):
 
 def test_p303_below_the_additive_threshold_shows_every_input(tmp_path):
     # previous £15.00 (registration) is above the LLW; 15 × (1 + 3.3% + 10%) = 16.995 → £17.00
-    report = run(tmp_path, [in_work(**{"Gross hourly pay": 15.0})], [wage(**{"Gross hourly pay": 16.99})])
+    report = run_may(tmp_path, [in_work(**{"Gross hourly pay": 15.0})], [wage_may(**{"Gross hourly pay": 16.99})])
     f = only(report, "P303")
     assert (f.cell, f.severity) == ("Claims!M2", "error")
     assert f.message.startswith("Claims!M2: new pay £16.99 is below the threshold £17.00 = £15.00 × (1 + 3.3% CPI "
@@ -147,14 +165,15 @@ def test_p303_below_the_additive_threshold_shows_every_input(tmp_path):
 
 
 def test_p303_threshold_exactly_met_is_quiet(tmp_path):
-    report = run(tmp_path, [in_work(**{"Gross hourly pay": 15.0})], [wage(**{"Gross hourly pay": 17.00})])
+    report = run_may(tmp_path, [in_work(**{"Gross hourly pay": 15.0})], [wage_may(**{"Gross hourly pay": 17.00})])
     assert found(report, "P303") == []
 
 
 def test_p303_multiplicative_setting(tmp_path):
     # 15 × 1.033 × 1.10 = 17.0445 → £17.04: £17.00 meets the additive threshold but not this one
     regs = [in_work(**{"Gross hourly pay": 15.0})]
-    report = run(tmp_path, regs, [wage(**{"Gross hourly pay": 17.00})], settings={"wage_uplift": "multiplicative"})
+    report = run_may(tmp_path, regs, [wage_may(**{"Gross hourly pay": 17.00})],
+                     settings={"wage_uplift": "multiplicative"})
     f = only(report, "P303")
     assert f.cell == "Claims!M2"
     assert ("new pay £17.00 is below the threshold £17.04 = £15.00 × (1 + 3.3% CPI (Mar 2026)) × 1.10 "
@@ -163,27 +182,46 @@ def test_p303_multiplicative_setting(tmp_path):
 
 def test_p303_multiplicative_threshold_exactly_met_is_quiet(tmp_path):
     regs = [in_work(**{"Gross hourly pay": 15.0})]
-    report = run(tmp_path, regs, [wage(**{"Gross hourly pay": 17.04})], settings={"wage_uplift": "multiplicative"})
+    report = run_may(tmp_path, regs, [wage_may(**{"Gross hourly pay": 17.04})],
+                     settings={"wage_uplift": "multiplicative"})
     assert found(report, "P303") == []
 
 
 def test_p303_below_llw_before_must_reach_llw(tmp_path):
     # previous £13.00: threshold 13 × 1.133 = £14.73, but £13.00 < LLW £14.80, so £14.80 is needed
-    report = run(tmp_path, [in_work()], [wage(**{"Gross hourly pay": 14.79})])
+    report = run_may(tmp_path, [in_work()], [wage_may(**{"Gross hourly pay": 14.79})])
     f = only(report, "P303")
     assert f.cell == "Claims!M2"
     assert "new pay £14.79 meets the threshold £14.73 = £13.00 × (1 + 3.3% CPI (Mar 2026) + 10%)" in f.message
-    assert "below the London Living Wage £14.80 (2025-26 rate, in force on 03/08/2026)" in f.message
+    assert "below the London Living Wage £14.80 (2025-26 rate, in force on 06/05/2026)" in f.message
 
 
 def test_p303_reaching_llw_exactly_is_quiet(tmp_path):
-    assert found(run(tmp_path, [in_work()], [wage(**{"Gross hourly pay": 14.80})]), "P303") == []
+    assert found(run_may(tmp_path, [in_work()], [wage_may(**{"Gross hourly pay": 14.80})]), "P303") == []
 
 
 def test_p303_previous_pay_on_the_claim_wins_over_the_registration(tmp_path):
-    claims = [wage(**{"Previous hourly pay": 15.0, "Gross hourly pay": 16.50})]
-    f = only(run(tmp_path, [in_work()], claims), "P303")
+    claims = [wage_may(**{"Previous hourly pay": 15.0, "Gross hourly pay": 16.50})]
+    f = only(run_may(tmp_path, [in_work()], claims), "P303")
     assert "threshold £17.00 = £15.00 ×" in f.message and "from the registration" not in f.message
+
+
+def _july_2025(tmp_path, achieved: date):
+    """A 2025/26 Q2 return: previous pay £15.00, new pay £17.02, achieved ``achieved``."""
+    regs = [in_work(**{"Gross hourly pay": 15.0, "Registration date": date(2025, 7, 1)})]
+    claims = [wage(**{"Date achieved": achieved, "Start date": achieved, "Gross hourly pay": 17.02})]
+    return run(tmp_path, regs, claims, cover_values={"Financial year": "2025/26", "Quarter": "Q2",
+                                                     "Date submitted": date(2025, 10, 8)})
+
+
+def test_p303_uses_the_cpi_released_before_the_day_not_on_it(tmp_path):
+    # ONS released June 2025's CPI (3.6%) on Wed 16 July 2025; May 2025's was 3.4%.
+    # On 16 July May's is the last published before the day: 15 × (1 + 3.4% + 10%) = 17.01, so £17.02 meets it
+    assert found(_july_2025(tmp_path, date(2025, 7, 16)), "P303") == []
+    # on 17 July June's applies: 15 × (1 + 3.6% + 10%) = 17.04 exactly, and £17.02 is below it
+    f = only(_july_2025(tmp_path, date(2025, 7, 17)), "P303")
+    assert "new pay £17.02 is below the threshold £17.04 = £15.00 × (1 + 3.6% CPI (Jun 2025) + 10%)" in f.message
+    # (the old estimate, Wed 23 July 2025, would still have used May's on 17 July)
 
 
 def test_p303_no_previous_pay_cannot_be_checked(tmp_path):
@@ -330,21 +368,81 @@ def test_p308_pay_is_judged_on_the_llw_in_force_at_the_start(tmp_path):
 # --- P309 ------------------------------------------------------------------------------------------
 
 def test_p309_date_after_the_newest_cpi_month(tmp_path):
+    # the shipped file ends at May 2026 (2.8%); June's, estimated for Wed 22 July 2026, is not in it
     claims = [wage(), wage(**{"Claim ref": "CL-0002", "Client ref": "SW100002", "Date achieved": date(2026, 9, 1)})]
     regs = [in_work(), in_work(**{"Client ref": "SW100002"})]
     f = only(run(tmp_path, regs, claims), "P309")
     assert (f.cell, f.severity) == ("Claims!D2", "warning")
-    assert "CPI reference data (Jan 2022 to Mar 2026)" in f.message
-    assert "03/08/2026 to 01/09/2026" in f.message and "Mar 2026 (3.3%) was used instead, for 2 claims" in f.message
+    assert "CPI reference data (Jan 2022 to May 2026)" in f.message
+    assert "03/08/2026 to 01/09/2026" in f.message and "May 2026 (2.8%) was used instead, for 2 claims" in f.message
+    assert "release date" not in f.message  # every shipped month has its ONS release date
 
 
 def test_p309_quiet_when_cpi_covers_the_date(tmp_path):
-    # 6 May 2026 (2026/27 Q1): March 2026's CPI, published 22 April, is the latest; April's comes on 20 May
-    regs = [in_work(**{"Registration date": date(2026, 4, 8)})]
-    claims = [wage(**{"Date achieved": date(2026, 5, 6), "Start date": date(2026, 5, 6)})]
-    report = run(tmp_path, regs, claims, cover_values={"Quarter": "Q1"})
+    # 6 May 2026 (2026/27 Q1): March 2026's CPI, released 22 April, is the latest; April's came on 20 May
+    report = run_may(tmp_path, [in_work()], [wage_may()])
     assert found(report, "P309") == []
     assert found(report, "P303") == []  # £16.00 ≥ 13 × 1.133 and ≥ £14.80
+
+
+def _cpi_override(tmp_path, monkeypatch, extra_rows: str, header: str = "month,cpi_rate,release_date") -> None:
+    """Check with a council CPI file: the shipped months up to March 2026 (with their release dates, or
+    none when ``header`` has no release_date) followed by ``extra_rows``."""
+    folder = tmp_path / "council"
+    folder.mkdir()
+    lines = (PACKAGE_DATA / "cpi_uk_d7g7.csv").read_text(encoding="utf-8").splitlines()[1:]
+    kept = [ln if "release_date" in header else ",".join(ln.split(",")[:2]) for ln in lines if ln < "2026-04"]
+    (folder / "cpi_uk_d7g7.csv").write_text("\n".join([header, *kept, extra_rows]) + "\n", encoding="utf-8")
+    monkeypatch.setattr(builders, "REFDATA", RefData(folder))
+
+
+def test_p309_says_when_a_release_date_was_estimated(tmp_path, monkeypatch):
+    # April 2026 (2.8%) without its release date: taken as published on Wed 20 May 2026 (the 20th itself)
+    _cpi_override(tmp_path, monkeypatch, "2026-04,2.8,")
+    regs = [in_work(**{"Gross hourly pay": 15.0}), in_work(**{"Client ref": "SW100002", "Gross hourly pay": 15.0})]
+    claims = [wage_may(**{"Date achieved": date(2026, 5, 21), "Gross hourly pay": 16.91}),
+              wage_may(**{"Claim ref": "CL-0002", "Client ref": "SW100002", "Date achieved": date(2026, 5, 20),
+                          "Gross hourly pay": 16.99})]
+    report = run_may(tmp_path, regs, claims)
+    f = only(report, "P309")
+    assert (f.cell, f.severity) == ("Claims!D2", "warning")
+    assert f.message == ("Claims!D2: the release date of the Apr 2026 CPI figure is not in the reference data; it "
+                         "was taken as published on 20/05/2026 (the first Wednesday on or after the 20th of the "
+                         "next month), for 2 claims achieved 20/05/2026 to 21/05/2026; the council should add the "
+                         "ONS release date to the CPI reference data (swtool refdata) and check again")
+    # 21 May: April's 2.8% is used: 15 × (1 + 2.8% + 10%) = 16.92; on 20 May March's 3.3%: 16.995 → £17.00
+    p303 = sorted(x.message for x in found(report, "P303"))
+    assert len(p303) == 2
+    assert "new pay £16.91 is below the threshold £16.92 = £15.00 × (1 + 2.8% CPI (Apr 2026) + 10%)" in p303[0]
+    assert "new pay £16.99 is below the threshold £17.00 = £15.00 × (1 + 3.3% CPI (Mar 2026) + 10%)" in p303[1]
+
+
+def test_p309_names_the_next_month_whose_estimate_kept_it_out(tmp_path, monkeypatch):
+    # 6 May 2026: March's figure (released 22 April) is used; April is in the file without a release date,
+    # and only its estimated day (20 May) says it was not yet published
+    _cpi_override(tmp_path, monkeypatch, "2026-04,2.8,")
+    f = only(run_may(tmp_path, [in_work()], [wage_may()]), "P309")
+    assert "release date of the Apr 2026 CPI figure" in f.message and "for 1 claim achieved 06/05/2026" in f.message
+
+
+def test_p309_quiet_when_the_months_used_have_release_dates(tmp_path, monkeypatch):
+    # April 2026 with its ONS release date (Wed 20 May 2026): on 21 May its 2.8% is used, nothing estimated
+    # (May's figure, not in the file, is due on its estimated day, 24 June: the file still covers 21 May)
+    _cpi_override(tmp_path, monkeypatch, "2026-04,2.8,2026-05-20")
+    regs = [in_work(**{"Gross hourly pay": 15.0})]
+    report = run_may(tmp_path, regs, [wage_may(**{"Date achieved": date(2026, 5, 21), "Gross hourly pay": 16.92})])
+    assert found(report, "P309") == []
+    assert found(report, "P303") == []  # 15 × 1.128 = £16.92 exactly
+
+
+def test_p309_an_override_without_release_dates_estimates_every_month(tmp_path, monkeypatch):
+    # month,cpi_rate only: on 6 May 2026 March's estimated day (22 April) and April's (20 May) both decided
+    _cpi_override(tmp_path, monkeypatch, "2026-04,2.8", header="month,cpi_rate")
+    fs = found(run_may(tmp_path, [in_work()], [wage_may()]), "P309")
+    assert [f.message.split(";")[0] for f in fs] == [
+        "Claims!D2: the release date of the Mar 2026 CPI figure is not in the reference data",
+        "Claims!D2: the release date of the Apr 2026 CPI figure is not in the reference data"]
+    assert "taken as published on 22/04/2026" in fs[0].message and "taken as published on 20/05/2026" in fs[1].message
 
 
 def test_p309_llw_not_covered_for_an_internship_a_year_after_the_newest_rate(tmp_path):

@@ -97,6 +97,28 @@ def test_r118_quiet_for_a_listed_postcode_in_the_same_sector(tmp_path):
     assert found(run(tmp_path, [reg(Postcode="SE22 9QA")]), "R118") == []
 
 
+# --- R119 non-residential-postcode ---------------------------------------------------------------------
+
+def test_r119_fires_on_a_po_box_postcode_in_place_of_r102_and_r118(tmp_path):
+    rows = [reg("A1", Postcode="SE1P 4AA"),   # listed, in a wholly-Southwark sector
+            reg("A2", Postcode="se1p 5zz"),   # not listed: R118 would have warned
+            reg("A3", Postcode="SE1P 9AB"),   # a sector not in the list: R102 would have fired
+            reg("A4", Postcode="SE99 7UT")]
+    report = run(tmp_path, rows)
+    fs = found(report, "R119")
+    assert [(f.cell, f.severity) for f in fs] == [(f"Registrations!F{r}", "error") for r in (2, 3, 4, 5)]
+    assert "'SE1P 4AA' for client A1 is in SE1P, a PO-box (non-geographic) district" in fs[0].message
+    assert "not a home address" in fs[0].message and "App 2 §2.1" in fs[0].message
+    assert "'SE99 7UT'" in fs[3].message and "SE99" in fs[3].message
+    assert found(report, "R102") == [] and found(report, "R118") == [] and found(report, "R101") == []
+
+
+def test_r119_quiet_for_home_postcodes_and_local_connection(tmp_path):
+    rows = [reg("A1", Postcode="SE1 0AA"), reg("A2", Postcode="SE17 1AA"),
+            reg("A3", Postcode="SE1P 4AA", **{"Residence basis": "Local connection"})]
+    assert found(run(tmp_path, rows), "R119") == []
+
+
 # --- R103 local-connection ------------------------------------------------------------------------------
 
 def test_r103_warns_on_local_connection(tmp_path):
@@ -394,6 +416,28 @@ def test_r116_in_the_contracts_first_quarter_needs_no_history(tmp_path):
         in f.message
     assert found(run(tmp_path, rows[:2], name="half.xlsx", cover_values={"Lot": "4"},
                      contract=contract(start=date(2026, 7, 1))), "R116") == []
+
+
+# --- R120 criterion-contradicts-age --------------------------------------------------------------------
+
+def lot2(rows, **kw):
+    return dict(rows=rows, cover_values={"Lot": "2"}, **kw)
+
+
+def test_r120_aged_50_plus_at_49(tmp_path):
+    rows = [reg(**{"Eligibility criteria": "Long-term health condition; Aged 50+", "Age at registration": 49})]
+    [f] = found(run(tmp_path, **lot2(rows)), "R120")
+    assert (f.cell, f.severity) == ("Registrations!M2", "error")
+    assert "client SW100001 has the eligibility criterion 'Aged 50+' but was 49 at registration" in f.message
+    assert "(Registrations!E2)" in f.message and "50 or over" in f.message and "§14.2" in f.message
+
+
+def test_r120_quiet_at_50_for_other_criteria_and_for_an_unreadable_age(tmp_path):
+    rows = [reg("A1", **{"Eligibility criteria": "Aged 50+", "Age at registration": 50}),
+            reg("A2", **{"Eligibility criteria": "Physical disability", "Age at registration": 30}),
+            reg("A3", **{"Eligibility criteria": "Aged 50+", "Age at registration": "fifty"})]
+    report = run(tmp_path, **lot2(rows))
+    assert found(report, "R120") == [] and cells(report, "S004") == ["Registrations!E4"]
 
 
 # --- R117 registration-outside-quarter ------------------------------------------------------------------

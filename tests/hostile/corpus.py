@@ -697,6 +697,39 @@ def deep_nesting(tmp, base):
         .encode()})
 
 
+def broken_deflate(tmp, base, member: str = SHEET["Claims"]):
+    """A part whose deflate stream cannot be inflated ("Error -3 while decompressing data: invalid block
+    type"): the zip directory and the sizes are right, the first byte of the stream says block type 3,
+    which does not exist. zlib's own error, not zipfile's BadZipFile, is what a reader meets."""
+    p = rezip(base, tmp / "deflate.xlsx")
+    data = bytearray(p.read_bytes())
+    with zipfile.ZipFile(p) as z:
+        info = z.getinfo(member)
+    start = info.header_offset + 30 + int.from_bytes(data[info.header_offset + 26:info.header_offset + 28], "little") \
+        + int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
+    data[start] = 0x07  # BFINAL=1, BTYPE=11 (reserved)
+    p.write_bytes(bytes(data))
+    return p
+
+
+EXPS = std.EXPENDITURE.headers
+
+
+def age_1e308(tmp, base):
+    """An age of 1e308: a whole number to Python, too big for any integer column (it crashed the typing)."""
+    def fn(wb):
+        wb["Registrations"].cell(2, REGS.index("Age at registration") + 1).value = 1e308
+    return _openpyxl_edit(base, tmp / "age-1e308.xlsx", fn)
+
+
+def spend_1e308(tmp, base):
+    """Actual spend of 1e308 and a budget of -1e308: sums and pence overflow in the money rules."""
+    def fn(wb):
+        wb["Expenditure"].cell(2, EXPS.index("Actual spend") + 1).value = 1e308
+        wb["Expenditure"].cell(2, EXPS.index("Budgeted amount") + 1).value = -1e308
+    return _openpyxl_edit(base, tmp / "spend-1e308.xlsx", fn)
+
+
 # --- the corpus ---------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -812,4 +845,9 @@ CASES = [
          note="Sheet 'Narrative': 1 cell was cut to 32,767 characters (limit max_text)"),
     Case("control-characters-and-markup", control_and_markup, structure=(("S004", f"Claims!{C['Output']}2"),)),
     Case("deep-xml-nesting", deep_nesting, exit=0, heavy=True),
+    # one file must never stop a batch (tests/hostile/test_batches.py puts these among good returns)
+    Case("broken-deflate-stream", broken_deflate, "damaged", "a part inside it cannot be unpacked"),
+    Case("age-1e308", age_1e308, structure=(("S004", f"Registrations!{col(REGS, 'Age at registration')}2"),)),
+    Case("spend-1e308", spend_1e308, structure=(("S004", f"Expenditure!{col(EXPS, 'Actual spend')}2"),
+                                                ("S004", f"Expenditure!{col(EXPS, 'Budgeted amount')}2"))),
 ]
