@@ -52,7 +52,7 @@ from swtool.errors import SwtoolError
 from swtool.findings import ERROR, INFO, WARNING, FileReport, Finding, severity_rank
 from swtool.reader.preflight import Limits
 from swtool.report.safe import safe_text
-from swtool.xlsx import FORMULA_START, MAX_CELL_TEXT, looks_like_formula, put  # noqa: F401 (the first two re-exported)
+from swtool.xlsx import FORMULA_START, MAX_CELL_TEXT, looks_like_formula, put  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 

@@ -138,6 +138,8 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
                 from swtool.report.redact import redact_report
 
                 shown = redact_report(report, sub, refdata)
+        except SwtoolError:
+            raise
         except Exception as e:  # noqa: BLE001 (one file's report never stops the others: S001 for it)
             from swtool.engine import not_checked
 
@@ -537,6 +539,7 @@ def returns_cmd(contract, quarter, return_id, include_personal, db):
             title = "finding" if include_personal else "finding (redacted)"
             click.echo(tabulate(table, headers=["code", "severity", "cell", "decision", title],
                                 tablefmt="simple", disable_numparse=True))
+            _echo_standing(ledger, r)
             return
         from swtool.refdata import RefData
 
@@ -552,6 +555,23 @@ def returns_cmd(contract, quarter, return_id, include_personal, db):
                                             "timeliness", "approval", "errors", "warnings", "receipt", "file"],
                             tablefmt="simple", disable_numparse=True))
     _echo_received(refused)
+
+
+def _echo_standing(ledger, r: dict) -> None:
+    """Under one return's findings: whether this version counts, its approval, and the claims other
+    contracts also make (C219, C220, worked out across the ledger now)."""
+    from swtool.ledger import store
+    from swtool.ledger.crosscheck import cross_findings
+    from swtool.refdata import RefData
+
+    refdata = RefData()
+    v = next(x for x in store.versions(ledger, refdata, r["contract_id"], r["quarter"]) if x["id"] == r["id"])
+    click.echo(f"\n  {v['timeliness']}; counts: {_counts_words(v)}; approval: {v['approval'] or 'not reviewed'}")
+    cross = cross_findings(ledger, refdata, return_id=r["id"])
+    if cross:
+        click.echo(f"\nAcross contracts ({len(cross)}):")
+        for f in cross:
+            click.echo(f"  {f.severity} {f.code}  {_clip(f.message, 400)}")
 
 
 def _counts_words(r: dict) -> str:

@@ -17,8 +17,9 @@ Rules (RULES.md, K family):
 - K702 ``assess``: from contract quarter 2, a core output (2 and 4 for lots 1–8; 1 and 4 for lot 9)
   at or below 70% of its quarterly target: service credit liability and a remedial action plan.
 - K703 ``shared_cap``: shared 2a + 2b claims over 20% of the contract's 2a + 2b claims to date.
-- K704, K705 ``register_warnings``: register targets below the framework minimum; a supplier with
-  more than 3 contracts at once or on more than 5 lots (§2.3).
+- K704, K705, K706 ``register_warnings``: register targets below the framework minimum; a supplier
+  with more than 3 contracts at once or on more than 5 lots (§2.3); an annual value over the lot's
+  Table 1 maximum.
 """
 
 from __future__ import annotations
@@ -595,6 +596,12 @@ def framework_minimum(refdata, lot, output: str, settings) -> int | None:
     return row.get(f"output_{output}_minimum")
 
 
+def lot_maximum(refdata, lot):
+    """Table 1's maximum annual value of ``lot`` (a sub-lot, else its lot); None when unknown."""
+    row = refdata.lots.get(str(lot).strip()) or refdata.lots.get(lot_number(lot))
+    return None if row is None else row.get("max_annual_value")
+
+
 def _where(c) -> str:
     return "the contract register" if getattr(c, "source", "register") == "register" else "the Contract sheet"
 
@@ -648,6 +655,14 @@ def register_warnings(register, refdata, settings) -> list[RegisterWarning]:
                                            f"{place}: contract {c.contract_id} (lot {c.lot}) annual target for output "
                                            f"{output} is {what}, below the lot's framework minimum of {minimum}"
                                            f"{setting}", target))
+    for c in contracts:
+        maximum = lot_maximum(refdata, c.lot)
+        if maximum is not None and c.annual_value is not None and money.exact(c.annual_value) > money.exact(maximum):
+            cell = getattr(c, "cells", {}).get("Annual value") if getattr(c, "cells", None) else None
+            out.append(RegisterWarning("K706", (c.contract_id,), c.provider, cell,
+                                       f"{cell or 'Contracts'}: contract {c.contract_id} (lot {c.lot}) has an annual "
+                                       f"value of {gbp(c.annual_value)}, over the lot's maximum annual value of "
+                                       f"{gbp(maximum)} (§2 Table 1)", c.annual_value))
     by_provider: dict[str, list] = {}
     for c in contracts:
         by_provider.setdefault(_provider_key(c.provider), []).append(c)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from swtool import catalogue
 from swtool.context import CheckContext, RuleContext
+from swtool.errors import SwtoolError
 from swtool.findings import ERROR, INFO, WARNING, FileReport, Finding, Location
 from swtool.reader.preflight import Limits, Unreadable, sha256_of
 
@@ -111,9 +112,13 @@ def check_file(path: Path, ctx: CheckContext, limits: Limits = Limits()) -> tupl
     Never raises for anything about the file: one that cannot be read, or whose check fails in a way
     nobody foresaw (a bug, a value no rule expected), is one S001 finding, so one file never stops a
     batch (``check`` of a folder, ``import``). The traceback is logged (``SWTOOL_DEBUG=1`` shows it).
+    A ``SwtoolError`` still stops the run: it says the run cannot go on for any file (a wrong
+    ``SWTOOL_LIMITS``, reference data that cannot be read).
     """
     try:
         return _check_file(path, ctx, limits)
+    except SwtoolError:  # the run itself cannot go on (a wrong SWTOOL_LIMITS, broken reference data): exit 2
+        raise
     except Exception as e:  # noqa: BLE001 (KeyboardInterrupt still stops the run)
         log.exception("checking %s failed", path)
         return not_checked(path, ctx, e), None

@@ -363,7 +363,7 @@ def _write_outputs(ws, data: NetworkData, st) -> dict[tuple[str, str], tuple]:
             put(ws.cell(r, col + 1), _tidy(target))
             pcell = ws.cell(r, col + 2)
             if ratio is not None:
-                put(pcell, round(ratio, 6))
+                put(pcell, round(ratio, 6))  # a percentage cell, not money
                 pcell.number_format = PERCENT_FORMAT
                 if core and Decimal(actual) * 10 <= Decimal(str(target)) * 7:
                     pcell.fill = st["low"]

@@ -27,6 +27,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from swtool.calc import money
 from swtool import standard as std
 from swtool.findings import Flag, Location
 from swtool.quarter import uk_date
@@ -178,10 +179,10 @@ def coerce(kind: str, values: list, codes: tuple[str, ...] = ()) -> tuple[list, 
             elif kind == std.MONEY:
                 if abs(n) >= MAX_WHOLE // 100:  # pence, too, must stay exact; sums and casts overflow past it
                     bad[i] = "an amount in pounds of at most 13 digits before the decimal point"
-                elif abs(round(n, 2) - n) > 1e-6:
+                elif abs(round(n, 2) - n) > 1e-6:  # a test for a third decimal, not money rounding
                     bad[i] = "an amount in pounds with at most 2 decimals"
                 else:
-                    out[i] = round(float(n), 2)
+                    out[i] = float(money.penny(n))   # exact: only a float's noise goes
             else:
                 out[i] = float(n)
         return out, bad, lenient

@@ -428,3 +428,25 @@ def test_next_review_date_is_the_next_quarters_reporting_deadline():
     assert next_review_date(q("2026/27-Q2"), REFDATA) == date(2027, 1, 13)
     assert next_review_date(q("2025/26-Q4"), REFDATA) == date(2026, 7, 15)
     assert next_review_date(q("2027/28-Q1"), REFDATA) is None                  # beyond the calendar
+
+
+# --- K706 --------------------------------------------------------------------------------------
+
+def _k706(*contracts):
+    reg = Register(Path("r.xlsx"), {c.contract_id: c for c in contracts})
+    return [w for w in register_warnings(reg, REFDATA, Settings.defaults()) if w.code == "K706"]
+
+
+def test_k706_annual_value_over_the_lot_maximum():
+    # lot 7's Table 1 maximum is £77,000 a year: £77,000.01 is over it
+    c = facts(lot="7", value="77000.01", o2a=10, o4=9)
+    [w] = _k706(c)
+    assert w.contract_ids == ("SW-L7-01",)
+    assert "annual value of £77,000.01, over the lot's maximum annual value of £77,000.00 (§2 Table 1)" in w.message
+
+
+def test_k706_quiet_at_the_maximum_and_for_sub_lots():
+    assert _k706(facts(lot="7", value="77000.00", o2a=10, o4=9)) == []
+    # sub-lot 1b: lot 1's maximum £143,000
+    assert _k706(facts(lot="1b", value="143000.00", o2a=20, o4=16)) == []
+    assert len(_k706(facts(lot="1b", value="143000.50", o2a=20, o4=16))) == 1

@@ -14,7 +14,10 @@ Description (the template has no supplier column; the Description names the supp
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from swtool import standard as std
+from swtool.calc import money
 from swtool.catalogue import rule
 from swtool.checks.common import Cells, day, history_frame, indices
 from swtool.findings import ERROR, WARNING, Flag
@@ -23,8 +26,9 @@ SPEC = "App 2 §3"
 
 
 def _pence(series):
-    """Money column → whole pence (Int64, NA where blank)."""
-    return (series * 100).round().astype("Int64")
+    """Money column → whole pence (Int64, NA where blank): exact, since the typed sheets hold pounds with
+    at most 2 decimals; this only takes away the binary float's noise (1234.0000000002 → 1234)."""
+    return (series * 100).round().astype("Int64")  # exact pence, not money rounding
 
 
 def _norm(series):
@@ -34,15 +38,8 @@ def _norm(series):
 
 
 def _gbp(pence) -> str:
-    pence = int(pence)
-    sign = "-" if pence < 0 else ""
-    return f"{sign}£{abs(pence) // 100:,}.{abs(pence) % 100:02d}"
-
-
-def _percent(part: int, whole: int) -> str:
-    """A share over 10% shown so that it never reads as 10.0%: 11.1%, or 10.0001% when only just over."""
-    pct = part * 100 / whole
-    return f"{pct:.1f}%" if round(pct, 1) > 10 else f"{pct:.4f}".rstrip("0") + "%"
+    """Whole pence as the money module shows pounds: ``£1,234.50``."""
+    return money.gbp(Fraction(int(pence), 100))
 
 
 def _register(ctx) -> str:
@@ -129,14 +126,16 @@ def spend_variance_unexplained(sub, ctx):
     ct = Cells(t)
     df = t.df
     budget, actual = _pence(df["Budgeted amount"]), _pence(df["Actual spend"])
-    variance = actual - budget
-    over = (variance.abs() * 10 > budget) & (budget >= 0)  # exactly 10% needs no comment; negative: X407
     budgets, actuals = budget.to_numpy(dtype=float, na_value=0), actual.to_numpy(dtype=float, na_value=0)
-    for i in indices(over & df["Comment"].isna()):
-        where = t.at(i, "Comment")
+    for i in indices((budget >= 0) & df["Comment"].isna()):   # a negative amount is X407's
         b, a = int(budgets[i]), int(actuals[i])
+        # the same decision as N502 and the PMO's spend variance: more than 10%, exactly 10% is within
+        variance = money.variance(a, b, money.SPEND_LIMIT)
+        if not variance.exceeds:
+            continue
+        where = t.at(i, "Comment")
         v = a - b
-        share = f" ({_percent(abs(v), b)} of it)" if b else ""
+        share = f" ({money.pct(abs(variance.percent))} of it)" if b else ""
         item = ct(i, "Budget item")
         yield Flag(f"{where.cell}: {item!r}: actual spend {_gbp(a)} is {_gbp(abs(v))} {'over' if v > 0 else 'under'} "
                    f"the budgeted {_gbp(b)}{share}, more than 10%, and Comment is empty", where, v / 100)
@@ -153,7 +152,7 @@ def negative_spend(sub, ctx):
         for i in indices(col < 0):
             where = t.at(i, header)
             amount = ct(i, header)
-            yield Flag(f"{where.cell}: {header} {_gbp(round(amount * 100))} for {ct(i, 'Budget item')!r} is "
+            yield Flag(f"{where.cell}: {header} {money.gbp(amount)} for {ct(i, 'Budget item')!r} is "
                        "negative", where, amount)
 
 
@@ -234,7 +233,7 @@ def defrayed_before_quarter(sub, ctx):
         where = t.at(i, "Date defrayed")
         d = ct(i, "Date defrayed")
         amount = ct(i, "Amount")
-        shown = _gbp(round(amount * 100)) if amount is not None else "(no amount)"
+        shown = money.gbp(amount) if amount is not None else "(no amount)"
         said = (f"{where.cell}: {ct(i, 'Description')!r} ({shown}, {ct(i, 'Budget item')!r}) was defrayed on "
                 f"{day(d)}, before the quarter's first day {day(q.start)}{_recharge_note(ct, i)}")
         first = claimed.get(keys.iat[i]) if pd.notna(keys.iat[i]) else None
@@ -277,7 +276,7 @@ def recoverable_vat(sub, ctx):
     for i in indices(t.df["Includes recoverable VAT"].eq(True)):
         where = t.at(i, "Includes recoverable VAT")
         amount = ct(i, "Amount")
-        shown = _gbp(round(amount * 100)) if amount is not None else "(no amount)"
+        shown = money.gbp(amount) if amount is not None else "(no amount)"
         yield Flag(f"{where.cell}: {ct(i, 'Description')!r} ({shown}) includes recoverable VAT, which is not "
                    "eligible; claim the amount net of it", where, amount)
 

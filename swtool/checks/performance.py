@@ -1,5 +1,7 @@
 """K — contract performance: the PMO's side, over the ledger of a contract's returns (§4, §7, App 2).
 
+C219 and C220 look across every provider's returns in the ledger, so they are declared here too.
+
 These rules are not functions over one return: the ledger (``swtool performance``, ``swtool status``,
 ``swtool credits``, ``swtool rap`` and the review screens) finds them with the calculations of
 ``swtool.credits`` and reports them under these codes. They are declared here so that the catalogue, ``swtool rules`` and the docs know them.
@@ -40,4 +42,24 @@ declare("K705", "supplier-contract-limit", WARNING, "§2.3",
         "register: a supplier holds more than 3 contracts at once or has contracts on more than 5 lots",
         fix="Check the contract register: a supplier can be appointed to at most 5 lots and hold at most 3 "
             "contracts at any one time; correct the provider names, dates or lots, or the award.",
+        stage="ledger", module=__name__)
+
+declare("K706", "contract-value-over-lot-maximum", WARNING, "§2 Table 1",
+        "register: a contract's annual value is over its lot's maximum annual value (Table 1)",
+        fix="Check the contract register's Annual value against the lot's maximum in Table 1 of the specification; "
+            "correct the value, or record why the award is above it.",
+        stage="ledger", module=__name__)
+
+declare("C219", "claimed-by-another-contract", WARNING, "App 2 §2.3; App 1 §7.3",
+        "ledger, across contracts: the same client, output and start date is claimed by another contract and the "
+        "two claims are not both marked shared (risk of paying twice)",
+        fix="Ask both providers which of them supported the client into this outcome; if both did, each claim must "
+            "name the other provider under Shared with provider, else the claim that is not theirs is withdrawn.",
+        stage="ledger", module=__name__)
+
+declare("C220", "shared-partner-missing", WARNING, "App 2 §2.3",
+        "ledger, across contracts: a shared claim names a partner whose contracts have no matching claim for that "
+        "client and output by the partner's final deadline",
+        fix="Ask the partner named under Shared with provider whether they claim this outcome too; if they do not, "
+            "the claim is not shared: clear Shared with provider, or correct the partner's name.",
         stage="ledger", module=__name__)

@@ -614,7 +614,7 @@ def lot4_social_worker_share(sub, ctx):
         blank = int(both[header].isna().sum())
         note = f"; {_plural(blank, 'client')} with the column empty counted as not" if blank else ""
         yield Flag(f"{REG}: {scope}, {figures} are {LOT4_AGE}+ with a social worker or primary support need, under "
-                   f"the {LOT4_SHARE:.0%} the lot requires{note} (§14.4)", where, round(share, 4))
+                   f"the {LOT4_SHARE:.0%} the lot requires{note} (§14.4)", where, round(share, 4))  # a share of clients, not money
 
 
 # --- the quarter (App 2 §2.4 output 1) ---------------------------------------------------------------

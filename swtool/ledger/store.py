@@ -400,6 +400,7 @@ def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: 
     recorded, so it can be imported again). The ledger's own store (``files/``) is never imported.
     """
     from swtool.engine import expand
+    from swtool.errors import SwtoolError
     from swtool.reader.preflight import Limits, NotRegularFile, sha256_of
 
     limits = limits or Limits()
@@ -435,13 +436,17 @@ def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: 
         try:
             results.append(_import_one(ledger, p, sha, contract, quarter, history, refdata, settings, today,
                                        limits))
+        except SwtoolError as e:
+            if not isinstance(e, LedgerError):
+                raise  # the run cannot go on for any file (a wrong SWTOOL_LIMITS): the command stops, exit 2
+            results.append(ImportResult(p, "failed", sha, message=f"it could not be stored ({e}); nothing was "
+                                                                  "recorded: import it again"))
         except Exception as e:  # noqa: BLE001 (a failed write stops this file, never the batch)
             import logging
 
             logging.getLogger(__name__).debug("importing %s failed", p, exc_info=True)
-            why = e if isinstance(e, LedgerError) else f"{type(e).__name__}: {e}"
-            results.append(ImportResult(p, "failed", sha, message=f"it could not be stored ({why}); nothing was "
-                                                                  "recorded: import it again"))
+            results.append(ImportResult(p, "failed", sha, message=f"it could not be stored ({type(e).__name__}: "
+                                                                  f"{e}); nothing was recorded: import it again"))
     order = {str(p): i for i, p in enumerate(files)}
     return sorted(results, key=lambda r: order.get(str(r.path), len(order)))
 

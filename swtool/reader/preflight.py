@@ -202,7 +202,7 @@ def check(path: Path, limits: Limits = Limits()) -> Preflight:
                          "not-workbook")
     pf = Preflight(path, sha256_of(path), size)
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_regular(path) as fh, zipfile.ZipFile(fh) as zf:
             _check_directory(zf, limits)
             _check_content(zf, pf)
     except zipfile.BadZipFile:

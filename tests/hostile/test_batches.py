@@ -306,3 +306,13 @@ def test_a_stored_file_a_row_refers_to_is_never_removed(samples, ledger_path, mo
     with open_ledger(ledger_path) as ledger:
         store._unstore(ledger, str(target.relative_to(ledger_path.parent)))
     assert target.exists()
+
+
+def test_a_wrong_limit_setting_still_stops_the_whole_run(batch, ledger_path):
+    """Not a problem of one file: the run cannot go on for any (exit 2, one sentence, nothing recorded)."""
+    folder, _, _ = batch
+    for args in (["check", folder, "--today", TODAY], ["import", folder, "--db", ledger_path, "--today", TODAY]):
+        res = CliRunner().invoke(cli, [str(a) for a in args], env={"SWTOOL_LIMITS": "max_rows=ten"})
+        assert res.exit_code == 2 and "SWTOOL_LIMITS: max_rows='ten' is not a number" in res.stderr, res.output
+    with open_ledger(ledger_path) as ledger:
+        assert store.received(ledger) == [] and store.returns(ledger) == []
