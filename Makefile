@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
-# Check every shipped sample return against the sample contract register.
+# Check every shipped sample return against the sample contract register, then build a demo ledger.
 # Exit 1 only means some samples have errors (several are faulty on purpose); 2 would be a real failure.
 demo: $(STAMP)
 	@echo "== swtool check samples/returns samples/faulty --register samples/register.xlsx --history samples/returns"
@@ -43,6 +43,9 @@ demo: $(STAMP)
 	@echo ""
 	@echo "== swtool credits --quarter 2026/27-Q2 --db $(DEMO_LEDGER)"
 	@$(BIN)/swtool credits --quarter 2026/27-Q2 --db $(DEMO_LEDGER)
+	@echo ""
+	@echo "== swtool payments --quarter 2026/27-Q2 --db $(DEMO_LEDGER)  (nothing is payable until the PMO approves: swtool approve RETURN_ID --reason TEXT)"
+	@$(BIN)/swtool payments --quarter 2026/27-Q2 --db $(DEMO_LEDGER)
 
 # The PMO's terminal UI over the demo ledger that `make demo` builds.
 review: $(STAMP)

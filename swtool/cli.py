@@ -469,7 +469,9 @@ def register_import(register, db, settings):
 @_db_option
 @_setting_option
 @click.option("--today", help="Count deadlines from this date (YYYY-MM-DD) instead of today.")
-def import_returns(files, db, settings, today):
+@click.option("--force", is_flag=True,
+              help="Import a return even though its quarter is outside its contract's term or not in the calendar.")
+def import_returns(files, db, settings, today, force):
     """Import quarterly returns into the ledger (FILES: .xlsx files or folders).
 
     Each file is checked against the register in force, with the ledger's earlier quarters of the
@@ -485,7 +487,10 @@ def import_returns(files, db, settings, today):
         raise SwtoolError("no .xlsx files found in " + ", ".join(str(f) for f in files))
     day = _today(today)
     with _open_ledger(db) as ledger:
-        results = store.import_returns(ledger, list(files), RefData(), _ledger_settings(ledger, settings), day)
+        refdata = RefData()
+        results = store.import_returns(ledger, list(files), refdata, _ledger_settings(ledger, settings), day,
+                                       force=force)
+        cross = _cross_for(ledger, refdata, day, results)
     if not results:  # every file named was one of the ledger's own stored copies (files/)
         raise SwtoolError("no returns to import in " + ", ".join(str(f) for f in files) + ": the ledger's own "
                           "stored copies (its files/ folder) are never imported again")
@@ -500,6 +505,11 @@ def import_returns(files, db, settings, today):
              "refused": "refused", "failed": "not stored"}
     n = len(results)
     click.echo(f"{n} file{'s' * (n != 1)}: " + ", ".join(f"{c} {words.get(k, k)}" for k, c in counts.items()))
+    if cross:
+        click.echo(f"Across contracts, on the returns just imported ({len(cross)}):")
+        for f in cross:
+            click.echo(safe_text(f"  {f.severity} {f.code}  {f.contract} {f.quarter} (return {f.return_id}) "
+                                 f"{f.message}", limit=4000))
     bad = any(r.status != "already" and (r.status != "imported" or r.errors) for r in results)
     sys.exit(1 if bad else 0)
 
@@ -555,6 +565,16 @@ def returns_cmd(contract, quarter, return_id, include_personal, db):
                                             "timeliness", "approval", "errors", "warnings", "receipt", "file"],
                             tablefmt="simple", disable_numparse=True))
     _echo_received(refused)
+
+
+def _cross_for(ledger, refdata, today, results) -> list:
+    """C219/C220 on the claims of the returns an import just stored (across every contract)."""
+    ids = {r.return_id for r in results if r.status == "imported" and r.return_id}
+    if not ids:
+        return []
+    from swtool.ledger.crosscheck import cross_findings
+
+    return [f for f in cross_findings(ledger, refdata, today) if f.return_id in ids]
 
 
 def _echo_standing(ledger, r: dict) -> None:

@@ -12,11 +12,7 @@ pipe, a device), is left out of the index before anything is opened, so its refe
 
 from __future__ import annotations
 
-import copy
-import os
-import stat
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -41,39 +37,11 @@ def split_references(cell) -> list[str]:
 
 
 def evidence_index(folder: Path):
-    """C215's index of the files below ``folder`` (built once per run), with every entry that is not a
-    regular file inside the folder once links are resolved taken out: such a file is never opened."""
+    """C215's index of the files below ``folder`` (built once per run): regular files inside it only."""
     from swtool.checks.claims import _index  # C215's matcher and its per-run cache
 
     root = Path(folder)
-    real = root.resolve()
-    return _contained(_index(str(real), root.stat().st_mtime_ns), str(real))
-
-
-@lru_cache(maxsize=8)
-def _contained(index, real: str):
-    inside = {}
-
-    def ok(p: Path) -> bool:
-        if p not in inside:
-            inside[p] = _inside_regular(p, real)
-        return inside[p]
-
-    safe = copy.copy(index)
-    safe.by_name = {k: kept for k, v in index.by_name.items() if (kept := [p for p in v if ok(p)])}
-    safe.by_stem = {k: kept for k, v in index.by_stem.items() if (kept := [p for p in v if ok(p)])}
-    return safe
-
-
-def _inside_regular(p: Path, real: str) -> bool:
-    """True when ``p``, every link resolved, is a regular file below the folder ``real`` (resolved)."""
-    target = os.path.realpath(p)
-    if os.path.commonpath([target, real]) != real:
-        return False
-    try:
-        return stat.S_ISREG(os.stat(target).st_mode)
-    except OSError:  # a broken link: C215 says it could not be read
-        return True
+    return _index(str(root.resolve()), root.stat().st_mtime_ns)
 
 
 def count_references(refs: Iterable[str], folder: Path) -> EvidenceCount:

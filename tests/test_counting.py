@@ -278,3 +278,33 @@ def test_payments_xlsx_and_csv(tmp_path):
                for line in csv_text.splitlines())
     refused = run("payments", "--quarter", Q2, "--format", "xlsx", "-o", path, "--db", path)
     assert refused.exit_code == 2
+
+
+# --- import refuses a quarter that cannot be right ---------------------------------------------------
+
+def test_import_refuses_a_quarter_outside_the_term_unless_forced(tmp_path):
+    path = build(tmp_path)
+    wrong = tmp_path / "wrong-year.xlsx"
+    shutil.copyfile(lh.SAMPLES / "returns" / lh.L7_Q2, wrong)
+    edit(wrong, "Return", "B4", "2027/28")
+    edit(wrong, "Return", "B5", "Q1")     # the contract ends on 31/03/2027
+    with open_ledger(path) as ledger:
+        before = (len(store.returns(ledger)), len(store.received(ledger)))
+    res = run("import", wrong, "--db", path, "--today", "2026-11-23")
+    assert res.exit_code == 1
+    assert ("not imported: SW-L7-01 2027/28-Q1: the quarter is outside the contract's term (01/04/2025 to "
+            "31/03/2027) (D605); nothing was recorded. Check the Return sheet, or import it with --force") in res.output
+    with open_ledger(path) as ledger:
+        assert (len(store.returns(ledger)), len(store.received(ledger))) == before
+    forced = run("import", wrong, "--force", "--db", path, "--today", "2026-11-23")
+    assert "imported as version 1 of SW-L7-01 2027/28-Q1" in forced.output
+
+
+def test_import_refuses_a_quarter_not_in_the_calendar(tmp_path):
+    path = build(tmp_path)
+    wrong = tmp_path / "far-future.xlsx"
+    shutil.copyfile(lh.SAMPLES / "returns" / lh.L7_Q2, wrong)
+    edit(wrong, "Return", "B4", "2031/32")
+    res = run("import", wrong, "--db", path, "--today", "2026-11-23")
+    assert res.exit_code == 1
+    assert "SW-L7-01 2031/32-Q2: the quarter is not in the framework calendar (D601)" in res.output

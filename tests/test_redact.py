@@ -125,7 +125,8 @@ def payload_return(folder, name="return.xlsx"):
     (which R107 quotes whole) and an address as a claim's employer."""
     return write_return(
         folder, name, cover_values=LOT4,
-        registrations=[registration(**{"Eligibility criteria": "Autism", "Social worker or primary support need": "Yes"}),
+        registrations=[registration(**{"Eligibility criteria": "Autism",
+                                       "Social worker or primary support need": "Yes"}),
                        registration(**{"Client ref": "SW100002", **PAYLOADS}),
                        registration(**{"Client ref": "SW100003",
                                        "Eligibility criteria": "Mental health; released HMP Brixton 2025",
@@ -252,7 +253,8 @@ def test_the_ledger_keeps_none_of_the_payloads(tmp_path):
     assert "Registrations!Z3: Disability '[redacted]' is not in the code list" in held
     con = sqlite3.connect(db)
     try:
-        regs = con.execute("SELECT client_ref, eligibility, gender, disability FROM registrations ORDER BY row").fetchall()
+        regs = con.execute("SELECT client_ref, eligibility, gender, disability FROM registrations "
+                           "ORDER BY row").fetchall()
         assert regs == [("SW100001", "Autism", "Female", "No"), ("SW100002", None, None, None),
                         ("SW100003", "Mental health", "Female", "No")]
         assert con.execute("SELECT employer FROM claims").fetchall() == [(None,)]
@@ -302,3 +304,14 @@ def test_a_rules_own_value_is_not_taken_for_the_cells():
     assert redact_message(n) == n.message
     assert redact_message(_f("Registrations!E3: client SW100002 was 15, not 15.5 or 1,15", "Age at registration",
                              15)) == f"Registrations!E3: client SW100002 was {REDACTED}, not 15.5 or 1,15"
+
+
+def test_an_age_quoted_by_a_rule_on_another_column_of_its_row_is_redacted(tmp_path):
+    """R120 is a finding on Eligibility criteria that says how old the client was."""
+    path = write_return(tmp_path, cover_values={"Lot": "2", "Contract ID": "SW-L2-01"},
+                       registrations=[registration(**{"Eligibility criteria": "Aged 50+", "Age at registration": 37})])
+    plain = run("check", path, "--today", TODAY).stdout
+    assert "R120" in plain and "was 37 at registration (Registrations!E2)" in plain
+    out = run("check", path, "--today", TODAY, "--redact").stdout
+    assert f"has the eligibility criterion 'Aged 50+' but was {REDACTED} at registration (Registrations!E2)" in out
+    assert "37" not in out

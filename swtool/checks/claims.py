@@ -30,6 +30,7 @@ Decisions (the specification leaves them open):
 from __future__ import annotations
 
 import os
+import stat
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -756,19 +757,26 @@ _SIGNATURES = {
 
 
 class _EvidenceIndex:
-    """Every file below the evidence folder, by name and by relative path (casefolded), and by stem."""
+    """Every file below the evidence folder, by name and by relative path (casefolded), and by stem.
+
+    Only regular files inside the folder once links are resolved are indexed: a link to ``/etc/passwd``
+    or to a pipe named like an evidence reference is left out before anything is opened, so its
+    reference is "not found"."""
 
     def __init__(self, root: Path):
         self.root = root
         self.by_name: dict[str, list[Path]] = {}
         self.by_stem: dict[str, list[Path]] = {}
         self.count = 0
+        real = os.path.realpath(root)
         for folder, dirs, files in os.walk(root):
             dirs.sort()
             for name in sorted(files):
                 if name.startswith("~$"):
                     continue  # Office lock files
                 p = Path(folder) / name
+                if not _inside_regular(p, real):
+                    continue
                 rel = p.relative_to(root).as_posix().casefold()
                 self.count += 1
                 for k in {name.casefold(), rel}:
@@ -795,6 +803,18 @@ class _EvidenceIndex:
                 return None
             problems.append(f"{p.relative_to(self.root).as_posix()} {why}")
         return "; ".join(problems)
+
+
+def _inside_regular(p: Path, real: str) -> bool:
+    """True when ``p``, every link resolved, is a regular file below the folder ``real`` (resolved); a
+    broken link inside stays (C215 says it cannot be read)."""
+    target = os.path.realpath(p)
+    if os.path.commonpath([target, real]) != real:
+        return False
+    try:
+        return stat.S_ISREG(os.stat(target).st_mode)
+    except OSError:
+        return True
 
 
 def _file_problem(p: Path) -> str | None:

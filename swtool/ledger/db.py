@@ -487,9 +487,9 @@ class Ledger:
         self.conn.close()
 
     def explain(self, error: BaseException) -> LedgerError | None:
-        """The PMO's sentence for an error of this ledger's file or disk (see ``explain``), or for a value
-        read from it that did not parse because the file is damaged."""
-        return explain(error, self.path, self.conn) or _value_damage(error, self.path, self.conn)
+        """The PMO's sentence for an error of this ledger's file or disk (see ``explain``), or for any
+        error behind which the file shows damage."""
+        return explain(error, self.path, self.conn) or _damage_behind(error, self.path, self.conn)
 
     def __enter__(self) -> "Ledger":
         return self
@@ -857,13 +857,14 @@ def explain(error: BaseException | None, path, conn: sqlite3.Connection | None =
     return None
 
 
-def _value_damage(error: BaseException, path: Path, conn: sqlite3.Connection) -> LedgerError | None:
-    """A value read from the ledger that did not parse (an amount, a day, JSON) is damage when the file
-    holds such a value; else None (the error is a bug, to be shown as one)."""
-    if not isinstance(error, (ValueError, ArithmeticError)) or isinstance(error, UnicodeDecodeError):
+def _damage_behind(error: BaseException, path: Path, conn: sqlite3.Connection) -> LedgerError | None:
+    """Any other error met while the ledger was being read (a column not found because a flipped byte
+    renamed it, an amount or a day that does not parse) is damage when the file shows damage: its
+    integrity, its schema, its parsed values. Else None: the error is a bug, to be shown as one."""
+    if not isinstance(error, Exception) or isinstance(error, SwtoolError):
         return None
     try:
-        problems = value_problems(conn)
+        problems = find_damage(conn) or value_problems(conn)
     except (sqlite3.Error, UnicodeDecodeError):
         return None
     return LedgerDamaged(damaged_message(path, _first(problems))) if problems else None

@@ -48,7 +48,11 @@ def create(ledger: Ledger, contract_id: str, q: Quarter, output: Path, refdata, 
     a plan for the same contract and quarter is already open.
     """
     from swtool.credits import expenditure_variance, next_review_date
+    from swtool.outguard import guard_output
     from swtool.rap import RapPlan, write_rap
+
+    # the same guard as every command's output, for the review's dialog too: never the ledger or its files
+    output = guard_output(output, ledger=ledger.path, what="plan", allow_stdout=False)
 
     register = store.current_register(ledger)
     if register is None or contract_id not in register.contracts:

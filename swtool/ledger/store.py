@@ -383,8 +383,8 @@ def _read_receipt(path: Path, sha: str) -> tuple[str | None, str | None]:
     return ("matches" if data.get("sha256") == sha else "different file"), json.dumps(data, ensure_ascii=False)
 
 
-def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: date, limits=None
-                   ) -> list[ImportResult]:
+def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: date, limits=None,
+                   force: bool = False) -> list[ImportResult]:
     """Import quarterly returns (folders expanded as ``swtool check`` does), earliest quarter first.
 
     Each file is hashed: a file already in the ledger is a no-op that says which version it is. Any
@@ -398,6 +398,9 @@ def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: 
     recorded as received (``unreadable``, with the reason); a pipe, a device or a link to one is
     ``refused`` unread (there is nothing to record); one whose write fails is ``failed`` (nothing
     recorded, so it can be imported again). The ledger's own store (``files/``) is never imported.
+    A return whose quarter is not in the framework calendar or outside its contract's term is
+    ``refused`` with the reason (nothing recorded) unless ``force``: such a return is most often a
+    wrong cover, and once imported it would count and be history for the contract's later returns.
     """
     from swtool.engine import expand
     from swtool.errors import SwtoolError
@@ -435,7 +438,7 @@ def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: 
     for contract, quarter, _, _, p, sha in sorted(pending, key=lambda t: t[:4]):
         try:
             results.append(_import_one(ledger, p, sha, contract, quarter, history, refdata, settings, today,
-                                       limits))
+                                       limits, force=force))
         except SwtoolError as e:
             if not isinstance(e, LedgerError):
                 raise  # the run cannot go on for any file (a wrong SWTOOL_LIMITS): the command stops, exit 2
@@ -456,7 +459,7 @@ def _history_shas(ledger: Ledger, contract: str | None, quarter: str | None, ref
 
 
 def _import_one(ledger, path, sha, contract, quarter, history, refdata, settings, today, limits,
-                attempts: int = 3) -> ImportResult:
+                attempts: int = 3, force: bool = False) -> ImportResult:
     """Check and store one file. The check and the write are separate steps (a check takes a while
     and must not hold the write lock), so the write verifies, under the lock, that the register and
     the history the check used are still those in force; if another process changed them meanwhile,
@@ -482,6 +485,11 @@ def _import_one(ledger, path, sha, contract, quarter, history, refdata, settings
                                                               "import it again")
         if sub is None or not sub.contract_id or sub.quarter is None:
             return _record_received(ledger, path, sha, report, sub)
+        wrong = None if force else _outside(sub, register, refdata)
+        if wrong:
+            return ImportResult(path, "refused", sha, contract=sub.contract_id, quarter=str(sub.quarter),
+                                message=f"{wrong}; nothing was recorded. Check the Return sheet, or import it with "
+                                        "--force if it really is that quarter's return")
         data = _read_checked(path, sha)
         if data is None:
             return ImportResult(path, "changed", sha, message=f"{path} changed while it was being imported; "
@@ -504,6 +512,21 @@ def _import_one(ledger, path, sha, contract, quarter, history, refdata, settings
                 _unstore(ledger, rel)
             return result
     raise AssertionError("unreachable: the last attempt always writes")  # pragma: no cover
+
+
+def _outside(sub, register, refdata) -> str | None:
+    """Why a return's quarter cannot be right: not in the framework calendar, or outside its contract's
+    term in the register in force (a contract the register does not hold is D604's, and imported)."""
+    from swtool.quarter import uk_date
+
+    q = str(sub.quarter)
+    if q not in refdata.deadlines:
+        return f"{sub.contract_id} {q}: the quarter is not in the framework calendar (D601)"
+    contract = register.contracts.get(sub.contract_id) if register is not None else None
+    if contract is not None and not (contract.start <= sub.quarter.end and contract.end >= sub.quarter.start):
+        return (f"{sub.contract_id} {q}: the quarter is outside the contract's term ({uk_date(contract.start)} to "
+                f"{uk_date(contract.end)}) (D605)")
+    return None
 
 
 def _record_received(ledger: Ledger, path: Path, sha: str, report, sub) -> ImportResult:

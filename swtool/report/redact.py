@@ -230,7 +230,7 @@ def _replace_value(message: str, value, min_bare: int = 1) -> str:
         if form[0] in "'\"":
             message = message.replace(form, f"'{REDACTED}'")
         elif len(form) >= min_bare:
-            message = re.sub(rf"(?<![\w.,]){re.escape(form)}(?![\w]|[.,]\d)", REDACTED, message)
+            message = re.sub(rf"(?<![\w.,/:]){re.escape(form)}(?![\w]|[.,/:]\d)", REDACTED, message)
     if isinstance(value, str):
         message = _replace_cut(message, value.strip())
     return message
@@ -278,7 +278,7 @@ def redact_message(f: Finding, row_values=(), refdata=None, cell=_UNKNOWN) -> st
     the finding's row and ``cell`` the typed value of its cell (see ``RowValues``), when known."""
     message = f.message
     for v in row_values:
-        message = _replace_value(message, v, min_bare=3)
+        message = _replace_value(message, v, min_bare=3 if isinstance(v, str) else 1)
     parts = _own_parts(f, refdata, cell)
     col = column_of(f.sheet, f.header)
     if parts or f.code in PERSONAL_CODES or (col is not None and _always_personal(col)):
@@ -314,9 +314,9 @@ def stored_value(f: Finding, row_values=(), refdata=None, cell=_UNKNOWN):
 
 class RowValues:
     """The personal values of each row of a typed return, looked up by (sheet, Excel row): every text
-    of a personal column, and every value a coded, yes/no, date or number column holds that is not
-    one (for a column of several codes, the parts that are not codes). Numbers (ages) are left to
-    their own findings: a bare number is too common in a message to be replaced everywhere."""
+    of a personal column, every value a coded, yes/no, date or number column holds that is not one
+    (for a column of several codes, the parts that are not codes), and the age (a rule about the
+    eligibility criteria may say how old the client was), longest first."""
 
     def __init__(self, sub, refdata=None):
         self.sub = sub
@@ -324,10 +324,12 @@ class RowValues:
         self._rows: dict[str, dict[int, int]] = {}
         self._seen: dict[tuple[str, int], list[str]] = {}
 
-    def _personal(self, sheet, header, v) -> list[str]:
-        if not isinstance(v, str) or not v.strip():
-            return []
-        return [p for p in personal_parts(sheet, header, v, self.refdata) if isinstance(p, str)]
+    def _personal(self, sheet, header, v) -> list:
+        v = _scalar(v)
+        if isinstance(v, str):
+            return [p for p in personal_parts(sheet, header, v, self.refdata) if isinstance(p, str)] \
+                if v.strip() else []
+        return personal_parts(sheet, header, v, self.refdata) if isinstance(v, (int, float)) else []
 
     def cell(self, sheet: str | None, row: int | None, header: str | None):
         """The typed value of a cell (None when empty or not found); unknown without the return."""
@@ -359,13 +361,13 @@ class RowValues:
             self._seen[key] = self._values(sheet, int(row))
         return self._seen[key]
 
-    def _values(self, sheet: str, row: int) -> list[str]:
+    def _values(self, sheet: str, row: int) -> list:
         sub = self.sub
         for labels in (sub.cover, sub.narrative):
             if labels.present and labels.sheet == sheet:
                 out = [p for label, (r, _) in labels.cells.items() if r == row
                        for p in self._personal(labels.spec.name, label, labels.values.get(label))]
-                return sorted(out, key=len, reverse=True)
+                return sorted(out, key=lambda v: len(str(v)), reverse=True)
         for t in sub.tables.values():
             if not t.present or t.sheet != sheet:
                 continue
@@ -373,7 +375,7 @@ class RowValues:
             if i is None:
                 return []
             out = [p for h in t.letters for p in self._personal(t.spec.name, h, t.df[h].iat[i])]
-            return sorted(out, key=len, reverse=True)  # "Tesco" must not cut "Tesco Extra, 12 Rye Lane" short
+            return sorted(out, key=lambda v: len(str(v)), reverse=True)  # "Tesco Extra, 12 Rye Lane" first
         return []
 
 

@@ -15,14 +15,45 @@ from textual.widgets import DataTable, Footer, Header, Static
 from swtool.calc import money
 from swtool.ledger import payments, store
 from swtool.tui.modals import ReasonModal
+from swtool.tui.screens import APPROVAL_STYLE as _RETURN_APPROVAL
 from swtool.tui.screens import ContractScreen, LedgerScreen, _selected_key, _table
 from swtool.tui.shown import joined, shown
 
-APPROVAL_STYLE = {"approved": "green", "held": "bold red", "not reviewed": "bold yellow", "no return counted": "dim"}
+APPROVAL_STYLE = {**_RETURN_APPROVAL, "no return counted": "dim"}
+
+# What the PMO decides on comes first (approval, net payable), then the terms of net payable
+# (invoice − credits applied; the invoice is expenditure − disallowed, or the Q4 balancing payment):
+# at 80 columns the decision and its amount are on screen, the rest scrolls, and the pane under the
+# table spells out every input of the highlighted row.
+COLUMNS = ("contract", "return", "approval", "net payable", "invoice", "credits applied", "Q4 balancing",
+           "expenditure", "provider")
+
+
+def ask_for_payment(screen: LedgerScreen, action: str, contract: str, quarter, return_id: int | None,
+                    version: int | None, approval: str, figures: str = "") -> None:
+    """Approve (``action`` "approve") or hold ("hold") a contract's counted return for ``quarter`` for
+    payment, with a reason asked in a dialog; Escape records nothing. Shared by the Payments and
+    contract screens."""
+    if return_id is None:
+        screen.app.notify(f"{contract} has no return that counts for {quarter}: nothing to {action}.",
+                          severity="warning", markup=False)
+        return
+    verb = "Approve" if action == "approve" else "Hold"
+    about = joined(f"{verb} return {return_id} (version {version}, the version that counts) of ", (contract, "bold"),
+                   f" for {quarter}{figures} (now {approval}).",
+                   "" if action == "approve" else " A held return is not payable until it is approved.")
+    outcome = "approved for payment" if action == "approve" else "held: not payable"
+
+    def record(reason: str | None) -> None:
+        if reason:
+            screen.attempt(store.decide_return, screen.session.ledger, return_id, action, reason,
+                           screen.session.refdata, done=f"Recorded: return {return_id} of {contract} {outcome}.")
+
+    screen.app.push_screen(ReasonModal(f"{verb} a return for payment", about, verb), record)
 
 
 class PaymentsScreen(LedgerScreen):
-    """One row a contract: counted return, approval, expenditure, invoice, credits applied, net payable."""
+    """One row a contract: counted return, approval, net payable, invoice, credits applied, expenditure."""
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -38,8 +69,7 @@ class PaymentsScreen(LedgerScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="heading")
-        yield _table("payments", "contract", "return", "approval", "expenditure", "invoice", "credits applied",
-                     "Q4 balancing", "net payable", "provider")
+        yield _table("payments", *COLUMNS)
         yield Static(id="payment-detail")
         yield Footer()
 
@@ -47,30 +77,27 @@ class PaymentsScreen(LedgerScreen):
         s = self.session
         schedule = payments.schedule(s.ledger, s.quarter, s.settings, s.refdata)
         self.query_one("#heading", Static).update(Text(
-            f"Payments, {s.quarter}. a approves the counted return for payment, h holds it; each needs a reason.",
-            style="bold"))
+            f"Payments, {s.quarter}: only approved returns are payable. a approves the counted return, h holds "
+            "it (each needs a reason); Enter opens the contract.", style="bold"))
         table = self.query_one("#payments", DataTable)
         keep = table.cursor_row
         table.clear()
         self.rows = {}
 
-        def amount(x):
-            return shown("-" if x is None else money.gbp(x))
+        def amount(x, style: str = ""):
+            return shown("-" if x is None else money.gbp(x), style=style)
 
         for p in schedule.payments:
             self.rows[p.contract] = p
-            table.add_row(shown(p.contract, style="bold"),
-                          shown("-" if p.return_id is None else f"{p.return_id} (v{p.version})"),
+            table.add_row(shown(p.contract, style="bold"), shown(p.return_id),
                           shown(p.approval, style=APPROVAL_STYLE.get(p.approval, "")),
-                          amount(p.expenditure), amount(p.invoice), amount(p.credits_applied),
-                          amount(p.q4_balancing), shown("-" if p.net_payable is None else money.gbp(p.net_payable),
-                                                        style="bold"),
-                          shown(p.provider, 36), key=p.contract)
+                          amount(p.net_payable, "bold"), amount(p.invoice), amount(p.credits_applied),
+                          amount(p.q4_balancing), amount(p.expenditure), shown(p.provider, 36), key=p.contract)
         t = schedule.totals
         approved = sum(p.approval == "approved" for p in schedule.payments)
-        self.summary = Text(f"{len(schedule.payments)} contracts; {approved} approved; invoices {money.gbp(t['invoice'])}; "
-                            f"credits applied {money.gbp(t['credits_applied'])}; net payable "
-                            f"{money.gbp(t['net_payable'])}", style="bold")
+        self.summary = Text(f"{len(schedule.payments)} contracts; {approved} approved; invoices "
+                            f"{money.gbp(t['invoice'])}; credits applied {money.gbp(t['credits_applied'])}; "
+                            f"net payable {money.gbp(t['net_payable'])}", style="bold")
         if table.row_count:
             table.move_cursor(row=min(max(keep, 0), table.row_count - 1))
         self._detail(_selected_key(table))
@@ -82,9 +109,12 @@ class PaymentsScreen(LedgerScreen):
 
     def _detail(self, key: str | None) -> None:
         parts = [self.summary]
-        p = self.rows.get(key)
+        p = self.rows.get(key or "")
         if p is not None:
-            parts += [joined((f"{figure}: ", "bold"), (words, "")) for figure, words in p.inputs]
+            parts.append(joined((p.contract, "bold"), " · ", (p.provider, ""), " · lot ", (p.lot, ""), ": ",
+                                (p.approval, APPROVAL_STYLE.get(p.approval, ""))))
+            # an input names every figure it was worked out from: never cut short
+            parts += [Text.assemble((f"{figure}: ", "bold"), shown(words, limit=2000)) for figure, words in p.inputs]
         self.query_one("#payment-detail", Static).update(Text("\n").join(parts))
 
     @on(DataTable.RowSelected, "#payments")
@@ -92,23 +122,9 @@ class PaymentsScreen(LedgerScreen):
         self.app.push_screen(ContractScreen(event.row_key.value, self.session.quarter))
 
     def action_decide(self, action: str) -> None:
-        p = self.rows.get(_selected_key(self.query_one("#payments", DataTable)))
+        p = self.rows.get(_selected_key(self.query_one("#payments", DataTable)) or "")
         if p is None:
             return
-        if p.return_id is None:
-            self.app.notify(f"{p.contract} has no counted return for {self.session.quarter}: nothing to "
-                            f"{action}.", severity="warning", markup=False)
-            return
-        verb = "Approve" if action == "approve" else "Hold"
         invoice = "-" if p.invoice is None else money.gbp(p.invoice)
-        about = joined(f"{verb} return {p.return_id} (version {p.version}) of ", (p.contract, "bold"),
-                       f" for {self.session.quarter}: invoice {invoice}, credits applied "
-                       f"{money.gbp(p.credits_applied)} (now {p.approval}).")
-
-        def record(reason: str | None) -> None:
-            if reason:
-                self.attempt(store.decide_return, self.session.ledger, p.return_id, action, reason,
-                             self.session.refdata,
-                             done=f"Recorded: {action} return {p.return_id} of {p.contract}.")
-
-        self.app.push_screen(ReasonModal(f"{verb} a return for payment", about, verb), record)
+        ask_for_payment(self, action, p.contract, self.session.quarter, p.return_id, p.version, p.approval,
+                        f": invoice {invoice}, credits applied {money.gbp(p.credits_applied)}")

@@ -130,7 +130,9 @@ class QuarterScreen(LedgerScreen):
         table.clear()
         for row in report.rows:
             c = row.contract
-            received = row.received + (f", {row.timeliness}" if row.timeliness else "")
+            # the version that counts and its own timeliness; newer versions that do not count are named below
+            received = row.received + (f", {row.timeliness}" if row.timeliness else "") \
+                + (f" (+{len(row.not_counted)} not counted)" if row.not_counted else "")
             style = {"missing": "bold red", "not in term": "dim"}.get(row.received, "")
             if row.timeliness in ("late", "after final deadline"):
                 style = "yellow"
@@ -153,6 +155,9 @@ class QuarterScreen(LedgerScreen):
         due = sum((row.credits_due for row in report.rows), start=0)
         summary = [Text(f"{len(report.rows)} contracts: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
                         + f". Service credits due and not waived: {gbp(due)}.")]
+        for row in report.rows:
+            for note in row.not_counted:
+                summary.append(joined((row.contract.contract_id, "bold"), " ", (note, "yellow"), "."))
         for r in report.others:
             summary.append(joined("Return ", (r["id"], ""), " is for ", (r["contract_id"], "bold"),
                                   ", which is not in the contract register in force."))
@@ -193,6 +198,23 @@ class QuarterScreen(LedgerScreen):
 
 # --- one contract's quarter ------------------------------------------------------------------------
 
+APPROVAL_STYLE = {"approved": "green", "held": "bold red", "not reviewed": "bold yellow"}
+
+
+def counts_words(v: dict) -> str:
+    """Whether a version's figures count (``store.versions``): counts | counts by exception | void |
+    not counted: after final deadline | superseded (a newer version counts)."""
+    if v["voided"]:
+        return "void"
+    if v["counted"]:
+        return "counts by exception" if v["late_exception"] else "counts"
+    return "not counted: after final deadline" if v["timeliness"] == "after final deadline" else "superseded"
+
+
+def counts_style(words: str) -> str:
+    return "green" if words.startswith("counts") else "dim" if words == "superseded" else "bold yellow"
+
+
 class ContractScreen(LedgerScreen):
     """One contract in one quarter: the return's findings to decide, its outputs against profile, its
     versions, and the decisions taken."""
@@ -204,6 +226,8 @@ class ContractScreen(LedgerScreen):
         Binding("w", "decide('w')", "Waive"),
         Binding("v", "values", "Cell values"),
         Binding("n", "new_plan", "New action plan"),
+        Binding("p", "payment('approve')", "Approve payment"),
+        Binding("h", "payment('hold')", "Hold payment"),
     ]
 
     def __init__(self, contract_id: str, quarter: Quarter, return_id: int | None = None):
@@ -213,6 +237,7 @@ class ContractScreen(LedgerScreen):
         self.return_id = return_id
         self.include_personal = False
         self.finding_rows: dict[str, dict] = {}
+        self.counted: dict | None = None     # the version whose figures count (store.versions)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -221,25 +246,28 @@ class ContractScreen(LedgerScreen):
             with TabPane("Findings", id="tab-findings"):
                 yield _table("findings", "code", "severity", "cell", "decision", "finding")
                 yield Static(id="finding-detail")
+                yield Static(id="cross-findings")
             with TabPane("Outputs", id="tab-outputs"):
                 yield _table("outputs", "output", "title", "target", "actual", "variance", "flag", "to date")
                 yield Static(id="flags")
             with TabPane("Versions", id="tab-versions"):
-                yield _table("versions", "return", "version", "submitted", "imported", "by", "errors",
-                             "warnings", "receipt", "file")
+                yield _table("versions", "return", "version", "submitted", "timeliness", "counts", "approval",
+                             "errors", "warnings", "imported", "by", "receipt", "file")
             with TabPane("Decisions", id="tab-decisions"):
                 yield _table("decisions", "decision", "when", "who", "what", "action", "reason")
         yield Footer()
 
     def load(self) -> None:
         s = self.session
-        versions = store.returns(s.ledger, self.contract_id, str(self.quarter))
-        if self.return_id is None and versions:
-            self.return_id = versions[-1]["id"]
+        versions = store.versions(s.ledger, s.refdata, self.contract_id, str(self.quarter))
+        self.counted = next((v for v in versions if v["counted"]), None)
+        if self.return_id is None and versions:  # the newest version, unless it was voided (imported by mistake)
+            self.return_id = next((v for v in reversed(versions) if not v["voided"]), versions[-1])["id"]
         register = store.current_register(s.ledger)
         contract = register.contracts.get(self.contract_id) if register else None
         self._heading(contract, versions)
         self._findings()
+        self._cross()
         self._outputs(contract)
         self._versions(versions)
         self._decisions(versions)
@@ -264,9 +292,28 @@ class ContractScreen(LedgerScreen):
                                 (submitted, ""), "; ",
                                 (_count(current["errors"], "error"), "bold red" if current["errors"] else ""),
                                 f", {_count(current['warnings'], 'warning')}; file ", (current["source_name"], "")))
+            lines.append(self._standing(current))
         if self.include_personal:
             lines.append(Text("Cell values are shown (personal data): v hides them.", style="bold magenta"))
         self.query_one("#heading", Static).update(Text("\n").join(lines))
+
+    def _standing(self, current: dict) -> Text:
+        """The version shown: its own timeliness and whether it counts; which version counts and its
+        approval for payment (the one ``p`` approves and ``h`` holds)."""
+        words = counts_words(current)
+        line = Text.assemble(f"Version {current['version']}: ", shown(current["timeliness"]), ", ",
+                             shown(words.split(":")[0], style=counts_style(words)), ". ")
+        c = self.counted
+        if c is None:
+            line.append_text(shown(f"No version counts for {self.quarter}, so none can be approved for payment.",
+                                   style="bold red"))
+            return line
+        if c["id"] != current["id"]:
+            line.append_text(joined(f"Version {c['version']} (return {c['id']}) counts (", (c["timeliness"], ""),
+                                    "). "))
+        approval = c["approval"] or "not reviewed"
+        line.append_text(joined("Payment: ", (approval, APPROVAL_STYLE.get(approval, "")), " (p approves, h holds)."))
+        return line
 
     def _findings(self) -> None:
         s = self.session
@@ -307,6 +354,28 @@ class ContractScreen(LedgerScreen):
                                 ((f["decided_at"] or "")[:10], ""), ": ", (f["decision_reason"], "")))
         self.query_one("#finding-detail", Static).update(Text("\n").join(parts))
 
+    def _cross(self) -> None:
+        """C219 and C220 on the counted version's claims, worked out now across every contract's counted
+        returns (``crosscheck.cross_findings``). They are not stored findings, so they sit in a panel of
+        their own under the Findings tab, where a, q and w cannot reach them."""
+        from swtool.ledger.crosscheck import cross_findings
+
+        s, c = self.session, self.counted
+        panel = self.query_one("#cross-findings", Static)
+        found = [] if c is None else cross_findings(s.ledger, s.refdata, s.today, return_id=c["id"])
+        panel.display = bool(found)
+        if not found:
+            panel.update("")
+            return
+        lines = [Text.assemble((f"Across contracts: {_count(len(found), 'finding')} on return {c['id']} (version "
+                                f"{c['version']}, the one that counts), worked out from every contract's counted "
+                                "returns; not stored findings, so a, q and w do not apply: they go when the claims "
+                                "are corrected or both marked shared.", "bold"))]
+        for f in found:
+            lines.append(Text.assemble(severity(f.severity), " ", shown(f.code, style="bold"), "  ",
+                                       shown(f.message, limit=2000)))
+        panel.update(Text("\n").join(lines))
+
     def _outputs(self, contract) -> None:
         from swtool.credits import num, pct
 
@@ -338,10 +407,16 @@ class ContractScreen(LedgerScreen):
         table.clear()
         for v in versions:
             mark = "▶ " if v["id"] == self.return_id else ""
+            words = counts_words(v)
+            approval = v["approval"] or ("not reviewed" if v["counted"] else None)
             table.add_row(shown(f"{mark}{v['id']}", style="bold" if mark else ""), shown(v["version"]),
-                          shown(v["date_submitted"]), shown(v["imported_at"][:16].replace("T", " ")),
-                          shown(v["imported_by"]), shown(v["errors"]), shown(v["warnings"]),
-                          shown(v["receipt_status"]), shown(v["source_name"], 60), key=str(v["id"]))
+                          shown(v["date_submitted"]),
+                          shown(v["timeliness"], style="yellow" if v["timeliness"] != "on time" else ""),
+                          shown(words, style=counts_style(words)),
+                          shown(approval, style=APPROVAL_STYLE.get(approval or "", "")),
+                          shown(v["errors"]), shown(v["warnings"]), shown(v["imported_at"][:16].replace("T", " ")),
+                          shown(v["imported_by"]), shown(v["receipt_status"]), shown(v["source_name"], 60),
+                          key=str(v["id"]))
 
     def _decisions(self, versions: list[dict]) -> None:
         s = self.session
@@ -354,7 +429,8 @@ class ContractScreen(LedgerScreen):
             if not mine:
                 continue
             what = (f"return {d['return_id']} {d['code']} {d['cell']}" if d["kind"] == "finding"
-                    else f"output {d['output']} credits" if d["kind"] == "credit" else f"plan {d['rap_id']}")
+                    else f"output {d['output']} credits" if d["kind"] == "credit"
+                    else f"return {d['return_id']}" if d["kind"] == "return" else f"plan {d['rap_id']}")
             table.add_row(shown(d["id"]), shown(d["at"][:16].replace("T", " ")), shown(d["who"]), shown(what),
                           shown(d["action"], style="bold"), shown(d["reason"], 80), key=str(d["id"]))
 
@@ -388,6 +464,15 @@ class ContractScreen(LedgerScreen):
                              done=f"Recorded: {action} {code} at {cell} of return {rid}.")
 
         self.app.push_screen(ReasonModal(f"{action.capitalize()} a finding", about, action.capitalize()), record)
+
+    def action_payment(self, action: str) -> None:
+        """Approve or hold the version that counts for payment (whichever version is shown), as the
+        Payments screen's a and h do."""
+        from swtool.tui.payments import ask_for_payment   # it builds on this module's screens
+
+        c = self.counted
+        ask_for_payment(self, action, self.contract_id, self.quarter, c and c["id"], c and c["version"],
+                        (c and c["approval"]) or "not reviewed")
 
     def action_values(self) -> None:
         self.include_personal = not self.include_personal

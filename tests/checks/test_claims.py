@@ -604,6 +604,17 @@ def test_c215_matched_forgivingly(tmp_path):
     assert C(check(path, contract=contract(), evidence_dir=folder), "C215") == []
 
 
+def test_c215_a_link_out_of_the_folder_is_not_evidence(tmp_path):
+    # a real PDF outside the folder, linked in under the reference's name: C215 does not follow it
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.pdf").write_bytes(PDF)
+    folder = _evidence(tmp_path, {"other.pdf": PDF})
+    (folder / "CL-0001-contract.pdf").symlink_to(outside / "secret.pdf")
+    f = only(check(write_return(tmp_path), contract=contract(), evidence_dir=folder), "C215")
+    assert f.cell == "Claims!F2" and "no file 'CL-0001-contract.pdf'" in f.message
+
+
 def test_c215_empty_wrong_type_and_fake_files(tmp_path):
     folder = _evidence(tmp_path, {"CL-0001-contract.pdf": b"", "CL-0002.txt": b"a letter",
                                   "CL-0003.pdf": b"not really a pdf"})
