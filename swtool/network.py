@@ -82,6 +82,20 @@ class SharedRow:
 
 
 @dataclass(frozen=True)
+class CrossRow:
+    """A claim to look at across contracts (C219: also claimed by another contract; C220: the partner
+    named never claims it), as the ledger finds it. Claim refs only: no client reference."""
+
+    code: str
+    quarter: Quarter
+    contract: str
+    provider: str
+    claim_ref: str | None
+    output: str | None
+    other: str                  # the other contract(s), or the partner named
+
+
+@dataclass(frozen=True)
 class EqualityRow:
     """One registration, or one job outcome (a 2a or 2b claim), with the client's demographics as
     recorded at registration. No client reference: the report needs none."""
@@ -97,6 +111,7 @@ class EqualityRow:
 class NetworkData:
     outputs: list[OutputRow] = field(default_factory=list)
     shared: list[SharedRow] = field(default_factory=list)
+    cross: list[CrossRow] = field(default_factory=list)   # C219, C220 in the period
     equalities: list[EqualityRow] = field(default_factory=list)
     providers: list[str] = field(default_factory=list)   # the register's provider names
     quarters: list[Quarter] = field(default_factory=list)  # the columns; from the rows when empty
@@ -394,6 +409,18 @@ def _write_shared(ws, data: NetworkData, st) -> None:
         ws.cell(r, 1).font = st["bold"]
         put(ws.cell(r, 6), sum(v[-1] for v in rows))
         ws.cell(r, 6).font = st["bold"]
+    r += 2
+    put(ws.cell(r, 1), "Claims to look at across contracts: C219 claimed by another contract too, C220 the partner "
+                       "named does not claim it (risk of paying twice)")
+    ws.cell(r, 1).font = st["bold"]
+    _header(ws, r + 1, ["Code", "Quarter", "Contract", "Provider", "Claim ref", "Output", "Other"], st)
+    r += 2
+    for c in sorted(data.cross, key=lambda c: (c.quarter, c.code, c.contract, c.claim_ref or "")):
+        for col, v in enumerate((c.code, str(c.quarter), c.contract, c.provider, c.claim_ref, c.output, c.other), 1):
+            put(ws.cell(r, col), v)
+        r += 1
+    if not data.cross:
+        put(ws.cell(r, 1), "None in the period.")
     ws.freeze_panes = "A4"
 
 
@@ -496,5 +523,5 @@ def write_network_report(output: Path, data: NetworkData) -> Path:
     return save(build_network_report(data), output)
 
 
-__all__ = ["EqualityRow", "NetworkData", "OutputRow", "SharedRow", "age_band", "build_network_report",
+__all__ = ["CrossRow", "EqualityRow", "NetworkData", "OutputRow", "SharedRow", "age_band", "build_network_report",
            "equalities_table", "output_table", "shared_table", "suppress", "write_network_report"]

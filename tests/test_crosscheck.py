@@ -83,3 +83,14 @@ def test_c220_waits_for_the_partners_final_deadline(tmp_path):
     path = build(tmp_path, _one_sided)
     with open_ledger(path) as ledger:
         assert cross_findings(ledger, lh.refdata(tmp_path), date(2026, 10, 28)) == []
+
+
+def test_the_network_report_lists_c219_on_its_shared_outputs_sheet(tmp_path):
+    path = build(tmp_path, _same_start(shared=False))
+    out = tmp_path / "network.xlsx"
+    res = run("report", "network", "--year", "2026/27", "-o", out, "--db", path)
+    assert res.exit_code == 0, res.output
+    ws = openpyxl.load_workbook(out)["Shared outputs"]
+    rows = [tuple(c.value for c in row)[:7] for row in ws.iter_rows() if row[0].value == "C219"]
+    assert sorted(rows) == [("C219", "2026/27-Q2", "SW-L3-01", L3_PROVIDER, "L3-01-0107", "2a", "SW-L7-01"),
+                            ("C219", "2026/27-Q2", "SW-L7-01", L7_PROVIDER, "L7-01-0013", "2a", "SW-L3-01")]

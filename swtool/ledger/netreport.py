@@ -57,6 +57,13 @@ def network_data(ledger: Ledger, year: int, refdata, settings, today: date | Non
             if claim.output in ("2a", "2b"):
                 gender, ethnic, disability, age = people.get(claim.client_ref, (None, None, None, None))
                 data.equalities.append(EqualityRow(JOB_OUTCOME, gender, ethnic, disability, age))
+    from swtool.ledger.crosscheck import cross_findings
+    from swtool.network import CrossRow
+
+    for f in cross_findings(ledger, refdata, today):
+        if first <= f.quarter <= last:
+            data.cross.append(CrossRow(f.code, Quarter.parse(f.quarter), f.contract, f.provider, f.claim_ref,
+                                       f.output, f.other))
     return data
 
 

@@ -367,10 +367,8 @@ class ContractScreen(LedgerScreen):
         if not found:
             panel.update("")
             return
-        lines = [Text.assemble((f"Across contracts: {_count(len(found), 'finding')} on return {c['id']} (version "
-                                f"{c['version']}, the one that counts), worked out from every contract's counted "
-                                "returns; not stored findings, so a, q and w do not apply: they go when the claims "
-                                "are corrected or both marked shared.", "bold"))]
+        lines = [Text(f"Across contracts, on counted return {c['id']} (not stored: a, q, w do not apply):",
+                      style="bold")]
         for f in found:
             lines.append(Text.assemble(severity(f.severity), " ", shown(f.code, style="bold"), "  ",
                                        shown(f.message, limit=2000)))
