@@ -179,7 +179,7 @@ def test_returns_lists_versions_and_shows_findings_without_personal_data(db, tmp
     faulty = tmp_path / "faulty-registrations.xlsx"
     shutil.copyfile(lh.SAMPLES / "faulty" / "faulty-registrations.xlsx", faulty)
     out = run("import", faulty, "--db", db, "--today", TODAY, code=1).output
-    assert "imported as version 2 of SW-L1A-01 2026/27-Q2 (return 14): 15 errors, 3 warnings" in out
+    assert "imported as version 2 of SW-L1A-01 2026/27-Q2 (return 14): 17 errors, 3 warnings" in out
     out = run("returns", "--contract", "SW-L1A-01", "--db", db).output
     rows = [line.split() for line in out.splitlines()[2:]]
     assert [(r[0], r[2], r[3]) for r in rows] == [("1", "2026/27-Q1", "1"), ("2", "2026/27-Q2", "1"),
