@@ -204,7 +204,8 @@ def test_h_holds_a_return_and_nothing_is_payable(ledger_path, tmp_path):
         seen["notes"] = notes(pilot.app)
 
     drive(ledger_path, tmp_path, scenario)
-    # £40,521.61 claimed; 5 credits × (£165,000 × 2) × 10% ÷ 20 = £8,250.00 applied: £32,271.61 payable once approved
+    # £40,521.61 claimed; 5 credits × (£165,000 × 2) × 10% ÷ 20 = £8,250.00 applied:
+    # £40,521.61 − £8,250.00 = £32,271.61 payable once approved
     assert seen["approved"] == ["approved", "£32,271.61", "£40,521.61", "£8,250.00"]
     assert seen["held"] == ["held", "-", "£40,521.61", "£8,250.00"]
     assert "credits applied: output 4: £8,250.00 = £8,250.00" in seen["detail"]
@@ -303,7 +304,7 @@ def test_a_version_after_the_final_deadline_is_shown_as_not_counted(ledger_path,
         seen["heading"] = static_text(screen, "#heading").splitlines()
         seen["versions"] = [r[:6] for r in cells(screen.query_one("#versions"))]
         await decide(pilot, "p", "Q2 reviewed on version 1")     # approves the version that counts
-        seen["approved"] = [r[5] for r in cells(screen.query_one("#versions"))]
+        seen["approved"] = [r[3] for r in cells(screen.query_one("#versions"))]
         seen["standing"] = static_text(screen, "#heading").splitlines()[2]
         seen["decisions"] = [r[3:6] for r in cells(screen.query_one("#decisions"))]
         seen["notes"] = notes(pilot.app)
@@ -317,8 +318,8 @@ def test_a_version_after_the_final_deadline_is_shown_as_not_counted(ledger_path,
     assert seen["heading"][2] == (f"Version 2: after final deadline, not counted. Version 1 (return {v1}) counts "
                                   "(on time). Payment: not reviewed (p approves, h holds).")
     assert seen["versions"] == [
-        [str(v1), "1", "2026-10-12", "on time", "counts", "not reviewed"],
-        [f"▶ {late.return_id}", "2", "2026-11-02", "after final deadline", "not counted: after final deadline", "-"]]
+        [str(v1), "1", "counts", "not reviewed", "2026-10-12", "on time"],
+        [f"▶ {late.return_id}", "2", "not counted: after final deadline", "-", "2026-11-02", "after final deadline"]]
     assert seen["approved"] == ["approved", "-"]
     assert seen["standing"].endswith("counts (on time). Payment: approved (p approves, h holds).")
     assert seen["decisions"] == [[f"return {v1}", "approve", "Q2 reviewed on version 1"]]
@@ -342,7 +343,7 @@ def test_a_late_version_counted_by_exception_and_the_one_it_replaces(ledger_path
         seen["standing"] = static_text(screen, "#heading").splitlines()[2]
         seen["versions"] = [r[:6] for r in cells(screen.query_one("#versions"))]
         await decide(pilot, "h", "waiting for the corrected claim")
-        seen["after"] = [r[5] for r in cells(screen.query_one("#versions"))]
+        seen["after"] = [r[3] for r in cells(screen.query_one("#versions"))]
 
     drive(ledger_path, tmp_path, scenario)
     assert seen["quarter"] == "version 2, after final deadline"
@@ -350,8 +351,8 @@ def test_a_late_version_counted_by_exception_and_the_one_it_replaces(ledger_path
                                 "(p approves, h holds).")
     # version 1's approval stays in its history; version 2 now counts and has none yet
     assert seen["versions"] == [
-        [str(v1), "1", "2026-10-12", "on time", "superseded", "approved"],
-        [f"▶ {late.return_id}", "2", "2026-11-02", "after final deadline", "counts by exception", "not reviewed"]]
+        [str(v1), "1", "superseded", "approved", "2026-10-12", "on time"],
+        [f"▶ {late.return_id}", "2", "counts by exception", "not reviewed", "2026-11-02", "after final deadline"]]
     assert seen["after"] == ["approved", "held"]
     assert [v["approval"] for v in version_rows(ledger_path)] == ["approved", "held"]
 
@@ -384,8 +385,8 @@ def test_a_voided_version(ledger_path, tmp_path):
     # the contract opens on the newest version that is not void
     assert seen["heading"][0].startswith(f"Return {v1}, version 1 of 2 (not the latest)")
     assert seen["heading"][1] == "Version 1: on time, counts. Payment: not reviewed (p approves, h holds)."
-    assert seen["versions"] == [[f"▶ {v1}", "1", "2026-10-12", "on time", "counts", "not reviewed"],
-                                [str(mistake.return_id), "2", "2026-10-12", "on time", "void", "-"]]
+    assert seen["versions"] == [[f"▶ {v1}", "1", "counts", "not reviewed", "2026-10-12", "on time"],
+                                [str(mistake.return_id), "2", "void", "-", "2026-10-12", "on time"]]
     assert seen["void"][0].startswith(f"Return {mistake.return_id}, version 2 of 2; submitted 12/10/2026")
     assert seen["void"][1] == (f"Version 2: on time, void. Version 1 (return {v1}) counts (on time). Payment: not "
                                "reviewed (p approves, h holds).")
@@ -521,4 +522,6 @@ def test_the_quarter_and_contract_screens_render_at_80_columns(ledger_path, tmp_
                for line in seen["quarter"])
     assert any(line.startswith(" Version 2: after final deadline, not counted.") for line in seen["contract"])
     header = next(line for line in seen["versions"] if line.lstrip().startswith("return"))
-    assert header.split()[:6] == ["return", "version", "submitted", "timeliness", "counts", "approval"]
+    assert header.split()[:5] == ["return", "version", "counts", "approval", "submitted"]
+    assert next(line for line in seen["versions"] if line.lstrip().startswith("▶")).split()[3:9] == [
+        "not", "counted:", "after", "final", "deadline", "-"]

@@ -641,14 +641,15 @@ def _damaged(path: Path, why: str) -> str:
 
 def _refuse_damaged(path: Path) -> None:
     """``PRAGMA integrity_check`` (every page and every index; about 15 ms on a ledger of 96 returns)
-    on a read-only connection, before the ledger is opened for writing: a damaged ledger is refused as
-    it is (a connection that can write folds the -wal into the file when it closes)."""
+    and the schema's names (``_name_problems``) on a read-only connection, before the ledger is opened
+    for writing: a damaged ledger is refused as it is (a connection that can write folds the -wal into
+    the file when it closes)."""
     try:
         conn = _open_read_only(path)
     except sqlite3.Error as e:
         raise explain(e, path) or LedgerError(f"cannot open the ledger {path}: {_text(e)}") from None
     try:
-        problems = integrity_problems(conn)
+        problems = integrity_problems(conn) or _name_problems(conn)
     except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
         problem = explain(e, path, conn)
         if problem is None or _kind(e) == "notadb":
@@ -734,6 +735,9 @@ _MESSAGES = (("database or disk is full", "full"), ("attempt to write a readonly
              ("file is not a database", "notadb"), ("database is locked", "busy"),
              ("database table is locked", "busy"), ("could not decode to utf-8", "corrupt"))
 _IOERR_SHORT_READ = 522  # the file is shorter than its pages say: it was cut short
+# a write the disk refused: SQLite says "full" only for ENOSPC; a quota (EDQUOT) or a file-size limit
+# (EFBIG) reaches it as a failed write, fsync, truncate or growth of the -shm
+_WRITE_REFUSED = {778, 1034, 1546, 4874}  # SQLITE_IOERR_WRITE, _FSYNC, _TRUNCATE, _SHMSIZE
 _FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _READ_ONLY_ERRNOS = {errno.EROFS, errno.EACCES, errno.EPERM}
 
@@ -752,8 +756,9 @@ def empty_message(path: Path) -> str:
 
 
 def full_message(path, why: str) -> str:
-    return (f"the disk is full: the ledger {path} could not be written ({why}), so nothing more was recorded; free "
-            "some space on the disk and run the command again")
+    limit = "" if "full" in why else ", or a quota or file-size limit was reached"
+    return (f"the disk is full{limit}: the ledger {path} could not be written ({why}), so nothing more was "
+            "recorded; free some space on the disk and run the command again")
 
 
 def read_only_message(path, why: str) -> str:
@@ -778,6 +783,8 @@ def _kind(e: BaseException) -> str | None:
     code = getattr(e, "sqlite_errorcode", None)
     if code == _IOERR_SHORT_READ:
         return "corrupt"
+    if code in _WRITE_REFUSED:
+        return "full"
     if isinstance(code, int) and (code & 0xFF) in _CODES:
         return _CODES[code & 0xFF]
     text = str(e).lower()
@@ -936,6 +943,50 @@ def schema_problems(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
+def _names(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
+    """The names in the schema: every table, index and view, and every column of the tables and views
+    (the triggers are ``swtool db verify``'s: a ledger whose triggers were dropped still opens, to be
+    verified)."""
+    with _lenient_text(conn):
+        objects = conn.execute("SELECT type, name, tbl_name FROM sqlite_master WHERE type != 'trigger' "
+                               "AND name NOT LIKE 'sqlite!_%' ESCAPE '!'").fetchall()
+        names = {(t, n, tbl) for t, n, tbl in objects}
+        for t, n, _ in objects:
+            if t in ("table", "view"):
+                names |= {("column", n, r[1]) for r in conn.execute(f'PRAGMA table_info("{n}")')}
+    return names
+
+
+_EXPECTED_NAMES: dict[tuple, set] = {}
+
+
+def _name_problems(conn: sqlite3.Connection) -> list[str]:
+    """The schema's names against those swtool makes at the file's schema version: the check at every
+    open (about 10 ms), which finds a table or column renamed by a flipped byte before any query meets
+    it. Only names are compared, so a released migration reworded (not renamed) is not taken for damage;
+    ``schema_problems`` compares the whole definitions."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if not 0 < version <= len(MIGRATIONS):
+        return []
+    key = (version, tuple(id(m) for m in MIGRATIONS[:version]))
+    if key not in _EXPECTED_NAMES:
+        mem = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            for statements in MIGRATIONS[:version]:
+                for statement in statements:
+                    if callable(statement):
+                        statement(mem)
+                    else:
+                        mem.execute(statement)
+            _EXPECTED_NAMES[key] = _names(mem)
+        finally:
+            mem.close()
+    have, want = _names(conn), _EXPECTED_NAMES[key]
+    words = {"column": "column {1}.{2}", "table": "table {1}", "index": "index {1}", "view": "view {1}"}
+    return ([f"{words.get(w[0], '{0} {1}').format(*w)} is missing" for w in sorted(want - have)] +
+            [f"{words.get(w[0], '{0} {1}').format(*w)} is not part of a swtool ledger" for w in sorted(have - want)])
+
+
 def find_damage(conn: sqlite3.Connection) -> list[str]:
     """What is damaged in the database open on ``conn``: ``integrity_check``, then its schema against
     the one swtool makes. [] when nothing is found, or when the file cannot be read for a reason other
@@ -956,6 +1007,7 @@ VALUE_COLUMNS = {
     "a date": {"contracts": ("start_date", "end_date"), "contract_milestones": ("due_date",),
                "returns": ("date_submitted", "checked_today"), "registrations": ("registration_date",),
                "claims": ("date_achieved", "start_date"), "raps": ("review_date",)},
+    "a quarter": {"returns": ("quarter",), "raps": ("quarter",), "decisions": ("quarter",)},
     "JSON": {"register_versions": ("warnings",), "returns": ("settings", "receipt"), "raps": ("detail",),
              "decisions": ("detail",), "rechecks": ("history",)},
 }
@@ -973,6 +1025,8 @@ def _parses(kind: str, text) -> bool:
             return Decimal(text).is_finite()
         if kind == "a date":
             date.fromisoformat(text)
+        elif kind == "a quarter":
+            return re.fullmatch(r"\d{4}/\d{2}-Q[1-4]", text) is not None
         else:
             json.loads(text)
     except (ValueError, ArithmeticError, InvalidOperation):

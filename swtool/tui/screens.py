@@ -251,7 +251,7 @@ class ContractScreen(LedgerScreen):
                 yield _table("outputs", "output", "title", "target", "actual", "variance", "flag", "to date")
                 yield Static(id="flags")
             with TabPane("Versions", id="tab-versions"):
-                yield _table("versions", "return", "version", "submitted", "timeliness", "counts", "approval",
+                yield _table("versions", "return", "version", "counts", "approval", "submitted", "timeliness",
                              "errors", "warnings", "imported", "by", "receipt", "file")
             with TabPane("Decisions", id="tab-decisions"):
                 yield _table("decisions", "decision", "when", "who", "what", "action", "reason")
@@ -408,10 +408,9 @@ class ContractScreen(LedgerScreen):
             words = counts_words(v)
             approval = v["approval"] or ("not reviewed" if v["counted"] else None)
             table.add_row(shown(f"{mark}{v['id']}", style="bold" if mark else ""), shown(v["version"]),
-                          shown(v["date_submitted"]),
-                          shown(v["timeliness"], style="yellow" if v["timeliness"] != "on time" else ""),
                           shown(words, style=counts_style(words)),
-                          shown(approval, style=APPROVAL_STYLE.get(approval or "", "")),
+                          shown(approval, style=APPROVAL_STYLE.get(approval or "", "")), shown(v["date_submitted"]),
+                          shown(v["timeliness"], style="yellow" if v["timeliness"] != "on time" else ""),
                           shown(v["errors"]), shown(v["warnings"]), shown(v["imported_at"][:16].replace("T", " ")),
                           shown(v["imported_by"]), shown(v["receipt_status"]), shown(v["source_name"], 60),
                           key=str(v["id"]))
