@@ -11,7 +11,7 @@ sample contracts plus five more on the same lots, each over its whole two-year t
 Each command runs in a fresh process, as the PMO runs it, on a fresh ledger. Prints seconds for
 `register import`, `import` of all 96 returns (and per return), the same `import` again (every file
 already in the ledger), `status`, `credits --format json` and `performance --format json` for the last
-quarter, and the ledger's size. benchmarks/bench_review.py times the review screens on the same ledger.
+quarter, `payments`, the network report, and the ledger's size. benchmarks/bench_review.py times the review screens on the same ledger.
 """
 
 from __future__ import annotations
@@ -131,6 +131,10 @@ def main() -> None:
     rows.append((f"credits --quarter {QUARTER} --format json", took))
     took, _ = timed("performance", "--quarter", QUARTER, "--format", "json", "--db", db)
     rows.append((f"performance --quarter {QUARTER} --format json", took))
+    took, _ = timed("payments", "--quarter", QUARTER, "--format", "json", "--db", db)
+    rows.append((f"payments --quarter {QUARTER} --format json", took))
+    took, _ = timed("report", "network", "--year", "2026/27", "-o", db_dir / "network.xlsx", "--db", db)
+    rows.append(("report network --year 2026/27", took))
     took, _ = timed("--help")
     rows.append(("swtool --help (process start-up)", took))
     width = max(len(r[0]) for r in rows)

@@ -939,6 +939,10 @@ def db_backup(path, db_only, db):
                    f"{result.files_dir}")
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
 @db_group.command("check")
 @_db_option
 def db_check(db):
@@ -950,8 +954,9 @@ def db_check(db):
     result = ledger_db.check(db)
     if result.ok:
         n = result.counts
-        click.echo(f"ok: {result.path} passed integrity_check (schema {result.schema}); {n.get('returns', 0)} "
-                   f"returns, {n.get('decisions', 0)} decisions, {result.files} stored files intact")
+        click.echo(f"ok: {result.path} passed integrity_check (schema {result.schema}); "
+                   f"{_count(n.get('returns', 0), 'return')}, {_count(n.get('decisions', 0), 'decision')}, "
+                   f"{_count(result.files, 'stored file')} intact")
         for table, count in n.items():
             click.echo(f"  {table:<20} {count:>8}")
         return
@@ -973,8 +978,8 @@ def db_verify(db):
     with _open_ledger(db) as ledger:
         result = ledger_db.verify(ledger)
     if result.ok:
-        click.echo(f"ok: {ledger.path}: the hash chain of its {result.decisions} decisions holds, and its "
-                   f"{result.tables} tables are append-only")
+        click.echo(f"ok: {ledger.path}: the hash chain of its {_count(result.decisions, 'decision')} holds, and "
+                   f"its {_count(result.tables, 'table')} are append-only")
         return
     click.echo(f"NOT INTACT: {ledger.path}")
     for p in result.problems:
@@ -994,12 +999,13 @@ def db_restore(backup, db):
 
     result = ledger_db.restore(backup, db)
     n = result.counts
-    click.echo(f"Restored {result.path} from {result.backup}: {n.get('returns', 0)} returns, "
-               f"{n.get('decisions', 0)} decisions (schema {result.schema}; integrity_check passed)")
+    click.echo(f"Restored {result.path} from {result.backup}: {_count(n.get('returns', 0), 'return')}, "
+               f"{_count(n.get('decisions', 0), 'decision')} (schema {result.schema}; integrity_check passed)")
     if result.aside is not None:
-        how = "moved aside as it was (it could not be read as an intact ledger)" if result.moved else "copied"
+        how = ("moved aside as it was, since it could not be read as an intact ledger" if result.moved
+               else "copied with the backup API")
         click.echo(f"The ledger as it was before is kept in {result.aside} ({how})")
-    click.echo(f"Stored returns: {result.files_copied} file{'s' * (result.files_copied != 1)} copied from "
+    click.echo(f"Stored returns: {_count(result.files_copied, 'file')} copied from "
                f"{result.backup.parent / ledger_db.FILES_DIR}")
     for note in result.notes:
         click.echo(f"Note: {note}", err=True)

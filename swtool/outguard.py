@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Iterable
 
 from swtool.errors import SwtoolError
+from swtool.reader.preflight import file_kind as _kind  # one wording for what a path is
 
 STDOUT = "-"
 LEDGER_APPLICATION_ID = 0x53574C47  # swtool.ledger.db.APPLICATION_ID ("SWLG"); a test keeps the two equal
@@ -193,15 +194,3 @@ def _is_dev_null(st: os.stat_result) -> bool:
         return False
     null = _stat(Path(os.devnull))
     return null is not None and stat.S_ISCHR(null.st_mode) and st.st_rdev == null.st_rdev
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a file"

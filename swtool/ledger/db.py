@@ -426,11 +426,14 @@ class Ledger:
     def transaction(self):
         """One explicit write transaction: ``BEGIN IMMEDIATE`` takes the write lock at once (waiting up
         to the busy timeout for another writer), and everything inside commits together or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as e:
+            raise explain(e, self.path) or e from None
         try:
             yield self.conn
             self.conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as e:
             # SQLite may have rolled back already (a full disk, a damaged page): the error that
             # stopped the transaction is the one to report, never a failed ROLLBACK
             if self.conn.in_transaction:
@@ -438,6 +441,9 @@ class Ledger:
                     self.conn.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
+            problem = explain(e, self.path) if isinstance(e, sqlite3.DatabaseError) else None
+            if problem is not None:  # a full disk, a read-only or busy ledger, a damaged page: one sentence
+                raise problem from None
             raise
 
     def backup(self, dest: Path, with_files: bool = True) -> BackupResult:
@@ -463,7 +469,10 @@ class Ledger:
         copied, files_dir = 0, None
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
-            write_verified_copy(self.conn, dest)
+            try:
+                write_verified_copy(self.conn, dest)
+            except sqlite3.DatabaseError as e:  # writing the copy: a full disk, a read-only folder
+                raise explain(e, dest) or e from None
             if with_files:
                 files_dir = dest.parent / FILES_DIR
                 if files_dir.resolve() != self.files_dir.resolve():
@@ -540,25 +549,32 @@ def write_stored_file(target: Path, data: bytes) -> None:
     """
     if target.exists():
         return
-    target.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # files/ (mode is not given to parents)
-    target.parent.mkdir(exist_ok=True, mode=0o700)                       # files/ab/
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
+        target.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # files/ (mode is not given to parents)
+        target.parent.mkdir(exist_ok=True, mode=0o700)                       # files/ab/
         fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                n = os.write(fd, view)
-                view = view[n:]
+            _write_fd(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
         os.chmod(tmp, 0o400)
         os.replace(tmp, target)
         _fsync_dir(target.parent)
-    except BaseException:
+    except BaseException as e:
         tmp.unlink(missing_ok=True)
+        folder = target.parent.parent.parent  # the folder that holds files/
+        if isinstance(e, OSError):  # a full disk or a read-only folder, said as such
+            raise _os_problem(e, folder, f"the folder {folder}") or e from None
         raise
+
+
+def _write_fd(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
 
 
 # --- opening -----------------------------------------------------------------------------------------
@@ -640,7 +656,7 @@ def _damaged(path: Path, why: str) -> str:
 
 
 def _refuse_damaged(path: Path) -> None:
-    """``PRAGMA integrity_check`` (every page and every index; about 15 ms on a ledger of 96 returns)
+    """``PRAGMA integrity_check`` (every page and every index; about 7 ms on a ledger of 96 returns)
     and the schema's names (``_name_problems``) on a read-only connection, before the ledger is opened
     for writing: a damaged ledger is refused as it is (a connection that can write folds the -wal into
     the file when it closes)."""
@@ -843,7 +859,7 @@ def explain(error: BaseException | None, path, conn: sqlite3.Connection | None =
         return None
     if isinstance(error, OSError):
         if error.filename and _within(Path(error.filename), path.parent):
-            return _os_problem(error, path.parent)
+            return _os_problem(error, path.parent, f"the folder {Path(error.filename).parent}")
         return None
     if not isinstance(error, (sqlite3.DatabaseError, UnicodeDecodeError)):
         return None
@@ -962,8 +978,9 @@ _EXPECTED_NAMES: dict[tuple, set] = {}
 
 def _name_problems(conn: sqlite3.Connection) -> list[str]:
     """The schema's names against those swtool makes at the file's schema version: the check at every
-    open (about 10 ms), which finds a table or column renamed by a flipped byte before any query meets
-    it. Only names are compared, so a released migration reworded (not renamed) is not taken for damage;
+    open (about 12 ms the first time in a process, to build swtool's schema in memory; 1 ms after),
+    which finds a table or column renamed by a flipped byte before any query meets it. Only names are
+    compared, so a released migration reworded (not renamed) is not taken for damage;
     ``schema_problems`` compares the whole definitions."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if not 0 < version <= len(MIGRATIONS):
@@ -1049,6 +1066,31 @@ def value_problems(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
                             problems.append(f"the {column} of {table} row {rowid} is not {kind}")
                             if len(problems) >= limit:
                                 return problems
+    return problems
+
+
+def text_problems(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
+    """The text values that are not valid UTF-8 (swtool writes none; a flipped byte makes one, and
+    reading it fails): named by table, row and column, at most ``limit``."""
+    problems: list[str] = []
+    old = conn.text_factory
+    conn.text_factory = bytes
+    try:
+        tables = [n.decode("utf-8", "replace") for (n,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'")]
+        for table in tables:
+            columns = [r[1].decode("utf-8", "replace") for r in conn.execute(f'PRAGMA table_info("{table}")')]
+            for column in columns:
+                for rowid, value in conn.execute(f'SELECT rowid, "{column}" FROM "{table}" '
+                                                 f'WHERE typeof("{column}") = \'text\''):
+                    try:
+                        value.decode("utf-8")
+                    except UnicodeDecodeError:
+                        problems.append(f"the {column} of {table} row {rowid} is not valid text")
+                        if len(problems) >= limit:
+                            return problems
+    finally:
+        conn.text_factory = old
     return problems
 
 
@@ -1205,9 +1247,9 @@ def check(path: Path | str | None = None) -> CheckResult:
         if not problems:
             try:
                 counts = table_counts(conn)
-                problems += value_problems(conn)
-                problems = [f"{table} row {rowid} refers to a {parent} row that is not there"
-                            for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check").fetchall()]
+                problems += text_problems(conn) or value_problems(conn)
+                problems += [f"{table} row {rowid} refers to a {parent} row that is not there"
+                             for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check").fetchall()]
                 file_problems, intact = _stored_file_problems(conn, path.parent)
                 problems += file_problems
             except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
@@ -1374,7 +1416,7 @@ def _restore_over(source: sqlite3.Connection, target: Path, aside: Path) -> None
     copied in with the backup API."""
     conn = sqlite3.connect(str(target), isolation_level=None, timeout=RESTORE_WAIT_S)
     try:
-        conn.execute(f"PRAGMA busy_timeout = {RESTORE_WAIT_S * 1000}")
+        conn.execute(f"PRAGMA busy_timeout = {int(RESTORE_WAIT_S * 1000)}")
         conn.execute("PRAGMA locking_mode = EXCLUSIVE")
         try:
             mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
@@ -1479,6 +1521,8 @@ def restore(backup: Path | str, path: Path | str | None = None) -> RestoreResult
             notes += more
         except OSError as e:
             raise _os_problem(e, target.parent) or e from None
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as e:  # a full disk, a read-only folder: said as such
+            raise explain(e, target) or e from None
     finally:
         source.close()
     kept = aside if (aside.exists() or Path(f"{aside}-wal").exists()) else None

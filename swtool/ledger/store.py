@@ -996,7 +996,8 @@ def ledger_quarter(quarter, refdata=None):
     if str(q) not in calendar:
         known = sorted(calendar)
         span = f" ({known[0]} to {known[-1]})" if known else ""
-        raise LedgerError(f"{q} is not a quarter of the Southwark Works calendar{span}")
+        shown = q if isinstance(quarter, Quarter) else str(quarter).strip()
+        raise LedgerError(f"{shown} is not a quarter of the Southwark Works calendar{span}")
     return q
 
 

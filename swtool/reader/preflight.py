@@ -110,7 +110,8 @@ class Preflight:
         return None
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words: a folder, a named pipe, a device, a socket."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -127,7 +128,7 @@ class NotRegularFile(Unreadable):
     refused from its ``stat`` alone, never opened for reading (a pipe would block, a device never end)."""
 
     def __init__(self, path: Path, mode: int):
-        self.kind = _kind(mode)
+        self.kind = file_kind(mode)
         super().__init__(f"This is not a regular file but {self.kind}, so it was not read. Check a workbook saved "
                          "as a file.", "not-a-file")
         self.sentence = f"{path} is not a regular file ({self.kind}); it was not read"
