@@ -187,6 +187,26 @@ def test_void_then_the_correct_return_comes_back_clean(tmp_path):
     assert again.exit_code == 2 and "is void; nothing more can be decided on it" in again.output
 
 
+def test_void_then_import_the_correct_return_clean(tmp_path):
+    """The mistaken Q1 voided first: the real Q2 imported afterwards is checked without it, clean."""
+    def only_q1(returns: Path) -> None:
+        for p in returns.glob("SW-L7-01/*Q2*"):
+            p.unlink()
+
+    path = build(tmp_path, only_q1)
+    mistake = tmp_path / "mistake.xlsx"
+    shutil.copyfile(lh.SAMPLES / "returns" / lh.L7_Q2, mistake)
+    edit(mistake, "Return", "B5", "Q1")
+    edit(mistake, "Return", "B7", datetime(2026, 7, 14))
+    wrong = import_one(path, mistake)
+    res = run("void", wrong.return_id, "--reason", "Q2's workbook sent as Q1", "--db", path)
+    assert res.exit_code == 0 and "no later return of the contract needed checking again" in res.output
+    right = import_one(path, lh.SAMPLES / "returns" / lh.L7_Q2)
+    assert (right.status, right.errors) == ("imported", 0)
+    with open_ledger(path) as ledger:
+        assert not {"C213", "R112"} & {f["code"] for f in store.findings_of(ledger, right.return_id)}
+
+
 # --- approval and payments ----------------------------------------------------------------------------
 
 def test_payments_pay_only_approved_returns_and_agree_with_credits(tmp_path):

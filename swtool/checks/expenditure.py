@@ -127,7 +127,8 @@ def spend_variance_unexplained(sub, ctx):
     df = t.df
     budget, actual = _pence(df["Budgeted amount"]), _pence(df["Actual spend"])
     budgets, actuals = budget.to_numpy(dtype=float, na_value=0), actual.to_numpy(dtype=float, na_value=0)
-    for i in indices((budget >= 0) & df["Comment"].isna()):   # a negative amount is X407's
+    # a blank amount is S005's, a negative one X407's
+    for i in indices((budget >= 0) & actual.notna() & df["Comment"].isna()):
         b, a = int(budgets[i]), int(actuals[i])
         # the same decision as N502 and the PMO's spend variance: more than 10%, exactly 10% is within
         variance = money.variance(a, b, money.SPEND_LIMIT)
