@@ -150,10 +150,9 @@ def test_count_late_is_refused_for_a_version_on_time(tmp_path):
 
 # --- void --------------------------------------------------------------------------------------------
 
-def test_void_then_the_correct_return_comes_back_clean(tmp_path):
-    """SW-L7-01's Q2 workbook imported by mistake as a second version of Q1 (its cover says Q1) becomes
-    the history of the real Q2: C213 (claimed again) and R112 (registered twice) fire on it. Voiding
-    the mistake checks Q2 again without it, and the findings go."""
+def _mistaken_q1(tmp_path: Path) -> tuple[Path, store.ImportResult]:
+    """A ledger of the samples without SW-L7-01's Q2, then SW-L7-01's Q2 workbook imported by mistake as
+    a second version of Q1 (its cover changed to Q1, submitted 14/07/2026, on time)."""
     def only_q1(returns: Path) -> None:
         for p in returns.glob("SW-L7-01/*Q2*"):
             p.unlink()
@@ -165,6 +164,13 @@ def test_void_then_the_correct_return_comes_back_clean(tmp_path):
     edit(mistake, "Return", "B7", datetime(2026, 7, 14))
     wrong = import_one(path, mistake)
     assert (wrong.quarter, wrong.version) == (Q1, 2)
+    return path, wrong
+
+
+def test_void_then_the_correct_return_comes_back_clean(tmp_path):
+    """The mistaken Q1 becomes the history of the real Q2: C213 (claimed again) and R112 (registered
+    twice) fire on it. Voiding the mistake checks Q2 again without it, and the findings go."""
+    path, wrong = _mistaken_q1(tmp_path)
     right = import_one(path, lh.SAMPLES / "returns" / lh.L7_Q2)
     with open_ledger(path) as ledger:
         before = {f["code"] for f in store.findings_of(ledger, right.return_id) if f["severity"] == "error"}
@@ -189,16 +195,7 @@ def test_void_then_the_correct_return_comes_back_clean(tmp_path):
 
 def test_void_then_import_the_correct_return_clean(tmp_path):
     """The mistaken Q1 voided first: the real Q2 imported afterwards is checked without it, clean."""
-    def only_q1(returns: Path) -> None:
-        for p in returns.glob("SW-L7-01/*Q2*"):
-            p.unlink()
-
-    path = build(tmp_path, only_q1)
-    mistake = tmp_path / "mistake.xlsx"
-    shutil.copyfile(lh.SAMPLES / "returns" / lh.L7_Q2, mistake)
-    edit(mistake, "Return", "B5", "Q1")
-    edit(mistake, "Return", "B7", datetime(2026, 7, 14))
-    wrong = import_one(path, mistake)
+    path, wrong = _mistaken_q1(tmp_path)
     res = run("void", wrong.return_id, "--reason", "Q2's workbook sent as Q1", "--db", path)
     assert res.exit_code == 0 and "no later return of the contract needed checking again" in res.output
     right = import_one(path, lh.SAMPLES / "returns" / lh.L7_Q2)
