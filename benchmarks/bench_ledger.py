@@ -115,9 +115,11 @@ def main() -> None:
     took, _ = timed("register", "import", register, "--db", db)
     rows.append(("register import (12 contracts)", took))
     took, out = timed("import", returns, "--db", db, "--today", TODAY)
-    last = out.strip().splitlines()[-1]
-    assert last == f"{len(files)} files: {len(files)} imported", last
-    rows.append((f"import {len(files)} returns", took))
+    lines = out.strip().splitlines()
+    # the copied contracts share client refs with the samples, so C219 lines follow the summary
+    assert f"{len(files)} files: {len(files)} imported" in lines, lines[-3:]
+    cross = sum(1 for line in lines if line.startswith(("  warning C219", "  warning C220")))
+    rows.append((f"import {len(files)} returns ({cross} C219/C220 across contracts)", took))
     rows.append(("  per return", took / len(files)))
     took, out = timed("import", returns, "--db", db, "--today", TODAY)
     assert out.strip().splitlines()[-1] == f"{len(files)} files: {len(files)} already in the ledger"
