@@ -6,8 +6,10 @@ samples, changed with openpyxl where a scenario needs it.
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
+import tempfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -36,8 +38,25 @@ def edit(path: Path, sheet: str, cell: str, value) -> Path:
     return path
 
 
-def build(folder: Path, change=None, register_change=None) -> Path:
-    """A ledger from copies of the samples; ``change(returns_folder)`` edits the copies first."""
+_BUILT: dict[str, Path] = {}   # scenario -> a ledger built once per test run, cloned for each test
+atexit.register(lambda: [shutil.rmtree(p.parent, ignore_errors=True) for p in _BUILT.values()])
+
+
+def build(folder: Path, change=None, register_change=None, scenario: str | None = None) -> Path:
+    """A ledger from copies of the samples; ``change(returns_folder)`` edits the copies first.
+
+    Building one takes seconds (every sample return is checked), so a ledger of the plain samples, or
+    of a named ``scenario``, is built once and each test gets its own complete copy (backup API)."""
+    key = scenario if scenario is not None else (None if change or register_change else "samples")
+    if key is not None:
+        if key not in _BUILT:
+            _BUILT[key] = _build(Path(tempfile.mkdtemp(prefix="swtool-scenario-")), change, register_change)
+        folder.mkdir(parents=True, exist_ok=True)
+        return lh.clone(_BUILT[key], folder / "ledger.sqlite3")
+    return _build(folder, change, register_change)
+
+
+def _build(folder: Path, change=None, register_change=None) -> Path:
     register, returns = lh.copy_samples(folder / "in")
     if change:
         change(returns)
@@ -82,7 +101,7 @@ def test_a_job_start_of_an_ineligible_client_does_not_count(tmp_path):
     # lot 7, output 2 annual target 10: quarterly 2.5; two job starts = 80%: no credits
     assert (clean.actual, clean.due, clean.amount) == (2, False, Decimal("0.00"))
 
-    path = build(tmp_path / "ineligible", _outside_southwark)
+    path = build(tmp_path / "ineligible", _outside_southwark, scenario="registered outside Southwark")
     line = output_2(path)
     # one of the two starts is of a client registered outside Southwark in Q1: 1 of 2.5 = 40%.
     # Shortfall 2.5 − 1 = 1.5 credits × (£77,000 × 2) × 10% ÷ 10 = 1.5 × £1,540 = £2,310.00
@@ -95,7 +114,7 @@ def test_a_job_start_of_an_ineligible_client_does_not_count(tmp_path):
 
 
 def test_a_waiver_of_the_eligibility_error_makes_the_start_count_again(tmp_path):
-    path = build(tmp_path, _outside_southwark)
+    path = build(tmp_path, _outside_southwark, scenario="registered outside Southwark")
     with open_ledger(path) as ledger:
         q1 = store.counted_returns(ledger, lh.refdata(tmp_path), L7)[Q1]
         [f] = [f for f in store.findings_of(ledger, q1["id"]) if f["code"] == "R102"]
@@ -157,7 +176,7 @@ def _mistaken_q1(tmp_path: Path) -> tuple[Path, store.ImportResult]:
         for p in returns.glob("SW-L7-01/*Q2*"):
             p.unlink()
 
-    path = build(tmp_path, only_q1)
+    path = build(tmp_path, only_q1, scenario="SW-L7-01 without Q2")
     mistake = tmp_path / "mistake.xlsx"
     shutil.copyfile(lh.SAMPLES / "returns" / lh.L7_Q2, mistake)
     edit(mistake, "Return", "B5", "Q1")

@@ -43,7 +43,7 @@ def _same_start(shared: bool):
 
 
 def test_c219_the_same_start_claimed_by_two_contracts(tmp_path):
-    path = build(tmp_path, _same_start(shared=False))
+    path = build(tmp_path, _same_start(shared=False), scenario="same start, not shared")
     with open_ledger(path) as ledger:
         found = cross_findings(ledger, lh.refdata(tmp_path), AFTER_FINAL)
     assert sorted((f.code, f.contract, f.claim_ref) for f in found) == [
@@ -69,7 +69,7 @@ def _one_sided(returns: Path) -> None:
 
 
 def test_c220_a_shared_claim_the_partner_never_makes(tmp_path):
-    path = build(tmp_path, _one_sided)
+    path = build(tmp_path, _one_sided, scenario="shared on one side")
     with open_ledger(path) as ledger:
         [f] = cross_findings(ledger, lh.refdata(tmp_path), AFTER_FINAL)
     assert (f.code, f.contract, f.cell, f.other) == ("C220", "SW-L3-01", "Claims!A2", L7_PROVIDER)
@@ -80,13 +80,13 @@ def test_c220_a_shared_claim_the_partner_never_makes(tmp_path):
 
 
 def test_c220_waits_for_the_partners_final_deadline(tmp_path):
-    path = build(tmp_path, _one_sided)
+    path = build(tmp_path, _one_sided, scenario="shared on one side")
     with open_ledger(path) as ledger:
         assert cross_findings(ledger, lh.refdata(tmp_path), date(2026, 10, 28)) == []
 
 
 def test_the_network_report_lists_c219_on_its_shared_outputs_sheet(tmp_path):
-    path = build(tmp_path, _same_start(shared=False))
+    path = build(tmp_path, _same_start(shared=False), scenario="same start, not shared")
     out = tmp_path / "network.xlsx"
     res = run("report", "network", "--year", "2026/27", "-o", out, "--db", path)
     assert res.exit_code == 0, res.output
