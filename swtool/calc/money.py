@@ -16,7 +16,7 @@ Formatting is one set of functions too: ``gbp`` (£1,540.00, −£110.00 shown a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from math import floor
 

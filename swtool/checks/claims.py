@@ -36,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from swtool.catalogue import rule
-from swtool.checks.common import Cells, day, history_frame, indices, unreadable
+from swtool.checks.common import Cells, day, history_frame, indices, outside_quarter, unreadable
 from swtool.findings import ERROR, INFO, WARNING, Flag, Location
 
 SAME_QUARTER = "App 2 §2.4"
@@ -154,11 +154,7 @@ def claim_outside_quarter(sub, ctx):
     cell = Cells(t)
     if q is None or not len(t):
         return
-    import pandas as pd
-
-    achieved = t.df["Date achieved"]
-    mask = achieved.notna() & ((achieved < pd.Timestamp(q.start)) | (achieved > pd.Timestamp(q.end)))
-    for i in indices(mask):
+    for i in indices(outside_quarter(t.df["Date achieved"], q)):
         where = t.at(i, "Date achieved")
         d = cell(i, "Date achieved")
         yield Flag(f"{where.cell}: {cell(i, 'Output') or 'claim'} achieved {day(d)} is not in "
@@ -632,11 +628,9 @@ def start_outside_quarter(sub, ctx):
     cell = Cells(t)
     if q is None or not len(t):
         return
-    import pandas as pd
-
     df = t.df
     start, achieved = df["Start date"], df["Date achieved"]
-    outside = (start < pd.Timestamp(q.start)) | (start > pd.Timestamp(q.end))
+    outside = outside_quarter(start, q)
     # a start on its Date achieved is C201's (one date, one finding); a start after it is C214's
     mask = df["Output"].isin(["2a", "2b"]) & outside & ~(start >= achieved)
     for i in indices(mask):

@@ -120,3 +120,11 @@ def _headers(sheet: str) -> list[str]:
     from swtool import standard as std
 
     return [s for s in std.RETURN_SHEETS if s.name == sheet][0].headers
+
+
+def outside_quarter(dates, q):
+    """Which dates of a column fall outside quarter ``q`` (blank ones do not): C201, C216 and R117 ask
+    the same question of Date achieved, Start date and Registration date."""
+    import pandas as pd
+
+    return dates.notna() & ((dates < pd.Timestamp(q.start)) | (dates > pd.Timestamp(q.end)))

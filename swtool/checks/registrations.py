@@ -13,7 +13,7 @@ import unicodedata
 
 from swtool import standard as std
 from swtool.catalogue import rule
-from swtool.checks.common import Cells, day, history_frame, indices, unreadable
+from swtool.checks.common import Cells, day, history_frame, indices, outside_quarter, unreadable
 from swtool.findings import ERROR, INFO, WARNING, Flag, Location
 
 REG = "Registrations"
@@ -623,16 +623,12 @@ def lot4_social_worker_share(sub, ctx):
       fix="List only clients registered (or re-registered) in this quarter; report earlier or later registrations "
           "in the return for their own quarter.")
 def registration_outside_quarter(sub, ctx):
-    import pandas as pd
-
     t = sub.registrations
     v = Cells(t)
     q = sub.quarter
     if not len(t) or q is None:
         return
-    d = t.df["Registration date"]
-    outside = d.notna() & ((d < pd.Timestamp(q.start)) | (d > pd.Timestamp(q.end)))
-    for i in indices(outside):
+    for i in indices(outside_quarter(t.df["Registration date"], q)):
         where = t.at(i, "Registration date")
         reg = v(i, "Registration date")
         yield Flag(f"{where.cell}: {v.client(i)} was registered on {day(reg)}, outside this return's quarter "

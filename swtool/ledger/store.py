@@ -863,12 +863,14 @@ def _standing(ledger: Ledger, ids: list[int]) -> dict[tuple[int, str, int], set[
     return out
 
 
-def claim_standings(ledger: Ledger, contract: str, refdata=None, up_to: str | None = None) -> list[ClaimStanding]:
+def claim_standings(ledger: Ledger, contract: str, refdata=None, up_to: str | None = None,
+                    counted: dict | None = None) -> list[ClaimStanding]:
     """Every claim of ``contract``'s counted returns up to ``up_to``, each saying whether it counts: no
     standing error on its row, and none of ``ELIGIBILITY_CODES`` standing on its client's registration
     (the latest registration of that client with this contract on or before the date achieved, else
-    the earliest, in any counted return of the contract)."""
-    counted = counted_returns(ledger, refdata, contract)
+    the earliest, in any counted return of the contract). ``counted``: the contract's
+    ``counted_returns`` when the caller has them already."""
+    counted = counted if counted is not None else counted_returns(ledger, refdata, contract)
     ids = [r["id"] for r in counted.values()]
     if not ids:
         return []
@@ -902,10 +904,12 @@ def claim_standings(ledger: Ledger, contract: str, refdata=None, up_to: str | No
     return out
 
 
-def registration_rows(ledger: Ledger, contract: str, refdata=None, up_to: str | None = None) -> list[dict]:
+def registration_rows(ledger: Ledger, contract: str, refdata=None, up_to: str | None = None,
+                      counted: dict | None = None) -> list[dict]:
     """The registrations of ``contract``'s counted returns up to ``up_to`` (oldest quarter first), each with
     ``counts``: no error standing on its row."""
-    counted = counted_returns(ledger, refdata, contract, up_to)
+    counted = counted if counted is not None else counted_returns(ledger, refdata, contract)
+    counted = {q: r for q, r in counted.items() if up_to is None or q <= up_to}
     ids = [r["id"] for r in counted.values()]
     if not ids:
         return []
@@ -924,13 +928,14 @@ def actuals(ledger: Ledger, contract: str, up_to: str | None = None, refdata=Non
     (``claim_standings``; a registration counts when no error on its row is standing)."""
     from swtool.quarter import Quarter
 
-    counted = counted_returns(ledger, refdata, contract, up_to)
+    every = counted_returns(ledger, refdata, contract)   # once: the standings need every quarter's
+    counted = {q: r for q, r in every.items() if up_to is None or q <= up_to}
     per_return: dict[int, dict[str, int]] = {r["id"]: {} for r in counted.values()}
-    for c in claim_standings(ledger, contract, refdata, up_to):
+    for c in claim_standings(ledger, contract, refdata, up_to, every):
         if c.counts and c.output:
             per_return[c.return_id][c.output] = per_return[c.return_id].get(c.output, 0) + 1
     registered: dict[int, int] = defaultdict(int)
-    for x in registration_rows(ledger, contract, refdata, up_to):
+    for x in registration_rows(ledger, contract, refdata, up_to, every):
         registered[x["return_id"]] += x["counts"]
     out: dict = {}
     for q, r in sorted(counted.items()):
