@@ -314,4 +314,4 @@ def test_an_age_quoted_by_a_rule_on_another_column_of_its_row_is_redacted(tmp_pa
     assert "R120" in plain and "was 37 at registration (Registrations!E2)" in plain
     out = run("check", path, "--today", TODAY, "--redact").stdout
     assert f"has the eligibility criterion 'Aged 50+' but was {REDACTED} at registration (Registrations!E2)" in out
-    assert "37" not in out
+    assert "37" not in out.replace(str(path), "")  # the temporary folder's name may hold any digits

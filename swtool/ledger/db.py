@@ -391,7 +391,18 @@ SCHEMA_3 = [
     _no_replace("rechecks", "id"),
 ]
 
-MIGRATIONS: list[list] = [SCHEMA_1, SCHEMA_2, SCHEMA_3]
+# Schema 4: the audit's records (spot-check samples and their results, the return's transactions they
+# draw from), monitoring visits and their actions, and retention runs. Each part keeps its own block.
+SCHEMA_4: list = [
+    # -- spot checks (samples, results, transactions) --
+    # -- end spot checks --
+    # -- visits and actions --
+    # -- end visits and actions --
+    # -- retention --
+    # -- end retention --
+]
+
+MIGRATIONS: list[list] = [SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4]
 
 
 @dataclass
