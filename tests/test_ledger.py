@@ -428,6 +428,26 @@ def _swtool(*args, env=None, **kw):
                             stderr=subprocess.PIPE, text=True, env=env or dict(os.environ), **kw)
 
 
+# The fault is injected from outside: a launcher patches the import's first write after the return's
+# row to write a marker and wait, inside the transaction, then runs the real command.
+_PAUSED = """
+import sys, time
+from pathlib import Path
+from swtool.ledger import store
+def pause(*args, **kw):
+    Path(sys.argv[1]).write_text("paused")
+    time.sleep(600)
+store._insert_findings = pause
+from swtool.cli import cli
+cli(sys.argv[2:], prog_name="swtool")
+"""
+
+
+def _paused_import(marker: Path, *args):
+    return subprocess.Popen([sys.executable, "-c", _PAUSED, str(marker), "import", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
 def test_kill_9_mid_import_leaves_the_ledger_intact(tmp_path, inputs):
     register, returns = inputs
     path = tmp_path / "ledger.sqlite3"
@@ -437,11 +457,10 @@ def test_kill_9_mid_import_leaves_the_ledger_intact(tmp_path, inputs):
         store.import_returns(ledger, [returns / "SW-L3-01" / "SW-L3-01_2025-26_Q3.xlsx"], rd, SETTINGS, lh.TODAY)
         store.decide_credit(ledger, "SW-L3-01", "2025/26-Q3", "2", "waive", "mobilisation quarter")
     marker = tmp_path / "paused"
-    env = dict(os.environ, **{store.PAUSE_HOOK: str(marker)})
-    proc = _swtool("import", returns / "SW-L3-01" / "SW-L3-01_2025-26_Q4.xlsx", "--db", path, "--today",
-                   lh.TODAY.isoformat(), env=env)
+    proc = _paused_import(marker, returns / "SW-L3-01" / "SW-L3-01_2025-26_Q4.xlsx", "--db", path, "--today",
+                          lh.TODAY.isoformat())
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 600  # a hang guard only
         while not marker.exists():
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the import never reached its transaction"

@@ -61,8 +61,9 @@ async def highlight(pilot, table_id: str, first: str) -> None:
     await pilot.pause()
 
 
-async def wait_until(pilot, condition, seconds: float = 60) -> None:
-    """Let the app run until ``condition()`` holds (a worker thread has reported back, say)."""
+async def wait_until(pilot, condition, seconds: float = 600) -> None:
+    """Let the app run until ``condition()`` holds (a worker thread has reported back, say). The limit
+    is a hang guard only, far beyond any busy machine."""
     import time
 
     deadline = time.monotonic() + seconds

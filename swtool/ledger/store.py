@@ -18,7 +18,6 @@ import getpass
 import hashlib
 import json
 import os
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,7 +31,6 @@ FINDING_ACTIONS = ("accept", "query", "waive")
 CREDIT_ACTIONS = ("apply", "waive")
 RAP_ACTIONS = ("open", "close")
 NO_CELL = "-"  # the cell of a finding about the whole return
-PAUSE_HOOK = "SWTOOL_TEST_PAUSE_IN_IMPORT"  # tests only: a marker file to write, then sleep, inside the transaction
 
 
 def who() -> str:
@@ -576,7 +574,6 @@ def _write_return(ledger, path, sha, sub, report, rel, size, receipt_status, rec
              json.dumps(dict(settings), sort_keys=True, default=str), catalogue.ruleset_version(), __version__,
              today.isoformat(), counts["error"], counts["warning"], counts["info"], receipt_status, receipt))
         rid = cur.lastrowid
-        _pause_for_tests()
         _insert_findings(c, rid, report.findings, sub=sub)
         _insert_records(c, rid, sub, report.findings)
     return ImportResult(path, "imported", sha, rid, sub.contract_id, q, version, counts["error"], counts["warning"],
@@ -588,15 +585,6 @@ def _size(path: Path) -> int | None:
         return path.stat().st_size
     except OSError:
         return None
-
-
-def _pause_for_tests() -> None:
-    """Tests only: with SWTOOL_TEST_PAUSE_IN_IMPORT set to a file name, write that file and wait here,
-    inside the transaction, so a test can kill the process mid-import."""
-    marker = os.environ.get(PAUSE_HOOK)
-    if marker:
-        Path(marker).write_text(str(os.getpid()))
-        time.sleep(600)
 
 
 def _insert_findings(c, rid: int, findings, recheck: int = 0, sub=None) -> None:

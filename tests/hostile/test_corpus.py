@@ -1,6 +1,8 @@
 """Every file of the hostile corpus through ``swtool check``: the expected outcome (S001 with its
-reason, or the exact structure findings), the exit status, no traceback, under 10 seconds, bounded
-memory, and the input's bytes unchanged.
+reason, or the exact structure findings), the exit status, no traceback, bounded memory, and the
+input's bytes unchanged. How long each file takes is measured by ``benchmarks/bench_hostile.py``, not
+here: the reader's own time limit (``read_seconds``) is what bounds a run, and it is tested below with
+a limit the test sets.
 
 Light cases run in this process through click's CliRunner (JSON, then text); heavy ones (bombs,
 huge or odd sheets) run ``python -m swtool check`` in a subprocess under a 1.5 GB address-space
@@ -18,7 +20,6 @@ import resource
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,6 @@ from swtool.cli import cli
 
 TODAY = "2026-10-01"
 MEMORY_LIMIT = 1536 << 20   # address space of a heavy run
-SECONDS = 10.0              # per check
 UNSAFE_ON_SCREEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -44,8 +44,8 @@ def base(tmp_path_factory) -> Path:
 
 
 class Run:
-    def __init__(self, code: int, out: str, err: str, seconds: float, peak_mb: float):
-        self.code, self.out, self.err, self.seconds, self.peak_mb = code, out, err, seconds, peak_mb
+    def __init__(self, code: int, out: str, err: str, peak_mb: float):
+        self.code, self.out, self.err, self.peak_mb = code, out, err, peak_mb
 
     @property
     def report(self) -> dict:
@@ -54,14 +54,12 @@ class Run:
 
 def run_inline(path: Path, fmt: str, env: str | None, *extra: str) -> Run:
     runner = CliRunner()
-    t = time.perf_counter()
     res = runner.invoke(cli, ["check", str(path), "--format", fmt, "--today", TODAY, *extra],
                         env={"SWTOOL_LIMITS": env} if env else {"SWTOOL_LIMITS": ""})
-    seconds = time.perf_counter() - t
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     # this process's high-water mark; the reader child it forks is capped by its own read_memory_mb
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Run(res.exit_code, res.stdout, res.stderr, seconds, peak)
+    return Run(res.exit_code, res.stdout, res.stderr, peak)
 
 
 def run_isolated(path: Path, fmt: str, env: str | None, folder: Path, *extra: str) -> Run:
@@ -77,17 +75,15 @@ def run_isolated(path: Path, fmt: str, env: str | None, folder: Path, *extra: st
 
     out_path, err_path = folder / "stdout.txt", folder / "stderr.txt"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        t = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=environ, preexec_fn=cap)  # noqa: PLW1509
-        watchdog = threading.Timer(60, proc.kill)
+        watchdog = threading.Timer(600, proc.kill)  # a hang guard only, far beyond read_seconds
         watchdog.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             watchdog.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
-        seconds = time.perf_counter() - t
-    return Run(proc.returncode, out_path.read_text(), err_path.read_text(), seconds, usage.ru_maxrss / 1024)
+    return Run(proc.returncode, out_path.read_text(), err_path.read_text(), usage.ru_maxrss / 1024)
 
 
 def structure(report: dict) -> list[tuple[str, str]]:
@@ -105,7 +101,6 @@ def test_hostile_file(case: Case, base: Path, tmp_path: Path):
     for run in runs:
         assert run.code == case.exit, (run.code, run.out[-3000:], run.err[-3000:])
         assert "Traceback" not in run.out + run.err and "internal error" not in run.err
-        assert run.seconds < SECONDS, f"{case.id} took {run.seconds:.1f} s"
         assert run.peak_mb < MEMORY_LIMIT / (1 << 20), f"{case.id} peaked at {run.peak_mb:.0f} MB"
     report = runs[0].report
     assert report["sha256"] == before
