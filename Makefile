@@ -7,7 +7,7 @@ TODAY  ?= 2026-11-23
 DEMO_LEDGER_DIR := samples/out/demo-ledger
 DEMO_LEDGER := $(DEMO_LEDGER_DIR)/ledger.sqlite3
 
-.PHONY: demo review test templates samples samples-expected docs bench clean
+.PHONY: demo review test templates samples samples-expected docs chart-image bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ demo: $(STAMP)
 	@echo ""
 	@echo "== swtool payments --quarter 2026/27-Q2 --db $(DEMO_LEDGER)  (nothing is payable until the PMO approves: swtool approve RETURN_ID --reason TEXT)"
 	@$(BIN)/swtool payments --quarter 2026/27-Q2 --db $(DEMO_LEDGER)
+	@echo ""
+	@echo "== swtool report contract SW-L3-01 and swtool report network --year 2026/27, into samples/out/"
+	@$(BIN)/swtool report contract SW-L3-01 --today $(TODAY) --db $(DEMO_LEDGER) -o samples/out/SW-L3-01-contract-report.xlsx
+	@$(BIN)/swtool report network --year 2026/27 --today $(TODAY) --db $(DEMO_LEDGER) -o samples/out/network-report-2026-27.xlsx
 
 # The PMO's terminal UI over the demo ledger that `make demo` builds.
 review: $(STAMP)
@@ -66,8 +70,14 @@ samples: $(STAMP)
 samples-expected: $(STAMP)
 	$(BIN)/python samples/make_samples.py --expected
 
+# The README's picture of the contract report's charts, drawn from the charts in the demo's report.
+chart-image: $(STAMP)
+	@test -f samples/out/SW-L3-01-contract-report.xlsx || $(MAKE) demo
+	$(BIN)/python docs/make_chart_image.py samples/out/SW-L3-01-contract-report.xlsx
+
 docs: $(STAMP)
 	$(BIN)/python -m swtool.docs
+	$(BIN)/python -m swtool.docs --readme
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_check.py

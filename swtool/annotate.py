@@ -670,6 +670,8 @@ def _mark(wb, report: FileReport, rules: dict, lost: list[str], removed: dict[st
     findings = sorted(report.findings, key=lambda f: _sort_key(f, order))
     removed = dict(removed or {})
     _findings_sheet(wb, report, findings, rules, lost, removed)
+    if getattr(report, "pmo_view", None) is not None:
+        _pmo_view_sheet(wb, report.pmo_view)
     return Annotated(Path(), len(findings), len(by_cell), sheet_only, lost, removed)
 
 
@@ -740,6 +742,85 @@ def _findings_sheet(wb, report: FileReport, findings: list[Finding], rules: dict
     if wb.views:
         wb.views[0].firstSheet = 0
     _mark_as_copy(wb, report)
+
+
+def _pmo_view_sheet(wb, view) -> None:
+    """The second sheet, ``PMO view``: what the council's PMO will see of the return (``pmo_view``): the
+    App 3 item 1 output table, the K701/K702 flags, the estimated service credits with their arithmetic,
+    and the claims that would not count, each linked to its row."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.hyperlink import Hyperlink
+
+    from swtool.pmo_view import ESTIMATE, SHEET
+
+    existing = {n.casefold() for n in wb.sheetnames}
+    title, k = SHEET, 1
+    while title.casefold() in existing:
+        k += 1
+        title = f"{SHEET} ({k})"
+    ws = wb.create_sheet(title, 1)
+    _put(ws["A1"], view.heading())
+    ws["A1"].font = Font(bold=True, size=14)
+    _put(ws["A2"], f"These figures are {ESTIMATE}. A claim counts when no error is on its row and its client's registration "
+         "has no eligibility error, as the PMO counts it. Correct the return and check it again to see them change.")
+    head = ["Output", "Name", "Annual target", "Quarterly target", "Actual", "% of target", "Flag"]
+    if view.history_given:
+        head += ["Actual to date", "Target to date", "% to date"]
+    widths = [8, 45, 14, 16, 10, 12, 12, 14, 14, 12]
+    for j, h in enumerate(head, start=1):
+        c = ws.cell(4, j)
+        _put(c, h)
+        c.font = Font(bold=True)
+        ws.column_dimensions[c.column_letter].width = widths[j - 1]
+    i = 4
+    for r in view.rows:
+        i += 1
+        values = [r.output, r.title, r.annual_target, r.target, r.actual, r.percent, " ".join(r.flags)]
+        if view.history_given:
+            values += [r.actual_to_date, r.target_to_date, r.percent_to_date]
+        for j, v in enumerate(values, start=1):
+            put(ws.cell(i, j), v)
+        if r.flags:
+            ws.cell(i, 7).fill = _fill(WARNING)
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    def note(label: str, text: str, link: str | None = None) -> None:
+        nonlocal i
+        i += 1
+        _put(ws.cell(i, 1), label)
+        ws.cell(i, 1).alignment = Alignment(vertical="top")
+        _put(ws.cell(i, 2), text)
+        ws.merge_cells(start_row=i, start_column=2, end_row=i, end_column=len(head))
+        ws.cell(i, 2).alignment = wrap
+        lines = _lines(text, sum(widths[1:len(head)]))
+        if lines > 1:
+            ws.row_dimensions[i].height = 15 * lines
+        if link:
+            ws.cell(i, 1).hyperlink = Hyperlink(ref=ws.cell(i, 1).coordinate, location=link)
+            ws.cell(i, 1).font = Font(color="FF0563C1", underline="single")
+
+    i += 1
+    for code, message in view.flags:
+        if code != "K702":  # said with its credit arithmetic, below
+            note(code, message)
+    for c in view.credits:
+        note("K702" if c.underperforming else f"Output {c.output}", c.reason)
+    for sentence in view.sentences(flags=False, not_counted=False):
+        note("", sentence)
+    if view.not_counted:
+        i += 1
+        _put(ws.cell(i + 1, 1), "Claims on this return that would not count")
+        ws.cell(i + 1, 1).font = Font(bold=True)
+        i += 1
+        for x in view.not_counted:
+            sheet, _, cell = x.cell.partition("!")
+            link = f"{_sheet_ref(sheet)}!{cell}" if sheet in wb.sheetnames else None
+            note(x.cell, f"output {x.output or '(none)'}: {x.why}", link)
+    ws.freeze_panes = "A5"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _lines(text, width: int) -> int:

@@ -31,10 +31,59 @@ def _today(value: str | None) -> date:
         raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form", param_hint="--today") from None
 
 
+def shown(text: str) -> str:
+    """``text`` as it can be written in UTF-8: a file name that is not valid UTF-8 (its bytes kept by
+    Python as lone surrogates) shows its undecodable bytes as U+FFFD, as a terminal or file manager does."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that is no escaped byte
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def os_error_sentence(e: OSError) -> str:
+    """One sentence for an error of the disk or the file system (full, read-only, missing, refused)."""
+    import errno
+
+    name = shown(str(e.filename)) if e.filename else "a file"
+    why = e.strerror or str(e) or type(e).__name__
+    if e.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return (f"the disk is full, or a quota or file-size limit was reached: {name} could not be written ({why}); "
+                "free some space and run the command again")
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{name} cannot be written or read here ({why}); check its permissions or choose another place"
+    return f"{name} could not be read or written ({why})"
+
+
+def _shown_error(e: UnicodeError):
+    """Codec error handler: a character the screen's encoding cannot take (a file name's byte that is not
+    valid UTF-8, kept by Python as a lone surrogate) is written as U+FFFD, or ? where even that cannot be."""
+    try:
+        mark = "\ufffd".encode(e.encoding)  # as bytes: an encoder takes only ASCII text back from a handler
+    except (UnicodeError, LookupError):
+        mark = b"?"
+    return mark * (e.end - e.start), e.end
+
+
+def _tolerant_stdout() -> None:
+    """A file name that is not valid UTF-8 reaches the screen as U+FFFD rather than stopping the command
+    (Python's standard output is strict about such names in some locales, and in tests)."""
+    import codecs
+
+    try:
+        codecs.lookup_error("swtool-shown")
+    except LookupError:
+        codecs.register_error("swtool-shown", _shown_error)
+    try:
+        sys.stdout.reconfigure(errors="swtool-shown")
+    except (AttributeError, ValueError, OSError):  # not a text stream that can be told (a test's capture, say)
+        pass
+
+
 class SwtoolGroup(click.Group):
     """Turns library errors into one line on stderr and exit 2, never a traceback."""
 
     def invoke(self, ctx):
+        _tolerant_stdout()
         try:
             return super().invoke(ctx)
         except SwtoolError as e:
@@ -44,6 +93,16 @@ class SwtoolGroup(click.Group):
             raise
         except KeyboardInterrupt:
             click.echo("swtool: interrupted", err=True)
+            ctx.exit(2)
+        except OSError as e:
+            import errno
+
+            if e.errno == errno.EPIPE:  # the reader stopped reading (| head): click ends quietly, exit 1
+                raise
+            if os.environ.get("SWTOOL_DEBUG"):
+                raise
+            # the disk, a permission or a missing folder: the world outside, never a bug to report
+            click.echo(f"swtool: {os_error_sentence(e)}", err=True)
             ctx.exit(2)
         except Exception as e:  # a bug: say so plainly; the traceback only with SWTOOL_DEBUG=1
             if os.environ.get("SWTOOL_DEBUG"):
@@ -63,7 +122,9 @@ def cli():
 def write_output(text: str, output: str | None, *, inputs=(), ledger=None, what: str = "report") -> None:
     """``text`` to standard output (``output`` None or ``-``) or, atomically, to the file ``output`` once
     ``outguard.guard_output`` agrees: never the ledger (``ledger``: its path), its files, a backup, one of
-    the command's ``inputs`` or anything that is not a regular file (exit 2, one sentence)."""
+    the command's ``inputs`` or anything that is not a regular file (exit 2, one sentence). A file name
+    that is not valid UTF-8 is written as ``shown`` gives it, so the report stays UTF-8 text."""
+    text = shown(text)
     if output in (None, "-"):
         click.echo(text, nl=False)
         return
@@ -90,7 +151,8 @@ def write_output(text: str, output: str | None, *, inputs=(), ledger=None, what:
 @click.option("-o", "--output", help="Write the report to this file instead of the screen.")
 @click.option("--today", help="Count deadlines from this date (YYYY-MM-DD) instead of today.")
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
-              help="Choose the other reading where the specification contradicts itself (see docs/rules.md).")
+              help="Choose the other reading where the specification contradicts itself (`swtool rules --settings` "
+                   "lists them).")
 @click.option("--annotate", "annotate_to", is_flag=False, flag_value="", default=None, metavar="[OUT.xlsx]",
               help="Also write a copy of the workbook with every problem marked and a Findings sheet; alone, "
                    "beside each input as NAME.annotated.xlsx (put it after FILES, or write --annotate=OUT.xlsx).")
@@ -124,7 +186,7 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
         from swtool.contract import read_register
 
         reg = read_register(register, refdata)
-    hist, notes = load_history(list(history), refdata) if history else ([], [])
+    hist, notes = load_history(list(history), refdata, reader=cfg["reader"]) if history else ([], [])
     ctx = CheckContext(refdata, cfg, day, reg, hist, bool(history), evidence)
     reports, checked, receipts = [], [], {}
     for path, report, sub in check_each(list(files), ctx):
@@ -250,10 +312,13 @@ def _receipt(path: Path, report, day, register, history, evidence, done: dict) -
 
 
 def _write_receipts(receipts: dict) -> int:
+    import json
+
     from swtool import receipt as rc
 
     failed = 0
     for path, data in receipts.items():
+        data = json.loads(shown(json.dumps(data, ensure_ascii=False)))  # a file name not valid UTF-8, as shown
         try:
             click.echo(f"Receipt: {rc.write(data, path)}", err=True)
         except OSError as e:
@@ -264,8 +329,25 @@ def _write_receipts(receipts: dict) -> int:
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def rules(fmt):
-    """List every rule: code, slug, severity, spec paragraph and what it checks."""
+@click.option("--settings", "show_settings", is_flag=True,
+              help="List the settings instead: where the specification contradicts itself, each reading, its value, "
+                   "its default and the paragraphs that disagree.")
+@click.option("--register", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="With --settings: show the values swtool check uses with this contract register (the "
+                   "swtool-settings.toml beside it).")
+@click.option("--db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="With --settings: show the values the PMO's commands use with this ledger (the swtool-settings.toml "
+                   "beside it).")
+@click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE", help="With --settings: choose a value.")
+def rules(fmt, show_settings, register, db, settings):
+    """List every rule: code, slug, severity, spec paragraph and what it checks; --settings lists the settings."""
+    if show_settings:
+        if register and db:
+            raise click.UsageError("give --register or --db, not both")
+        _echo_settings(fmt, register or db, settings)
+        return
+    if register or db or settings:
+        raise click.UsageError("--register, --db and --setting go with --settings")
     from swtool import catalogue
 
     reg = catalogue.load_all()
@@ -280,6 +362,38 @@ def rules(fmt):
     rows = [(r.code, r.slug, r.severity, r.spec, r.description) for r in reg.values()]
     click.echo(tabulate(rows, headers=["code", "slug", "severity", "spec", "checks"], tablefmt="simple",
                         maxcolwidths=[None, None, None, 24, 60]))
+    click.echo(f"\n{len(reg)} rule{'s' * (len(reg) != 1)}; swtool explain CODE explains one and swtool rules "
+               "--settings lists the settings")
+
+
+def _echo_settings(fmt: str, beside: Path | None, overrides) -> None:
+    """``swtool rules --settings``: what every report's "Settings: …" line points at. ``beside``: the register
+    or ledger whose folder's settings file is read."""
+    from swtool.settings import SETTINGS, SETTINGS_FILE
+    from swtool.settings import load as load_settings
+
+    values = load_settings(beside, list(overrides))
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps({"settings": [
+            {"key": s.key, "value": values[s.key], "default": s.default, "other": s.other, "decides": s.words,
+             "spec": s.spec, "rules": list(s.used_by)} for s in SETTINGS.values()]}, indent=2, ensure_ascii=False))
+        return
+    from tabulate import tabulate
+
+    rows = [(s.key, values[s.key], s.default, s.other, s.words, s.spec, ", ".join(s.used_by))
+            for s in SETTINGS.values()]
+    click.echo(tabulate(rows, headers=["setting", "value", "default", "other", "what it decides", "spec", "rules"],
+                        tablefmt="simple", disable_numparse=True, maxcolwidths=[None, None, None, None, 36, 30, None]))
+    click.echo("")
+    if beside is not None:
+        click.echo(f"value: in force with {beside} ({SETTINGS_FILE} beside it, then --setting).")
+    else:
+        click.echo("value: the default unless --setting chose another; --register REGISTER or --db LEDGER shows the "
+                   "values in force there.")
+    click.echo(f"The default applies unless {SETTINGS_FILE} beside the contract register (swtool check) or beside the "
+               "ledger (the PMO's commands), or --setting KEY=VALUE on the command, chooses another.")
 
 
 @cli.command()
@@ -398,8 +512,8 @@ def _db_option(f):
 
 def _setting_option(f):
     return click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
-                        help="Choose the other reading where the specification contradicts itself (see "
-                             "docs/rules.md); swtool-settings.toml beside the ledger is read first.")(f)
+                        help="Choose the other reading where the specification contradicts itself (`swtool rules "
+                             "--settings` lists them); swtool-settings.toml beside the ledger is read first.")(f)
 
 
 def _open_ledger(db: Path | None):
@@ -456,10 +570,10 @@ def register_import(register, db, settings):
     with _open_ledger(db) as ledger:
         result = store.import_register(ledger, register, RefData(), _ledger_settings(ledger, settings))
     if result.already:
-        click.echo(f"{register} is already the register in force (version {result.version}, {result.contracts} "
-                   "contracts); nothing changed")
+        click.echo(f"{register} is already the register in force (version {result.version}, "
+                   f"{_count(result.contracts, 'contract')}); nothing changed")
     else:
-        click.echo(f"Imported {register} as register version {result.version}: {result.contracts} contracts")
+        click.echo(f"Imported {register} as register version {result.version}: {_count(result.contracts, 'contract')}")
     for w in result.warnings:
         click.echo(f"  warning {w.get('code', '')}  {w.get('message', '')}")
 
@@ -483,8 +597,11 @@ def import_returns(files, db, settings, today, force):
     from swtool.ledger import store
     from swtool.refdata import RefData
 
+    passed = _not_returns(list(files), db)
     if not expand(list(files)):
-        raise SwtoolError("no .xlsx files found in " + ", ".join(str(f) for f in files))
+        names = [shown(p.name) for p, _ in passed]
+        why = f" (not returns: {', '.join(names[:10])}{', …' if len(names) > 10 else ''})" if names else ""
+        raise SwtoolError("no .xlsx files found in " + ", ".join(str(f) for f in files) + why)
     day = _today(today)
     with _open_ledger(db) as ledger:
         refdata = RefData()
@@ -500,18 +617,56 @@ def import_returns(files, db, settings, today, force):
     for r in results:  # file names and what a return says are the sender's: escaped as the check report does
         click.echo(safe_text(f"{r.path}: {r.line()}", limit=4000))
         counts[r.status] = counts.get(r.status, 0) + 1
+    for p, why in passed:  # so that no file of a folder is passed over in silence
+        click.echo(safe_text(f"{p}: not imported: {why}", limit=4000))
+    if passed:
+        counts["passed"] = len(passed)
     words = {"imported": "imported", "already": "already in the ledger", "unreadable": "unreadable",
              "unidentified": "without contract or quarter", "changed": "not imported",
-             "refused": "refused", "failed": "not stored"}
-    n = len(results)
+             "refused": "refused", "failed": "not stored", "passed": "not a return"}
+    n = len(results) + len(passed)
     click.echo(f"{n} file{'s' * (n != 1)}: " + ", ".join(f"{c} {words.get(k, k)}" for k, c in counts.items()))
     if cross:
-        click.echo(f"Across contracts, on the returns just imported ({len(cross)}):")
+        click.echo(f"Across contracts, on the returns just imported and the earlier returns whose claims they repeat "
+                   f"({len(cross)}):")
         for f in cross:
             click.echo(safe_text(f"  {f.severity} {f.code}  {f.contract} {f.quarter} (return {f.return_id}) "
                                  f"{f.message}", limit=4000))
     bad = any(r.status != "already" and (r.status != "imported" or r.errors) for r in results)
     sys.exit(1 if bad else 0)
+
+
+def _not_returns(paths: list[Path], db: Path | None = None) -> list[tuple[Path, str]]:
+    """The files inside the folders given that an import passes over (it takes .xlsx, .xlsm and .xls), each
+    with why. Hidden files (a name starting with "."; .DS_Store, say), a return's own receipt
+    (NAME.xlsx.receipt.json, read with it) and the ledger's own files (``db``, its -wal and -shm, its
+    files/ store) are left out."""
+    from swtool.engine import expand
+    from swtool.ledger.db import FILES_DIR, default_path
+
+    ledger = Path(os.path.abspath(db or default_path()))
+    own = {Path(f"{ledger}{s}") for s in ("", "-wal", "-shm", "-journal")}
+    out: list[tuple[Path, str]] = []
+    for folder in paths:
+        if not folder.is_dir():
+            continue
+        taken = set(expand([folder]))
+        for f in sorted(folder.rglob("*")):
+            if f in taken or f.is_dir() or any(part.startswith(".") for part in f.relative_to(folder).parts):
+                continue
+            absolute = Path(os.path.abspath(f))
+            if absolute in own or ledger.parent / FILES_DIR in absolute.parents:
+                continue
+            if f.name.endswith(".receipt.json") and f.with_name(f.name[: -len(".receipt.json")]) in taken:
+                continue
+            if f.name.startswith("~$"):
+                why = "Excel's lock file of a workbook open in Excel, not a return"
+            elif ".annotated." in f.name:
+                why = "a copy marked by swtool check --annotate, not a return"
+            else:
+                why = f"not an Excel workbook ({f.suffix or 'no extension'}); returns are imported from .xlsx files"
+            out.append((f, why))
+    return out
 
 
 @cli.command("returns")
@@ -521,15 +676,30 @@ def import_returns(files, db, settings, today, force):
 @click.option("--include-personal", is_flag=True,
               help="With --id: show the cell values in findings (ages, postcodes, free text, anything typed in place "
                    "of a code), read again from the stored workbook; redacted otherwise.")
+@click.option("--full", is_flag=True, help="Show every finding, file name and reason whole, not cut to fit a line.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: every field, nothing cut.")
 @_db_option
-def returns_cmd(contract, quarter, return_id, include_personal, db):
-    """List the returns in the ledger, every version; --id shows one return's findings and decisions."""
+def returns_cmd(contract, quarter, return_id, include_personal, full, fmt, db):
+    """List the returns in the ledger, every version; --id shows one return's findings and decisions.
+
+    JSON: {returns: [{id, contract, quarter, version, provider, lot, counts, why, submitted, timeliness,
+    approval, summary: {error, warning, info}, receipt, file}], received: [{received_at, outcome, file,
+    reason}]}; with --id: {return: {… imported_at, imported_by, sha256}, redacted, findings: [{code, slug,
+    severity, message, sheet, row, column, header, cell, value, spec, decision: {action, reason, who, at,
+    dated}}], across_contracts: [{code, contract, return_id, quarter, cell, claim_ref, client_ref, output,
+    other, message}]}.
+    """
     from tabulate import tabulate
 
     from swtool.ledger import store
 
     if quarter:
         quarter = str(_quarter_arg(quarter))
+
+    def cut(n: int) -> int | None:  # --full: nothing is cut
+        return None if full else n
+
     with _open_ledger(db) as ledger:
         if return_id is not None:
             from swtool.ledger import views
@@ -537,47 +707,97 @@ def returns_cmd(contract, quarter, return_id, include_personal, db):
 
             r = store.get_return(ledger, return_id)
             rows = views.return_findings(ledger, return_id, RefData(), include_personal)
+            if fmt == "json":
+                _echo_json(_return_json(ledger, r, rows, include_personal))
+                return
             click.echo(f"Return {r['id']}: {r['contract_id']} {r['quarter']} version {r['version']} · "
                        f"{r['provider']} · lot {r['lot']}")
             click.echo(f"  submitted {r['date_submitted'] or '-'}; imported {r['imported_at'][:19]}Z by "
                        f"{r['imported_by']} from {r['source_name']}; sha256 {r['sha256']}")
-            click.echo(f"  {r['errors']} errors, {r['warnings']} warnings, {r['infos']} info; receipt: "
-                       f"{r['receipt_status'] or 'none'}")
+            click.echo(f"  {_count(r['errors'], 'error')}, {_count(r['warnings'], 'warning')}, {r['infos']} info; "
+                       f"receipt: {r['receipt_status'] or 'none'}")
+            from swtool.ledger.retention import retained_words  # a run took its personal data out: say so
+            click.echo(retained_words(ledger, r["id"]), nl=False)
             click.echo("")
-            table = [(f["code"], f["severity"], f["cell"], f["decision"] or "-", _clip(f["message"], 90))
+            table = [(f["code"], f["severity"], f["cell"], f["decision"] or "-", _clip(f["message"], cut(90)))
                      for f in rows]
             title = "finding" if include_personal else "finding (redacted)"
             click.echo(tabulate(table, headers=["code", "severity", "cell", "decision", title],
                                 tablefmt="simple", disable_numparse=True))
-            _echo_standing(ledger, r)
+            if not full and any(len(_clip(f["message"], None)) > 90 for f in rows):
+                click.echo("(findings cut at 90 characters: --full shows them whole)")
+            _echo_standing(ledger, r, full)
             return
         from swtool.refdata import RefData
 
         rows = store.versions(ledger, RefData(), contract, quarter)
         refused = [] if contract or quarter else store.received(ledger)
+        cross = _cross_by_return(ledger, rows) if fmt != "json" and rows else {}
+    if fmt == "json":
+        from swtool.ledger import views
+
+        _echo_json(views.returns_dict(rows, refused))
+        return
     if not rows:
         click.echo("No returns in the ledger" + (" for that contract or quarter" if contract or quarter else ""))
     else:
         table = [(r["id"], r["contract_id"], r["quarter"], r["version"], _counts_words(r),
                   r["date_submitted"] or "-", r["timeliness"], r["approval"] or "-", r["errors"], r["warnings"],
-                  r["receipt_status"] or "-", _clip(r["source_name"], 40)) for r in rows]
+                  r["receipt_status"] or "-", _clip(r["source_name"], cut(40))) for r in rows]
         click.echo(tabulate(table, headers=["id", "contract", "quarter", "version", "counts", "submitted",
                                             "timeliness", "approval", "errors", "warnings", "receipt", "file"],
                             tablefmt="simple", disable_numparse=True))
-    _echo_received(refused)
+        if cross:
+            click.echo("\nAcross contracts (worked out now; `swtool returns --id N` shows them): " + "; ".join(
+                f"return {rid}: {', '.join(f'{n} {code}' for code, n in sorted(codes.items()))}"
+                for rid, codes in sorted(cross.items())))
+    _echo_received(refused, full)
+
+
+def _cross_by_return(ledger, rows: list[dict]) -> dict[int, dict[str, int]]:
+    """return id -> {C219 | C220: how many}, for the listed returns' claims (across every contract)."""
+    from swtool.ledger.crosscheck import cross_findings
+    from swtool.refdata import RefData
+
+    listed = {r["id"] for r in rows}
+    out: dict[int, dict[str, int]] = {}
+    for f in cross_findings(ledger, RefData()):
+        if f.return_id in listed:
+            out.setdefault(f.return_id, {}).setdefault(f.code, 0)
+            out[f.return_id][f.code] += 1
+    return out
+
+
+def _echo_json(data) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _return_json(ledger, r: dict, rows: list[dict], include_personal: bool) -> dict:
+    from swtool.ledger import store, views
+    from swtool.ledger.crosscheck import cross_findings
+    from swtool.refdata import RefData
+
+    refdata = RefData()
+    version = next(x for x in store.versions(ledger, refdata, r["contract_id"], r["quarter"]) if x["id"] == r["id"])
+    return views.return_dict(r, version, rows, cross_findings(ledger, refdata, return_id=r["id"]), include_personal)
 
 
 def _cross_for(ledger, refdata, today, results) -> list:
-    """C219/C220 on the claims of the returns an import just stored (across every contract)."""
+    """C219/C220 on the claims of the returns an import just stored (across every contract), and the
+    C219 the import brings onto other contracts' earlier returns: the same start claimed again."""
     ids = {r.return_id for r in results if r.status == "imported" and r.return_id}
     if not ids:
         return []
     from swtool.ledger.crosscheck import cross_findings
 
-    return [f for f in cross_findings(ledger, refdata, today) if f.return_id in ids]
+    imported = {r.contract for r in results if r.return_id in ids}
+    return [f for f in cross_findings(ledger, refdata, today) if f.return_id in ids
+            or (f.code == "C219" and imported & set(f.other.split(", ")))]
 
 
-def _echo_standing(ledger, r: dict) -> None:
+def _echo_standing(ledger, r: dict, full: bool = False) -> None:
     """Under one return's findings: whether this version counts, its approval, and the claims other
     contracts also make (C219, C220, worked out across the ledger now)."""
     from swtool.ledger import store
@@ -591,19 +811,16 @@ def _echo_standing(ledger, r: dict) -> None:
     if cross:
         click.echo(f"\nAcross contracts ({len(cross)}):")
         for f in cross:
-            click.echo(f"  {f.severity} {f.code}  {_clip(f.message, 400)}")
+            click.echo(f"  {f.severity} {f.code}  {_clip(f.message, None if full else 400)}")
 
 
 def _counts_words(r: dict) -> str:
-    """Whether a version's figures count: yes; void; no (after the final deadline); no (a newer version)."""
-    if r["counted"]:
-        return "yes (by exception)" if r["late_exception"] else "yes"
-    if r["voided"]:
-        return "void"
-    return "no (after final deadline)" if r["timeliness"] == "after final deadline" else "no (superseded)"
+    from swtool.ledger.views import counts_words
+
+    return counts_words(r)
 
 
-def _echo_received(refused: list[dict]) -> None:
+def _echo_received(refused: list[dict], full: bool = False) -> None:
     """Files received but not imported, so that none is forgotten: the PMO asks the provider again."""
     if not refused:
         return
@@ -611,17 +828,18 @@ def _echo_received(refused: list[dict]) -> None:
 
     click.echo(f"\n{len(refused)} file{'s' * (len(refused) != 1)} received but not imported (ask the provider "
                "for a readable return):")
-    click.echo(tabulate([(r["received_at"][:10], r["outcome"], _clip(r["source_name"], 40), _clip(r["reason"], 90))
+    click.echo(tabulate([(r["received_at"][:10], r["outcome"], _clip(r["source_name"], None if full else 40),
+                          _clip(r["reason"], None if full else 90))
                          for r in refused], headers=["received", "outcome", "file", "why"], tablefmt="simple",
                         disable_numparse=True))
 
 
-def _clip(text, n: int) -> str:
-    """One line of at most ``n`` characters, control characters removed."""
+def _clip(text, n: int | None) -> str:
+    """One line of at most ``n`` characters (any length when ``n`` is None), control characters removed."""
     if text is None:
         return "-"
     text = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+    return text if n is None or len(text) <= n else text[: n - 1] + "…"
 
 
 @cli.group("decide")
@@ -653,14 +871,25 @@ def _action_options(*actions):
     return deco
 
 
+def _dated_option(f):
+    return click.option("--today", help="Date the decision as of this day (YYYY-MM-DD) instead of today; the time it "
+                                        "is recorded is kept as well.")(f)
+
+
+def _decision_day(today: str | None) -> date | None:
+    """The day a decision is dated: ``--today`` when given; None dates it by the clock (``at``)."""
+    return _today(today) if today else None
+
+
 @decide.command("finding")
 @click.argument("return_id", type=int)
 @click.argument("code")
 @click.argument("cell")
 @_action_options("accept", "query", "waive")
 @click.option("--reason", required=True, help="Why (kept with the decision).")
+@_dated_option
 @_db_option
-def decide_finding(return_id, code, cell, action, reason, db):
+def decide_finding(return_id, code, cell, action, reason, today, db):
     """Accept, query or waive a finding of a return (CELL as shown, e.g. Claims!D5; - for the whole return).
 
     Waiving every error on a claim's row makes the claim count towards the outputs.
@@ -669,10 +898,11 @@ def decide_finding(return_id, code, cell, action, reason, db):
 
     if action is None:
         raise click.UsageError("say --accept, --query or --waive")
+    day = _decision_day(today)
     with _open_ledger(db) as ledger:
-        d = store.decide_finding(ledger, return_id, code, cell, action, reason)
+        d = store.decide_finding(ledger, return_id, code, cell, action, reason, day)
     click.echo(f"Decision {d.id}: {d.action} {code.upper()} at {d.target.rsplit(':', 1)[-1]} of return {return_id} "
-               f"({d.who}, {d.at[:19]}Z)")
+               f"({d.who}, {d.when})")
 
 
 @decide.command("credit")
@@ -681,9 +911,10 @@ def decide_finding(return_id, code, cell, action, reason, db):
 @click.option("--output", required=True, help="The core output: 2 or 4 (lot 9: 1 or 4).")
 @_action_options("apply", "waive")
 @click.option("--reason", required=True, help="Why (kept with the decision).")
+@_dated_option
 @_db_option
 @_setting_option
-def decide_credit(contract, quarter, output, action, reason, db, settings):
+def decide_credit(contract, quarter, output, action, reason, today, db, settings):
     """Apply or waive the service credits of one core output of a contract in a quarter."""
     from swtool.credits import gbp
     from swtool.ledger import views
@@ -691,10 +922,13 @@ def decide_credit(contract, quarter, output, action, reason, db, settings):
     if action is None:
         raise click.UsageError("say --apply or --waive")
     q = _quarter_arg(quarter)
+    day = _decision_day(today)
     with _open_ledger(db) as ledger:
-        d, line = views.decide_credit(ledger, contract, q, output, action, reason, _ledger_settings(ledger, settings))
+        d, line = views.decide_credit(ledger, contract, q, output, action, reason, _ledger_settings(ledger, settings),
+                                      day)
+    n = views.json_number(line.credits)
     click.echo(f"Decision {d.id}: {action} service credits for {contract} {q} output {output} "
-               f"({views.json_number(line.credits)} credits, {gbp(line.amount)}) ({d.who}, {d.at[:19]}Z)")
+               f"({n} credit{'' if n == 1 else 's'}, {gbp(line.amount)}) ({d.who}, {d.when})")
     if not line.due:
         click.echo(f"Note: no service credits are due on these figures: {line.reason}", err=True)
 
@@ -702,18 +936,31 @@ def decide_credit(contract, quarter, output, action, reason, db, settings):
 @cli.command("status")
 @click.option("--quarter", required=True, help="The quarter, e.g. 2026/27-Q2.")
 @click.option("--today", help="Count deadlines from this date (YYYY-MM-DD) instead of today.")
+@click.option("--full", is_flag=True, help="One line per contract: providers, returns and outputs not wrapped.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: every figure, as described above.")
 @_db_option
 @_setting_option
-def status_cmd(quarter, today, db, settings):
+def status_cmd(quarter, today, full, fmt, db, settings):
     """Every contract in a quarter: return received, on time, late or missing; errors and warnings; core
-    output percentages; service credits due; remedial action plans."""
+    output percentages; service credits due; remedial action plans.
+
+    JSON: {quarter, today, deadline: {reporting, final}, setting, contracts: [{contract, provider, lot,
+    in_term, contract_quarter, received, return_id, versions, timeliness, submitted, approval, errors,
+    warnings, outputs: [{output, target, actual, percent, credits, amount, status}], credits_due, rap: {id,
+    status, overdue, review_date}, rap_needed, not_counted}], others, credits_due}; money as text
+    ("8250.00").
+    """
     from swtool.ledger import views
     from swtool.refdata import RefData
 
     q = _quarter_arg(quarter)
     with _open_ledger(db) as ledger:
         report = views.status(ledger, q, _today(today), RefData(), _ledger_settings(ledger, settings))
-    click.echo(views.render_status(report), nl=False)
+    if fmt == "json":
+        _echo_json(report.to_dict())
+        return
+    click.echo(views.render_status(report, full), nl=False)
 
 
 @cli.command("credits")
@@ -821,38 +1068,46 @@ def rap_new(contract, quarter, output, review, reason, today, db, settings):
 @click.option("--today", help="Count overdue reviews from this date (YYYY-MM-DD) instead of today.")
 @_db_option
 def rap_list(show_all, today, db):
-    """Open remedial action plans, and those whose review date has passed."""
+    """Open remedial action plans, and those whose review date has passed; under them, each plan's actions
+    (swtool rap action add) with their state."""
     from tabulate import tabulate
 
     from swtool.ledger import store
+    from swtool.ledger.visits import plan_actions
 
     day = _today(today)
     with _open_ledger(db) as ledger:
         rows = store.raps(ledger, day, include_closed=show_all)
+        by_plan = plan_actions(ledger, day)   # each plan's review goes through its actions (swtool rap action add)
     if not rows:
         click.echo("No open remedial action plans" if not show_all else "No remedial action plans")
         return
     table = [(r["id"], r["contract_id"], r["quarter"], r["status"], r["review_date"],
-              "OVERDUE" if r["overdue"] else "", r["created_at"][:10], r["created_by"], _clip(r["last_reason"], 50))
+              "OVERDUE" if r["overdue"] else "-", r["opened"], r["created_by"], _clip(r["last_reason"], 50))
              for r in rows]
-    click.echo(tabulate(table, headers=["id", "contract", "quarter", "status", "review", "", "opened", "by",
+    click.echo(tabulate(table, headers=["id", "contract", "quarter", "status", "review", "overdue", "opened", "by",
                                         "last decision"], tablefmt="simple", disable_numparse=True))
     overdue = sum(1 for r in rows if r["overdue"])
     if overdue:
         click.echo(f"\n{overdue} plan{'s' * (overdue != 1)} overdue for review (review date before {day.isoformat()})")
+    from swtool.cli_visits import echo_plan_actions
+
+    echo_plan_actions(rows, by_plan)
 
 
 @rap_group.command("close")
 @click.argument("rap_id", type=int)
 @click.option("--reason", required=True, help="Why the plan is closed (kept with the decision).")
+@_dated_option
 @_db_option
-def rap_close(rap_id, reason, db):
+def rap_close(rap_id, reason, today, db):
     """Close a remedial action plan (the reason is recorded as a decision)."""
     from swtool.ledger import store
 
+    day = _decision_day(today)
     with _open_ledger(db) as ledger:
-        d = store.close_rap(ledger, rap_id, reason)
-    click.echo(f"Remedial action plan {rap_id} closed (decision {d.id}, {d.who}, {d.at[:19]}Z)")
+        d = store.close_rap(ledger, rap_id, reason, day)
+    click.echo(f"Remedial action plan {rap_id} closed (decision {d.id}, {d.who}, {d.when})")
 
 
 @cli.command("review")
@@ -893,28 +1148,6 @@ def report_group():
     """Reports from the ledger."""
 
 
-@report_group.command("network")
-@click.option("--year", required=True, help="The financial year, e.g. 2026/27.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The report to write (.xlsx).")
-@_db_option
-@_setting_option
-def report_network(year, output, db, settings):
-    """The network report for a financial year: every contract's outputs, referrals and shared clients."""
-    from swtool.ledger import netreport
-    from swtool.quarter import parse_financial_year
-    from swtool.refdata import RefData
-
-    try:
-        fy = parse_financial_year(year)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--year") from None
-    with _open_ledger(db) as ledger:
-        output = _guard_ledger_output(output, ledger, "network report", allow_stdout=False)
-        netreport.write(ledger, fy, output, RefData(), _ledger_settings(ledger, settings))
-    click.echo(f"Wrote {output}")
-
-
 @cli.group("db")
 def db_group():
     """The ledger file itself."""
@@ -923,17 +1156,25 @@ def db_group():
 @db_group.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--db-only", is_flag=True, help="Copy the database only, not the stored returns (files/).")
+@click.option("--parents", is_flag=True, help="Create PATH's folder (and those above it) if it does not exist.")
 @_db_option
-def db_backup(path, db_only, db):
+def db_backup(path, db_only, parents, db):
     """Back up the ledger to PATH with SQLite's backup API (never copy the .db file by hand: while the
     write-ahead log holds commits, a copied file lacks them). The stored returns are copied to
-    files/ beside PATH, so the backup opens as a complete ledger (swtool status --db PATH)."""
+    files/ beside PATH, so the backup opens as a complete ledger (swtool status --db PATH). PATH's
+    folder must exist unless --parents is given (a mistyped folder is not made silently)."""
+    folder = path.parent
+    if not parents and not folder.is_dir():
+        if folder.exists() or folder.is_symlink():
+            raise SwtoolError(f"{folder} is not a folder, so no backup can be written in it")
+        raise SwtoolError(f"the folder {folder} does not exist, so no backup was made; create it, or give --parents "
+                          "to have it created")
     with _open_ledger(db) as ledger:
         path = _guard_ledger_output(path, ledger, "backup", allow_stdout=False, new_only=True)
         result = ledger.backup(path, with_files=not db_only)
         n = ledger.conn.execute("SELECT count(*) FROM decisions").fetchone()[0]
         r = ledger.conn.execute("SELECT count(*) FROM returns").fetchone()[0]
-    click.echo(f"Backed up {ledger.path} to {result.path}: {r} returns, {n} decisions")
+    click.echo(f"Backed up {ledger.path} to {result.path}: {_count(r, 'return')}, {_count(n, 'decision')}")
     if result.files_dir is not None:
         click.echo(f"Stored returns: {result.files_copied} new file{'s' * (result.files_copied != 1)} copied to "
                    f"{result.files_dir}")
@@ -1024,6 +1265,12 @@ def _configure_logging() -> None:
 
 # the PMO's commands on whole returns and money live in their own module; importing it registers them
 from swtool import cli_payments  # noqa: E402,F401
+from swtool import cli_retention  # noqa: E402,F401  (swtool retention)
+# the reports (swtool report network, report contract) too
+from swtool import cli_reports  # noqa: E402,F401
+from swtool import cli_assurance  # noqa: E402,F401  (spot checks: sample, samples, spotcheck)
+from swtool import cli_find  # noqa: E402,F401  (swtool find CLIENT_REF)
+from swtool import cli_visits  # noqa: E402,F401  (visit, actions, rap action)
 
 
 def main():

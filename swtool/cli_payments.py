@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
-from swtool.cli import (_action_options, _db_option, _guard_ledger_output, _ledger_settings, _open_ledger,
-                        _quarter_arg, _setting_option, cli, decide, write_output)
+from swtool.cli import (_action_options, _dated_option, _db_option, _decision_day, _guard_ledger_output,
+                        _ledger_settings, _open_ledger, _quarter_arg, _setting_option, cli, decide, write_output)
 
 
 def _what(r: dict) -> str:
@@ -28,8 +28,9 @@ def _echo_rechecks(done) -> None:
 @click.argument("return_id", type=int)
 @click.option("--hold", is_flag=True, help="Hold the return back from payment instead of approving it.")
 @click.option("--reason", required=True, help="Why (kept with the decision).")
+@_dated_option
 @_db_option
-def approve_cmd(return_id, hold, reason, db):
+def approve_cmd(return_id, hold, reason, today, db):
     """Sign off the counted version of a return for payment, after reviewing it (App 2 §1.1), or --hold it.
 
     Only the version that counts for its quarter can be approved. A later approve or hold replaces the
@@ -38,17 +39,19 @@ def approve_cmd(return_id, hold, reason, db):
     from swtool.ledger import store
 
     action = "hold" if hold else "approve"
+    day = _decision_day(today)
     with _open_ledger(db) as ledger:
-        d = store.decide_return(ledger, return_id, action, reason)
+        d = store.decide_return(ledger, return_id, action, reason, None, day)
         r = store.get_return(ledger, return_id)
-    click.echo(f"Decision {d.id}: {'held' if hold else 'approved'} {_what(r)} for payment ({d.who}, {d.at[:19]}Z)")
+    click.echo(f"Decision {d.id}: {'held' if hold else 'approved'} {_what(r)} for payment ({d.who}, {d.when})")
 
 
 @cli.command("void")
 @click.argument("return_id", type=int)
 @click.option("--reason", required=True, help="Why the return was imported by mistake (kept with the decision).")
+@_dated_option
 @_db_option
-def void_cmd(return_id, reason, db):
+def void_cmd(return_id, reason, today, db):
     """Void a return imported by mistake (wrong contract or quarter).
 
     It stays in the ledger as a record but counts for nothing and is no longer history for any other
@@ -57,10 +60,11 @@ def void_cmd(return_id, reason, db):
     from swtool.ledger import store
     from swtool.refdata import RefData
 
+    day = _decision_day(today)
     with _open_ledger(db) as ledger:
         r = store.get_return(ledger, return_id)
-        d, done = store.void_return(ledger, return_id, reason, RefData())
-    click.echo(f"Decision {d.id}: voided {_what(r)} ({d.who}, {d.at[:19]}Z)")
+        d, done = store.void_return(ledger, return_id, reason, RefData(), day=day)
+    click.echo(f"Decision {d.id}: voided {_what(r)} ({d.who}, {d.when})")
     _echo_rechecks(done)
 
 
@@ -68,8 +72,9 @@ def void_cmd(return_id, reason, db):
 @click.argument("return_id", type=int)
 @_action_options("count-late")
 @click.option("--reason", required=True, help="Why (kept with the decision).")
+@_dated_option
 @_db_option
-def decide_return_cmd(return_id, action, reason, db):
+def decide_return_cmd(return_id, action, reason, today, db):
     """Let a version submitted after the quarter's final deadline count (--count-late), by exception.
 
     App 2 §1.2 accepts no changes after the final deadline: such a version is imported and shown but
@@ -81,11 +86,12 @@ def decide_return_cmd(return_id, action, reason, db):
 
     if action is None:
         raise click.UsageError("say --count-late")
+    day = _decision_day(today)
     with _open_ledger(db) as ledger:
         r = store.get_return(ledger, return_id)
-        d, done = store.count_late(ledger, return_id, reason, RefData())
+        d, done = store.count_late(ledger, return_id, reason, RefData(), day=day)
     click.echo(f"Decision {d.id}: {_what(r)} counts although submitted after the final deadline "
-               f"({d.who}, {d.at[:19]}Z)")
+               f"({d.who}, {d.when})")
     _echo_rechecks(done)
 
 

@@ -77,7 +77,7 @@ class ContractFacts:
 
     @property
     def budget_items(self) -> set[str]:
-        return {b.item for b in self.budget}
+        return {b.item for b in self.budget if b.item}  # a line with no item (a damaged Contract sheet) is no heading
 
 
 @dataclass
@@ -184,7 +184,15 @@ def contract_sheet_rows(c: ContractFacts) -> list[tuple]:
 
 
 def contract_from_sheet(raw) -> ContractFacts | None:
-    """Read the hidden Contract sheet (a RawSheet); None when it does not hold a contract."""
+    """Read the hidden Contract sheet (a RawSheet); None when it does not hold a contract, or holds one that
+    cannot be read (an amount that is no amount, TRUE say: the sheet was damaged or edited by hand)."""
+    try:
+        return _contract_from_sheet(raw)
+    except (KeyError, TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _contract_from_sheet(raw) -> ContractFacts | None:
     fields: dict[str, object] = {}
     section = None
     targets, budget, milestones = {}, [], []

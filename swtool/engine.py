@@ -34,14 +34,15 @@ def expand(paths: list[Path]) -> list[Path]:
     return out
 
 
-def load_history(paths: list[Path], refdata, limits: Limits = Limits()) -> tuple[list, list[str]]:
+def load_history(paths: list[Path], refdata, limits: Limits = Limits(), reader: str = "calamine"
+                 ) -> tuple[list, list[str]]:
     """Earlier returns as Submissions; the unreadable ones are skipped and said so."""
     from swtool.submission import load_submission
 
     subs, notes = [], []
     for p in expand(paths):
         try:
-            subs.append(load_submission(p, refdata, limits))
+            subs.append(load_submission(p, refdata, limits, reader))
         except Unreadable as e:
             notes.append(f"history file {p} skipped: {e}")
     return subs, notes
@@ -150,7 +151,7 @@ def _check_file(path: Path, ctx: CheckContext, limits: Limits) -> tuple[FileRepo
 
     report = FileReport(str(path), settings=dict(ctx.settings))
     try:
-        sub = load_submission(path, ctx.refdata, limits)
+        sub = load_submission(path, ctx.refdata, limits, ctx.settings.get("reader", "calamine"))
     except Unreadable as e:
         _hash(report, path)
         report.findings.append(_s001(str(e), e.reason))
@@ -175,10 +176,28 @@ def check_each(paths: list[Path], ctx: CheckContext, limits: Limits = Limits()):
     For front ends that need the typed submission after the check (evidence counts, redaction)
     without holding every file's submission in memory at once.
     """
+    seen: dict = {}  # sha256 -> findings: an earlier quarter checked once serves every later one's PMO view
     for p in expand(paths):
         report, sub = check_file(p, ctx, limits)
         report.notes += ctx.refdata.refusals
+        add_pmo_view(report, sub, ctx, seen)
         yield p, report, sub
+
+
+def add_pmo_view(report: FileReport, sub, ctx: CheckContext, seen: dict | None = None) -> None:
+    """What the council's PMO will see of the return (``pmo_view.for_check``): its outputs against target,
+    K701/K702 and the service credits it would be liable to. It never costs the check its report: a
+    failure is one note, and the findings stand."""
+    from swtool.pmo_view import for_check
+
+    try:
+        report.pmo_view = for_check(sub, report, ctx, seen)
+    except SwtoolError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        log.exception("the PMO's view of %s failed", report.path)
+        report.notes.append(f"the PMO's view of this return (outputs and service credits) could not be worked "
+                            f"out ({type(e).__name__}); the findings are complete")
 
 
 def check_paths(paths: list[Path], ctx: CheckContext, limits: Limits = Limits()) -> list[FileReport]:

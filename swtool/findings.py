@@ -110,6 +110,7 @@ class FileReport:
     settings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # said once per file, e.g. a refused override
     evidence: str | None = None  # with --evidence: "Evidence: N references, N found, N missing"
+    pmo_view: object = None  # swtool check: pmo_view.ProviderView, what the PMO will see (outputs, K701/K702, credits)
 
     @property
     def summary(self) -> dict[str, int]:

@@ -9,7 +9,18 @@
   other provider, output and quarter;
 - ``Equalities``: registrations and job outcomes (2a + 2b) by gender, ethnic group, disability and
   age band (16–24, 25–49, 50+) (§12.4), with small numbers suppressed;
-- ``Charts``: outputs to date against target by lot, as bar charts.
+- ``Charts``: outputs to date against target by lot, as bar charts;
+- ``Equality of outcome``: clients registered in the year and the share with a job start, a sustained
+  job and a progression, by gender, ethnic group, disability and age band, for the network, each lot
+  and each contract (``swtool.outcomes``), and the protected characteristics (§12.1) the return does
+  not record;
+- ``Referrals``: registrations and job starts by referral source, and the conversion rate;
+- ``Value for money``: cost per output and each contract's annual value against Table 1 (K706);
+- ``Produced from``: the ledger, settings and reference data that produced the report.
+
+Outputs 7, 8 and 9 mean different things in different lots (TEMPLATES.md §3): they are added up
+across lots only where they mean the same (lots 1a, 1b and 1c's output 7; lots 3 and 7's), each
+such row named by the lots and the meaning, never into one "All lots" figure.
 
 ``NetworkData`` holds plain rows that the ledger fills. Nothing identifies a client: no client
 references, postcodes or free text. Shared-with names are matched to the register's providers; a
@@ -20,7 +31,8 @@ Small numbers (§12.4 reporting; statistical disclosure control): any count unde
 ``<5`` (0 included). Where the printed total would let a reader work one out (a single suppressed
 cell in a column), the next smallest cell of that column is withheld too and shown as ``[c]``, so
 that every total can be printed. Several suppressed cells in a column give only their sum away,
-never one of them.
+never one of them. (``outcomes.protect``, which also links the levels of the Equality of outcome
+sheet.)
 
 Deterministic like ``swtool.templates``: fixed document dates, sorted rows, written through
 ``swtool.xlsx.save`` (atomic). Every cell is written with ``swtool.xlsx.put``: provider names, lots
@@ -39,17 +51,15 @@ from pathlib import Path
 from swtool import standard as std
 from swtool.xlsx import put, save
 from swtool.credits import OUTPUT_NAMES, core_outputs, lot_number
+from swtool.outcomes import (AGE_BANDS, NOT_RECORDED, SUPPRESSED, WITHHELD, ClientOutcome, ValueRow,
+                             age_band, coded as _coded, protect)
 from swtool.quarter import Quarter
 
 REGISTRATION = "registration"
 JOB_OUTCOME = "job outcome"
-SMALL = 5
-SUPPRESSED = "<5"
-WITHHELD = "[c]"
-NOT_RECORDED = "Not recorded"
 NOT_A_PROVIDER = "Not a provider in the register"
-AGE_BANDS = ("16–24", "25–49", "50+")
 ALL_LOTS = "All lots"
+LOT_OUTPUTS = ("7", "8", "9")   # outputs whose meaning is the lot's own (TEMPLATES.md §3)
 PERCENT_FORMAT = "0.0%"
 HEADER_FILL = "1F4E78"
 LOW_FILL = "F8CBAD"   # a core output at or below 70% (the % is shown as well)
@@ -118,6 +128,11 @@ class NetworkData:
     title: str = "Southwark Works network report"
     generated: date | None = None
     settings: dict = field(default_factory=dict)          # shown on About (the settings in force)
+    output_titles: dict = field(default_factory=dict)     # (lot, output) -> what it counts (refdata outputs.csv)
+    clients: list[ClientOutcome] = field(default_factory=list)   # registered in the period, for the outcome sheets
+    contracts: dict = field(default_factory=dict)         # contract id -> lot, for the levels of those sheets
+    values: list[ValueRow] = field(default_factory=list)  # value for money, one per contract
+    provenance: object = None                             # reportbook.Provenance: the Produced from sheet
 
     def columns(self) -> list[Quarter]:
         if self.quarters:
@@ -166,9 +181,30 @@ def _tidy(x):
     return int(d) if d == d.to_integral_value() else float(d)
 
 
+def output_title(data: NetworkData, lot: str, output: str) -> str:
+    """What an output counts in a lot: the reference data's title (outputs 7–9 differ by lot), else the
+    framework's name of outputs 1–6."""
+    title = data.output_titles.get((str(lot), str(output)))
+    if title:
+        return title
+    return _framework_name(output)
+
+
+def _framework_name(output: str) -> str:
+    name = OUTPUT_NAMES.get(output, f"lot output {output}")
+    return name[:1].upper() + name[1:]
+
+
+def _lots_label(lots: list[str]) -> str:
+    lots = sorted(lots, key=_lot_order)
+    return f"Lot {lots[0]}" if len(lots) == 1 else "Lots " + ", ".join(lots)
+
+
 def output_table(data: NetworkData) -> tuple[list[Quarter], list[tuple[str, str, dict, tuple]]]:
     """``(quarters, rows)``; each row ``(lot, output, {quarter: (actual, target)}, (actual, target) to date)``,
-    lots in order, then ``All lots`` for each output."""
+    lots in order, then ``All lots`` for each of outputs 1–6, then outputs 7–9 added up only over the
+    lots where they mean the same (the row's lot is then ``Lots 3, 7``; a meaning the reference data
+    does not give is its lot's alone)."""
     quarters = data.columns()
     cells: dict[tuple[str, str], dict[Quarter, list]] = {}
     for r in data.outputs:
@@ -188,16 +224,38 @@ def output_table(data: NetworkData) -> tuple[list[Quarter], list[tuple[str, str,
     for (lot, output) in sorted(cells, key=lambda k: (_lot_order(k[0]), _output_order(k[1]))):
         per_q = {q: tuple(v) for q, v in cells[(lot, output)].items()}
         rows.append((lot, output, per_q, to_date(per_q)))
-    totals: dict[str, dict[Quarter, list]] = {}
-    for (_lot, output), per_q in cells.items():
+    totals: dict[tuple, dict[Quarter, list]] = {}
+    lots_of: dict[tuple, list[str]] = {}
+    for (lot, output), per_q in cells.items():
+        if output in LOT_OUTPUTS:   # the same number means something else in another lot
+            meaning = data.output_titles.get((lot, output)) or f"lot {lot}"
+            key = (output, meaning)
+        else:
+            key = (output, None)
+        lots_of.setdefault(key, []).append(lot)
         for q, (a, t) in per_q.items():
-            slot = totals.setdefault(output, {}).setdefault(q, [0, None])
+            slot = totals.setdefault(key, {}).setdefault(q, [0, None])
             slot[0] += a
             slot[1] = _add(slot[1], t)
-    for output in sorted(totals, key=_output_order):
-        per_q = {q: tuple(v) for q, v in totals[output].items()}
-        rows.append((ALL_LOTS, output, per_q, to_date(per_q)))
+    for key in sorted(totals, key=lambda k: (_output_order(k[0]), min(_lot_order(x) for x in lots_of[k]))):
+        output, meaning = key
+        per_q = {q: tuple(v) for q, v in totals[key].items()}
+        rows.append((ALL_LOTS if meaning is None else _lots_label(lots_of[key]), output, per_q, to_date(per_q)))
     return quarters, rows
+
+
+def _is_total(lot: str) -> bool:
+    return lot == ALL_LOTS or lot.startswith("Lots ") or lot.startswith("Lot ")
+
+
+def _row_title(data: NetworkData, lot: str, output: str) -> str:
+    """The "What is counted" of an Outputs row; a row of lots added up takes its first lot's meaning."""
+    if lot == ALL_LOTS:
+        return _framework_name(output)
+    if _is_total(lot):
+        first = lot.split(" ", 1)[1].split(", ")[0]
+        return output_title(data, first, output)
+    return output_title(data, lot, output)
 
 
 def _provider_key(name) -> str:
@@ -218,28 +276,6 @@ def shared_table(data: NetworkData) -> list[tuple[str, str, str, str, str, int]]
     return [(p, lot, other, output, str(q), sums[(p, lot, other, output, q)]) for p, lot, other, output, q in keys]
 
 
-def age_band(age) -> str:
-    if age is None:
-        return NOT_RECORDED
-    try:
-        age = int(age)
-    except (TypeError, ValueError):
-        return NOT_RECORDED
-    if age < 16:
-        return NOT_RECORDED
-    return "16–24" if age <= 24 else "25–49" if age <= 49 else "50+"
-
-
-def _coded(value, codes) -> str:
-    if value is None:
-        return NOT_RECORDED
-    text = std.normalise_label(str(value))
-    for code in codes:
-        if std.normalise_label(code) == text:
-            return code
-    return NOT_RECORDED
-
-
 CHARACTERISTICS = (
     ("Gender", lambda r: _coded(r.gender, std.GENDERS), std.GENDERS),
     ("Ethnic group", lambda r: _coded(r.ethnic_group, std.ETHNIC_GROUPS), std.ETHNIC_GROUPS),
@@ -252,17 +288,12 @@ MEASURES = ((REGISTRATION, "Registrations"), (JOB_OUTCOME, "Job outcomes (2a + 2
 def suppress(counts: list[int]) -> tuple[list[int | str], int | str]:
     """The cells and total of one column as shown: counts under 5 (0 included) as ``<5``. When only
     one cell is suppressed, the printed total would give it away, so the next smallest cell is
-    withheld too (``[c]``). A total under 5 is ``<5`` (then every cell is too)."""
-    total = sum(counts)
-    hidden = {i for i, n in enumerate(counts) if n < SMALL}
-    withheld: set[int] = set()
-    if len(hidden) == 1:
-        open_ = [i for i in range(len(counts)) if i not in hidden]
-        if open_:
-            withheld.add(min(open_, key=lambda i: (counts[i], i)))
-    shown: list[int | str] = [SUPPRESSED if i in hidden else WITHHELD if i in withheld else n
-                              for i, n in enumerate(counts)]
-    return shown, (SUPPRESSED if total < SMALL else total)
+    withheld too (``[c]``). A total under 5 is ``<5`` (then every cell is too). (``outcomes.protect``
+    with one sum.)"""
+    values = {i: n for i, n in enumerate(counts)}
+    values["total"] = sum(counts)
+    shown = protect(values, [("total", list(range(len(counts))))])
+    return [shown[i] for i in range(len(counts))], shown["total"]
 
 
 def equalities_table(data: NetworkData) -> list[tuple[str, list[tuple[str, list]], list]]:
@@ -301,10 +332,6 @@ def _header(ws, row: int, values: list, st) -> None:
         cell.font, cell.fill, cell.alignment, cell.border = st["head"], st["fill"], st["center"], st["box"]
 
 
-def _output_name(output: str) -> str:
-    return OUTPUT_NAMES.get(output, f"lot output {output}")
-
-
 def _write_about(ws, data: NetworkData, st) -> None:
     ws.column_dimensions["A"].width = 110
     lines = [
@@ -320,6 +347,16 @@ def _write_about(ws, data: NetworkData, st) -> None:
         ("Equalities: registrations and job outcomes (2a + 2b) by gender, ethnic group, disability and age band "
          "(§12.4).", None),
         ("Charts: outputs to date against target by lot.", None),
+        ("Equality of outcome: the clients registered in the year and the share of them with a job start, a "
+         "sustained job and a progression, by gender, ethnic group, disability and age band, for the network, each "
+         "lot and each contract (§12.4); and the protected characteristics (§12.1) the return does not record.",
+         None),
+        ("Referrals: registrations and job starts by referral source, and the conversion rate (App 3 item 3).", None),
+        ("Value for money: cost per output (cash spent ÷ outputs counted) and each contract's annual value against "
+         "its lot's maximum in Table 1 (K706).", None),
+        ("Produced from: the ledger, settings and reference data that produced this report.", None),
+        ("Outputs 7, 8 and 9 mean different things in different lots: they are added up only over the lots where "
+         "they mean the same, and each such row names its lots.", None),
         ("", None),
         ("Small numbers", st["bold"]),
         (f"{SUPPRESSED}: a number under 5, not shown so that no client can be identified.", None),
@@ -364,11 +401,11 @@ def _write_outputs(ws, data: NetworkData, st) -> dict[tuple[str, str], tuple]:
     to_date: dict[tuple[str, str], tuple] = {}
     r = 5
     for lot, output, per_q, total in rows:
-        core = lot != ALL_LOTS and output in core_outputs(lot)
+        core = not _is_total(lot) and output in core_outputs(lot)
         put(ws.cell(r, 1), lot)
         put(ws.cell(r, 2), output)
-        put(ws.cell(r, 3), _output_name(output) + (" (core)" if core else ""))
-        if lot == ALL_LOTS:
+        put(ws.cell(r, 3), _row_title(data, lot, output) + (" (core)" if core else ""))
+        if _is_total(lot):
             for col in range(1, 4):
                 ws.cell(r, col).font = st["bold"]
         for i, (actual, target) in enumerate([per_q.get(q, (None, None)) for q in quarters] + [total]):
@@ -461,7 +498,7 @@ def _write_charts(ws, data: NetworkData, to_date: dict, st) -> int:
     ws.column_dimensions["A"].width = 10
     ws.column_dimensions["B"].width = 14
     ws.column_dimensions["C"].width = 14
-    lots = sorted({lot for lot, _ in to_date if lot != ALL_LOTS}, key=_lot_order)
+    lots = sorted({lot for lot, _ in to_date if not _is_total(lot)}, key=_lot_order)
     plots = [("2", "Job and apprenticeship starts (output 2 = 2a + 2b) to date", [l for l in lots if lot_number(l) != "9"]),
              ("4", "Progressions into a better role (output 4) to date", lots),
              ("1", "Clients registered (output 1) to date", lots)]
@@ -497,9 +534,79 @@ def _write_charts(ws, data: NetworkData, to_date: dict, st) -> int:
     return charts
 
 
+# --- the tables every reader (and --format json) gets -------------------------------------------------
+
+def outcome_tables(data: NetworkData) -> list:
+    """Equality of outcome, protected characteristics, referrals and value for money
+    (``swtool.outcomes``), for the network, each lot and each contract."""
+    from swtool.outcomes import characteristics_table, equality_table, referral_table, scopes, value_table
+
+    contracts = dict(data.contracts) or {r.contract: r.lot for r in data.clients}
+    levels = scopes(contracts, network=True)
+    return [equality_table(data.clients, levels, data.period), characteristics_table(),
+            referral_table(data.clients, levels, data.period), value_table(data.values, data.period, network=True)]
+
+
+def tables(data: NetworkData) -> list:
+    """Every table of the report as ``reportbook.ReportTable``: the JSON form (``--format json``)."""
+    from swtool.calc import money
+    from swtool.reportbook import Column, ReportTable
+
+    quarters, rows = output_table(data)
+    out_rows = []
+    for lot, output, per_q, total in rows:
+        for label, (actual, target) in [(str(q), per_q.get(q, (None, None))) for q in quarters] + [("To date", total)]:
+            if actual is None and target is None:
+                continue
+            percent = money.percent(actual, target) if actual is not None and target else None
+            out_rows.append([lot, output, _row_title(data, lot, output), label, actual, _tidy(target), percent])
+    outputs = ReportTable("outputs", f"Outputs by lot and quarter against target, {data.period}", [
+        Column("lot", "Lot"), Column("output", "Output"), Column("counts", "What is counted"),
+        Column("quarter", "Quarter"), Column("actual", "Actual", "count"), Column("target", "Target", "number"),
+        Column("percent", "% of target", "percent")], out_rows)
+    shared = ReportTable("shared_outputs", f"Shared outputs (App 2 §2.3), {data.period}", [
+        Column("provider", "Provider"), Column("lot", "Lot"), Column("shared_with", "Shared with"),
+        Column("output", "Output"), Column("quarter", "Quarter"), Column("claims", "Claims", "count")],
+        [list(r) for r in shared_table(data)])
+    cross = ReportTable("across_contracts", "Claims to look at across contracts (C219, C220)", [
+        Column("code", "Code"), Column("quarter", "Quarter"), Column("contract", "Contract"),
+        Column("provider", "Provider"), Column("claim_ref", "Claim ref"), Column("output", "Output"),
+        Column("other", "Other")],
+        [[c.code, str(c.quarter), c.contract, c.provider, c.claim_ref, c.output, c.other]
+         for c in sorted(data.cross, key=lambda c: (c.quarter, c.code, c.contract, c.claim_ref or ""))])
+    eq_rows = []
+    for name, groups, totals in equalities_table(data):
+        eq_rows += [[name, g, *shown] for g, shown in groups] + [[name, "Total", *totals]]
+    equalities = ReportTable("equalities", f"Equalities (§12.4), {data.period}", [
+        Column("characteristic", "Characteristic"), Column("group", "Group"),
+        *[Column(m.replace(" ", "_"), label, "count") for m, label in MEASURES]], eq_rows)
+    return [outputs, shared, cross, equalities, *outcome_tables(data)]
+
+
+def _write_outcome_sheets(wb, data: NetworkData) -> None:
+    from swtool.reportbook import styles, write_provenance, write_table
+
+    st = styles()
+    equality, characteristics, referrals, value = outcome_tables(data)
+    ws = wb.create_sheet("Equality of outcome")
+    placed = write_table(ws, equality, 1, st, bold_rows={i for i, r in enumerate(equality.rows) if r[2] == "Total"})
+    write_table(ws, characteristics, placed.last + 3, st)
+    ws.freeze_panes = ws.cell(placed.header_row + 1, 4)
+    ws = wb.create_sheet("Referrals")
+    placed = write_table(ws, referrals, 1, st, bold_rows={i for i, r in enumerate(referrals.rows) if r[1] == "Total"})
+    ws.freeze_panes = ws.cell(placed.header_row + 1, 3)
+    ws = wb.create_sheet("Value for money")
+    placed = write_table(ws, value, 1, st, bold_rows={i for i, r in enumerate(value.rows) if not r[1]})
+    ws.freeze_panes = ws.cell(placed.header_row + 1, 2)
+    if data.provenance is not None:
+        write_provenance(wb.create_sheet("Produced from"), data.provenance, st)
+
+
 def build_network_report(data: NetworkData):
     """The report as an openpyxl Workbook."""
     import openpyxl
+
+    from swtool.reportbook import fit_pages
 
     st = _styles()
     wb = openpyxl.Workbook()
@@ -510,10 +617,8 @@ def build_network_report(data: NetworkData):
     _write_shared(wb.create_sheet("Shared outputs"), data, st)
     _write_equalities(wb.create_sheet("Equalities"), data, st)
     _write_charts(wb.create_sheet("Charts"), data, to_date, st)
-    for ws in wb:
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _write_outcome_sheets(wb, data)
+    fit_pages(wb)
     wb.active = 0
     return wb
 
@@ -524,4 +629,5 @@ def write_network_report(output: Path, data: NetworkData) -> Path:
 
 
 __all__ = ["CrossRow", "EqualityRow", "NetworkData", "OutputRow", "SharedRow", "age_band", "build_network_report",
-           "equalities_table", "output_table", "shared_table", "suppress", "write_network_report"]
+           "equalities_table", "outcome_tables", "output_table", "output_title", "shared_table", "suppress", "tables",
+           "write_network_report"]

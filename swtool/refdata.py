@@ -339,5 +339,5 @@ def coverage(f: LoadedFile) -> str:
     col = f.ref.coverage_column
     if col:
         values = sorted(r[col] for r in f.rows)
-        return f"{values[0]} to {values[-1]} ({len(f.rows)} rows)"
-    return f"{len(f.rows)} rows"
+        return f"{values[0]} to {values[-1]} ({len(f.rows)} row{'s' * (len(f.rows) != 1)})"
+    return f"{len(f.rows)} row{'s' * (len(f.rows) != 1)}"

@@ -13,6 +13,8 @@ from pathlib import Path
 from swtool.errors import UsageError
 
 SETTINGS_FILE = "swtool-settings.toml"
+# what every "Settings: …" line points at: a command, which an installed swtool has (its docs/ it has not)
+SEE_SETTINGS = "swtool rules --settings explains them"
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Setting:
     words: str
     spec: str
     used_by: tuple[str, ...] = ()  # the rules whose findings depend on it
+    numbers: tuple[int, int] | None = None  # a whole number in this range, rather than one of two readings
 
 
 SETTINGS: dict[str, Setting] = {s.key: s for s in (
@@ -34,6 +37,14 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
             "previous × (1 + CPI) × 1.10", "§4.4 a), App 2 §2.4 output 4", ("P303",)),
     Setting("framework_minimum", "lower", "higher", "which of the two output 2 figures of Table 3 is the "
             "framework minimum", "§4 Table 3 (garbled in the source)", ("K704",)),
+    # the specification is silent on the figure: the council's decision (docs/decisions.md, "Retention")
+    Setting("retention_years", 6, "1 to 100", "years the ledger keeps the personal data of a contract's returns "
+            "after the contract and its last quarter ended (swtool retention)", "§13.1 (the Information Sharing "
+            "Agreement sets it; no figure given: council decision, 6 years)", numbers=(1, 100)),
+    # not in the specification: which library reads a workbook's cells (docs/decisions.md, "Reader")
+    Setting("reader", "calamine", "openpyxl", "which library reads the cells of a return: calamine (fast) or "
+            "openpyxl (the reference reader, for a file calamine cannot read); both give the same findings",
+            "not the specification: INPUT-SAFETY bounds both readers alike (council decision)"),
 )}
 
 
@@ -52,6 +63,13 @@ def _value(key: str, raw) -> object:
     if key not in SETTINGS:
         raise UsageError(f"unknown setting {key!r}; known settings: {', '.join(SETTINGS)}")
     s = SETTINGS[key]
+    if s.numbers is not None:
+        lo, hi = s.numbers
+        text = str(raw).strip()
+        if isinstance(raw, bool) or not text.isascii() or not text.isdigit() or not lo <= int(text) <= hi:
+            raise UsageError(f"setting {key} cannot be {raw!r}; it is a whole number from {lo} to {hi} "
+                             f"(default {s.default!r})")
+        return int(text)
     for allowed in (s.default, s.other):
         if str(raw).strip().lower() == str(allowed).lower():
             return allowed
@@ -85,4 +103,4 @@ def in_force_words(settings: dict, codes: set[str]) -> str | None:
     used = [k for k, s in SETTINGS.items() if set(s.used_by) & codes and k in settings]
     if not used:
         return None
-    return "Settings: " + ", ".join(f"{k}={settings[k]}" for k in used) + " (docs/rules.md#settings)"
+    return "Settings: " + ", ".join(f"{k}={settings[k]}" for k in used) + f" ({SEE_SETTINGS})"

@@ -9,14 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from swtool import standard as std
 from swtool.contract import ContractFacts, contract_from_sheet
 from swtool.findings import Flag, Location
 from swtool.quarter import Quarter
 from swtool.reader.preflight import Limits
-from swtool.reader.workbook import RawWorkbook, read
-from swtool.tables import Labels, Sink, Table, empty_table, type_labels, type_table
+from swtool.reader.workbook import RawWorkbook, start_read
+
+if TYPE_CHECKING:  # loaded by load_submission, while the reader reads
+    from swtool.tables import Labels, Table
 
 
 @dataclass
@@ -91,9 +94,16 @@ def wanted_sheets() -> set[str]:
     return {std.normalise_label(s.name) for s in std.RETURN_SHEETS} | {std.normalise_label(std.CONTRACT_SHEET)}
 
 
-def load_submission(path: Path, refdata, limits: Limits = Limits()) -> Submission:
-    """Read and type a return. Raises reader.Unreadable (S001) when it is not a readable workbook."""
-    raw = read(path, wanted={w.casefold() for w in wanted_sheets()}, limits=limits)
+def load_submission(path: Path, refdata, limits: Limits = Limits(), reader: str = "calamine") -> Submission:
+    """Read and type a return. Raises reader.Unreadable (S001) when it is not a readable workbook.
+    ``reader``: the setting of that name (calamine or openpyxl; both give the same cells)."""
+    pending = start_read(path, wanted={w.casefold() for w in wanted_sheets()}, limits=limits, reader=reader)
+    try:  # the child reads while this process loads pandas and pandera (the first time)
+        from swtool.tables import Labels, Sink, empty_table, type_labels, type_table
+    except BaseException:
+        pending.cancel()
+        raise
+    raw = pending.result()
     sink = Sink()
     names = _match_sheets(raw)
     found = ", ".join(raw.sheet_states) or "none"

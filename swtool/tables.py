@@ -33,6 +33,27 @@ from swtool.findings import Flag, Location
 from swtool.quarter import uk_date
 from swtool.reader.workbook import RawSheet, column_letter
 
+
+def _pandera_without_hypothesis() -> None:
+    """pandera imports hypothesis (a test library, there for generating data) on its first validation
+    when it is installed: 0.2 to 0.4 s of every check that nothing uses. It is told there is none, as on
+    a provider's computer, where it is not installed; hypothesis itself imports as usual afterwards."""
+    import sys
+
+    if "hypothesis" in sys.modules or "pandera.strategies.base_strategies" in sys.modules:
+        return
+    sys.modules["hypothesis"] = None  # an import of it raises ImportError: pandera's HAS_HYPOTHESIS = False
+    try:
+        import pandera.strategies.base_strategies  # noqa: F401
+    except ImportError:
+        pass
+    finally:
+        if sys.modules.get("hypothesis", 0) is None:
+            del sys.modules["hypothesis"]
+
+
+_pandera_without_hypothesis()
+
 EXCEL_EPOCH = date(1899, 12, 30)
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)  # every date in a return; serials 36526–73050
 DATE_RANGE = "a date from 01/01/2000 to 31/12/2099"
@@ -90,10 +111,42 @@ def _as_text(v) -> str | None:
     return str(v)
 
 
-def coerce(kind: str, values: list, codes: tuple[str, ...] = ()) -> tuple[list, dict[int, str], dict[int, str]]:
+def coerce(kind: str, values, codes: tuple[str, ...] = ()) -> tuple[list, dict[int, str], dict[int, str]]:
+    """A column's raw values typed as ``kind``: (typed values, {i: what was expected}, {i: how it was read}).
+
+    The column at once: each distinct value is typed once (a column of 100,000 cells holds a few hundred
+    codes, dates and amounts) and the results are spread back over the cells by C-level lookups; only
+    the cells of a value that was not read as it stands are looked for one by one. A column holding a
+    boolean, or whole numbers beside fractions (``True == 1 == 1.0`` as keys), is typed cell by cell."""
+    n = len(values)
+    if n < 64:
+        return _coerce_cells(kind, values, codes)
+    classes = set(map(type, values))
+    if bool in classes or (int in classes and float in classes):
+        return _coerce_cells(kind, values, codes)
+    distinct = list(dict.fromkeys(values))
+    if len(distinct) * 2 > n:  # mostly different values (references): no gain in grouping them
+        return _coerce_cells(kind, values, codes)
+    typed, bad, lenient = _coerce_cells(kind, distinct, codes)
+    where = list(map({v: k for k, v in enumerate(distinct)}.__getitem__, values))  # same objects: NaN too
+    out = list(map(typed.__getitem__, where))
+    if not bad and not lenient:
+        return out, {}, {}
+    marked = np.flatnonzero(np.isin(np.fromiter(where, dtype=np.int64, count=n), list({*bad, *lenient})))
+    cell_bad = {int(i): bad[where[i]] for i in marked if where[i] in bad}
+    cell_lenient = {int(i): lenient[where[i]] for i in marked if where[i] in lenient}
+    return out, cell_bad, cell_lenient
+
+
+def _coerce_cells(kind: str, values, codes: tuple[str, ...] = ()) -> tuple[list, dict[int, str], dict[int, str]]:
     bad: dict[int, str] = {}
     lenient: dict[int, str] = {}
     out: list = [None] * len(values)
+    if kind in (std.REF, std.TEXT) and set(map(type, values)) <= _TEXT_ONLY:
+        out = [(v.strip() or None) if v is not None else None for v in values]
+        if kind == std.TEXT or "".join(filter(None, out)).isascii():  # every reference in plain characters
+            return out, bad, lenient
+        out = [None] * len(values)
     if kind == std.REF:
         for i, v in enumerate(values):
             s = _as_text(v)
@@ -181,8 +234,13 @@ def coerce(kind: str, values: list, codes: tuple[str, ...] = ()) -> tuple[list, 
                     bad[i] = "an amount in pounds of at most 13 digits before the decimal point"
                 elif abs(round(n, 2) - n) > 1e-6:  # a test for a third decimal, not money rounding
                     bad[i] = "an amount in pounds with at most 2 decimals"
+                elif n.__class__ is int or n == 0:  # -0.0 too: penny gives 0
+                    out[i] = float(abs(n)) if n == 0 else float(n)
                 else:
-                    out[i] = float(money.penny(n))   # exact: only a float's noise goes
+                    shown = repr(n)  # 12.71: already in whole pence, which penny would give back unchanged
+                    point = shown.find(".")
+                    whole_pence = "e" not in shown and point > 0 and len(shown) - point <= 3
+                    out[i] = n if whole_pence else float(money.penny(n))
             else:
                 out[i] = float(n)
         return out, bad, lenient
@@ -246,6 +304,9 @@ def coerce(kind: str, values: list, codes: tuple[str, ...] = ()) -> tuple[list, 
                 lenient[i] = f"{show(v)} read as {out[i]!r}"
         return out, bad, lenient
     raise ValueError(f"unknown column kind {kind!r}")
+
+
+_TEXT_ONLY = {str, type(None)}
 
 
 def _not_plain(text: str) -> str:
@@ -317,10 +378,13 @@ _DTYPES = {std.TEXT: object, std.REF: object, std.CODE: object, std.CODES: objec
 
 def _series(kind: str, values: list, n: int) -> pd.Series:
     dtype = _DTYPES[kind]
-    if kind == std.DATE:
-        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), errors="coerce"), dtype=dtype)
-    if kind in (std.NUMBER, std.MONEY):
-        return pd.Series([np.nan if v is None else v for v in values], dtype=dtype)
+    if kind == std.DATE:  # dates from 2000 to 2099 or None (NaT): each distinct date converted once
+        distinct = {v: k for k, v in enumerate(dict.fromkeys(values))}
+        days = np.array(list(distinct), dtype="datetime64[s]")
+        where = np.fromiter(map(distinct.__getitem__, values), dtype=np.int64, count=n)
+        return pd.Series(days[where], dtype=dtype)
+    if kind in (std.NUMBER, std.MONEY):  # None is NaN
+        return pd.Series(np.array(values, dtype="float64"), dtype=dtype)
     return pd.Series(values, dtype=dtype)
 
 
@@ -433,11 +497,16 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
     letters = {hd: column_letter(j + 1) for hd, j in positions.items()}
     columns: dict[str, list] = {}
     bad_cells: set[tuple[str, int]] = set()
+    # the columns at once: the reader pads every row to the sheet's width
+    by_column = list(zip(*data_values)) if len(set(map(len, data_values))) == 1 else None
     for col in spec.columns:
         if col.header not in positions:
             continue
         j = positions[col.header]
-        raw_values = [r[j] if j < len(r) else None for r in data_values]
+        if by_column is not None:
+            raw_values = by_column[j] if j < len(by_column) else (None,) * n
+        else:
+            raw_values = [r[j] if j < len(r) else None for r in data_values]
         if col.computed:
             columns[col.header] = [None] * n
             continue
@@ -492,9 +561,8 @@ def _schema(spec: std.SheetSpec, lot: str | None, codes_key: tuple) -> pa.DataFr
             checks.append(pa.Check.isin(list(codes)))
         elif col.kind == std.CODES and codes:
             allowed = frozenset(codes)
-            checks.append(pa.Check(lambda s, allowed=allowed: s.map(
-                lambda v: all(p.strip() in allowed for p in v.split(";") if p.strip())),
-                name="codes", element_wise=False))
+            checks.append(pa.Check(lambda s, allowed=allowed: _codes_ok(s, allowed), name="codes",
+                                   element_wise=False))
         if col.minimum is not None and col.maximum is not None:
             checks.append(pa.Check.in_range(col.minimum, col.maximum))
         elif col.minimum is not None:
@@ -505,8 +573,17 @@ def _schema(spec: std.SheetSpec, lot: str | None, codes_key: tuple) -> pa.DataFr
     frame_checks = []
     for col in spec.columns:
         for w in col.when:
-            frame_checks.append(pa.Check(_when_check(col.header, w), name=f"S005|{col.header}|{w.words}"))
+            # ignore_na=False: pandera would find the all-blank rows again for each of these checks (the
+            # whole frame each time); the check lets them pass itself, from one look per frame
+            frame_checks.append(pa.Check(_when_check(col.header, w), name=f"S005|{col.header}|{w.words}",
+                                         ignore_na=False))
     return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, coerce=False)
+
+
+def _codes_ok(s: pd.Series, allowed: frozenset) -> pd.Series:
+    """Each cell of a multi-code column: are all its codes in the list? Judged once per distinct value."""
+    ok = {v: all(p.strip() in allowed for p in v.split(";") if p.strip()) for v in s.dropna().unique()}
+    return s.map(ok).fillna(True).astype(bool)  # an empty cell is the nullable check's to judge
 
 
 def _when_check(header: str, w: std.When):
@@ -517,8 +594,20 @@ def _when_check(header: str, w: std.When):
         for column, values in w.all:
             s = df[column]
             applies &= s.notna() if values is None else s.isin(values)
-        return ~(applies & df[header].isna())
+        return ~(applies & df[header].isna()) | _all_blank(df)
     return check
+
+
+_BLANK_ROWS: list = [(None, None)]  # the last frame looked at, and its all-blank rows
+
+
+def _all_blank(df: pd.DataFrame) -> pd.Series:
+    """The rows where every column is blank, which a frame-level check passes (pandera's ignore_na)."""
+    seen, mask = _BLANK_ROWS[0]  # one pair, read and written whole: another thread can only recompute
+    if seen is not df:
+        mask = df.isna().all(axis="columns")
+        _BLANK_ROWS[0] = (df, mask)
+    return mask
 
 
 def _validate(table: Table, spec: std.SheetSpec, lot, refdata, found_headers: list[str],

@@ -92,31 +92,63 @@ class _Lists:
         return self.refs[key]
 
 
+# Excel's limits on a data validation's alert: a title of 32 characters, a message of 225.
+TITLE_MAX, MESSAGE_MAX = 32, 225
+
+
+def _codes_words(codes: tuple[str, ...], room: int) -> str:
+    """The codes as ``A, B or C`` when they fit in ``room`` characters, else nothing: a list cut short
+    would look complete."""
+    words = ", ".join(codes[:-1]) + f" or {codes[-1]}" if len(codes) > 1 else "".join(codes)
+    return words if len(words) <= room else ""
+
+
+def _alert(dv, style: str, title: str, message: str) -> None:
+    """Turn the validation's alert on. ``stop`` refuses the entry (a code list, Yes/No, a whole number:
+    the check would refuse anything else too); ``warning`` asks, and keeps the entry on Yes (several
+    codes typed with ;, a date typed as text, an amount over a ceiling swtool chose)."""
+    dv.showErrorMessage = True
+    dv.errorStyle = style
+    dv.errorTitle = title[:TITLE_MAX]
+    dv.error = message[:MESSAGE_MAX]
+
+
 def _validation(col: std.Column, codes: tuple[str, ...], lists: _Lists, DataValidation):
     prompt = col.help[:255]
     title = col.header[:32]
     if col.kind in (std.CODE, std.CODES) and codes:
         dv = DataValidation(type="list", formula1=lists.ref(col.header, codes), allow_blank=True)
         if col.kind == std.CODES:  # several codes separated by ; cannot be picked from a list: allow typing
-            dv.showErrorMessage = False
+            _alert(dv, "warning", "Check the codes",
+                   f"{col.header} takes codes from the dropdown; several are separated by ; (for example "
+                   f"{'; '.join(codes[:2])}). Check each is spelt as in the list: Yes keeps what you typed.")
         else:
-            dv.error, dv.errorTitle = f"Pick one of the listed values for {col.header}."[:225], "Not in the list"
+            head = f"{col.header} takes one of the listed values"
+            listed = _codes_words(codes, MESSAGE_MAX - len(head) - len(": .") - len(" Pick it from the dropdown."))
+            _alert(dv, "stop", "Not in the list",
+                   f"{head}: {listed}." if listed else f"{head}. Pick it from the dropdown beside the cell.")
     elif col.kind == std.DATE:
         dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True)
-        dv.errorStyle, dv.error, dv.errorTitle = "warning", "Type a date, e.g. 14/10/2026.", "Not a date"
+        # a text date such as 31/07/2026 (an Excel set to another country's dates) is read by the check: ask
+        _alert(dv, "warning", "Not a date", "Type a date as DD/MM/YYYY, e.g. 14/10/2026. Yes keeps what you typed.")
     elif col.kind == std.INT:
         lo, hi = int(col.minimum or 0), int(col.maximum if col.maximum is not None else 1_000_000)
         dv = DataValidation(type="whole", operator="between", formula1=str(lo), formula2=str(hi), allow_blank=True)
-        dv.error, dv.errorTitle = f"Type a whole number from {lo} to {hi}.", "Whole number"
+        _alert(dv, "stop", "Whole number", f"{col.header} is a whole number from {lo} to {hi}.")
     elif col.kind in (std.NUMBER, std.MONEY) and col.minimum is not None:
         hi = col.maximum if col.maximum is not None else 10_000_000
         dv = DataValidation(type="decimal", operator="between", formula1=str(col.minimum), formula2=str(hi),
                             allow_blank=True)
-        dv.errorStyle, dv.error, dv.errorTitle = "warning", f"Type a number from {col.minimum} to {hi}.", "Number"
+        what = "an amount in pounds" if col.kind == std.MONEY else "a number"
+        if col.maximum is not None:  # both bounds are the standard's
+            _alert(dv, "stop", "Number", f"{col.header} is {what} from {col.minimum:g} to {hi:g}.")
+        else:  # the ceiling is only a guard against a slip: a larger true figure must still go in
+            _alert(dv, "warning", "Number", f"{col.header} is {what}, {col.minimum:g} or more. Yes keeps what you "
+                                            "typed.")
     elif col.kind == std.YESNO:
         dv = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True)
-        dv.error, dv.errorTitle = "Pick Yes or No.", "Yes or No"
-    else:
+        _alert(dv, "stop", "Yes or No", f"{col.header}: pick Yes or No.")
+    else:  # free text: only the input message
         dv = DataValidation(allow_blank=True)
     dv.showInputMessage = True
     dv.promptTitle, dv.prompt = title, prompt

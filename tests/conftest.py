@@ -1,9 +1,80 @@
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests import their builders as `builders`
+
+# What swtool says for a bug (swtool/cli.py, SwtoolGroup.invoke). No command a test runs may say it:
+# whatever a user does ends in a plain sentence, so a test that expects only an exit code 2 must not pass
+# while the command met a bug on the way.
+BUG_WORDS = "internal error"
+
+
+def said_bug(*texts) -> str | None:
+    """The first line of ``texts`` (str or bytes) that says "internal error", else None."""
+    for text in texts:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        if isinstance(text, str) and BUG_WORDS in text:
+            return next(line for line in text.splitlines() if BUG_WORDS in line)
+    return None
+
+
+def _fail_on_bug(what, *texts) -> None:
+    line = said_bug(*texts)
+    if line is not None:
+        pytest.fail(f"{what} said {line!r}: a bug where a plain sentence belongs", pytrace=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_internal_error():
+    """Every CliRunner result and every captured output of a subprocess that runs swtool is looked at
+    for "internal error" as the test runs (module fixtures that build ledgers included);
+    ``pytest_runtest_makereport`` below looks at what a test printed."""
+    from click.testing import CliRunner
+
+    real_invoke, real_run, real_communicate = CliRunner.invoke, subprocess.run, subprocess.Popen.communicate
+
+    def invoke(self, cli, args=None, *rest, **kwargs):
+        result = real_invoke(self, cli, args, *rest, **kwargs)
+        try:
+            err = result.stderr
+        except ValueError:  # an older click that mixes stderr into output unless told
+            err = ""
+        _fail_on_bug(f"swtool {args!r}", result.output, err)
+        return result
+
+    def run(*args, **kwargs):
+        result = real_run(*args, **kwargs)
+        if "swtool" in str(result.args):
+            _fail_on_bug(f"{result.args!r}", result.stdout, result.stderr)
+        return result
+
+    def communicate(self, *args, **kwargs):
+        out, err = real_communicate(self, *args, **kwargs)
+        if "swtool" in str(self.args):
+            _fail_on_bug(f"{self.args!r}", out, err)
+        return out, err
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(CliRunner, "invoke", invoke)
+        mp.setattr(subprocess, "run", run)
+        mp.setattr(subprocess.Popen, "communicate", communicate)
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that passed but printed "internal error" (its captured stdout or stderr) fails."""
+    report = yield
+    if report.when == "call" and report.passed:
+        line = said_bug(report.capstdout, report.capstderr)
+        if line is not None:
+            report.outcome = "failed"
+            report.longrepr = f"the test's output says {line!r}: a bug where a plain sentence belongs"
+    return report
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import csv
 import errno
 import json
 import pathlib
+import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
@@ -126,7 +127,10 @@ def test_junit_one_testcase_per_rule_and_a_failure_for_an_error_rule(returns):
     assert names == runnable and len(set(names)) == len(names)
     failed = {c.get("name").split()[0]: c.find("failure") for c in cases if c.find("failure") is not None}
     assert list(failed) == ["S004"]
-    assert failed["S004"].get("message").startswith("5 error(s): Registrations!X2: Gender 'F'")
+    assert failed["S004"].get("message").startswith("5 errors: Registrations!X2: Gender 'F'")
+    # each line names its cell once: the message already starts with it
+    assert failed["S004"].text.splitlines()[0] == ("Registrations!X2: Gender 'F' is not in the code list; expected one "
+                                                   "of: Female, Male, Non-binary, Other, Prefer not to say")
     assert suite.get("failures") == "1" and suite.get("tests") == str(len(cases))
 
 
@@ -165,6 +169,22 @@ def test_text_groups_by_sheet_and_folds_repeats(returns):
     summary = [x for x in lines if x.startswith("  5 errors")]
     assert len(summary) == 1 and summary[0].endswith(": cannot be accepted as it stands")
     assert any(x.startswith("1 file checked: 0 without errors, 1 with errors; 5 errors") for x in lines)
+
+
+def test_junit_says_one_error_and_places_a_finding_without_a_cell(tmp_path):
+    one = write_return(tmp_path, "one.xlsx", contract_sheet=contract(),
+                       registrations=[registration(**{"Client ref": "SW100001", "Gender": "F"})])
+    suite = ET.fromstring(invoke("check", str(one), "--format", "junit", "--today", TODAY).stdout).find("testsuite")
+    (failure,) = [c.find("failure") for c in suite.findall("testcase") if c.find("failure") is not None]
+    assert failure.get("message").startswith("1 error: Registrations!X2: Gender 'F'")
+    assert failure.text.count("Registrations!X2") == 1
+
+
+def test_text_folds_a_single_further_row_as_row_not_rows(tmp_path):
+    four = write_return(tmp_path, "four.xlsx", contract_sheet=contract(), registrations=[
+        registration(**{"Client ref": f"SW10000{i}", "Gender": "F"}) for i in range(1, 5)])
+    out = invoke("check", str(four), "--today", TODAY).stdout
+    assert "            S004  … and 1 more like this (row 5)\n" in out
 
 
 def test_text_deadline_line_counts_from_today_when_not_submitted(returns):
@@ -249,6 +269,44 @@ def test_rules_text_is_a_table():
     assert res.stdout.splitlines()[0].split() == ["code", "slug", "severity", "spec", "checks"]
     for code in catalogue.load_all():
         assert f"\n{code} " in res.stdout
+
+
+def test_rules_settings_lists_each_setting_its_value_default_and_spec(tmp_path):
+    from swtool.settings import SETTINGS
+
+    res = invoke("rules", "--settings")
+    assert res.exit_code == 0, res.output
+    words = [line.split() for line in res.stdout.splitlines()[2:]]
+    listed = [w[:3] for w in words if w and w[0] in SETTINGS]
+    assert listed == [[k, str(s.default), str(s.default)] for k, s in SETTINGS.items()]  # setting, value, default
+    assert re.search(r"^credit_quarters +1 +1 +2 +quarters of under-performance before +§7\.8 \(1, 'in the previous ",
+                     res.stdout, re.M)
+    res = invoke("rules", "--settings", "--setting", "credit_quarters=2", "--format", "json")
+    data = {s["key"]: s for s in json.loads(res.stdout)["settings"]}
+    assert (data["credit_quarters"]["value"], data["credit_quarters"]["default"], data["credit_quarters"]["rules"]) == (
+        2, 1, ["K702"])
+    assert data["credit_quarters"]["spec"] == SETTINGS["credit_quarters"].spec
+    register = tmp_path / "register.xlsx"
+    register.write_bytes(b"")  # only its folder is read
+    (tmp_path / "swtool-settings.toml").write_text('wage_uplift = "multiplicative"\n')
+    data = {s["key"]: s["value"] for s in json.loads(invoke("rules", "--settings", "--register", str(register),
+                                                            "--format", "json").stdout)["settings"]}
+    assert (data["wage_uplift"], data["credit_quarters"]) == ("multiplicative", 1)
+    res = invoke("rules", "--setting", "credit_quarters=2")
+    assert res.exit_code == 2 and "--register, --db and --setting go with --settings" in res.output
+
+
+def test_the_settings_line_points_at_a_command_that_explains_them(returns, tmp_path):
+    (tmp_path / "swtool-settings.toml").write_text("output_variance_percent = 30\n")
+    register = tmp_path / "register.xlsx"
+    register.write_bytes(b"")
+    res = invoke("check", str(returns["clean"]), "--today", TODAY, "--setting", "wage_uplift=multiplicative")
+    line = res.stdout.splitlines()[-1]
+    assert line == ("Settings: output_variance_percent=20, wage_uplift=multiplicative (swtool rules --settings "
+                    "explains them)")
+    assert "docs/" not in res.stdout  # an installed swtool has no docs folder to point at
+    explained = invoke("rules", "--settings", "--setting", "wage_uplift=multiplicative").stdout
+    assert re.search(r"^wage_uplift +multiplicative +additive +multiplicative ", explained, re.M)
 
 
 @pytest.mark.parametrize("name", ["S004", "bad-value", "s004"])

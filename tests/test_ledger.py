@@ -403,7 +403,8 @@ def test_network_report_is_written_from_the_ledger(ledger_path, tmp_path):
     assert not any(str(r.quarter).startswith("2025/26") for r in data.outputs)
     assert {r.measure for r in data.equalities} == {"registration", "job outcome"}
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["About", "Outputs", "Shared outputs", "Equalities", "Charts"]
+    assert wb.sheetnames == ["About", "Outputs", "Shared outputs", "Equalities", "Charts", "Equality of outcome",
+                             "Referrals", "Value for money", "Produced from"]
     cells = {str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None}
     assert not any(v.startswith("SW3") or v.startswith("SW7") for v in cells)  # no client refs
 

@@ -241,12 +241,12 @@ def test_an_empty_ledger_file_is_refused_never_made_new(tmp_path):
 
 
 def test_a_backup_is_checked_before_it_is_put_in_place(ledger_path, tmp_path, monkeypatch):
-    out = run("db", "backup", tmp_path / "b" / "backup.sqlite3", "--db", ledger_path)
+    out = run("db", "backup", tmp_path / "b" / "backup.sqlite3", "--parents", "--db", ledger_path)
     assert out.startswith(f"Backed up {ledger_path} to {tmp_path / 'b' / 'backup.sqlite3'}: 13 returns, 0 decisions")
     assert run("db", "check", "--db", tmp_path / "b" / "backup.sqlite3").startswith("ok: ")
     # a copy whose check fails (simulated: the check is told so) is never renamed into place
     monkeypatch.setattr(db, "_copy_problems", lambda path, counts, version: ["table decisions has 0 rows, not 1"])
-    out = run("db", "backup", tmp_path / "c" / "backup.sqlite3", "--db", ledger_path, code=2)
+    out = run("db", "backup", tmp_path / "c" / "backup.sqlite3", "--parents", "--db", ledger_path, code=2)
     assert out == (f"swtool: the copy written for {tmp_path / 'c' / 'backup.sqlite3'} failed its check (table decisions "
                    f"has 0 rows, not 1); nothing was written to {tmp_path / 'c' / 'backup.sqlite3'}\n")
     assert list((tmp_path / "c").iterdir()) == []

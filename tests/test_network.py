@@ -66,7 +66,8 @@ def find(ws, *values) -> int:
 
 def test_sheets(book):
     _, wb = book
-    assert wb.sheetnames == ["About", "Outputs", "Shared outputs", "Equalities", "Charts"]
+    assert wb.sheetnames == ["About", "Outputs", "Shared outputs", "Equalities", "Charts", "Equality of outcome",
+                             "Referrals", "Value for money"]   # no Produced from sheet: these rows are no ledger's
     about = [c.value for c in wb["About"]["A"] if c.value]
     assert "Period: 2026/27-Q1 to 2026/27-Q2" in about and "Produced: 20/10/2026" in about
     assert "credit_quarters = 1" in about
@@ -188,3 +189,71 @@ def test_deterministic_and_empty_data_is_fine(tmp_path):
     wb = openpyxl.load_workbook(write_network_report(tmp_path / "empty.xlsx", NetworkData()))
     assert wb["Shared outputs"]["A4"].value == "No shared outputs were claimed in the period."
     assert wb["Charts"]._charts == []
+
+
+# --- outputs 7–9 mean different things in different lots ---------------------------------------------
+
+def test_lot_outputs_are_added_up_only_where_they_mean_the_same(tmp_path):
+    titles = {("3", "7"): "Clients already in work maintaining employment",
+              ("7", "7"): "Clients already in work maintaining employment",
+              ("5", "7"): "Clients supported to access childcare", ("3", "8"): "Clients supported with workplace "
+                                                                                "reasonable adjustments"}
+    d = data(outputs=[OutputRow("3", "7", Q1, 2, 5), OutputRow("7", "7", Q1, 1, 2), OutputRow("5", "7", Q1, 4, 4),
+                      OutputRow("3", "8", Q1, 1, 1), OutputRow("3", "2", Q1, 8, 10), OutputRow("5", "2", Q1, 6, 10)],
+             output_titles=titles)
+    ws = openpyxl.load_workbook(write_network_report(tmp_path / "n.xlsx", d))["Outputs"]
+    rows = {(r[0], r[1]): r[2:6] for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
+    # lots 3 and 7 count the same thing as output 7: 2 + 1 of 5 + 2; lot 5's output 7 is childcare, alone
+    assert rows[("Lots 3, 7", "7")] == ("Clients already in work maintaining employment", 3, 7, pytest.approx(3 / 7))
+    assert rows[("Lot 5", "7")] == ("Clients supported to access childcare", 4, 4, 1)
+    assert rows[("Lot 3", "8")][:2] == ("Clients supported with workplace reasonable adjustments", 1)
+    assert rows[("5", "7")][0] == "Clients supported to access childcare"          # each lot's row: its meaning
+    assert ("All lots", "7") not in rows and rows[("All lots", "2")][1:3] == (14, 20)   # outputs 1–6 still add up
+
+
+def test_without_meanings_lot_outputs_are_never_added_up(tmp_path):
+    d = data(outputs=[OutputRow("3", "7", Q1, 2, 5), OutputRow("7", "7", Q1, 1, 2)])
+    ws = openpyxl.load_workbook(write_network_report(tmp_path / "n.xlsx", d))["Outputs"]
+    labels = [r[0] for r in ws.iter_rows(min_row=5, values_only=True) if r[1] == "7"]
+    assert labels == ["3", "7", "Lot 3", "Lot 7"]
+
+
+# --- small numbers across levels -------------------------------------------------------------------
+
+def test_protect_withholds_what_a_sum_would_give_away():
+    from swtool.outcomes import protect
+
+    # a lot of two contracts (8 and 3) and a network of the lot and another lot (2): the network's 13 and
+    # lot B's 2 give lot A's 11 away, so lot A's is withheld; then lot A's 11 hidden with contract 3 hidden
+    # is two hidden in that sum: contract 8 stays
+    values = {"net": 13, "A": 11, "B": 2, "a1": 8, "a2": 3}
+    shown = protect(values, [("net", ["A", "B"]), ("A", ["a1", "a2"])])
+    assert shown == {"net": 13, "A": "[c]", "B": "<5", "a1": 8, "a2": "<5"}
+    # the same figures, the lot's sum seen first: contract 8 is withheld to protect contract 3, and lot A
+    # to protect lot B; every sum has none or at least two hidden figures
+    shown = protect(values, [("A", ["a1", "a2"]), ("net", ["A", "B"])])
+    assert shown == {"net": 13, "A": "[c]", "B": "<5", "a1": "[c]", "a2": "<5"}
+    # a withheld total whose parts are all shown would be their sum: the smaller part is withheld too
+    # (the network's 20 and lot B's 2 withhold lot A's 18; then 12 + 6 would give 18 back)
+    values = {"net": 20, "A": 18, "B": 2, "a1": 12, "a2": 6}
+    assert protect(values, [("net", ["A", "B"]), ("A", ["a1", "a2"])]) == {
+        "net": 20, "A": "[c]", "B": "<5", "a1": 12, "a2": "[c]"}
+    assert protect({"t": 3, "p": 3}, [("t", ["p"])]) == {"t": "<5", "p": "<5"}
+
+
+def test_the_outcome_sheets_write_text_never_a_formula(tmp_path):
+    from swtool.outcomes import ClientOutcome, ValueRow
+
+    d = data(clients=[ClientOutcome("=1+1", "3", referral="=cmd|'/C calc'!A0", gender="Female")] * 6,
+             values=[ValueRow("=1+1", "@SUM(A1)", "3", Decimal("100.00"), {"1": 6}, Decimal("159500.00"),
+                              Decimal("159500.00"))])
+    wb = openpyxl.load_workbook(write_network_report(tmp_path / "n.xlsx", d))
+    ws = wb["Value for money"]
+    r = find(ws, "=1+1")
+    assert ws.cell(r, 1).data_type == "s" and ws.cell(r, 1).quotePrefix
+    assert ws.cell(r, 2).value == "@SUM(A1)" and ws.cell(r, 2).quotePrefix
+    # 100.00 ÷ 6 registrations = 16.666… → £16.67
+    assert ws.cell(r, 7).value == 16.67
+    refs = wb["Referrals"]
+    assert refs.cell(find(refs, "Network", "Not recorded"), 3).value == 6     # free text is not a referral source
+    assert "cmd" not in " ".join(str(c.value) for row in refs.iter_rows() for c in row)

@@ -142,7 +142,7 @@ def test_the_ledger_commands_still_write_where_they_may(pmo, tmp_path):
     res = invoke("credits", "--quarter", Q2, "-o", "-", "--db", pmo["db"])
     assert res.exit_code == 0 and res.stdout.strip()
     copy = tmp_path / "copy" / "ledger.sqlite3"
-    assert invoke("db", "backup", copy, "--db", pmo["db"]).exit_code == 0
+    assert invoke("db", "backup", copy, "--parents", "--db", pmo["db"]).exit_code == 0
 
 
 # --- the provider's commands -----------------------------------------------------------------------------

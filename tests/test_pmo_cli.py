@@ -75,7 +75,7 @@ def test_status_of_the_samples(db):
     lines = out.splitlines()
     assert lines[0] == ("Status of 2026/27-Q2 returns on 23/11/2026 (reporting deadline 14/10/2026, final deadline "
                         "28/10/2026)")
-    assert lines[1] == "Settings: credit_quarters=1 (docs/rules.md#settings)"
+    assert lines[1] == "Settings: credit_quarters=1 (swtool rules --settings explains them)"
     rows = {line.split()[0]: re.sub(r"\s{2,}", " | ", line) for line in lines if line.startswith("SW-")}
     assert rows["SW-L3-01"] == ("SW-L3-01 | Bermondsey Pathways CIC | 3 | version 1, on time (12/10/2026) | 0 | 1 | "
                                 "2: 10/10 100% | 4: 5/5.25 95.2% | £0.00 | -")
@@ -225,7 +225,9 @@ def test_rap_write_list_and_close(db, tmp_path):
                    f"Wrote {plan}\n")
     assert openpyxl.load_workbook(plan).sheetnames == ["Remedial action plan"]
     out = run("rap", "list", "--today", "2027-01-14", "--db", db).output
-    assert re.search(r"^1 +SW-L4-01 +2026/27-Q2 +open +2027-01-13 +OVERDUE", out, re.M)
+    assert out.splitlines()[0].split() == ["id", "contract", "quarter", "status", "review", "overdue", "opened", "by",
+                                           "last", "decision"]  # every column named
+    assert re.search(r"^1 +SW-L4-01 +2026/27-Q2 +open +2027-01-13 +OVERDUE +2026-11-23 ", out, re.M)
     assert out.splitlines()[-1] == "1 plan overdue for review (review date before 2027-01-14)"
     assert "OVERDUE" not in run("rap", "list", "--today", TODAY, "--db", db).output
     status = run("status", "--quarter", Q2, "--today", TODAY, "--db", db).output
@@ -242,7 +244,8 @@ def test_network_report(db, tmp_path):
     out = tmp_path / "network.xlsx"
     assert run("report", "network", "--year", "2026/27", "-o", out, "--db", db).output == f"Wrote {out}\n"
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["About", "Outputs", "Shared outputs", "Equalities", "Charts"]
+    assert wb.sheetnames == ["About", "Outputs", "Shared outputs", "Equalities", "Charts", "Equality of outcome",
+                             "Referrals", "Value for money", "Produced from"]
     assert wb["About"]["A2"].value == "Period: 2026/27-Q1 to 2026/27-Q4"
     rows = {(r[0], r[1]): r[3:9] for r in wb["Outputs"].iter_rows(min_row=5, values_only=True)}
     assert rows[("3", "2")] == (10, 10, 1, 10, 10, 1)       # Q1 and Q2: actual, target, % of target
@@ -254,8 +257,8 @@ def test_db_backup_copy_opens_and_holds_the_decisions(db, tmp_path):
     run("decide", "credit", "SW-L5-01", "--quarter", Q2, "--output", "4", "--apply", "--reason", "one progression",
         "--db", db)
     copy = tmp_path / "backups" / "ledger-2026-11-23.sqlite3"
-    out = run("db", "backup", copy, "--db", db).output
-    assert out.splitlines() == [f"Backed up {db} to {copy}: 13 returns, 1 decisions",
+    out = run("db", "backup", copy, "--parents", "--db", db).output
+    assert out.splitlines() == [f"Backed up {db} to {copy}: 13 returns, 1 decision",
                                 f"Stored returns: 14 new files copied to {copy.parent / 'files'}"]
     assert stat.S_IMODE(copy.stat().st_mode) == 0o600
     assert (run("credits", "--quarter", Q2, "--format", "json", "--db", copy).output ==
@@ -272,7 +275,7 @@ def test_settings_apply_to_credits_and_status(db):
     assert [o["status"] for c in out["contracts"] for o in c["outputs"]].count("pending") == 0
     (Path(db).parent / "swtool-settings.toml").write_text("credit_quarters = 2\n")
     status = run("status", "--quarter", Q2, "--today", TODAY, "--db", db).output
-    assert status.splitlines()[1] == "Settings: credit_quarters=2 (docs/rules.md#settings)"
+    assert status.splitlines()[1] == "Settings: credit_quarters=2 (swtool rules --settings explains them)"
     assert "Service credits due and not waived: £0.00" in status
 
 
@@ -290,7 +293,8 @@ def test_performance_flags_variances_and_under_performance(db):
     out = run("performance", "--quarter", Q2, "--db", db, "--contract", "SW-L4-01").output
     lines = out.splitlines()
     assert lines[:3] == ["Performance against profile, 2026/27-Q2",
-                         "Settings: output_variance_percent=20, credit_quarters=1 (docs/rules.md#settings)", ""]
+                         "Settings: output_variance_percent=20, credit_quarters=1 (swtool rules --settings explains "
+                         "them)", ""]
     assert lines[3] == "SW-L4-01 · Rotherhithe Supported Employment · lot 4 · contract quarter 6 · return 7"
     assert re.search(r"^4 +Clients progressing into a better role +5 +0 +-100% +K701 +0/30 0%$", out, re.M)
     assert re.search(r"^2 +job and apprenticeship starts, 2a \+ 2b +10 +10 +0% +10/60 16.7%$", out, re.M)
@@ -352,3 +356,109 @@ def test_performance_of_an_unknown_contract_says_which_there_are(db):
     res = CliRunner().invoke(cli, ["performance", "--quarter", Q2, "--db", str(db), "--contract", "SW-L2-09"])
     assert res.exit_code == 2
     assert "contract 'SW-L2-09' is not in the register in force (contracts: SW-L1A-01, SW-L3-01" in res.output
+
+
+# --- reading a return whole, as JSON, and the status as JSON -----------------------------------------
+
+def test_returns_id_cuts_long_findings_and_full_shows_them_whole(db):
+    cut = run("returns", "--id", "6", "--db", db).output
+    whole = run("returns", "--id", "6", "--full", "--db", db).output
+    data = json.loads(run("returns", "--id", "6", "--format", "json", "--db", db).output)
+    (p309,) = data["findings"]
+    message = p309["message"]
+    assert len(message) > 90 and message.startswith("Claims!D24: the CPI reference data")
+    assert message not in cut and "(findings cut at 90 characters: --full shows them whole)" in cut
+    assert re.search(r"^P309 +warning +Claims!D24 +- +" + re.escape(message) + "$", whole, re.M)
+    assert "--full shows them whole" not in whole
+
+
+def test_returns_id_json_has_the_return_its_findings_and_their_decisions(db):
+    run("decide", "finding", "6", "P309", "Claims!D24", "--accept", "--reason", "CPI month agreed", "--today",
+        "2026-11-20", "--db", db)
+    data = json.loads(run("returns", "--id", "6", "--format", "json", "--db", db).output)
+    assert set(data) == {"return", "redacted", "findings", "across_contracts"}
+    r = data["return"]
+    assert (r["id"], r["contract"], r["quarter"], r["version"], r["counts"], r["why"], r["submitted"],
+            r["timeliness"], r["summary"], r["file"]) == (
+        6, "SW-L3-01", Q2, 1, True, "yes", "2026-10-12", "on time", {"error": 0, "warning": 1, "info": 0},
+        "SW-L3-01_2026-27_Q2.xlsx")
+    assert data["redacted"] is True and data["across_contracts"] == []
+    (p309,) = data["findings"]
+    assert (p309["code"], p309["severity"], p309["cell"], p309["sheet"], p309["row"], p309["column"]) == (
+        "P309", "warning", "Claims!D24", "Claims", 24, "D")
+    decision = p309["decision"]
+    assert (decision["action"], decision["reason"], decision["dated"]) == ("accept", "CPI month agreed", "2026-11-20")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", decision["at"])  # the clock's, kept too
+
+
+def test_returns_list_json_matches_the_table(db, tmp_path):
+    bad = tmp_path / "return.xlsx"
+    bad.write_text("not a workbook")
+    run("import", bad, "--db", db, code=1)
+    data = json.loads(run("returns", "--format", "json", "--db", db).output)
+    assert [(r["id"], r["contract"], r["quarter"], r["version"]) for r in data["returns"]][5] == (6, "SW-L3-01", Q2, 1)
+    assert len(data["returns"]) == 13 and all(r["counts"] for r in data["returns"])
+    (received,) = data["received"]
+    assert (received["outcome"], received["file"]) == ("unreadable", "return.xlsx")
+    assert received["reason"].startswith("This is not an Excel workbook")
+
+
+def test_status_json_holds_the_figures_the_table_shows(db):
+    data = json.loads(run("status", "--quarter", Q2, "--today", TODAY, "--format", "json", "--db", db).output)
+    assert (data["quarter"], data["today"], data["deadline"], data["setting"], data["credits_due"]) == (
+        Q2, TODAY, {"reporting": "2026-10-14", "final": "2026-10-28"}, {"credit_quarters": 1}, "23375.00")
+    by = {c["contract"]: c for c in data["contracts"]}
+    l4 = by["SW-L4-01"]
+    assert (l4["received"], l4["return_id"], l4["timeliness"], l4["submitted"], l4["errors"], l4["warnings"],
+            l4["credits_due"], l4["rap"], l4["rap_needed"]) == (
+        "version 1", 7, "on time", "2026-10-12", 0, 0, "8250.00", None, True)
+    assert l4["outputs"][1] == {"output": "4", "target": 5, "actual": 0, "percent": 0, "credits": 5,
+                                "amount": "8250.00", "status": "pending"}
+    assert by["SW-L3-01"]["outputs"][1]["target"] == 5.25 and by["SW-L3-01"]["rap_needed"] is False
+
+
+def test_status_full_puts_each_contract_on_one_line(db):
+    wrapped = run("status", "--quarter", Q2, "--today", TODAY, "--db", db).output.splitlines()
+    full = run("status", "--quarter", Q2, "--today", TODAY, "--full", "--db", db).output.splitlines()
+    assert "            Employment" in "\n".join(wrapped)  # a long provider name wraps in the table
+    table = full[full.index("") + 3:full.index("", full.index("") + 1)]
+    assert len(table) == 7 and all(line.startswith("SW-") for line in table)
+    assert re.search(r"^SW-L4-01 +Rotherhithe Supported Employment +4 +version 1, on time \(12/10/2026\) ",
+                     "\n".join(table), re.M)
+
+
+# --- decisions and plans are dated as --today says ---------------------------------------------------
+
+def _decision_rows(db) -> list[dict]:
+    from swtool.ledger import open_ledger, store
+
+    with open_ledger(db) as ledger:
+        return store.decisions(ledger)
+
+
+def test_decisions_and_plans_are_dated_by_today_and_keep_the_clock(db, tmp_path):
+    out = run("decide", "credit", "SW-L4-01", "--quarter", Q2, "--output", "4", "--apply", "--reason", "agreed",
+              "--today", "2026-10-30", "--db", db).output
+    assert re.match(r"Decision 1: apply service credits for SW-L4-01 2026/27-Q2 output 4 \(5 credits, £8,250\.00\) "
+                    r"\(\S+, dated 2026-10-30; recorded \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$", out)
+    out = run("approve", "7", "--reason", "reviewed", "--today", "2026-10-31", "--db", db).output
+    assert "for payment (" in out and ", dated 2026-10-31; recorded " in out
+    out = run("rap", "SW-L4-01", "--quarter", Q2, "-o", tmp_path / "rap.xlsx", "--today", "2026-11-02", "--db",
+              db).output
+    assert out.startswith("Remedial action plan 1 for SW-L4-01 2026/27-Q2 recorded as open")
+    listed = run("rap", "list", "--today", "2026-11-03", "--db", db).output
+    assert re.search(r"^1 +SW-L4-01 +2026/27-Q2 +open +2027-01-13 +- +2026-11-02 ", listed, re.M)
+    out = run("rap", "close", "1", "--reason", "back on profile", "--today", "2027-01-10", "--db", db).output
+    assert ", dated 2027-01-10; recorded " in out
+    rows = _decision_rows(db)
+    assert [(r["kind"], r["action"], json.loads(r["detail"] or "{}").get("dated")) for r in rows] == [
+        ("credit", "apply", "2026-10-30"), ("return", "approve", "2026-10-31"), ("rap", "open", "2026-11-02"),
+        ("rap", "close", "2027-01-10")]
+    assert all(r["at"][:4].isdigit() and r["at"].endswith("Z") for r in rows)  # when it was recorded: the clock
+    out = run("decide", "credit", "SW-L5-01", "--quarter", Q2, "--output", "4", "--waive", "--reason", "x", "--db",
+              db).output  # without --today: dated by the clock, said once
+    assert "dated" not in out and re.search(r"\(\S+, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$", out.strip())
+    assert json.loads(_decision_rows(db)[-1]["detail"]).get("dated") is None
+    bad = run("decide", "credit", "SW-L5-01", "--quarter", Q2, "--output", "4", "--waive", "--reason", "x", "--today",
+              "30/10/2026", "--db", db, code=2).output
+    assert "'30/10/2026' is not a date in YYYY-MM-DD form" in bad and len(_decision_rows(db)) == 5

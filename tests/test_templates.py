@@ -3,9 +3,12 @@ return carries its contract (cover, budget lines, milestones, the lot's lists, a
 
 from __future__ import annotations
 
-import zipfile
 import json
+import os
 import re
+import shutil
+import subprocess
+import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -253,3 +256,112 @@ def test_a_provider_filling_the_prefilled_return_gets_no_errors_without_the_regi
     assert (data["contract"], data["lot"], data["quarter"]) == ("SW-L2-04", "2", "2026/27-Q2")
     # the contract came from the hidden sheet: the contract checks ran instead of saying "not checked"
     assert not [f for f in data["findings"] if f["message"].startswith("not checked: no contract register")]
+
+
+# --- the dropdowns refuse a wrong entry (read from the sheet XML itself) ---------------------------------
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _xml_validations(path: Path) -> dict[str, dict[str, dict]]:
+    """Sheet name -> first cell of each range (``C2``, ``B3``) -> the ``<dataValidation>``'s attributes,
+    read from the workbook's XML as Excel reads it."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    with zipfile.ZipFile(path) as z:
+        book = ET.fromstring(z.read("xl/workbook.xml"))
+        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target") for r in rels}
+        out = {}
+        for sheet in book.iter(f"{_MAIN}sheet"):
+            target = targets[sheet.get(f"{_REL}id")]
+            part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+            root = ET.fromstring(z.read(part))
+            out[sheet.get("name")] = {dv.get("sqref").split(":")[0]: dict(dv.attrib)
+                                      for dv in root.iter(f"{_MAIN}dataValidation")}
+    return out
+
+
+def _expected_alert(col: std.Column, coded: bool) -> str | None:
+    """The alert a column's validation must raise: stop for a code list, Yes/No, a whole number or a number
+    the standard bounds both ways; warning where typing is allowed (several codes, a date typed as text,
+    an amount above swtool's own ceiling); none for free text."""
+    if coded:  # a code list (a prefilled return's Budget item is one: the contract's budget headings)
+        return "warning" if col.kind == std.CODES else "stop"
+    if col.kind in (std.YESNO, std.INT):
+        return "stop"
+    if col.kind == std.DATE:
+        return "warning"
+    if col.kind in (std.NUMBER, std.MONEY) and col.minimum is not None:
+        return "stop" if col.maximum is not None else "warning"
+    return None
+
+
+def _check_alerts(path: Path, sheets, coded_headers) -> int:
+    found = _xml_validations(path)
+    checked = 0
+    for spec in sheets:
+        for j, col in enumerate(spec.columns, start=1):
+            first = f"B{j}" if spec.kind == "labels" else f"{openpyxl.utils.get_column_letter(j)}2"
+            dv = found[spec.name][first]
+            where = f"{spec.name}!{first} ({col.header})"
+            style = _expected_alert(col, col.header in coded_headers)
+            if style is None:
+                assert dv.get("type") in (None, "none"), where
+                continue
+            assert dv.get("showErrorMessage") == "1", f"{where}: the alert is off, anything can be typed"
+            assert dv.get("errorStyle") == style, where
+            assert dv.get("errorTitle") and len(dv["errorTitle"]) <= 32, where
+            assert 20 <= len(dv.get("error", "")) <= 225, where
+            checked += 1
+    return checked
+
+
+def test_blank_return_dropdowns_refuse_what_is_not_in_their_list():
+    coded = {c.header for s in std.RETURN_SHEETS for c in s.columns if c.kind in (std.CODE, std.CODES) and c.codes}
+    checked = _check_alerts(TEMPLATES / "quarterly-return.xlsx", std.RETURN_SHEETS, coded)
+    assert checked >= 45  # every coded, yes/no, date and number column of the six sheets
+    claims = _xml_validations(TEMPLATES / "quarterly-return.xlsx")["Claims"]
+    assert claims["C2"]["error"] == "Output takes one of the listed values: 2a, 2b, 3a, 3b, 4, 5, 6, 7, 8 or 9."
+    assert claims["E2"]["errorStyle"] == "warning" and "separated by ;" in claims["E2"]["error"]
+    regs = _xml_validations(TEMPLATES / "quarterly-return.xlsx")["Registrations"]
+    assert (regs["E2"]["type"], regs["E2"]["error"]) == ("whole",
+                                                         "Age at registration is a whole number from 0 to 120.")
+
+
+def test_register_dropdowns_refuse_what_is_not_in_their_list():
+    coded = {c.header for s in std.REGISTER_SHEETS for c in s.columns if c.kind in (std.CODE, std.CODES) and c.codes}
+    assert _check_alerts(TEMPLATES / "contract-register.xlsx", std.REGISTER_SHEETS, coded) >= 10
+
+
+def test_prefilled_budget_item_dropdown_stops_a_heading_not_in_the_budget(prefilled):
+    coded = {c.header for s in std.RETURN_SHEETS for c in s.columns if c.kind in (std.CODE, std.CODES) and c.codes}
+    _check_alerts(prefilled, std.RETURN_SHEETS, coded | {"Budget item"})
+    spend = _xml_validations(prefilled)["Expenditure"]["B2"]
+    assert (spend["errorStyle"], spend["errorTitle"]) == ("stop", "Not in the list")
+    assert spend["error"] == ("Budget item takes one of the listed values: Employer breakfast, Employment adviser "
+                              "1 FTE or Venue hire.")
+
+
+def _soffice():
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(_soffice() is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_opens_the_template_and_keeps_its_alerts(tmp_path):
+    """LibreOffice opens the blank return and, saving it again, keeps each dropdown's alert as written."""
+    out = tmp_path / "converted"
+    proc = subprocess.run([_soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+                           "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out),
+                           str(TEMPLATES / "quarterly-return.xlsx")],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "HOME": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    saved = _xml_validations(out / "quarterly-return.xlsx")
+    output = saved["Claims"]["C2"]  # LibreOffice writes booleans as true/false
+    assert (output["type"], output["showErrorMessage"], output["errorStyle"]) == ("list", "true", "stop")
+    assert output["error"] == "Output takes one of the listed values: 2a, 2b, 3a, 3b, 4, 5, 6, 7, 8 or 9."
+    evidence = saved["Claims"]["E2"]
+    assert (evidence["showErrorMessage"], evidence["errorStyle"]) == ("true", "warning")
+    assert saved["Registrations"]["X2"]["errorTitle"] == "Not in the list"

@@ -8,16 +8,15 @@ worked out by hand from the sample return.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import shutil
 from datetime import datetime
 
 import ledger_helpers as lh
 import pytest
 from click.testing import CliRunner
-from tui_helpers import cells, decide, drive, highlight, import_file, open_contract, row_of, static_text, type_text
+from tui_helpers import (cells, decide, drive, highlight, import_file, notes, open_contract, record, row_of, screen_lines,
+                         static_text, type_text)
 
 from swtool.cli import cli
 from swtool.ledger import open_ledger, store, views
@@ -59,22 +58,6 @@ def gbp_or_dash(pounds: str | None) -> str:
     sign, digits = ("-", pounds[1:]) if pounds.startswith("-") else ("", pounds)
     whole, pence = digits.split(".")
     return f"{sign}£{int(whole):,}.{pence}"
-
-
-def screen_lines(app) -> list[str]:
-    """The screen as the terminal shows it, a line a row: read back from the app's own SVG screenshot
-    (each run of text is placed at its column; a cell is 12.2 units wide)."""
-    rows: dict[int, dict[int, str]] = {}
-    for x, line, text in re.findall(r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
-                                    r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>', app.export_screenshot()):
-        row = rows.setdefault(int(line), {})
-        for i, ch in enumerate(html.unescape(text).replace("\xa0", " ")):
-            row[round(float(x) / 12.2) + i] = ch
-    return ["".join(r.get(i, " ") for i in range(max(r) + 1)).rstrip() for _, r in sorted(rows.items())]
-
-
-def notes(app) -> list[tuple[str, str]]:
-    return [(n.severity, n.message) for n in app._notifications]
 
 
 async def open_payments(pilot):
@@ -251,7 +234,8 @@ def test_enter_opens_the_contract_and_escape_comes_back_to_payments(ledger_path,
         await pilot.press("enter")
         await pilot.pause()
         seen["opened"] = (type(pilot.app.screen).__name__, pilot.app.screen.contract_id)
-        await decide(pilot, "p", "approved from the contract screen")   # approve there ...
+        await pilot.press("4")                                          # the Versions tab: ...
+        await decide(pilot, "a", "approved from the contract screen")   # ... approve there ...
         await pilot.press("escape")
         await pilot.pause()
         seen["back"] = type(pilot.app.screen).__name__
@@ -297,16 +281,19 @@ def test_a_version_after_the_final_deadline_is_shown_as_not_counted(ledger_path,
     seen = {}
 
     async def scenario(pilot):
-        seen["quarter"] = row_of(cells(pilot.app.screen.query_one("#contracts")), L7)[3]
+        seen["quarter"] = record(pilot.app.screen.query_one("#contracts"), L7)["return"]
         seen["summary"] = static_text(pilot.app.screen, "#summary").splitlines()
         await open_contract(pilot, L7)
         screen = pilot.app.screen
         seen["heading"] = static_text(screen, "#heading").splitlines()
         seen["versions"] = [r[:6] for r in cells(screen.query_one("#versions"))]
-        await decide(pilot, "p", "Q2 reviewed on version 1")     # approves the version that counts
+        await pilot.press("4")                                   # the Versions tab, on the version that counts
+        await pilot.pause()
+        seen["highlighted"] = screen.query_one("#versions").row_data()["id"]
+        await decide(pilot, "a", "Q2 reviewed on version 1")     # approves it
         seen["approved"] = [r[3] for r in cells(screen.query_one("#versions"))]
         seen["standing"] = static_text(screen, "#heading").splitlines()[2]
-        seen["decisions"] = [r[3:6] for r in cells(screen.query_one("#decisions"))]
+        seen["decisions"] = [[r[3], r[2], r[5]] for r in cells(screen.query_one("#decisions"))]
         seen["notes"] = notes(pilot.app)
 
     drive(ledger_path, tmp_path, scenario)
@@ -316,12 +303,13 @@ def test_a_version_after_the_final_deadline_is_shown_as_not_counted(ledger_path,
                                   "deadline, not counted.")
     assert seen["heading"][1].startswith(f"Return {late.return_id}, version 2 of 2; submitted 02/11/2026")
     assert seen["heading"][2] == (f"Version 2: after final deadline, not counted. Version 1 (return {v1}) counts "
-                                  "(on time). Payment: not reviewed (p approves, h holds).")
+                                  "(on time). Payment: not reviewed (Versions tab: a approves, h holds).")
     assert seen["versions"] == [
-        [str(v1), "1", "counts", "not reviewed", "2026-10-12", "on time"],
-        [f"▶ {late.return_id}", "2", "not counted: after final deadline", "-", "2026-11-02", "after final deadline"]]
+        [str(v1), "1", "counts", "not reviewed", "12/10/2026", "on time"],
+        [f"▶ {late.return_id}", "2", "not counted: after final deadline", "-", "02/11/2026", "after final deadline"]]
+    assert seen["highlighted"] == v1
     assert seen["approved"] == ["approved", "-"]
-    assert seen["standing"].endswith("counts (on time). Payment: approved (p approves, h holds).")
+    assert seen["standing"].endswith("counts (on time). Payment: approved (Versions tab: a approves, h holds).")
     assert seen["decisions"] == [[f"return {v1}", "approve", "Q2 reviewed on version 1"]]
     assert seen["notes"][-1] == ("information", f"Recorded: return {v1} of {L7} approved for payment.")
     assert [(v["id"], v["approval"], v["counted"]) for v in version_rows(ledger_path)] == [
@@ -337,22 +325,23 @@ def test_a_late_version_counted_by_exception_and_the_one_it_replaces(ledger_path
     seen = {}
 
     async def scenario(pilot):
-        seen["quarter"] = row_of(cells(pilot.app.screen.query_one("#contracts")), L7)[3]
+        seen["quarter"] = record(pilot.app.screen.query_one("#contracts"), L7)["return"]
         await open_contract(pilot, L7)
         screen = pilot.app.screen
         seen["standing"] = static_text(screen, "#heading").splitlines()[2]
         seen["versions"] = [r[:6] for r in cells(screen.query_one("#versions"))]
+        await pilot.press("4")
         await decide(pilot, "h", "waiting for the corrected claim")
         seen["after"] = [r[3] for r in cells(screen.query_one("#versions"))]
 
     drive(ledger_path, tmp_path, scenario)
     assert seen["quarter"] == "version 2, after final deadline"
     assert seen["standing"] == ("Version 2: after final deadline, counts by exception. Payment: not reviewed "
-                                "(p approves, h holds).")
+                                "(Versions tab: a approves, h holds).")
     # version 1's approval stays in its history; version 2 now counts and has none yet
     assert seen["versions"] == [
-        [str(v1), "1", "superseded", "approved", "2026-10-12", "on time"],
-        [f"▶ {late.return_id}", "2", "counts by exception", "not reviewed", "2026-11-02", "after final deadline"]]
+        [str(v1), "1", "superseded", "approved", "12/10/2026", "on time"],
+        [f"▶ {late.return_id}", "2", "counts by exception", "not reviewed", "02/11/2026", "after final deadline"]]
     assert seen["after"] == ["approved", "held"]
     assert [v["approval"] for v in version_rows(ledger_path)] == ["approved", "held"]
 
@@ -366,7 +355,7 @@ def test_a_voided_version(ledger_path, tmp_path):
     seen = {}
 
     async def scenario(pilot):
-        seen["quarter"] = row_of(cells(pilot.app.screen.query_one("#contracts")), L7)[3]
+        seen["quarter"] = record(pilot.app.screen.query_one("#contracts"), L7)["return"]
         seen["summary"] = static_text(pilot.app.screen, "#summary").splitlines()[1]
         await open_contract(pilot, L7)
         screen = pilot.app.screen
@@ -384,26 +373,27 @@ def test_a_voided_version(ledger_path, tmp_path):
     assert seen["summary"] == f"{L7} version 2 (return {mistake.return_id}) submitted 12/10/2026, void."
     # the contract opens on the newest version that is not void
     assert seen["heading"][0].startswith(f"Return {v1}, version 1 of 2 (not the latest)")
-    assert seen["heading"][1] == "Version 1: on time, counts. Payment: not reviewed (p approves, h holds)."
-    assert seen["versions"] == [[f"▶ {v1}", "1", "counts", "not reviewed", "2026-10-12", "on time"],
-                                [str(mistake.return_id), "2", "void", "-", "2026-10-12", "on time"]]
+    assert seen["heading"][1] == ("Version 1: on time, counts. Payment: not reviewed (Versions tab: a approves, h "
+                                  "holds).")
+    assert seen["versions"] == [[f"▶ {v1}", "1", "counts", "not reviewed", "12/10/2026", "on time"],
+                                [str(mistake.return_id), "2", "void", "-", "12/10/2026", "on time"]]
     assert seen["void"][0].startswith(f"Return {mistake.return_id}, version 2 of 2; submitted 12/10/2026")
     assert seen["void"][1] == (f"Version 2: on time, void. Version 1 (return {v1}) counts (on time). Payment: not "
-                               "reviewed (p approves, h holds).")
+                               "reviewed (Versions tab: a approves, h holds).")
 
 
-def test_no_version_counts_so_p_cannot_approve(ledger_path, tmp_path):
-    """SW-L7-01's only Q2 version voided: nothing counts, p and h say so and record nothing."""
+def test_no_version_counts_so_nothing_can_be_approved(ledger_path, tmp_path):
+    """SW-L7-01's only Q2 version voided: nothing counts, a on the Versions tab says so and records nothing."""
     v1 = version_rows(ledger_path)[0]["id"]
     with open_ledger(ledger_path) as ledger:
         store.void_return(ledger, v1, "wrong contract", lh.refdata(tmp_path))
     seen = {}
 
     async def scenario(pilot):
-        seen["quarter"] = row_of(cells(pilot.app.screen.query_one("#contracts")), L7)[3]
+        seen["quarter"] = record(pilot.app.screen.query_one("#contracts"), L7)["return"]
         await open_contract(pilot, L7)
         seen["standing"] = static_text(pilot.app.screen, "#heading").splitlines()[2]
-        await pilot.press("p")
+        await pilot.press("4", "a")
         await pilot.pause()
         seen["screen"] = type(pilot.app.screen).__name__
         seen["notes"] = notes(pilot.app)
@@ -443,7 +433,7 @@ def test_c219_is_shown_on_both_contracts_and_cannot_be_decided(ledger_path, tmp_
         panel = screen.query_one("#cross-findings")
         seen["l7"] = (panel.display, static_text(screen, "#cross-findings").splitlines())
         seen["codes"] = [r[0] for r in cells(screen.query_one("#findings"))]
-        # a, q and w act on the stored findings of the table only: the C219 is not among them
+        # a, y and w act on the stored findings of the table only: the C219 is not among them
         await highlight(pilot, "findings", seen["codes"][0])
         await pilot.press("w")
         await pilot.pause()
@@ -463,12 +453,12 @@ def test_c219_is_shown_on_both_contracts_and_cannot_be_decided(ledger_path, tmp_
     drive(ledger_path, tmp_path, scenario)
     shown, lines = seen["l7"]
     assert shown and lines == [
-        f"Across contracts, on counted return {l7.return_id} (not stored: a, q, w do not apply):",
+        f"Across contracts, on counted return {l7.return_id} (not stored: a, y, w do not apply):",
         "warning C219  Claims!A3: claim L7-01-0013 (client SW300069, output 2a, start 09/07/2026) is also claimed by "
         "SW-L3-01 (Bermondsey Pathways CIC, 2026/27-Q2 claim L3-01-0107), and the claims are not both marked shared: "
         "only one provider can be paid for it unless both name each other under Shared with provider"]
     assert "C219" not in seen["codes"] and "C219" not in seen["dialog"]
-    assert seen["l3"][0] == f"Across contracts, on counted return {l3} (not stored: a, q, w do not apply):"
+    assert seen["l3"][0] == f"Across contracts, on counted return {l3} (not stored: a, y, w do not apply):"
     assert seen["l3"][1].startswith("warning C219  Claims!A2: claim L3-01-0107 (client SW300069, output 2a, start "
                                     "09/07/2026) is also claimed by SW-L7-01 (Peckham Recovery to Work")
     assert seen["l4"] == (False, "")
@@ -494,7 +484,7 @@ def test_c220_from_provider_text_is_shown_as_text(ledger_path, tmp_path):
 
     drive(ledger_path, tmp_path, scenario)
     assert seen["running"] == (True, "ContractScreen")
-    assert seen["panel"][0] == f"Across contracts, on counted return {l3.return_id} (not stored: a, q, w do not apply):"
+    assert seen["panel"][0] == f"Across contracts, on counted return {l3.return_id} (not stored: a, y, w do not apply):"
     assert seen["panel"][1].startswith("warning C220  Claims!A2: shared claim L3-01-0107 (client SW300069, output 2a) "
                                        "names [@click=app.quit]Peckham[/] \\u202eWork as partner")
     assert "\u202e" not in "\n".join(seen["panel"])

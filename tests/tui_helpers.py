@@ -20,10 +20,44 @@ def session(ledger, folder: Path, quarter: str = lh.Q2) -> Session:
     return Session(ledger, lh.refdata(folder), Settings.defaults(), lh.TODAY, Quarter.parse(quarter), folder)
 
 
+async def settle(pilot) -> None:
+    """Let the app finish what it is doing: the screens read the ledger in worker threads, so after a
+    key the test waits until every read has been put on screen (as a PMO waits for the table to fill).
+    No wall-clock deadline: a busy machine is only slower."""
+    from textual.worker import WorkerState
+
+    await pilot.pause()
+    while True:
+        busy = [w for w in pilot.app.workers if w.group == "load" and w.state in (WorkerState.PENDING,
+                                                                                 WorkerState.RUNNING)]
+        if not busy:
+            break
+        await pilot.app.workers.wait_for_complete(busy)
+        await pilot.pause()
+    await pilot.pause()
+
+
+class Settling:
+    """A Pilot whose ``pause()`` also waits for the screens' reads (``settle``); everything else is the
+    Pilot's own."""
+
+    def __init__(self, pilot):
+        self._pilot = pilot
+
+    def __getattr__(self, name):
+        return getattr(self._pilot, name)
+
+    async def pause(self, delay: float | None = None) -> None:
+        await settle(self._pilot)
+        if delay is not None:
+            await self._pilot.pause(delay)
+
+
 def drive(ledger_path: Path, folder: Path, scenario, quarter: str = lh.Q2, size=SIZE) -> ReviewApp:
     """Open the ledger, run the app headless with ``scenario(pilot)`` and return the app (stopped)."""
     async def go(app):
         async with app.run_test(size=size) as pilot:
+            pilot = Settling(pilot)
             await pilot.pause()
             await scenario(pilot)
 
@@ -36,6 +70,31 @@ def drive(ledger_path: Path, folder: Path, scenario, quarter: str = lh.Q2, size=
 def cells(table) -> list[list[str]]:
     """What a DataTable shows, row by row, as plain text."""
     return [[getattr(c, "plain", str(c)) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def record(table, first: str) -> dict[str, str]:
+    """The row of a table whose first cell reads ``first``, as {column: what the cell shows}."""
+    names = [str(c.label).removesuffix(" ▲").removesuffix(" ▼") for c in table.ordered_columns]
+    return dict(zip(names, row_of(table, first), strict=True))
+
+
+def screen_lines(app) -> list[str]:
+    """The screen as the terminal shows it, a line a row: read back from the app's own SVG screenshot
+    (each run of text is placed at its column; a cell is 12.2 units wide)."""
+    import html
+    import re
+
+    rows: dict[int, dict[int, str]] = {}
+    for x, line, text in re.findall(r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+                                    r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>', app.export_screenshot()):
+        row = rows.setdefault(int(line), {})
+        for i, ch in enumerate(html.unescape(text).replace("\xa0", " ")):
+            row[round(float(x) / 12.2) + i] = ch
+    return ["".join(r.get(i, " ") for i in range(max(r) + 1)).rstrip() for _, r in sorted(rows.items())]
+
+
+def notes(app) -> list[tuple[str, str]]:
+    return [(n.severity, n.message) for n in app._notifications]
 
 
 def row_of(rows, first: str) -> list[str]:

@@ -38,6 +38,7 @@ from pathlib import Path
 from swtool.catalogue import rule
 from swtool.checks.common import Cells, day, history_frame, indices, outside_quarter, unreadable
 from swtool.findings import ERROR, INFO, WARNING, Flag, Location
+from swtool.words import article
 
 SAME_QUARTER = "App 2 §2.4"
 REPEATS = "App 2 §2.2"
@@ -313,7 +314,7 @@ def _tracking(sub, output: str, fields: tuple[str, ...], what: str, exempt=None)
         if unpaid.iat[i]:
             problems.append(f"Gross hourly pay is {cell(i, 'Gross hourly pay'):.2f}, but the job must be paid")
         yield Flag(f"{where.cell}: {what} claim {cell(i, 'Claim ref')}: {'; '.join(problems)}; "
-                   f"a {what} must record {', '.join(fields)} ({OUTPUTS})", where, cell(i, header))
+                   f"{article(what)} {what} must record {', '.join(fields)} ({OUTPUTS})", where, cell(i, header))
 
 
 @rule("C205", "job-start-tracking", ERROR, OUTPUTS + " output 2a",

@@ -59,6 +59,9 @@ def cross_findings(ledger: Ledger, refdata=None, today: date | None = None, cont
         return []
     deadlines = store._deadlines(refdata)
     today = today or date.today()
+    from swtool.ledger.retention import client_key
+
+    client_of = client_key(ledger)  # casefold; a pseudonym's once retention pseudonymised some returns
     claims = {cid: [c for c in store.claim_standings(ledger, cid, refdata) if c.counts]
               for cid in register.contracts}
     by_start: dict[tuple, list] = {}
@@ -67,16 +70,16 @@ def cross_findings(ledger: Ledger, refdata=None, today: date | None = None, cont
         for c in rows:
             if not c.client_ref or not c.output:
                 continue
-            by_client_output.setdefault((c.client_ref.casefold(), c.output, _key(register.contracts[cid].provider)),
+            by_client_output.setdefault((client_of(c.client_ref), c.output, _key(register.contracts[cid].provider)),
                                         []).append(c)
             if c.start_date:
-                by_start.setdefault((c.client_ref.casefold(), c.output, c.start_date), []).append((cid, c))
+                by_start.setdefault((client_of(c.client_ref), c.output, c.start_date), []).append((cid, c))
     contracts_of: dict[str, list[str]] = {}
     for cid, facts in register.contracts.items():
         contracts_of.setdefault(_key(facts.provider), []).append(cid)
 
     out: list[CrossFinding] = []
-    for (client, output, start), found in by_start.items():
+    for (_, output, start), found in by_start.items():   # (not `client`: the key function above)
         if len({cid for cid, _ in found}) < 2:
             continue
         for cid, c in found:
@@ -101,7 +104,7 @@ def cross_findings(ledger: Ledger, refdata=None, today: date | None = None, cont
             partner = _key(c.shared_with)
             if partner == _key(register.contracts[cid].provider):
                 continue
-            theirs = [x for x in by_client_output.get((c.client_ref.casefold(), c.output, partner), [])
+            theirs = [x for x in by_client_output.get((client_of(c.client_ref), c.output, partner), [])
                       if x.quarter <= c.quarter]
             if theirs:
                 continue

@@ -295,6 +295,13 @@ _SCHEMA_1_KEYS = {
     "expenditure": "return_id,row", "raps": "id", "decisions": "id",
 }
 TABLE_KEYS = {**_SCHEMA_1_KEYS, "rechecks": "id"}
+# schema 4, spot checks
+TABLE_KEYS.update({"transactions": "return_id,row", "samples": "id", "sample_items": "sample_id,seq",
+                   "spot_checks": "id"})
+# schema 4, visits and actions
+TABLE_KEYS.update({"visits": "id", "actions": "id", "action_events": "id"})
+# schema 4, retention
+TABLE_KEYS.update({"retention_key": "id", "retention_runs": "id", "retention_returns": "return_id"})
 
 
 def decision_hash(prev: str | None, row: dict) -> str:
@@ -395,10 +402,176 @@ SCHEMA_3 = [
 # draw from), monitoring visits and their actions, and retention runs. Each part keeps its own block.
 SCHEMA_4: list = [
     # -- spot checks (samples, results, transactions) --
+    # the Transactions sheet's rows (App 2 §3.1, §3.3): what a spot check of expenditure draws from and
+    # disallows; no Description (free text stays in the stored workbook)
+    """CREATE TABLE transactions (
+        return_id INTEGER NOT NULL REFERENCES returns(id),
+        row INTEGER NOT NULL,                -- the Excel row
+        sheet TEXT NOT NULL,
+        budget_item TEXT,
+        date_defrayed TEXT,
+        amount TEXT,                         -- pounds as exact decimal text
+        recoverable_vat INTEGER CHECK (recoverable_vat IN (0, 1)),
+        internal_recharge INTEGER CHECK (internal_recharge IN (0, 1)),
+        PRIMARY KEY (return_id, row)
+    )""",
+    # a sample drawn by `swtool sample`: its seed and method (weights), so it can be drawn again
+    """CREATE TABLE samples (
+        id INTEGER PRIMARY KEY,
+        quarter TEXT NOT NULL,
+        contract_id TEXT,                    -- NULL: every contract in term
+        seed TEXT NOT NULL,
+        method TEXT NOT NULL,                -- JSON: algorithm, weights, size rule, risk share
+        drawn_at TEXT NOT NULL,
+        drawn_by TEXT NOT NULL
+    )""",
+    # every claim and transaction the sample was drawn from, with its risk factors and weight; the
+    # drawn ones say how (risk or random), the others are NULL
+    """CREATE TABLE sample_items (
+        sample_id INTEGER NOT NULL REFERENCES samples(id),
+        seq INTEGER NOT NULL CHECK (seq >= 1),
+        kind TEXT NOT NULL CHECK (kind IN ('claim', 'transaction')),
+        contract_id TEXT NOT NULL,
+        return_id INTEGER NOT NULL REFERENCES returns(id),
+        sheet TEXT NOT NULL,
+        row INTEGER NOT NULL,
+        claim_ref TEXT,
+        client_ref TEXT,
+        output TEXT,
+        amount TEXT,
+        risks TEXT NOT NULL,                 -- JSON: the risk factors found on it
+        weight INTEGER NOT NULL CHECK (weight >= 1),
+        drawn TEXT CHECK (drawn IN ('risk', 'random')),
+        PRIMARY KEY (sample_id, seq)
+    )""",
+    "CREATE INDEX sample_items_by_item ON sample_items (kind, return_id, row)",
+    # a spot check's result: the latest on a claim (contract, quarter, claim ref) or a transaction is
+    # the one in force; sample_id NULL for a check made outside a sample
+    """CREATE TABLE spot_checks (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('claim', 'transaction')),
+        contract_id TEXT NOT NULL,
+        quarter TEXT NOT NULL,
+        return_id INTEGER NOT NULL REFERENCES returns(id),
+        sheet TEXT NOT NULL,
+        row INTEGER NOT NULL,
+        claim_ref TEXT,
+        sample_id INTEGER REFERENCES samples(id),
+        seq INTEGER,
+        result TEXT NOT NULL CHECK (result IN ('pass', 'fail')),
+        reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+        source TEXT NOT NULL,                -- "command", or the results workbook's name and sha256
+        FOREIGN KEY (sample_id, seq) REFERENCES sample_items(sample_id, seq)
+    )""",
+    "CREATE INDEX spot_checks_by_contract ON spot_checks (contract_id, quarter, kind, id)",
+    *[t for table in ("transactions", "samples", "sample_items", "spot_checks") for t in _append_only(table)],
+    *[_no_replace(t, TABLE_KEYS[t]) for t in ("transactions", "samples", "sample_items", "spot_checks")],
     # -- end spot checks --
     # -- visits and actions --
+    # a monitoring visit or review meeting with a contract's provider (App 2 §7.3), recorded after it
+    """CREATE TABLE visits (
+        id INTEGER PRIMARY KEY,
+        contract_id TEXT NOT NULL,
+        visit_date TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('visit', 'meeting')),
+        notes TEXT NOT NULL CHECK (length(trim(notes)) > 0),
+        recorded_at TEXT NOT NULL,
+        recorded_by TEXT NOT NULL
+    )""",
+    # an action agreed at a visit or meeting, or in a remedial action plan: what, who, by when
+    """CREATE TABLE actions (
+        id INTEGER PRIMARY KEY,
+        contract_id TEXT NOT NULL,
+        visit_id INTEGER REFERENCES visits(id),
+        rap_id INTEGER REFERENCES raps(id),
+        action TEXT NOT NULL CHECK (length(trim(action)) > 0),
+        owner TEXT NOT NULL CHECK (length(trim(owner)) > 0),
+        due_date TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        recorded_by TEXT NOT NULL,
+        CHECK ((visit_id IS NULL) <> (rap_id IS NULL))
+    )""",
+    # an action marked done, or reopened: the latest event on an action is its state (none: open)
+    """CREATE TABLE action_events (
+        id INTEGER PRIMARY KEY,
+        action_id INTEGER NOT NULL REFERENCES actions(id),
+        at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        event TEXT NOT NULL CHECK (event IN ('done', 'reopen')),
+        reason TEXT NOT NULL CHECK (length(trim(reason)) > 0)
+    )""",
+    "CREATE INDEX visits_by_contract ON visits (contract_id, visit_date)",
+    "CREATE INDEX actions_by_contract ON actions (contract_id, due_date)",
+    "CREATE INDEX action_events_by_action ON action_events (action_id, id)",
+    *[t for table in ("visits", "actions", "action_events") for t in _append_only(table)],
+    *[_no_replace(t, TABLE_KEYS[t]) for t in ("visits", "actions", "action_events")],
     # -- end visits and actions --
     # -- retention --
+    # `swtool retention` (swtool/ledger/retention.py, docs/ledger.md "Retention"): once a contract and its
+    # last quarter ended before the retention date, its returns' client refs become keyed pseudonyms,
+    # ages the lowest age of their band, personal text in findings "[redacted]", and the stored workbooks
+    # are removed. The one key of the pseudonyms (HMAC-SHA256), made at the first run:
+    """CREATE TABLE retention_key (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        secret TEXT NOT NULL CHECK (length(secret) = 64),  -- 32 random bytes, as hex
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+    )""",
+    # a run: who, when, the retention date and how many rows and files it changed; recorded last in the
+    # run's transaction, which closes the run's exception (below)
+    """CREATE TABLE retention_runs (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        who TEXT NOT NULL,
+        before_date TEXT NOT NULL,           -- the retention date
+        basis TEXT NOT NULL,                 -- "--before", or "retention_years=6" when the setting gave it
+        contracts TEXT NOT NULL,             -- JSON: the contracts whose returns it pseudonymised
+        returns INTEGER NOT NULL,
+        registrations INTEGER NOT NULL,      -- rows changed
+        claims INTEGER NOT NULL,
+        findings INTEGER NOT NULL,
+        files INTEGER NOT NULL,              -- stored workbooks removed from files/ (after the commit)
+        tool_version TEXT NOT NULL
+    )""",
+    # each return a run pseudonymised, recorded first in the run's transaction. Until its run is recorded
+    # (only inside that transaction: the deferred key refuses a commit without the run), the return's
+    # registrations, claims and findings may have their personal fields replaced, and nothing else.
+    """CREATE TABLE retention_returns (
+        return_id INTEGER PRIMARY KEY REFERENCES returns(id),
+        run_id INTEGER NOT NULL REFERENCES retention_runs(id) DEFERRABLE INITIALLY DEFERRED,
+        stored_file TEXT NOT NULL,           -- the workbook removed from files/
+        registrations INTEGER NOT NULL,
+        claims INTEGER NOT NULL,
+        findings INTEGER NOT NULL
+    )""",
+    *[t for table in ("retention_key", "retention_runs", "retention_returns") for t in _append_only(table)],
+    *[_no_replace(t, TABLE_KEYS[t]) for t in ("retention_key", "retention_runs", "retention_returns")],
+    # the controlled exception: these four tables still refuse every UPDATE, except of a return that a
+    # retention run is pseudonymising; and then only their personal fields, and only to a pseudonym
+    # ("anon-" and 16 letters), an age band's lowest age, or NULL
+    *[s for table, kept, personal in (
+        ("registrations", "return_id row sheet registration_date registration_type referral_source eligibility "
+                          "employment_status residence_basis gender ethnic_group disability valid reason",
+         "(NEW.client_ref IS NOT OLD.client_ref AND NEW.client_ref NOT GLOB 'anon-*') OR (NEW.age IS NOT OLD.age "
+         "AND NEW.age IS NOT NULL AND NEW.age NOT IN (16, 25, 50))"),
+        ("claims", "return_id row sheet claim_ref output date_achieved start_date shared_with support_hours "
+                   "progression_type placement_type valid reason",
+         "(NEW.client_ref IS NOT OLD.client_ref AND NEW.client_ref NOT GLOB 'anon-*') OR (NEW.employer IS NOT "
+         "OLD.employer AND NEW.employer IS NOT NULL)"),
+        ("findings", "return_id seq code slug severity sheet row col header cell spec recheck", "0"),
+        ("sample_items", "sample_id seq kind contract_id return_id sheet row claim_ref output amount risks weight "
+                         "drawn", "NEW.client_ref IS NOT OLD.client_ref AND NEW.client_ref NOT GLOB 'anon-*'"),
+    ) for retaining in ("EXISTS (SELECT 1 FROM retention_returns p WHERE p.return_id = OLD.return_id "
+                        "AND p.run_id NOT IN (SELECT id FROM retention_runs))",) for s in (
+        f"DROP TRIGGER {table}_no_update",
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} WHEN NOT {retaining} "
+        f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: nothing recorded is ever changed'); END",
+        f"CREATE TRIGGER {table}_retention BEFORE UPDATE ON {table} WHEN {retaining} AND ("
+        + " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in kept.split()) + f" OR {personal}) "
+        f"BEGIN SELECT RAISE(ABORT, 'retention replaces only the personal fields of {table}'); END",
+    )],
     # -- end retention --
 ]
 
@@ -478,6 +651,7 @@ class Ledger:
             raise LedgerDamaged(damaged_message(self.path, problems[0], "so no backup was made (it would copy the "
                                                                       "damage)"))
         copied, files_dir = 0, None
+        existed = dest.exists()
         try:
             dest.parent.mkdir(parents=True, exist_ok=True)
             try:
@@ -487,15 +661,21 @@ class Ledger:
             if with_files:
                 files_dir = dest.parent / FILES_DIR
                 if files_dir.resolve() != self.files_dir.resolve():
-                    copied = self._copy_files(files_dir)
+                    try:
+                        copied = self._copy_files(files_dir)
+                    except BaseException:
+                        if not existed:  # a database without its stored returns is no backup: leave none
+                            dest.unlink(missing_ok=True)
+                        raise
         except OSError as e:
-            raise _os_problem(e, dest.parent, f"the backup's folder {dest.parent}") or e from None
+            raise _os_problem(e, dest.parent, f"the backup's folder {dest.parent}") or LedgerError(
+                f"the backup {dest} could not be written ({e.strerror or e}); choose a folder on a disk you can "
+                "write to") from None
         return BackupResult(dest, copied, files_dir)
 
     def _copy_files(self, to: Path) -> int:
         copied = 0
-        rows = self.conn.execute("SELECT stored_file FROM returns UNION SELECT stored_file FROM register_versions")
-        for (rel,) in rows.fetchall():
+        for rel in _stored_files(self.conn):  # not the workbooks a retention run removed
             src, dst = self.dir / rel, to.parent / rel
             if dst.exists() or not src.exists():
                 continue
@@ -576,8 +756,9 @@ def write_stored_file(target: Path, data: bytes) -> None:
     except BaseException as e:
         tmp.unlink(missing_ok=True)
         folder = target.parent.parent.parent  # the folder that holds files/
-        if isinstance(e, OSError):  # a full disk or a read-only folder, said as such
-            raise _os_problem(e, folder, f"the folder {folder}") or e from None
+        if isinstance(e, OSError):  # a full disk or a read-only folder (the one refused, by name), said as such
+            refused = Path(e.filename).parent if e.filename else folder
+            raise _os_problem(e, folder, f"the folder {refused}") or e from None
         raise
 
 
@@ -1031,13 +1212,17 @@ def find_damage(conn: sqlite3.Connection) -> list[str]:
 # no longer parses has been damaged in the file, though SQLite's checks pass (they hold no checksums).
 VALUE_COLUMNS = {
     "an amount": {"contracts": ("annual_value", "funding_paid"), "budget_lines": ("amount",),
-                  "expenditure": ("budgeted", "actual", "match_funding")},
+                  "expenditure": ("budgeted", "actual", "match_funding"), "transactions": ("amount",),
+                  "sample_items": ("amount",)},
     "a date": {"contracts": ("start_date", "end_date"), "contract_milestones": ("due_date",),
                "returns": ("date_submitted", "checked_today"), "registrations": ("registration_date",),
-               "claims": ("date_achieved", "start_date"), "raps": ("review_date",)},
-    "a quarter": {"returns": ("quarter",), "raps": ("quarter",), "decisions": ("quarter",)},
+               "claims": ("date_achieved", "start_date"), "raps": ("review_date",),
+               "transactions": ("date_defrayed",), "visits": ("visit_date",), "actions": ("due_date",)},
+    "a quarter": {"returns": ("quarter",), "raps": ("quarter",), "decisions": ("quarter",), "samples": ("quarter",),
+                  "spot_checks": ("quarter",)},
     "JSON": {"register_versions": ("warnings",), "returns": ("settings", "receipt"), "raps": ("detail",),
-             "decisions": ("detail",), "rechecks": ("history",)},
+             "decisions": ("detail",), "rechecks": ("history",), "samples": ("method",),
+             "sample_items": ("risks",)},
 }
 
 
@@ -1193,8 +1378,12 @@ def _sha256_file(path: Path) -> str:
 
 
 def _stored_files(conn: sqlite3.Connection) -> list[str]:
-    return [r for (r,) in conn.execute("SELECT stored_file FROM returns UNION SELECT stored_file FROM register_versions "
-                                       "ORDER BY 1")]
+    """The stored files the ledger keeps: every register's, and every return's but those whose workbook a
+    retention run removed (``retention_returns``, schema 4)."""
+    retained = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retention_returns'")
+    kept = " WHERE id NOT IN (SELECT return_id FROM retention_returns)" if retained.fetchone() else ""
+    return [r for (r,) in conn.execute(f"SELECT stored_file FROM returns{kept} UNION SELECT stored_file FROM "
+                                       "register_versions ORDER BY 1")]
 
 
 def _stored_file_problems(conn: sqlite3.Connection, folder: Path) -> tuple[list[str], int]:
@@ -1302,7 +1491,8 @@ class VerifyResult:
 
 
 _GUARDS = {"no_update": "its rows can be changed", "no_delete": "its rows can be deleted",
-           "no_replace": "its rows can be replaced (INSERT OR REPLACE)"}
+           "no_replace": "its rows can be replaced (INSERT OR REPLACE)",
+           "retention": "a retention run could change more than its personal fields"}
 
 
 def verify(ledger: Ledger) -> VerifyResult:
@@ -1335,14 +1525,17 @@ def verify(ledger: Ledger) -> VerifyResult:
     tables = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                          "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY rowid")]
     problems += [f"table {t} is missing" for t in TABLE_KEYS if t not in tables]
+    # the guards as the migrations left them: schema 4 narrowed four no-update guards for retention
+    made = {n: sql for (kind, n), (_, sql) in expected_schema(ledger.schema_version).items() if kind == "trigger"}
     for table in tables:
         wanted = [*_append_only(table)] + ([_no_replace(table, TABLE_KEYS[table])] if table in TABLE_KEYS else [])
+        wanted += [made[f"{table}_retention"]] if f"{table}_retention" in made else []
         for sql in wanted:
             name = sql.split()[2]
             guard = _GUARDS[name[len(table) + 1:]]
             if name not in triggers:
                 problems.append(f"the trigger {name} is missing: {guard}")
-            elif triggers[name] != _norm(sql):
+            elif triggers[name] != made.get(name, _norm(sql)):
                 problems.append(f"the trigger {name} is not the one swtool made: {guard}")
     return VerifyResult(len(rows), len(tables), problems)
 

@@ -75,9 +75,18 @@ def _cash(ledger: Ledger, return_id: int) -> tuple[Decimal, int]:
 
 
 def _disallowed(ledger: Ledger, return_id: int) -> Decimal:
-    """Transactions the PMO disallowed in this return (App 2 §3.3). The ledger records no spot-check
-    results yet, so nothing is disallowed and the schedule says so."""
-    return Decimal("0.00")
+    """Transactions the PMO disallowed in this return (App 2 §3.3): the amounts of those whose spot check
+    in force failed (``assurance.disallowed``, which also words them for the schedule's inputs)."""
+    from swtool.ledger.assurance import disallowed
+
+    return disallowed(ledger, return_id).amount
+
+
+def _disallowed_words(ledger: Ledger, return_id: int) -> str:
+    """Which transactions were disallowed and why, or that none was."""
+    from swtool.ledger.assurance import disallowed
+
+    return disallowed(ledger, return_id).words()
 
 
 def schedule(ledger: Ledger, quarter: str | Quarter, settings, refdata=None) -> Schedule:
@@ -103,7 +112,7 @@ def schedule(ledger: Ledger, quarter: str | Quarter, settings, refdata=None) -> 
         disallowed = _disallowed(ledger, rid)
         inputs.insert(0, ("expenditure", f"return {rid} (version {counted['version']}), Expenditure sheet: "
                                          f"{n} line{'s' * (n != 1)} of Actual spend = {money.gbp(cash)}"))
-        inputs.insert(1, ("disallowed", "no transactions disallowed (no spot-check results recorded)"))
+        inputs.insert(1, ("disallowed", _disallowed_words(ledger, rid)))
         q4 = None
         if q.number == 4:
             q4, words = _q4(ledger, c, q, all_counted)
@@ -174,7 +183,8 @@ def render_text(s: Schedule) -> str:
     out = [f"Payments, {s.quarter}", "",
            tabulate(rows, headers=HEADERS, tablefmt="simple", disable_numparse=True,
                     colalign=("left", "left", "left", "left") + ("right",) * len(AMOUNTS)), "",
-           f"{len(s.payments)} contracts in term: {approved} approved for payment; net payable {money.gbp(t['net_payable'])}"
+           f"{len(s.payments)} contract{'s' * (len(s.payments) != 1)} in term: {approved} approved for payment; "
+           f"net payable {money.gbp(t['net_payable'])}"
            f" (the returns not approved are not payable: swtool approve RETURN_ID --reason TEXT)"]
     return "\n".join(out) + "\n"
 

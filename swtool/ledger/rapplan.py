@@ -72,5 +72,5 @@ def create(ledger: Ledger, contract_id: str, q: Quarter, output: Path, refdata, 
         raise LedgerError(f"cannot write {output}: {e.strerror or e}; nothing was recorded") from None
     detail = {"credit_lines": [views.line_detail(ln) for ln in lines]}
     rap_id = store.create_rap(ledger, contract_id, str(q), review, reason or default_reason(q, lines),
-                              str(Path(written).resolve()), detail)
+                              str(Path(written).resolve()), detail, today)  # dated as the plan document is
     return rap_id, written, review

@@ -25,6 +25,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from swtool.counting import ELIGIBILITY_CODES, Registration, registration_for, why_not_counted  # noqa: F401
+from swtool.counting import cell_day as _day
+from swtool.counting import cell_text as _text
 from swtool.ledger.db import DECISION_COLUMNS, Ledger, LedgerError, decision_hash, utc_now, write_stored_file
 
 FINDING_ACTIONS = ("accept", "query", "waive")
@@ -143,7 +146,7 @@ def import_register(ledger: Ledger, path: Path, refdata, settings) -> RegisterIm
             return RegisterImport(current[0], n, json.loads(current[2]), True, sha)
         cur = c.execute("INSERT INTO register_versions (sha256, source_name, stored_file, imported_at, imported_by, "
                         "warnings) VALUES (?, ?, ?, ?, ?, ?)",
-                        (sha, path.name, rel, utc_now(), who(), json.dumps(warnings)))
+                        (sha, _as_text(path.name), rel, utc_now(), who(), json.dumps(warnings)))
         v = cur.lastrowid
         for cf in register.contracts.values():
             c.execute("INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -241,35 +244,6 @@ class ImportResult:
         if self.status == "unidentified":
             return f"not imported, recorded as received: {self.message} ({counts})"
         return f"not imported: {self.message}"
-
-
-def _text(v) -> str | None:
-    if v is None:
-        return None
-    try:
-        if v != v:  # NaN, NaT
-            return None
-    except (TypeError, ValueError):
-        return None
-    if isinstance(v, (list, tuple, set, frozenset)):
-        return "; ".join(str(x) for x in v) or None
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    s = str(v).strip()
-    return s or None
-
-
-def _day(v) -> str | None:
-    if v is None:
-        return None
-    try:
-        if v != v:
-            return None
-    except (TypeError, ValueError):
-        return None
-    if hasattr(v, "date") and callable(v.date):
-        v = v.date()
-    return v.isoformat() if isinstance(v, date) else None
 
 
 def _num(v) -> float | None:
@@ -543,8 +517,8 @@ def _record_received(ledger: Ledger, path: Path, sha: str, report, sub) -> Impor
             return done
         c.execute("INSERT INTO received (sha256, source_name, source_path, size, received_at, received_by, "
                   "outcome, reason, errors, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  (sha, path.name, str(path.resolve()), _size(path), utc_now(), who(), outcome, reason,
-                   counts["error"], counts["warning"]))
+                  (sha, _as_text(path.name), _as_text(str(path.resolve())), _size(path), utc_now(), who(), outcome,
+                   reason, counts["error"], counts["warning"]))
     return ImportResult(path, outcome, sha, message=reason, errors=counts["error"], warnings=counts["warning"])
 
 
@@ -569,8 +543,8 @@ def _write_return(ledger, path, sha, sub, report, rel, size, receipt_status, rec
             "source_path, size, stored_file, imported_at, imported_by, register_version, settings, ruleset_version, "
             "tool_version, checked_today, errors, warnings, infos, receipt_status, receipt) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sha, sub.contract_id, q, version, sub.provider, sub.lot, _day(sub.date_submitted), path.name,
-             str(path.resolve()), size, rel, utc_now(), who(), reg_version,
+            (sha, sub.contract_id, q, version, sub.provider, sub.lot, _day(sub.date_submitted),
+             _as_text(path.name), _as_text(str(path.resolve())), size, rel, utc_now(), who(), reg_version,
              json.dumps(dict(settings), sort_keys=True, default=str), catalogue.ruleset_version(), __version__,
              today.isoformat(), counts["error"], counts["warning"], counts["info"], receipt_status, receipt))
         rid = cur.lastrowid
@@ -578,6 +552,15 @@ def _write_return(ledger, path, sha, sub, report, rel, size, receipt_status, rec
         _insert_records(c, rid, sub, report.findings)
     return ImportResult(path, "imported", sha, rid, sub.contract_id, q, version, counts["error"], counts["warning"],
                         receipt=receipt_status)
+
+
+def _as_text(name: str) -> str:
+    """A file name as the ledger keeps it: UTF-8 text, a byte that is not valid UTF-8 (Python keeps it as
+    a lone surrogate, which SQLite refuses) shown as U+FFFD, as a file manager shows it."""
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "replace").decode("utf-8")
 
 
 def _size(path: Path) -> int | None:
@@ -657,6 +640,9 @@ def _insert_records(c, rid: int, sub, findings) -> None:
                  _money_text(r.get("Match funding")))
                 for i, r in enumerate(t.df.to_dict("records"))]
         c.executemany("INSERT INTO expenditure VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    from swtool.ledger.assurance import insert_transactions  # what spot checks of expenditure draw from
+
+    insert_transactions(c, rid, sub)
 
 
 # --- reading returns back ---------------------------------------------------------------------------
@@ -709,7 +695,8 @@ def findings_of(ledger: Ledger, return_id: int) -> list[dict]:
     """A return's findings, each with the decision in force on it (``decision``: action or None)."""
     get_return(ledger, return_id)
     rows = _dicts(ledger.conn.execute(
-        "SELECT f.*, d.action AS decision, d.reason AS decision_reason, d.who AS decided_by, d.at AS decided_at "
+        "SELECT f.*, d.action AS decision, d.reason AS decision_reason, d.who AS decided_by, d.at AS decided_at, "
+        "d.detail AS decision_detail "
         "FROM current_findings f LEFT JOIN latest_decisions d "
         "ON d.target = 'finding:' || f.return_id || ':' || f.code || ':' || f.cell "
         "WHERE f.return_id = ? ORDER BY f.seq", (return_id,)))
@@ -730,8 +717,7 @@ def _dicts(cursor) -> list[dict]:
 
 # Registration errors that make a client ineligible (RULES.md, "Calculations"): a claim of a client
 # whose registration has one of these standing is never paid for, wherever that registration was returned.
-ELIGIBILITY_CODES = ("R101", "R102", "R103", "R104", "R105", "R106", "R107",
-                     "R113", "R114", "R115", "R116", "R119", "R120")
+# ELIGIBILITY_CODES and the rule itself live in swtool.counting, which a provider's check shares.
 
 # the errors in force on a row: found by the return's current check and not waived by the PMO
 _STANDING_ERRORS = """
@@ -856,20 +842,24 @@ def claim_standings(ledger: Ledger, contract: str, refdata=None, up_to: str | No
     """Every claim of ``contract``'s counted returns up to ``up_to``, each saying whether it counts: no
     standing error on its row, and none of ``ELIGIBILITY_CODES`` standing on its client's registration
     (the latest registration of that client with this contract on or before the date achieved, else
-    the earliest, in any counted return of the contract). ``counted``: the contract's
-    ``counted_returns`` when the caller has them already."""
+    the earliest, in any counted return of the contract), and no failed spot check in force on it
+    (``assurance.failed_claims``). ``counted``: the contract's ``counted_returns`` when the caller has
+    them already."""
     counted = counted if counted is not None else counted_returns(ledger, refdata, contract)
     ids = [r["id"] for r in counted.values()]
     if not ids:
         return []
     marks = ", ".join("?" * len(ids))
     errors = _standing(ledger, ids)
-    regs: dict[str, list[tuple[str, int, str, int, set[str]]]] = defaultdict(list)
+    regs: dict[str, list[Registration]] = defaultdict(list)
     for rid, q, sheet, row, client, day in ledger.conn.execute(
             f"SELECT x.return_id, r.quarter, x.sheet, x.row, x.client_ref, x.registration_date FROM registrations x "
             f"JOIN returns r ON r.id = x.return_id WHERE x.return_id IN ({marks}) AND x.client_ref IS NOT NULL", ids):
-        bad = errors.get((rid, sheet, row), set()) & set(ELIGIBILITY_CODES)
-        regs[client.casefold()].append((day or "", rid, f"{sheet}!A{row} ({q})", row, bad))
+        regs[client.casefold()].append(Registration(day or "", rid, row, f"{sheet}!A{row} ({q})",
+                                                    frozenset(errors.get((rid, sheet, row), ()))))
+    from swtool.ledger.assurance import claim_key, failed_claims
+
+    failed = failed_claims(ledger, contract)   # a failed spot check in force: the claim does not count either
     out = []
     for rid, q, sheet, row, ref, client, output, achieved, start, shared in ledger.conn.execute(
             f"SELECT x.return_id, r.quarter, x.sheet, x.row, x.claim_ref, x.client_ref, x.output, x.date_achieved, "
@@ -877,17 +867,8 @@ def claim_standings(ledger: Ledger, contract: str, refdata=None, up_to: str | No
             f"WHERE x.return_id IN ({marks}) ORDER BY r.quarter, x.row", ids):
         if up_to is not None and q > up_to:
             continue
-        why = None
-        own = errors.get((rid, sheet, row))
-        if own:
-            why = f"standing error{'s' * (len(own) > 1)} on its row: {', '.join(sorted(own))}"
-        elif client:
-            known = sorted(regs.get(client.casefold(), []))
-            before = [g for g in known if achieved and g[0] and g[0] <= achieved]
-            reg = before[-1] if before else (known[0] if known else None)
-            if reg is not None and reg[4]:
-                why = (f"the client's registration at {reg[2]} has standing eligibility "
-                       f"error{'s' * (len(reg[4]) > 1)} {', '.join(sorted(reg[4]))}")
+        reg = registration_for(regs.get(client.casefold(), ()), achieved) if client else None
+        why = why_not_counted(errors.get((rid, sheet, row)), reg) or failed.get((q, claim_key(ref, rid, row)))
         out.append(ClaimStanding(rid, q, sheet, row, ref, client, output, achieved, start, shared, why is None, why))
     return out
 
@@ -955,6 +936,32 @@ class Decision:
     target: str
     action: str
     reason: str
+    dated: str | None = None    # the day the PMO dated it (--today), when not the day it was recorded
+
+    @property
+    def when(self) -> str:
+        """As the commands show it: ``2026-11-29T17:48:08Z``, or ``dated 2026-11-23; recorded
+        2026-11-29T17:48:08Z`` when the decision was dated another day."""
+        recorded = f"{self.at[:19]}Z"
+        return f"dated {self.dated}; recorded {recorded}" if self.dated and self.dated != self.at[:10] else recorded
+
+
+def dated(row: dict) -> str | None:
+    """The day a decision or plan was dated (``--today``, the review's day) from its ``detail``; None when it
+    was not dated apart from when it was recorded (``at``, ``created_at``, which stay the clock's)."""
+    try:
+        detail = json.loads(row.get("detail") or "null")
+    except ValueError:
+        return None
+    return detail.get("dated") if isinstance(detail, dict) else None
+
+
+def _dated(detail: dict | None, day: date | None) -> dict | None:
+    if day is None:
+        return detail
+    if not isinstance(day, date):
+        raise LedgerError(f"a decision is dated with a date, not {day!r}")
+    return {**(detail or {}), "dated": day.isoformat()}
 
 
 SQLITE_MAX_ID = 2 ** 63 - 1  # the largest whole number SQLite stores
@@ -1007,11 +1014,13 @@ def _reason(reason: str | None) -> str:
 
 
 def _insert_decision(c, kind: str, target: str, action: str, reason: str, detail: dict | None = None,
-                     **keys) -> Decision:
+                     day: date | None = None, **keys) -> Decision:
     """Append one decision to the log, chained to the one before it (``db.decision_hash``). Called
     inside a write transaction, so no other decision can come between reading the last hash and
-    adding this one."""
+    adding this one. ``day``: the date the PMO gives it (``--today``), kept in ``detail`` as ``dated``;
+    ``at`` is always the clock's."""
     at, by = utc_now(), who()
+    detail = _dated(detail, day)
     last = c.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
     row = {k: None for k in DECISION_COLUMNS}
     row.update(id=(last[0] + 1) if last else 1, at=at, who=by, kind=kind, target=target, action=action,
@@ -1021,12 +1030,14 @@ def _insert_decision(c, kind: str, target: str, action: str, reason: str, detail
     cols = [*DECISION_COLUMNS, "prev_hash", "hash"]
     values = [row[k] for k in DECISION_COLUMNS] + [prev, decision_hash(prev, row)]
     c.execute(f"INSERT INTO decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values)
-    return Decision(row["id"], at, by, kind, target, action, reason)
+    return Decision(row["id"], at, by, kind, target, action, reason, day.isoformat() if day else None)
 
 
-def decide_finding(ledger: Ledger, return_id: int, code: str, cell: str, action: str, reason: str) -> Decision:
+def decide_finding(ledger: Ledger, return_id: int, code: str, cell: str, action: str, reason: str,
+                   day: date | None = None) -> Decision:
     """Record the PMO's decision on a finding of a return: accept (it stands), query (asked of the
-    provider) or waive (set aside: a claim it was the only error on counts again)."""
+    provider) or waive (set aside: a claim it was the only error on counts again). ``day``: the date the
+    PMO gives it, when not today (``--today``)."""
     return_id = record_id(return_id, "return", "`swtool returns`")
     if action not in FINDING_ACTIONS:
         raise LedgerError(f"a finding is decided with one of {', '.join(FINDING_ACTIONS)}, not {action!r}")
@@ -1047,11 +1058,11 @@ def decide_finding(ledger: Ledger, return_id: int, code: str, cell: str, action:
                               f"{cell}{hint}; use {NO_CELL} for a finding about the whole return")
         cell = found[0][0]
         return _insert_decision(c, "finding", finding_target(return_id, code, cell), action, reason,
-                                {"severity": found[0][1]}, return_id=return_id, code=code, cell=cell)
+                                {"severity": found[0][1]}, day, return_id=return_id, code=code, cell=cell)
 
 
 def decide_credit(ledger: Ledger, contract: str, quarter: str, output: str, action: str, reason: str,
-                  detail: dict | None = None) -> Decision:
+                  detail: dict | None = None, day: date | None = None) -> Decision:
     """Record the PMO's decision to apply or waive the service credits of one core output and quarter.
 
     ``detail`` holds the figures the PMO saw (the credit line), kept with the decision.
@@ -1063,7 +1074,7 @@ def decide_credit(ledger: Ledger, contract: str, quarter: str, output: str, acti
     reason = _reason(reason)
     with ledger.transaction() as c:
         return _insert_decision(c, "credit", credit_target(contract, quarter, str(output)), action, reason, detail,
-                                contract_id=contract, quarter=quarter, output=str(output))
+                                day, contract_id=contract, quarter=quarter, output=str(output))
 
 
 RETURN_ACTIONS = ("void", "count-late", "approve", "hold")
@@ -1075,7 +1086,8 @@ def return_target(return_id: int, action: str) -> str:
     return f"return:{return_id}:{_RETURN_TARGET[action]}"
 
 
-def decide_return(ledger: Ledger, return_id: int, action: str, reason: str, refdata=None) -> Decision:
+def decide_return(ledger: Ledger, return_id: int, action: str, reason: str, refdata=None,
+                  day: date | None = None) -> Decision:
     """Record the PMO's decision on a whole return version (RULES.md, "Calculations"):
 
     - ``void``: imported by mistake (wrong contract or quarter). It stays as a record but counts for
@@ -1114,7 +1126,7 @@ def decide_return(ledger: Ledger, return_id: int, action: str, reason: str, refd
                         (return_target(return_id, "void"),)).fetchone()
         if now is not None:
             raise LedgerError(f"{what} is void; nothing more can be decided on it")
-        return _insert_decision(c, "return", return_target(return_id, action), action, reason, detail,
+        return _insert_decision(c, "return", return_target(return_id, action), action, reason, detail, day,
                                 return_id=return_id, contract_id=r["contract_id"], quarter=r["quarter"])
 
 
@@ -1135,9 +1147,11 @@ def recheck(ledger: Ledger, return_ids: list[int], refdata, why: str, limits=Non
     ones stay in the ledger. Decisions on findings carry over by code and cell."""
     from swtool.context import CheckContext
     from swtool.engine import check_file
+    from swtool.ledger.retention import refuse_recheck
     from swtool.reader.preflight import Limits
     from swtool.settings import Settings
 
+    refuse_recheck(ledger, return_ids)  # a workbook a retention run removed cannot be checked again
     limits = limits or Limits()
     history = _History(ledger, refdata, limits)
     done = []
@@ -1161,20 +1175,28 @@ def recheck(ledger: Ledger, return_ids: list[int], refdata, why: str, limits=Non
     return done
 
 
-def void_return(ledger: Ledger, return_id: int, reason: str, refdata, limits=None) -> tuple[Decision, list[Recheck]]:
+def void_return(ledger: Ledger, return_id: int, reason: str, refdata, limits=None,
+                day: date | None = None) -> tuple[Decision, list[Recheck]]:
     """Void a return version imported by mistake, then check again every later return of the same
     contract that could have leaned on it as history, so that their findings no longer do."""
-    decision = decide_return(ledger, return_id, "void", reason, refdata)
+    from swtool.ledger.retention import refuse_recheck_of_later  # a removed workbook cannot be checked again
+
+    refuse_recheck_of_later(ledger, return_id, refdata)
+    decision = decide_return(ledger, return_id, "void", reason, refdata, day)
     r = get_return(ledger, return_id)
     later = [v["id"] for v in versions(ledger, refdata, r["contract_id"])
              if v["quarter"] > r["quarter"] and not v["voided"]]
     return decision, recheck(ledger, later, refdata, f"return {return_id} voided: {decision.reason}", limits)
 
 
-def count_late(ledger: Ledger, return_id: int, reason: str, refdata, limits=None) -> tuple[Decision, list[Recheck]]:
+def count_late(ledger: Ledger, return_id: int, reason: str, refdata, limits=None,
+               day: date | None = None) -> tuple[Decision, list[Recheck]]:
     """Let a version submitted after the final deadline count (the PMO's exception), then check the
     contract's later returns again: their history is now this version."""
-    decision = decide_return(ledger, return_id, "count-late", reason, refdata)
+    from swtool.ledger.retention import refuse_recheck_of_later  # a removed workbook cannot be checked again
+
+    refuse_recheck_of_later(ledger, return_id, refdata)
+    decision = decide_return(ledger, return_id, "count-late", reason, refdata, day)
     r = get_return(ledger, return_id)
     later = [v["id"] for v in versions(ledger, refdata, r["contract_id"])
              if v["quarter"] > r["quarter"] and not v["voided"]]
@@ -1200,8 +1222,9 @@ def credit_decisions(ledger: Ledger, quarter: str) -> dict[tuple[str, str], dict
 # --- remedial action plans ----------------------------------------------------------------------------
 
 def create_rap(ledger: Ledger, contract: str, quarter: str, review_date: date, reason: str,
-               document: str | None = None, detail: dict | None = None) -> int:
-    """Record a remedial action plan and the decision that opened it; returns its id."""
+               document: str | None = None, detail: dict | None = None, day: date | None = None) -> int:
+    """Record a remedial action plan and the decision that opened it; returns its id. ``day``: the date the
+    plan is dated (``--today``), kept as ``dated`` in the plan's and the decision's detail."""
     contract = _named(contract, "a contract")
     quarter = str(ledger_quarter(quarter))
     if not isinstance(review_date, date):
@@ -1211,13 +1234,15 @@ def create_rap(ledger: Ledger, contract: str, quarter: str, review_date: date, r
         cur = c.execute("INSERT INTO raps (contract_id, quarter, review_date, created_at, created_by, document, "
                         "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (contract, quarter, review_date.isoformat(), utc_now(), who(), document,
-                         None if detail is None else json.dumps(detail, ensure_ascii=False, default=str)))
+                         None if detail is None and day is None
+                         else json.dumps(_dated(detail, day), ensure_ascii=False, default=str)))
         rid = cur.lastrowid
-        _insert_decision(c, "rap", rap_target(rid), "open", reason, rap_id=rid, contract_id=contract, quarter=quarter)
+        _insert_decision(c, "rap", rap_target(rid), "open", reason, None, day, rap_id=rid, contract_id=contract,
+                         quarter=quarter)
     return rid
 
 
-def close_rap(ledger: Ledger, rap_id: int, reason: str) -> Decision:
+def close_rap(ledger: Ledger, rap_id: int, reason: str, day: date | None = None) -> Decision:
     rap_id = record_id(rap_id, "remedial action plan", "`swtool rap list --all`")
     reason = _reason(reason)
     with ledger.transaction() as c:
@@ -1227,12 +1252,13 @@ def close_rap(ledger: Ledger, rap_id: int, reason: str) -> Decision:
             raise LedgerError(f"no remedial action plan {rap_id}; `swtool rap list --all` lists them")
         if row[2] == "close":
             raise LedgerError(f"remedial action plan {rap_id} ({row[0]} {row[1]}) is already closed")
-        return _insert_decision(c, "rap", rap_target(rap_id), "close", reason, rap_id=rap_id, contract_id=row[0],
-                                quarter=row[1])
+        return _insert_decision(c, "rap", rap_target(rap_id), "close", reason, None, day, rap_id=rap_id,
+                                contract_id=row[0], quarter=row[1])
 
 
 def raps(ledger: Ledger, today: date, include_closed: bool = False, contract: str | None = None) -> list[dict]:
-    """Remedial action plans with ``status`` (open/closed) and ``overdue`` (open, review date before today)."""
+    """Remedial action plans with ``status`` (open/closed), ``overdue`` (open, review date before today) and
+    ``opened`` (the day the plan is dated: its ``--today``, else the day it was recorded)."""
     rows = _dicts(ledger.conn.execute(
         "SELECT r.*, d.action AS last_action, d.reason AS last_reason, d.at AS last_at, d.who AS last_by "
         "FROM raps r LEFT JOIN latest_decisions d ON d.target = 'rap:' || r.id ORDER BY r.id"))
@@ -1240,6 +1266,7 @@ def raps(ledger: Ledger, today: date, include_closed: bool = False, contract: st
     for r in rows:
         r["status"] = "closed" if r["last_action"] == "close" else "open"
         r["overdue"] = r["status"] == "open" and r["review_date"] < today.isoformat()
+        r["opened"] = dated(r) or r["created_at"][:10]
         if (include_closed or r["status"] == "open") and (contract is None or r["contract_id"] == contract):
             out.append(r)
     return out

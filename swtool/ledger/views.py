@@ -17,7 +17,10 @@ from decimal import Decimal
 
 from swtool.ledger import store
 from swtool.ledger.db import Ledger, LedgerError
+# the output table is the provider's too (``swtool check`` shows it): one definition, in swtool.pmo_view
+from swtool.pmo_view import OutputRow, output_rows, performance_flags  # noqa: F401 (OutputRow re-exported)
 from swtool.quarter import Quarter, uk_date
+from swtool.settings import SEE_SETTINGS
 
 CREDIT_SETTINGS = ("credit_quarters",)
 
@@ -152,7 +155,7 @@ def render_credits(report: CreditReport) -> str:
 
     out = [f"Service credits, {report.quarter}",
            "Settings: " + ", ".join(f"{k}={report.settings.get(k)}" for k in CREDIT_SETTINGS) +
-           " (docs/rules.md#settings)", ""]
+           f" ({SEE_SETTINGS})", ""]
     total_due = Decimal(0)
     for cc in report.contracts:
         c = cc.contract
@@ -168,7 +171,8 @@ def render_credits(report: CreditReport) -> str:
         total_due += cc.due_amount
         out.append("")
     pending = sum(1 for cc in report.contracts for s in cc.statuses if s == "pending")
-    out.append(f"{len(report.contracts)} contracts in term; service credits due and not waived: {gbp(total_due)}; "
+    n = len(report.contracts)
+    out.append(f"{n} contract{'s' * (n != 1)} in term; service credits due and not waived: {gbp(total_due)}; "
                f"{pending} decision{'s' * (pending != 1)} pending")
     return "\n".join(out) + "\n"
 
@@ -205,6 +209,9 @@ class ContractStatus:
             r = open_[-1]
             review = uk_date(date.fromisoformat(r["review_date"]))
             return f"#{r['id']} overdue (review {review})" if r["overdue"] else f"#{r['id']} open (review {review})"
+        closed = [r for r in self.raps if r["status"] == "closed"]  # the quarter's plan, closed: not needed again
+        if closed:
+            return f"#{closed[-1]['id']} closed"
         if any(ln.underperforming for ln in self.lines):
             return "needed"
         return "-"
@@ -219,6 +226,44 @@ class StatusReport:
     rows: list[ContractStatus]
     others: list[dict]          # returns for the quarter from contracts not in the register
 
+    def to_dict(self) -> dict:
+        """The JSON shape (docs/ledger.md): ``{quarter, today, deadline: {reporting, final}, setting, contracts:
+        [{contract, provider, lot, in_term, contract_quarter, received, return_id, versions, timeliness,
+        submitted, approval, errors, warnings, outputs: [{output, target, actual, percent, credits, amount,
+        status}], credits_due, rap: {id, status, overdue, review_date} | null, rap_needed, not_counted}],
+        others: [{return_id, contract, quarter}], credits_due}``; money as text with two decimals."""
+        d = self.deadline
+        return {
+            "quarter": str(self.quarter),
+            "today": self.today.isoformat(),
+            "deadline": None if d is None else {"reporting": d.reporting.isoformat(), "final": d.final.isoformat()},
+            "setting": {k: self.settings.get(k) for k in CREDIT_SETTINGS},
+            "contracts": [_status_dict(s) for s in self.rows],
+            "others": [{"return_id": r["id"], "contract": r["contract_id"], "quarter": r["quarter"]}
+                       for r in self.others],
+            "credits_due": _money(sum((s.credits_due for s in self.rows), Decimal(0))),
+        }
+
+
+def _status_dict(s: ContractStatus) -> dict:
+    open_ = [r for r in s.raps if r["status"] == "open"]
+    rap = open_[-1] if open_ else s.raps[-1] if s.raps else None   # else the quarter's plan, closed
+    return {
+        "contract": s.contract.contract_id, "provider": s.contract.provider, "lot": s.contract.lot,
+        "in_term": s.in_term, "contract_quarter": s.contract_quarter,
+        "received": s.received, "return_id": s.return_id, "versions": s.versions,
+        "timeliness": s.timeliness or None, "submitted": s.submitted.isoformat() if s.submitted else None,
+        "approval": s.approval, "errors": s.errors, "warnings": s.warnings,
+        "outputs": [{"output": ln.output, "target": json_number(ln.target), "actual": ln.actual,
+                     "percent": _percent(ln.percent), "credits": json_number(ln.credits), "amount": _money(ln.amount),
+                     "status": status} for ln, status in zip(s.lines, s.statuses, strict=True)],
+        "credits_due": _money(s.credits_due) if s.in_term else None,
+        "rap": None if rap is None else {"id": rap["id"], "status": rap["status"], "overdue": rap["overdue"],
+                                         "review_date": rap["review_date"]},
+        "rap_needed": rap is None and any(ln.underperforming for ln in s.lines),
+        "not_counted": list(s.not_counted),
+    }
+
 
 def status(ledger: Ledger, quarter: str | Quarter, today: date, refdata, settings) -> StatusReport:
     """Every contract of the register in force for ``quarter``: its return (latest version) against the
@@ -232,11 +277,13 @@ def status(ledger: Ledger, quarter: str | Quarter, today: date, refdata, setting
     by_contract: dict[str, list[dict]] = {}
     for r in store.versions(ledger, refdata, quarter=str(q)):
         by_contract.setdefault(r["contract_id"], []).append(r)
-    all_raps = store.raps(ledger, today)
+    all_raps = store.raps(ledger, today, include_closed=True)
     rows = []
     for c in register.contracts.values():
         versions = by_contract.get(c.contract_id, [])
-        raps = [r for r in all_raps if r["contract_id"] == c.contract_id]
+        # open plans of any quarter, and the plans of this quarter that were closed
+        raps = [r for r in all_raps if r["contract_id"] == c.contract_id
+                and (r["status"] == "open" or r["quarter"] == str(q))]
         if not in_term(c, q):
             rows.append(ContractStatus(c, False, "not in term", "", None, None, len(versions), None, None, [], [],
                                        raps))
@@ -269,7 +316,8 @@ def _version_note(v: dict) -> str:
     return f"version {v['version']} (return {v['id']}) {when}{why}"
 
 
-def render_status(report: StatusReport) -> str:
+def render_status(report: StatusReport, full: bool = False) -> str:
+    """The status table; ``full``: each contract on one line (nothing wrapped)."""
     from tabulate import tabulate
 
     from swtool.credits import gbp, pct
@@ -281,7 +329,7 @@ def render_status(report: StatusReport) -> str:
     else:
         head += " (this quarter is not in the deadline calendar)"
     out = [head, "Settings: " + ", ".join(f"{k}={report.settings.get(k)}" for k in CREDIT_SETTINGS) +
-           " (docs/rules.md#settings)", ""]
+           f" ({SEE_SETTINGS})", ""]
     rows = []
     for s in report.rows:
         c = s.contract
@@ -301,14 +349,15 @@ def render_status(report: StatusReport) -> str:
                      "-" if s.warnings is None else s.warnings, outputs, due, s.rap))
     out.append(tabulate(rows, headers=["contract", "provider", "lot", "return", "errors", "warnings",
                                        "core outputs (actual/target)", "credits due", "RAP"],
-                        tablefmt="simple", disable_numparse=True, maxcolwidths=[None, 24, None, 34, None, None, 30,
-                                                                                None, None]))
+                        tablefmt="simple", disable_numparse=True,
+                        maxcolwidths=None if full else [None, 24, None, 34, None, None, 30, None, None]))
     counts: dict[str, int] = {}
     for s in report.rows:
         key = s.received if not s.received.startswith("version") else (s.timeliness or "received")
         counts[key] = counts.get(key, 0) + 1
     out.append("")
-    out.append(f"{len(report.rows)} contracts: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+    n = len(report.rows)
+    out.append(f"{n} contract{'s' * (n != 1)}: " + ", ".join(f"{c} {k}" for k, c in sorted(counts.items())))
     due = sum((s.credits_due for s in report.rows), Decimal(0))
     out.append(f"Service credits due and not waived: {gbp(due)} (details: swtool credits --quarter {q})")
     for s in report.rows:
@@ -323,6 +372,62 @@ def _short(x) -> str:
     from swtool.credits import num
 
     return num(x)
+
+
+# --- the returns in the ledger: `swtool returns --format json` -------------------------------------
+
+def counts_words(r: dict) -> str:
+    """Whether a version's figures count: yes; void; no (after the final deadline); no (a newer version)."""
+    if r["counted"]:
+        return "yes (by exception)" if r["late_exception"] else "yes"
+    if r["voided"]:
+        return "void"
+    return "no (after final deadline)" if r["timeliness"] == "after final deadline" else "no (superseded)"
+
+
+def version_dict(r: dict) -> dict:
+    """One version of a return as ``swtool returns --format json`` lists it (a row of ``store.versions``)."""
+    return {"id": r["id"], "contract": r["contract_id"], "quarter": r["quarter"], "version": r["version"],
+            "provider": r["provider"], "lot": r["lot"], "counts": bool(r["counted"]), "why": counts_words(r),
+            "submitted": r["date_submitted"], "timeliness": r["timeliness"], "approval": r["approval"],
+            "summary": {"error": r["errors"], "warning": r["warnings"], "info": r["infos"]},
+            "receipt": r["receipt_status"], "file": r["source_name"]}
+
+
+def received_dict(r: dict) -> dict:
+    """A file received but not imported (a row of ``store.received``)."""
+    return {"received_at": r["received_at"], "outcome": r["outcome"], "file": r["source_name"], "reason": r["reason"]}
+
+
+def returns_dict(versions: list[dict], received: list[dict]) -> dict:
+    """``{returns: [{id, contract, quarter, version, provider, lot, counts, why, submitted, timeliness,
+    approval, summary: {error, warning, info}, receipt, file}], received: [{received_at, outcome, file,
+    reason}]}``."""
+    return {"returns": [version_dict(r) for r in versions], "received": [received_dict(r) for r in received]}
+
+
+def return_dict(r: dict, version: dict, findings: list[dict], cross: list, include_personal: bool) -> dict:
+    """One return as ``swtool returns --id N --format json`` gives it: the version, its import, its findings
+    (redacted unless ``include_personal``) with the decision in force on each, and the claims other
+    contracts also make (C219, C220)."""
+    def decision(f: dict) -> dict | None:
+        if not f.get("decision"):
+            return None
+        return {"action": f["decision"], "reason": f["decision_reason"], "who": f["decided_by"],
+                "at": f["decided_at"], "dated": store.dated({"detail": f.get("decision_detail")})}
+
+    return {
+        "return": {**version_dict(version), "imported_at": r["imported_at"], "imported_by": r["imported_by"],
+                   "sha256": r["sha256"]},
+        "redacted": not include_personal,
+        "findings": [{"code": f["code"], "slug": f["slug"], "severity": f["severity"], "message": f["message"],
+                      "sheet": f["sheet"], "row": f["row"], "column": f["col"], "header": f["header"],
+                      "cell": None if f["cell"] == store.NO_CELL else f["cell"], "value": f["value"],
+                      "spec": f["spec"], "decision": decision(f)} for f in findings],
+        "across_contracts": [{"code": c.code, "contract": c.contract, "return_id": c.return_id, "quarter": c.quarter,
+                              "cell": c.cell, "claim_ref": c.claim_ref, "client_ref": c.client_ref,
+                              "output": c.output, "other": c.other, "message": c.message} for c in cross],
+    }
 
 
 # --- one return's findings, for the PMO to decide on --------------------------------------------
@@ -420,7 +525,7 @@ def _with_personal_values(ledger: Ledger, return_id: int, refdata, rows: list[di
 
 
 def decide_credit(ledger: Ledger, contract_id: str, quarter: str | Quarter, output: str, action: str, reason: str,
-                  settings):
+                  settings, day: date | None = None):
     """Record a service-credit decision with the figures it was made on (the credit line as the PMO saw
     it). Returns (decision, credit line). The contract must be in the register in force and the output
     one of its lot's core outputs."""
@@ -437,21 +542,12 @@ def decide_credit(ledger: Ledger, contract_id: str, quarter: str | Quarter, outp
         raise LedgerError(f"output {output} carries no service credits for lot {c.lot}; the core outputs are "
                           f"{' and '.join(core_outputs(c.lot))}")
     line = next(ln for ln in credit_lines(ledger, c, q, settings) if ln.output == output)
-    return store.decide_credit(ledger, contract_id, str(q), output, action, reason, line_detail(line)), line
+    return store.decide_credit(ledger, contract_id, str(q), output, action, reason, line_detail(line), day), line
 
 
 # --- performance against profile: K701, K702, K703 ------------------------------------------------
 
 PERFORMANCE_SETTINGS = ("output_variance_percent", "credit_quarters")
-
-
-@dataclass
-class OutputRow:
-    """One output of one contract: the quarter against its target (K701) and the contract to date."""
-    output: str
-    title: str
-    variance: object | None     # credits.OutputVariance, None when no return is recorded for the quarter
-    to_date: object | None      # credits.CumulativeLine
 
 
 @dataclass
@@ -466,11 +562,7 @@ class ContractPerformance:
     @property
     def flags(self) -> list[tuple[str, str]]:
         """(code, sentence) of each K701, K702 and K703 warning the figures raise."""
-        out = [("K701", r.variance.message) for r in self.outputs if r.variance is not None and r.variance.exceeds]
-        out += [("K702", ln.reason) for ln in self.lines if ln.underperforming]
-        if self.shared.over:
-            out.append(("K703", f"{self.contract.contract_id}: {self.shared.message}"))
-        return out
+        return performance_flags(self.outputs, self.lines, self.shared, self.contract.contract_id)
 
 
 @dataclass
@@ -514,42 +606,14 @@ def contract_performance(ledger: Ledger, contract, q: Quarter, settings, refdata
 
     K701 is weighed on each register output (2a and 2b apart, as N501 does); the combined output 2,
     which K702 weighs, is shown with its variance but never flagged K701 itself."""
-    from swtool.credits import (COMBINED, OUTPUT_NAMES, assess, contract_quarter, core_outputs, cumulative,
-                                output_variances, shared_cap)
+    from swtool.credits import assess, contract_quarter, shared_cap
 
     acts = store.actuals(ledger, contract.contract_id, str(q), refdata)
-    variances = {v.output: v for v in output_variances(contract, q, acts, settings, only_exceeding=False)}
-    if COMBINED in core_outputs(contract.lot) and COMBINED not in variances:
-        combined = _combined_variance(contract, q, acts, settings)
-        if combined is not None:
-            variances[COMBINED] = combined
-    to_date = {t.output: t for t in cumulative(contract, q, acts)}
-    order = [*core_outputs(contract.lot)]
-    order += [o for o in [*to_date, *variances] if o not in order]
-    titles = (refdata.outputs_by_lot.get(str(contract.lot), {}) if refdata is not None else {})
-    rows = [OutputRow(o, titles.get(o, {}).get("title") or OUTPUT_NAMES.get(o, ""), variances.get(o), to_date.get(o))
-            for o in dict.fromkeys(order) if o in variances or o in to_date]
+    rows = output_rows(contract, q, acts, settings, refdata)
     counted = store.counted_returns(ledger, refdata, contract.contract_id).get(str(q))
     return ContractPerformance(contract, contract_quarter(contract, q), counted["id"] if counted else None, rows,
                                shared_cap(store.shared_claims(ledger, contract.contract_id, str(q), refdata)),
                                assess(contract, q, acts, settings))
-
-
-def _combined_variance(contract, q: Quarter, acts: dict, settings):
-    """Output 2 (2a + 2b) against its quarterly target, as a variance that is shown, not flagged."""
-    from swtool.calc.money import as_decimal, variance
-    from swtool.credits import COMBINED, OutputVariance, num
-    from swtool.performance import quarterly_target, target_basis
-
-    target = quarterly_target(contract, COMBINED, q)
-    if target is None or q not in acts:
-        return None
-    actual = acts[q].get(COMBINED, 0)
-    limit = int(settings.get("output_variance_percent", 20))
-    return OutputVariance(COMBINED, target, target_basis(contract, COMBINED, q), actual,
-                          as_decimal(variance(actual, target, limit).percent), False, limit,
-                          f"{q} {contract.contract_id} output 2 (2a + 2b): {actual} against a quarterly target of "
-                          f"{num(target)}")
 
 
 def performance(ledger: Ledger, quarter: str | Quarter, settings, contract_id: str | None = None, refdata=None
@@ -573,7 +637,7 @@ def render_performance(report: PerformanceReport) -> str:
 
     out = [f"Performance against profile, {report.quarter}",
            "Settings: " + ", ".join(f"{k}={report.settings.get(k)}" for k in PERFORMANCE_SETTINGS) +
-           " (docs/rules.md#settings)", ""]
+           f" ({SEE_SETTINGS})", ""]
     flagged = 0
     for cp in report.contracts:
         c = cp.contract
@@ -587,7 +651,7 @@ def render_performance(report: PerformanceReport) -> str:
                          "-" if v is None else num(v.target), "-" if v is None else v.actual,
                          "-" if v is None else signed_percent(v.percent), "K701" if v is not None and v.exceeds else "",
                          "-" if t is None else f"{t.actual_to_date}/{num(t.target_to_date)} {pct(t.percent)}"))
-        out.append(tabulate(rows, headers=["output", "", "target", "actual", "variance", "flag", "to date"],
+        out.append(tabulate(rows, headers=["output", "name", "target", "actual", "variance", "flag", "to date"],
                             tablefmt="simple", disable_numparse=True))
         out.append(f"  shared 2a + 2b to date: {cp.shared.message}")
         for code, msg in cp.flags:

@@ -9,6 +9,7 @@ The facts behind each limit are in INPUT-SAFETY (docs/security.md).
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import posixpath
 import re
@@ -24,6 +25,7 @@ XLSX_MAGIC = b"PK\x03\x04"
 CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")  # the names openpyxl opens
 ENV_VAR = "SWTOOL_LIMITS"  # e.g. SWTOOL_LIMITS="max_file_bytes=50000000,read_seconds=600"
 _BAD_SHEET_CHARS = set('[]:*?/\\')
 
@@ -81,9 +83,23 @@ class Limits:
             except ValueError:
                 raise SwtoolError(f"{ENV_VAR}: {name}={value!r} is not a "
                                   f"{'yes/no' if kind in (bool, 'bool') else 'number'}") from None
-            if not isinstance(changes[name], bool) and changes[name] <= 0:
+            if isinstance(changes[name], bool):
+                continue
+            if not math.isfinite(changes[name]):  # nan, inf: no bound at all, or one every comparison fails
+                raise SwtoolError(f"{ENV_VAR}: {name}={value!r} is not a finite number")
+            if changes[name] <= 0:
                 raise SwtoolError(f"{ENV_VAR}: {name} must be more than 0")
+            most = _MOST.get(name, _MOST_ANY)
+            if changes[name] > most:
+                raise SwtoolError(f"{ENV_VAR}: {name} can be at most {most:,}")
         return replace(self, **changes)
+
+
+# The largest value SWTOOL_LIMITS may give a limit: what Excel itself allows, what the system calls that
+# enforce the limit accept (a read's timeout, an address-space limit), or, for the rest, far beyond any file.
+_MOST = {"max_rows": 1_048_576, "max_columns": 16_384, "read_seconds": 86_400, "read_memory_mb": 1_048_576,
+         "max_file_bytes": 1 << 31}
+_MOST_ANY = 1 << 40
 
 
 class Unreadable(SwtoolError):
@@ -215,6 +231,14 @@ def check(path: Path, limits: Limits = Limits()) -> Preflight:
     except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as e:
         raise Unreadable(f"The workbook is damaged and cannot be read ({type(e).__name__}). Save it again from "
                          "Excel and resend it.", "damaged") from None
+    suffix = Path(path).suffix.lower()  # a sound workbook under another name: the name is the problem, not damage
+    if suffix == ".xls":
+        raise Unreadable("This is an Excel workbook under a legacy .xls name or format: rename it to .xlsx (or save "
+                         "it from Excel as an Excel Workbook (.xlsx)) and resend it.", "xls-name")
+    if suffix not in WORKBOOK_SUFFIXES:
+        ends = f"ends in {suffix}" if suffix else "has no extension"
+        raise Unreadable(f"This is an Excel workbook, but its name {ends} rather than .xlsx: rename it to .xlsx and "
+                         "resend it.", "name")
     return pf
 
 

@@ -28,6 +28,7 @@ def as_dict(reports: list[FileReport], ruleset_version: str) -> dict:
                 "settings": r.settings,
                 "notes": r.notes,
                 "findings": [f.to_dict() for f in r.sorted()],
+                "pmo_view": r.pmo_view.to_dict() if r.pmo_view is not None else None,
             }
             for r in reports
         ],

@@ -5,6 +5,14 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from swtool.findings import ERROR, FileReport
+from swtool.words import plural
+
+
+def _located(f, path: str) -> str:
+    """A finding with where it is: its message, which names its cell or sheet first, as it is; otherwise
+    the place put in front (the file for a finding about the whole return)."""
+    where = f.cell or f.sheet or path
+    return f.message if f.message.startswith(where) else f"{where}: {f.message}"
 
 
 def render(reports: list[FileReport], rules: dict) -> str:
@@ -25,9 +33,9 @@ def render(reports: list[FileReport], rules: dict) -> str:
             errors = [f for f in found if f.severity == ERROR]
             if errors:
                 failures += 1
-                fail = ET.SubElement(case, "failure", message=f"{len(errors)} error(s): {errors[0].message}",
+                fail = ET.SubElement(case, "failure", message=f"{plural(len(errors), 'error')}: {errors[0].message}",
                                      type=code)
-                fail.text = "\n".join(f"{f.cell or f.sheet or r.path}: {f.message}" for f in errors)
+                fail.text = "\n".join(_located(f, r.path) for f in errors)
             others = [f for f in found if f.severity != ERROR]
             if others:
                 ET.SubElement(case, "system-out").text = "\n".join(f"{f.severity}: {f.message}" for f in others)

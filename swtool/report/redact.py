@@ -193,7 +193,9 @@ def _forms(value) -> list[str]:
     value = _scalar(value)
     if value is None or isinstance(value, bool):
         return []
+    shown = set()
     if isinstance(value, float) and value.is_integer():
+        shown = {repr(value)}  # a whole number read as a float is shown so too: "was 15.0 at registration"
         value = int(value)
     if isinstance(value, (date, datetime)):
         from swtool.tables import show
@@ -201,7 +203,7 @@ def _forms(value) -> list[str]:
         forms = {show(value), value.isoformat()}
         return sorted(forms, key=len, reverse=True)
     text = str(value)
-    forms = {text, text.strip()}
+    forms = {text, text.strip()} | shown
     for t in (text, text.strip()):
         forms |= {repr(t), f'"{t}"'}
         if len(t) > _SHOW_LIMIT:

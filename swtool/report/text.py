@@ -9,13 +9,10 @@ from swtool.findings import ERROR, INFO, WARNING, FileReport, severity_rank
 from swtool.quarter import Quarter, uk_date
 from swtool.report.safe import safe_text
 from swtool.standard import RETURN_SHEETS
+from swtool.words import plural
 
 EXAMPLES = 3
 SHEET_ORDER = {s.name: i for i, s in enumerate(RETURN_SHEETS)}
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def summary_words(counts: dict[str, int]) -> str:
@@ -77,7 +74,8 @@ def render_file(report: FileReport, refdata, today: date, redact: bool = False) 
             if len(fs) > EXAMPLES:
                 rest = fs[EXAMPLES:]
                 rows = sorted({f.row for f in rest if f.row})
-                where = f" (rows {', '.join(map(str, rows[:8]))}{', …' if len(rows) > 8 else ''})" if rows else ""
+                shown = ", ".join(map(str, rows[:8])) + (", …" if len(rows) > 8 else "")
+                where = f" ({'row' if len(rows) == 1 else 'rows'} {shown})" if rows else ""
                 lines.append(f"    {'':<8}{code}  … and {len(rest)} more like this{where}")
     if not report.findings:
         lines.append("")
@@ -85,6 +83,10 @@ def render_file(report: FileReport, refdata, today: date, redact: bool = False) 
     lines.append("")
     verdict = "cannot be accepted as it stands" if not report.valid else "no errors"
     lines.append(f"  {summary_words(report.summary)}: {verdict}")
+    if report.pmo_view is not None:
+        from swtool.pmo_view import text_lines
+
+        lines += text_lines(report.pmo_view)
     return lines
 
 

@@ -10,13 +10,15 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from swtool.calc import money
 from swtool.ledger import payments, store
 from swtool.tui.modals import ReasonModal
 from swtool.tui.screens import APPROVAL_STYLE as _RETURN_APPROVAL
-from swtool.tui.screens import ContractScreen, LedgerScreen, _selected_key, _table
+from swtool.tui.base import FilterBar
+from swtool.tui.screens import ContractScreen, LedgerScreen, _table
+from swtool.tui.table import ReviewTable, Row
 from swtool.tui.shown import joined, shown
 
 APPROVAL_STYLE = {**_RETURN_APPROVAL, "no return counted": "dim"}
@@ -47,7 +49,8 @@ def ask_for_payment(screen: LedgerScreen, action: str, contract: str, quarter, r
     def record(reason: str | None) -> None:
         if reason:
             screen.attempt(store.decide_return, screen.session.ledger, return_id, action, reason,
-                           screen.session.refdata, done=f"Recorded: return {return_id} of {contract} {outcome}.")
+                           screen.session.refdata, screen.session.today,
+                           done=f"Recorded: return {return_id} of {contract} {outcome}.")
 
     screen.app.push_screen(ReasonModal(f"{verb} a return for payment", about, verb), record)
 
@@ -55,61 +58,60 @@ def ask_for_payment(screen: LedgerScreen, action: str, contract: str, quarter, r
 class PaymentsScreen(LedgerScreen):
     """One row a contract: counted return, approval, net payable, invoice, credits applied, expenditure."""
 
+    HELP_TOPIC = "payments"
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
         Binding("a", "decide('approve')", "Approve"),
         Binding("h", "decide('hold')", "Hold"),
     ]
 
     def __init__(self):
         super().__init__()
-        self.rows: dict[str, payments.Payment] = {}
         self.summary = Text("")
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="heading")
         yield _table("payments", *COLUMNS)
-        yield Static(id="payment-detail")
-        yield Footer()
+        yield FilterBar()
+        yield Static(id="payment-detail", classes="detail")
+        yield Footer(compact=True, show_command_palette=False)
 
-    def load(self) -> None:
+    def fetch(self, ledger):
         s = self.session
-        schedule = payments.schedule(s.ledger, s.quarter, s.settings, s.refdata)
+        return payments.schedule(ledger, s.quarter, s.settings, s.refdata)
+
+    def show(self, schedule) -> None:
+        s = self.session
         self.query_one("#heading", Static).update(Text(
             f"Payments, {s.quarter}: only approved returns are payable. a approves the counted return, h holds "
             "it (each needs a reason); Enter opens the contract.", style="bold"))
-        table = self.query_one("#payments", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        self.rows = {}
 
         def amount(x, style: str = ""):
             return shown("-" if x is None else money.gbp(x), style=style)
 
-        for p in schedule.payments:
-            self.rows[p.contract] = p
-            table.add_row(shown(p.contract, style="bold"), shown(p.return_id),
-                          shown(p.approval, style=APPROVAL_STYLE.get(p.approval, "")),
-                          amount(p.net_payable, "bold"), amount(p.invoice), amount(p.credits_applied),
-                          amount(p.q4_balancing), amount(p.expenditure), shown(p.provider, 36), key=p.contract)
+        rows = [Row(p.contract, [shown(p.contract, style="bold"), shown(p.return_id),
+                                 shown(p.approval, style=APPROVAL_STYLE.get(p.approval, "")),
+                                 amount(p.net_payable, "bold"), amount(p.invoice), amount(p.credits_applied),
+                                 amount(p.q4_balancing), amount(p.expenditure), shown(p.provider, 36)], p)
+                for p in schedule.payments]
         t = schedule.totals
         approved = sum(p.approval == "approved" for p in schedule.payments)
-        self.summary = Text(f"{len(schedule.payments)} contracts; {approved} approved; invoices "
+        n = len(schedule.payments)
+        self.summary = Text(f"{n} contract{'s' * (n != 1)}; {approved} approved; invoices "
                             f"{money.gbp(t['invoice'])}; credits applied {money.gbp(t['credits_applied'])}; "
                             f"net payable {money.gbp(t['net_payable'])}", style="bold")
-        if table.row_count:
-            table.move_cursor(row=min(max(keep, 0), table.row_count - 1))
-        self._detail(_selected_key(table))
-        table.focus()
+        self.query_one("#payments", ReviewTable).set_rows(rows)
+        self._detail()
+        if not isinstance(self.app.focused, Input):
+            self.focus_table()
 
     @on(DataTable.RowHighlighted, "#payments")
-    def highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._detail(event.row_key.value)
+    def highlighted(self) -> None:
+        self._detail()
 
-    def _detail(self, key: str | None) -> None:
+    def _detail(self) -> None:
         parts = [self.summary]
-        p = self.rows.get(key or "")
+        p = self.query_one("#payments", ReviewTable).row_data()
         if p is not None:
             parts.append(joined((p.contract, "bold"), " · ", (p.provider, ""), " · lot ", (p.lot, ""), ": ",
                                 (p.approval, APPROVAL_STYLE.get(p.approval, ""))))
@@ -122,7 +124,7 @@ class PaymentsScreen(LedgerScreen):
         self.app.push_screen(ContractScreen(event.row_key.value, self.session.quarter))
 
     def action_decide(self, action: str) -> None:
-        p = self.rows.get(_selected_key(self.query_one("#payments", DataTable)) or "")
+        p = self.query_one("#payments", ReviewTable).row_data()
         if p is None:
             return
         invoice = "-" if p.invoice is None else money.gbp(p.invoice)

@@ -7,153 +7,143 @@ screen and the CLI never disagree. Every value from the ledger is put on screen 
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Input, Static, Tab, TabbedContent, TabPane, Tabs
 
+from swtool.calc import money
 from swtool.errors import SwtoolError
 from swtool.ledger import rapplan, store, views
 from swtool.quarter import Quarter, uk_date
 from swtool.report.safe import safe_text
-from swtool.tui.modals import ImportModal, PlanModal, PlanRequest, ReasonModal
-from swtool.tui.shown import joined, severity, shown
+from swtool.tui.base import FilterBar, LedgerScreen, count, selected_key
+from swtool.tui.help import FLAG_WORDS
+from swtool.tui.importing import ImportModal
+from swtool.tui.modals import PlanModal, PlanRequest, ReasonModal
+from swtool.tui.shown import joined, severity, shown, uk_day, uk_stamp
+from swtool.tui.table import ReviewTable, Row
 
 CREDIT_STYLE = {"pending": "bold yellow", "applied": "bold red", "waived": "green", "not due": "dim"}
-FINDING_ACTIONS = {"a": "accept", "q": "query", "w": "waive"}
+TABS = ("findings", "outputs", "expenditure", "versions", "decisions")   # the contract screen's, keys 1-5
 
 
-def _table(id_: str, *columns: str) -> DataTable:
-    table = DataTable(id=id_, cursor_type="row", zebra_stripes=True)
-    for c in columns:
-        table.add_column(c, key=c)
-    return table
+SPARKS = "▁▂▃▄▅▆▇█"
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'s' * (n != 1)}"
+def sparkline(sr) -> Text:
+    """An output's actual as a share of its target, a character a quarter from the contract's first
+    (full block: on target or over; · no return; ? no target); red at or below 70% (§7.7)."""
+    out = Text(end="")
+    if sr is None:
+        return out
+    for a, t in zip(sr.actual, sr.target, strict=True):
+        if a is None:
+            out.append("·", style="dim")
+        elif not t:
+            out.append("?", style="dim")
+        else:
+            share = min(money.exact(a) / money.exact(t), 1)
+            level = int(share * (len(SPARKS) - 1))   # not money: a bar's height
+            out.append(SPARKS[level], style="red" if money.at_or_below(a, t) else "green")
+    return out
 
 
-def _selected_key(table: DataTable) -> str | None:
-    if table.row_count == 0:
-        return None
-    row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-    return row_key.value
+def _finding_key(f: dict) -> tuple[str, str]:
+    return f["code"], f["cell"]    # what a decision on a finding names
 
 
-class LedgerScreen(Screen):
-    """What every screen shares: the session, a refresh, and ledger errors shown, not raised."""
+def _table(id_: str, *columns: str) -> ReviewTable:
+    return ReviewTable(*columns, id=id_)
 
-    BINDINGS = [Binding("r", "refresh", "Refresh")]
 
-    @property
-    def session(self):
-        return self.app.session
-
-    _stale = False
-
-    def on_mount(self) -> None:
-        self.action_refresh()
-
-    # another screen or a dialog may change the ledger: reload on coming back, unless already done
-    def on_screen_suspend(self) -> None:
-        self._stale = True
-
-    def on_screen_resume(self) -> None:
-        if self._stale:
-            self.action_refresh()
-
-    def action_refresh(self) -> None:
-        self._stale = False
-        try:
-            self.load()
-        except SwtoolError as e:
-            self.app.notify(safe_text(e, 1000), severity="error", markup=False, timeout=8)
-
-    def load(self) -> None:  # pragma: no cover - each screen has its own
-        raise NotImplementedError
-
-    def attempt(self, fn, *args, done: str | None = None):
-        """Run a ledger call; a refusal (LedgerError) is shown as a notification, and nothing changes."""
-        try:
-            result = fn(*args)
-        except SwtoolError as e:
-            self.app.notify(safe_text(e, 1000), severity="error", markup=False, timeout=8)
-            return None
-        if done:
-            self.app.notify(done, markup=False)
-        self.action_refresh()
-        return result
+_count = count
+_selected_key = selected_key
 
 
 # --- the quarter --------------------------------------------------------------------------------
 
-class QuarterScreen(LedgerScreen):
-    """Every contract's return for the quarter, as ``swtool status`` shows it."""
+def _late_or_missing(row, flags) -> bool:
+    return row.received == "missing" or row.timeliness in ("late", "after final deadline")
 
+
+# the quarter screen's quick filters (number keys, as tabs are chosen elsewhere): key, label, test(row, flags)
+QUICK_FILTERS = (
+    ("all", "All", lambda row, flags: True),
+    ("late", "Late or missing", _late_or_missing),
+    ("k702", "K702", lambda row, flags: "K702" in flags),
+    ("pending", "Pending credits", lambda row, flags: "pending" in row.statuses),
+    ("errors", "Errors", lambda row, flags: bool(row.errors)),
+)
+QUICK_KEYS = {key: str(n) for n, (key, _, _) in enumerate(QUICK_FILTERS, 1)}
+
+
+class QuarterScreen(LedgerScreen):
+    """Every contract's return for the quarter, as ``swtool status`` shows it: the columns that decide
+    first (return, errors, core outputs, credits due, RAP), the highlighted contract in full below."""
+
+    CAN_GO_BACK = False
+    HELP_TOPIC = "quarter"
     BINDINGS = [
-        Binding("left_square_bracket", "quarter(-1)", "Previous quarter", key_display="["),
-        Binding("right_square_bracket", "quarter(1)", "Next quarter", key_display="]"),
-        Binding("c", "credits", "Service credits"),
+        Binding("left_square_bracket", "quarter(-1)", "Quarter", key_display="[ ]"),
+        Binding("right_square_bracket", "quarter(1)", "Next quarter", show=False),
+        Binding("c", "credits", "Credits"),
         Binding("f", "payments", "Payments"),
-        Binding("p", "plans", "Action plans"),
+        Binding("p", "plans", "Plans"),
         Binding("i", "import", "Import"),
-        Binding("q", "app.quit", "Quit"),
+        Binding("ctrl+f", "app.find_client", "Find client", show=False),
+        *(Binding(str(n), f"quick({n - 1})", show=False) for n in range(1, len(QUICK_FILTERS) + 1)),
     ]
+
+    def __init__(self):
+        super().__init__()
+        self.rows: dict[str, views.ContractStatus] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="heading")
-        yield _table("contracts", "contract", "provider", "lot", "return", "errors", "warnings",
-                     "core outputs (actual/target)", "flags", "credits due", "RAP")
-        yield Static(id="summary")
-        yield Footer()
+        yield Tabs(*(Tab(f"{n} {label}", id=f"quick-{key}") for n, (key, label, _) in enumerate(QUICK_FILTERS, 1)),
+                   id="quick")
+        yield _table("contracts", "contract", "return", "errors", "core outputs", "credits due", "RAP", "flags",
+                     "warnings", "lot", "provider", "core outputs (actual/target)")
+        yield FilterBar()
+        yield Static(id="contract-detail", classes="detail")
+        yield Static(id="summary", classes="detail")
+        yield Footer(compact=True, show_command_palette=False)
 
-    def load(self) -> None:
-        from swtool.credits import gbp, num, pct
-
+    def fetch(self, ledger):
         s = self.session
-        report = views.status(s.ledger, s.quarter, s.today, s.refdata, s.settings)
-        perf = {cp.contract.contract_id: cp for cp in views.performance(s.ledger, s.quarter, s.settings).contracts}
+        report = views.status(ledger, s.quarter, s.today, s.refdata, s.settings)
+        perf = {cp.contract.contract_id: cp for cp in views.performance(ledger, s.quarter, s.settings).contracts}
+        return report, perf, store.received(ledger)
+
+    def show(self, data) -> None:
+        from swtool.credits import gbp
+
+        report, perf, refused = data
+        s = self.session
         self.app.sub_title = f"{s.quarter} · {uk_date(s.today)}"
         d = report.deadline
         head = f"Returns for {s.quarter} (reporting deadline {uk_date(d.reporting)}, final {uk_date(d.final)})" \
             if d else f"Returns for {s.quarter} (not in the deadline calendar)"
-        self.query_one("#heading", Static).update(Text(head + "   Enter opens a contract.", style="bold"))
-        table = self.query_one("#contracts", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        for row in report.rows:
-            c = row.contract
-            # the version that counts and its own timeliness; newer versions that do not count are named below
-            received = row.received + (f", {row.timeliness}" if row.timeliness else "") \
-                + (f" (+{len(row.not_counted)} not counted)" if row.not_counted else "")
-            style = {"missing": "bold red", "not in term": "dim"}.get(row.received, "")
-            if row.timeliness in ("late", "after final deadline"):
-                style = "yellow"
-            outputs = "  ".join(f"{ln.output}: {'-' if ln.actual is None else ln.actual}/{num(ln.target)} "
-                                f"{pct(ln.percent)}" for ln in row.lines) or "-"
-            cp = perf.get(c.contract_id)
-            flags = " ".join(sorted({code for code, _ in cp.flags})) if cp else ""
-            due = gbp(row.credits_due) if row.lines else "-"
-            table.add_row(shown(c.contract_id, style="bold"), shown(c.provider, 36), shown(c.lot),
-                          shown(received, style=style), shown(row.errors, style="bold red" if row.errors else ""),
-                          shown(row.warnings), shown(outputs), shown(flags, style="yellow"),
-                          shown(due, style="bold" if row.credits_due else "dim"),
-                          shown(row.rap, style="bold red" if "overdue" in row.rap else ""), key=c.contract_id)
-        if table.row_count:
-            table.move_cursor(row=min(max(keep, 0), table.row_count - 1))
+        self.query_one("#heading", Static).update(Text(head, style="bold"))
+        self.rows = {row.contract.contract_id: row for row in report.rows}
+        self.flags = {cid: sorted({code for code, _ in cp.flags}) for cid, cp in perf.items()}
+        self.query_one("#contracts", ReviewTable).set_rows([self._row(row) for row in report.rows])
+        for key, label, test in QUICK_FILTERS:
+            n = sum(1 for row in report.rows if test(row, self.flags.get(row.contract.contract_id, [])))
+            self.query_one(f"#quick-{key}", Tab).label = f"{QUICK_KEYS[key]} {label}" + ("" if key == "all"
+                                                                                         else f" ({n})")
         counts: dict[str, int] = {}
         for row in report.rows:
             key = row.received if not row.received.startswith("version") else (row.timeliness or "received")
             counts[key] = counts.get(key, 0) + 1
         due = sum((row.credits_due for row in report.rows), start=0)
-        summary = [Text(f"{len(report.rows)} contracts: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        summary = [Text(f"{_count(len(report.rows), 'contract')}: "
+                        + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
                         + f". Service credits due and not waived: {gbp(due)}.")]
         for row in report.rows:
             for note in row.not_counted:
@@ -161,18 +151,105 @@ class QuarterScreen(LedgerScreen):
         for r in report.others:
             summary.append(joined("Return ", (r["id"], ""), " is for ", (r["contract_id"], "bold"),
                                   ", which is not in the contract register in force."))
-        refused = store.received(s.ledger)
         if refused:
             names = Text(", ").join(joined((r["source_name"], "bold"), f" ({r['outcome']})") for r in refused[-3:])
             summary.append(Text.assemble((f"{len(refused)} file{'s' * (len(refused) != 1)} received but not "
                                           "imported", "bold red"), " (swtool returns lists why): ", names,
                                          " …" if len(refused) > 3 else ""))
         self.query_one("#summary", Static).update(Text("\n").join(summary))
+        self._detail()
+        if not isinstance(self.app.focused, Input):
+            self.query_one("#contracts").focus()
+
+    def _row(self, row) -> Row:
+        from swtool.credits import gbp, num, pct
+
+        c = row.contract
+        # the version that counts and its own timeliness; newer versions that do not count are in the summary
+        received = row.received + (f", {row.timeliness}" if row.timeliness else "") \
+            + (f" (+{len(row.not_counted)} not counted)" if row.not_counted else "")
+        style = {"missing": "bold red", "not in term": "dim"}.get(row.received, "")
+        if row.timeliness in ("late", "after final deadline"):
+            style = "yellow"
+        core = Text(end="")
+        for i, ln in enumerate(row.lines):
+            core.append("  " if i else "")
+            core.append(f"{ln.output}: ")
+            core.append(pct(ln.percent), style="bold red" if ln.underperforming else "")
+        outputs = "  ".join(f"{ln.output}: {'-' if ln.actual is None else ln.actual}/{num(ln.target)}"
+                            for ln in row.lines) or "-"
+        flags = " ".join(self.flags.get(c.contract_id, []))
+        due = gbp(row.credits_due) if row.lines else "-"
+        cells = [shown(c.contract_id, style="bold"), shown(received, style=style),
+                 shown(row.errors, style="bold red" if row.errors else ""), core if row.lines else shown(None),
+                 shown(due, style="bold" if row.credits_due else "dim"),
+                 shown(row.rap, style="bold red" if "overdue" in row.rap or row.rap == "needed" else ""),
+                 shown(flags, style="yellow"), shown(row.warnings), shown(c.lot), shown(c.provider, 36),
+                 shown(outputs)]
+        return Row(c.contract_id, cells, row)
+
+    @on(DataTable.RowHighlighted, "#contracts")
+    def highlighted(self) -> None:
+        self._detail()
+
+    def _detail(self) -> None:
+        """The highlighted contract in full: what the columns say in words, wrapped to the width."""
+        from swtool.credits import gbp, num, pct
+
+        row = self.query_one("#contracts", ReviewTable).row_data()
+        pane = self.query_one("#contract-detail", Static)
+        if row is None:
+            pane.update(Text("No contract shown: / clears the filter, 1 shows all.", style="dim"))
+            return
+        c = row.contract
+        lines = [joined((c.contract_id, "bold"), " · ", (c.provider, ""), " · lot ", (c.lot, ""),
+                        f" · contract quarter {row.contract_quarter}" if row.contract_quarter else "")]
+        if row.return_id is not None:
+            submitted = uk_date(row.submitted) if row.submitted else "no date"
+            lines.append(joined(f"Return {row.return_id}: {row.received}, submitted {submitted}, ",
+                                (row.timeliness, "yellow" if row.timeliness != "on time" else ""),
+                                f"; {_count(row.errors or 0, 'error')}, {_count(row.warnings or 0, 'warning')}; "
+                                "payment: ", (row.approval or "not reviewed", "")))
+        else:
+            lines.append(joined("Return: ", (row.received, "bold red" if row.received == "missing" else "")))
+        if row.lines:
+            lines.append(Text("Core outputs: " + "; ".join(
+                f"{ln.output}: {'-' if ln.actual is None else ln.actual} of {num(ln.target)} ({pct(ln.percent)})"
+                + (" at or below 70%" if ln.underperforming else "") for ln in row.lines)))
+            split = {st: sum((ln.amount for ln, x in zip(row.lines, row.statuses, strict=True)
+                              if ln.due and x == st), start=0) for st in ("applied", "pending", "waived")}
+            lines.append(Text(f"Service credits: {gbp(row.credits_due)} due and not waived (applied "
+                              f"{gbp(split['applied'])}, pending {gbp(split['pending'])}); waived "
+                              f"{gbp(split['waived'])}."))
+        flags = self.flags.get(c.contract_id, [])
+        if flags:
+            lines.append(Text("Flags: " + "; ".join(f"{code} {FLAG_WORDS.get(code, '')}".strip() for code in flags)
+                              + ". ? explains them."))
+        lines.append(Text(f"RAP: {row.rap}" + (" (a core output at or below 70% from contract quarter 2: n on "
+                                               "the contract screen writes the plan)" if row.rap == "needed" else "")))
+        pane.update(Text("\n").join(lines))
+
+    @on(Tabs.TabActivated, "#quick")
+    def quick_filter(self, event: Tabs.TabActivated) -> None:
+        key = event.tab.id.removeprefix("quick-")
+        _, label, test = next(q for q in QUICK_FILTERS if q[0] == key)
+        table = self.query_one("#contracts", ReviewTable)
+        if key == "all":
+            table.set_quick("", None)
+        else:
+            table.set_quick(label.lower(), lambda r: test(r.data, self.flags.get(r.key, [])))
         table.focus()
+
+    def action_quick(self, index: int) -> None:
+        self.query_one("#quick", Tabs).active = f"quick-{QUICK_FILTERS[index][0]}"
 
     def action_quarter(self, step: int) -> None:
         s = self.session
         s.quarter = s.quarter.next() if step > 0 else s.quarter.previous()
+        self.action_refresh()
+
+    def go_to_quarter(self, quarter: Quarter) -> None:
+        self.session.quarter = quarter
         self.action_refresh()
 
     @on(DataTable.RowSelected, "#contracts")
@@ -217,17 +294,26 @@ def counts_style(words: str) -> str:
 
 class ContractScreen(LedgerScreen):
     """One contract in one quarter: the return's findings to decide, its outputs against profile, its
-    versions, and the decisions taken."""
+    spend against budget, its versions, and the decisions taken. Decision keys act on the row
+    highlighted in the tab in view, and only there."""
 
+    HELP_TOPIC = "contract"
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("a", "decide('a')", "Accept"),
-        Binding("q", "decide('q')", "Query"),
-        Binding("w", "decide('w')", "Waive"),
-        Binding("v", "values", "Cell values"),
-        Binding("n", "new_plan", "New action plan"),
-        Binding("p", "payment('approve')", "Approve payment"),
+        # Findings tab
+        Binding("a", "decide('accept')", "Accept"),
+        Binding("y", "decide('query')", "Query"),
+        Binding("w", "decide('waive')", "Waive"),
+        Binding("space", "mark", "Mark", key_display="space", show=False),   # several findings, one reason
+        # Versions tab: the highlighted version, for payment
+        Binding("a", "payment('approve')", "Approve payment"),
         Binding("h", "payment('hold')", "Hold payment"),
+        # any other tab: say where the key acts instead of acting on a row out of sight
+        Binding("a,y,w,h", "no_decision", show=False),
+        Binding("v", "values", "Values"),
+        Binding("n", "new_plan", "New plan"),
+        Binding("s", "spot_checks", "Spot checks"),
+        Binding("m", "visits", "Visits"),
+        *(Binding(str(n), f"tab({n})", show=False) for n in range(1, len(TABS) + 1)),
     ]
 
     def __init__(self, contract_id: str, quarter: Quarter, return_id: int | None = None):
@@ -236,41 +322,104 @@ class ContractScreen(LedgerScreen):
         self.quarter = quarter
         self.return_id = return_id
         self.include_personal = False
-        self.finding_rows: dict[str, dict] = {}
         self.counted: dict | None = None     # the version whose figures count (store.versions)
+        self.versions: list[dict] = []
+        self.found: list[dict] = []          # the findings shown
+        self.marked: set[tuple[str, str]] = set()   # (code, cell) of the findings marked with space
+        self.series: dict = {}               # output -> contract_report.OutputSeries, quarter by quarter
+        self.flag_lines: list[Text] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="heading")
         with TabbedContent(id="tabs"):
-            with TabPane("Findings", id="tab-findings"):
-                yield _table("findings", "code", "severity", "cell", "decision", "finding")
-                yield Static(id="finding-detail")
-                yield Static(id="cross-findings")
-            with TabPane("Outputs", id="tab-outputs"):
-                yield _table("outputs", "output", "title", "target", "actual", "variance", "flag", "to date")
-                yield Static(id="flags")
-            with TabPane("Versions", id="tab-versions"):
+            with TabPane("1 Findings", id="tab-findings"):
+                yield _table("findings", "code", "severity", "decision", "cell", "finding")
+                yield Static(id="finding-detail", classes="detail")
+                yield Static(id="cross-findings", classes="detail")
+            with TabPane("2 Outputs", id="tab-outputs"):
+                yield _table("outputs", "output", "target", "actual", "variance", "flag", "to date", "by quarter",
+                             "title")
+                yield Static(id="flags", classes="detail")
+            with TabPane("3 Expenditure", id="tab-expenditure"):
+                yield _table("expenditure", "row", "budgeted", "actual", "variance", "over 10%", "Comment",
+                             "category", "budget item")
+                yield Static(id="expenditure-detail", classes="detail")
+            with TabPane("4 Versions", id="tab-versions"):
                 yield _table("versions", "return", "version", "counts", "approval", "submitted", "timeliness",
                              "errors", "warnings", "imported", "by", "receipt", "file")
-            with TabPane("Decisions", id="tab-decisions"):
-                yield _table("decisions", "decision", "when", "who", "what", "action", "reason")
-        yield Footer()
+                yield Static(id="version-detail", classes="detail")
+            with TabPane("5 Decisions", id="tab-decisions"):
+                yield _table("decisions", "decision", "when", "action", "what", "who", "reason")
+                yield Static(id="decision-detail", classes="detail")
+        yield FilterBar()
+        yield Footer(compact=True, show_command_palette=False)
 
-    def load(self) -> None:
+    # --- reading (a worker thread) -------------------------------------------------------------------
+
+    def fetch(self, ledger) -> dict:
+        from swtool.ledger.contract_report import contract_series
+        from swtool.ledger.crosscheck import cross_findings
+        from swtool.ledger.spend import spend
+
         s = self.session
-        versions = store.versions(s.ledger, s.refdata, self.contract_id, str(self.quarter))
-        self.counted = next((v for v in versions if v["counted"]), None)
-        if self.return_id is None and versions:  # the newest version, unless it was voided (imported by mistake)
-            self.return_id = next((v for v in reversed(versions) if not v["voided"]), versions[-1])["id"]
-        register = store.current_register(s.ledger)
+        versions = store.versions(ledger, s.refdata, self.contract_id, str(self.quarter))
+        counted = next((v for v in versions if v["counted"]), None)
+        return_id = self.return_id
+        if return_id is None and versions:  # the newest version, unless it was voided (imported by mistake)
+            return_id = next((v for v in reversed(versions) if not v["voided"]), versions[-1])["id"]
+        register = store.current_register(ledger)
         contract = register.contracts.get(self.contract_id) if register else None
-        self._heading(contract, versions)
-        self._findings()
-        self._cross()
-        self._outputs(contract)
-        self._versions(versions)
-        self._decisions(versions)
+        ids = {str(v["id"]) for v in versions}
+        decisions = [d for d in store.decisions(ledger)
+                     if (str(d["return_id"]) in ids if d["kind"] == "finding"
+                         else d["contract_id"] == self.contract_id and d["quarter"] == str(self.quarter))]
+        return {
+            "versions": versions, "counted": counted, "return_id": return_id, "contract": contract,
+            "findings": self._stored_findings(ledger, return_id),
+            "cross": [] if counted is None else cross_findings(ledger, s.refdata, s.today, return_id=counted["id"]),
+            "performance": (views.contract_performance(ledger, contract, self.quarter, s.settings, s.refdata)
+                            if contract is not None else None),
+            "spend": spend(ledger, return_id) if return_id is not None else None,
+            "series": (contract_series(ledger, self.contract_id, self.quarter, s.refdata)
+                       if contract is not None else {}),
+            "decisions": decisions,
+        }
+
+    def _stored_findings(self, ledger, return_id: int | None) -> list[dict]:
+        """The return's findings with the decision in force on each (``views.return_findings``). Their
+        redacted messages are worked out from the stored workbook, which never changes: the app keeps
+        them per return, so a contract opened again reads only the ledger's rows and decisions."""
+        s = self.session
+        if return_id is None:
+            return []
+        if self.include_personal:
+            return views.return_findings(ledger, return_id, s.refdata, True)
+        kept = self.app.redacted.get(return_id)
+        if kept is not None:
+            rows = store.findings_of(ledger, return_id)
+            if [r["seq"] for r in rows] == list(kept):   # the same findings (a re-check adds some)
+                for r in rows:
+                    r["message"], r["value"] = kept[r["seq"]]
+                return rows
+        rows = views.return_findings(ledger, return_id, s.refdata, False)
+        self.app.redacted[return_id] = {r["seq"]: (r["message"], r["value"]) for r in rows}
+        return rows
+
+    def show(self, data: dict) -> None:
+        self.versions, self.counted, self.return_id = data["versions"], data["counted"], data["return_id"]
+        self._heading(data["contract"], self.versions)
+        self._findings(data["findings"])
+        self._cross(data["cross"])
+        self.series = data["series"]
+        self._outputs(data["performance"])
+        self._spend(data["spend"])
+        self._versions(self.versions)
+        self._decisions(data["decisions"])
+        if not isinstance(self.app.focused, Input):
+            self.focus_table()
+
+    # --- what is shown ---------------------------------------------------------------------------------
 
     def _heading(self, contract, versions: list[dict]) -> None:
         lines = []
@@ -286,10 +435,9 @@ class ContractScreen(LedgerScreen):
         if current is None:
             lines.append(Text("No return recorded for this quarter.", style="bold red"))
         else:
-            submitted = current["date_submitted"] and uk_date(date.fromisoformat(current["date_submitted"]))
             lines.append(joined(f"Return {current['id']}, version {current['version']} of {len(versions)}"
                                 f"{'' if current['latest'] else ' (not the latest)'}; submitted ",
-                                (submitted, ""), "; ",
+                                (uk_day(current["date_submitted"]), ""), "; ",
                                 (_count(current["errors"], "error"), "bold red" if current["errors"] else ""),
                                 f", {_count(current['warnings'], 'warning')}; file ", (current["source_name"], "")))
             lines.append(self._standing(current))
@@ -299,7 +447,7 @@ class ContractScreen(LedgerScreen):
 
     def _standing(self, current: dict) -> Text:
         """The version shown: its own timeliness and whether it counts; which version counts and its
-        approval for payment (the one ``p`` approves and ``h`` holds)."""
+        approval for payment (approved or held from the Versions tab)."""
         words = counts_words(current)
         line = Text.assemble(f"Version {current['version']}: ", shown(current["timeliness"]), ", ",
                              shown(words.split(":")[0], style=counts_style(words)), ". ")
@@ -312,131 +460,252 @@ class ContractScreen(LedgerScreen):
             line.append_text(joined(f"Version {c['version']} (return {c['id']}) counts (", (c["timeliness"], ""),
                                     "). "))
         approval = c["approval"] or "not reviewed"
-        line.append_text(joined("Payment: ", (approval, APPROVAL_STYLE.get(approval, "")), " (p approves, h holds)."))
+        line.append_text(joined("Payment: ", (approval, APPROVAL_STYLE.get(approval, "")),
+                                " (Versions tab: a approves, h holds)."))
         return line
 
-    def _findings(self) -> None:
-        s = self.session
-        table = self.query_one("#findings", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        self.finding_rows = {}
-        if self.return_id is None:
-            self.query_one("#finding-detail", Static).update("")
+    def _findings(self, found: list[dict]) -> None:
+        self.found = found
+        self.marked &= {_finding_key(f) for f in found}
+        rows = [Row(str(i), [shown(("● " if _finding_key(f) in self.marked else "") + f["code"], style="bold"),
+                             severity(f["severity"]),
+                             shown(f["decision"], style="green" if f["decision"] == "waive" else ""),
+                             shown(f["cell"], 40), shown(f["message"], 160)], f)
+                for i, f in enumerate(found)]
+        self.query_one("#findings", ReviewTable).set_rows(rows)
+        self._detail()
+
+    def action_mark(self) -> None:
+        """Space marks the highlighted finding (or unmarks it): a, y or w then decides every marked
+        finding with one reason."""
+        f = self.query_one("#findings", ReviewTable).row_data()
+        if f is None:
             return
-        rows = views.return_findings(s.ledger, self.return_id, s.refdata, self.include_personal)
-        for i, f in enumerate(rows):
-            key = str(i)
-            self.finding_rows[key] = f
-            table.add_row(shown(f["code"], style="bold"), severity(f["severity"]), shown(f["cell"], 40),
-                          shown(f["decision"], style="green" if f["decision"] == "waive" else ""),
-                          shown(f["message"], 160), key=key)
-        if table.row_count:
-            table.move_cursor(row=min(max(keep, 0), table.row_count - 1))
-            self._detail(_selected_key(table))
-        else:
-            self.query_one("#finding-detail", Static).update(Text("No findings.", style="green"))
+        self.marked.symmetric_difference_update({_finding_key(f)})
+        self._findings(self.found)
 
     @on(DataTable.RowHighlighted, "#findings")
-    def highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._detail(event.row_key.value)
+    def highlighted(self) -> None:
+        self._detail()
 
-    def _detail(self, key: str | None) -> None:
-        f = self.finding_rows.get(key or "")
+    def _detail(self) -> None:
+        pane = self.query_one("#finding-detail", Static)
+        table = self.query_one("#findings", ReviewTable)
+        f = table.row_data()
         if f is None:
+            pane.update(Text("No findings." if not table.rows_all else "No finding shown: / clears the filter.",
+                             style="green" if not table.rows_all else "dim"))
             return
         parts = [joined((f["code"], "bold"), " ", (f["slug"], ""), " at ", (f["cell"], "bold"), " (", (f["spec"], ""),
                         ")"), shown(f["message"], limit=2000)]
         if self.include_personal and f.get("value") is not None:  # redacted findings carry none
             parts.append(joined("Cell value: ", (f["value"], "bold magenta")))
         if f["decision"]:
-            parts.append(joined("Decision in force: ", (f["decision"], "bold"), " by ", (f["decided_by"], ""), " on ",
-                                ((f["decided_at"] or "")[:10], ""), ": ", (f["decision_reason"], "")))
-        self.query_one("#finding-detail", Static).update(Text("\n").join(parts))
+            parts.append(Text.assemble(joined("Decision in force: ", (f["decision"], "bold"), " by ",
+                                              (f["decided_by"], ""), " on ", (uk_day(f["decided_at"]), ""), ": "),
+                                       shown(f["decision_reason"], limit=20000)))
+        pane.update(Text("\n").join(parts))
 
-    def _cross(self) -> None:
+    def _cross(self, found: list) -> None:
         """C219 and C220 on the counted version's claims, worked out now across every contract's counted
         returns (``crosscheck.cross_findings``). They are not stored findings, so they sit in a panel of
-        their own under the Findings tab, where a, q and w cannot reach them."""
-        from swtool.ledger.crosscheck import cross_findings
-
-        s, c = self.session, self.counted
+        their own under the Findings tab, where a, y and w cannot reach them."""
         panel = self.query_one("#cross-findings", Static)
-        found = [] if c is None else cross_findings(s.ledger, s.refdata, s.today, return_id=c["id"])
         panel.display = bool(found)
         if not found:
             panel.update("")
             return
-        lines = [Text(f"Across contracts, on counted return {c['id']} (not stored: a, q, w do not apply):",
-                      style="bold")]
+        lines = [Text(f"Across contracts, on counted return {self.counted['id']} (not stored: a, y, w do not "
+                      "apply):", style="bold")]
         for f in found:
             lines.append(Text.assemble(severity(f.severity), " ", shown(f.code, style="bold"), "  ",
                                        shown(f.message, limit=2000)))
         panel.update(Text("\n").join(lines))
 
-    def _outputs(self, contract) -> None:
+    def _outputs(self, cp) -> None:
         from swtool.credits import num, pct
 
-        table = self.query_one("#outputs", DataTable)
-        table.clear()
         flags = self.query_one("#flags", Static)
-        if contract is None:
-            flags.update("")
+        table = self.query_one("#outputs", ReviewTable)
+        if cp is None:
+            table.set_rows([])
+            flags.update(Text("The contract is not in the register in force: no targets to compare with.",
+                              style="dim"))
             return
-        s = self.session
-        cp = views.contract_performance(s.ledger, contract, self.quarter, s.settings, s.refdata)
+        rows = []
         for r in cp.outputs:
             v, t = r.variance, r.to_date
-            table.add_row(shown(r.output, style="bold"), shown(r.title, 48), shown(None if v is None else num(v.target)),
-                          shown(None if v is None else v.actual),
-                          shown(None if v is None else views.signed_percent(v.percent)),
-                          shown("K701", style="yellow") if v is not None and v.exceeds else Text(""),
-                          shown(None if t is None else f"{t.actual_to_date}/{num(t.target_to_date)} {pct(t.percent)}"),
-                          key=r.output)
-        lines = [joined("Shared 2a + 2b to date: ", (cp.shared.message, ""))]
+            rows.append(Row(r.output, [
+                shown(r.output, style="bold"), shown(None if v is None else num(v.target)),
+                shown(None if v is None else v.actual), shown(None if v is None else views.signed_percent(v.percent)),
+                shown("K701", style="yellow") if v is not None and v.exceeds else Text(""),
+                shown(None if t is None else f"{t.actual_to_date}/{num(t.target_to_date)} {pct(t.percent)}"),
+                sparkline(self.series.get(r.output)), shown(r.title, 48)], r))
+        table.set_rows(rows)
+        self.flag_lines = [joined("Shared 2a + 2b to date: ", (cp.shared.message, ""))]
         for code, msg in cp.flags:
-            lines.append(Text.assemble((code, "bold yellow"), "  ", shown(msg, limit=2000)))
+            self.flag_lines.append(Text.assemble((code, "bold yellow"), "  ", shown(msg, limit=2000)))
         if not cp.flags:
-            lines.append(Text("No K701, K702 or K703 warning for this quarter.", style="green"))
-        flags.update(Text("\n").join(lines))
+            self.flag_lines.append(Text("No K701, K702 or K703 warning for this quarter.", style="green"))
+        self._output_detail()
+
+    @on(DataTable.RowHighlighted, "#outputs")
+    def output_highlighted(self) -> None:
+        self._output_detail()
+
+    def _output_detail(self) -> None:
+        """The highlighted output quarter by quarter, then the flags' sentences."""
+        from swtool.credits import num, pct
+
+        r = self.query_one("#outputs", ReviewTable).row_data()
+        sr = self.series.get(r.output) if r is not None else None
+        lines = list(self.flag_lines)
+        if sr is not None and sr.quarters:
+            words = []
+            for q, a, t in zip(sr.quarters, sr.actual, sr.target, strict=True):
+                if a is None:
+                    words.append(f"{q} no return")
+                elif t:
+                    words.append(f"{q} {a} of {num(t)} ({pct(money.percent(a, t))})")
+                else:
+                    words.append(f"{q} {a}")
+            lines.insert(0, Text(f"Output {sr.output} by quarter: " + "; ".join(words) + "."))
+        self.query_one("#flags", Static).update(Text("\n").join(lines))
+
+    def _spend(self, sp) -> None:
+        from swtool.calc.money import gbp, signed_pct
+
+        table = self.query_one("#expenditure", ReviewTable)
+        pane = self.query_one("#expenditure-detail", Static)
+        if sp is None or not sp.lines:
+            table.set_rows([])
+            pane.update(Text("No expenditure lines on this version." if sp is not None else "No return recorded.",
+                             style="dim"))
+            return
+
+        def amount(x):
+            return shown(None if x is None else gbp(x))
+
+        rows = []
+        for ln in sp.lines:
+            v = ln.variance
+            comment = ("missing (X402)" if ln.unexplained else "given (in the workbook)" if ln.over_limit else "")
+            rows.append(Row(str(ln.row), [
+                shown(ln.row, style="bold"), amount(ln.budgeted), amount(ln.actual),
+                shown(None if v is None else signed_pct(v.percent)),
+                shown("over 10%", style="bold yellow") if ln.over_limit else Text(""),
+                shown(comment, style="bold red" if ln.unexplained else "") if comment else Text(""),
+                shown(ln.category, 40), shown(ln.item, 60)], ln))
+        table.set_rows(rows)
+        v = sp.variance
+        over = sum(ln.over_limit for ln in sp.lines)
+        pane.update(Text.assemble(
+            (f"Total: actual {gbp(sp.actual)} against budget {gbp(sp.budgeted)}", "bold"),
+            f" ({signed_pct(None if v is None else v.percent)})", "; ",
+            (f"{_count(over, 'line')} more than 10% over or under budget", "bold yellow" if over else ""),
+            ". App 2 §1.3: a variance over 10% is explained in the line's Comment (X402 when it is not)."))
 
     def _versions(self, versions: list[dict]) -> None:
-        table = self.query_one("#versions", DataTable)
-        table.clear()
+        rows = []
         for v in versions:
             mark = "▶ " if v["id"] == self.return_id else ""
             words = counts_words(v)
             approval = v["approval"] or ("not reviewed" if v["counted"] else None)
-            table.add_row(shown(f"{mark}{v['id']}", style="bold" if mark else ""), shown(v["version"]),
-                          shown(words, style=counts_style(words)),
-                          shown(approval, style=APPROVAL_STYLE.get(approval or "", "")), shown(v["date_submitted"]),
-                          shown(v["timeliness"], style="yellow" if v["timeliness"] != "on time" else ""),
-                          shown(v["errors"]), shown(v["warnings"]), shown(v["imported_at"][:16].replace("T", " ")),
-                          shown(v["imported_by"]), shown(v["receipt_status"]), shown(v["source_name"], 60),
-                          key=str(v["id"]))
+            rows.append(Row(str(v["id"]), [
+                shown(f"{mark}{v['id']}", style="bold" if mark else ""), shown(v["version"]),
+                shown(words, style=counts_style(words)),
+                shown(approval, style=APPROVAL_STYLE.get(approval or "", "")), shown(uk_day(v["date_submitted"])),
+                shown(v["timeliness"], style="yellow" if v["timeliness"] != "on time" else ""),
+                shown(v["errors"]), shown(v["warnings"]), shown(uk_stamp(v["imported_at"])),
+                shown(v["imported_by"]), shown(v["receipt_status"]), shown(v["source_name"], 60)], v))
+        table = self.query_one("#versions", ReviewTable)
+        table.set_rows(rows)
+        if self.counted is not None and not table.narrowed and not self.loaded:  # first shown: the counted one
+            table.move_cursor(row=[r.key for r in table.shown_rows].index(str(self.counted["id"])))
+        self._version_detail()
 
-    def _decisions(self, versions: list[dict]) -> None:
-        s = self.session
-        table = self.query_one("#decisions", DataTable)
-        table.clear()
-        ids = {str(v["id"]) for v in versions}
-        for d in store.decisions(s.ledger):
-            mine = (str(d["return_id"]) in ids if d["kind"] == "finding"
-                    else d["contract_id"] == self.contract_id and d["quarter"] == str(self.quarter))
-            if not mine:
-                continue
+    @on(DataTable.RowHighlighted, "#versions")
+    def version_highlighted(self) -> None:
+        self._version_detail()
+
+    def _version_detail(self) -> None:
+        v = self.query_one("#versions", ReviewTable).row_data()
+        pane = self.query_one("#version-detail", Static)
+        if v is None:
+            pane.update(Text("No version recorded." if not self.versions else "", style="dim"))
+            return
+        words = counts_words(v)
+        pane.update(Text("\n").join([
+            joined(f"Return {v['id']}, version {v['version']}: ", (words, counts_style(words)), "; submitted ",
+                   (uk_day(v["date_submitted"]), ""), ", ", (v["timeliness"], ""), "; payment ",
+                   (v["approval"] or ("not reviewed" if v["counted"] else "-"), "")),
+            joined("File ", (v["source_name"], "bold"), "; imported ", (uk_stamp(v["imported_at"]), ""), " by ",
+                   (v["imported_by"], ""), "; receipt ", (v["receipt_status"] or "none", "")),
+            Text("Enter opens this version; a approves it for payment, h holds it (only the version that counts).",
+                 style="dim")]))
+
+    def _decisions(self, decisions: list[dict]) -> None:
+        rows = []
+        for d in decisions:
             what = (f"return {d['return_id']} {d['code']} {d['cell']}" if d["kind"] == "finding"
                     else f"output {d['output']} credits" if d["kind"] == "credit"
                     else f"return {d['return_id']}" if d["kind"] == "return" else f"plan {d['rap_id']}")
-            table.add_row(shown(d["id"]), shown(d["at"][:16].replace("T", " ")), shown(d["who"]), shown(what),
-                          shown(d["action"], style="bold"), shown(d["reason"], 80), key=str(d["id"]))
+            # the day the PMO dated it, else the clock's
+            when = uk_day(store.dated(d)) if store.dated(d) else uk_stamp(d["at"])
+            rows.append(Row(str(d["id"]), [shown(d["id"]), shown(when), shown(d["action"], style="bold"),
+                                           shown(what), shown(d["who"]), shown(d["reason"], 80)], (d, what, when)))
+        self.query_one("#decisions", ReviewTable).set_rows(rows)
+        self._decision_detail()
+
+    @on(DataTable.RowHighlighted, "#decisions")
+    def decision_highlighted(self) -> None:
+        self._decision_detail()
+
+    def _decision_detail(self) -> None:
+        """The decision in full: the reason is never cut here."""
+        got = self.query_one("#decisions", ReviewTable).row_data()
+        pane = self.query_one("#decision-detail", Static)
+        if got is None:
+            pane.update(Text("No decision recorded for this contract's quarter.", style="dim"))
+            return
+        d, what, when = got
+        pane.update(Text("\n").join([
+            joined(f"Decision {d['id']}: ", (d["action"], "bold"), " ", (what, ""), " by ", (d["who"], ""), " on ",
+                   (when, "")),
+            Text.assemble("Reason: ", shown(d["reason"], limit=20000))]))
+
+    # --- tabs ------------------------------------------------------------------------------------------
+
+    def active_tab(self) -> str:
+        return self.query_one("#tabs", TabbedContent).active.removeprefix("tab-")
+
+    def current_table(self) -> ReviewTable | None:
+        return self.query_one(f"#tab-{self.active_tab()} ReviewTable", ReviewTable)
 
     @on(TabbedContent.TabActivated, "#tabs")
     def focus_tab(self, event: TabbedContent.TabActivated) -> None:
-        """A tab chosen by key or mouse puts the cursor in its table, ready for Enter and the decision keys."""
-        for table in event.pane.query(DataTable):
-            table.focus()
-            break
+        """A tab chosen by key or mouse puts the cursor in its table, ready for Enter and its decision keys;
+        the footer then names the keys of that tab."""
+        self.focus_table()
+        self.refresh_bindings()
+
+    def action_tab(self, n: int) -> None:
+        self.query_one("#tabs", TabbedContent).active = f"tab-{TABS[n - 1]}"
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        tab = self.active_tab() if self.is_mounted else "findings"
+        if action in ("decide", "mark"):
+            return tab == "findings"
+        if action == "payment":
+            return tab == "versions"
+        if action == "no_decision":
+            return tab not in ("findings", "versions")
+        return super().check_action(action, parameters)
+
+    def action_no_decision(self) -> None:
+        self.app.notify(f"Nothing is decided on the {self.active_tab().capitalize()} tab: a, y and w decide findings "
+                        "on the Findings tab (1); a and h approve or hold payment on the Versions tab (4).",
+                        severity="warning", markup=False)
 
     @on(DataTable.RowSelected, "#versions")
     def pick_version(self, event: DataTable.RowSelected) -> None:
@@ -444,36 +713,89 @@ class ContractScreen(LedgerScreen):
         self.action_refresh()
         self.query_one("#tabs", TabbedContent).active = "tab-findings"
 
-    def action_decide(self, key: str) -> None:
-        action = FINDING_ACTIONS[key]
-        table = self.query_one("#findings", DataTable)
-        f = self.finding_rows.get(_selected_key(table) or "")
+    # --- decisions -------------------------------------------------------------------------------------
+
+    def action_decide(self, action: str) -> None:
+        if self.active_tab() != "findings":  # never a finding out of sight
+            self.action_no_decision()
+            return
+        marked = [f for f in self.found if _finding_key(f) in self.marked]
+        if marked:
+            self._decide_marked(action, marked)
+            return
+        f = self.query_one("#findings", ReviewTable).row_data()
         if f is None or self.return_id is None:
-            self.app.notify("Choose a finding first (Findings tab).", severity="warning", markup=False)
+            self.app.notify("No finding is highlighted: nothing to decide.", severity="warning", markup=False)
             return
         rid, code, cell = self.return_id, f["code"], f["cell"]
-        about = joined(f"{action.capitalize()} ", (code, "bold"), " at ", (cell, "bold"), f" of return {rid}:\n",
-                       (f["message"], ""))
+        about = joined(f"{action.capitalize()} ", (code, "bold"), " at ", (cell, "bold"), f" of return {rid} (",
+                       (self.contract_id, "bold"), f" {self.quarter}):\n", (f["message"], ""))
 
         def record(reason: str | None) -> None:
             if reason:
                 self.attempt(store.decide_finding, self.session.ledger, rid, code, cell, action, reason,
-                             done=f"Recorded: {action} {code} at {cell} of return {rid}.")
+                             self.session.today, done=f"Recorded: {action} {code} at {cell} of return {rid}.")
 
         self.app.push_screen(ReasonModal(f"{action.capitalize()} a finding", about, action.capitalize()), record)
 
+    def _decide_marked(self, action: str, marked: list[dict]) -> None:
+        """One reason for every marked finding: the dialog lists them all; each is its own decision."""
+        rid = self.return_id
+        about = Text.assemble(joined(f"{action.capitalize()} {_count(len(marked), 'finding')} of return {rid} (",
+                                     (self.contract_id, "bold"), f" {self.quarter}):"),
+                              *(Text.assemble("\n• ", joined((f["code"], "bold"), " at ", (f["cell"], "bold"), ": "),
+                                              shown(f["message"], 200)) for f in marked))
+
+        def record(reason: str | None) -> None:
+            if not reason:
+                return
+            done = 0
+            for f in marked:
+                try:
+                    store.decide_finding(self.session.ledger, rid, f["code"], f["cell"], action, reason,
+                                         self.session.today)
+                except SwtoolError as e:
+                    self.app.notify(safe_text(e, 1000), severity="error", markup=False, timeout=8)
+                    continue
+                done += 1
+            self.marked.clear()
+            self.app.notify(f"Recorded: {action} {_count(done, 'finding')} of return {rid}.", markup=False)
+            self.action_refresh()
+
+        self.app.push_screen(ReasonModal(f"{action.capitalize()} {_count(len(marked), 'finding')}", about,
+                                         action.capitalize()), record)
+
     def action_payment(self, action: str) -> None:
-        """Approve or hold the version that counts for payment (whichever version is shown), as the
-        Payments screen's a and h do."""
+        """Approve or hold the highlighted version for payment, as the Payments screen's a and h do; only
+        the version that counts can be."""
         from swtool.tui.payments import ask_for_payment   # it builds on this module's screens
 
+        if self.active_tab() != "versions":
+            self.action_no_decision()
+            return
+        v = self.query_one("#versions", ReviewTable).row_data()
         c = self.counted
+        if v is not None and c is not None and v["id"] != c["id"]:
+            self.app.notify(f"Version {v['version']} (return {v['id']}) does not count for {self.quarter} "
+                            f"({counts_words(v)}): only version {c['version']} (return {c['id']}), the version that "
+                            "counts, can be approved or held.", severity="warning", markup=False, timeout=8)
+            return
         ask_for_payment(self, action, self.contract_id, self.quarter, c and c["id"], c and c["version"],
                         (c and c["approval"]) or "not reviewed")
 
     def action_values(self) -> None:
         self.include_personal = not self.include_personal
         self.action_refresh()
+
+    def action_spot_checks(self) -> None:
+        from swtool.tui.spotchecks import SpotChecksScreen   # it builds on this module's screens
+
+        self.app.push_screen(SpotChecksScreen(self.contract_id, self.quarter))
+
+    def action_visits(self) -> None:
+        from swtool.tui.visits import VisitsScreen   # monitoring visits and actions (swtool visit, actions)
+
+        self.app.push_screen(VisitsScreen(self.contract_id))
 
     def action_new_plan(self) -> None:
         s = self.session
@@ -500,68 +822,97 @@ class ContractScreen(LedgerScreen):
 # --- service credits ---------------------------------------------------------------------------------
 
 class CreditsScreen(LedgerScreen):
-    """Every core output's service credits in the quarter (``swtool credits``), to apply or waive."""
+    """Every core output's service credits in the quarter (``swtool credits``), to apply or waive: the
+    amounts split into applied, pending and waived, the decision in force in full below the table."""
 
+    HELP_TOPIC = "credits"
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
         Binding("a", "decide('apply')", "Apply"),
         Binding("w", "decide('waive')", "Waive"),
     ]
 
     def __init__(self):
         super().__init__()
-        self.lines: dict[str, tuple] = {}      # row key -> (contract's credits, credit line, status)
         self.sub_total = Text("")
+        self.decided: dict = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="heading")
-        yield _table("credits", "contract", "provider", "lot", "output", "target", "actual", "percent",
-                     "credit value", "credits", "amount", "status")
-        yield Static(id="credit-detail")
-        yield Footer()
+        yield _table("credits", "contract", "output", "status", "amount", "credits", "percent", "actual", "target",
+                     "credit value", "lot", "provider")
+        yield FilterBar()
+        yield Static(id="credit-detail", classes="detail")
+        yield Footer(compact=True, show_command_palette=False)
 
-    def load(self) -> None:
+    def fetch(self, ledger):
+        s = self.session
+        return views.credit_report(ledger, s.quarter, s.settings), store.credit_decisions(ledger, str(s.quarter))
+
+    def show(self, data) -> None:
         from swtool.credits import gbp, num, pct
 
         s = self.session
-        self.report = views.credit_report(s.ledger, s.quarter, s.settings)
+        self.report, self.decided = data
         setting = ", ".join(f"{k} = {self.report.settings.get(k)}" for k in views.CREDIT_SETTINGS)
         self.query_one("#heading", Static).update(Text(f"Service credits, {s.quarter} (setting {setting}). "
                                                        "a applies, w waives; each needs a reason.", style="bold"))
-        table = self.query_one("#credits", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        self.lines = {}
-        total = pending = 0
+        rows = []
+        split = {"applied": 0, "pending": 0, "waived": 0}
         for cc in self.report.contracts:
             c = cc.contract
             for ln, status in zip(cc.lines, cc.statuses, strict=True):
-                key = f"{c.contract_id}|{ln.output}"
-                self.lines[key] = (cc, ln, status)
-                table.add_row(shown(c.contract_id, style="bold"), shown(c.provider, 36), shown(c.lot),
-                              shown(ln.output), shown(num(ln.target)), shown(ln.actual), shown(pct(ln.percent)),
-                              shown(None if ln.credit_value is None else gbp(ln.credit_value)),
-                              shown(num(ln.credits)), shown(gbp(ln.amount), style="bold" if ln.due else "dim"),
-                              shown(status, style=CREDIT_STYLE.get(status, "")), key=key)
-                pending += status == "pending"
-            total += cc.due_amount
-        if table.row_count:
-            table.move_cursor(row=min(max(keep, 0), table.row_count - 1))
-        self.sub_total = Text(f"{len(self.report.contracts)} contracts in term; due and not waived {gbp(total)}; "
-                              f"{pending} decision{'s' * (pending != 1)} pending", style="bold")
-        self._detail(_selected_key(table))
-        table.focus()
+                if ln.due and status in split:
+                    split[status] += ln.amount
+                rows.append(Row(f"{c.contract_id}|{ln.output}", [
+                    shown(c.contract_id, style="bold"), shown(ln.output),
+                    shown(status, style=CREDIT_STYLE.get(status, "")),
+                    shown(gbp(ln.amount), style="bold" if ln.due else "dim"), shown(num(ln.credits)),
+                    shown(pct(ln.percent)), shown(ln.actual), shown(num(ln.target)),
+                    shown(None if ln.credit_value is None else gbp(ln.credit_value)), shown(c.lot),
+                    shown(c.provider, 36)], (cc, ln, status)))
+        pending = sum(1 for r in rows if r.data[2] == "pending")
+        self.sub_total = Text(
+            f"{_count(len(self.report.contracts), 'contract')} in term. Due and not waived "
+            f"{gbp(split['applied'] + split['pending'])}: applied {gbp(split['applied'])}, pending "
+            f"{gbp(split['pending'])} ({_count(pending, 'decision')} to make). Waived {gbp(split['waived'])}.",
+            style="bold")
+        self.query_one("#credits", ReviewTable).set_rows(rows)
+        self._detail()
+        if not isinstance(self.app.focused, Input):
+            self.focus_table()
 
     @on(DataTable.RowHighlighted, "#credits")
-    def highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._detail(event.row_key.value)
+    def highlighted(self) -> None:
+        self._detail()
+        self.refresh_bindings()
 
-    def _detail(self, key: str | None) -> None:
+    def _detail(self) -> None:
+        """The line's figures in words and the decision in force, whole."""
         parts = [self.sub_total]
-        if key in self.lines:
-            parts.append(shown(self.lines[key][1].reason, limit=2000))
+        got = self.query_one("#credits", ReviewTable).row_data()
+        if got is not None:
+            cc, ln, status = got
+            parts.append(shown(ln.reason, limit=2000))
+            d = self.decided.get((cc.contract.contract_id, ln.output))
+            if d is not None:
+                when = uk_day(store.dated(d)) if store.dated(d) else uk_stamp(d["at"])
+                parts.append(Text.assemble(joined("Decision in force: ", (status, "bold"), f" (decision {d['id']}) by ",
+                                                  (d["who"], ""), " on ", (when, ""), ": "),
+                                           shown(d["reason"], limit=20000)))
+            elif not ln.due:
+                parts.append(Text("Nothing is due on this line: nothing to apply or waive.", style="dim"))
+            else:
+                parts.append(Text("Pending: a applies the credits (taken off the payment), w waives them.",
+                                  style="bold yellow"))
         self.query_one("#credit-detail", Static).update(Text("\n").join(parts))
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "decide" and self.is_mounted:
+            got = self.query_one("#credits", ReviewTable).row_data()
+            if got is None or not got[1].due:
+                return None   # shown, dimmed: nothing due on the highlighted line
+        return super().check_action(action, parameters)
 
     @on(DataTable.RowSelected, "#credits")
     def open_contract(self, event: DataTable.RowSelected) -> None:
@@ -569,20 +920,24 @@ class CreditsScreen(LedgerScreen):
         self.app.push_screen(ContractScreen(contract_id, self.session.quarter))
 
     def action_decide(self, action: str) -> None:
-        key = _selected_key(self.query_one("#credits", DataTable))
-        if key not in self.lines:
-            return
         from swtool.credits import gbp, num
 
-        cc, ln, status = self.lines[key]
+        got = self.query_one("#credits", ReviewTable).row_data()
+        if got is None:
+            return
+        cc, ln, status = got
         cid, s = cc.contract.contract_id, self.session
+        if not ln.due:
+            self.app.notify(f"Nothing is due on {cid} output {ln.output} for {s.quarter}: nothing to {action}.",
+                            severity="warning", markup=False)
+            return
         about = joined(f"{action.capitalize()} the service credits of ", (cid, "bold"), f" output {ln.output}, "
                        f"{s.quarter}: {num(ln.credits)} credits, {gbp(ln.amount)} (now {status}).\n", (ln.reason, ""))
 
         def record(reason: str | None) -> None:
             if reason:
                 self.attempt(views.decide_credit, s.ledger, cid, s.quarter, ln.output, action, reason, s.settings,
-                             done=f"Recorded: {action} service credits for {cid} output {ln.output}.")
+                             s.today, done=f"Recorded: {action} service credits for {cid} output {ln.output}.")
 
         self.app.push_screen(ReasonModal(f"{action.capitalize()} service credits", about, action.capitalize()),
                              record)
@@ -594,8 +949,8 @@ class PlansScreen(LedgerScreen):
     """Remedial action plans (``swtool rap list``): open ones, overdue reviews first to the eye; close
     one with a reason."""
 
+    HELP_TOPIC = "plans"
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
         Binding("x", "close_plan", "Close plan"),
         Binding("t", "toggle_all", "Show closed"),
     ]
@@ -603,33 +958,53 @@ class PlansScreen(LedgerScreen):
     def __init__(self):
         super().__init__()
         self.show_all = False
-        self.plans: dict[str, dict] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="heading")
         yield _table("plans", "plan", "contract", "quarter", "status", "review", "opened", "by", "document",
                      "last decision")
-        yield Footer()
+        yield FilterBar()
+        yield Static(id="plan-detail", classes="detail")
+        yield Footer(compact=True, show_command_palette=False)
 
-    def load(self) -> None:
+    def fetch(self, ledger):
+        return store.raps(ledger, self.session.today, include_closed=self.show_all)
+
+    def show(self, rows) -> None:
         s = self.session
-        rows = store.raps(s.ledger, s.today, include_closed=self.show_all)
-        self.plans = {str(r["id"]): r for r in rows}
         overdue = sum(1 for r in rows if r["overdue"])
         self.query_one("#heading", Static).update(Text(
             f"{'All' if self.show_all else 'Open'} remedial action plans on {uk_date(s.today)}: {len(rows)}, "
             f"{overdue} overdue for review. x closes the highlighted plan; Enter opens its contract.", style="bold"))
-        table = self.query_one("#plans", DataTable)
-        table.clear()
-        for r in rows:
-            status = "OVERDUE" if r["overdue"] else r["status"]
-            table.add_row(shown(r["id"]), shown(r["contract_id"], style="bold"), shown(r["quarter"]),
-                          shown(status, style="bold red" if r["overdue"] else ""), shown(r["review_date"]),
-                          shown(r["created_at"][:10]), shown(r["created_by"]),
-                          shown(Path(r["document"]).name if r["document"] else None), shown(r["last_reason"], 70),
-                          key=str(r["id"]))
-        table.focus()
+        self.query_one("#plans", ReviewTable).set_rows([Row(str(r["id"]), [
+            shown(r["id"]), shown(r["contract_id"], style="bold"), shown(r["quarter"]),
+            shown("OVERDUE" if r["overdue"] else r["status"], style="bold red" if r["overdue"] else ""),
+            shown(uk_day(r["review_date"])), shown(uk_day(r["opened"])), shown(r["created_by"]),
+            shown(Path(r["document"]).name if r["document"] else None), shown(r["last_reason"], 70)], r)
+            for r in rows])
+        self._detail()
+        if not isinstance(self.app.focused, Input):
+            self.focus_table()
+
+    @on(DataTable.RowHighlighted, "#plans")
+    def highlighted(self) -> None:
+        self._detail()
+
+    def _detail(self) -> None:
+        r = self.query_one("#plans", ReviewTable).row_data()
+        pane = self.query_one("#plan-detail", Static)
+        if r is None:
+            pane.update(Text("No plan shown." + ("" if self.show_all else " t shows closed plans too."), style="dim"))
+            return
+        pane.update(Text("\n").join([
+            joined(f"Plan {r['id']} for ", (r["contract_id"], "bold"), f" {r['quarter']}: ",
+                   ("OVERDUE for review" if r["overdue"] else r["status"], "bold red" if r["overdue"] else "bold"),
+                   "; review ", (uk_day(r["review_date"]), ""), "; opened ", (uk_day(r["opened"]), ""), " by ",
+                   (r["created_by"], "")),
+            joined("Written to ", (r["document"] or "-", "")),
+            joined("Last decision: ", (r["last_action"] or "-", "bold"), " by ", (r["last_by"] or "-", ""), " on ",
+                   (uk_stamp(r["last_at"]) or "-", ""), ": ", (r["last_reason"] or "-", ""))]))
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
@@ -637,21 +1012,20 @@ class PlansScreen(LedgerScreen):
 
     @on(DataTable.RowSelected, "#plans")
     def open_contract(self, event: DataTable.RowSelected) -> None:
-        r = self.plans[event.row_key.value]
+        r = self.query_one("#plans", ReviewTable).row_data(event.row_key.value)
         self.app.push_screen(ContractScreen(r["contract_id"], Quarter.parse(r["quarter"])))
 
     def action_close_plan(self) -> None:
-        key = _selected_key(self.query_one("#plans", DataTable))
-        r = self.plans.get(key or "")
+        r = self.query_one("#plans", ReviewTable).row_data()
         if r is None or r["status"] == "closed":
             self.app.notify("Choose an open plan first.", severity="warning", markup=False)
             return
         about = joined(f"Close remedial action plan {r['id']} for ", (r["contract_id"], "bold"),
-                       f" {r['quarter']} (review {r['review_date']}).")
+                       f" {r['quarter']} (review {uk_day(r['review_date'])}).")
 
         def record(reason: str | None) -> None:
             if reason:
-                self.attempt(store.close_rap, self.session.ledger, r["id"], reason,
+                self.attempt(store.close_rap, self.session.ledger, r["id"], reason, self.session.today,
                              done=f"Remedial action plan {r['id']} closed.")
 
         self.app.push_screen(ReasonModal("Close a remedial action plan", about, "Close plan"), record)

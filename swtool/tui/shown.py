@@ -37,3 +37,19 @@ def joined(*parts: tuple[object, str] | str) -> Text:
 
 def severity(sev: str | None) -> Text:
     return shown(sev, style=SEVERITY_STYLE.get(sev or "", ""))
+
+
+def uk_day(iso: str | None) -> str | None:
+    """A day kept as ``2026-10-12`` (or the start of a timestamp), shown as the PMO writes it: 12/10/2026."""
+    from swtool.ledger.find import uk_day as day
+
+    return None if not iso else day(iso)
+
+
+def uk_stamp(iso: str | None) -> str | None:
+    """A moment kept as ``2026-11-23T10:04:31Z``, shown as 23/11/2026 10:04 (a day alone: 23/11/2026)."""
+    if not iso:
+        return None
+    day = uk_day(iso)
+    time = iso[11:16] if len(iso) >= 16 and iso[10] in "T " else ""
+    return f"{day} {time}".strip()

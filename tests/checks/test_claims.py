@@ -234,6 +234,7 @@ def test_c206_missing_training_provider(tmp_path):
     path = write_return(tmp_path, claims=[job_start(output="2b", **{"Training provider": None})])
     f = only(check(path, contract=contract()), "C206")
     assert f.cell == "Claims!O2" and "Training provider is empty" in f.message
+    assert "; an apprenticeship start (2b) must record Employer, Start date" in f.message
 
 
 def test_c206_missing_level_and_pay(tmp_path):

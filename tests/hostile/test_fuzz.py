@@ -11,6 +11,10 @@ it lacks), a row from 1 and a column letter.
 
 Bounded for CI (40 examples, a few seconds); ``SWTOOL_FUZZ_EXAMPLES=500 SWTOOL_FUZZ_RANDOM=1`` for a
 longer, fresh run.
+
+Then 300 mutants of a real sample at the level of the zip and of the XML inside it (``mutants.py``):
+seeded, the same on every run, read in this process; none may end in what would be an internal error.
+``SWTOOL_FUZZ_MUTANTS`` changes how many; ``benchmarks/fuzz_long.py`` runs thousands more.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import pytest
 from builders import REFDATA, TODAY, write_return
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mutants import mutant, problem
 
 from swtool import catalogue
 from swtool import standard as std
@@ -180,3 +185,104 @@ def test_mutated_returns_are_checked_without_a_crash(bases, tmp_path, which, cha
             assert f.cell == f"{f.sheet}!{f.column}{f.row}" or f.cell == f"{f.sheet}!{f.row}:{f.row}", f
     shutil.rmtree(tmp_path, ignore_errors=True)
     tmp_path.mkdir()
+
+
+# --- zip-level and XML-level mutants of a real sample ----------------------------------------------------
+# ``mutants.mutant(base, seed)``: even seeds mutate the zip container, odd ones the XML inside it. Each
+# mutant is read in this process (no child process: cheap) and judged by ``mutants.problem``: it must end
+# in a plain sentence (S001) or a report, never in an exception, "could not be checked: swtool met a
+# problem it did not expect" (the report's form of an internal error) or a rule that could not run, and
+# the report renders as text, JSON and JUnit. Rules run once per distinct content read (the same cells
+# give the same findings), which keeps the suite cheap; benchmarks/fuzz_long.py judges many more seeds.
+
+MUTANTS = int(os.environ.get("SWTOOL_FUZZ_MUTANTS", "300"))
+BATCHES = 10
+
+
+@pytest.fixture(scope="module")
+def real_sample() -> bytes:
+    return SAMPLES[0].read_bytes()
+
+
+@pytest.fixture(scope="module")
+def checked_content() -> set[str]:
+    return set()
+
+
+@pytest.mark.parametrize("batch", range(BATCHES))
+def test_zip_and_xml_mutants_of_a_real_return_end_in_a_sentence_or_a_report(real_sample, checked_content, tmp_path,
+                                                                            batch):
+    problems = []
+    for seed in range(batch, MUTANTS, BATCHES):
+        data, what = mutant(real_sample, seed)
+        path = tmp_path / f"mutant-{seed}.xlsx"
+        path.write_bytes(data)
+        said = problem(path, CTX, checked_content)
+        if said:
+            problems.append(f"seed {seed} ({what}): {said}")
+        assert path.read_bytes() == data, f"seed {seed}: the mutant was changed"
+        path.unlink()
+    assert not problems, "\n".join(problems)
+
+
+def test_the_mutants_are_of_both_kinds_and_the_same_on_every_run(real_sample):
+    """A seed gives the same bytes every time; even seeds mutate the zip, odd ones the XML of one part."""
+    assert mutant(real_sample, 7) == mutant(real_sample, 7)
+    assert mutant(real_sample, 7)[0] != real_sample
+    whats = [mutant(real_sample, s)[1] for s in range(40)]
+    assert all(w.startswith(("xl/", "docProps/", "_rels/", "[Content_Types]")) for w in whats[1::2]), whats[1::2]
+    assert len(set(whats)) > 30
+
+
+def test_the_judge_finds_what_would_be_an_internal_error(real_sample, tmp_path, monkeypatch):
+    """``problem`` can fail: a rule that raises, and a return whose typing raises (S001 "did not expect"),
+    are named; a sound return is not."""
+    import dataclasses
+
+    from swtool import tables
+
+    path = tmp_path / "sound.xlsx"
+    path.write_bytes(real_sample)
+    assert problem(path, CTX, set()) is None
+
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setitem(catalogue.REGISTRY, "X401", dataclasses.replace(RULES["X401"], check=boom))
+    assert "X401" in problem(path, CTX, set()) and "could not run" in problem(path, CTX, set())
+    monkeypatch.undo()
+    monkeypatch.setattr(tables, "type_table", boom)
+    assert problem(path, CTX, set()) == ("S001 The workbook could not be checked: swtool met a problem it did not "
+                                         "expect (ZeroDivisionError). Send the file to the council, which will have "
+                                         "it looked at.")
+
+
+def test_a_budget_line_with_no_item_in_the_contract_sheet_is_no_heading(tmp_path):
+    """Found by the mutants (seed 87 of the first run): the hidden Contract sheet's budget line with its Budget
+    item cleared made X401 fail ("could not run") while listing the headings; now the line is no heading and
+    the return is checked."""
+    wb = openpyxl.load_workbook(SAMPLES[0])
+    ws = wb["Contract"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Financial year") + 1
+    assert ws.cell(row, 4).value  # the first budget line's item
+    ws.cell(row, 4).value = None
+    path = tmp_path / "no-item.xlsx"
+    wb.save(path)
+    assert problem(path, CTX, set()) is None
+    report, _ = check_file(path, CTX)
+    assert not [f for f in report.findings if f.code == "X401"]  # every item claimed against is still a heading
+
+
+def test_a_contract_sheet_amount_that_is_no_amount_leaves_the_return_checked(tmp_path):
+    """Found by benchmarks/fuzz_long.py (seed 6527: a cell typed boolean): a budget amount of TRUE on the
+    hidden Contract sheet made the whole check end in "swtool met a problem it did not expect"; now such a
+    sheet holds no contract (as an unreadable one), and the rest of the return is checked."""
+    wb = openpyxl.load_workbook(SAMPLES[0])
+    ws = wb["Contract"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "Financial year") + 1
+    ws.cell(row, 5).value = True
+    path = tmp_path / "true-amount.xlsx"
+    wb.save(path)
+    assert problem(path, CTX, set()) is None
+    report, _ = check_file(path, CTX)
+    assert report.contract == "SW-L3-01" and not [f for f in report.findings if f.code == "S001"]

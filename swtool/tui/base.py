@@ -1,0 +1,252 @@
+"""What every screen of the review shares: the keys that mean the same everywhere, data read in a
+worker thread with a loading state, the filter bar under a table, and ledger errors shown, not raised.
+
+A screen says what it reads in ``fetch(ledger)`` (run in a worker thread on the app's reading
+connection, never touching a widget) and puts it on screen in ``show(data)`` (on the app's thread).
+Writes (decisions, plans, imports) go through the session's own connection, then the screen reloads.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, Label, Static
+
+from swtool.errors import SwtoolError
+from swtool.report.safe import safe_text
+from swtool.tui.table import ReviewTable
+
+log = logging.getLogger(__name__)
+
+
+def count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def selected_key(table: DataTable) -> str | None:
+    if table.row_count == 0:
+        return None
+    row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+    return row_key.value
+
+
+class Delivered(Message):
+    """What a worker thread found, handed to the app's thread without waiting for it (post_message is
+    thread-safe; a worker blocked on call_from_thread would hold up the app's exit)."""
+
+    def __init__(self, fn, args: tuple) -> None:
+        super().__init__()
+        self.fn, self.args = fn, args
+
+    def run(self) -> None:
+        self.fn(*self.args)
+
+
+def deliver(node, fn, *args) -> None:
+    """Run ``fn(*args)`` on the app's thread, from a worker thread; ``node`` handles ``Delivered``."""
+    node.post_message(Delivered(fn, args))
+
+
+class FilterBar(Horizontal):
+    """``/`` words to narrow the table to (every word must appear in a row), and what the table shows:
+    rows shown of all, the quick filter, the sort. Enter keeps the filter, Esc clears it."""
+
+    BINDINGS = [Binding("escape", "clear", "Clear filter")]
+
+    def compose(self):
+        yield Label("/", id="filter-prompt")
+        yield Input(id="filter-input", compact=True, placeholder="words to look for; Enter keeps, Esc clears")
+        yield Static(id="table-state")
+
+    @on(Input.Changed, "#filter-input")
+    def narrow(self, event: Input.Changed) -> None:
+        table = self.screen.current_table()
+        if table is not None:
+            table.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter-input")
+    def keep(self) -> None:
+        self.screen.focus_table()
+
+    def action_clear(self) -> None:
+        self.query_one("#filter-input", Input).value = ""
+        table = self.screen.current_table()
+        if table is not None:
+            table.set_filter("")
+        self.screen.focus_table()
+
+    def open(self, table: ReviewTable) -> None:
+        self.display = True
+        field = self.query_one("#filter-input", Input)
+        field.value = table.filter_text
+        field.focus()
+
+    def describe(self, table: ReviewTable | None) -> None:
+        field = self.query_one("#filter-input", Input)
+        if table is None:
+            self.display = False
+            return
+        if field.value != table.filter_text:
+            with field.prevent(Input.Changed):
+                field.value = table.filter_text
+        self.query_one("#table-state", Static).update(Text(table.state(), style="dim"))
+        self.display = table.narrowed or field.has_focus
+
+
+class LedgerScreen(Screen):
+    """A screen over the ledger: q quits, ? explains, / filters, Esc goes back (but from the first screen)."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("q", "app.quit_review", "Quit"),
+        Binding("question_mark,f1", "app.help", "Help", key_display="?"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("r", "refresh", "Refresh", show=False),
+    ]
+    CAN_GO_BACK = True
+    HELP_TOPIC = ""            # the section of swtool.tui.help that explains the screen
+
+    _stale = False
+    _seq = 0                   # the load in flight: an older one's result is dropped
+    loaded = False             # the first load has been shown
+
+    @property
+    def session(self):
+        return self.app.session
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "back":
+            return self.CAN_GO_BACK
+        return True
+
+    def action_back(self) -> None:
+        if self.CAN_GO_BACK:
+            self.app.pop_screen()
+
+    def on_mount(self) -> None:
+        for table in self.query(ReviewTable):
+            table.loading = True
+        self.action_refresh()
+
+    # another screen or a dialog may change the ledger: reload on coming back, unless already done
+    def on_screen_suspend(self) -> None:
+        self._stale = True
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self.action_refresh()
+
+    # --- reading, in a worker ------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self._stale = False
+        self._seq += 1
+        if type(self).fetch is LedgerScreen.fetch:  # a screen that reads on the app's thread (``load``)
+            try:
+                self.load()
+            except SwtoolError as e:
+                self.app.notify(safe_text(e, 1000), severity="error", markup=False, timeout=8)
+            self._ready()
+            return
+        self.read(self._seq)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def read(self, seq: int) -> None:
+        try:
+            with self.app.reading() as ledger:
+                data = self.fetch(ledger)
+        except SwtoolError as e:
+            self._report(self._failed, seq, safe_text(e, 1000))
+            return
+        except Exception as e:  # noqa: BLE001 (the PMO sees one sentence; SWTOOL_DEBUG logs the rest)
+            log.debug("reading the ledger for %s failed", type(self).__name__, exc_info=True)
+            self._report(self._failed, seq, f"could not read the ledger for this screen ({type(e).__name__}: "
+                                            f"{safe_text(e, 300)})")
+            return
+        self._report(self._loaded, seq, data)
+
+    def _report(self, fn, *args) -> None:
+        deliver(self, fn, *args)
+
+    def on_delivered(self, message: Delivered) -> None:
+        message.run()
+
+    def _loaded(self, seq: int, data) -> None:
+        if seq != self._seq or not self.is_attached:
+            return
+        self.show(data)
+        self._ready()
+
+    def _failed(self, seq: int, message: str) -> None:
+        if seq != self._seq or not self.is_attached:
+            return
+        self._ready()
+        self.app.notify(message, severity="error", markup=False, timeout=8)
+
+    def _ready(self) -> None:
+        for table in self.query(ReviewTable):
+            table.loading = False
+        self.loaded = True
+        self.describe_table()
+
+    def load(self) -> None:  # pragma: no cover - a screen has fetch and show, or load
+        raise NotImplementedError
+
+    def fetch(self, ledger):  # pragma: no cover - each screen has its own
+        """Read what the screen shows (worker thread: no widgets here)."""
+        raise NotImplementedError
+
+    def show(self, data) -> None:  # pragma: no cover - each screen has its own
+        raise NotImplementedError
+
+    # --- writing -------------------------------------------------------------------------------------
+
+    def attempt(self, fn, *args, done: str | None = None):
+        """Run a ledger call; a refusal (LedgerError) is shown as a notification, and nothing changes."""
+        try:
+            result = fn(*args)
+        except SwtoolError as e:
+            self.app.notify(safe_text(e, 1000), severity="error", markup=False, timeout=8)
+            return None
+        if done:
+            self.app.notify(done, markup=False)
+        self.action_refresh()
+        return result
+
+    # --- the table in view ---------------------------------------------------------------------------
+
+    def current_table(self) -> ReviewTable | None:
+        """The table the filter, sort and decision keys act on: the one in view."""
+        for table in self.query(ReviewTable):
+            if all(node.display for node in table.ancestors_with_self if node is not self):
+                return table
+        return None
+
+    def focus_table(self) -> None:
+        table = self.current_table()
+        if table is not None:
+            table.focus()
+        self.describe_table()
+
+    def describe_table(self) -> None:
+        for bar in self.query(FilterBar):
+            bar.describe(self.current_table())
+
+    def action_filter(self) -> None:
+        table = self.current_table()
+        bars = self.query(FilterBar)
+        if table is None or not bars or not table.managed:
+            self.app.notify("This screen's table has no filter.", severity="warning", markup=False)
+            return
+        bars.first().open(table)
+
+    @on(ReviewTable.Narrowed)
+    def _narrowed(self, event: ReviewTable.Narrowed) -> None:
+        if event.table is self.current_table():
+            self.describe_table()
