@@ -261,7 +261,8 @@ def _write_bounded(copy: Path, marked: Path, report: FileReport, rules: dict, li
 
 
 _NOTHING_WRITTEN = ("No annotated copy was written; the check's report is unaffected. Remove unused rows, columns "
-                    "and sheets and check it again, or raise the limit (SWTOOL_LIMITS, docs/security.md).")
+                    "and sheets and check it again, or raise the limit with the SWTOOL_LIMITS environment variable "
+                    "(e.g. SWTOOL_LIMITS=read_seconds=120,read_memory_mb=3000).")
 
 
 def _limit_error(name: str, within: str, limit: str | None) -> NotAnnotated:

@@ -31,6 +31,7 @@ import stat
 from pathlib import Path
 from typing import Iterable
 
+from swtool import words
 from swtool.errors import SwtoolError
 from swtool.reader.preflight import file_kind as _kind  # one wording for what a path is
 
@@ -83,8 +84,8 @@ def guard_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike | N
         raise OutputRefused(f"{shown} is a stored copy in a ledger's {FILES_DIR}/ folder; it is not overwritten: "
                             f"choose another file for the {what}")
     if new_only and (st is not None or os.path.lexists(out)):
-        raise OutputRefused(f"{shown} already exists; a {what} is never written over an existing file: choose a new "
-                            "file name")
+        raise OutputRefused(f"{shown} already exists; {words.a(what)} is never written over an existing file: "
+                            "choose a new file name")
     for given in inputs:
         if given is None:
             continue

@@ -401,7 +401,7 @@ def test_an_annotation_over_its_limit_is_one_sentence_and_leaves_nothing(faulty,
     assert res.stderr.strip() == (
         f"Not annotated: {faulty}: could not annotate faulty.xlsx {said}. No annotated copy was written; the "
         "check's report is unaffected. Remove unused rows, columns and sheets and check it again, or raise the "
-        "limit (SWTOOL_LIMITS, docs/security.md).")
+        "limit with the SWTOOL_LIMITS environment variable (e.g. SWTOOL_LIMITS=read_seconds=120,read_memory_mb=3000).")
     assert "Traceback" not in res.output
     assert not default_output(faulty).exists()
     assert sorted(faulty.parent.iterdir()) == folder  # no temporary file beside it either

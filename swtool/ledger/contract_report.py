@@ -381,7 +381,7 @@ def findings_table(s: ContractStory):
         Column("warnings", "Warnings", "count", 9),
         *[Column(f"family_{letter}", f"{letter}: {FAMILIES[letter]}", "count", 12) for letter in FAMILY_CODES]],
         rows, ["Errors and warnings of each version's current check (infos left out), by the family of their rule "
-               "(docs/rules.md)."])
+               "(swtool rules lists them)."])
 
 
 def tables(s: ContractStory) -> list:
