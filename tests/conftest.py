@@ -81,3 +81,12 @@ def pytest_runtest_makereport(item, call):
 def isolated_user_data(tmp_path_factory, monkeypatch):
     """No test reads or writes the real user data dir (reference-data overrides, the ledger)."""
     monkeypatch.setenv("SWTOOL_DATA_DIR", str(tmp_path_factory.mktemp("userdata")))
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The sample ledger (the sample register and every sample return imported), built once for the whole
+    run; tests work on copies of it (``ledger_helpers.clone``)."""
+    import ledger_helpers as lh
+
+    return lh.build(tmp_path_factory.mktemp("sample-ledger"))

@@ -28,11 +28,6 @@ from swtool.settings import Settings
 SETTINGS = Settings.defaults()
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return lh.build(tmp_path_factory.mktemp("built"))
-
-
 @pytest.fixture
 def ledger_path(built, tmp_path):
     return lh.clone(built, tmp_path / "ledger" / "ledger.sqlite3")

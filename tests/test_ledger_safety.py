@@ -78,11 +78,6 @@ def pmo(monkeypatch):
     monkeypatch.setenv("LOGNAME", "pmo")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return lh.build(tmp_path_factory.mktemp("built"))
-
-
 @pytest.fixture
 def ledger_path(built, tmp_path):
     """A copy of the sample ledger, opened once (so it is in WAL mode: later opens change no byte)."""
@@ -601,6 +596,7 @@ def test_two_decisions_at_once_are_refused(ledger_path):
     assert "--apply and --waive are two decisions: give one of --apply, --waive" in out
     assert "say --accept, --query or --waive" in run("decide", "finding", "6", "P309", "Claims!D24", "--reason", "x",
                                                      "--db", ledger_path, code=2)
+    assert sha(ledger_path) == before  # nothing recorded by the refused ones
     assert run("decide", "finding", "6", "P309", "Claims!D24", "--waive", "--reason", "x", "--db",
                ledger_path).startswith("Decision 1: waive P309")
     assert [r[1] for r in decision_rows(ledger_path)] == ["x"]

@@ -59,11 +59,6 @@ def pmo(monkeypatch):
     monkeypatch.setenv("LOGNAME", "pmo")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return lh.build(tmp_path_factory.mktemp("built"))
-
-
 @pytest.fixture
 def ledger_path(built, tmp_path):
     """A copy of the sample ledger (every sample return imported), opened once so later opens change no byte."""

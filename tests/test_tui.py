@@ -14,11 +14,6 @@ from swtool.ledger import open_ledger, store, views
 from swtool.settings import Settings
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return lh.build(tmp_path_factory.mktemp("tui-ledger"))
-
-
 @pytest.fixture
 def ledger_path(built, tmp_path):
     """A private copy of the sample ledger: each test may record decisions in it."""

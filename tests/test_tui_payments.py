@@ -29,11 +29,6 @@ COLUMNS = ["contract", "return", "approval", "net payable", "invoice", "credits 
            "expenditure", "provider"]
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return lh.build(tmp_path_factory.mktemp("tui-payments-ledger"))
-
-
 @pytest.fixture
 def ledger_path(built, tmp_path):
     """A private copy of the sample ledger: each test may record decisions in it."""

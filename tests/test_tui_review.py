@@ -22,11 +22,6 @@ from swtool.ledger import open_ledger, store
 CONTRACTS = ["SW-L1A-01", "SW-L3-01", "SW-L4-01", "SW-L5-01", "SW-L7-01", "SW-L8-01", "SW-L9-01"]
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return lh.build(tmp_path_factory.mktemp("tui-review-ledger"))
-
-
 @pytest.fixture
 def ledger_path(built, tmp_path):
     """A private copy of the sample ledger: each test may record decisions in it."""

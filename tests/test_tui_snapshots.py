@@ -23,11 +23,6 @@ from swtool.tui.app import ReviewApp
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    return lh.build(tmp_path_factory.mktemp("snapshot-ledger"))
-
-
 @pytest.fixture
 def app(built, tmp_path):
     with open_ledger(lh.clone(built, tmp_path / "ledger.sqlite3")) as ledger:
