@@ -1121,16 +1121,22 @@ def _schema(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, str | 
     return {(t, n): (tbl, _norm(sql)) for t, n, tbl, sql in rows}
 
 
+def _made_in_memory(version: int) -> sqlite3.Connection:
+    """An empty database in memory that the migrations have brought to ``version``."""
+    mem = sqlite3.connect(":memory:", isolation_level=None)
+    for statements in MIGRATIONS[:version]:
+        for statement in statements:
+            if callable(statement):
+                statement(mem)
+            else:
+                mem.execute(statement)
+    return mem
+
+
 def expected_schema(version: int) -> dict[tuple[str, str], tuple[str, str | None]]:
     """The schema swtool makes at ``version``: the migrations run on an empty database in memory."""
-    mem = sqlite3.connect(":memory:", isolation_level=None)
+    mem = _made_in_memory(version)
     try:
-        for statements in MIGRATIONS[:version]:
-            for statement in statements:
-                if callable(statement):
-                    statement(mem)
-                else:
-                    mem.execute(statement)
         return _schema(mem)
     finally:
         mem.close()
@@ -1179,14 +1185,8 @@ def _name_problems(conn: sqlite3.Connection) -> list[str]:
         return []
     key = (version, tuple(id(m) for m in MIGRATIONS[:version]))
     if key not in _EXPECTED_NAMES:
-        mem = sqlite3.connect(":memory:", isolation_level=None)
+        mem = _made_in_memory(version)
         try:
-            for statements in MIGRATIONS[:version]:
-                for statement in statements:
-                    if callable(statement):
-                        statement(mem)
-                    else:
-                        mem.execute(statement)
             _EXPECTED_NAMES[key] = _names(mem)
         finally:
             mem.close()
