@@ -90,3 +90,16 @@ def built(tmp_path_factory):
     import ledger_helpers as lh
 
     return lh.build(tmp_path_factory.mktemp("sample-ledger"))
+
+
+@pytest.fixture
+def ledger_path(built, tmp_path):
+    """A copy of the sample ledger, opened once (so it is in WAL mode: later opens change no byte). Modules
+    that want it otherwise define their own."""
+    import ledger_helpers as lh
+
+    from swtool.ledger import open_ledger
+
+    path = lh.clone(built, tmp_path / "ledger" / "ledger.sqlite3")
+    open_ledger(path).close()
+    return path

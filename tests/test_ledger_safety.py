@@ -78,14 +78,6 @@ def pmo(monkeypatch):
     monkeypatch.setenv("LOGNAME", "pmo")
 
 
-@pytest.fixture
-def ledger_path(built, tmp_path):
-    """A copy of the sample ledger, opened once (so it is in WAL mode: later opens change no byte)."""
-    path = lh.clone(built, tmp_path / "ledger" / "ledger.sqlite3")
-    open_ledger(path).close()
-    return path
-
-
 def stale_wal(ledger_path: Path, tmp_path: Path) -> tuple[Path, Path]:
     """(backup, crashed ledger): a backup taken with one decision recorded; then 100 more decisions
     (checkpointed into the file) and 5 more still in the write-ahead log, as a ledger is left by a crash

@@ -60,14 +60,6 @@ def pmo(monkeypatch):
 
 
 @pytest.fixture
-def ledger_path(built, tmp_path):
-    """A copy of the sample ledger (every sample return imported), opened once so later opens change no byte."""
-    path = lh.clone(built, tmp_path / "ledger" / "ledger.sqlite3")
-    open_ledger(path).close()
-    return path
-
-
-@pytest.fixture
 def register_copy(tmp_path) -> Path:
     target = tmp_path / "in" / "register.xlsx"
     target.parent.mkdir(parents=True, exist_ok=True)
