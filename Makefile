@@ -76,8 +76,8 @@ chart-image: $(STAMP)
 	$(BIN)/python docs/make_chart_image.py samples/out/SW-L3-01-contract-report.xlsx
 
 docs: $(STAMP)
-	$(BIN)/python -m swtool.docs
-	$(BIN)/python -m swtool.docs --readme
+	$(BIN)/python -m swtool.cli.docs
+	$(BIN)/python -m swtool.cli.docs --readme
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_check.py

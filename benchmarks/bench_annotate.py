@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE))
 CHILD = """
 import json, os, resource, sys, time
 from pathlib import Path
-from swtool.annotate import annotate
+from swtool.write.annotate import annotate
 from swtool.findings import FileReport, Finding
 data = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
 report = FileReport(data["path"], sha256=data["sha256"], findings=[Finding(**f) for f in data["findings"]])
@@ -53,10 +53,10 @@ def findings_for(path: Path, wanted: int) -> dict:
     from datetime import date
 
     from swtool import catalogue
-    from swtool.context import CheckContext
+    from swtool.checks.context import CheckContext
     from swtool.engine import check_file
-    from swtool.refdata import RefData
-    from swtool.settings import Settings
+    from swtool.model.refdata import RefData
+    from swtool.model.settings import Settings
 
     ctx = CheckContext(RefData(), Settings.defaults(), date(2026, 10, 1))
     report, sub = check_file(path, ctx)

@@ -68,7 +68,7 @@ def make_return(path: Path, registrations: int, claims: int, seed: int = 7) -> N
     """A lot 3 return for 2026/27 Q2 with realistic, mostly valid rows (write-only mode: fast)."""
     import openpyxl
 
-    from swtool import standard as std
+    from swtool.model import standard as std
 
     rnd = random.Random(seed)
     wb = openpyxl.Workbook(write_only=True)

@@ -46,7 +46,7 @@ EXTRA = [  # five more contracts on the sample lots: (copy of, contract ID, prov
 def specs():
     import make_samples as ms
 
-    from swtool.quarter import Quarter
+    from swtool.model.quarter import Quarter
 
     quarters, q = [], Quarter.containing(ms.START)
     while q.start <= ms.END:
@@ -62,9 +62,9 @@ def specs():
 def generate() -> tuple[Path, Path, int]:
     import make_samples as ms
 
-    from swtool.quarter import Quarter
-    from swtool.refdata import RefData
-    from swtool.templates import build_register
+    from swtool.model.quarter import Quarter
+    from swtool.model.refdata import RefData
+    from swtool.write.templates import build_register
 
     refdata = RefData(overrides=OUT / "no-overrides")
     all_specs = specs()

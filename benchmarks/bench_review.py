@@ -72,9 +72,9 @@ def main() -> None:
     from datetime import date
 
     from swtool.ledger import open_ledger
-    from swtool.quarter import Quarter
-    from swtool.refdata import RefData
-    from swtool.settings import Settings
+    from swtool.model.quarter import Quarter
+    from swtool.model.refdata import RefData
+    from swtool.model.settings import Settings
     from swtool.tui.app import ReviewApp, Session
 
     times: dict[str, list[float]] = {}

@@ -46,14 +46,14 @@ def main() -> int:
     from mutants import mutant, problem
 
     from swtool.cli import cli
-    from swtool.context import CheckContext
-    from swtool.refdata import RefData
-    from swtool.settings import Settings
+    from swtool.checks.context import CheckContext
+    from swtool.model.refdata import RefData
+    from swtool.model.settings import Settings
 
     warnings.simplefilter("ignore")  # openpyxl's warnings about odd parts are expected here
     logging.getLogger("swtool").addHandler(logging.NullHandler())
     logging.getLogger("swtool").propagate = False
-    from swtool.reader.preflight import Limits
+    from swtool.read.preflight import Limits
 
     ctx = CheckContext(RefData(), Settings.defaults(), date(2026, 11, 23))
     limits = Limits() if args.child_process else Limits(child_process=False)

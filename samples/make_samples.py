@@ -24,12 +24,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from swtool import standard as std  # noqa: E402
-from swtool.contract import BudgetLine, ContractFacts, Target  # noqa: E402
-from swtool.quarter import Quarter  # noqa: E402
-from swtool.refdata import PACKAGE_DATA, RefData  # noqa: E402
-from swtool import xlsx  # noqa: E402
-from swtool.templates import build_register, build_return  # noqa: E402
+from swtool.model import standard as std  # noqa: E402
+from swtool.read.register import BudgetLine, ContractFacts, Target  # noqa: E402
+from swtool.model.quarter import Quarter  # noqa: E402
+from swtool.model.refdata import PACKAGE_DATA, RefData  # noqa: E402
+from swtool.write import xlsx  # noqa: E402
+from swtool.write.templates import build_register, build_return  # noqa: E402
 
 TODAY = date(2026, 11, 23)  # the date `make demo` counts deadlines from
 START, END = date(2025, 4, 1), date(2027, 3, 31)
@@ -672,10 +672,10 @@ def sample_files() -> list[Path]:
 
 def run_samples():
     """Check every sample as `make demo` does; returns {path: FileReport}."""
-    from swtool.context import CheckContext
-    from swtool.contract import read_register
+    from swtool.checks.context import CheckContext
+    from swtool.read.register import read_register
     from swtool.engine import check_file, load_history
-    from swtool.settings import Settings
+    from swtool.model.settings import Settings
 
     refdata = RefData(overrides=HERE / "no-overrides")
     history, _ = load_history([RETURNS], refdata)

@@ -11,10 +11,11 @@ import logging
 from pathlib import Path
 
 from swtool import catalogue
-from swtool.context import CheckContext, RuleContext
+from swtool.checks.context import CheckContext
+from swtool.checks.runner import rule_context, run_rules
 from swtool.errors import SwtoolError
-from swtool.findings import ERROR, INFO, WARNING, FileReport, Finding, Location
-from swtool.reader.preflight import Limits, Unreadable, sha256_of
+from swtool.findings import FileReport, Finding, Location
+from swtool.read.preflight import Limits, Unreadable, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def expand(paths: list[Path]) -> list[Path]:
 def load_history(paths: list[Path], refdata, limits: Limits = Limits(), reader: str = "calamine"
                  ) -> tuple[list, list[str]]:
     """Earlier returns as Submissions; the unreadable ones are skipped and said so."""
-    from swtool.submission import load_submission
+    from swtool.read.submission import load_submission
 
     subs, notes = [], []
     for p in expand(paths):
@@ -46,65 +47,6 @@ def load_history(paths: list[Path], refdata, limits: Limits = Limits(), reader: 
         except Unreadable as e:
             notes.append(f"history file {p} skipped: {e}")
     return subs, notes
-
-
-def rule_context(sub, ctx: CheckContext) -> RuleContext:
-    contract = None
-    if ctx.register is not None and sub.contract_id in ctx.register.contracts:
-        contract = ctx.register.contracts[sub.contract_id]
-    elif sub.contract_sheet is not None:
-        contract = sub.contract_sheet
-    history = []
-    q = sub.quarter
-    if q is not None:
-        latest: dict = {}
-        for h in ctx.history:
-            if h.contract_id == sub.contract_id and h.sha256 != sub.sha256 and h.quarter is not None and h.quarter < q:
-                # of several versions of one quarter, the latest submitted stands
-                prev = latest.get(h.quarter)
-                if prev is None or _submitted(h) >= _submitted(prev):
-                    latest[h.quarter] = h
-        history = [latest[k] for k in sorted(latest)]
-    return RuleContext(ctx.refdata, ctx.settings, ctx.today, contract, history, ctx.history_given, ctx.evidence_dir,
-                       ctx.register)
-
-
-def _submitted(sub):
-    from datetime import date
-
-    return sub.date_submitted or date.min
-
-
-def run_rules(sub, rctx: RuleContext) -> list[Finding]:
-    findings: list[Finding] = []
-    for r in catalogue.load_all().values():
-        if r.check is None:
-            continue
-        missing = [n for n in r.needs if not _has(n, rctx)]
-        if missing:
-            if "evidence" in missing:
-                continue  # only checked when an evidence folder is given
-            findings.append(r.finding(_not_checked(missing), Location(), severity=INFO))
-            continue
-        try:
-            for flag in r.check(sub, rctx) or ():
-                findings.append(r.from_flag(flag))
-        except Exception as e:  # a bug in one rule must not hide the other findings, nor show a traceback
-            log.exception("rule %s failed on %s", r.code, sub.path)
-            findings.append(r.finding(f"this check could not run on this return ({type(e).__name__}: {e}); "
-                                      "please report it to the council with the file", Location(), severity=WARNING))
-    return findings
-
-
-def _has(need: str, rctx: RuleContext) -> bool:
-    return {"contract": rctx.contract is not None, "history": rctx.history_given,
-            "evidence": rctx.evidence_dir is not None}[need]
-
-
-def _not_checked(missing: list[str]) -> str:
-    words = {"contract": "no contract register was given (--register) and the return has no Contract sheet",
-             "history": "no earlier returns were given (--history), so earlier quarters were not checked"}
-    return "not checked: " + "; ".join(words[m] for m in missing)
 
 
 def check_file(path: Path, ctx: CheckContext, limits: Limits = Limits()) -> tuple[FileReport, object]:
@@ -147,7 +89,7 @@ def _hash(report: FileReport, path: Path) -> None:
 
 
 def _check_file(path: Path, ctx: CheckContext, limits: Limits) -> tuple[FileReport, object]:
-    from swtool.submission import load_submission
+    from swtool.read.submission import load_submission
 
     report = FileReport(str(path), settings=dict(ctx.settings))
     try:
@@ -188,7 +130,7 @@ def add_pmo_view(report: FileReport, sub, ctx: CheckContext, seen: dict | None =
     """What the council's PMO will see of the return (``pmo_view.for_check``): its outputs against target,
     K701/K702 and the service credits it would be liable to. It never costs the check its report: a
     failure is one note, and the findings stand."""
-    from swtool.pmo_view import for_check
+    from swtool.report.pmo_view import for_check
 
     try:
         report.pmo_view = for_check(sub, report, ctx, seen)

@@ -6,7 +6,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests import their builders as `builders`
 
-# What swtool says for a bug (swtool/cli.py, SwtoolGroup.invoke). No command a test runs may say it:
+# What swtool says for a bug (swtool/cli/__init__.py, SwtoolGroup.invoke). No command a test runs may say it:
 # whatever a user does ends in a plain sentence, so a test that expects only an exit code 2 must not pass
 # while the command met a bug on the way.
 BUG_WORDS = "internal error"

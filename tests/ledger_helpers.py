@@ -13,8 +13,8 @@ from pathlib import Path
 import openpyxl
 
 from swtool.ledger import open_ledger, store
-from swtool.refdata import RefData
-from swtool.settings import Settings
+from swtool.model.refdata import RefData
+from swtool.model.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"

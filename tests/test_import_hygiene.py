@@ -48,9 +48,9 @@ def test_quick_commands_import_no_heavy_library():
 
 
 def test_the_core_imports_no_front_end():
-    modules = ["swtool.engine", "swtool.tables", "swtool.checks", "swtool.submission", "swtool.catalogue",
+    modules = ["swtool.engine", "swtool.read.tables", "swtool.checks", "swtool.read.submission", "swtool.catalogue",
                "swtool.report.text", "swtool.report.json_", "swtool.report.junit"]
     steps = probe([(m, f"import {m}\n") for m in modules])
     assert {m: s["front_ends"] for m, s in steps.items()} == {m: [] for m in modules}
     # the probe does see imports: the typed tables need pandas and pandera
-    assert {"pandas", "pandera"} <= set(steps["swtool.tables"]["heavy"])
+    assert {"pandas", "pandera"} <= set(steps["swtool.read.tables"]["heavy"])

@@ -9,8 +9,8 @@ import ledger_helpers as lh
 import openpyxl
 
 from swtool.ledger import open_ledger, store
-from swtool.quarter import Quarter
-from swtool.settings import Settings
+from swtool.model.quarter import Quarter
+from swtool.model.settings import Settings
 from swtool.tui.app import ReviewApp, Session
 
 SIZE = (160, 45)

@@ -38,7 +38,7 @@ from pathlib import Path
 from swtool.catalogue import rule
 from swtool.checks.common import Cells, day, history_frame, indices, outside_quarter, unreadable
 from swtool.findings import ERROR, INFO, WARNING, Flag, Location
-from swtool.words import article
+from swtool.model.words import article
 
 SAME_QUARTER = "App 2 §2.4"
 REPEATS = "App 2 §2.2"
@@ -200,7 +200,7 @@ def unknown_client(sub, ctx):
       fix="Claim only the outputs of your lot (the core outputs and your lot's additional outputs); check the "
           "Output and the Lot on the Return sheet.")
 def output_not_in_lot(sub, ctx):
-    from swtool.standard import CLAIM_OUTPUTS
+    from swtool.model.standard import CLAIM_OUTPUTS
 
     t = sub.claims
     cell = Cells(t)
@@ -839,7 +839,7 @@ def _content_problem(path: str, ext: str, size: int, mtime_ns: int) -> str | Non
 
 
 @lru_cache(maxsize=8)
-def _index(root: str, mtime_ns: int) -> _EvidenceIndex:
+def folder_index(root: str, mtime_ns: int) -> _EvidenceIndex:
     """Built once per run (per folder and folder modification time)."""
     return _EvidenceIndex(Path(root))
 
@@ -859,7 +859,7 @@ def evidence_file_missing(sub, ctx):
         yield Flag(f"the evidence folder {str(root)!r} is not a folder that can be read; no evidence file was "
                    "checked", Location(), str(root), severity=WARNING)
         return
-    index = _index(str(root.resolve()), root.stat().st_mtime_ns)
+    index = folder_index(str(root.resolve()), root.stat().st_mtime_ns)
     refs = t.df["Evidence reference"].astype("string")
     verdicts: dict[str, str | None] = {}
     for text in refs.dropna().unique():

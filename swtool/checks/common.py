@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterator
 
-from swtool.quarter import uk_date
+from swtool.model.quarter import uk_date
 
 
 def indices(mask) -> Iterator[int]:
@@ -117,7 +117,7 @@ def history_frame(ctx, sheet: str):
 
 
 def _headers(sheet: str) -> list[str]:
-    from swtool import standard as std
+    from swtool.model import standard as std
 
     return [s for s in std.RETURN_SHEETS if s.name == sheet][0].headers
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from swtool.catalogue import rule
 from swtool.findings import ERROR, WARNING, Flag
-from swtool.quarter import uk_date
+from swtool.model.quarter import uk_date
 
 CAL = "App 2 §1.2"
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from swtool import standard as std
+from swtool.model import standard as std
 from swtool.calc import money
 from swtool.catalogue import rule
 from swtool.checks.common import Cells, day, history_frame, indices

@@ -18,8 +18,8 @@ from decimal import Decimal
 from swtool.catalogue import rule
 from swtool.calc import money
 from swtool.findings import ERROR, WARNING, Flag, Location
-from swtool.quarter import uk_date
-from swtool.standard import NARRATIVE_LABELS
+from swtool.model.quarter import uk_date
+from swtool.model.standard import NARRATIVE_LABELS
 
 # --- answers ----------------------------------------------------------------------------------------
 
@@ -62,7 +62,7 @@ def _cell(where: Location, label: str) -> str:
           "target, whether that is temporary or permanent, and how you will address any shortfall.",
       needs=("contract",))
 def output_variance_unexplained(sub, ctx):
-    from swtool.performance import claim_counts, quarterly_target, target_basis
+    from swtool.calc.targets import claim_counts, quarterly_target, target_basis
 
     c, q = ctx.contract, sub.quarter
     if not sub.narrative.present or q is None or not sub.claims.present or c.contract_id != sub.contract_id:

@@ -3,7 +3,7 @@
 Output 4 ("progressing to a better role") is claimed as one of three types, one claim per event:
 A wage uplift of inflation + 10% (and at least the London Living Wage when the client was below it),
 B a qualification a level up, C a better contract. Output 5 placements have minimum lengths, and a
-paid internship the London Living Wage. The pay figures come from ``swtool.wages``.
+paid internship the London Living Wage. The pay figures come from ``swtool.calc.wages``.
 
 Rules work on whole columns and loop only over the rows that fail. What is known about a client
 before a claim (registration, earlier job starts, earlier qualifications) comes from this return and
@@ -17,8 +17,8 @@ weekday: it does not shorten a placement.
 
 from __future__ import annotations
 
-from swtool import standard as std
-from swtool import wages
+from swtool.model import standard as std
+from swtool.calc import wages
 from swtool.calc.money import gbp, penny
 from swtool.catalogue import rule
 from swtool.checks.common import Cells, day, history_frame, indices, plain, value

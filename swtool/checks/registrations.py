@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from swtool import standard as std
+from swtool.model import standard as std
 from swtool.catalogue import rule
 from swtool.checks.common import Cells, day, history_frame, indices, outside_quarter, unreadable
 from swtool.findings import ERROR, INFO, WARNING, Flag, Location

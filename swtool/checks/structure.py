@@ -1,6 +1,6 @@
 """S — structure: can the workbook be read, and does it follow the standard (TEMPLATES.md)?
 
-These are found while the workbook is read and typed (swtool.reader, swtool.tables); the functions
+These are found while the workbook is read and typed (swtool.read, swtool.read.tables); the functions
 here report what that stage found, so that every code has one home in the catalogue.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from swtool.catalogue import declare, rule
 from swtool.findings import ERROR, INFO, WARNING, Flag
-from swtool.standard import TEMPLATE_VERSION
+from swtool.model.standard import TEMPLATE_VERSION
 
 SPEC = "TEMPLATES.md"
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from swtool.calc import money
 from swtool.ledger import store
 from swtool.ledger.db import Ledger, LedgerError, utc_now
-from swtool.quarter import Quarter, uk_date
+from swtool.model.quarter import Quarter, uk_date
 
 ALGORITHM = "swtool-sample-1"
 BASE_WEIGHT = 1
@@ -168,11 +168,11 @@ def _submission_facts(ledger: Ledger, ret: dict, register, refdata, history) -> 
     """From the stored workbook of the counted return: the Excel rows of its self-employed job starts, of
     its wage progressions within 2% of the pay they must reach (P303's threshold, worked out as the
     check does, with the contract's earlier counted returns as history), and the typed return."""
-    from swtool.context import CheckContext
-    from swtool.engine import rule_context
-    from swtool.reader.preflight import Unreadable
-    from swtool.settings import Settings
-    from swtool.submission import load_submission
+    from swtool.checks.context import CheckContext
+    from swtool.checks.runner import rule_context
+    from swtool.read.preflight import Unreadable
+    from swtool.model.settings import Settings
+    from swtool.read.submission import load_submission
 
     try:
         sub = load_submission(ledger.dir / ret["stored_file"], refdata)
@@ -194,7 +194,7 @@ def _submission_facts(ledger: Ledger, ret: dict, register, refdata, history) -> 
 def _near_wage_threshold(sub, rctx) -> set[int]:
     """Excel rows of the type A progressions whose new pay is within 2% of the pay they must reach:
     previous × (1 + CPI + 10%), and the London Living Wage when previous pay was below it (P303)."""
-    from swtool import wages
+    from swtool.calc import wages
     from swtool.calc.money import penny
     from swtool.checks.common import plain
     from swtool.checks.progression import _before  # P303's own view of the client before the claim
@@ -292,7 +292,7 @@ def population(ledger: Ledger, quarter: Quarter, contract: str | None = None, re
 
 
 def _limits():
-    from swtool.reader.preflight import Limits
+    from swtool.read.preflight import Limits
 
     return Limits()
 

@@ -12,7 +12,7 @@
 - ``Plans``: the remedial action plans and their state;
 - ``Findings``: every version of every return, its errors and warnings by rule family;
 - ``Equality of outcome``, ``Referrals``, ``Value for money``: this contract's own figures
-  (``swtool.outcomes``; the network report holds every contract's, each lot's and the network's);
+  (``swtool.write.outcomes``; the network report holds every contract's, each lot's and the network's);
 - ``Charts``: native Excel charts over those sheets' cells (no pictures): each core output per
   quarter (bars) and to date (lines), spend against budget, service credits, findings by family;
 - ``Produced from``: the ledger, settings and reference data that produced it.
@@ -30,7 +30,7 @@ from decimal import Decimal
 
 from swtool.ledger import reportdata, store
 from swtool.ledger.db import Ledger, LedgerError
-from swtool.quarter import Quarter, uk_date
+from swtool.model.quarter import Quarter, uk_date
 
 COMBINED_TITLE = "Clients starting a job or an apprenticeship (2a + 2b)"
 FAMILY_CODES = ("S", "R", "C", "P", "X", "N", "D", "K")
@@ -71,7 +71,7 @@ def quarters_of(contract, up_to: Quarter) -> list[Quarter]:
 def outputs_of(contract, actuals: dict) -> list[str]:
     """The outputs shown: the core outputs, then every output with a register target, then any other
     output counted (output 1, registrations, only when it has a target or is core)."""
-    from swtool.credits import core_outputs
+    from swtool.calc.credits import core_outputs
 
     core = list(core_outputs(contract.lot))
     targeted = sorted((o for o in (contract.targets or {}) if o not in core), key=_output_order)
@@ -88,7 +88,7 @@ def series(contract, actuals: dict, up_to, outputs: list[str] | None = None) -> 
     """Per output, the actual and target of each quarter from the contract's start to ``up_to``, and
     both to date. ``actuals``: ``{Quarter or "2026/27-Q2": {output: count}}`` as ``store.actuals``
     gives them (output 2 is 2a + 2b when no ``"2"`` is given). Pure: no ledger, no I/O."""
-    from swtool.performance import quarterly_target
+    from swtool.calc.targets import quarterly_target
 
     up_to = up_to if isinstance(up_to, Quarter) else Quarter.parse(str(up_to))
     acts = {(k if isinstance(k, Quarter) else Quarter.parse(str(k))): (v or {}) for k, v in (actuals or {}).items()}
@@ -176,7 +176,7 @@ def story(ledger: Ledger, contract_id: str, refdata, settings, today: date, up_t
           ) -> ContractStory:
     """Read the contract's story from the ledger, from its first quarter to ``up_to`` (default: the
     latest quarter of its returns in the ledger)."""
-    from swtool.credits import assess, contract_quarter
+    from swtool.calc.credits import assess, contract_quarter
     from swtool.ledger.views import credit_status
 
     register = store.current_register(ledger)
@@ -237,8 +237,8 @@ def _pct(actual, target):
 
 
 def outputs_table(s: ContractStory):
-    from swtool.credits import contract_quarter, core_outputs
-    from swtool.reportbook import Column, ReportTable
+    from swtool.calc.credits import contract_quarter, core_outputs
+    from swtool.write.reportbook import Column, ReportTable
 
     core = core_outputs(s.contract.lot)
     rows = []
@@ -262,8 +262,8 @@ def outputs_table(s: ContractStory):
 
 def spend_tables(s: ContractStory):
     from swtool.calc import money
-    from swtool.credits import SpendLine, expenditure_variance
-    from swtool.reportbook import Column, ReportTable
+    from swtool.calc.credits import SpendLine, expenditure_variance
+    from swtool.write.reportbook import Column, ReportTable
 
     rows = []
     for q in s.quarters:
@@ -318,7 +318,7 @@ def spend_tables(s: ContractStory):
 
 def credit_tables(s: ContractStory):
     from swtool.calc import money
-    from swtool.reportbook import Column, ReportTable
+    from swtool.write.reportbook import Column, ReportTable
 
     rows = [[str(ln.quarter), ln.contract_quarter, ln.output, ln.target, ln.actual, ln.percent, ln.credits,
              ln.amount, status] for ln, status in s.credit_lines]
@@ -350,7 +350,7 @@ def credit_tables(s: ContractStory):
 
 
 def plans_table(s: ContractStory):
-    from swtool.reportbook import Column, ReportTable
+    from swtool.write.reportbook import Column, ReportTable
 
     rows = [[p["id"], p["quarter"], p.get("opened") or p["created_at"][:10], p["review_date"], p["status"],
              "yes" if p["overdue"] else "no", p["last_action"], p["last_reason"]] for p in s.plans]
@@ -364,7 +364,7 @@ def plans_table(s: ContractStory):
 
 def findings_table(s: ContractStory):
     from swtool.catalogue import FAMILIES
-    from swtool.reportbook import Column, ReportTable
+    from swtool.write.reportbook import Column, ReportTable
 
     rows = []
     for v in s.versions:
@@ -386,7 +386,7 @@ def findings_table(s: ContractStory):
 
 def tables(s: ContractStory) -> list:
     """Every table of the contract report: what the sheets show and ``--format json`` gives."""
-    from swtool.outcomes import characteristics_table, equality_table, referral_table, scopes, value_table
+    from swtool.write.outcomes import characteristics_table, equality_table, referral_table, scopes, value_table
 
     level = scopes({s.contract.contract_id: str(s.contract.lot)}, network=False)
     return [outputs_table(s), *spend_tables(s), *credit_tables(s), plans_table(s), findings_table(s),
@@ -397,7 +397,7 @@ def tables(s: ContractStory) -> list:
 def to_json(s: ContractStory) -> str:
     """``{report: "contract", title, period: {first, last}, contract: {...}, produced_from, tables}``."""
     from swtool.calc import money
-    from swtool.reportbook import to_json as document
+    from swtool.write.reportbook import to_json as document
 
     c = s.contract
     facts = {"contract": c.contract_id, "provider": c.provider, "lot": str(c.lot), "start": c.start.isoformat(),
@@ -421,7 +421,7 @@ class ChartSpec:
 
 def _write_about(ws, s: ContractStory, st) -> None:
     from swtool.calc import money
-    from swtool.xlsx import put
+    from swtool.write.xlsx import put
 
     c = s.contract
     ws.column_dimensions["A"].width = 110
@@ -479,7 +479,7 @@ def _add_chart(ws, spec: ChartSpec, anchor: str) -> None:
 
 def chart_specs(s: ContractStory, placed: dict, tabs: dict) -> list[ChartSpec]:
     """The charts and the cells each series reads (``placed``: ``reportbook.Placed`` per table name)."""
-    from swtool.credits import core_outputs
+    from swtool.calc.credits import core_outputs
 
     out = []
     o, t = placed["outputs"], tabs["outputs"]
@@ -522,7 +522,7 @@ def build(s: ContractStory):
     """The report as an openpyxl Workbook, with the charts' specs (for tests and the docs' picture)."""
     import openpyxl
 
-    from swtool.reportbook import fit_pages, styles, write_provenance, write_table
+    from swtool.write.reportbook import fit_pages, styles, write_provenance, write_table
 
     st = styles()
     tabs = {t.name: t for t in tables(s)}
@@ -554,7 +554,7 @@ def build(s: ContractStory):
     sheet("Referrals", "referrals")
     sheet("Value for money", "value_for_money")
     charts = wb.create_sheet("Charts")
-    from swtool.xlsx import put
+    from swtool.write.xlsx import put
 
     put(charts.cell(1, 1), f"{s.contract.contract_id}: charts of the figures on the other sheets, {s.period}")
     charts.cell(1, 1).font = st["title"]
@@ -573,7 +573,7 @@ def write(ledger: Ledger, contract_id: str, output, refdata, settings, today: da
     """Write the contract report to ``output`` (.xlsx), atomically; returns the path written."""
     from pathlib import Path
 
-    from swtool.xlsx import save
+    from swtool.write.xlsx import save
 
     wb, _ = build(story(ledger, contract_id, refdata, settings, today, up_to))
     return save(wb, Path(output))

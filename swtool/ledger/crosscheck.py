@@ -23,7 +23,7 @@ from datetime import date
 
 from swtool.ledger import store
 from swtool.ledger.db import Ledger
-from swtool.quarter import uk_date
+from swtool.model.quarter import uk_date
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class LedgerDamaged(LedgerError):
 
 def default_path() -> Path:
     """``<user data dir>/ledger.sqlite3`` (``SWTOOL_DATA_DIR`` moves it)."""
-    from swtool.refdata import user_data_dir
+    from swtool.model.refdata import user_data_dir
 
     return user_data_dir() / LEDGER_NAME
 

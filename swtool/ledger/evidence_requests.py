@@ -3,11 +3,11 @@
 ``write_requests`` writes, for each provider in a recorded sample, a workbook listing the claims and
 transactions drawn (claim ref, client ref, output, what evidence is expected: TEMPLATES.md §4 for a
 claim, App 2 §3.3 for a transaction), with a Result column (a Pass/Fail list) and a Reason column for
-the PMO. Written like every swtool workbook (``swtool.xlsx.put`` and ``save``: text is never a formula,
+the PMO. Written like every swtool workbook (``swtool.write.xlsx.put`` and ``save``: text is never a formula,
 the file is written atomically), to new files only: an evidence request already there may hold
-results typed in, so it is never written over (``swtool.outguard``).
+results typed in, so it is never written over (``swtool.write.guard``).
 
-``read_results`` reads a filled-in workbook back through the safe reader (``swtool.reader``: the same
+``read_results`` reads a filled-in workbook back through the safe reader (``swtool.read``: the same
 limits as a provider's return) and checks every filled-in row against the sample's record before
 anything is recorded: the item's number, contract, return and claim ref (or row) must be those drawn,
 the result Pass or Fail, a fail must say why. One problem refuses the whole workbook, naming the cell.
@@ -81,7 +81,7 @@ def _write_one(ledger: Ledger, sample: Sample, provider: str, contracts: list[st
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from swtool.xlsx import put, save
+    from swtool.write.xlsx import put, save
 
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     wb = openpyxl.Workbook()
@@ -168,7 +168,7 @@ class FilledWorkbook:
 
 
 def _norm(v) -> str:
-    from swtool.standard import normalise_label
+    from swtool.model.standard import normalise_label
 
     return normalise_label(v).casefold()
 
@@ -198,8 +198,8 @@ def _int(v) -> int | None:
 def read_results(ledger: Ledger, path: Path) -> FilledWorkbook:
     """Read a filled-in evidence request; LedgerError listing every problem (with its cell) when any row
     does not match the sample it names, or a result cannot be read."""
-    from swtool.reader.preflight import Unreadable
-    from swtool.reader.workbook import column_letter, read
+    from swtool.read.preflight import Unreadable
+    from swtool.read.workbook import column_letter, read
 
     path = Path(path)
     try:

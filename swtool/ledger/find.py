@@ -128,7 +128,7 @@ def uk_day(iso: str | None) -> str:
     """An ISO date from the ledger in the UK form the PMO reads (dd/mm/yyyy); "-" for none."""
     from datetime import date
 
-    from swtool.quarter import uk_date
+    from swtool.model.quarter import uk_date
 
     if not iso:
         return "-"

@@ -14,13 +14,13 @@ from pathlib import Path
 
 from swtool.ledger import reportdata, store
 from swtool.ledger.db import Ledger, LedgerError
-from swtool.quarter import Quarter
+from swtool.model.quarter import Quarter
 
 
 def network_data(ledger: Ledger, year: int, refdata, settings, today: date | None = None):
     """``NetworkData`` for the financial year starting in April of ``year`` (2026 → 2026/27)."""
-    from swtool.network import JOB_OUTCOME, REGISTRATION, EqualityRow, NetworkData, OutputRow, SharedRow
-    from swtool.performance import quarterly_target
+    from swtool.write.network_report import JOB_OUTCOME, REGISTRATION, EqualityRow, NetworkData, OutputRow, SharedRow
+    from swtool.calc.targets import quarterly_target
 
     register = store.current_register(ledger)
     if register is None:
@@ -74,7 +74,7 @@ def network_data(ledger: Ledger, year: int, refdata, settings, today: date | Non
                 gender, ethnic, disability, age = people.get(claim.client_ref, (None, None, None, None))
                 data.equalities.append(EqualityRow(JOB_OUTCOME, gender, ethnic, disability, age))
     from swtool.ledger.crosscheck import cross_findings
-    from swtool.network import CrossRow
+    from swtool.write.network_report import CrossRow
 
     for f in cross_findings(ledger, refdata, today):
         if first <= f.quarter <= last:
@@ -85,7 +85,7 @@ def network_data(ledger: Ledger, year: int, refdata, settings, today: date | Non
 
 def write(ledger: Ledger, year: int, output: Path, refdata, settings, today: date | None = None) -> Path:
     """Write the network report for the financial year starting in ``year`` to ``output``."""
-    from swtool.network import write_network_report
+    from swtool.write.network_report import write_network_report
 
     return write_network_report(Path(output), network_data(ledger, year, refdata, settings, today))
 
@@ -93,8 +93,8 @@ def write(ledger: Ledger, year: int, output: Path, refdata, settings, today: dat
 def to_json(data) -> str:
     """The network report's tables as one JSON document (``--format json``): ``{report: "network", title,
     period: {first, last}, produced_from, tables: [{name, title, notes, columns, rows}]}``."""
-    from swtool.network import tables
-    from swtool.reportbook import to_json as document
+    from swtool.write.network_report import tables
+    from swtool.write.reportbook import to_json as document
 
     qs = data.columns()
     period = {"first": str(qs[0]) if qs else None, "last": str(qs[-1]) if qs else None}

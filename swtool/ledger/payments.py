@@ -20,7 +20,7 @@ from decimal import Decimal
 from swtool.calc import money
 from swtool.ledger import store, views
 from swtool.ledger.db import Ledger
-from swtool.quarter import Quarter
+from swtool.model.quarter import Quarter
 
 AMOUNTS = ("expenditure", "disallowed", "invoice", "credits_applied", "q4_balancing", "net_payable")
 NOT_REVIEWED = "not reviewed"
@@ -207,7 +207,7 @@ def render_csv(s: Schedule) -> str:
 def _csv_text(v) -> str:
     """A value for a CSV finance opens in a spreadsheet: text that would be read as a formula is
     prefixed with an apostrophe (OWASP's CSV-injection defence)."""
-    from swtool.xlsx import looks_like_formula
+    from swtool.write.xlsx import looks_like_formula
 
     if v is None:
         return ""
@@ -229,7 +229,7 @@ def write_xlsx(s: Schedule, output) -> None:
     import openpyxl
     from openpyxl.styles import Font
 
-    from swtool.xlsx import put, save
+    from swtool.write.xlsx import put, save
 
     wb = openpyxl.Workbook()
     ws = wb.active

@@ -38,8 +38,8 @@ def preview_import(ledger: Ledger, paths: list[Path], refdata, limits=None) -> l
     """Every file ``import_returns(ledger, paths, …)`` would take, in the order it would import them
     (earliest quarter of each contract first), with what it would do. Writes nothing."""
     from swtool.engine import expand
-    from swtool.quarter import Quarter
-    from swtool.reader.preflight import Limits, NotRegularFile, sha256_of
+    from swtool.model.quarter import Quarter
+    from swtool.read.preflight import Limits, NotRegularFile, sha256_of
 
     limits = limits or Limits()
     if store.register_version(ledger) is None:

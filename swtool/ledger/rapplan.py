@@ -13,12 +13,12 @@ from pathlib import Path
 
 from swtool.ledger import store, views
 from swtool.ledger.db import Ledger, LedgerError
-from swtool.quarter import Quarter
+from swtool.model.quarter import Quarter
 
 
 def spend_lines(ledger: Ledger, contract_id: str, q: Quarter) -> list:
     """The Expenditure lines of the latest return of the contract's quarter, as ``credits.SpendLine``."""
-    from swtool.credits import SpendLine
+    from swtool.calc.credits import SpendLine
 
     counted = store.counted_returns(ledger, None, contract_id).get(str(q))
     if counted is None:
@@ -30,7 +30,7 @@ def spend_lines(ledger: Ledger, contract_id: str, q: Quarter) -> list:
 
 
 def default_reason(q: Quarter, lines) -> str:
-    from swtool.credits import num, pct
+    from swtool.calc.credits import num, pct
 
     under = [ln for ln in lines if ln.underperforming]
     if not under:
@@ -47,9 +47,9 @@ def create(ledger: Ledger, contract_id: str, q: Quarter, output: Path, refdata, 
     reporting deadline (``credits.next_review_date``), else four weeks from ``today``. Refuses when
     a plan for the same contract and quarter is already open.
     """
-    from swtool.credits import expenditure_variance, next_review_date
-    from swtool.outguard import guard_output
-    from swtool.rap import RapPlan, write_rap
+    from swtool.calc.credits import expenditure_variance, next_review_date
+    from swtool.write.guard import guard_output
+    from swtool.write.rap_form import RapPlan, write_rap
 
     # the same guard as every command's output, for the review's dialog too: never the ledger or its files
     output = guard_output(output, ledger=ledger.path, what="plan", allow_stdout=False)

@@ -26,7 +26,7 @@ def client_outcomes(ledger: Ledger, contract, refdata, first: str, last: str, co
     one ``ClientOutcome`` per client (client refs matched ignoring case, as the claims are), with the
     demographics and referral source of their latest counted registration in the span, and whether a
     counted 2a/2b, 3a/3b or 4 claim of theirs falls in the span."""
-    from swtool.outcomes import ClientOutcome
+    from swtool.write.outcomes import ClientOutcome
 
     cid = contract.contract_id
     counted = counted if counted is not None else store.counted_returns(ledger, refdata, cid)
@@ -62,7 +62,7 @@ def cash_spent(ledger: Ledger, return_ids) -> Decimal:
 
 def over_maximum(register, refdata, settings) -> set[str]:
     """The contracts K706 warns of: annual value over the lot's Table 1 maximum."""
-    from swtool.credits import register_warnings
+    from swtool.calc.credits import register_warnings
 
     return {cid for w in register_warnings(register, refdata, settings) if w.code == "K706" for cid in w.contract_ids}
 
@@ -72,8 +72,8 @@ def value_row(ledger: Ledger, contract, refdata, first: str, last: str, actuals:
     """A contract's ``outcomes.ValueRow`` for quarters ``first`` to ``last``: the cash spent in its
     counted returns, the outputs counted (``store.actuals``), its annual value and lot maximum."""
     from swtool.calc import money
-    from swtool.credits import lot_maximum
-    from swtool.outcomes import ValueRow
+    from swtool.calc.credits import lot_maximum
+    from swtool.write.outcomes import ValueRow
 
     cid = contract.contract_id
     counted = counted if counted is not None else store.counted_returns(ledger, refdata, cid)
@@ -93,7 +93,7 @@ def value_row(ledger: Ledger, contract, refdata, first: str, last: str, actuals:
 def provenance(ledger: Ledger, refdata, settings, today: date):
     """The "Produced from" facts of a report made now from ``ledger``."""
     from swtool import __version__, catalogue
-    from swtool.reportbook import Provenance, reference_versions
+    from swtool.write.reportbook import Provenance, reference_versions
 
     c = ledger.conn
     last = c.execute("SELECT max(id) FROM decisions").fetchone()[0]

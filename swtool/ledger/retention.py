@@ -63,7 +63,7 @@ from swtool.ledger.db import FILES_DIR, Ledger, LedgerError, utc_now
 
 PREFIX = "anon-"
 _PSEUDONYM_RE = re.compile(r"anon-[A-Za-z]{16}")
-BAND_FLOORS = {"16–24": 16, "25–49": 25, "50+": 50}  # swtool.network.age_band's bands, by their lowest age
+BAND_FLOORS = {"16–24": 16, "25–49": 25, "50+": 50}  # swtool.write.network_report.age_band's bands, by their lowest age
 
 
 class RetentionRefused(SwtoolError):
@@ -99,7 +99,7 @@ def is_pseudonym(ref) -> bool:
 
 def age_floor(age) -> int | None:
     """The lowest age of the network report's band for ``age``; None when it has none (under 16, none)."""
-    from swtool.network import age_band
+    from swtool.write.network_report import age_band
 
     return BAND_FLOORS.get(age_band(age))
 
@@ -208,7 +208,7 @@ def _retained_ids(conn: sqlite3.Connection) -> set[int]:
 def plan(ledger: Ledger, before: date, basis: str) -> Plan:
     """The contracts whose returns are due before ``before`` (see the module), those kept whole and why,
     the decisions still open on the due ones, and the workbooks earlier runs left in ``files/``."""
-    from swtool.quarter import Quarter, uk_date
+    from swtool.model.quarter import Quarter, uk_date
 
     conn = ledger.conn
     done = _retained_ids(conn)
@@ -301,8 +301,8 @@ class ReturnChanges:
 def _submission(ledger: Ledger, rel: str, refdata):
     """The stored workbook, typed; None when it is not there or cannot be read (its findings are then
     redacted by the columns' kinds alone)."""
-    from swtool.reader.preflight import Unreadable
-    from swtool.submission import load_submission
+    from swtool.read.preflight import Unreadable
+    from swtool.read.submission import load_submission
 
     path = _stored_path(ledger, rel)
     if path is None or not path.is_file():

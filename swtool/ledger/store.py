@@ -25,9 +25,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from swtool.counting import ELIGIBILITY_CODES, Registration, registration_for, why_not_counted  # noqa: F401
-from swtool.counting import cell_day as _day
-from swtool.counting import cell_text as _text
+from swtool.calc.counting import ELIGIBILITY_CODES, Registration, registration_for, why_not_counted  # noqa: F401
+from swtool.calc.counting import cell_day as _day
+from swtool.calc.counting import cell_text as _text
 from swtool.ledger.db import DECISION_COLUMNS, Ledger, LedgerError, decision_hash, utc_now, write_stored_file
 
 FINDING_ACTIONS = ("accept", "query", "waive")
@@ -120,8 +120,8 @@ def import_register(ledger: Ledger, path: Path, refdata, settings) -> RegisterIm
     Importing a different register makes it the current version; earlier versions are kept. Importing
     the current register again changes nothing.
     """
-    from swtool.contract import read_register
-    from swtool.reader.preflight import sha256_of
+    from swtool.read.register import read_register
+    from swtool.read.preflight import sha256_of
 
     path = Path(path)
     register = read_register(path, refdata)
@@ -166,7 +166,7 @@ def import_register(ledger: Ledger, path: Path, refdata, settings) -> RegisterIm
 
 def _register_warnings(register, refdata, settings) -> list:
     try:
-        from swtool.credits import register_warnings
+        from swtool.calc.credits import register_warnings
     except ImportError:  # the money module is not there yet: no K704/K705
         return []
     return list(register_warnings(register, refdata, settings) or [])
@@ -179,7 +179,7 @@ def register_version(ledger: Ledger) -> int | None:
 
 def current_register(ledger: Ledger, version: int | None = None):
     """The register in force (or ``version``) as a ``contract.Register``; None before the first import."""
-    from swtool.contract import BudgetLine, ContractFacts, Register, Target
+    from swtool.read.register import BudgetLine, ContractFacts, Register, Target
 
     c = ledger.conn
     version = version or register_version(ledger)
@@ -260,7 +260,7 @@ def _int(v) -> int | None:
 
 
 def _money_text(v) -> str | None:
-    from swtool.contract import money
+    from swtool.read.register import money
 
     m = money(v) if _num(v) is not None else None
     return None if m is None else str(m)
@@ -269,10 +269,10 @@ def _money_text(v) -> str | None:
 def _peek(path: Path, refdata, limits) -> tuple[str | None, str | None, date | None]:
     """The contract, quarter and date submitted from the cover alone (the Return sheet), to order the
     files and find each one's history before the full check. Raises Unreadable."""
-    from swtool import standard as std
-    from swtool.quarter import Quarter
-    from swtool.reader.workbook import read
-    from swtool.tables import Sink, type_labels
+    from swtool.model import standard as std
+    from swtool.model.quarter import Quarter
+    from swtool.read.workbook import read
+    from swtool.read.tables import Sink, type_labels
 
     raw = read(path, wanted={std.RETURN.name.casefold()}, limits=limits)
     name = next((n for n in raw.sheets if std.normalise_label(n) == std.normalise_label(std.RETURN.name)), None)
@@ -305,8 +305,8 @@ class _History:
         self.cache[sha] = sub
 
     def before(self, contract: str | None, quarter: str | None) -> list:
-        from swtool.reader.preflight import Unreadable
-        from swtool.submission import load_submission
+        from swtool.read.preflight import Unreadable
+        from swtool.read.submission import load_submission
 
         if not contract or not quarter:
             return []
@@ -339,7 +339,7 @@ def _existing(ledger: Ledger, sha: str, path: Path) -> ImportResult | None:
 
 
 def _read_receipt(path: Path, sha: str) -> tuple[str | None, str | None]:
-    from swtool.receipt import receipt_path
+    from swtool.write.receipt import receipt_path
 
     rp = receipt_path(path)
     if not rp.is_file():
@@ -376,7 +376,7 @@ def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: 
     """
     from swtool.engine import expand
     from swtool.errors import SwtoolError
-    from swtool.reader.preflight import Limits, NotRegularFile, sha256_of
+    from swtool.read.preflight import Limits, NotRegularFile, sha256_of
 
     limits = limits or Limits()
     if register_version(ledger) is None:
@@ -436,7 +436,7 @@ def _import_one(ledger, path, sha, contract, quarter, history, refdata, settings
     and must not hold the write lock), so the write verifies, under the lock, that the register and
     the history the check used are still those in force; if another process changed them meanwhile,
     the file is checked again."""
-    from swtool.context import CheckContext
+    from swtool.checks.context import CheckContext
     from swtool.engine import check_file
 
     created = False  # whether this import put the file in the store (and must not leave it there unused)
@@ -489,7 +489,7 @@ def _import_one(ledger, path, sha, contract, quarter, history, refdata, settings
 def _outside(sub, register, refdata) -> str | None:
     """Why a return's quarter cannot be right: not in the framework calendar, or outside its contract's
     term in the register in force (a contract the register does not hold is D604's, and imported)."""
-    from swtool.quarter import uk_date
+    from swtool.model.quarter import uk_date
 
     q = str(sub.quarter)
     if q not in refdata.deadlines:
@@ -717,7 +717,7 @@ def _dicts(cursor) -> list[dict]:
 
 # Registration errors that make a client ineligible (RULES.md, "Calculations"): a claim of a client
 # whose registration has one of these standing is never paid for, wherever that registration was returned.
-# ELIGIBILITY_CODES and the rule itself live in swtool.counting, which a provider's check shares.
+# ELIGIBILITY_CODES and the rule itself live in swtool.calc.counting, which a provider's check shares.
 
 # the errors in force on a row: found by the return's current check and not waived by the PMO
 _STANDING_ERRORS = """
@@ -749,7 +749,7 @@ def _deadlines(refdata=None) -> dict:
 
 @lru_cache(maxsize=1)
 def _default_refdata():
-    from swtool.refdata import RefData
+    from swtool.model.refdata import RefData
 
     return RefData()
 
@@ -895,7 +895,7 @@ def actuals(ledger: Ledger, contract: str, up_to: str | None = None, refdata=Non
     """Outputs achieved per quarter from the counted version of each quarter's return:
     ``{Quarter: {"1": registrations, "2a": …, "2": 2a + 2b, …}}``. Only what counts is counted
     (``claim_standings``; a registration counts when no error on its row is standing)."""
-    from swtool.quarter import Quarter
+    from swtool.model.quarter import Quarter
 
     every = counted_returns(ledger, refdata, contract)   # once: the standings need every quarter's
     counted = {q: r for q, r in every.items() if up_to is None or q <= up_to}
@@ -983,7 +983,7 @@ def record_id(value, what: str, listing: str) -> int:
 def ledger_quarter(quarter, refdata=None):
     """``quarter`` (text or Quarter) as a Quarter of the framework's calendar (the quarters with
     reporting deadlines), else LedgerError: nothing is recorded for a quarter such as 9999/00-Q1."""
-    from swtool.quarter import Quarter
+    from swtool.model.quarter import Quarter
 
     if isinstance(quarter, Quarter):
         q = quarter
@@ -1145,11 +1145,11 @@ def recheck(ledger: Ledger, return_ids: list[int], refdata, why: str, limits=Non
     exception changed which versions count), with the register version, settings and date of its
     import. The new findings become the return's current check (``current_findings``); the earlier
     ones stay in the ledger. Decisions on findings carry over by code and cell."""
-    from swtool.context import CheckContext
+    from swtool.checks.context import CheckContext
     from swtool.engine import check_file
     from swtool.ledger.retention import refuse_recheck
-    from swtool.reader.preflight import Limits
-    from swtool.settings import Settings
+    from swtool.read.preflight import Limits
+    from swtool.model.settings import Settings
 
     refuse_recheck(ledger, return_ids)  # a workbook a retention run removed cannot be checked again
     limits = limits or Limits()

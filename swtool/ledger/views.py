@@ -1,7 +1,7 @@
 """What the PMO sees: every contract's status for a quarter, and the service credits to decide.
 
 The figures come from the ledger (the register in force, the latest version of each return, the
-claims that count) and from the same money functions the rest of swtool uses (``swtool.credits``).
+claims that count) and from the same money functions the rest of swtool uses (``swtool.calc.credits``).
 No personal data is shown: contracts, providers, outputs, counts, money and client refs only.
 
 Money in the JSON form is text with two decimals (``"1540.00"``): exact, never a binary float.
@@ -17,10 +17,10 @@ from decimal import Decimal
 
 from swtool.ledger import store
 from swtool.ledger.db import Ledger, LedgerError
-# the output table is the provider's too (``swtool check`` shows it): one definition, in swtool.pmo_view
-from swtool.pmo_view import OutputRow, output_rows, performance_flags  # noqa: F401 (OutputRow re-exported)
-from swtool.quarter import Quarter, uk_date
-from swtool.settings import SEE_SETTINGS
+# the output table is the provider's too (``swtool check`` shows it): one definition, in swtool.report.pmo_view
+from swtool.report.pmo_view import OutputRow, output_rows, performance_flags  # noqa: F401 (OutputRow re-exported)
+from swtool.model.quarter import Quarter, uk_date
+from swtool.model.settings import SEE_SETTINGS
 
 CREDIT_SETTINGS = ("credit_quarters",)
 
@@ -54,7 +54,7 @@ def in_term(contract, q: Quarter) -> bool:
 
 def credit_lines(ledger: Ledger, contract, q: Quarter, settings, refdata=None) -> list:
     """``credits.assess`` for one contract and quarter, on the outputs counted in the ledger."""
-    from swtool.credits import assess
+    from swtool.calc.credits import assess
 
     return assess(contract, q, store.actuals(ledger, contract.contract_id, str(q), refdata), settings)
 
@@ -133,7 +133,7 @@ class CreditReport:
 
 def credit_report(ledger: Ledger, quarter: str | Quarter, settings, refdata=None) -> CreditReport:
     """Service credits of every contract in term in ``quarter``, with the PMO's decisions."""
-    from swtool.credits import contract_quarter
+    from swtool.calc.credits import contract_quarter
 
     q = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
     register = _register(ledger)
@@ -151,7 +151,7 @@ def credit_report(ledger: Ledger, quarter: str | Quarter, settings, refdata=None
 def render_credits(report: CreditReport) -> str:
     from tabulate import tabulate
 
-    from swtool.credits import gbp, num, pct
+    from swtool.calc.credits import gbp, num, pct
 
     out = [f"Service credits, {report.quarter}",
            "Settings: " + ", ".join(f"{k}={report.settings.get(k)}" for k in CREDIT_SETTINGS) +
@@ -268,7 +268,7 @@ def _status_dict(s: ContractStatus) -> dict:
 def status(ledger: Ledger, quarter: str | Quarter, today: date, refdata, settings) -> StatusReport:
     """Every contract of the register in force for ``quarter``: its return (latest version) against the
     deadline calendar, errors and warnings, core outputs, service credits and remedial action plans."""
-    from swtool.credits import contract_quarter
+    from swtool.calc.credits import contract_quarter
 
     q = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
     register = _register(ledger)
@@ -320,7 +320,7 @@ def render_status(report: StatusReport, full: bool = False) -> str:
     """The status table; ``full``: each contract on one line (nothing wrapped)."""
     from tabulate import tabulate
 
-    from swtool.credits import gbp, pct
+    from swtool.calc.credits import gbp, pct
 
     q, d = report.quarter, report.deadline
     head = f"Status of {q} returns on {uk_date(report.today)}"
@@ -369,7 +369,7 @@ def render_status(report: StatusReport, full: bool = False) -> str:
 
 
 def _short(x) -> str:
-    from swtool.credits import num
+    from swtool.calc.credits import num
 
     return num(x)
 
@@ -470,8 +470,8 @@ def _stored_finding(r: dict):
 
 
 def _stored_submission(ledger: Ledger, return_id: int, refdata):
-    from swtool.reader.preflight import Unreadable
-    from swtool.submission import load_submission
+    from swtool.read.preflight import Unreadable
+    from swtool.read.submission import load_submission
 
     try:
         return load_submission(store.stored_path(ledger, return_id), refdata)
@@ -484,10 +484,10 @@ def _checked_again(ledger: Ledger, return_id: int, refdata):
     the history now in force: (findings, typed return); ([], None) when it cannot be read."""
     import json
 
-    from swtool.context import CheckContext
+    from swtool.checks.context import CheckContext
     from swtool.engine import check_file
-    from swtool.reader.preflight import Limits
-    from swtool.settings import SETTINGS, Settings
+    from swtool.read.preflight import Limits
+    from swtool.model.settings import SETTINGS, Settings
 
     r = store.get_return(ledger, return_id)
     try:
@@ -529,7 +529,7 @@ def decide_credit(ledger: Ledger, contract_id: str, quarter: str | Quarter, outp
     """Record a service-credit decision with the figures it was made on (the credit line as the PMO saw
     it). Returns (decision, credit line). The contract must be in the register in force and the output
     one of its lot's core outputs."""
-    from swtool.credits import core_outputs
+    from swtool.calc.credits import core_outputs
 
     q = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
     register = _register(ledger)
@@ -606,7 +606,7 @@ def contract_performance(ledger: Ledger, contract, q: Quarter, settings, refdata
 
     K701 is weighed on each register output (2a and 2b apart, as N501 does); the combined output 2,
     which K702 weighs, is shown with its variance but never flagged K701 itself."""
-    from swtool.credits import assess, contract_quarter, shared_cap
+    from swtool.calc.credits import assess, contract_quarter, shared_cap
 
     acts = store.actuals(ledger, contract.contract_id, str(q), refdata)
     rows = output_rows(contract, q, acts, settings, refdata)
@@ -633,7 +633,7 @@ def performance(ledger: Ledger, quarter: str | Quarter, settings, contract_id: s
 def render_performance(report: PerformanceReport) -> str:
     from tabulate import tabulate
 
-    from swtool.credits import num, pct
+    from swtool.calc.credits import num, pct
 
     out = [f"Performance against profile, {report.quarter}",
            "Settings: " + ", ".join(f"{k}={report.settings.get(k)}" for k in PERFORMANCE_SETTINGS) +

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from swtool.findings import ERROR, FileReport
-from swtool.words import plural
+from swtool.model.words import plural
 
 
 def _located(f, path: str) -> str:

@@ -2,7 +2,7 @@
 clients' personal details or the provider's free text in it; and what the PMO's ledger keeps of a
 finding (``for_ledger``).
 
-What is personal is decided by the column's kind in the standard (``swtool.standard``), never by a
+What is personal is decided by the column's kind in the standard (``swtool.model.standard``), never by a
 list of the columns that happened to leak, so a column added to the standard is covered as it comes:
 
 - **free text** (kind ``text``): every value, except in the few text columns that name the provider,
@@ -38,7 +38,7 @@ from dataclasses import replace
 from datetime import date, datetime, time
 from functools import lru_cache
 
-from swtool import standard as std
+from swtool.model import standard as std
 from swtool.findings import FileReport, Finding
 
 REDACTED = "[redacted]"
@@ -97,14 +97,14 @@ def is_personal(header, sheet=None) -> bool:
 
 @lru_cache(maxsize=1)
 def _default_refdata():
-    from swtool.refdata import RefData
+    from swtool.model.refdata import RefData
 
     return RefData()
 
 
 @lru_cache(maxsize=256)
 def _codes(col: std.Column, refdata) -> frozenset[str]:
-    from swtool.tables import codes_for
+    from swtool.read.tables import codes_for
 
     return frozenset(std.normalise_label(c) for c in codes_for(col, refdata or _default_refdata()))
 
@@ -128,7 +128,7 @@ def _scalar(value):
 
 def _reads_as(kind: str, text: str, col: std.Column, refdata) -> bool:
     """Does ``text`` read as a value of the column's kind: a code, Yes or No, a date, a number?"""
-    from swtool.tables import _text_date, _text_number
+    from swtool.read.tables import _text_date, _text_number
 
     s = text.strip()
     if not s:
@@ -198,7 +198,7 @@ def _forms(value) -> list[str]:
         shown = {repr(value)}  # a whole number read as a float is shown so too: "was 15.0 at registration"
         value = int(value)
     if isinstance(value, (date, datetime)):
-        from swtool.tables import show
+        from swtool.read.tables import show
 
         forms = {show(value), value.isoformat()}
         return sorted(forms, key=len, reverse=True)

@@ -6,10 +6,10 @@ from collections import defaultdict
 from datetime import date
 
 from swtool.findings import ERROR, INFO, WARNING, FileReport, severity_rank
-from swtool.quarter import Quarter, uk_date
+from swtool.model.quarter import Quarter, uk_date
 from swtool.report.safe import safe_text
-from swtool.standard import RETURN_SHEETS
-from swtool.words import plural
+from swtool.model.standard import RETURN_SHEETS
+from swtool.model.words import plural
 
 EXAMPLES = 3
 SHEET_ORDER = {s.name: i for i, s in enumerate(RETURN_SHEETS)}
@@ -84,7 +84,7 @@ def render_file(report: FileReport, refdata, today: date, redact: bool = False) 
     verdict = "cannot be accepted as it stands" if not report.valid else "no errors"
     lines.append(f"  {summary_words(report.summary)}: {verdict}")
     if report.pmo_view is not None:
-        from swtool.pmo_view import text_lines
+        from swtool.report.pmo_view import text_lines
 
         lines += text_lines(report.pmo_view)
     return lines

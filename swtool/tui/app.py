@@ -22,8 +22,8 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
-from swtool.quarter import Quarter
-from swtool.reader.workbook import start_child_server
+from swtool.model.quarter import Quarter
+from swtool.read.workbook import start_child_server
 from swtool.tui.commands import ReviewCommands
 from swtool.tui.screens import QuarterScreen
 

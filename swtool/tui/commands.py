@@ -20,7 +20,7 @@ class ReviewCommands(Provider):
 
     def _commands(self) -> list[tuple[str, str, object]]:
         from swtool.ledger import store
-        from swtool.quarter import Quarter
+        from swtool.model.quarter import Quarter
         from swtool.report.safe import safe_text
 
         app = self.app

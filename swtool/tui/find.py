@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from swtool.ledger.find import _standing_words, client_ref_problem, find_client
-from swtool.quarter import Quarter
+from swtool.model.quarter import Quarter
 from swtool.tui.base import FilterBar, LedgerScreen, count
 from swtool.tui.shown import joined, shown, uk_day
 from swtool.tui.table import ReviewTable, Row

@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from swtool.quarter import uk_date
+from swtool.model.quarter import uk_date
 
 
 class Dialog(ModalScreen):

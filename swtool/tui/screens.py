@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, Tab, Tabbe
 from swtool.calc import money
 from swtool.errors import SwtoolError
 from swtool.ledger import rapplan, store, views
-from swtool.quarter import Quarter, uk_date
+from swtool.model.quarter import Quarter, uk_date
 from swtool.report.safe import safe_text
 from swtool.tui.base import FilterBar, LedgerScreen, count, selected_key
 from swtool.tui.help import FLAG_WORDS
@@ -121,7 +121,7 @@ class QuarterScreen(LedgerScreen):
         return report, perf, store.received(ledger)
 
     def show(self, data) -> None:
-        from swtool.credits import gbp
+        from swtool.calc.credits import gbp
 
         report, perf, refused = data
         s = self.session
@@ -162,7 +162,7 @@ class QuarterScreen(LedgerScreen):
             self.query_one("#contracts").focus()
 
     def _row(self, row) -> Row:
-        from swtool.credits import gbp, num, pct
+        from swtool.calc.credits import gbp, num, pct
 
         c = row.contract
         # the version that counts and its own timeliness; newer versions that do not count are in the summary
@@ -194,7 +194,7 @@ class QuarterScreen(LedgerScreen):
 
     def _detail(self) -> None:
         """The highlighted contract in full: what the columns say in words, wrapped to the width."""
-        from swtool.credits import gbp, num, pct
+        from swtool.calc.credits import gbp, num, pct
 
         row = self.query_one("#contracts", ReviewTable).row_data()
         pane = self.query_one("#contract-detail", Static)
@@ -424,7 +424,7 @@ class ContractScreen(LedgerScreen):
     def _heading(self, contract, versions: list[dict]) -> None:
         lines = []
         if contract is not None:
-            from swtool.credits import contract_quarter
+            from swtool.calc.credits import contract_quarter
 
             lines.append(joined((self.contract_id, "bold"), " · ", (contract.provider, ""), " · lot ",
                                 (contract.lot, ""), f" · {self.quarter} (contract quarter "
@@ -523,7 +523,7 @@ class ContractScreen(LedgerScreen):
         panel.update(Text("\n").join(lines))
 
     def _outputs(self, cp) -> None:
-        from swtool.credits import num, pct
+        from swtool.calc.credits import num, pct
 
         flags = self.query_one("#flags", Static)
         table = self.query_one("#outputs", ReviewTable)
@@ -555,7 +555,7 @@ class ContractScreen(LedgerScreen):
 
     def _output_detail(self) -> None:
         """The highlighted output quarter by quarter, then the flags' sentences."""
-        from swtool.credits import num, pct
+        from swtool.calc.credits import num, pct
 
         r = self.query_one("#outputs", ReviewTable).row_data()
         sr = self.series.get(r.output) if r is not None else None
@@ -799,7 +799,7 @@ class ContractScreen(LedgerScreen):
 
     def action_new_plan(self) -> None:
         s = self.session
-        from swtool.credits import next_review_date
+        from swtool.calc.credits import next_review_date
 
         name = f"RAP_{self.contract_id}_{str(self.quarter).replace('/', '-')}.xlsx"
         about = joined("For ", (self.contract_id, "bold"), f" {self.quarter}: key issues, an action row per missed "
@@ -850,7 +850,7 @@ class CreditsScreen(LedgerScreen):
         return views.credit_report(ledger, s.quarter, s.settings), store.credit_decisions(ledger, str(s.quarter))
 
     def show(self, data) -> None:
-        from swtool.credits import gbp, num, pct
+        from swtool.calc.credits import gbp, num, pct
 
         s = self.session
         self.report, self.decided = data
@@ -920,7 +920,7 @@ class CreditsScreen(LedgerScreen):
         self.app.push_screen(ContractScreen(contract_id, self.session.quarter))
 
     def action_decide(self, action: str) -> None:
-        from swtool.credits import gbp, num
+        from swtool.calc.credits import gbp, num
 
         got = self.query_one("#credits", ReviewTable).row_data()
         if got is None:

@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, Static
 
 from swtool.calc import money
 from swtool.ledger import assurance, store
-from swtool.quarter import Quarter
+from swtool.model.quarter import Quarter
 from swtool.tui.base import FilterBar, LedgerScreen
 from swtool.tui.shown import joined, shown
 from swtool.tui.table import ReviewTable, Row

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import openpyxl
 
-from swtool import standard as std
-from swtool.reader.workbook import column_letter
+from swtool.model import standard as std
+from swtool.read.workbook import column_letter
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"

@@ -351,10 +351,10 @@ def problem(path, ctx, seen: set[str], tally=None, limits=None) -> str | None:
     from swtool import catalogue
     from swtool.engine import check_file
     from swtool.findings import SEVERITIES
-    from swtool.reader.preflight import Limits, Unreadable
-    from swtool.reader.workbook import read
+    from swtool.read.preflight import Limits, Unreadable
+    from swtool.read.workbook import read
     from swtool.report import json_, junit, text
-    from swtool.submission import wanted_sheets
+    from swtool.read.submission import wanted_sheets
 
     limits = limits or Limits(child_process=False)
     try:

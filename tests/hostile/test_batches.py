@@ -26,7 +26,7 @@ from corpus import age_1e308, broken_deflate
 
 from swtool.cli import cli
 from swtool.ledger import open_ledger, store
-from swtool.settings import Settings
+from swtool.model.settings import Settings
 
 TODAY = lh.TODAY.isoformat()
 GOOD = [Path("SW-L1A-01") / "SW-L1A-01_2026-27_Q1.xlsx", Path("SW-L4-01") / "SW-L4-01_2026-27_Q2.xlsx",
@@ -72,9 +72,9 @@ def ledger_path(samples, tmp_path):
 @pytest.fixture
 def old_overflow(monkeypatch):
     """The typing as it was: an age of 1e308 reaches pandas' Int64 and raises OverflowError."""
-    import swtool.tables
+    import swtool.read.tables
 
-    monkeypatch.setattr(swtool.tables, "MAX_WHOLE", 10 ** 400)
+    monkeypatch.setattr(swtool.read.tables, "MAX_WHOLE", 10 ** 400)
 
 
 def files_of(res) -> dict[str, list[tuple[str, str | None]]]:
@@ -120,8 +120,8 @@ def test_a_check_that_fails_unexpectedly_is_one_s001_for_that_file(batch, old_ov
 
 def test_check_file_turns_any_exception_into_s001(tmp_path, monkeypatch):
     import swtool.engine as engine
-    from swtool.context import CheckContext
-    from swtool.refdata import RefData
+    from swtool.checks.context import CheckContext
+    from swtool.model.refdata import RefData
 
     path = write_return(tmp_path)
 

@@ -158,7 +158,7 @@ def test_formula_like_text_is_reported_as_text(base, tmp_path):
 def test_a_reader_that_aborts_is_one_s001_not_a_dead_tool(base, monkeypatch):
     """python-calamine aborts the process on some files (INPUT-SAFETY); an openpyxl that did would only
     take its child with it."""
-    from swtool.reader import workbook
+    from swtool.read import workbook
 
     def abort(*args):
         faulthandler.disable()  # pytest's fault handler would print the child's stack; the CLI has none
@@ -175,8 +175,8 @@ def test_a_reader_that_aborts_is_one_s001_not_a_dead_tool(base, monkeypatch):
 
 
 def test_the_child_hands_back_exactly_what_an_in_process_read_gives(base):
-    from swtool.reader.preflight import Limits
-    from swtool.reader.workbook import read
+    from swtool.read.preflight import Limits
+    from swtool.read.workbook import read
 
     child, here = read(base, limits=Limits(child_process=True)), read(base, limits=Limits(child_process=False))
     assert child == here and child.sheets["Claims"].values == here.sheets["Claims"].values
@@ -196,7 +196,7 @@ def test_a_wrong_limit_setting_stops_the_run_with_exit_2(base, setting, words):
 
 
 def test_limits_from_the_environment_override_the_code():
-    from swtool.reader.preflight import Limits
+    from swtool.read.preflight import Limits
 
     got = Limits(max_cells=5).with_env({"SWTOOL_LIMITS": "read_seconds=2.5, max_cells=1_000;child_process=no"})
     assert (got.read_seconds, got.max_cells, got.child_process) == (2.5, 1000, False)

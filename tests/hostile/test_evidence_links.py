@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import swtool.checks.claims as claims
-from swtool.evidence import count_references, evidence_index
+from swtool.checks.evidence_files import count_references, evidence_index
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 

@@ -34,12 +34,12 @@ from hypothesis import strategies as st
 from mutants import mutant, problem
 
 from swtool import catalogue
-from swtool import standard as std
-from swtool.context import CheckContext
+from swtool.model import standard as std
+from swtool.checks.context import CheckContext
 from swtool.engine import check_file
 from swtool.findings import SEVERITIES
-from swtool.reader import preflight
-from swtool.settings import Settings
+from swtool.read import preflight
+from swtool.model.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = [ROOT / "samples/returns/SW-L3-01/SW-L3-01_2026-27_Q2.xlsx",
@@ -239,7 +239,7 @@ def test_the_judge_finds_what_would_be_an_internal_error(real_sample, tmp_path, 
     are named; a sound return is not."""
     import dataclasses
 
-    from swtool import tables
+    from swtool.read import tables
 
     path = tmp_path / "sound.xlsx"
     path.write_bytes(real_sample)

@@ -24,8 +24,8 @@ from builders import claim, write_return
 from click.testing import CliRunner
 from corpus import external_link
 
-from swtool import standard as std
-from swtool.annotate import FORMULA_START
+from swtool.model import standard as std
+from swtool.write.annotate import FORMULA_START
 from swtool.cli import cli
 
 TODAY = "2026-10-01"

@@ -1,0 +1,38 @@
+"""What a rule may know besides the return itself: reference data, the contract, earlier returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from swtool.read.register import ContractFacts, Register
+from swtool.model.refdata import RefData
+from swtool.model.settings import Settings
+
+
+@dataclass
+class CheckContext:
+    """Everything given to a ``swtool check`` run (or a PMO import)."""
+
+    refdata: RefData
+    settings: Settings
+    today: date
+    register: Register | None = None
+    history: list = field(default_factory=list)  # earlier Submissions, any contract
+    history_given: bool = False
+    evidence_dir: Path | None = None
+
+
+@dataclass
+class RuleContext:
+    """What one return's rules see: its contract's facts and that contract's earlier returns."""
+
+    refdata: RefData
+    settings: Settings
+    today: date
+    contract: ContractFacts | None
+    history: list           # earlier Submissions of the same contract, oldest first
+    history_given: bool
+    evidence_dir: Path | None = None
+    register: Register | None = None  # to tell "not in the register" from "no register given"

@@ -1,0 +1,7 @@
+"""The framework's facts as data: quarters, the workbook standard, settings, reference data, words.
+
+``quarter`` (financial years and quarters), ``standard`` (TEMPLATES.md: sheets, columns, code lists),
+``settings`` (where the specification contradicts itself), ``refdata`` (the shipped official files
+and the framework's reference data), ``words`` (plurals, a/an, the outputs' names). The bottom layer:
+imports only the standard library and ``swtool.errors``.
+"""
