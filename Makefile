@@ -7,7 +7,7 @@ TODAY  ?= 2026-11-23
 DEMO_LEDGER_DIR := samples/out/demo-ledger
 DEMO_LEDGER := $(DEMO_LEDGER_DIR)/ledger.sqlite3
 
-.PHONY: demo review test templates samples samples-expected docs chart-image bench clean
+.PHONY: demo review test check format templates samples samples-expected docs chart-image bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,7 +57,17 @@ review: $(STAMP)
 	$(BIN)/swtool review --db $(DEMO_LEDGER) --today $(TODAY)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
+
+# Lint, format check, types and the layering contracts (pyproject.toml's [tool.ruff], [tool.mypy], [tool.importlinter]).
+check: $(STAMP)
+	$(BIN)/ruff check swtool tests benchmarks
+	$(BIN)/ruff format --check swtool tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
+
+format: $(STAMP)
+	$(BIN)/ruff format swtool tests benchmarks
 
 templates: $(STAMP)
 	$(BIN)/swtool template return -o templates/quarterly-return.xlsx

@@ -10,7 +10,8 @@ Prints, on the same generated file, each a fresh process as a provider runs it:
   python-calamine read of every sheet and their ratio (target: at most 3); a bare openpyxl read-only
   pass over every sheet and the check's ratio to it;
 - realistic return (800 registrations, 800 claims): the whole `swtool check` against
-  `python -c "import pandas, pandera.pandas, openpyxl"` (target: at most 1.3).
+  `python -c "import pandas, pandera.pandas, openpyxl"` (target: at most 1.3), and what that check
+  imports (``python -X importtime``): the largest imports and packages.
 
 Each line gives the process's peak memory too. The generated returns are clean (no findings beyond the
 "not checked" notes) and are kept in benchmarks/out/ (not committed) and reused.
@@ -171,6 +172,32 @@ def bench_realistic(label: str, path: Path, repeat: int) -> None:
     print(f"  check / imports           {check[0] / imports[0]:8.2f} x   (target 1.3)")
 
 
+def import_costs(path: Path, top: int = 12) -> None:
+    """What the realistic check imports, from ``python -X importtime``: the largest imports at the top
+    level (with all they import) and the packages whose own modules take longest, summed. A reader
+    child's imports are in the same output (it writes to the same stderr)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "swtool", *check_cmd(path)[1:]],
+                          capture_output=True, text=True, env=ENV)
+    entries = []  # (own µs, cumulative µs, depth, module)
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        own, cumulative, name = line[len("import time:"):].split("|")
+        depth = (len(name) - len(name.lstrip()) - 1) // 2
+        entries.append((int(own), int(cumulative), depth, name.strip()))
+    print(f"imports of the realistic check (python -X importtime; {sum(e[0] for e in entries) / 1e6:.2f} s in all)")
+    print("  largest at the top level, with what they import:")
+    for _, cumulative, _, name in sorted((e for e in entries if e[2] == 0), key=lambda e: -e[1])[:top]:
+        print(f"    {cumulative / 1e3:7.0f} ms  {name}")
+    packages: dict[str, int] = {}
+    for own, _, _, name in entries:
+        packages[name.split(".")[0]] = packages.get(name.split(".")[0], 0) + own
+    print("  by package (their own modules only):")
+    for name, own in sorted(packages.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"    {own / 1e3:7.0f} ms  {name}")
+    print(f"  openpyxl imported: {'yes' if any(e[3].split('.')[0] == 'openpyxl' for e in entries) else 'no'}")
+
+
 def timed_isolated(cmd: list[str]) -> tuple[float, float]:
     """Run ``cmd`` under a small wrapper process so its peak memory is measured alone."""
     wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
@@ -211,6 +238,7 @@ def main() -> None:
     bench_large(f"large return: {args.rows:,} registrations + {args.rows:,} claims", large, args.repeat,
                 args.openpyxl_reader)
     bench_realistic("realistic return: 800 registrations + 800 claims", realistic, args.repeat)
+    import_costs(realistic)
 
 
 if __name__ == "__main__":

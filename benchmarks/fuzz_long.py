@@ -43,10 +43,10 @@ def main() -> int:
     args = ap.parse_args()
 
     from click.testing import CliRunner
-    from mutants import mutant, problem
 
-    from swtool.cli import cli
+    from mutants import mutant, problem
     from swtool.checks.context import CheckContext
+    from swtool.cli import cli
     from swtool.model.refdata import RefData
     from swtool.model.settings import Settings
 
@@ -73,8 +73,8 @@ def main() -> int:
             if said is None and args.cli_every and n % args.cli_every == 0:
                 cli_runs += 1
                 res = CliRunner().invoke(cli, ["check", str(path), "--today", "2026-11-23"])
-                if res.exit_code not in (0, 1) or "internal error" in res.output or res.exception and \
-                        not isinstance(res.exception, SystemExit):
+                if res.exit_code not in (0, 1) or "internal error" in res.output or (res.exception and
+                        not isinstance(res.exception, SystemExit)):
                     said = f"swtool check: exit {res.exit_code}: {res.output.strip().splitlines()[-1:]}"
             if said is not None:
                 bad.append((seed, what, said))

@@ -1,23 +1,85 @@
 """The one path every front end takes: files in, findings out.
 
-``check_paths`` reads each return (safe reader → typed tables), finds its contract and its
-earlier quarters, runs every rule of the catalogue over it, and returns one FileReport a file.
-The CLI, the PMO's import and the TUI all call this; none of them calls a rule directly.
+``run`` reads each return (safe reader → typed tables), runs every rule of the catalogue over it with
+its contract and its earlier quarters, and yields one ``Checked`` a file as it goes, so that a front
+end shows progress and holds one file's typed return at a time. ``swtool check`` (with the PMO's view
+of each return), the PMO's import (``ledger.store``, with the ledger's history of each contract; the
+TUI's import goes through it) and the ledger's checks again all call it; none of them calls a rule
+directly. ``check_file`` is ``run`` over one file.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from swtool import catalogue
 from swtool.checks.context import CheckContext
 from swtool.checks.runner import rule_context, run_rules
 from swtool.errors import SwtoolError
 from swtool.findings import FileReport, Finding, Location
 from swtool.read.preflight import Limits, Unreadable, sha256_of
+from swtool.read.rules import S001
+
+if TYPE_CHECKING:
+    from swtool.read.submission import Submission
 
 log = logging.getLogger(__name__)
+
+# (contract ID, quarter as "2025-26 Q1") of the return just read -> the earlier returns its rules see
+HistoryFor = Callable[[str | None, str | None], list]
+
+
+@dataclass
+class Checked:
+    """One file's result: its report, its typed return (None when it could not be read or checked) and
+    the earlier returns its rules saw (the import stores which versions a return was checked with)."""
+
+    path: Path
+    report: FileReport
+    submission: Submission | None = None
+    history: list = field(default_factory=list)
+
+
+def run(paths: Iterable[Path], ctx: CheckContext, limits: Limits = Limits(), *,
+        history_for: HistoryFor | None = None, pmo_view: bool = False) -> Iterator[Checked]:
+    """Check every file (folders expanded, ``expand``), one at a time, yielding each result when it is done.
+
+    ``history_for``: when given, each file's earlier returns are asked for once its cover is read (its
+    contract and quarter) instead of taken from ``ctx.history`` (the ledger's import: the versions in
+    force for that contract, including a return imported just before). ``pmo_view``: add what the
+    council's PMO will see of each return (``swtool check``). Never raises for anything about one file
+    (see ``check_file``); a ``SwtoolError`` stops the run (a wrong ``SWTOOL_LIMITS``, reference data
+    that cannot be read).
+    """
+    seen: dict = {}  # sha256 -> findings: an earlier quarter checked once serves every later one's PMO view
+    for p in expand([Path(x) for x in paths]):
+        done = _check_one(p, ctx, limits, history_for)
+        done.report.notes += ctx.refdata.refusals
+        if pmo_view:
+            add_pmo_view(done.report, done.submission, ctx, seen)
+        yield done
+
+
+def check_file(path: Path, ctx: CheckContext, limits: Limits = Limits()) -> tuple[FileReport, Submission | None]:
+    """Check one return: its report and its typed submission (None when unreadable). Like ``run`` over
+    one file, without the notes said once per file.
+
+    Never raises for anything about the file: one that cannot be read, or whose check fails in a way
+    nobody foresaw (a bug, a value no rule expected), is one S001 finding, so one file never stops a
+    batch (``check`` of a folder, ``import``). The traceback is logged (``SWTOOL_DEBUG=1`` shows it).
+    A ``SwtoolError`` still stops the run: it says the run cannot go on for any file (a wrong
+    ``SWTOOL_LIMITS``, reference data that cannot be read).
+    """
+    done = _check_one(Path(path), ctx, limits, None)
+    return done.report, done.submission
+
+
+def check_paths(paths: list[Path], ctx: CheckContext, limits: Limits = Limits()) -> list[FileReport]:
+    """Every file's report at once, as ``swtool check`` makes them (with the PMO's view): for tests and scripts."""
+    return [done.report for done in run(paths, ctx, limits, pmo_view=True)]
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -49,24 +111,6 @@ def load_history(paths: list[Path], refdata, limits: Limits = Limits(), reader: 
     return subs, notes
 
 
-def check_file(path: Path, ctx: CheckContext, limits: Limits = Limits()) -> tuple[FileReport, object]:
-    """Check one return. Returns its report and the typed submission (None when unreadable).
-
-    Never raises for anything about the file: one that cannot be read, or whose check fails in a way
-    nobody foresaw (a bug, a value no rule expected), is one S001 finding, so one file never stops a
-    batch (``check`` of a folder, ``import``). The traceback is logged (``SWTOOL_DEBUG=1`` shows it).
-    A ``SwtoolError`` still stops the run: it says the run cannot go on for any file (a wrong
-    ``SWTOOL_LIMITS``, reference data that cannot be read).
-    """
-    try:
-        return _check_file(path, ctx, limits)
-    except SwtoolError:  # the run itself cannot go on (a wrong SWTOOL_LIMITS, broken reference data): exit 2
-        raise
-    except Exception as e:  # noqa: BLE001 (KeyboardInterrupt still stops the run)
-        log.exception("checking %s failed", path)
-        return not_checked(path, ctx, e), None
-
-
 def not_checked(path: Path, ctx: CheckContext, e: BaseException) -> FileReport:
     """The report of a file whose check failed unexpectedly: one S001 "could not be checked"."""
     report = FileReport(str(path), settings=dict(ctx.settings))
@@ -78,7 +122,7 @@ def not_checked(path: Path, ctx: CheckContext, e: BaseException) -> FileReport:
 
 
 def _s001(message: str, reason: str) -> Finding:
-    return catalogue.load_all()["S001"].finding(message, Location(), value=reason)
+    return S001.finding(message, Location(), value=reason)
 
 
 def _hash(report: FileReport, path: Path) -> None:
@@ -88,7 +132,29 @@ def _hash(report: FileReport, path: Path) -> None:
         pass
 
 
-def _check_file(path: Path, ctx: CheckContext, limits: Limits) -> tuple[FileReport, object]:
+def _check_one(path: Path, ctx: CheckContext, limits: Limits, history_for: HistoryFor | None) -> Checked:
+    try:
+        report, sub = _read(path, ctx, limits)
+    except SwtoolError:  # the run itself cannot go on (a wrong SWTOOL_LIMITS, broken reference data): exit 2
+        raise
+    except Exception as e:  # noqa: BLE001 (KeyboardInterrupt still stops the run)
+        log.exception("checking %s failed", path)
+        return Checked(path, not_checked(path, ctx, e))
+    if sub is None:
+        return Checked(path, report)
+    if history_for is not None:  # outside the guard: a ledger that cannot give it stops this file's import
+        ctx = replace(ctx, history=list(history_for(sub.contract_id, str(sub.quarter) if sub.quarter else None)))
+    try:
+        report.findings = run_rules(sub, rule_context(sub, ctx))
+    except SwtoolError:
+        raise
+    except Exception as e:  # noqa: BLE001
+        log.exception("checking %s failed", path)
+        return Checked(path, not_checked(path, ctx, e), None, list(ctx.history))
+    return Checked(path, report, sub, list(ctx.history))
+
+
+def _read(path: Path, ctx: CheckContext, limits: Limits) -> tuple[FileReport, Submission | None]:
     from swtool.read.submission import load_submission
 
     report = FileReport(str(path), settings=dict(ctx.settings))
@@ -107,23 +173,7 @@ def _check_file(path: Path, ctx: CheckContext, limits: Limits) -> tuple[FileRepo
     report.quarter = str(sub.quarter) if sub.quarter else None
     report.submitted = sub.date_submitted
     report.notes += sub.warnings
-    rctx = rule_context(sub, ctx)
-    report.findings = run_rules(sub, rctx)
     return report, sub
-
-
-def check_each(paths: list[Path], ctx: CheckContext, limits: Limits = Limits()):
-    """Check every file (folders expanded), one at a time: yields (path, report, submission or None).
-
-    For front ends that need the typed submission after the check (evidence counts, redaction)
-    without holding every file's submission in memory at once.
-    """
-    seen: dict = {}  # sha256 -> findings: an earlier quarter checked once serves every later one's PMO view
-    for p in expand(paths):
-        report, sub = check_file(p, ctx, limits)
-        report.notes += ctx.refdata.refusals
-        add_pmo_view(report, sub, ctx, seen)
-        yield p, report, sub
 
 
 def add_pmo_view(report: FileReport, sub, ctx: CheckContext, seen: dict | None = None) -> None:
@@ -140,7 +190,3 @@ def add_pmo_view(report: FileReport, sub, ctx: CheckContext, seen: dict | None =
         log.exception("the PMO's view of %s failed", report.path)
         report.notes.append(f"the PMO's view of this return (outputs and service credits) could not be worked "
                             f"out ({type(e).__name__}); the findings are complete")
-
-
-def check_paths(paths: list[Path], ctx: CheckContext, limits: Limits = Limits()) -> list[FileReport]:
-    return [report for _, report, _ in check_each(paths, ctx, limits)]

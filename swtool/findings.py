@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
@@ -110,7 +111,7 @@ class FileReport:
     settings: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # said once per file, e.g. a refused override
     evidence: str | None = None  # with --evidence: "Evidence: N references, N found, N missing"
-    pmo_view: object = None  # swtool check: pmo_view.ProviderView, what the PMO will see (outputs, K701/K702, credits)
+    pmo_view: Any = None  # swtool check: report.pmo_view.ProviderView (a higher layer, so not named here), what the PMO will see (outputs, K701/K702, credits)
 
     @property
     def summary(self) -> dict[str, int]:

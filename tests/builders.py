@@ -13,12 +13,12 @@ from pathlib import Path
 
 import openpyxl
 
-from swtool.model import standard as std
 from swtool.checks.context import CheckContext
-from swtool.read.register import BudgetLine, ContractFacts, Register, Target, contract_sheet_rows
 from swtool.engine import check_file
+from swtool.model import standard as std
 from swtool.model.refdata import RefData
 from swtool.model.settings import Settings
+from swtool.read.register import BudgetLine, ContractFacts, Register, Target, contract_sheet_rows
 
 QUARTER_FY, QUARTER = "2026/27", "Q2"  # July to September 2026
 TODAY = date(2026, 10, 1)

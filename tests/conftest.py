@@ -84,12 +84,22 @@ def isolated_user_data(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def golden_reports():
+    """Every shipped sample checked as `make demo` checks it (``samples/make_samples.run_samples``: the
+    calamine reader, the sample register and history), once for the run: {path: FileReport}. Read only."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "samples"))
+    import make_samples
+
+    return make_samples.run_samples()
+
+
+@pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """The sample ledger (the sample register and every sample return imported), built once for the whole
     run; tests work on copies of it (``ledger_helpers.clone``)."""
     import ledger_helpers as lh
 
-    return lh.build(tmp_path_factory.mktemp("sample-ledger"))
+    return lh.sample_ledger()
 
 
 @pytest.fixture
@@ -97,7 +107,6 @@ def ledger_path(built, tmp_path):
     """A copy of the sample ledger, opened once (so it is in WAL mode: later opens change no byte). Modules
     that want it otherwise define their own."""
     import ledger_helpers as lh
-
     from swtool.ledger import open_ledger
 
     path = lh.clone(built, tmp_path / "ledger" / "ledger.sqlite3")

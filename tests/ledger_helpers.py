@@ -6,7 +6,9 @@ writes beside the shipped ones (a receipt, say).
 
 from __future__ import annotations
 
+import atexit
 import shutil
+import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -48,6 +50,20 @@ def build(folder: Path) -> Path:
         results = store.import_returns(ledger, [returns], rd, Settings.defaults(), TODAY)
     assert [r.status for r in results] == ["imported"] * len(results), [r.line() for r in results]
     return path
+
+
+_SAMPLE_LEDGER: list[Path] = []
+
+
+def sample_ledger() -> Path:
+    """The ledger ``build`` makes, built once per test process (in a temporary folder removed at exit) and
+    never written to: the session fixture ``built`` and the scenario builders of the counting tests share
+    it, and each test works on its own ``clone``."""
+    if not _SAMPLE_LEDGER:
+        folder = Path(tempfile.mkdtemp(prefix="swtool-sample-ledger-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _SAMPLE_LEDGER.append(build(folder))
+    return _SAMPLE_LEDGER[0]
 
 
 def clone(ledger_path: Path, to: Path) -> Path:

@@ -89,3 +89,76 @@ def test_every_rule_appears_in_a_test(code):
 
 
 SOURCES = _test_sources()
+
+
+# --- every code is a rule ----------------------------------------------------------------------------
+
+def test_emitting_a_code_the_catalogue_does_not_have_raises():
+    from swtool.findings import Location
+    from swtool.read.rules import S004
+    from swtool.read.tables import Sink
+
+    sink = Sink()
+    sink.add(S004, "Registrations!F3: Gender 'F' is not one of the codes", Location("Registrations", 3, "F"), "F")
+    sink.add("S005", "Registrations!G3: Age is empty; it is required", Location("Registrations", 3, "G"))
+    assert {code: [f.message for f in flags] for code, flags in sink.flags.items()} == {
+        "S004": ["Registrations!F3: Gender 'F' is not one of the codes"],
+        "S005": ["Registrations!G3: Age is empty; it is required"]}
+    for wrong in ("S040", "s004", "S004 ", "bad-value", "K799", None):  # a typo, a slug: never a finding
+        with pytest.raises(catalogue.UnknownRule):
+            sink.add(wrong, "a finding of no rule", Location())
+    impostor = catalogue.Rule("S004", "bad-value", "error", "TEMPLATES.md §1", "a look-alike", "none")
+    with pytest.raises(catalogue.UnknownRule):  # a rule object the catalogue does not hold
+        sink.add(impostor, "a finding of no declared rule", Location())
+    assert set(sink.flags) == {"S004", "S005"}
+    with pytest.raises(catalogue.UnknownRule, match="S404"):
+        catalogue.lookup("S404")
+    with pytest.raises(KeyError):  # swtool explain says "no rule" for it
+        catalogue.get("no-such-rule")
+
+
+def test_a_read_flag_of_no_read_rule_stops_the_run():
+    """What reading found is reported only under a rule that reading declares (S002–S009)."""
+    from types import SimpleNamespace
+
+    from swtool.checks.runner import run_rules
+    from swtool.findings import Flag
+
+    for code in ("S099", "X409"):
+        sub = SimpleNamespace(read_flags={code: [Flag("a flag")]}, path="r.xlsx")
+        with pytest.raises(catalogue.UnknownRule):
+            run_rules(sub, None)
+
+
+@pytest.mark.parametrize("code", sorted(set(SPEC) | set(REGISTRY)))
+def test_every_rule_has_a_function_or_a_location_that_resolves(code):
+    """Every code of RULES.md names where it is found: its check function, or the reader or ledger function
+    declared with it (a ``module:function`` path; a function moved without its rule fails here)."""
+    r = REGISTRY[code]
+    assert r.found_by, f"{code} names no function that finds it"
+    places = r.located()
+    assert all(p.file.startswith("swtool/") and p.file.endswith(".py") and p.line > 0 for p in places), places
+    if r.check is not None:
+        assert [(p.module, p.function) for p in places] == [(r.check.__module__, r.check.__qualname__)]
+    elif r.stage == "read":
+        assert all(p.module.startswith("swtool.read.") for p in places), places
+    else:
+        assert r.stage == "ledger" and all(p.module.split(".")[1] in ("calc", "ledger") for p in places), places
+
+
+def test_a_location_that_does_not_resolve_says_so():
+    for wrong in ("swtool.read.tables", "swtool.no_such_module:f", "swtool.read.tables:no_such_function"):
+        with pytest.raises(LookupError):
+            catalogue.place(wrong)
+    with pytest.raises(ValueError, match="found_by"):
+        catalogue.declare("S098", "no-finder", "error", "TEMPLATES.md", "x", fix="x", found_by=())
+
+
+def test_every_code_written_in_the_package_is_a_rule():
+    """Codes outside the Sink (a register warning, a cross-contract finding, the PMO's flags) are text: each
+    one written in the package is a code of the catalogue, so that a typo there fails too."""
+    literal = re.compile(r"""(?<![\w'"])["']([SRCPXNDK]\d{3})["']""")
+    found = {m[1]: p for p in sorted((ROOT / "swtool").rglob("*.py"))
+             for m in literal.finditer(p.read_text(encoding="utf-8"))}
+    assert len(found) > 20
+    assert {code: str(p.relative_to(ROOT)) for code, p in found.items() if code not in REGISTRY} == {}

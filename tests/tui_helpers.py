@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import ledger_helpers as lh
 import openpyxl
 
+import ledger_helpers as lh
 from swtool.ledger import open_ledger, store
 from swtool.model.quarter import Quarter
 from swtool.model.settings import Settings

@@ -52,7 +52,7 @@ def why_not_counted(own_errors: Iterable[str] | None, registration: Registration
     if own:
         return f"{standing}error{'s' * (len(own) > 1)} on its row: {', '.join(own)}"
     bad = sorted(registration.ineligible) if registration is not None else []
-    if bad:
+    if registration is not None and bad:
         return (f"the client's registration at {registration.where} has {standing}eligibility "
                 f"error{'s' * (len(bad) > 1)} {', '.join(bad)}")
     return None

@@ -10,7 +10,8 @@ K701 and spend variance call ``variance``; service credits call ``at_or_below``;
 Each comparison is exact (cross-multiplied), so "exactly 20%" is never over 20%.
 
 Formatting is one set of functions too: ``gbp`` (£1,540.00, −£110.00 shown as ``-£110.00``),
-``pounds_text`` (``"2310.00"``, the JSON and CSV form), ``pct`` and ``signed_pct``.
+``pounds_text`` (``"2310.00"``, the JSON and CSV form), ``pct`` and ``signed_pct``; for counts and
+targets ``num`` (``5.25`` in a sentence) and ``json_number`` (``5.25`` in JSON or a cell).
 """
 
 from __future__ import annotations
@@ -82,12 +83,37 @@ def pounds_text(value: Number | None) -> str | None:
     return None if value is None else f"{penny(value):f}"
 
 
+# --- counts and targets ----------------------------------------------------------------------------
+
+def num(x: Number | None) -> str:
+    """A count or target as a PMO writes it: ``10``, ``5.25``, ``10.5``; a whole figure without a
+    decimal point (``Decimal("10.00")`` and ``40.0`` are ``10`` and ``40``); ``none`` for None."""
+    if x is None:
+        return "none"
+    if isinstance(x, Decimal):
+        return f"{x.normalize():f}" if x != x.to_integral_value() else str(int(x))
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
+
+
+def json_number(x: Number | None) -> int | float | None:
+    """A count, target or percentage as a JSON number or a cell holds it: an int when whole (5), else a
+    float (5.25); an exact Fraction is first taken half-up to 0.01 (``as_decimal``). None stays None."""
+    if x is None:
+        return None
+    if isinstance(x, Fraction):
+        x = as_decimal(x)
+    d = x if isinstance(x, Decimal) else Decimal(str(x))
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
 # --- percentages ----------------------------------------------------------------------------------
 
 _THRESHOLDS = (Decimal(70), Decimal(20), Decimal(10), Decimal(30))
 
 
-def percent(part: Number, whole: Number) -> Fraction | None:
+def percent(part: Number | None, whole: Number | None) -> Fraction | None:
     """``part ÷ whole × 100``, exact; None when ``whole`` is 0 or either is None."""
     if part is None or whole is None:
         return None
@@ -208,6 +234,15 @@ def q4_balancing(total_eligible_to_date: Number, funding_paid_to_date: Number) -
     """App 2 §3.1c: total eligible expenditure to date − funding paid to date, to the penny.
     Negative: the council has paid more than the eligible spend; the difference is due back."""
     return penny(exact(total_eligible_to_date) - exact(funding_paid_to_date))
+
+
+def q4_balancing_words(total_eligible_to_date: Number, funding_paid_to_date: Number) -> str:
+    """The Q4 payment as a sentence with its inputs, and who pays whom."""
+    amount = q4_balancing(total_eligible_to_date, funding_paid_to_date)
+    tail = ("payable to the provider" if amount > 0 else "due back from the provider" if amount < 0
+            else "nothing to pay")
+    return (f"Q4 payment (App 2 §3.1c): total eligible expenditure to date {gbp(total_eligible_to_date)} − "
+            f"funding paid to date {gbp(funding_paid_to_date)} = {gbp(amount)}, {tail}")
 
 
 @dataclass(frozen=True)

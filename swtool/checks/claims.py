@@ -102,9 +102,7 @@ def _history_matters(sub, ctx) -> bool:
     if ctx.history_given:
         return False
     c, q = ctx.contract, sub.quarter
-    if c is not None and c.start is not None and q is not None and q.start <= c.start:
-        return False
-    return True
+    return not (c is not None and c.start is not None and q is not None and q.start <= c.start)
 
 
 def _searched(ctx) -> str:

@@ -5,8 +5,8 @@ Rules work on whole columns (a return can hold 100,000 rows) and only loop over 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Iterator
 
 from swtool.model.quarter import uk_date
 
@@ -119,7 +119,7 @@ def history_frame(ctx, sheet: str):
 def _headers(sheet: str) -> list[str]:
     from swtool.model import standard as std
 
-    return [s for s in std.RETURN_SHEETS if s.name == sheet][0].headers
+    return next(s for s in std.RETURN_SHEETS if s.name == sheet).headers
 
 
 def outside_quarter(dates, q):

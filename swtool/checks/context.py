@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from swtool.read.register import ContractFacts, Register
 from swtool.model.refdata import RefData
 from swtool.model.settings import Settings
+from swtool.read.register import ContractFacts, Register
 
 
 @dataclass

@@ -12,9 +12,9 @@ pipe, a device), is left out of the index before anything is opened, so its refe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 
 @dataclass(frozen=True)

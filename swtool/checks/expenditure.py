@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from swtool.model import standard as std
 from swtool.calc import money
 from swtool.catalogue import rule
 from swtool.checks.common import Cells, day, history_frame, indices
 from swtool.findings import ERROR, WARNING, Flag
+from swtool.model import standard as std
 
 SPEC = "App 2 §3"
 
@@ -317,7 +317,7 @@ def transactions_do_not_add_up(sub, ctx):
                    where, int(a) / 100)
     stray = tx[~tx["_item"].isin(set(actual.index) | skip)]
     if len(stray):
-        for item, group in stray.reset_index().groupby("_item", sort=False):
+        for _item, group in stray.reset_index().groupby("_item", sort=False):
             i = int(group["index"].iat[0])
             s = int(group["_pence"].sum())
             if abs(s) <= 1:

@@ -11,13 +11,14 @@ No pandas at import time.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
-from decimal import Decimal
 
-from swtool.catalogue import rule
 from swtool.calc import money
+from swtool.catalogue import rule
 from swtool.findings import ERROR, WARNING, Flag, Location
+from swtool.model.outputs import output_order
 from swtool.model.quarter import uk_date
 from swtool.model.standard import NARRATIVE_LABELS
 
@@ -74,7 +75,7 @@ def output_variance_unexplained(sub, ctx):
                f"{'App 2 §1.3' if limit == 20 else 'App 3 item 5'}")
     where = sub.narrative.at("Output variances")
     counts = claim_counts(sub.claims.df, sub.registrations.df if sub.registrations.present else None)
-    for output in sorted(c.targets, key=_output_order):
+    for output in sorted(c.targets, key=output_order):
         if output == "1" and not sub.registrations.present:
             continue
         target = quarterly_target(c, output, q)
@@ -89,18 +90,9 @@ def output_variance_unexplained(sub, ctx):
         # a zero target: any claim is a variance no percentage can measure
         size = "over a target of 0" if v.percent is None else f"{money.pct(abs(v.percent))} {v.direction}"
         yield Flag(f"{_cell(where, 'Output variances')}: output {output}: {actual} {what} this quarter against a "
-                   f"quarterly target of {_num(target)} ({basis}), {size}; variances over {limit}% ({setting}) "
+                   f"quarterly target of {money.num(target)} ({basis}), {size}; variances over {limit}% ({setting}) "
                    f"must be explained, and Output variances {_said(sub, 'Output variances')}",
                    where, actual)
-
-
-def _output_order(output: str):
-    m = re.match(r"(\d+)(.*)", output)
-    return (int(m.group(1)), m.group(2)) if m else (99, output)
-
-
-def _num(x) -> str:
-    return f"{x:f}".rstrip("0").rstrip(".") if isinstance(x, Decimal) else str(x)
 
 
 # --- N502 finance variance --------------------------------------------------------------------------
@@ -261,7 +253,7 @@ def _years_before(d: date, years: int) -> date:
 
 
 def _client_refs(sub) -> frozenset:
-    refs = set()
+    refs: set[str] = set()
     for t in (sub.registrations, sub.claims):
         if t.present and len(t):
             refs.update(str(v).strip() for v in t.df["Client ref"].dropna())
@@ -299,48 +291,11 @@ def personal_data_in_narrative(sub, ctx):
 # Common first names in Southwark's communities (ONS baby names over the decades, and names common in
 # its West African, East African, Caribbean, Latin American, South Asian, Turkish and Eastern European
 # communities). Month names (April, May, June, August) are left out.
-FIRST_NAMES = frozenset("""
-Aaron Abdi Abdul Abdullah Abdullahi Abena Abigail Abu Ada Adam Adaeze Adebayo Adeola Adewale Adrian Agnieszka
-Ahmed Aidan Aisha Akua Alan Albert Alex Alexander Alexandra Alfie Ali Alice Alicia Alison Ama Amanda Amara Amber
-Amelia Amina Amir Amy Ana Andre Andrea Andrew Andy Angela Anita Ann Anna Anne Annie Anthony Antonio Archie Arthur
-Ashley Aya Ayesha Ayodele Ayse Barbara Barry Ben Benjamin Beth Bethany Beverley Bilal Bola Brandon Brian Bukola
-Callum Cameron Camila Carl Carla Carlos Carol Caroline Catherine Charles Charlie Charlotte Chidi Chiamaka Chinedu
-Chloe Chris Christine Christopher Chukwuemeka Claire Colin Connor Craig Daniel Daniela Danielle Darren David Dawn
-Dean Deborah Declan Delroy Denise Dennis Derek Diana Diane Dominic Donna Dylan Ebony Edward Efua Ekow Eleanor Elena
-Eliza Elizabeth Ella Ellie Emeka Emily Emma Eric Erin Ethan Eve Ewa Fatima Fatuma Faisal Femi Fiona Florence
-Folake Frances Francesca Francis Frank Funmilayo Gabriel Gareth Gary Gavin George Georgia Gemma Gerald Grace Graham
-Hamza Hannah Harry Harvey Hassan Hayley Heather Helen Henry Hodan Holly Hussein Ian Ibrahim Ifeoma Ikechukwu Imani
-Imran Irene Isaac Isabel Isabella Isla Ismail Jack Jacob Jade Jake James Jamie Jane Janet Janice Jasmine Jason
-Javier Jayden Jean Jennifer Jermaine Jessica Jo Joan Joanne Joe Joel John Jonathan Jordan Jorge Jose José Joseph
-Joshua Joy Joyce Juan Julia Julie Justin Kadeem Kareem Karen Kate Katarzyna Katherine Kathleen Katie Kayode Keith
-Kelly Kemi Kenneth Kerry Kevin Khadija Kim Kirsty Kofi Kwabena Kwame Kwaku Laura Lauren Leah Lee Leon Leroy Lewis
-Liam Lily Linda Lisa Liz Lois Lola Louise Lucas Lucy Luis Luke Lynn Mahmoud Malik Marcus Margaret Maria Mariam
-Marie Mark Marta Martin Mary Mason Matthew Megan Mehmet Melanie Michael Michelle Mohamed Mohammed Mohammad Molly
-Muhammad Musa Mustafa Nadia Naomi Natalie Nathan Neil Ngozi Nia Nicholas Nicola Nigel Nikki Nkechi Noah Nuno
-Obinna Oliver Olivia Olu Oluwaseun Oluwatobi Omar Oscar Owen Pamela Patricia Patrick Paul Paula Pauline Pedro
-Peter Philip Piotr Precious Rachel Rebecca Reece Rhys Richard Rita Robert Robyn Rosa Rose Ruth Ryan Sabrina Sadia
-Samantha Samira Samuel Sandra Sara Sarah Scott Sean Segun Shanice Shannon Sharon Shaun Sheila Simon Sofia Sophie
-Stacey Stephanie Stephen Steven Stuart Susan Tanisha Tariq Teresa Terry Thomas Tim Timothy Tina Toby Tom Tomasz
-Tony Tracey Tunde Tyler Tyrone Valentina Vanessa Victoria Vincent Wayne Wendy William Yasmin Yusuf Zainab Zara Zoe
-""".split())
+FIRST_NAMES = frozenset(["Aaron", "Abdi", "Abdul", "Abdullah", "Abdullahi", "Abena", "Abigail", "Abu", "Ada", "Adam", "Adaeze", "Adebayo", "Adeola", "Adewale", "Adrian", "Agnieszka", "Ahmed", "Aidan", "Aisha", "Akua", "Alan", "Albert", "Alex", "Alexander", "Alexandra", "Alfie", "Ali", "Alice", "Alicia", "Alison", "Ama", "Amanda", "Amara", "Amber", "Amelia", "Amina", "Amir", "Amy", "Ana", "Andre", "Andrea", "Andrew", "Andy", "Angela", "Anita", "Ann", "Anna", "Anne", "Annie", "Anthony", "Antonio", "Archie", "Arthur", "Ashley", "Aya", "Ayesha", "Ayodele", "Ayse", "Barbara", "Barry", "Ben", "Benjamin", "Beth", "Bethany", "Beverley", "Bilal", "Bola", "Brandon", "Brian", "Bukola", "Callum", "Cameron", "Camila", "Carl", "Carla", "Carlos", "Carol", "Caroline", "Catherine", "Charles", "Charlie", "Charlotte", "Chidi", "Chiamaka", "Chinedu", "Chloe", "Chris", "Christine", "Christopher", "Chukwuemeka", "Claire", "Colin", "Connor", "Craig", "Daniel", "Daniela", "Danielle", "Darren", "David", "Dawn", "Dean", "Deborah", "Declan", "Delroy", "Denise", "Dennis", "Derek", "Diana", "Diane", "Dominic", "Donna", "Dylan", "Ebony", "Edward", "Efua", "Ekow", "Eleanor", "Elena", "Eliza", "Elizabeth", "Ella", "Ellie", "Emeka", "Emily", "Emma", "Eric", "Erin", "Ethan", "Eve", "Ewa", "Fatima", "Fatuma", "Faisal", "Femi", "Fiona", "Florence", "Folake", "Frances", "Francesca", "Francis", "Frank", "Funmilayo", "Gabriel", "Gareth", "Gary", "Gavin", "George", "Georgia", "Gemma", "Gerald", "Grace", "Graham", "Hamza", "Hannah", "Harry", "Harvey", "Hassan", "Hayley", "Heather", "Helen", "Henry", "Hodan", "Holly", "Hussein", "Ian", "Ibrahim", "Ifeoma", "Ikechukwu", "Imani", "Imran", "Irene", "Isaac", "Isabel", "Isabella", "Isla", "Ismail", "Jack", "Jacob", "Jade", "Jake", "James", "Jamie", "Jane", "Janet", "Janice", "Jasmine", "Jason", "Javier", "Jayden", "Jean", "Jennifer", "Jermaine", "Jessica", "Jo", "Joan", "Joanne", "Joe", "Joel", "John", "Jonathan", "Jordan", "Jorge", "Jose", "José", "Joseph", "Joshua", "Joy", "Joyce", "Juan", "Julia", "Julie", "Justin", "Kadeem", "Kareem", "Karen", "Kate", "Katarzyna", "Katherine", "Kathleen", "Katie", "Kayode", "Keith", "Kelly", "Kemi", "Kenneth", "Kerry", "Kevin", "Khadija", "Kim", "Kirsty", "Kofi", "Kwabena", "Kwame", "Kwaku", "Laura", "Lauren", "Leah", "Lee", "Leon", "Leroy", "Lewis", "Liam", "Lily", "Linda", "Lisa", "Liz", "Lois", "Lola", "Louise", "Lucas", "Lucy", "Luis", "Luke", "Lynn", "Mahmoud", "Malik", "Marcus", "Margaret", "Maria", "Mariam", "Marie", "Mark", "Marta", "Martin", "Mary", "Mason", "Matthew", "Megan", "Mehmet", "Melanie", "Michael", "Michelle", "Mohamed", "Mohammed", "Mohammad", "Molly", "Muhammad", "Musa", "Mustafa", "Nadia", "Naomi", "Natalie", "Nathan", "Neil", "Ngozi", "Nia", "Nicholas", "Nicola", "Nigel", "Nikki", "Nkechi", "Noah", "Nuno", "Obinna", "Oliver", "Olivia", "Olu", "Oluwaseun", "Oluwatobi", "Omar", "Oscar", "Owen", "Pamela", "Patricia", "Patrick", "Paul", "Paula", "Pauline", "Pedro", "Peter", "Philip", "Piotr", "Precious", "Rachel", "Rebecca", "Reece", "Rhys", "Richard", "Rita", "Robert", "Robyn", "Rosa", "Rose", "Ruth", "Ryan", "Sabrina", "Sadia", "Samantha", "Samira", "Samuel", "Sandra", "Sara", "Sarah", "Scott", "Sean", "Segun", "Shanice", "Shannon", "Sharon", "Shaun", "Sheila", "Simon", "Sofia", "Sophie", "Stacey", "Stephanie", "Stephen", "Steven", "Stuart", "Susan", "Tanisha", "Tariq", "Teresa", "Terry", "Thomas", "Tim", "Timothy", "Tina", "Toby", "Tom", "Tomasz", "Tony", "Tracey", "Tunde", "Tyler", "Tyrone", "Valentina", "Vanessa", "Victoria", "Vincent", "Wayne", "Wendy", "William", "Yasmin", "Yusuf", "Zainab", "Zara", "Zoe"])
 TITLES = frozenset({"Mr", "Mrs", "Ms", "Miss", "Mx"})
 # Words that make a capitalised pair an organisation, place, service or event rather than a person.
-NOT_SURNAMES = frozenset("""
-Academy Act Association Avenue Award Awards Bank Board Bridge Building Care Centre Center Charity Church Cic Close
-Club College Common Council Court Crescent Cup Day Dept Department Estate Fair Forum Foundation Fund Gallery
-Gardens Green Group Grove Hall Health Hill Hospital House Housing Hub Inc Institute Lane Library Limited Line Ltd
-Market Mews Month Museum Network Park Partnership Place Plc Plus Practice Prize Programme Project Quay Quays Rise
-Road Row School Scheme Service Services Society Square Station Street Surgery Team Terrace Theatre Tower Towers
-Trust Unit University Village Walk Ward Way Week Wharf Works Yard
-""".split())
-_NOT_NAME_WORDS = frozenset("""
-January February March April May June July August September October November December Jan Feb Mar Apr Jun Jul
-Aug Sep Sept Oct Nov Dec Monday Tuesday Wednesday Thursday Friday Saturday Sunday Christmas Easter Eid Diwali
-Ramadan Hanukkah New Year Southwark London Lambeth Lewisham Bermondsey Walworth Peckham Camberwell Rotherhithe
-Borough Dulwich Nunhead Newington Kennington Elephant Castle Bankside Surrey Canada Water Herne Denmark Brixton
-Deptford Jobcentre Job Centre Universal Credit Work Coach Council Southwark Works NHS Talking Therapies Wellbeing
-Citizens Advice Access Kickstart Restart Level Certificate Diploma Award Skills Food Hygiene Safety Health
-""".split())
+NOT_SURNAMES = frozenset(["Academy", "Act", "Association", "Avenue", "Award", "Awards", "Bank", "Board", "Bridge", "Building", "Care", "Centre", "Center", "Charity", "Church", "Cic", "Close", "Club", "College", "Common", "Council", "Court", "Crescent", "Cup", "Day", "Dept", "Department", "Estate", "Fair", "Forum", "Foundation", "Fund", "Gallery", "Gardens", "Green", "Group", "Grove", "Hall", "Health", "Hill", "Hospital", "House", "Housing", "Hub", "Inc", "Institute", "Lane", "Library", "Limited", "Line", "Ltd", "Market", "Mews", "Month", "Museum", "Network", "Park", "Partnership", "Place", "Plc", "Plus", "Practice", "Prize", "Programme", "Project", "Quay", "Quays", "Rise", "Road", "Row", "School", "Scheme", "Service", "Services", "Society", "Square", "Station", "Street", "Surgery", "Team", "Terrace", "Theatre", "Tower", "Towers", "Trust", "Unit", "University", "Village", "Walk", "Ward", "Way", "Week", "Wharf", "Works", "Yard"])
+_NOT_NAME_WORDS = frozenset(["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Christmas", "Easter", "Eid", "Diwali", "Ramadan", "Hanukkah", "New", "Year", "Southwark", "London", "Lambeth", "Lewisham", "Bermondsey", "Walworth", "Peckham", "Camberwell", "Rotherhithe", "Borough", "Dulwich", "Nunhead", "Newington", "Kennington", "Elephant", "Castle", "Bankside", "Surrey", "Canada", "Water", "Herne", "Denmark", "Brixton", "Deptford", "Jobcentre", "Job", "Centre", "Universal", "Credit", "Work", "Coach", "Council", "Southwark", "Works", "NHS", "Talking", "Therapies", "Wellbeing", "Citizens", "Advice", "Access", "Kickstart", "Restart", "Level", "Certificate", "Diploma", "Award", "Skills", "Food", "Hygiene", "Safety", "Health"])
 # Pairs that are famous organisations, places or people rather than clients.
 KNOWN_PAIRS = frozenset(p.casefold() for p in (
     "John Lewis", "Ted Baker", "Harvey Nichols", "Jack Petchey", "Paul Hamlyn", "Tessa Jowell", "Mary Seacole",
@@ -355,10 +310,10 @@ _PSEUDONYM_RE = re.compile(r"not (?:his|her|their|the client's) real name|name (
 
 
 def _bigrams(names) -> set[str]:
-    out = set()
+    out: set[str] = set()
     for name in names:
         words = [w.casefold() for w in _WORD_RE.findall(str(name))]
-        out.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+        out.update(f"{a} {b}" for a, b in itertools.pairwise(words))
     return out
 
 

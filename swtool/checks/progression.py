@@ -17,12 +17,12 @@ weekday: it does not shorten a placement.
 
 from __future__ import annotations
 
-from swtool.model import standard as std
 from swtool.calc import wages
-from swtool.calc.money import gbp, penny
+from swtool.calc.money import gbp, num, penny
 from swtool.catalogue import rule
 from swtool.checks.common import Cells, day, history_frame, indices, plain, value
 from swtool.findings import ERROR, INFO, WARNING, Flag
+from swtool.model import standard as std
 
 OUT4 = "App 2 §2.4 output 4; §4.4"
 OUT5 = "App 2 §2.4 output 5"
@@ -231,10 +231,7 @@ def wage_uplift_short(sub, ctx):
     cpi_rate = np.array([float(cpi[d][0]) for d in days]) / 100
     llw_rate = np.array([float(llw[d][0]) for d in days])
     with np.errstate(invalid="ignore"):
-        if setting == "multiplicative":
-            approx = prev * (1 + cpi_rate) * 1.10
-        else:
-            approx = prev * (1 + cpi_rate + 0.10)
+        approx = prev * (1 + cpi_rate) * 1.10 if setting == "multiplicative" else prev * (1 + cpi_rate + 0.10)
         # a loose float prefilter; every candidate is then decided exactly in Decimal
         candidates = ~no_prev & (new < np.maximum(approx, llw_rate) + 0.01)
     for i in np.flatnonzero(candidates):
@@ -364,11 +361,7 @@ def contract_not_better(sub, ctx):
         p, n = cv(i, "Previous contract type"), cv(i, "Contract type")
         h, hp = cv(i, "Weekly hours"), cv(i, "Previous weekly hours")
         yield Flag(f"{where.cell}: {_ref(cv, i)}: {p} → {n} counts only with more guaranteed weekly hours, but "
-                   f"weekly hours {_num(h)} are not above the previous {_num(hp)}", where, h)
-
-
-def _num(x) -> str:
-    return f"{x:g}" if isinstance(x, float) else str(x)
+                   f"weekly hours {num(h)} are not above the previous {num(hp)}", where, h)
 
 
 # --- P306 ------------------------------------------------------------------------------------------

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from swtool.model import standard as std
 from swtool.catalogue import rule
 from swtool.checks.common import Cells, day, history_frame, indices, outside_quarter, unreadable
 from swtool.findings import ERROR, INFO, WARNING, Flag, Location
+from swtool.model import standard as std
+from swtool.model.refdata import FILES
+from swtool.model.words import plural
 
 REG = "Registrations"
 RESIDENCE = "App 2 §2.1"
@@ -35,6 +37,7 @@ _POSTCODE = (r"(?:GIR 0AA|(?:[A-PR-UWYZ][0-9]{1,2}|[A-PR-UWYZ][A-HJ-Y][0-9]{1,2}
              r"|[A-PR-UWYZ][A-HJ-Y][0-9]?[A-Z]) [0-9][ABD-HJLNP-UW-Z]{2})")
 _OUTWARD = re.compile(r"[A-PR-UWYZ][A-HJ-Y]?[0-9][A-Z0-9]?")
 _NOT_PLAIN = r"[^A-Za-z0-9 ]"  # anything but ASCII letters, digits and the ordinary space
+_POSTCODE_RE, _NOT_PLAIN_RE, _SPACES_RE = re.compile(_POSTCODE), re.compile(_NOT_PLAIN), re.compile(r" {2,}")
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -64,24 +67,41 @@ def _first_quarter(sub, ctx) -> bool:
     return c is not None and q is not None and c.start is not None and c.start >= q.start
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _postcodes(series):
-    """Typed postcodes → (canonical form or NA, valid mask, mask of cells with unusual characters).
+    """Typed postcodes → (canonical form or None, valid mask, mask of cells with unusual characters).
 
     Accepted spellings: any letter case, one space or none between outward and inward code (the
     inward code is always the last three characters), runs of ordinary spaces read as one. Anything
     else — a non-breaking space, a Cyrillic or full-width look-alike, punctuation — is not a postcode.
     """
-    t = series[series.notna()].astype(str)
-    odd = t.str.contains(_NOT_PLAIN, regex=True).astype(bool)
-    up = t.str.upper().str.replace(r" {2,}", " ", regex=True).str.strip()
-    up = up.where(up.str.contains(" ", regex=False), up.str[:-3] + " " + up.str[-3:])
-    ok = up.str.fullmatch(_POSTCODE).astype(bool) & ~odd
-    return (up.where(ok).reindex(series.index).astype(object), ok.reindex(series.index, fill_value=False),
-            odd.reindex(series.index, fill_value=False))
+    import numpy as np
+    import pandas as pd
+
+    present = series.notna().to_numpy(dtype=bool)
+    texts = [v if v.__class__ is str else str(v) for v in series.to_numpy(dtype=object)[present]]
+    seen = {text: _postcode_of(text) for text in dict.fromkeys(texts)}  # each distinct text worked out once
+    got = list(map(seen.__getitem__, texts))
+    canon = np.full(len(series), None, dtype=object)
+    valid = np.zeros(len(series), dtype=bool)
+    odd = np.zeros(len(series), dtype=bool)
+    if got:
+        codes = np.empty(len(got), dtype=object)
+        codes[:] = [c for c, _ in got]
+        canon[present] = codes
+        valid[present] = [c is not None for c, _ in got]
+        odd[present] = [o for _, o in got]
+    index = series.index
+    return pd.Series(canon, index=index, dtype=object), pd.Series(valid, index=index), pd.Series(odd, index=index)
+
+
+def _postcode_of(text: str) -> tuple[str | None, bool]:
+    """One typed postcode: (its canonical form, or None when it is not a valid postcode; whether it holds
+    a character other than an ASCII letter, a digit or the ordinary space)."""
+    odd = _NOT_PLAIN_RE.search(text) is not None
+    up = _SPACES_RE.sub(" ", text.upper()).strip()
+    if " " not in up:
+        up = up[:-3] + " " + up[-3:]
+    return (up if not odd and _POSTCODE_RE.fullmatch(up) else None), odd
 
 
 def _describe_char(ch: str) -> str:
@@ -138,19 +158,29 @@ def postcode_format(sub, ctx):
 
 def _non_geographic(canon):
     """True where a canonical postcode is in a PO-box / non-geographic district (SE1P, SE99)."""
-    return canon.str.split(" ").str[0].isin(NON_GEOGRAPHIC).to_numpy(dtype=bool)
+    import numpy as np
+
+    codes = canon.tolist()
+    districts = {c: c is not None and c.partition(" ")[0] in NON_GEOGRAPHIC for c in dict.fromkeys(codes)}
+    return np.fromiter(map(districts.__getitem__, codes), dtype=bool, count=len(codes))
 
 
 def _southwark_status(sub, ctx):
     """For rows whose residence is by a valid home-address postcode: (canonical postcode, in the reference
     list?, sector, sector status or None). A PO-box district is R119's, not a place to judge (R102, R118)."""
+    import numpy as np
+    import pandas as pd
+
     t = sub.registrations
     canon, valid, _ = _postcodes(t.df["Postcode"])
     checked = valid.to_numpy() & _postcode_basis(t) & ~_non_geographic(canon)
-    listed = canon.isin(ctx.refdata.southwark_postcodes).to_numpy()
-    sector = canon.str[:-2]
-    status = sector.map(ctx.refdata.postcode_sectors)
-    return canon, checked, listed, sector, status
+    codes = canon.tolist()
+    listed = np.fromiter(map(ctx.refdata.southwark_postcodes.__contains__, codes), dtype=bool, count=len(codes))
+    sector_of = {c: c[:-2] if c is not None else None for c in dict.fromkeys(codes)}
+    sectors = list(map(sector_of.__getitem__, codes))
+    statuses = list(map(ctx.refdata.postcode_sectors.get, sectors))
+    return (canon, checked, listed, pd.Series(sectors, index=canon.index, dtype=object),
+            pd.Series(statuses, index=canon.index, dtype=object))
 
 
 @rule("R102", "postcode-outside-southwark", ERROR, RESIDENCE,
@@ -188,7 +218,7 @@ def postcode_not_in_reference(sub, ctx):
         return
     canon, checked, listed, sector, status = _southwark_status(sub, ctx)
     wholly = status.eq("wholly_southwark").to_numpy(dtype=bool, na_value=False)
-    vintage = ctx.refdata.file("southwark_postcodes.csv").ref.vintage
+    vintage = FILES["southwark_postcodes.csv"].vintage  # an override's too: the shipped file's is named
     for i in indices(checked & ~listed & wholly):
         where = t.at(i, "Postcode")
         yield Flag(f"{where.cell}: postcode {canon.iat[i]!r} for {v.client(i)} is not in the Southwark postcode "
@@ -477,7 +507,7 @@ def re_registration_gap(sub, ctx):
                    f"{day(dues[i])} ({OUTPUT1})", where, reg)
     if not ctx.history_given and not _first_quarter(sub, ctx):
         n = int(re_reg.sum())
-        yield _no_history(f"{_plural(n, 'Re-registration')} {'was' if n == 1 else 'were'} compared only with the "
+        yield _no_history(f"{plural(n, 'Re-registration')} {'was' if n == 1 else 'were'} compared only with the "
                           "Last engagement date and this return's claims, not with registrations and claims of "
                           "earlier quarters", partly=True)
 
@@ -496,7 +526,7 @@ def registered_twice(sub, ctx):
         return
     if not ctx.history_given:
         if not _first_quarter(sub, ctx):
-            yield _no_history(f"whether the {_plural(int(new.sum()), 'New registration')} were already registered "
+            yield _no_history(f"whether the {plural(int(new.sum()), 'New registration')} were already registered "
                               "with this contract in an earlier quarter")
         return
     hist = history_frame(ctx, REG)
@@ -591,7 +621,7 @@ def lot4_social_worker_share(sub, ctx):
     if ctx.history_given:
         hist = history_frame(ctx, REG)
         frames.insert(0, hist[columns].astype(t.df[columns].dtypes.to_dict()))
-        scope = f"contract to date ({_plural(len(ctx.history), 'earlier return')} and this one)"
+        scope = f"contract to date ({plural(len(ctx.history), 'earlier return')} and this one)"
     elif _first_quarter(sub, ctx):
         scope = "contract to date (this is its first quarter)"
     both = pd.concat([f for f in frames if len(f)], ignore_index=True)
@@ -604,7 +634,7 @@ def lot4_social_worker_share(sub, ctx):
            & both[header].astype("boolean").eq(True)).fillna(False)
     n = int(yes.sum())
     share = n / total
-    figures = f"{n} of {_plural(total, 'client')} ({share:.0%})"
+    figures = f"{n} of {plural(total, 'client')} ({share:.0%})"
     where = Location(REG, None, t.letters.get(header), header)
     if scope is None:
         yield _no_history(f"the lot 4 share of clients 18+ with a social worker or primary support need is judged on "
@@ -612,7 +642,7 @@ def lot4_social_worker_share(sub, ctx):
         return
     if share < LOT4_SHARE:
         blank = int(both[header].isna().sum())
-        note = f"; {_plural(blank, 'client')} with the column empty counted as not" if blank else ""
+        note = f"; {plural(blank, 'client')} with the column empty counted as not" if blank else ""
         yield Flag(f"{REG}: {scope}, {figures} are {LOT4_AGE}+ with a social worker or primary support need, under "
                    f"the {LOT4_SHARE:.0%} the lot requires{note} (§14.4)", where, round(share, 4))  # a share of clients, not money
 

@@ -1,7 +1,8 @@
 """Running the catalogue's rules over one typed return: what a rule may know, and one finding per flag.
 
-A rule that needs what the run was not given (a contract, earlier returns) is one INFO "not checked"
-instead; a rule that fails is one WARNING, never a traceback, and never hides the other findings.
+What reading the return found (``read_flags``, S002–S009) comes first, under the rules that reading
+declares (``swtool.read.rules``). A rule that needs what the run was not given (a contract, earlier
+returns) is one INFO "not checked" instead; a rule that fails is one WARNING, never a traceback, and never hides the other findings.
 Imports the catalogue, the findings and the checks' context only: the engine above calls it, and so do
 the PMO's view of a return and the ledger's spot-check sampling.
 """
@@ -46,7 +47,13 @@ def _submitted(sub):
 
 def run_rules(sub, rctx: RuleContext) -> list[Finding]:
     findings: list[Finding] = []
+    for code in sub.read_flags:  # emitted through Sink.add, which takes declared rules only; a stray key raises
+        if catalogue.lookup(code).stage != "read":
+            raise catalogue.UnknownRule(code, "found while reading")
     for r in catalogue.load_all().values():
+        if r.stage == "read":  # S002–S009: found while the return was read and typed, reported here
+            findings += [r.from_flag(flag) for flag in sub.read_flags.get(r.code, ())]
+            continue
         if r.check is None:
             continue
         missing = [n for n in r.needs if not _has(n, rctx)]

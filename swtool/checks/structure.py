@@ -1,63 +1,18 @@
 """S — structure: can the workbook be read, and does it follow the standard (TEMPLATES.md)?
 
-These are found while the workbook is read and typed (swtool.read, swtool.read.tables); the functions
-here report what that stage found, so that every code has one home in the catalogue.
+S001–S009 are found while the workbook is read and typed: they are declared beside the reader that finds
+them (``swtool.read.rules``), and the runner reports what reading found (``Submission.read_flags``)
+under them. S010, the template version, is a check over the typed return, here.
 """
 
 from __future__ import annotations
 
-from swtool.catalogue import declare, rule
-from swtool.findings import ERROR, INFO, WARNING, Flag
+import swtool.read.rules  # noqa: F401  (S001–S009: the catalogue lists every structure rule)
+from swtool.catalogue import rule
+from swtool.findings import WARNING, Flag
 from swtool.model.standard import TEMPLATE_VERSION
 
 SPEC = "TEMPLATES.md"
-
-declare("S001", "unreadable-file", ERROR, "INPUT-SAFETY.md; TEMPLATES.md",
-        "not an .xlsx workbook, encrypted, truncated, macro-enabled, legacy .xls, or over the size limits",
-        fix="Open the file in Excel and use File > Save As > Excel Workbook (.xlsx), without a password, then "
-            "check it again.", module=__name__)
-
-
-def _reported(code: str):
-    def check(sub, ctx):
-        return sub.read_flags.get(code, ())
-    return check
-
-
-def _read_rule(code, slug, severity, spec, description, fix):
-    fn = _reported(code)
-    fn.__name__ = slug.replace("-", "_")
-    fn.__module__ = __name__
-    return rule(code, slug, severity, spec, description, fix=fix)(fn)
-
-
-missing_sheet = _read_rule(
-    "S002", "missing-sheet", ERROR, SPEC + " §1", "a required sheet is absent (or hidden)",
-    "Use the council's template: every sheet it has must be there, visible and with its name unchanged.")
-missing_column = _read_rule(
-    "S003", "missing-column", ERROR, SPEC + " §1", "a required column (or cover label) is absent",
-    "Put the column back with the template's header (spelling as in the template; order does not matter).")
-bad_value = _read_rule(
-    "S004", "bad-value", ERROR, SPEC + " §1", "a cell does not parse as its type or is not in its code list",
-    "Type the value in the form asked for (dates as dates, amounts as numbers) or pick it from the dropdown.")
-missing_value = _read_rule(
-    "S005", "missing-value", ERROR, SPEC + " §1", "a required cell is empty",
-    "Fill the cell; the input message on the cell says what goes in it.")
-duplicate_key = _read_rule(
-    "S006", "duplicate-key", ERROR, SPEC + " §1",
-    "Claim ref or Client ref repeated where it must be unique",
-    "Give each claim its own Claim ref and list each client once on Registrations.")
-lenient_parse = _read_rule(
-    "S007", "lenient-parse", INFO, SPEC + " §1",
-    "a text date, £-formatted number or odd spacing was read and normalised",
-    "Nothing is wrong; for a cleaner return type dates as dates and amounts as plain numbers.")
-extra_column = _read_rule(
-    "S008", "extra-column", INFO, SPEC + " §1", "a column the template does not have was ignored",
-    "Nothing is wrong; extra columns are ignored. Remove them if they hold personal data.")
-formula_without_value = _read_rule(
-    "S009", "formula-without-value", WARNING, "INPUT-SAFETY.md",
-    "a cell holds a formula with no saved value; the tool does not evaluate formulas",
-    "Open the workbook in Excel and save it (Excel stores the values), or type the value instead of a formula.")
 
 
 @rule("S010", "template-version", WARNING, SPEC + " §1 (Return: Template version)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -57,6 +58,8 @@ def os_error_sentence(e: OSError) -> str:
 def _shown_error(e: UnicodeError):
     """Codec error handler: a character the screen's encoding cannot take (a file name's byte that is not
     valid UTF-8, kept by Python as a lone surrogate) is written as U+FFFD, or ? where even that cannot be."""
+    if not isinstance(e, UnicodeEncodeError):  # registered for writing only: any other error stays an error
+        raise e
     try:
         mark = "\ufffd".encode(e.encoding)  # as bytes: an encoder takes only ASCII text back from a handler
     except (UnicodeError, LookupError):
@@ -73,8 +76,10 @@ def _tolerant_stdout() -> None:
         codecs.lookup_error("swtool-shown")
     except LookupError:
         codecs.register_error("swtool-shown", _shown_error)
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
     try:
-        sys.stdout.reconfigure(errors="swtool-shown")
+        if reconfigure is not None:
+            reconfigure(errors="swtool-shown")
     except (AttributeError, ValueError, OSError):  # not a text stream that can be told (a test's capture, say)
         pass
 
@@ -167,9 +172,9 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
 
     Exit status: 0 no errors, 1 errors found, 2 could not run.
     """
-    from swtool import catalogue
+    from swtool import catalogue, engine
     from swtool.checks.context import CheckContext
-    from swtool.engine import check_each, expand, load_history
+    from swtool.engine import expand, load_history
     from swtool.model.refdata import RefData
     from swtool.model.settings import load as load_settings
 
@@ -189,7 +194,8 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
     hist, notes = load_history(list(history), refdata, reader=cfg["reader"]) if history else ([], [])
     ctx = CheckContext(refdata, cfg, day, reg, hist, bool(history), evidence)
     reports, checked, receipts = [], [], {}
-    for path, report, sub in check_each(list(files), ctx):
+    for done in engine.run(paths, ctx, pmo_view=True):  # one file at a time, each as it is checked
+        path, report, sub = done.path, done.report, done.submission
         try:
             if evidence is not None:
                 from swtool.checks.evidence_files import evidence_line
@@ -203,10 +209,8 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
         except SwtoolError:
             raise
         except Exception as e:  # noqa: BLE001 (one file's report never stops the others: S001 for it)
-            from swtool.engine import not_checked
-
             log.exception("reporting on %s failed", path)
-            report = shown = not_checked(path, ctx, e)
+            report = shown = engine.not_checked(path, ctx, e)
         if receipt:
             receipts[path] = _receipt(path, report, day, register, history, evidence, receipts)
         checked.append((path, report))
@@ -224,8 +228,8 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
 
         text = render(reports, catalogue.load_all())
     else:
-        from swtool.report.text import render
         from swtool.model.settings import in_force_words
+        from swtool.report.text import render
 
         ran = {code for code, r in catalogue.load_all().items() if r.stage != "ledger"}
         text = render(reports, refdata, day, in_force_words(cfg, ran))
@@ -248,7 +252,7 @@ def _guard_check_outputs(paths: list[Path], inputs: list, output: str | None, re
             guard_output(receipt_path(p), inputs, what="receipt", allow_stdout=False)
 
 
-def _annotation_targets(paths: list[Path], annotate_to: str, inputs: list = ()) -> dict[Path, Path]:
+def _annotation_targets(paths: list[Path], annotate_to: str, inputs: Sequence = ()) -> dict[Path, Path]:
     """Each input's annotated copy: OUT.xlsx for one input, NAME.annotated.xlsx beside each otherwise."""
     from swtool.write.annotate import NotAnnotated, check_output, default_output
     from swtool.write.guard import guard_output
@@ -399,7 +403,8 @@ def _echo_settings(fmt: str, beside: Path | None, overrides) -> None:
 @cli.command()
 @click.argument("code")
 def explain(code):
-    """Explain one rule (by code or slug): what it checks, where the spec says so, how to fix it."""
+    """Explain one rule (by code or slug): what it checks, where the spec says so, how to fix it, and
+    where in swtool it is found."""
     from swtool import catalogue
 
     try:
@@ -412,6 +417,14 @@ def explain(code):
     click.echo(f"  How to fix:    {r.fix}")
     if r.needs:
         click.echo(f"  Needs:         {', '.join(r.needs)}")
+    label = "  Found by:      "
+    for path in r.found_by:
+        try:
+            where = str(catalogue.place(path))
+        except LookupError:  # a finder moved without its declaration: say the name, never a traceback
+            where = path.replace(":", ".")
+        click.echo(label + where)
+        label = " " * len(label)
 
 
 @cli.command()
@@ -462,8 +475,8 @@ def template():
 @click.option("--quarter", help="Quarter to prefill, e.g. 2026/27-Q2.")
 def template_return(output, register, contract, quarter):
     """Write the quarterly return workbook, blank or prefilled for one contract and quarter."""
-    from swtool.write.guard import guard_output
     from swtool.model.refdata import RefData
+    from swtool.write.guard import guard_output
     from swtool.write.templates import write_return
 
     output = guard_output(output, [register], what="template", allow_stdout=False)
@@ -472,8 +485,8 @@ def template_return(output, register, contract, quarter):
     if register or contract or quarter:
         if not (register and contract and quarter):
             raise click.UsageError("prefilling needs --register, --contract and --quarter together")
-        from swtool.read.register import read_register
         from swtool.model.quarter import Quarter
+        from swtool.read.register import read_register
 
         try:
             q = Quarter.parse(quarter)
@@ -491,8 +504,8 @@ def template_return(output, register, contract, quarter):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def template_register(output):
     """Write a blank contract register for the PMO."""
-    from swtool.write.guard import guard_output
     from swtool.model.refdata import RefData
+    from swtool.write.guard import guard_output
     from swtool.write.templates import write_register
 
     output = guard_output(output, what="template", allow_stdout=False)
@@ -916,7 +929,7 @@ def decide_finding(return_id, code, cell, action, reason, today, db):
 @_setting_option
 def decide_credit(contract, quarter, output, action, reason, today, db, settings):
     """Apply or waive the service credits of one core output of a contract in a quarter."""
-    from swtool.calc.credits import gbp
+    from swtool.calc.money import gbp, json_number
     from swtool.ledger import views
 
     if action is None:
@@ -926,7 +939,7 @@ def decide_credit(contract, quarter, output, action, reason, today, db, settings
     with _open_ledger(db) as ledger:
         d, line = views.decide_credit(ledger, contract, q, output, action, reason, _ledger_settings(ledger, settings),
                                       day)
-    n = views.json_number(line.credits)
+    n = json_number(line.credits)
     click.echo(f"Decision {d.id}: {action} service credits for {contract} {q} output {output} "
                f"({n} credit{'' if n == 1 else 's'}, {gbp(line.amount)}) ({d.who}, {d.when})")
     if not line.due:
@@ -965,8 +978,9 @@ def status_cmd(quarter, today, full, fmt, db, settings):
 
 @cli.command("credits")
 @click.option("--quarter", required=True, help="The quarter, e.g. 2026/27-Q2.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("-o", "--output", help="Write to this file instead of the screen.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text",
+              show_default=True)
+@click.option("-o", "--output", help="Write to this file instead of the screen (needed for xlsx).")
 @_db_option
 @_setting_option
 def credits_cmd(quarter, fmt, output, db, settings):
@@ -975,17 +989,32 @@ def credits_cmd(quarter, fmt, output, db, settings):
     JSON: {quarter, setting, contracts: [{contract, provider, lot, contract_quarter, outputs: [{output,
     target, actual, percent, credit_value, credits, amount, status}]}]}; money as text with two
     decimals ("1540.00"), counts and percentages as numbers; status pending, applied, waived or not due.
+    CSV and xlsx: the schedule, one row an output with the decision in force, then the totals applied,
+    pending, waived, and due and not waived (the review's Export writes the same files).
     """
-    from swtool.ledger import views
+    from swtool.ledger import store, views
 
+    if fmt == "xlsx" and output in (None, "-"):
+        raise click.UsageError("--format xlsx needs -o FILE.xlsx")
     q = _quarter_arg(quarter)
     with _open_ledger(db) as ledger:
-        _guard_ledger_output(output, ledger, "report")
+        target = _guard_ledger_output(output, ledger, "report")
         report = views.credit_report(ledger, q, _ledger_settings(ledger, settings))
+        decided = store.credit_decisions(ledger, str(q)) if fmt in ("csv", "xlsx") else {}
+    if fmt == "xlsx":
+        from swtool.ledger.exports import write_credits_xlsx
+
+        write_credits_xlsx(report, decided, target)
+        click.echo(f"Wrote {output}", err=True)
+        return
     if fmt == "json":
         import json
 
         text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        from swtool.ledger.exports import credits_csv
+
+        text = credits_csv(report, decided)
     else:
         text = views.render_credits(report)
     write_output(text, output, ledger=ledger.path)
@@ -1263,14 +1292,17 @@ def _configure_logging() -> None:
         logger.propagate = False
 
 
-# the PMO's commands on whole returns and money live in their own module; importing it registers them
+# Each topic's commands live in their own module; importing it registers them with the group.
+# isort: off
+# the PMO's commands on whole returns and money
 from swtool.cli import payments as cli_payments  # noqa: E402,F401
 from swtool.cli import retention  # noqa: E402,F401  (swtool retention)
-# the reports (swtool report network, report contract) too
+# the reports (swtool report network, report contract)
 from swtool.cli import reports as cli_reports  # noqa: E402,F401
 from swtool.cli import assurance  # noqa: E402,F401  (spot checks: sample, samples, spotcheck)
 from swtool.cli import find  # noqa: E402,F401  (swtool find CLIENT_REF)
 from swtool.cli import visits  # noqa: E402,F401  (visit, actions, rap action)
+# isort: on
 
 
 def main():

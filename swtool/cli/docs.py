@@ -106,7 +106,7 @@ def examples(text: str) -> list[Example]:
 def _environment(home: Path) -> dict:
     """A fresh user: its own home (so the user data folder is ``~/.local/share/swtool``) and none of the
     caller's swtool settings (None takes a variable away while the command runs)."""
-    env = {k: None for k in os.environ if k.startswith("SWTOOL_") or k == "XDG_DATA_HOME"}
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("SWTOOL_") or k == "XDG_DATA_HOME"}
     env.update(HOME=str(home), COLUMNS="100")
     return env
 

@@ -8,8 +8,20 @@ from __future__ import annotations
 
 import click
 
-from swtool.cli import (_action_options, _dated_option, _db_option, _decision_day, _guard_ledger_output,
-                        _ledger_settings, _open_ledger, _quarter_arg, _setting_option, cli, decide, write_output)
+from swtool.cli import (
+    _action_options,
+    _dated_option,
+    _db_option,
+    _decision_day,
+    _guard_ledger_output,
+    _ledger_settings,
+    _open_ledger,
+    _quarter_arg,
+    _setting_option,
+    cli,
+    decide,
+    write_output,
+)
 
 
 def _what(r: dict) -> str:

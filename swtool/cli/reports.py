@@ -11,8 +11,16 @@ from pathlib import Path
 
 import click
 
-from swtool.cli import _db_option, _guard_ledger_output, _ledger_settings, _open_ledger, _setting_option, _today
-from swtool.cli import report_group, write_output
+from swtool.cli import (
+    _db_option,
+    _guard_ledger_output,
+    _ledger_settings,
+    _open_ledger,
+    _setting_option,
+    _today,
+    report_group,
+    write_output,
+)
 from swtool.errors import SwtoolError
 
 FORMATS = click.Choice(["xlsx", "json"])

@@ -62,6 +62,8 @@ def _echo_changes(result, done: bool) -> None:
     contracts = len(result.plan.due)
     what = (f"the client refs and ages of {_count(regs, 'registration')}, the client refs of "
             f"{_count(claims, 'claim')}, the personal text of {_count(findings, 'finding')}")
+    if comments := result.count("comments"):
+        what += f", the provider's Comment on {_count(comments, 'expenditure line')}"
     if done:
         click.echo(f"Retention run {result.run_id} recorded ({result.who}, {result.at[:19]}Z): "
                    f"{_count(len(result.changes), 'return')} of {_count(contracts, 'contract')}; replaced {what}")

@@ -170,8 +170,8 @@ def _submission_facts(ledger: Ledger, ret: dict, register, refdata, history) -> 
     check does, with the contract's earlier counted returns as history), and the typed return."""
     from swtool.checks.context import CheckContext
     from swtool.checks.runner import rule_context
-    from swtool.read.preflight import Unreadable
     from swtool.model.settings import Settings
+    from swtool.read.preflight import Unreadable
     from swtool.read.submission import load_submission
 
     try:
@@ -266,15 +266,15 @@ def population(ledger: Ledger, quarter: Quarter, contract: str | None = None, re
             if c.return_id != ret["id"] or not c.counts:
                 continue
             client = (c.client_ref or "").casefold()
-            risks = [name for name, present in (
+            risks = tuple(name for name, present in (
                 ("shared", bool(c.shared_with)),
                 ("near wage threshold", c.row in near_wage),
                 ("self-employed", c.row in self_employed),
-                ("repeat claim", repeats.get((client, c.output), 0) > 1),
+                ("repeat claim", c.output is not None and repeats.get((client, c.output), 0) > 1),
                 ("registered this quarter", client in registered),
-                ("finding waived", (c.sheet, c.row) in waived)) if present]
+                ("finding waived", (c.sheet, c.row) in waived)) if present)
             pop.claims.append(Item(CLAIM, cid, ret["id"], c.sheet, c.row, c.claim_ref, c.client_ref, c.output, None,
-                                   tuple(risks), BASE_WEIGHT + sum(CLAIM_WEIGHTS[r] for r in risks), quarter=q))
+                                   risks, BASE_WEIGHT + sum(CLAIM_WEIGHTS[r] for r in risks), quarter=q))
         rows, new = _transactions(ledger, ret, sub)
         if new:
             pop.new_transactions = rows
@@ -736,9 +736,9 @@ def results(ledger: Ledger, sample: Sample) -> dict[int, dict]:
 def checked_item(ledger: Ledger, r: dict) -> Item:
     """The item a recorded result (a ``spot_checks`` row) is on, with its output or amount."""
     if r["kind"] == CLAIM:
-        found = ledger.conn.execute("SELECT client_ref, output FROM claims WHERE return_id = ? AND row = ?",
-                                    (r["return_id"], r["row"])).fetchone() or (None, None)
-        return Item(CLAIM, r["contract_id"], r["return_id"], r["sheet"], r["row"], r["claim_ref"], *found,
+        client_ref, output = ledger.conn.execute("SELECT client_ref, output FROM claims WHERE return_id = ? AND row = ?",
+                                                 (r["return_id"], r["row"])).fetchone() or (None, None)
+        return Item(CLAIM, r["contract_id"], r["return_id"], r["sheet"], r["row"], r["claim_ref"], client_ref, output,
                     quarter=r["quarter"])
     found = ledger.conn.execute("SELECT amount FROM transactions WHERE return_id = ? AND row = ?",
                                 (r["return_id"], r["row"])).fetchone()

@@ -23,14 +23,20 @@ screens): a pure function of the contract, its counted outputs and the last quar
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from swtool.ledger import reportdata, store
 from swtool.ledger.db import Ledger, LedgerError
+from swtool.model.outputs import output_order
 from swtool.model.quarter import Quarter, uk_date
+
+if TYPE_CHECKING:
+    from swtool.read.register import ContractFacts
+    from swtool.write.outcomes import ValueRow
+    from swtool.write.reportbook import Provenance
 
 COMBINED_TITLE = "Clients starting a job or an apprenticeship (2a + 2b)"
 FAMILY_CODES = ("S", "R", "C", "P", "X", "N", "D", "K")
@@ -54,11 +60,6 @@ class OutputSeries:
     target_to_date: list[Decimal | int | None]
 
 
-def _output_order(output: str):
-    m = re.match(r"(\d+)(.*)", str(output))
-    return (int(m.group(1)), m.group(2)) if m else (99, str(output))
-
-
 def quarters_of(contract, up_to: Quarter) -> list[Quarter]:
     """From the quarter holding the contract's start to ``up_to``."""
     out, q = [], Quarter.containing(contract.start)
@@ -71,12 +72,12 @@ def quarters_of(contract, up_to: Quarter) -> list[Quarter]:
 def outputs_of(contract, actuals: dict) -> list[str]:
     """The outputs shown: the core outputs, then every output with a register target, then any other
     output counted (output 1, registrations, only when it has a target or is core)."""
-    from swtool.calc.credits import core_outputs
+    from swtool.model.outputs import core_outputs
 
     core = list(core_outputs(contract.lot))
-    targeted = sorted((o for o in (contract.targets or {}) if o not in core), key=_output_order)
+    targeted = sorted((o for o in (contract.targets or {}) if o not in core), key=output_order)
     counted = {o for counts in actuals.values() for o, n in counts.items() if n and o not in ("1", "2")}
-    extra = sorted((o for o in counted if o not in core and o not in targeted), key=_output_order)
+    extra = sorted((o for o in counted if o not in core and o not in targeted), key=output_order)
     return core + targeted + extra
 
 
@@ -88,10 +89,10 @@ def series(contract, actuals: dict, up_to, outputs: list[str] | None = None) -> 
     """Per output, the actual and target of each quarter from the contract's start to ``up_to``, and
     both to date. ``actuals``: ``{Quarter or "2026/27-Q2": {output: count}}`` as ``store.actuals``
     gives them (output 2 is 2a + 2b when no ``"2"`` is given). Pure: no ledger, no I/O."""
-    from swtool.calc.targets import quarterly_target
+    from swtool.calc.targets import actuals_by_quarter, as_quarter, quarterly_target
 
-    up_to = up_to if isinstance(up_to, Quarter) else Quarter.parse(str(up_to))
-    acts = {(k if isinstance(k, Quarter) else Quarter.parse(str(k))): (v or {}) for k, v in (actuals or {}).items()}
+    up_to = as_quarter(up_to)
+    acts = actuals_by_quarter(actuals)
     quarters = quarters_of(contract, up_to)
     out = {}
     for output in outputs if outputs is not None else outputs_of(contract, acts):
@@ -133,7 +134,7 @@ def contract_series(ledger: Ledger, contract_id: str, up_to, refdata=None) -> di
 class ContractStory:
     """Everything the contract report shows, read from the ledger once."""
 
-    contract: object
+    contract: ContractFacts
     up_to: Quarter
     today: date
     settings: dict
@@ -146,8 +147,8 @@ class ContractStory:
     plans: list[dict] = field(default_factory=list)
     versions: list[dict] = field(default_factory=list)           # each with "families": {letter: n}
     clients: list = field(default_factory=list)
-    value: object = None
-    provenance: object = None
+    value: ValueRow = field(init=False)           # set by story() once the figures are read
+    provenance: Provenance = field(init=False)
 
     @property
     def period(self) -> str:
@@ -176,7 +177,8 @@ def story(ledger: Ledger, contract_id: str, refdata, settings, today: date, up_t
           ) -> ContractStory:
     """Read the contract's story from the ledger, from its first quarter to ``up_to`` (default: the
     latest quarter of its returns in the ledger)."""
-    from swtool.calc.credits import assess, contract_quarter
+    from swtool.calc.credits import assess
+    from swtool.calc.targets import contract_quarter
     from swtool.ledger.views import credit_status
 
     register = store.current_register(ledger)
@@ -197,14 +199,14 @@ def story(ledger: Ledger, contract_id: str, refdata, settings, today: date, up_t
     titles = {o: row["title"] for o, row in refdata.outputs_by_lot.get(str(contract.lot), {}).items()}
     titles.setdefault("2", COMBINED_TITLE)
     s = ContractStory(contract, up_to, today, dict(settings), quarters, series(contract, acts, up_to), titles, counted)
-    for q, r in sorted(counted.items()):
-        s.spend[q] = [(cat, item, Decimal(actual) if actual is not None else None) for cat, item, actual in
+    for quarter, r in sorted(counted.items()):
+        s.spend[quarter] = [(cat, item, Decimal(actual) if actual is not None else None) for cat, item, actual in
                       ledger.conn.execute("SELECT category, item, actual FROM expenditure WHERE return_id = ? "
                                           "ORDER BY row", (r["id"],))]
     for q in quarters:
         decided = store.credit_decisions(ledger, str(q))
         mine = {o: d for (cid, o), d in decided.items() if cid == contract_id}
-        if str(q) not in counted and not mine or contract_quarter(contract, q) < 1:
+        if (str(q) not in counted and not mine) or contract_quarter(contract, q) < 1:
             continue
         for line in assess(contract, q, acts, settings):
             s.credit_lines.append((line, credit_status(line, mine.get(line.output))))
@@ -228,16 +230,10 @@ def story(ledger: Ledger, contract_id: str, refdata, settings, today: date, up_t
 
 # --- its tables -----------------------------------------------------------------------------------
 
-def _pct(actual, target):
-    from swtool.calc import money
-
-    if actual is None or target is None or Decimal(str(target)) == 0:
-        return None
-    return money.percent(actual, target)
-
-
 def outputs_table(s: ContractStory):
-    from swtool.calc.credits import contract_quarter, core_outputs
+    from swtool.calc.money import percent
+    from swtool.calc.targets import contract_quarter
+    from swtool.model.outputs import core_outputs
     from swtool.write.reportbook import Column, ReportTable
 
     core = core_outputs(s.contract.lot)
@@ -246,8 +242,8 @@ def outputs_table(s: ContractStory):
         meaning = s.titles.get(output) or f"output {output}"
         for i, q in enumerate(x.quarters):
             rows.append([output, meaning + (" (core)" if output in core else ""), q,
-                         contract_quarter(s.contract, q), x.actual[i], x.target[i], _pct(x.actual[i], x.target[i]),
-                         x.actual_to_date[i], x.target_to_date[i], _pct(x.actual_to_date[i], x.target_to_date[i])])
+                         contract_quarter(s.contract, q), x.actual[i], x.target[i], percent(x.actual[i], x.target[i]),
+                         x.actual_to_date[i], x.target_to_date[i], percent(x.actual_to_date[i], x.target_to_date[i])])
     return ReportTable("outputs", f"Outputs against profile, per quarter and to date, {s.period}", [
         Column("output", "Output", width=8), Column("counts", "What is counted", width=44),
         Column("quarter", "Quarter", width=12), Column("contract_quarter", "Contract quarter", "count", 10),
@@ -262,7 +258,7 @@ def outputs_table(s: ContractStory):
 
 def spend_tables(s: ContractStory):
     from swtool.calc import money
-    from swtool.calc.credits import SpendLine, expenditure_variance
+    from swtool.calc.variances import SpendLine, expenditure_variance
     from swtool.write.reportbook import Column, ReportTable
 
     rows = []
@@ -285,21 +281,23 @@ def spend_tables(s: ContractStory):
         Column("variance_percent", "Variance %", "percent", 11), Column("over", "Against 10%", width=18)], rows,
         ["Budget: the register's budget lines for the quarter. Actual spend: the counted return's Expenditure sheet. "
          "Variance = actual − budget; more than 10% either way needs an explanation (App 2 §1.3)."])
-    budget: dict[tuple[str, str], Decimal] = {}
-    actual: dict[tuple[str, str], Decimal] = {}
+    budget_of: dict[str, Decimal] = {}
+    actual_of: dict[str, Decimal] = {}
     category_of: dict[str, str] = {}
     for q in s.quarters:
         if str(q) not in s.spend:
             continue
         for b in s.contract.budget_for(q.financial_year, q.label):
-            category_of.setdefault(b.item, b.category)
-            budget[b.item] = budget.get(b.item, Decimal(0)) + b.amount
+            if b.item is None or b.amount is None:  # blank only on a damaged Contract sheet, never in the register
+                continue
+            category_of.setdefault(b.item, b.category or "")
+            budget_of[b.item] = budget_of.get(b.item, Decimal(0)) + b.amount
         for cat, item, a in s.spend[str(q)]:
             item = item or "(no budget item)"
             category_of.setdefault(item, cat or "")
-            actual[item] = actual.get(item, Decimal(0)) + (a or Decimal(0))
-    items = sorted(set(budget) | set(actual), key=lambda i: (category_of.get(i) or "", i))
-    result = expenditure_variance([SpendLine(i, budget.get(i, Decimal(0)), actual.get(i, Decimal(0)),
+            actual_of[item] = actual_of.get(item, Decimal(0)) + (a or Decimal(0))
+    items = sorted(set(budget_of) | set(actual_of), key=lambda i: (category_of.get(i) or "", i))
+    result = expenditure_variance([SpendLine(i, budget_of.get(i, Decimal(0)), actual_of.get(i, Decimal(0)),
                                              category_of.get(i)) for i in items])
     heading_rows = [[v.category, v.item, v.budgeted, v.actual, v.variance, v.percent,
                      "more than 10%" if v.over else "within 10%"] for v in result.lines]
@@ -479,7 +477,7 @@ def _add_chart(ws, spec: ChartSpec, anchor: str) -> None:
 
 def chart_specs(s: ContractStory, placed: dict, tabs: dict) -> list[ChartSpec]:
     """The charts and the cells each series reads (``placed``: ``reportbook.Placed`` per table name)."""
-    from swtool.calc.credits import core_outputs
+    from swtool.model.outputs import core_outputs
 
     out = []
     o, t = placed["outputs"], tabs["outputs"]

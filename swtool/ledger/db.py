@@ -20,7 +20,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from swtool.errors import SwtoolError
@@ -48,7 +48,7 @@ def default_path() -> Path:
 
 def utc_now() -> str:
     """Now in UTC, as the ledger stores every time: ``2026-11-23T09:14:03.123456Z``."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _append_only(table: str) -> list[str]:
@@ -302,6 +302,8 @@ TABLE_KEYS.update({"transactions": "return_id,row", "samples": "id", "sample_ite
 TABLE_KEYS.update({"visits": "id", "actions": "id", "action_events": "id"})
 # schema 4, retention
 TABLE_KEYS.update({"retention_key": "id", "retention_runs": "id", "retention_returns": "return_id"})
+# schema 5, the contract screen
+TABLE_KEYS.update({"expenditure_comments": "return_id,row", "screen_kept": "return_id"})
 
 
 def decision_hash(prev: str | None, row: dict) -> str:
@@ -575,7 +577,42 @@ SCHEMA_4: list = [
     # -- end retention --
 ]
 
-MIGRATIONS: list[list] = [SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4]
+# Schema 5: more of what each return holds, kept at import. Each part keeps its own block.
+SCHEMA_5: list = [
+    # -- the contract screen --
+    # what the review's contract screen shows of a return, kept at import so that opening a contract reads
+    # the ledger alone, never the stored workbook (swtool/ledger/spend.py). The Expenditure sheet's Comment
+    # on each line: free text written by the provider, which `swtool retention` clears (NULL)
+    """CREATE TABLE expenditure_comments (
+        return_id INTEGER NOT NULL REFERENCES returns(id),
+        row INTEGER NOT NULL,                -- the Excel row, as in expenditure
+        comment TEXT,
+        PRIMARY KEY (return_id, row)
+    )""",
+    # a return whose screen rows are kept: its findings are stored as the screen shows them and its
+    # comments are in expenditure_comments. 'import': kept by its import; 'review': a return imported
+    # before this block, kept from its stored workbook the first time the review opened it
+    """CREATE TABLE screen_kept (
+        return_id INTEGER PRIMARY KEY REFERENCES returns(id),
+        at TEXT NOT NULL,
+        how TEXT NOT NULL CHECK (how IN ('import', 'review'))
+    )""",
+    *[t for table in ("expenditure_comments", "screen_kept") for t in _append_only(table)],
+    *[_no_replace(t, TABLE_KEYS[t]) for t in ("expenditure_comments", "screen_kept")],
+    # retention's exception, as schema 4's retention block makes it: a comment may only become NULL
+    *[s for retaining in ("EXISTS (SELECT 1 FROM retention_returns p WHERE p.return_id = OLD.return_id "
+                          "AND p.run_id NOT IN (SELECT id FROM retention_runs))",) for s in (
+        "DROP TRIGGER expenditure_comments_no_update",
+        f"CREATE TRIGGER expenditure_comments_no_update BEFORE UPDATE ON expenditure_comments WHEN NOT {retaining} "
+        "BEGIN SELECT RAISE(ABORT, 'expenditure_comments are append-only: nothing recorded is ever changed'); END",
+        f"CREATE TRIGGER expenditure_comments_retention BEFORE UPDATE ON expenditure_comments WHEN {retaining} AND ("
+        "NEW.return_id IS NOT OLD.return_id OR NEW.row IS NOT OLD.row OR NEW.comment IS NOT NULL) "
+        "BEGIN SELECT RAISE(ABORT, 'retention replaces only the personal fields of expenditure_comments'); END",
+    )],
+    # -- end the contract screen --
+]
+
+MIGRATIONS: list[list] = [SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5]
 
 
 @dataclass
@@ -691,7 +728,7 @@ class Ledger:
         error behind which the file shows damage."""
         return explain(error, self.path, self.conn) or _damage_behind(error, self.path, self.conn)
 
-    def __enter__(self) -> "Ledger":
+    def __enter__(self) -> Ledger:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -909,7 +946,7 @@ def _migrate(ledger: Ledger, new: bool) -> None:
     if version == target:
         return
     if version > 0 and not new:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         dest = ledger.path.with_name(f"{ledger.path.stem}.before-schema-{version + 1}.{stamp}{ledger.path.suffix}")
         ledger.backup(dest, with_files=False)
         ledger.migration_backup = dest
@@ -1210,7 +1247,7 @@ def find_damage(conn: sqlite3.Connection) -> list[str]:
 
 # Text columns swtool parses when it reads them back (money as exact decimals, days, JSON): a value that
 # no longer parses has been damaged in the file, though SQLite's checks pass (they hold no checksums).
-VALUE_COLUMNS = {
+VALUE_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "an amount": {"contracts": ("annual_value", "funding_paid"), "budget_lines": ("amount",),
                   "expenditure": ("budgeted", "actual", "match_funding"), "transactions": ("amount",),
                   "sample_items": ("amount",)},
@@ -1526,7 +1563,8 @@ def verify(ledger: Ledger) -> VerifyResult:
                                          "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY rowid")]
     problems += [f"table {t} is missing" for t in TABLE_KEYS if t not in tables]
     # the guards as the migrations left them: schema 4 narrowed four no-update guards for retention
-    made = {n: sql for (kind, n), (_, sql) in expected_schema(ledger.schema_version).items() if kind == "trigger"}
+    made = {n: sql for (kind, n), (_, sql) in expected_schema(ledger.schema_version).items()
+            if kind == "trigger" and sql is not None}
     for table in tables:
         wanted = [*_append_only(table)] + ([_no_replace(table, TABLE_KEYS[table])] if table in TABLE_KEYS else [])
         wanted += [made[f"{table}_retention"]] if f"{table}_retention" in made else []
@@ -1603,7 +1641,7 @@ def _readable(path: Path) -> bool:
         return not find_damage(conn)
     except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
         if isinstance(e, sqlite3.Error) and _kind(e) in ("busy", "readonly", "cantopen", "ioerr", "full"):
-            raise explain(e, path) from None
+            raise (explain(e, path) or LedgerError(f"{path}: {e}")) from None
         return False
     finally:
         conn.close()
@@ -1698,7 +1736,7 @@ def restore(backup: Path | str, path: Path | str | None = None) -> RestoreResult
     try:
         try:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
             aside = target.with_name(f"{target.name}.before-restore.{stamp}")
             moved = False
             source.execute("BEGIN")

@@ -55,7 +55,10 @@ def by_provider(sample: Sample) -> dict[str, list]:
 
 def targets(sample: Sample, folder: Path) -> dict[str, Path]:
     """provider -> the evidence request's path in ``folder``."""
-    return {provider: Path(folder) / file_name(sample.id, [p.contract for p in pops])
+    sample_id = sample.id
+    if sample_id is None:  # drawn with --dry-run: the request is named by the number a recorded sample has
+        raise LedgerError("a sample that is not recorded has no evidence request")
+    return {provider: Path(folder) / file_name(sample_id, [p.contract for p in pops])
             for provider, pops in by_provider(sample).items()}
 
 
@@ -227,7 +230,7 @@ def read_results(ledger: Ledger, path: Path) -> FilledWorkbook:
     filled: list[Filled] = []
     blank = 0
     seen: set[int] = set()
-    for name, headers, kind in ((CLAIMS, CLAIM_HEADERS, CLAIM), (TRANSACTIONS, TRANSACTION_HEADERS, TRANSACTION)):
+    for name, kind in ((CLAIMS, CLAIM), (TRANSACTIONS, TRANSACTION)):
         sheet = sheets.get(_norm(name))
         if sheet is None:
             problems.append(f"{path.name}: the '{name}' sheet is missing")
@@ -241,7 +244,7 @@ def read_results(ledger: Ledger, path: Path) -> FilledWorkbook:
             problems.append(f"{sheet.name}!1: the header row lacks {', '.join(missing)}")
             continue
 
-        def get(values, header):
+        def get(values, header, columns=columns):
             j = columns[_norm(header)]
             return values[j] if j < len(values) else None
 
@@ -267,7 +270,7 @@ def read_results(ledger: Ledger, path: Path) -> FilledWorkbook:
             if seq in seen:
                 problems.append(f"{sheet.name}!A{excel_row}: item {seq} is listed twice")
                 continue
-            seen.add(seq)
+            seen.add(item.seq)  # item is drawn[seq]
             try:
                 result = assurance.parse_result(get(values, "Result"))
             except ValueError:

@@ -91,9 +91,9 @@ def find_client(ledger: Ledger, client_ref: str, refdata=None) -> list[Found]:
                          None if valid else reason))
     for rid, sheet, row, client, claim_ref, output, achieved, valid, reason in claims:
         v = versions[rid]
-        s = standing.get((rid, sheet, row))
-        counts = s.counts if s is not None else None
-        why = (s.why if s is not None and not s.counts else None) or (None if valid else reason)
+        st = standing.get((rid, sheet, row))
+        counts = st.counts if st is not None else None
+        why = (st.why if st is not None and not st.counts else None) or (None if valid else reason)
         out.append(Found(client, v["contract_id"], v["quarter"], rid, v["version"], version_standing(v), "claim",
                          f"{sheet}!A{row}", claim_ref, output, achieved, bool(valid), counts, why))
     out.sort(key=lambda f: (f.quarter, f.contract, f.version, f.record != "registration", f.cell))

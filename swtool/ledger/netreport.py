@@ -19,8 +19,8 @@ from swtool.model.quarter import Quarter
 
 def network_data(ledger: Ledger, year: int, refdata, settings, today: date | None = None):
     """``NetworkData`` for the financial year starting in April of ``year`` (2026 → 2026/27)."""
-    from swtool.write.network_report import JOB_OUTCOME, REGISTRATION, EqualityRow, NetworkData, OutputRow, SharedRow
     from swtool.calc.targets import quarterly_target
+    from swtool.write.network_report import JOB_OUTCOME, REGISTRATION, EqualityRow, NetworkData, OutputRow, SharedRow
 
     register = store.current_register(ledger)
     if register is None:
@@ -57,7 +57,7 @@ def network_data(ledger: Ledger, year: int, refdata, settings, today: date | Non
                 if target is None and not actual:
                     continue
                 data.outputs.append(OutputRow(contract.lot, output, q, actual, target, cid))
-        people: dict[str, tuple] = {}   # client ref -> demographics at their latest registration so far
+        people: dict[str | None, tuple] = {}   # client ref -> demographics at their latest registration so far
         for x in store.registration_rows(ledger, cid, refdata, last, returns):
             if not x["counts"]:
                 continue
@@ -65,8 +65,8 @@ def network_data(ledger: Ledger, year: int, refdata, settings, today: date | Non
             if first <= x["quarter"] <= last:
                 data.equalities.append(EqualityRow(REGISTRATION, *people[x["client_ref"]]))
         for claim in store.claim_standings(ledger, cid, refdata, last, returns):
-            if not claim.counts or not (first <= claim.quarter <= last):
-                continue
+            if not claim.counts or not (first <= claim.quarter <= last) or claim.output is None:
+                continue  # (a claim with no output has an error on its row: it never counts)
             if claim.shared_with:
                 data.shared.append(SharedRow(Quarter.parse(claim.quarter), contract.provider, contract.lot,
                                              claim.shared_with, claim.output))

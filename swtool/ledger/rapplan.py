@@ -18,7 +18,7 @@ from swtool.model.quarter import Quarter
 
 def spend_lines(ledger: Ledger, contract_id: str, q: Quarter) -> list:
     """The Expenditure lines of the latest return of the contract's quarter, as ``credits.SpendLine``."""
-    from swtool.calc.credits import SpendLine
+    from swtool.calc.variances import SpendLine
 
     counted = store.counted_returns(ledger, None, contract_id).get(str(q))
     if counted is None:
@@ -30,7 +30,7 @@ def spend_lines(ledger: Ledger, contract_id: str, q: Quarter) -> list:
 
 
 def default_reason(q: Quarter, lines) -> str:
-    from swtool.calc.credits import num, pct
+    from swtool.calc.money import num, pct
 
     under = [ln for ln in lines if ln.underperforming]
     if not under:
@@ -47,7 +47,8 @@ def create(ledger: Ledger, contract_id: str, q: Quarter, output: Path, refdata, 
     reporting deadline (``credits.next_review_date``), else four weeks from ``today``. Refuses when
     a plan for the same contract and quarter is already open.
     """
-    from swtool.calc.credits import expenditure_variance, next_review_date
+    from swtool.calc.credits import next_review_date
+    from swtool.calc.variances import expenditure_variance
     from swtool.write.guard import guard_output
     from swtool.write.rap_form import RapPlan, write_rap
 

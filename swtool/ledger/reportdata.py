@@ -62,7 +62,7 @@ def cash_spent(ledger: Ledger, return_ids) -> Decimal:
 
 def over_maximum(register, refdata, settings) -> set[str]:
     """The contracts K706 warns of: annual value over the lot's Table 1 maximum."""
-    from swtool.calc.credits import register_warnings
+    from swtool.calc.register_limits import register_warnings
 
     return {cid for w in register_warnings(register, refdata, settings) if w.code == "K706" for cid in w.contract_ids}
 
@@ -72,7 +72,7 @@ def value_row(ledger: Ledger, contract, refdata, first: str, last: str, actuals:
     """A contract's ``outcomes.ValueRow`` for quarters ``first`` to ``last``: the cash spent in its
     counted returns, the outputs counted (``store.actuals``), its annual value and lot maximum."""
     from swtool.calc import money
-    from swtool.calc.credits import lot_maximum
+    from swtool.calc.register_limits import lot_maximum
     from swtool.write.outcomes import ValueRow
 
     cid = contract.contract_id

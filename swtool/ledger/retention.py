@@ -21,6 +21,8 @@ due once its last quarter returned ended. Every version of a due return goes, vo
 - ages become the lowest age of their band (16, 25 or 50; none under 16), so the network report's age
   bands stay as they were;
 - an employer (no swtool since schema 1 stored one) becomes none;
+- the provider's Comment on each Expenditure line (``expenditure_comments``, kept for the review's
+  Expenditure tab) becomes none: it is free text;
 - findings keep their code, cell and severity; their message and value are redacted as ``--redact``
   redacts them, with the personal values of each row read from the stored workbook while it is still
   there, and every client ref in them becomes its pseudonym;
@@ -38,7 +40,7 @@ still need the rows as the provider returned them. A counted version awaiting ap
 credits not yet decided, do not stop it: those are decided on the figures, which stay.
 
 **How the ledger lets it.** The registrations, claims and findings refuse every UPDATE (schema 4,
-``db.SCHEMA_4``'s retention block) except of a return listed in ``retention_returns`` whose run is not
+``db.SCHEMA_4``'s retention block; the expenditure comments likewise, schema 5) except of a return listed in ``retention_returns`` whose run is not
 yet recorded in ``retention_runs``: the run lists its returns first and records itself last, in the
 same transaction, and the deferred foreign key from the first to the second refuses a commit without
 the run. Even then only the personal fields may change, and only to a pseudonym, an age band's lowest
@@ -244,7 +246,7 @@ def plan(ledger: Ledger, before: date, basis: str) -> Plan:
         marks = ", ".join("?" * len(done))
         out.leftover = [rel for (rel,) in conn.execute(
             f"SELECT stored_file FROM retention_returns WHERE return_id IN ({marks}) ORDER BY return_id", sorted(done))
-            if _stored_path(ledger, rel) is not None and _stored_path(ledger, rel).exists()]
+            if (stored := _stored_path(ledger, rel)) is not None and stored.exists()]
     return out
 
 
@@ -295,6 +297,7 @@ class ReturnChanges:
     claims: list[tuple] = field(default_factory=list)         # (client_ref, employer, return_id, row)
     findings: list[tuple] = field(default_factory=list)       # (message, value, return_id, seq)
     sampled: list[tuple] = field(default_factory=list)        # (client_ref, sample_id, seq): spot-check samples
+    comments: list[tuple] = field(default_factory=list)       # (return_id, row): Expenditure Comments cleared
     workbook: bool = False                          # the stored workbook was there to read (and to remove)
 
 
@@ -331,13 +334,13 @@ class _Refs:
     def __init__(self, secret: bytes, refs: set[str]):
         self.secret = secret
         self.refs = {r for r in refs if r}
-        refs = sorted((r for r in refs if r and not is_pseudonym(r)), key=lambda r: (-len(r), r))
-        alt = "|".join(map(re.escape, refs))
-        worded = [r for r in refs if len(r) >= 3 and any(ch.isalpha() for ch in r)]
-        self.quoted = re.compile(rf"""(['"])({alt})\1""") if refs else None
+        longest_first = sorted((r for r in refs if r and not is_pseudonym(r)), key=lambda r: (-len(r), r))
+        alt = "|".join(map(re.escape, longest_first))
+        worded = [r for r in longest_first if len(r) >= 3 and any(ch.isalpha() for ch in r)]
+        self.quoted = re.compile(rf"""(['"])({alt})\1""") if longest_first else None
         self.bare = (re.compile(rf"(?<![\w!:./\\-])({'|'.join(map(re.escape, worded))})(?![\w]|[./\\-]\w)")
                      if worded else None)
-        self.client = re.compile(rf"(?<=client )({alt})(?![\w]|[./\\-]\w)") if refs else None
+        self.client = re.compile(rf"(?<=client )({alt})(?![\w]|[./\\-]\w)") if longest_first else None
 
     def sub(self, text: str) -> str:
         def quoted(m: re.Match) -> str:
@@ -402,6 +405,10 @@ def prepare(ledger: Ledger, p: Plan, secret: bytes, refdata) -> list[ReturnChang
                 new_ref = ref if ref is None or is_pseudonym(ref) else pseudonym(secret, ref)
                 if (new_ref, None) != (ref, employer):
                     ch.claims.append((new_ref, None, rid, row))
+            # the provider's Comments on the Expenditure lines: free text, cleared
+            ch.comments = [(rid, row) for (row,) in conn.execute(
+                "SELECT row FROM expenditure_comments WHERE return_id = ? AND comment IS NOT NULL ORDER BY row",
+                (rid,))]
             # a spot-check sample keeps the claims it drew by their claim refs; their clients go too
             for sample_id, seq, ref in conn.execute("SELECT sample_id, seq, client_ref FROM sample_items "
                                                     "WHERE return_id = ? AND client_ref IS NOT NULL", (rid,)):
@@ -467,7 +474,7 @@ def run(ledger: Ledger, before: date, basis: str, refdata, dry_run: bool = False
     expected = _signature(ledger, p)  # what the run is planned on; checked again under the write lock
     secret = _secret(ledger.conn)
     new_key = secret is None and bool(p.due)
-    if new_key:
+    if secret is None:  # a new key is kept only when the run changes returns (new_key)
         secret = secrets.token_bytes(32)
     changes = prepare(ledger, p, secret, refdata) if p.due else []
     result = RunResult(p, changes)
@@ -514,6 +521,8 @@ def _apply(ledger: Ledger, result: RunResult, expected: tuple, secret: bytes, ne
                       [x for ch in changes for x in ch.findings])
         c.executemany("UPDATE sample_items SET client_ref = ? WHERE sample_id = ? AND seq = ?",
                       [x for ch in changes for x in ch.sampled])
+        c.executemany("UPDATE expenditure_comments SET comment = NULL WHERE return_id = ? AND row = ?",
+                      [x for ch in changes for x in ch.comments])
         _record_run(c, result, before, basis)
         if dry_run:
             raise _DryRun

@@ -20,9 +20,9 @@ import json
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from swtool.calc.counting import ELIGIBILITY_CODES, Registration, registration_for, why_not_counted  # noqa: F401
@@ -32,7 +32,6 @@ from swtool.ledger.db import DECISION_COLUMNS, Ledger, LedgerError, decision_has
 
 FINDING_ACTIONS = ("accept", "query", "waive")
 CREDIT_ACTIONS = ("apply", "waive")
-RAP_ACTIONS = ("open", "close")
 NO_CELL = "-"  # the cell of a finding about the whole return
 
 
@@ -107,7 +106,7 @@ def _finding_dict(f) -> dict:
         return f
     import dataclasses
 
-    if dataclasses.is_dataclass(f):
+    if dataclasses.is_dataclass(f) and not isinstance(f, type):
         return dataclasses.asdict(f)
     return {"message": str(f)}
 
@@ -120,8 +119,8 @@ def import_register(ledger: Ledger, path: Path, refdata, settings) -> RegisterIm
     Importing a different register makes it the current version; earlier versions are kept. Importing
     the current register again changes nothing.
     """
-    from swtool.read.register import read_register
     from swtool.read.preflight import sha256_of
+    from swtool.read.register import read_register
 
     path = Path(path)
     register = read_register(path, refdata)
@@ -165,11 +164,9 @@ def import_register(ledger: Ledger, path: Path, refdata, settings) -> RegisterIm
 
 
 def _register_warnings(register, refdata, settings) -> list:
-    try:
-        from swtool.calc.credits import register_warnings
-    except ImportError:  # the money module is not there yet: no K704/K705
-        return []
-    return list(register_warnings(register, refdata, settings) or [])
+    from swtool.calc.register_limits import register_warnings
+
+    return list(register_warnings(register, refdata, settings))
 
 
 def register_version(ledger: Ledger) -> int | None:
@@ -271,8 +268,8 @@ def _peek(path: Path, refdata, limits) -> tuple[str | None, str | None, date | N
     files and find each one's history before the full check. Raises Unreadable."""
     from swtool.model import standard as std
     from swtool.model.quarter import Quarter
-    from swtool.read.workbook import read
     from swtool.read.tables import Sink, type_labels
+    from swtool.read.workbook import read
 
     raw = read(path, wanted={std.RETURN.name.casefold()}, limits=limits)
     name = next((n for n in raw.sheets if std.normalise_label(n) == std.normalise_label(std.RETURN.name)), None)
@@ -360,7 +357,7 @@ def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: 
     """Import quarterly returns (folders expanded as ``swtool check`` does), earliest quarter first.
 
     Each file is hashed: a file already in the ledger is a no-op that says which version it is. Any
-    other file is checked by ``engine.check_file`` against the ledger's register, with the ledger's
+    other file is checked by ``engine.run`` against the ledger's register, with the ledger's
     earlier quarters of the same contract (latest version of each) as history, then stored in one
     transaction: the file (content store), the return (its contract, quarter and version: a second
     file for the same contract and quarter is the next version), its findings and its records.
@@ -436,22 +433,18 @@ def _import_one(ledger, path, sha, contract, quarter, history, refdata, settings
     and must not hold the write lock), so the write verifies, under the lock, that the register and
     the history the check used are still those in force; if another process changed them meanwhile,
     the file is checked again."""
+    from swtool import engine
     from swtool.checks.context import CheckContext
-    from swtool.engine import check_file
 
     created = False  # whether this import put the file in the store (and must not leave it there unused)
     for attempt in range(attempts):
         reg_version = register_version(ledger)
         register = current_register(ledger, reg_version)
-        ctx = CheckContext(refdata, settings, today, register, history.before(contract, quarter), True)
-        report, sub = check_file(path, ctx, limits)
-        if sub is not None and (sub.contract_id != (contract or None) or
-                                (str(sub.quarter) if sub.quarter else None) != (quarter or None)):
-            # the cover read in full differs from the quick look: check again with the right history
-            contract, quarter = sub.contract_id, (str(sub.quarter) if sub.quarter else None)
-            ctx.history = history.before(contract, quarter)
-            report, sub = check_file(path, ctx, limits)
-        used = [h.sha256 for h in ctx.history]
+        ctx = CheckContext(refdata, settings, today, register, [], True)
+        # the history is that of the contract and quarter the cover gives, once read in full (not the quick look)
+        done = next(engine.run([path], ctx, limits, history_for=history.before))
+        report, sub = done.report, done.submission
+        used = [h.sha256 for h in done.history]
         if report.sha256 != sha:
             return ImportResult(path, "changed", sha, message=f"{path} changed while it was being imported; "
                                                               "import it again")
@@ -550,6 +543,9 @@ def _write_return(ledger, path, sha, sub, report, rel, size, receipt_status, rec
         rid = cur.lastrowid
         _insert_findings(c, rid, report.findings, sub=sub)
         _insert_records(c, rid, sub, report.findings)
+        from swtool.ledger.spend import keep  # what the review's contract screen shows, so it reads no workbook
+
+        keep(c, rid, sub)
     return ImportResult(path, "imported", sha, rid, sub.contract_id, q, version, counts["error"], counts["warning"],
                         receipt=receipt_status)
 
@@ -612,7 +608,7 @@ def _insert_records(c, rid: int, sub, findings) -> None:
         return _text(kept_value(t.spec.name, header, r.get(header)))
     t = sub.registrations
     if t.present and len(t):
-        rows = []
+        rows: list[tuple] = []
         for i, r in enumerate(t.df.to_dict("records")):
             row = int(t.rows[i])
             rows.append((rid, row, t.sheet, _text(r.get("Client ref")), _day(r.get("Registration date")),
@@ -797,7 +793,7 @@ def versions(ledger: Ledger, refdata=None, contract: str | None = None, quarter:
 
 
 def counted_returns(ledger: Ledger, refdata=None, contract: str | None = None, up_to: str | None = None
-                    ) -> dict[str, dict]:
+                    ) -> dict:  # keyed by quarter, or by (contract, quarter): the key's type follows ``contract``
     """quarter -> the counted version of ``contract``'s return (all contracts: keyed by (contract, quarter))."""
     out: dict = {}
     for r in versions(ledger, refdata, contract):
@@ -1022,15 +1018,16 @@ def _insert_decision(c, kind: str, target: str, action: str, reason: str, detail
     at, by = utc_now(), who()
     detail = _dated(detail, day)
     last = c.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
-    row = {k: None for k in DECISION_COLUMNS}
-    row.update(id=(last[0] + 1) if last else 1, at=at, who=by, kind=kind, target=target, action=action,
+    decision_id = (last[0] + 1) if last else 1
+    row: dict[str, object] = {k: None for k in DECISION_COLUMNS}
+    row.update(id=decision_id, at=at, who=by, kind=kind, target=target, action=action,
                reason=reason, detail=None if detail is None else json.dumps(detail, ensure_ascii=False, default=str),
                **keys)
     prev = last[1] if last else None
     cols = [*DECISION_COLUMNS, "prev_hash", "hash"]
     values = [row[k] for k in DECISION_COLUMNS] + [prev, decision_hash(prev, row)]
     c.execute(f"INSERT INTO decisions ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", values)
-    return Decision(row["id"], at, by, kind, target, action, reason, day.isoformat() if day else None)
+    return Decision(decision_id, at, by, kind, target, action, reason, day.isoformat() if day else None)
 
 
 def decide_finding(ledger: Ledger, return_id: int, code: str, cell: str, action: str, reason: str,
@@ -1145,23 +1142,24 @@ def recheck(ledger: Ledger, return_ids: list[int], refdata, why: str, limits=Non
     exception changed which versions count), with the register version, settings and date of its
     import. The new findings become the return's current check (``current_findings``); the earlier
     ones stay in the ledger. Decisions on findings carry over by code and cell."""
+    from swtool import engine
     from swtool.checks.context import CheckContext
-    from swtool.engine import check_file
     from swtool.ledger.retention import refuse_recheck
-    from swtool.read.preflight import Limits
     from swtool.model.settings import Settings
+    from swtool.read.preflight import Limits
 
     refuse_recheck(ledger, return_ids)  # a workbook a retention run removed cannot be checked again
     limits = limits or Limits()
     history = _History(ledger, refdata, limits)
-    done = []
+    done: list[Recheck] = []
     for rid in return_ids:
         r = get_return(ledger, rid)
         used = history_returns(ledger, r["contract_id"], r["quarter"], refdata)
         ctx = CheckContext(refdata, Settings(json.loads(r["settings"])), date.fromisoformat(r["checked_today"]),
                            current_register(ledger, r["register_version"]),
                            history.before(r["contract_id"], r["quarter"]), True)
-        report, sub = check_file(ledger.dir / r["stored_file"], ctx, limits)
+        checked = next(engine.run([ledger.dir / r["stored_file"]], ctx, limits))
+        report, sub = checked.report, checked.submission
         counts = report.summary
         with ledger.transaction() as c:
             n = c.execute("SELECT coalesce(max(n), 0) + 1 FROM rechecks WHERE return_id = ?", (rid,)).fetchone()[0]

@@ -1,7 +1,7 @@
 """What the PMO sees: every contract's status for a quarter, and the service credits to decide.
 
 The figures come from the ledger (the register in force, the latest version of each return, the
-claims that count) and from the same money functions the rest of swtool uses (``swtool.calc.credits``).
+claims that count) and from the same calculations the rest of swtool uses (``swtool.calc``).
 No personal data is shown: contracts, providers, outputs, counts, money and client refs only.
 
 Money in the JSON form is text with two decimals (``"1540.00"``): exact, never a binary float.
@@ -14,13 +14,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
+from swtool.calc.money import json_number, signed_pct
 from swtool.ledger import store
 from swtool.ledger.db import Ledger, LedgerError
-# the output table is the provider's too (``swtool check`` shows it): one definition, in swtool.report.pmo_view
-from swtool.report.pmo_view import OutputRow, output_rows, performance_flags  # noqa: F401 (OutputRow re-exported)
 from swtool.model.quarter import Quarter, uk_date
 from swtool.model.settings import SEE_SETTINGS
+
+# the output table is the provider's too (``swtool check`` shows it): one definition, in swtool.report.pmo_view
+from swtool.report.pmo_view import OutputRow, output_rows, performance_flags
+
+if TYPE_CHECKING:
+    from swtool.calc.shared import SharedCap
+    from swtool.model.refdata import Deadline
+    from swtool.read.register import ContractFacts
 
 CREDIT_SETTINGS = ("credit_quarters",)
 
@@ -66,13 +74,6 @@ def credit_status(line, decision: dict | None) -> str:
     return "pending" if line.due else "not due"
 
 
-def json_number(x):
-    if x is None:
-        return None
-    d = Decimal(str(x))
-    return int(d) if d == d.to_integral_value() else float(d)
-
-
 def _money(x) -> str | None:
     from swtool.calc.money import pounds_text
 
@@ -95,7 +96,7 @@ def line_detail(line) -> dict:
 
 @dataclass
 class ContractCredits:
-    contract: object
+    contract: ContractFacts
     contract_quarter: int
     lines: list
     statuses: list[str]
@@ -133,7 +134,7 @@ class CreditReport:
 
 def credit_report(ledger: Ledger, quarter: str | Quarter, settings, refdata=None) -> CreditReport:
     """Service credits of every contract in term in ``quarter``, with the PMO's decisions."""
-    from swtool.calc.credits import contract_quarter
+    from swtool.calc.targets import contract_quarter
 
     q = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
     register = _register(ledger)
@@ -151,7 +152,7 @@ def credit_report(ledger: Ledger, quarter: str | Quarter, settings, refdata=None
 def render_credits(report: CreditReport) -> str:
     from tabulate import tabulate
 
-    from swtool.calc.credits import gbp, num, pct
+    from swtool.calc.money import gbp, num, pct
 
     out = [f"Service credits, {report.quarter}",
            "Settings: " + ", ".join(f"{k}={report.settings.get(k)}" for k in CREDIT_SETTINGS) +
@@ -181,7 +182,7 @@ def render_credits(report: CreditReport) -> str:
 
 @dataclass
 class ContractStatus:
-    contract: object
+    contract: ContractFacts
     in_term: bool
     received: str               # "version N" | "missing" | "not yet due" | "not in term"
     timeliness: str             # on time | late | after final deadline | no date | ""
@@ -221,7 +222,7 @@ class ContractStatus:
 class StatusReport:
     quarter: Quarter
     today: date
-    deadline: object
+    deadline: Deadline | None
     settings: dict
     rows: list[ContractStatus]
     others: list[dict]          # returns for the quarter from contracts not in the register
@@ -268,7 +269,7 @@ def _status_dict(s: ContractStatus) -> dict:
 def status(ledger: Ledger, quarter: str | Quarter, today: date, refdata, settings) -> StatusReport:
     """Every contract of the register in force for ``quarter``: its return (latest version) against the
     deadline calendar, errors and warnings, core outputs, service credits and remedial action plans."""
-    from swtool.calc.credits import contract_quarter
+    from swtool.calc.targets import contract_quarter
 
     q = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
     register = _register(ledger)
@@ -320,7 +321,7 @@ def render_status(report: StatusReport, full: bool = False) -> str:
     """The status table; ``full``: each contract on one line (nothing wrapped)."""
     from tabulate import tabulate
 
-    from swtool.calc.credits import gbp, pct
+    from swtool.calc.money import gbp, pct
 
     q, d = report.quarter, report.deadline
     head = f"Status of {q} returns on {uk_date(report.today)}"
@@ -358,8 +359,8 @@ def render_status(report: StatusReport, full: bool = False) -> str:
     out.append("")
     n = len(report.rows)
     out.append(f"{n} contract{'s' * (n != 1)}: " + ", ".join(f"{c} {k}" for k, c in sorted(counts.items())))
-    due = sum((s.credits_due for s in report.rows), Decimal(0))
-    out.append(f"Service credits due and not waived: {gbp(due)} (details: swtool credits --quarter {q})")
+    total_due = sum((s.credits_due for s in report.rows), Decimal(0))
+    out.append(f"Service credits due and not waived: {gbp(total_due)} (details: swtool credits --quarter {q})")
     for s in report.rows:
         for note in s.not_counted:
             out.append(f"Note: {s.contract.contract_id} {note}")
@@ -369,7 +370,7 @@ def render_status(report: StatusReport, full: bool = False) -> str:
 
 
 def _short(x) -> str:
-    from swtool.calc.credits import num
+    from swtool.calc.money import num
 
     return num(x)
 
@@ -486,8 +487,8 @@ def _checked_again(ledger: Ledger, return_id: int, refdata):
 
     from swtool.checks.context import CheckContext
     from swtool.engine import check_file
-    from swtool.read.preflight import Limits
     from swtool.model.settings import SETTINGS, Settings
+    from swtool.read.preflight import Limits
 
     r = store.get_return(ledger, return_id)
     try:
@@ -529,7 +530,7 @@ def decide_credit(ledger: Ledger, contract_id: str, quarter: str | Quarter, outp
     """Record a service-credit decision with the figures it was made on (the credit line as the PMO saw
     it). Returns (decision, credit line). The contract must be in the register in force and the output
     one of its lot's core outputs."""
-    from swtool.calc.credits import core_outputs
+    from swtool.model.outputs import core_outputs
 
     q = quarter if isinstance(quarter, Quarter) else parse_quarter(quarter)
     register = _register(ledger)
@@ -552,11 +553,11 @@ PERFORMANCE_SETTINGS = ("output_variance_percent", "credit_quarters")
 
 @dataclass
 class ContractPerformance:
-    contract: object
+    contract: ContractFacts
     contract_quarter: int
     return_id: int | None       # the latest version of the quarter's return
     outputs: list[OutputRow]
-    shared: object              # credits.SharedCap (K703)
+    shared: SharedCap           # K703
     lines: list                 # credits.CreditLine per core output (K702)
 
     @property
@@ -606,7 +607,9 @@ def contract_performance(ledger: Ledger, contract, q: Quarter, settings, refdata
 
     K701 is weighed on each register output (2a and 2b apart, as N501 does); the combined output 2,
     which K702 weighs, is shown with its variance but never flagged K701 itself."""
-    from swtool.calc.credits import assess, contract_quarter, shared_cap
+    from swtool.calc.credits import assess
+    from swtool.calc.shared import shared_cap
+    from swtool.calc.targets import contract_quarter
 
     acts = store.actuals(ledger, contract.contract_id, str(q), refdata)
     rows = output_rows(contract, q, acts, settings, refdata)
@@ -633,7 +636,7 @@ def performance(ledger: Ledger, quarter: str | Quarter, settings, contract_id: s
 def render_performance(report: PerformanceReport) -> str:
     from tabulate import tabulate
 
-    from swtool.calc.credits import num, pct
+    from swtool.calc.money import num, pct
 
     out = [f"Performance against profile, {report.quarter}",
            "Settings: " + ", ".join(f"{k}={report.settings.get(k)}" for k in PERFORMANCE_SETTINGS) +
@@ -649,7 +652,7 @@ def render_performance(report: PerformanceReport) -> str:
             v, t = r.variance, r.to_date
             rows.append((r.output, r.title,
                          "-" if v is None else num(v.target), "-" if v is None else v.actual,
-                         "-" if v is None else signed_percent(v.percent), "K701" if v is not None and v.exceeds else "",
+                         "-" if v is None else signed_pct(v.percent), "K701" if v is not None and v.exceeds else "",
                          "-" if t is None else f"{t.actual_to_date}/{num(t.target_to_date)} {pct(t.percent)}"))
         out.append(tabulate(rows, headers=["output", "name", "target", "actual", "variance", "flag", "to date"],
                             tablefmt="simple", disable_numparse=True))
@@ -662,10 +665,3 @@ def render_performance(report: PerformanceReport) -> str:
     out.append(f"{n} contract{'s' * (n != 1)} in term; {flagged} warning{'s' * (flagged != 1)} "
                "(K701 variance, K702 under-performance, K703 shared outputs)")
     return "\n".join(out) + "\n"
-
-
-def signed_percent(p) -> str:
-    """A variance with its sign: ``+80%``, ``-4.8%``, ``0%``."""
-    from swtool.calc.money import signed_pct
-
-    return signed_pct(p)

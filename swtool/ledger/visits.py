@@ -179,7 +179,8 @@ def actions(ledger: Ledger, today: date, open_only: bool = False, contract: str 
     """Every action (or the open ones, of one contract, of one plan): overdue ones first (open and due
     before ``today``), then the other open ones by due date, then the done ones. Each has ``done``,
     ``overdue``, ``source`` (the visit or plan it came from) and, when done, who marked it and why."""
-    where, args = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    args: list[str | int] = []
     if contract is not None:
         where.append("a.contract_id = ?")
         args.append(_contract(ledger, contract))

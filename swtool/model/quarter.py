@@ -18,7 +18,7 @@ class Quarter:
     number: int
 
     @classmethod
-    def parse(cls, text: str) -> "Quarter":
+    def parse(cls, text: str) -> Quarter:
         """Parse ``2026/27-Q2`` (also ``2026/27 Q2``); ValueError names what was expected."""
         m = _QUARTER_RE.match(str(text))
         if not m or (int(m.group(1)) + 1) % 100 != int(m.group(2)):
@@ -26,11 +26,11 @@ class Quarter:
         return cls(int(m.group(1)), int(m.group(3)))
 
     @classmethod
-    def from_parts(cls, financial_year: str, quarter: str) -> "Quarter":
+    def from_parts(cls, financial_year: str, quarter: str) -> Quarter:
         return cls.parse(f"{financial_year}-{quarter}")
 
     @classmethod
-    def containing(cls, day: date) -> "Quarter":
+    def containing(cls, day: date) -> Quarter:
         if day.month >= 4:
             return cls(day.year, (day.month - 4) // 3 + 1)
         return cls(day.year - 1, 4)
@@ -52,10 +52,10 @@ class Quarter:
     def end(self) -> date:
         return self.next().start - timedelta(days=1)
 
-    def next(self) -> "Quarter":
+    def next(self) -> Quarter:
         return Quarter(self.year + (self.number == 4), self.number % 4 + 1)
 
-    def previous(self) -> "Quarter":
+    def previous(self) -> Quarter:
         return Quarter(self.year - (self.number == 1), (self.number - 2) % 4 + 1)
 
     def __contains__(self, day: date) -> bool:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import csv
 import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Callable
 
 from swtool.errors import RefDataError
 
@@ -222,6 +222,38 @@ def _parse(ref: RefFile, path: Path) -> list[dict]:
     return rows
 
 
+def postcode_set(rows: list[dict]) -> frozenset[str]:
+    """The Southwark postcodes of the postcode file's rows (those ONS places in Southwark), upper case."""
+    return frozenset(r["postcode"].upper() for r in rows if r["southwark_per_ons_nov2020"] != "N")
+
+
+@lru_cache(maxsize=1)
+def shipped_postcodes() -> frozenset[str]:
+    """``postcode_set`` of the shipped postcode file, from its two columns alone. Typing and checking its
+    12,000 rows a cell at a time costs more than the rest of a check's reference data together; the
+    shipped file is checked by the tests (an override still goes through ``load_file``)."""
+    path = PACKAGE_DATA / "southwark_postcodes.csv"
+    text = path.read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    header = lines[0].split(",") if lines else []
+    if _ODD_LINES.search(text) or "postcode" not in header or "southwark_per_ons_nov2020" not in header:
+        return postcode_set(_parse(FILES[path.name], path))  # not the plain file it ships as: the full way
+    pc, flag = header.index("postcode"), header.index("southwark_per_ons_nov2020")
+    last = max(pc, flag)
+    out = set()
+    for line in lines[1:]:
+        cells = line.split(",", last + 1)[:last + 1]
+        if '"' in line and (line.count('"') % 2 or any('"' in c for c in cells)):
+            return postcode_set(_parse(FILES[path.name], path))  # a quoted value where the two columns are
+        if len(cells) > last and cells[flag].strip() != "N":
+            out.add(cells[pc].strip().upper())
+    return frozenset(out)
+
+
+# line ends that csv does not take as such (str.splitlines does), and NUL
+_ODD_LINES = re.compile("[\0\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def load_file(name: str, overrides: Path | None = None) -> LoadedFile:
     ref = FILES[name]
     folder = override_dir() if overrides is None else overrides
@@ -301,8 +333,11 @@ class RefData:
     # --- official data --------------------------------------------------------------------------
     @cached_property
     def southwark_postcodes(self) -> frozenset[str]:
-        return frozenset(r["postcode"].upper() for r in self.rows("southwark_postcodes.csv")
-                         if r["southwark_per_ons_nov2020"] != "N")
+        name = "southwark_postcodes.csv"
+        folder = override_dir() if self.overrides is None else self.overrides
+        if name not in self._files and not (folder / name).is_file():
+            return shipped_postcodes()  # no override: the shipped file, read the quick way
+        return postcode_set(self.rows(name))
 
     @cached_property
     def postcode_sectors(self) -> dict[str, str]:

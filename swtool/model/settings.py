@@ -52,7 +52,7 @@ class Settings(dict):
     """The settings in force: every key of SETTINGS, with its value."""
 
     @classmethod
-    def defaults(cls) -> "Settings":
+    def defaults(cls) -> Settings:
         return cls({k: s.default for k, s in SETTINGS.items()})
 
     def changed(self) -> dict:
@@ -76,7 +76,7 @@ def _value(key: str, raw) -> object:
     raise UsageError(f"setting {key} cannot be {raw!r}; it is {s.default!r} (default) or {s.other!r}")
 
 
-def load(register: Path | None = None, overrides: list[str] = ()) -> Settings:
+def load(register: Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Settings:
     settings = Settings.defaults()
     if register is not None:
         path = Path(register).parent / SETTINGS_FILE

@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 TEMPLATE_VERSION = "2026.1"
 
-# Column kinds. Each has a parser in swtool.typing_ and a validation in the template generator.
+# Column kinds. Each has a parser in swtool.read.tables and a validation in the template generator.
 TEXT, REF, DATE, INT, NUMBER, MONEY, YESNO, CODE, CODES = (
     "text", "ref", "date", "int", "number", "money", "yesno", "code", "codes")
-
-KIND_WORDS = {
-    TEXT: "text", REF: "a reference", DATE: "a date (DD/MM/YYYY)", INT: "a whole number",
-    NUMBER: "a number", MONEY: "an amount in pounds", YESNO: "Yes or No", CODE: "one of the listed values",
-    CODES: "one or more of the listed values, separated by ;",
-}
 
 # --- code lists -------------------------------------------------------------------------------------
 LOTS = ("1a", "1b", "1c", "2", "3", "4", "5", "6", "7", "8", "9")

@@ -1,8 +1,9 @@
 """Pre-flight: decide whether a file is a workbook we may open, before openpyxl sees it.
 
-Stdlib only and quick: nothing is decompressed except a scan of the XML prologs and of the
-worksheets for formulas. Empty, text, truncated, legacy and encrypted files all look alike to
-openpyxl (``BadZipFile``), and a provider needs a different sentence for each, so we sniff first.
+Stdlib only and quick: nothing is decompressed except the XML prologs and the small parts that
+name the sheets (the reader looks for formulas in the sheets it reads, in its bounded child). Empty,
+text, truncated, legacy and encrypted files all look alike to openpyxl (``BadZipFile``), and a
+provider needs a different sentence for each, so we sniff first.
 The facts behind each limit are in INPUT-SAFETY (docs/security.md).
 """
 
@@ -18,6 +19,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from swtool.errors import SwtoolError
 
@@ -60,7 +62,7 @@ class Limits:
         text = (os.environ if environ is None else environ).get(ENV_VAR, "").strip()
         if not text:
             return self
-        changes = {}
+        changes: dict[str, Any] = {}  # each value of its field's kind, as parsed below
         kinds = {f.name: f.type for f in fields(self)}
         for item in re.split(r"[,;\s]+", text):
             if not item:
@@ -116,7 +118,6 @@ class Preflight:
     sha256: str
     size: int
     sheets: list[tuple[str, str, str]] = field(default_factory=list)  # (name, state, part path)
-    formula_parts: set[str] = field(default_factory=set)  # worksheet parts holding formulas
     warnings: list[str] = field(default_factory=list)     # embedded objects, external links
 
     def part_of(self, sheet: str) -> str | None:
@@ -282,7 +283,6 @@ _DOCTYPE_RE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
 _SHEET_RE = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
 _ATTR_RE = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
 _REL_RE = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
-_FORMULA_RE = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
 def _xml_unescape(b: bytes) -> str:
@@ -354,10 +354,6 @@ def _check_content(zf: zipfile.ZipFile, pf: Preflight) -> None:
         raise Unreadable("The workbook has no sheets. Save it again from Excel.", "no-sheets")
     if not any(state == "visible" for _, state, _ in pf.sheets):
         raise Unreadable("Every sheet of the workbook is hidden. Unhide the sheets and save again.", "no-sheets")
-    for _, _, part in pf.sheets:
-        real = lower.get(part.lower())
-        if real and _has_formula(zf, real):
-            pf.formula_parts.add(part)
     if any(n.lower().startswith("xl/externallinks/") for n in names):
         pf.warnings.append("The workbook links to other files; the links are ignored.")
     if any(n.lower().startswith(("xl/embeddings/", "xl/activex/")) for n in names):
@@ -400,12 +396,3 @@ def _declares_dtd(fh) -> bool:
         else:
             return bool(_DOCTYPE_RE.match(buf))
 
-
-def _has_formula(zf: zipfile.ZipFile, part: str) -> bool:
-    tail = b""
-    with zf.open(part) as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            if _FORMULA_RE.search(tail + chunk):
-                return True
-            tail = chunk[-8:]
-    return False

@@ -6,13 +6,21 @@ prefilled return carries so that a provider can run every check without the regi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from swtool.model import standard as std
 from swtool.errors import RegisterError
+from swtool.model import standard as std
+
+if TYPE_CHECKING:
+    from swtool.read.tables import Table
+
+T = TypeVar("T")
+Profile = tuple[int | None, int | None, int | None, int | None]
 
 CONTRACT_FIELDS = ("Contract ID", "Provider", "Lot", "Start date", "End date", "Annual value",
                    "Funding paid to date")
@@ -44,17 +52,18 @@ def money(value) -> Decimal | None:
 class Target:
     output: str
     annual: int
-    profile: tuple[int | None, int | None, int | None, int | None] = (None, None, None, None)
+    profile: Profile = (None, None, None, None)
     cell: str | None = field(default=None, compare=False)  # the register's Annual target cell, e.g. Targets!C5
 
 
 @dataclass(frozen=True)
 class BudgetLine:
+    # the register requires every field; a damaged Contract sheet can leave any but the year blank (None)
     financial_year: str
-    quarter: str
-    category: str
-    item: str
-    amount: Decimal
+    quarter: str | None
+    category: str | None
+    item: str | None
+    amount: Decimal | None
 
 
 @dataclass
@@ -68,7 +77,7 @@ class ContractFacts:
     funding_paid: Decimal | None = None
     targets: dict[str, Target] = field(default_factory=dict)
     budget: list[BudgetLine] = field(default_factory=list)
-    milestones: list[tuple[str, date]] = field(default_factory=list)
+    milestones: list[tuple[str, date | None]] = field(default_factory=list)  # no date: a damaged Contract sheet
     source: str = "register"  # or "Contract sheet"
     cells: dict[str, str] = field(default_factory=dict, compare=False, repr=False)  # Contracts header -> cell
 
@@ -113,11 +122,34 @@ def _i(v) -> int | None:
         return None
 
 
+def _profile(values) -> Profile:
+    q1, q2, q3, q4 = (_i(v) for v in values)
+    return q1, q2, q3, q4
+
+
+def _facts(cid: str | None, provider: str | None, lot: str | None, start: date | None, end: date | None,
+           value: Decimal | None, paid: Decimal | None, **rest) -> ContractFacts | None:
+    """The contract when every field a contract must have is there; None when one is blank."""
+    if cid is None or provider is None or lot is None or start is None or end is None or value is None:
+        return None
+    return ContractFacts(cid, provider, lot, start, end, value, paid, **rest)
+
+
+def _required(path: Path, table: Table, i: int, row: dict, header: str, read: Callable[[Any], T | None]) -> T:
+    """Row ``i``'s value of a column the register requires, read by ``read`` (``_s``, ``_d``, ``_i``, ``money``).
+    ``type_table`` reports a blank or unreadable one and ``read_register`` refuses the register for it before
+    this, so None does not get here; were it to, it is said as a register error rather than carried on."""
+    value = read(row[header])
+    if value is None:
+        raise RegisterError(f"{path}: {table.at(i, header).cell}: the {header} is missing")
+    return value
+
+
 def read_register(path: Path, refdata) -> Register:
     """Read and validate the contract register; RegisterError lists what is wrong with it."""
     from swtool.read.preflight import Unreadable
-    from swtool.read.workbook import read
     from swtool.read.tables import Sink, type_table
+    from swtool.read.workbook import read
 
     try:
         raw = read(path, wanted={s.name.casefold() for s in std.REGISTER_SHEETS})
@@ -142,25 +174,30 @@ def read_register(path: Path, refdata) -> Register:
     ct = tables["Contracts"]
     for i, row in enumerate(ct.df.itertuples(index=False)):
         r = dict(zip(ct.df.columns, row))
-        cid = _s(r["Contract ID"])
-        contracts[cid] = ContractFacts(cid, _s(r["Provider"]), _s(r["Lot"]), _d(r["Start date"]), _d(r["End date"]),
-                                       money(r["Annual value"]), money(r.get("Funding paid to date")),
-                                       cells={h: ct.at(i, h).cell for h in ct.letters if ct.at(i, h).cell})
+        cid = _required(path, ct, i, r, "Contract ID", _s)
+        contracts[cid] = ContractFacts(cid, _required(path, ct, i, r, "Provider", _s),
+                                       _required(path, ct, i, r, "Lot", _s), _required(path, ct, i, r, "Start date", _d),
+                                       _required(path, ct, i, r, "End date", _d),
+                                       _required(path, ct, i, r, "Annual value", money),
+                                       money(r.get("Funding paid to date")),
+                                       cells={h: cell for h in ct.letters if (cell := ct.at(i, h).cell)})
     for sheet, header in (("Targets", "Contract ID"), ("Budget", "Contract ID"), ("Milestones", "Contract ID")):
         t = tables[sheet]
         for i, cid in enumerate(t.df[header]):
             if cid not in contracts:
                 raise RegisterError(f"{path}: {t.at(i, header).cell}: contract {cid!r} is not on the Contracts sheet")
-    for i, r in enumerate(tables["Targets"].df.to_dict("records")):
+    tt, bt, mt = tables["Targets"], tables["Budget"], tables["Milestones"]
+    for i, r in enumerate(tt.df.to_dict("records")):
         c = contracts[r["Contract ID"]]
-        c.targets[r["Output"]] = Target(r["Output"], _i(r["Annual target"]),
-                                        tuple(_i(r.get(f"Q{q} profile")) for q in range(1, 5)),
-                                        tables["Targets"].at(i, "Annual target").cell)
-    for r in tables["Budget"].df.to_dict("records"):
+        c.targets[r["Output"]] = Target(r["Output"], _required(path, tt, i, r, "Annual target", _i),
+                                        _profile(r.get(f"Q{q} profile") for q in range(1, 5)),
+                                        tt.at(i, "Annual target").cell)
+    for i, r in enumerate(bt.df.to_dict("records")):
         contracts[r["Contract ID"]].budget.append(BudgetLine(
-            _s(r["Financial year"]), r["Quarter"], r["Category"], _s(r["Budget item"]), money(r["Budgeted amount"])))
-    for r in tables["Milestones"].df.to_dict("records"):
-        contracts[r["Contract ID"]].milestones.append((_s(r["Milestone"]), _d(r["Due date"])))
+            _required(path, bt, i, r, "Financial year", _s), r["Quarter"], r["Category"], _s(r["Budget item"]),
+            money(r["Budgeted amount"])))
+    for i, r in enumerate(mt.df.to_dict("records")):
+        contracts[r["Contract ID"]].milestones.append((_required(path, mt, i, r, "Milestone", _s), _d(r["Due date"])))
     return Register(path, contracts)
 
 
@@ -177,7 +214,7 @@ def contract_sheet_rows(c: ContractFacts) -> list[tuple]:
         rows.append((t.output, t.annual, *t.profile))
     rows += [(), ("Budget",), BUDGET_HEADERS]
     for b in c.budget:
-        rows.append((b.financial_year, b.quarter, b.category, b.item, float(b.amount)))
+        rows.append((b.financial_year, b.quarter, b.category, b.item, None if b.amount is None else float(b.amount)))
     rows += [(), ("Milestones",), MILESTONE_HEADERS]
     rows += [(m, d) for m, d in c.milestones]
     return rows
@@ -195,7 +232,9 @@ def contract_from_sheet(raw) -> ContractFacts | None:
 def _contract_from_sheet(raw) -> ContractFacts | None:
     fields: dict[str, object] = {}
     section = None
-    targets, budget, milestones = {}, [], []
+    targets: dict[str, Target] = {}
+    budget: list[BudgetLine] = []
+    milestones: list[tuple[str, date | None]] = []
     for row in raw.values:
         first = _s(row[0]) if row else None
         if first in ("Targets", "Budget", "Milestones") and all(v is None for v in row[1:]):
@@ -206,16 +245,16 @@ def _contract_from_sheet(raw) -> ContractFacts | None:
                 fields[first] = row[1] if len(row) > 1 else None
         elif section == "Targets" and first and first != "Output":
             vals = list(row[1:6]) + [None] * 5
-            targets[first] = Target(first, _i(vals[0]) or 0, tuple(_i(v) for v in vals[1:5]))
+            targets[first] = Target(first, _i(vals[0]) or 0, _profile(vals[1:5]))
         elif section == "Budget" and first and first != "Financial year":
             vals = list(row[:5]) + [None] * 5
-            budget.append(BudgetLine(_s(vals[0]), _s(vals[1]), _s(vals[2]), _s(vals[3]), money(vals[4])))
+            budget.append(BudgetLine(first, _s(vals[1]), _s(vals[2]), _s(vals[3]), money(vals[4])))
         elif section == "Milestones" and first and first != "Milestone":
             milestones.append((first, _d(row[1] if len(row) > 1 else None)))
     try:
-        return ContractFacts(_s(fields["Contract ID"]), _s(fields["Provider"]), _s(fields["Lot"]),
-                             _d(fields["Start date"]), _d(fields["End date"]), money(fields["Annual value"]),
-                             money(fields.get("Funding paid to date")), targets, budget, milestones,
-                             source="Contract sheet")
+        return _facts(_s(fields["Contract ID"]), _s(fields["Provider"]), _s(fields["Lot"]),
+                      _d(fields["Start date"]), _d(fields["End date"]), money(fields["Annual value"]),
+                      money(fields.get("Funding paid to date")), targets=targets, budget=budget,
+                      milestones=milestones, source="Contract sheet")
     except (KeyError, TypeError, ValueError):
         return None

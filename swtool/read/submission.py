@@ -11,11 +11,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from swtool.model import standard as std
-from swtool.read.register import ContractFacts, contract_from_sheet
 from swtool.findings import Flag, Location
+from swtool.model import standard as std
 from swtool.model.quarter import Quarter
 from swtool.read.preflight import Limits
+from swtool.read.register import ContractFacts, contract_from_sheet
+from swtool.read.rules import S002
 from swtool.read.workbook import RawWorkbook, start_read
 
 if TYPE_CHECKING:  # loaded by load_submission, while the reader reads
@@ -112,11 +113,11 @@ def load_submission(path: Path, refdata, limits: Limits = Limits(), reader: str 
         name = names.get(spec.name)
         if name is None or name not in raw.sheets:
             if not spec.optional:
-                sink.add("S002", f"The workbook has no '{spec.name}' sheet (sheets found: {found})",
+                sink.add(S002, f"The workbook has no '{spec.name}' sheet (sheets found: {found})",
                          Location(spec.name))
             return None
         if raw.sheet_states.get(name) != "visible" and spec.name != std.CONTRACT_SHEET:
-            sink.add("S002", f"The '{name}' sheet is hidden; unhide it (Home > Format > Hide & Unhide) so the "
+            sink.add(S002, f"The '{name}' sheet is hidden; unhide it (Home > Format > Hide & Unhide) so the "
                      "return can be read", Location(name))
             return None
         return raw.sheets[name]

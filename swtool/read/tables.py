@@ -18,19 +18,23 @@ import difflib
 import numbers
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from swtool import catalogue
 from swtool.calc import money
-from swtool.model import standard as std
 from swtool.findings import Flag, Location
+from swtool.model import standard as std
 from swtool.model.quarter import uk_date
+from swtool.read.rules import S003, S004, S005, S006, S007, S008, S009
 from swtool.read.workbook import RawSheet, column_letter
 
 
@@ -42,7 +46,7 @@ def _pandera_without_hypothesis() -> None:
 
     if "hypothesis" in sys.modules or "pandera.strategies.base_strategies" in sys.modules:
         return
-    sys.modules["hypothesis"] = None  # an import of it raises ImportError: pandera's HAS_HYPOTHESIS = False
+    sys.modules["hypothesis"] = None  # type: ignore[assignment]  # None there makes an import of it raise ImportError: pandera's HAS_HYPOTHESIS = False
     try:
         import pandera.strategies.base_strategies  # noqa: F401
     except ImportError:
@@ -53,6 +57,20 @@ def _pandera_without_hypothesis() -> None:
 
 
 _pandera_without_hypothesis()
+
+
+def _no_geopandas_search() -> None:
+    """pandera tries to import geopandas each time it compares a column's type (some 70 times a check);
+    where geopandas is not installed, each try searches every folder of the path before it fails. It
+    then fails at once: None in ``sys.modules`` is Python's own "not importable"."""
+    import importlib.util
+    import sys
+
+    if "geopandas" not in sys.modules and importlib.util.find_spec("geopandas") is None:
+        sys.modules["geopandas"] = None  # type: ignore[assignment]
+
+
+_no_geopandas_search()
 
 EXCEL_EPOCH = date(1899, 12, 30)
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)  # every date in a return; serials 36526–73050
@@ -71,21 +89,27 @@ def show(value) -> str:
     if isinstance(value, date):
         return uk_date(value)
     if isinstance(value, numbers.Real) and not isinstance(value, bool):  # a number, not text that looks like one
-        return str(int(value)) if float(value).is_integer() and abs(value) < MAX_WHOLE else str(value)
+        f = float(value)
+        return str(int(f)) if f.is_integer() and abs(f) < MAX_WHOLE else str(value)
     text = str(value)
     return repr(text if len(text) <= 60 else text[:57] + "…")
 
 
 class Sink:
-    """Collects flags by rule code while a sheet is typed."""
+    """Collects flags by rule code while a sheet is typed.
+
+    ``add`` takes a declared rule (``sink.add(S004, ...)``, from ``swtool.read.rules``) or its exact
+    code; anything the catalogue does not hold raises ``UnknownRule``, so a mistyped code never
+    becomes a finding nobody can look up."""
 
     def __init__(self):
         self.flags: dict[str, list[Flag]] = {}
 
-    def add(self, code: str, message: str, where: Location, value=None) -> None:
+    def add(self, rule: catalogue.Rule | str, message: str, where: Location, value=None) -> None:
+        code = catalogue.lookup(rule).code
         self.flags.setdefault(code, []).append(Flag(message, where, value))
 
-    def extend(self, other: "Sink") -> None:
+    def extend(self, other: Sink) -> None:
         for code, flags in other.flags.items():
             self.flags.setdefault(code, []).extend(flags)
 
@@ -183,14 +207,14 @@ def _coerce_cells(kind: str, values, codes: tuple[str, ...] = ()) -> tuple[list,
             elif isinstance(v, str):
                 if not v.strip():
                     continue
-                d = _text_date(v)
-                if d is None:
+                typed = _text_date(v)
+                if typed is None:
                     bad[i] = "a date such as 14/10/2026"
-                elif not FIRST_DATE <= d <= LAST_DATE:
+                elif not FIRST_DATE <= typed <= LAST_DATE:
                     bad[i] = DATE_RANGE
                 else:
-                    out[i] = d
-                    lenient[i] = f"text date {show(v)} read as {uk_date(d)}"
+                    out[i] = typed
+                    lenient[i] = f"text date {show(v)} read as {uk_date(typed)}"
             elif isinstance(v, (int, float)) and not isinstance(v, bool) and 36526 <= v < 73051:
                 out[i] = EXCEL_EPOCH + timedelta(days=int(v))  # a date whose cell lost its date format
                 lenient[i] = f"number {show(v)} read as the Excel date {uk_date(out[i])}"
@@ -203,7 +227,7 @@ def _coerce_cells(kind: str, values, codes: tuple[str, ...] = ()) -> tuple[list,
                 continue
             if v.__class__ in (int, float):
                 n = v
-            elif isinstance(v, bool) or isinstance(v, (datetime, date, time)):
+            elif isinstance(v, (bool, datetime, date, time)):
                 bad[i] = KIND_EXPECT[kind]
                 continue
             elif isinstance(v, (int, float)):
@@ -298,9 +322,9 @@ def _coerce_cells(kind: str, values, codes: tuple[str, ...] = ()) -> tuple[list,
                 if out[i] != s and len(parts) > 1 and s.replace(" ", "") != out[i].replace(" ", ""):
                     lenient[i] = f"{show(v)} read as {out[i]!r}"
                 continue
-            canon = [lookup.get(std.normalise_label(p), p) for p in parts]
-            out[i] = "; ".join(canon)
-            if all(c in exact for c in canon):
+            canonical = [lookup.get(std.normalise_label(p), p) for p in parts]
+            out[i] = "; ".join(canonical)
+            if all(c in exact for c in canonical):
                 lenient[i] = f"{show(v)} read as {out[i]!r}"
         return out, bad, lenient
     raise ValueError(f"unknown column kind {kind!r}")
@@ -401,7 +425,7 @@ def codes_for(col: std.Column, refdata) -> tuple[str, ...]:
         return tuple(dict.fromkeys(c for codes in refdata.eligibility_by_lot.values() for c in codes))
     if col.codes == std.EVIDENCE:
         return tuple(dict.fromkeys(c for codes in refdata.evidence.values() for c in codes))
-    return col.codes or ()
+    return col.codes if isinstance(col.codes, tuple) else ()
 
 
 def find_header(raw: RawSheet, spec: std.SheetSpec) -> int | None:
@@ -462,7 +486,7 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
         table.sheet, table.present = raw.name, True
         for col in spec.columns:
             if col.needed_for(lot):
-                sink.add("S003", f"{raw.name}: the sheet is empty; it has no '{col.header}' column",
+                sink.add(S003, f"{raw.name}: the sheet is empty; it has no '{col.header}' column",
                          Location(raw.name, None, None, col.header))
         return table
     header_row = raw.rows[h]
@@ -475,21 +499,21 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
         if not label:
             if any(j < len(r) and r[j] is not None for r in raw.values[last + 1:last + 200]):
                 letter = column_letter(j + 1)
-                sink.add("S008", f"{raw.name}!{letter}{header_row}: a column with no header was ignored",
+                sink.add(S008, f"{raw.name}!{letter}{header_row}: a column with no header was ignored",
                          Location(raw.name, header_row, letter))
             continue
         found_headers.append(str(v).strip())
-        col = by_label.get(label)
+        found = by_label.get(label)
         letter = column_letter(j + 1)
-        if col is None:
-            sink.add("S008", f"{raw.name}!{letter}{header_row}: column '{str(v).strip()}' is not in the template "
+        if found is None:
+            sink.add(S008, f"{raw.name}!{letter}{header_row}: column '{str(v).strip()}' is not in the template "
                      "and was ignored", Location(raw.name, header_row, letter, str(v).strip()), v)
-        elif col.header in positions:
-            first = column_letter(positions[col.header] + 1)
-            sink.add("S008", f"{raw.name}!{letter}{header_row}: a second '{col.header}' column was ignored; the one "
-                     f"in column {first} was read", Location(raw.name, header_row, letter, col.header), v)
+        elif found.header in positions:
+            first = column_letter(positions[found.header] + 1)
+            sink.add(S008, f"{raw.name}!{letter}{header_row}: a second '{found.header}' column was ignored; the one "
+                     f"in column {first} was read", Location(raw.name, header_row, letter, found.header), v)
         else:
-            positions[col.header] = j
+            positions[found.header] = j
     data_rows = raw.rows[last + 1:]
     data_values = raw.values[last + 1:]
     n = len(data_values)
@@ -503,6 +527,7 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
         if col.header not in positions:
             continue
         j = positions[col.header]
+        raw_values: Sequence[Any]
         if by_column is not None:
             raw_values = by_column[j] if j < len(by_column) else (None,) * n
         else:
@@ -516,10 +541,10 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
         letter = letters[col.header]
         for i, expected in bad.items():
             bad_cells.add((col.header, i))
-            sink.add("S004", f"{raw.name}!{letter}{rows[i]}: {col.header} {show(raw_values[i])} is not "
+            sink.add(S004, f"{raw.name}!{letter}{rows[i]}: {col.header} {show(raw_values[i])} is not "
                      f"{expected}", Location(raw.name, int(rows[i]), letter, col.header), raw_values[i])
         for i, note in lenient.items():
-            sink.add("S007", f"{raw.name}!{letter}{rows[i]}: {note}", Location(raw.name, int(rows[i]), letter,
+            sink.add(S007, f"{raw.name}!{letter}{rows[i]}: {note}", Location(raw.name, int(rows[i]), letter,
                                                                               col.header), raw_values[i])
     if raw.formula_cells:  # a formula without its value is S009, not also an empty required cell
         bad_cells |= _flag_formulas(raw, spec, last, positions, sink)
@@ -543,7 +568,7 @@ def _flag_formulas(raw: RawSheet, spec: std.SheetSpec, h: int, positions: dict[s
         value = row[c - 1] if row is not None and c - 1 < len(row) else None
         if value is None:
             letter = column_letter(c)
-            sink.add("S009", f"{raw.name}!{letter}{r}: the cell holds a formula with no saved value; swtool does "
+            sink.add(S009, f"{raw.name}!{letter}{r}: the cell holds a formula with no saved value; swtool does "
                      "not calculate formulas", Location(raw.name, r, letter, names.get(c)))
             if names.get(c) and r in index_of:
                 flagged.add((names[c], index_of[r]))
@@ -632,7 +657,7 @@ def _validate(table: Table, spec: std.SheetSpec, lot, refdata, found_headers: li
             close = difflib.get_close_matches(missing, found_headers, n=1, cutoff=0.6)
             hint = f"; the closest header found is '{close[0]}'" if close else \
                 f"; headers found: {', '.join(found_headers[:12]) or 'none'}"
-            sink.add("S003", f"{sheet}: no '{missing}' column{hint}",
+            sink.add(S003, f"{sheet}: no '{missing}' column{hint}",
                      Location(sheet, table.header_row, None, missing))
             continue
         if check.startswith("S005|"):
@@ -645,7 +670,7 @@ def _validate(table: Table, spec: std.SheetSpec, lot, refdata, found_headers: li
             where = table.at(i, header)
             if where.column is None:
                 continue  # the whole column is missing: S003 already says so
-            sink.add("S005", f"{where.cell}: {header} is empty; it is required {words}", where)
+            sink.add(S005, f"{where.cell}: {header} is empty; it is required {words}", where)
             continue
         if idx is None or header is None or header not in table.letters:
             continue
@@ -656,28 +681,24 @@ def _validate(table: Table, spec: std.SheetSpec, lot, refdata, found_headers: li
         col = spec.column(header)
         value = case.failure_case
         if check == "not_nullable":
-            sink.add("S005", f"{where.cell}: {header} is empty; it is required", where)
+            sink.add(S005, f"{where.cell}: {header} is empty; it is required", where)
         elif check == "field_uniqueness":
             values = table.df[header]
             first = int(np.flatnonzero((values == value).to_numpy(dtype=bool, na_value=False))[0])
-            sink.add("S006", f"{where.cell}: {header} {show(value)} is repeated; it is already used in row "
+            sink.add(S006, f"{where.cell}: {header} {show(value)} is repeated; it is already used in row "
                      f"{table.rows[first]}", where, value)
         elif check.startswith("isin") or check == "codes":
             codes = codes_for(col, refdata)
-            sink.add("S004", _code_message(where.cell, header, value, codes, col.kind == std.CODES), where, value)
+            sink.add(S004, _code_message(where.cell, header, value, codes, col.kind == std.CODES), where, value)
         elif check.startswith(("in_range", "greater_than")):
-            rng = f"{_num(col.minimum)} to {_num(col.maximum)}" if col.maximum is not None else \
-                f"at least {_num(col.minimum)}"
-            sink.add("S004", f"{where.cell}: {header} {show(value)} is out of range; expected {rng}", where, value)
+            rng = f"{money.num(col.minimum)} to {money.num(col.maximum)}" if col.maximum is not None else \
+                f"at least {money.num(col.minimum)}"
+            sink.add(S004, f"{where.cell}: {header} {show(value)} is out of range; expected {rng}", where, value)
         else:  # a dtype failure cannot happen (we built the frame), but never lose a failure
-            sink.add("S004", f"{where.cell}: {header} {show(value)} failed the check {check}", where, value)
+            sink.add(S004, f"{where.cell}: {header} {show(value)} failed the check {check}", where, value)
 
 
-def _num(x) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
-
-
-def _code_message(cell: str, header: str, value, codes, multi: bool) -> str:
+def _code_message(cell: str | None, header: str, value, codes, multi: bool) -> str:
     if multi:
         allowed = set(codes)
         wrong = [p.strip() for p in str(value).split(";") if p.strip() and p.strip() not in allowed]
@@ -730,29 +751,29 @@ def type_labels(raw: RawSheet, spec: std.SheetSpec, refdata, sink: Sink) -> Labe
         typed, bad, lenient = coerce(col.kind, [value], codes_for(col, refdata))
         where = Location(raw.name, r, letter, col.header)
         if value is None and (r, j + 2) in raw.formula_cells:
-            sink.add("S009", f"{raw.name}!{letter}{r}: the cell holds a formula with no saved value; swtool does "
+            sink.add(S009, f"{raw.name}!{letter}{r}: the cell holds a formula with no saved value; swtool does "
                      "not calculate formulas", where)
             out.values[col.header] = None
             continue
         if bad:
-            sink.add("S004", f"{raw.name}!{letter}{r}: {col.header} {show(value)} is not {bad[0]}", where, value)
+            sink.add(S004, f"{raw.name}!{letter}{r}: {col.header} {show(value)} is not {bad[0]}", where, value)
             out.values[col.header] = None
             continue
         if lenient:
-            sink.add("S007", f"{raw.name}!{letter}{r}: {lenient[0]}", where, value)
+            sink.add(S007, f"{raw.name}!{letter}{r}: {lenient[0]}", where, value)
         v = typed[0]
         if col.kind == std.CODE and v is not None and col.codes and v not in codes_for(col, refdata):
-            sink.add("S004", _code_message(f"{raw.name}!{letter}{r}", col.header, v, codes_for(col, refdata),
+            sink.add(S004, _code_message(f"{raw.name}!{letter}{r}", col.header, v, codes_for(col, refdata),
                                            False), where, value)
             v = None
         out.values[col.header] = v
     for col in spec.columns:
         if col.header not in out.cells:
             if col.required:
-                sink.add("S003", f"{raw.name}: no row labelled '{col.header}' in column A",
+                sink.add(S003, f"{raw.name}: no row labelled '{col.header}' in column A",
                          Location(raw.name, None, None, col.header))
         elif col.required and out.values.get(col.header) is None:
             where = out.at(col.header)
-            if not any(f.where == where for code in ("S004", "S009") for f in sink.flags.get(code, [])):
-                sink.add("S005", f"{where.cell}: {col.header} is empty; it is required", where)
+            if not any(f.where == where for code in (S004.code, S009.code) for f in sink.flags.get(code, [])):
+                sink.add(S005, f"{where.cell}: {col.header} is empty; it is required", where)
     return out

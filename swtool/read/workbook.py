@@ -15,9 +15,13 @@ import zipfile
 from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from swtool.read.preflight import Limits, Preflight, Unreadable, open_regular
 from swtool.read.preflight import check as preflight_check
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +120,7 @@ class PendingRead:
 
     def _wait(self) -> RawWorkbook:
         path, pf, wanted, limits, reader = self.path, self.pf, self.wanted, self.limits, self.reader
+        assert self.job is not None  # result() waits only for a bounded read
         try:
             return self.job.wait()
         except ChildStopped as e:
@@ -203,7 +208,7 @@ def _read_openpyxl(path: Path, pf: Preflight, names: list[str], limits: Limits) 
                                  "Save the workbook again from Excel.", "damaged") from None
     finally:
         wb.close()
-    formula_names = [n for n in sheets if pf.part_of(n) in pf.formula_parts]
+    formula_names = [n for n, sheet in sheets.items() if sheet.rows]
     if formula_names:
         try:
             _mark_formulas(path, pf, sheets, formula_names)
@@ -234,11 +239,12 @@ def _read_calamine(path: Path, pf: Preflight, names: list[str], limits: Limits) 
         wb = cal.call(cal.open_workbook, path)
         parser = ThreadPoolExecutor(1, thread_name_prefix="calamine")
         try:
-            parsed = [parser.submit(cal.call, wb.get_sheet_by_name, name) for name in names]
+            parsed: list[Future | None] = [parser.submit(cal.call, wb.get_sheet_by_name, name) for name in names]
             facts, scans = _look_over(path, pf, names, limits)
             for k, name in enumerate(names):
-                sh = parsed[k].result()
-                parsed[k] = None
+                future, parsed[k] = parsed[k], None  # the parsed sheet is let go once it is read
+                assert future is not None
+                sh = future.result()
                 state = next(s for n, s, _ in pf.sheets if n == name)
                 scanned = scans.get(parts[name])
                 sheets[name] = _calamine_sheet(sh, name, state, limits, budget, facts.last_row.get(parts[name], 0),
@@ -465,7 +471,7 @@ def _bounded_child(conn, func, args: tuple, memory_mb: int, passthrough: tuple) 
     """The child's whole life: limit itself, run, send back the result or the reason there is none."""
     try:
         _limit_memory(memory_mb)
-        message = ("ok", func(*args))
+        message: tuple = ("ok", func(*args))
     except Unreadable as e:
         message = ("unreadable", str(e), e.reason)
     except MemoryError:
@@ -634,8 +640,9 @@ def _cut(v: str, max_text: int, cuts: dict[str, str]) -> str:
 
 def _mark_formulas(path: Path, pf: Preflight, sheets: dict[str, RawSheet], names: list[str]) -> None:
     """The formula cells with no saved value (rule S009), from a streaming scan of the XML of the few
-    sheets that hold formulas (``swtool.read.formulas``), not a second openpyxl pass."""
-    from swtool.read.formulas import scan
+    sheets that hold formulas (``swtool.read.formulas``), not a second openpyxl pass. A quick search of
+    each sheet's XML says which those are."""
+    from swtool.read.formulas import part_holds_formula, scan
 
     with open_regular(path) as fh, zipfile.ZipFile(fh) as zf:
         real = {n.lower(): n for n in zf.namelist()}
@@ -644,6 +651,9 @@ def _mark_formulas(path: Path, pf: Preflight, sheets: dict[str, RawSheet], names
             part = real.get((pf.part_of(name) or "").lower())
             if not sheet.rows or part is None:
                 continue
+            with zf.open(part) as src:
+                if not part_holds_formula(src):
+                    continue
             with zf.open(part) as src:
                 _mark(sheet, scan(src, max(sheet.rows), errors=False).formulas)
 

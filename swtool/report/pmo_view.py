@@ -17,8 +17,10 @@ claims are counted by the same rule.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from swtool.calc import money
 from swtool.calc.counting import Registration, registration_for, why_not_counted
@@ -26,11 +28,14 @@ from swtool.calc.counting import cell_day as _day
 from swtool.calc.counting import cell_text as _text
 from swtool.model.quarter import Quarter
 
+if TYPE_CHECKING:
+    from swtool.calc.targets import CumulativeLine
+    from swtool.calc.variances import OutputVariance
+    from swtool.read.submission import Submission
+
 ESTIMATE = "estimated; the council's PMO decides"
 SHEET = "PMO view"
 MAX_NOT_COUNTED_SHOWN = 5      # in the text report; the JSON and the sheet list every one
-FLAG_CODES = ("K701", "K702")
-
 
 # --- the output table, shared with the ledger's views ----------------------------------------------
 
@@ -39,14 +44,16 @@ class OutputRow:
     """One output of one contract: the quarter against its target (K701) and the contract to date."""
     output: str
     title: str
-    variance: object | None     # credits.OutputVariance, None when no return is recorded for the quarter
-    to_date: object | None      # credits.CumulativeLine
+    variance: OutputVariance | None     # None when no return is recorded for the quarter
+    to_date: CumulativeLine | None
 
 
 def combined_variance(contract, q: Quarter, acts: dict, settings):
     """Output 2 (2a + 2b) against its quarterly target, as a variance that is shown, not flagged."""
-    from swtool.calc.credits import COMBINED, OutputVariance, num
+    from swtool.calc.money import num
     from swtool.calc.targets import quarterly_target, target_basis
+    from swtool.calc.variances import OutputVariance
+    from swtool.model.outputs import COMBINED
 
     target = quarterly_target(contract, COMBINED, q)
     if target is None or q not in acts:
@@ -64,7 +71,9 @@ def output_rows(contract, q: Quarter, acts: dict, settings, refdata=None, to_dat
     apart, as N501 does; the combined output 2, which K702 weighs, is shown but never flagged K701),
     and, when ``to_date``, the contract to date against its profile (``credits.cumulative``).
     ``acts``: counts per quarter (``{Quarter: {"2a": 3, …}}``) of the claims that count."""
-    from swtool.calc.credits import COMBINED, OUTPUT_NAMES, core_outputs, cumulative, output_variances
+    from swtool.calc.targets import cumulative
+    from swtool.calc.variances import output_variances
+    from swtool.model.outputs import COMBINED, OUTPUT_NAMES, core_outputs
 
     variances = {v.output: v for v in output_variances(contract, q, acts, settings, only_exceeding=False)}
     if COMBINED in core_outputs(contract.lot) and COMBINED not in variances:
@@ -116,7 +125,7 @@ class NotCounted:
     why: str
 
 
-def count_returns(returns: list[tuple[object, list]], refdata=None) -> tuple[dict, list[NotCounted]]:
+def count_returns(returns: Sequence[tuple[Submission, list]], refdata=None) -> tuple[dict, list[NotCounted]]:
     """What counts in each of ``returns`` (``(submission, findings)``, oldest quarter first, the return
     being checked last), as the ledger counts a contract's counted returns (``store.actuals``): a claim
     counts with no error on its row and no eligibility error on its client's registration in any of
@@ -131,6 +140,8 @@ def count_returns(returns: list[tuple[object, list]], refdata=None) -> tuple[dic
     counts: dict[Quarter, dict[str, int]] = {}
     for order, (sub, findings) in enumerate(returns):
         q = sub.quarter
+        if q is None:  # counts for no quarter (view_of passes only returns with one)
+            continue
         errors = row_errors(findings)
         tally = counts.setdefault(q, {})
         t = sub.registrations
@@ -150,9 +161,9 @@ def count_returns(returns: list[tuple[object, list]], refdata=None) -> tuple[dic
                            errors.get((t.sheet, row))))
     last = len(returns) - 1
     not_counted = []
-    for order, q, sheet, row, output, client, achieved, own in claims:
+    for order, q, sheet, row, output, client, achieved, on_row in claims:
         reg = registration_for(regs.get(client.casefold(), ()), achieved) if client else None
-        why = why_not_counted(own, reg, standing="")
+        why = why_not_counted(on_row, reg, standing="")
         if why is None and output:
             counts[q][output] = counts[q].get(output, 0) + 1
         elif why is not None and order == last:
@@ -231,16 +242,17 @@ class ProviderView:
             "missing_quarters": self.missing_quarters if self.history_given else None,
             "outputs": [{
                 "output": r.output, "title": r.title, "core": r.core, "annual_target": r.annual_target,
-                "target": _number(r.target), "target_basis": r.target_basis, "actual": r.actual,
-                "percent": _number(r.percent), "variance_percent": _number(r.variance_percent),
-                "flags": list(r.flags), "target_to_date": _number(r.target_to_date),
-                "actual_to_date": r.actual_to_date, "percent_to_date": _number(r.percent_to_date)}
+                "target": money.json_number(r.target), "target_basis": r.target_basis, "actual": r.actual,
+                "percent": money.json_number(r.percent), "variance_percent": money.json_number(r.variance_percent),
+                "flags": list(r.flags), "target_to_date": money.json_number(r.target_to_date),
+                "actual_to_date": r.actual_to_date, "percent_to_date": money.json_number(r.percent_to_date)}
                 for r in self.rows],
             "flags": [{"code": c, "message": m} for c, m in self.flags],
             "credits": [{
-                "output": c.output, "target": _number(c.target), "actual": c.actual, "percent": _number(c.percent),
+                "output": c.output, "target": money.json_number(c.target), "actual": c.actual,
+                "percent": money.json_number(c.percent),
                 "underperforming": c.underperforming, "due": c.due,
-                "credit_value": money.pounds_text(c.credit_value), "credits": _number(c.credits),
+                "credit_value": money.pounds_text(c.credit_value), "credits": money.json_number(c.credits),
                 "amount": money.pounds_text(c.amount), "reason": c.reason} for c in self.credits],
             "estimated_credits": money.pounds_text(self.estimated_credits),
             "estimate": ESTIMATE,
@@ -257,7 +269,7 @@ class ProviderView:
 
     def table(self) -> tuple[list[str], list[tuple]]:
         """Headers and rows of the output table, as text."""
-        from swtool.calc.credits import num
+        from swtool.calc.money import num
 
         head = ["output", "", "annual", "quarterly target", "actual", "%", "flag"]
         if self.history_given:
@@ -279,7 +291,7 @@ class ProviderView:
     def sentences(self, flags: bool = True, not_counted: bool = True) -> list[str]:
         """The flags (``flags``), the estimated service credits, the claims that do not count
         (``not_counted``) and what "to date" covers, one sentence each."""
-        from swtool.calc.credits import num
+        from swtool.calc.money import num
 
         if not self.rows:
             return [f"The {_source_words(self.contract_source)} gives no output targets for {self.contract}: nothing "
@@ -319,22 +331,16 @@ def _source_words(source: str) -> str:
     return "return's Contract sheet" if source == "Contract sheet" else "contract register"
 
 
-def _number(x):
-    """A count, target or percentage as a JSON number: an int when whole (5), else a float (5.25)."""
-    if x is None:
-        return None
-    d = Decimal(str(x))
-    return int(d) if d == d.to_integral_value() else float(d)
-
-
-def view_of(sub, findings: list, contract, settings, refdata=None, earlier: list[tuple[object, list]] = (),
+def view_of(sub, findings: list, contract, settings, refdata=None, earlier: Sequence[tuple[Submission, list]] = (),
             history_given: bool = False) -> ProviderView | None:
     """The PMO's view of the return ``sub`` (its ``findings`` as the check found them) for ``contract``.
 
     ``earlier``: the contract's earlier returns, oldest first, each ``(submission, findings)``.
     None when the return has no quarter or is not for ``contract``.
     """
-    from swtool.calc.credits import annual_target, assess, contract_quarter, core_outputs
+    from swtool.calc.credits import assess
+    from swtool.calc.targets import annual_target, contract_quarter
+    from swtool.model.outputs import core_outputs
 
     q = sub.quarter
     if contract is None or q is None or sub.contract_id != contract.contract_id:

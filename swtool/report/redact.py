@@ -38,8 +38,8 @@ from dataclasses import replace
 from datetime import date, datetime, time
 from functools import lru_cache
 
-from swtool.model import standard as std
 from swtool.findings import FileReport, Finding
+from swtool.model import standard as std
 
 REDACTED = "[redacted]"
 
@@ -68,7 +68,9 @@ _SHOW_LIMIT = 60  # tables.show() cuts text longer than this to 57 characters an
 _MIN_CUT = 8      # a value cut short ("…") is recognised by a prefix of at least this many characters
 
 
-def _always_personal(col: std.Column) -> bool:
+def _always_personal(col: std.Column | None) -> bool:
+    if col is None:  # a column the standard does not have
+        return False
     norm = std.normalise_label(col.header)
     return norm in _ALWAYS_NORM or (col.kind == std.TEXT and norm not in _KEPT_NORM)
 

@@ -7,9 +7,9 @@ from datetime import date
 
 from swtool.findings import ERROR, INFO, WARNING, FileReport, severity_rank
 from swtool.model.quarter import Quarter, uk_date
-from swtool.report.safe import safe_text
 from swtool.model.standard import RETURN_SHEETS
 from swtool.model.words import plural
+from swtool.report.safe import safe_text
 
 EXAMPLES = 3
 SHEET_ORDER = {s.name: i for i, s in enumerate(RETURN_SHEETS)}
@@ -55,7 +55,6 @@ def render_file(report: FileReport, refdata, today: date, redact: bool = False) 
         lines.append("  " + dl)
     if report.evidence:
         lines.append("  " + safe_text(report.evidence))
-    changed = {k: v for k, v in report.settings.items()}
     for note in report.notes:
         lines.append("  note: " + safe_text(note))
     by_sheet: dict[str, list] = defaultdict(list)

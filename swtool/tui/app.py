@@ -3,7 +3,9 @@
 The app holds one ``Session`` (the open ledger, the reference data, the settings in force, the day
 deadlines are counted from, the quarter under review) and shows it through the screens of
 ``swtool.tui.screens``. It writes nothing itself: decisions, plans and imports go through the same
-ledger functions as ``swtool decide``, ``swtool rap`` and ``swtool import``.
+ledger functions as ``swtool decide``, ``swtool rap`` and ``swtool import``. (The one write of its own:
+a return imported before the ledger kept the contract screen's rows gets them kept the first time it is
+opened, from its stored workbook: ``swtool.ledger.spend.keep_from_review``.)
 
 Screens read in worker threads (``swtool.tui.base``) through one read-only connection of the app's,
 used by one thread at a time; writes go through the session's connection on the app's thread.
@@ -17,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -27,11 +30,15 @@ from swtool.read.workbook import start_child_server
 from swtool.tui.commands import ReviewCommands
 from swtool.tui.screens import QuarterScreen
 
+if TYPE_CHECKING:
+    from swtool.ledger.db import Ledger
+    from swtool.model.refdata import RefData
+
 
 @dataclass
 class Session:
-    ledger: object              # swtool.ledger.db.Ledger, used from the app's thread only
-    refdata: object
+    ledger: Ledger              # used from the app's thread only
+    refdata: RefData
     settings: dict
     today: date
     quarter: Quarter
@@ -68,11 +75,17 @@ class ReviewApp(App):
         self.session = session
         self._read_lock = threading.Lock()
         self._read_ledger = None
-        self.redacted: dict[int, dict] = {}   # return id -> {finding seq: (redacted message, value)}
+        # a return not kept for the review (swtool.ledger.spend), as its workbook gave it: return id ->
+        # ({finding seq: (redacted message, value)}, {Expenditure row: Comment})
+        self.redacted: dict[int, tuple[dict, dict]] = {}
+        self.across: tuple[int, list] | None = None   # (the ledger's data_version, C219/C220 of every return)
         start_child_server()  # before Textual takes stderr: imports read workbooks from a thread
 
+    quarter_screen: QuarterScreen  # the first screen, never closed
+
     def on_mount(self) -> None:
-        self.push_screen(QuarterScreen())
+        self.quarter_screen = QuarterScreen()
+        self.push_screen(self.quarter_screen)
 
     def on_unmount(self) -> None:
         if self._read_ledger is not None:
@@ -131,7 +144,7 @@ class ReviewApp(App):
         """Back to the quarter screen, closing whatever is above it."""
         while len(self.screen_stack) > 1 and not isinstance(self.screen, QuarterScreen):
             self.pop_screen()
-        return self.screen
+        return self.quarter_screen
 
     def open_contract(self, contract_id: str) -> None:
         from swtool.tui.screens import ContractScreen

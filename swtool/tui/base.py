@@ -9,6 +9,7 @@ Writes (decisions, plans, imports) go through the session's own connection, then
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -21,6 +22,11 @@ from textual.widgets import DataTable, Input, Label, Static
 from swtool.errors import SwtoolError
 from swtool.report.safe import safe_text
 from swtool.tui.table import ReviewTable
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from swtool.tui.app import ReviewApp, Session  # the app imports the screens, which import this module
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,10 @@ class FilterBar(Horizontal):
     rows shown of all, the quick filter, the sort. Enter keeps the filter, Esc clears it."""
 
     BINDINGS = [Binding("escape", "clear", "Clear filter")]
+
+    if TYPE_CHECKING:
+        @property
+        def screen(self) -> LedgerScreen: ...  # a filter bar is only ever put on a LedgerScreen
 
     def compose(self):
         yield Label("/", id="filter-prompt")
@@ -116,8 +126,11 @@ class LedgerScreen(Screen):
     _seq = 0                   # the load in flight: an older one's result is dropped
     loaded = False             # the first load has been shown
 
+    if TYPE_CHECKING:  # the review's screens run in its app only (textual's own typing pattern)
+        app = getters.app(ReviewApp)
+
     @property
-    def session(self):
+    def session(self) -> Session:
         return self.app.session
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:

@@ -37,7 +37,7 @@ class _FlagWords(dict):
         self[code] = flag_words(code)
         return self[code]
 
-    def get(self, code, default=None):  # noqa: D102 - dict.get skips __missing__
+    def get(self, code, default=None):
         return self[code] or default
 
 
@@ -57,7 +57,7 @@ COMMON_KEYS = [
     ("q", "quit (asks first when a dialog holds something typed; ctrl+q from inside a text box)"),
     ("? F1", "this help; Esc or ? closes it"),
     ("Esc", "back to the screen before"),
-    ("ctrl+p", "command palette: open a contract, go to a quarter, payments, import, find a client, help"),
+    ("ctrl+p", "command palette: open a contract, go to a quarter, payments, import, export, find a client, help"),
     ("ctrl+f", "find a client ref in every return of every quarter"),
     ("r", "read the ledger again"),
 ]
@@ -76,6 +76,8 @@ Columns
 • flags: the contract-performance warnings, below.
 
 Quick filters (number keys, or a click on the tab): 1 all, 2 late or missing, 3 K702, 4 pending service credits, 5 with errors. c service credits, f payments, p action plans, i import returns.
+
+x exports the quarter's service credits or payments schedule, as an Excel workbook or CSV, to a folder you choose (the last one used, else the folder swtool review was started in). The file's name says what it holds; an existing file is never replaced (a second export is name-2); the full path written is shown.
 """
 
 CONTRACT = """\
@@ -83,11 +85,13 @@ One contract in one quarter. The tabs (number keys 1-5) show its return's findin
 
 • Findings (1): a accepts, y queries, w waives the highlighted finding. Space marks findings (●): a, y or w then decides every marked one with one reason. A waived error no longer stops its claim; the latest decision on a finding is the one in force.
 • Outputs (2): each output's actual against its quarterly target, the variance, the flag, the actual to date against the profile to date, and "by quarter": a bar a quarter from the contract's first, its height the actual's share of the target (full: on target or over; red at or below 70%; · no return). The pane below gives the highlighted output quarter by quarter.
-• Expenditure (3): each budget line's actual spend against its budgeted amount. A variance over 10% is marked; App 2 §1.3 asks for it to be explained in the line's Comment (X402 when it is not; the Comment itself is in the workbook).
+• Expenditure (3): each budget line's actual spend against its budgeted amount. A variance over 10% is marked; App 2 §1.3 asks for it to be explained in the line's Comment (X402 when it is not). The Comment column shows the start of the provider's comment; the pane below gives the highlighted line's in full (retention clears comments with the rest of a return's personal data).
 • Versions (4): every version received. Enter opens one; a approves the highlighted version for payment and h holds it (only the version that counts can be).
 • Decisions (5): every decision on the contract's quarter; the reason in full below the table.
 
 v shows the cell values behind findings (personal data, hidden until asked for). n writes a remedial action plan (App 4) for the quarter.
+
+x exports the findings of the return shown, for its provider: their own workbook as the ledger received it, with each finding marked on its cell and listed on a first sheet, Findings, with the PMO's decision in force (the copy swtool check --annotate writes); or the findings as a table (.xlsx or CSV). If the ledger no longer holds the workbook (a retention run removed it), the table is written and the screen says so.
 
 Counts: "counts" is the version whose figures are used; "superseded" a version replaced by a later one; "not counted: after final deadline" one received after the final CRM deadline (D603); "void" one imported by mistake.
 """
@@ -101,6 +105,8 @@ Every core output of every contract in term, with the service credits the quarte
 • not due: nothing to decide; a and w do nothing on such a line.
 
 The pane below the table gives the line's figures in words and the decision in force in full. a applies, w waives the highlighted line.
+
+x exports this schedule (every line, the decision in force, the totals applied, pending and waived) as an Excel workbook or CSV, with the figures swtool credits prints, to a folder you choose; the full path written is shown.
 """
 
 PLANS = """\
@@ -113,6 +119,8 @@ PAYMENTS = """\
 What finance pays each contract for the quarter (swtool payments). Only an approved return is payable. Net payable = invoice - service credits applied; the invoice is the return's expenditure less any disallowed transactions (in Q4, the balancing payment).
 
 a approves the counted return, h holds it, each with a reason. The pane below the table names every figure's inputs.
+
+x exports this schedule as an Excel workbook (with a sheet of every figure's inputs) or CSV, the files swtool payments --format xlsx or csv writes, to a folder you choose; the full path written is shown.
 """
 
 FIND = """\
@@ -136,7 +144,7 @@ def flags_text() -> Text:
 def screen_keys(screen) -> list[tuple[str, str]]:
     """The screen's own keys with what they do, as its footer names them (the hidden ones too)."""
     seen, out = set(), []
-    for key, bindings in screen._bindings.key_to_bindings.items():
+    for bindings in screen._bindings.key_to_bindings.values():
         for b in bindings:
             if not b.description or b.action in seen:
                 continue

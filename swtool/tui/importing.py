@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -26,6 +27,9 @@ from swtool.tui.base import Delivered, deliver
 from swtool.tui.modals import Dialog
 from swtool.tui.shown import shown
 from swtool.tui.table import ReviewTable, Row
+
+if TYPE_CHECKING:
+    from swtool.ledger.store import ImportResult
 
 OUTCOME_STYLE = {"new": "bold green", "unchanged": "dim", "refused": "bold red", "received": "yellow",
                  "skip": "dim", "imported": "green", "already": "dim", "failed": "bold red",
@@ -50,7 +54,7 @@ class ImportModal(Dialog):
         self.stage = "choose"            # choose | previewing | preview | importing | done
         self.planned: list = []          # swtool.ledger.preview.Planned, in import order
         self.skipped: set[str] = set()
-        self.results: dict[str, object] = {}   # path -> store.ImportResult
+        self.results: dict[str, ImportResult] = {}   # path -> what importing it did
         self.imported = False
         self.stop = threading.Event()
 

@@ -14,12 +14,12 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from swtool.calc import money
 from swtool.ledger import payments, store
+from swtool.tui.base import FilterBar
 from swtool.tui.modals import ReasonModal
 from swtool.tui.screens import APPROVAL_STYLE as _RETURN_APPROVAL
-from swtool.tui.base import FilterBar
 from swtool.tui.screens import ContractScreen, LedgerScreen, _table
-from swtool.tui.table import ReviewTable, Row
 from swtool.tui.shown import joined, shown
+from swtool.tui.table import ReviewTable, Row
 
 APPROVAL_STYLE = {**_RETURN_APPROVAL, "no return counted": "dim"}
 
@@ -62,6 +62,7 @@ class PaymentsScreen(LedgerScreen):
     BINDINGS = [
         Binding("a", "decide('approve')", "Approve"),
         Binding("h", "decide('hold')", "Hold"),
+        Binding("x", "export", "Export"),
     ]
 
     def __init__(self):
@@ -119,9 +120,15 @@ class PaymentsScreen(LedgerScreen):
             parts += [Text.assemble((f"{figure}: ", "bold"), shown(words, limit=2000)) for figure, words in p.inputs]
         self.query_one("#payment-detail", Static).update(Text("\n").join(parts))
 
+    def action_export(self) -> None:
+        from swtool.tui.exports import schedule_choices, start_export
+
+        start_export(self, schedule_choices(self.session, ("payments",)))
+
     @on(DataTable.RowSelected, "#payments")
     def open_contract(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(ContractScreen(event.row_key.value, self.session.quarter))
+        if event.row_key.value is not None:  # each row is keyed by its contract
+            self.app.push_screen(ContractScreen(event.row_key.value, self.session.quarter))
 
     def action_decide(self, action: str) -> None:
         p = self.query_one("#payments", ReviewTable).row_data()

@@ -46,10 +46,22 @@ def sparkline(sr) -> Text:
         elif not t:
             out.append("?", style="dim")
         else:
-            share = min(money.exact(a) / money.exact(t), 1)
+            share = min(money.exact(a) / money.exact(t), money.exact(1))
             level = int(share * (len(SPARKS) - 1))   # not money: a bar's height
             out.append(SPARKS[level], style="red" if money.at_or_below(a, t) else "green")
     return out
+
+
+def _comment_cell(ln) -> Text:
+    """An Expenditure line's Comment in the table: a short cut of it (the detail pane has it whole), or
+    why there is none."""
+    if ln.comment:
+        return shown(ln.comment, 32)
+    if ln.unexplained:
+        return shown("missing (X402)", style="bold red")
+    if ln.cleared:
+        return shown("cleared (retention)", style="dim")
+    return Text("")
 
 
 def _finding_key(f: dict) -> tuple[str, str]:
@@ -94,6 +106,7 @@ class QuarterScreen(LedgerScreen):
         Binding("f", "payments", "Payments"),
         Binding("p", "plans", "Plans"),
         Binding("i", "import", "Import"),
+        Binding("x", "export", "Export"),
         Binding("ctrl+f", "app.find_client", "Find client", show=False),
         *(Binding(str(n), f"quick({n - 1})", show=False) for n in range(1, len(QUICK_FILTERS) + 1)),
     ]
@@ -121,7 +134,7 @@ class QuarterScreen(LedgerScreen):
         return report, perf, store.received(ledger)
 
     def show(self, data) -> None:
-        from swtool.calc.credits import gbp
+        from swtool.calc.money import gbp
 
         report, perf, refused = data
         s = self.session
@@ -162,7 +175,7 @@ class QuarterScreen(LedgerScreen):
             self.query_one("#contracts").focus()
 
     def _row(self, row) -> Row:
-        from swtool.calc.credits import gbp, num, pct
+        from swtool.calc.money import gbp, num, pct
 
         c = row.contract
         # the version that counts and its own timeliness; newer versions that do not count are in the summary
@@ -194,7 +207,7 @@ class QuarterScreen(LedgerScreen):
 
     def _detail(self) -> None:
         """The highlighted contract in full: what the columns say in words, wrapped to the width."""
-        from swtool.calc.credits import gbp, num, pct
+        from swtool.calc.money import gbp, num, pct
 
         row = self.query_one("#contracts", ReviewTable).row_data()
         pane = self.query_one("#contract-detail", Static)
@@ -231,7 +244,7 @@ class QuarterScreen(LedgerScreen):
 
     @on(Tabs.TabActivated, "#quick")
     def quick_filter(self, event: Tabs.TabActivated) -> None:
-        key = event.tab.id.removeprefix("quick-")
+        key = (event.tab.id or "").removeprefix("quick-")
         _, label, test = next(q for q in QUICK_FILTERS if q[0] == key)
         table = self.query_one("#contracts", ReviewTable)
         if key == "all":
@@ -254,23 +267,33 @@ class QuarterScreen(LedgerScreen):
 
     @on(DataTable.RowSelected, "#contracts")
     def open_contract(self, event: DataTable.RowSelected) -> None:
-        self.app.push_screen(ContractScreen(event.row_key.value, self.session.quarter))
+        if event.row_key.value is not None:  # each row is keyed by its contract
+            self.app.push_screen(ContractScreen(event.row_key.value, self.session.quarter))
 
     def action_credits(self) -> None:
         self.app.push_screen(CreditsScreen())
 
     def action_payments(self) -> None:
-        from swtool.tui.payments import PaymentsScreen   # it builds on this module's screens
+        from swtool.tui.payments import PaymentsScreen  # it builds on this module's screens
 
         self.app.push_screen(PaymentsScreen())
 
     def action_plans(self) -> None:
         self.app.push_screen(PlansScreen())
 
+    def action_export(self) -> None:
+        from swtool.tui.exports import schedule_choices, start_export
+
+        start_export(self, schedule_choices(self.session), f"What, for {self.session.quarter}:")
+
     def action_import(self) -> None:
         s = self.session
-        self.app.push_screen(ImportModal(s.ledger.path, s.refdata, s.settings, s.today, s.import_start),
-                             lambda imported: imported and self.action_refresh())
+
+        def closed(imported: bool | None) -> None:
+            if imported:
+                self.action_refresh()
+
+        self.app.push_screen(ImportModal(s.ledger.path, s.refdata, s.settings, s.today, s.import_start), closed)
 
 
 # --- one contract's quarter ------------------------------------------------------------------------
@@ -313,6 +336,7 @@ class ContractScreen(LedgerScreen):
         Binding("n", "new_plan", "New plan"),
         Binding("s", "spot_checks", "Spot checks"),
         Binding("m", "visits", "Visits"),
+        Binding("x", "export", "Export"),
         *(Binding(str(n), f"tab({n})", show=False) for n in range(1, len(TABS) + 1)),
     ]
 
@@ -328,6 +352,7 @@ class ContractScreen(LedgerScreen):
         self.marked: set[tuple[str, str]] = set()   # (code, cell) of the findings marked with space
         self.series: dict = {}               # output -> contract_report.OutputSeries, quarter by quarter
         self.flag_lines: list[Text] = []
+        self.spend_total = Text("")          # the Expenditure tab's totals, under the highlighted line
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -359,7 +384,6 @@ class ContractScreen(LedgerScreen):
 
     def fetch(self, ledger) -> dict:
         from swtool.ledger.contract_report import contract_series
-        from swtool.ledger.crosscheck import cross_findings
         from swtool.ledger.spend import spend
 
         s = self.session
@@ -374,40 +398,89 @@ class ContractScreen(LedgerScreen):
         decisions = [d for d in store.decisions(ledger)
                      if (str(d["return_id"]) in ids if d["kind"] == "finding"
                          else d["contract_id"] == self.contract_id and d["quarter"] == str(self.quarter))]
+        findings, comments, keep = self._stored_findings(ledger, return_id)
         return {
             "versions": versions, "counted": counted, "return_id": return_id, "contract": contract,
-            "findings": self._stored_findings(ledger, return_id),
-            "cross": [] if counted is None else cross_findings(ledger, s.refdata, s.today, return_id=counted["id"]),
+            "findings": findings, "keep": keep,
+            "cross": [] if counted is None else self._across(ledger, counted["id"]),
             "performance": (views.contract_performance(ledger, contract, self.quarter, s.settings, s.refdata)
                             if contract is not None else None),
-            "spend": spend(ledger, return_id) if return_id is not None else None,
+            "spend": spend(ledger, return_id, comments) if return_id is not None else None,
             "series": (contract_series(ledger, self.contract_id, self.quarter, s.refdata)
                        if contract is not None else {}),
             "decisions": decisions,
         }
 
-    def _stored_findings(self, ledger, return_id: int | None) -> list[dict]:
-        """The return's findings with the decision in force on each (``views.return_findings``). Their
-        redacted messages are worked out from the stored workbook, which never changes: the app keeps
-        them per return, so a contract opened again reads only the ledger's rows and decisions."""
+    def _across(self, ledger, return_id: int) -> list:
+        """C219 and C220 on a counted return's claims (``crosscheck.cross_findings``). They weigh every
+        contract's claims, so they are worked out for the whole ledger at once and the app keeps them until
+        the ledger changes: SQLite's ``data_version`` of the reading connection moves whenever any other
+        connection (this app's writes, the CLI, a colleague) commits."""
+        from swtool.ledger.crosscheck import cross_findings
+
+        s = self.session
+        version = ledger.conn.execute("PRAGMA data_version").fetchone()[0]
+        kept = self.app.across
+        if kept is None or kept[0] != version:
+            kept = self.app.across = (version, cross_findings(ledger, s.refdata, s.today))
+        return [f for f in kept[1] if f.return_id == return_id]
+
+    def _stored_findings(self, ledger, return_id: int | None) -> tuple[list[dict], dict | None, object]:
+        """The return's findings with the decision in force on each, its Expenditure Comments (None: read
+        them in the ledger) and, for a return to keep now, what ``spend.keep_from_review`` keeps.
+
+        A return kept at import (``spend.kept``) is read in the ledger alone: its findings are stored
+        as the screen shows them. One imported before is read once from its stored workbook
+        (``spend.from_workbook``; the app keeps the result per return, the workbook never changes) and
+        then kept, so that the next opening reads the ledger alone. ``v`` (cell values) reads the
+        workbook, as ``views.return_findings`` does."""
+        from swtool.ledger import spend
+
         s = self.session
         if return_id is None:
-            return []
-        if self.include_personal:
-            return views.return_findings(ledger, return_id, s.refdata, True)
-        kept = self.app.redacted.get(return_id)
-        if kept is not None:
+            return [], None, None
+        if spend.kept(ledger, return_id):
+            if self.include_personal:
+                return views.return_findings(ledger, return_id, s.refdata, True), None, None
             rows = store.findings_of(ledger, return_id)
-            if [r["seq"] for r in rows] == list(kept):   # the same findings (a re-check adds some)
-                for r in rows:
-                    r["message"], r["value"] = kept[r["seq"]]
-                return rows
-        rows = views.return_findings(ledger, return_id, s.refdata, False)
-        self.app.redacted[return_id] = {r["seq"]: (r["message"], r["value"]) for r in rows}
-        return rows
+            for r in rows:
+                r["value"] = None   # the screen shows a cell's value only when asked (v)
+            return rows, None, None
+        cached = self.app.redacted.get(return_id)
+        rows = store.findings_of(ledger, return_id)
+        if cached is not None and [r["seq"] for r in rows] == list(cached[0]):  # the same (a re-check adds some)
+            messages, comments = cached
+            for r in rows:
+                r["message"], r["value"] = messages[r["seq"]]
+            got = None
+        else:
+            got = spend.from_workbook(ledger, return_id, s.refdata)
+            rows, comments = got.findings, got.comments
+            self.app.redacted[return_id] = ({r["seq"]: (r["message"], r["value"]) for r in rows}, comments)
+        if self.include_personal:
+            rows = views.return_findings(ledger, return_id, s.refdata, True)
+        return rows, comments, got if got is not None and got.keepable else None
+
+    def _keep(self, got) -> None:
+        """Keep a return imported before the ledger kept the contract screen's rows, now its workbook
+        was read (``spend.keep_from_review``); if the ledger refuses (busy, read-only), it is read from
+        the workbook again next session."""
+        import sqlite3
+
+        from swtool.ledger.spend import keep_from_review
+
+        try:
+            keep_from_review(self.session.ledger, got)
+        except (SwtoolError, sqlite3.Error, OSError):
+            import logging
+
+            logging.getLogger(__name__).debug("keeping return %s for the review failed", got.return_id,
+                                              exc_info=True)
 
     def show(self, data: dict) -> None:
         self.versions, self.counted, self.return_id = data["versions"], data["counted"], data["return_id"]
+        if data["keep"] is not None:
+            self._keep(data["keep"])
         self._heading(data["contract"], self.versions)
         self._findings(data["findings"])
         self._cross(data["cross"])
@@ -424,7 +497,7 @@ class ContractScreen(LedgerScreen):
     def _heading(self, contract, versions: list[dict]) -> None:
         lines = []
         if contract is not None:
-            from swtool.calc.credits import contract_quarter
+            from swtool.calc.targets import contract_quarter
 
             lines.append(joined((self.contract_id, "bold"), " · ", (contract.provider, ""), " · lot ",
                                 (contract.lot, ""), f" · {self.quarter} (contract quarter "
@@ -512,7 +585,7 @@ class ContractScreen(LedgerScreen):
         their own under the Findings tab, where a, y and w cannot reach them."""
         panel = self.query_one("#cross-findings", Static)
         panel.display = bool(found)
-        if not found:
+        if not found or self.counted is None:  # found only on a counted return
             panel.update("")
             return
         lines = [Text(f"Across contracts, on counted return {self.counted['id']} (not stored: a, y, w do not "
@@ -523,7 +596,7 @@ class ContractScreen(LedgerScreen):
         panel.update(Text("\n").join(lines))
 
     def _outputs(self, cp) -> None:
-        from swtool.calc.credits import num, pct
+        from swtool.calc.money import num, pct, signed_pct
 
         flags = self.query_one("#flags", Static)
         table = self.query_one("#outputs", ReviewTable)
@@ -537,7 +610,7 @@ class ContractScreen(LedgerScreen):
             v, t = r.variance, r.to_date
             rows.append(Row(r.output, [
                 shown(r.output, style="bold"), shown(None if v is None else num(v.target)),
-                shown(None if v is None else v.actual), shown(None if v is None else views.signed_percent(v.percent)),
+                shown(None if v is None else v.actual), shown(None if v is None else signed_pct(v.percent)),
                 shown("K701", style="yellow") if v is not None and v.exceeds else Text(""),
                 shown(None if t is None else f"{t.actual_to_date}/{num(t.target_to_date)} {pct(t.percent)}"),
                 sparkline(self.series.get(r.output)), shown(r.title, 48)], r))
@@ -555,7 +628,7 @@ class ContractScreen(LedgerScreen):
 
     def _output_detail(self) -> None:
         """The highlighted output quarter by quarter, then the flags' sentences."""
-        from swtool.calc.credits import num, pct
+        from swtool.calc.money import num, pct
 
         r = self.query_one("#outputs", ReviewTable).row_data()
         sr = self.series.get(r.output) if r is not None else None
@@ -589,21 +662,47 @@ class ContractScreen(LedgerScreen):
         rows = []
         for ln in sp.lines:
             v = ln.variance
-            comment = ("missing (X402)" if ln.unexplained else "given (in the workbook)" if ln.over_limit else "")
             rows.append(Row(str(ln.row), [
                 shown(ln.row, style="bold"), amount(ln.budgeted), amount(ln.actual),
                 shown(None if v is None else signed_pct(v.percent)),
                 shown("over 10%", style="bold yellow") if ln.over_limit else Text(""),
-                shown(comment, style="bold red" if ln.unexplained else "") if comment else Text(""),
-                shown(ln.category, 40), shown(ln.item, 60)], ln))
+                _comment_cell(ln), shown(ln.category, 40), shown(ln.item, 60)], ln))
         table.set_rows(rows)
         v = sp.variance
         over = sum(ln.over_limit for ln in sp.lines)
-        pane.update(Text.assemble(
-            (f"Total: actual {gbp(sp.actual)} against budget {gbp(sp.budgeted)}", "bold"),
+        # short enough for one line at 80 columns: the highlighted line and its Comment follow
+        self.spend_total = Text.assemble(
+            (f"Total: actual {gbp(sp.actual)}, budget {gbp(sp.budgeted)}", "bold"),
             f" ({signed_pct(None if v is None else v.percent)})", "; ",
-            (f"{_count(over, 'line')} more than 10% over or under budget", "bold yellow" if over else ""),
-            ". App 2 §1.3: a variance over 10% is explained in the line's Comment (X402 when it is not)."))
+            (f"{_count(over, 'line')} over 10%", "bold yellow" if over else ""), ".")
+        self._spend_detail()
+
+    @on(DataTable.RowHighlighted, "#expenditure")
+    def spend_highlighted(self) -> None:
+        self._spend_detail()
+
+    def _spend_detail(self) -> None:
+        """The totals, then the highlighted line with its Comment in full, wrapped to the width (the table
+        keeps a short cut of it)."""
+        from swtool.calc.money import signed_pct
+
+        ln = self.query_one("#expenditure", ReviewTable).row_data()
+        lines = [self.spend_total]
+        if ln is not None:
+            v = ln.variance
+            lines.append(joined(f"Row {ln.row}, ", (ln.item, "bold"), ": ",
+                                (None if v is None else signed_pct(v.percent), ""),
+                                " (more than 10%: App 2 §1.3 asks for a Comment)" if ln.over_limit else "", "."))
+            if ln.comment:
+                lines.append(Text.assemble(("Comment: ", "bold"), shown(ln.comment, limit=4000)))
+            elif ln.cleared:
+                lines.append(Text("Comment: cleared by retention (the return is past the retention date).",
+                                  style="dim"))
+            elif ln.unexplained:
+                lines.append(Text("Comment: none, though the variance is over 10% (X402).", style="bold red"))
+            else:
+                lines.append(Text("Comment: none.", style="dim"))
+        self.query_one("#expenditure-detail", Static).update(Text("\n").join(lines))
 
     def _versions(self, versions: list[dict]) -> None:
         rows = []
@@ -709,6 +808,8 @@ class ContractScreen(LedgerScreen):
 
     @on(DataTable.RowSelected, "#versions")
     def pick_version(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is None:  # each row is keyed by its return id
+            return
         self.return_id = int(event.row_key.value)
         self.action_refresh()
         self.query_one("#tabs", TabbedContent).active = "tab-findings"
@@ -747,7 +848,7 @@ class ContractScreen(LedgerScreen):
                                               shown(f["message"], 200)) for f in marked))
 
         def record(reason: str | None) -> None:
-            if not reason:
+            if not reason or rid is None:
                 return
             done = 0
             for f in marked:
@@ -768,7 +869,7 @@ class ContractScreen(LedgerScreen):
     def action_payment(self, action: str) -> None:
         """Approve or hold the highlighted version for payment, as the Payments screen's a and h do; only
         the version that counts can be."""
-        from swtool.tui.payments import ask_for_payment   # it builds on this module's screens
+        from swtool.tui.payments import ask_for_payment  # it builds on this module's screens
 
         if self.active_tab() != "versions":
             self.action_no_decision()
@@ -780,20 +881,32 @@ class ContractScreen(LedgerScreen):
                             f"({counts_words(v)}): only version {c['version']} (return {c['id']}), the version that "
                             "counts, can be approved or held.", severity="warning", markup=False, timeout=8)
             return
-        ask_for_payment(self, action, self.contract_id, self.quarter, c and c["id"], c and c["version"],
-                        (c and c["approval"]) or "not reviewed")
+        ask_for_payment(self, action, self.contract_id, self.quarter, None if c is None else c["id"],
+                        None if c is None else c["version"], (c and c["approval"]) or "not reviewed")
 
     def action_values(self) -> None:
         self.include_personal = not self.include_personal
         self.action_refresh()
 
     def action_spot_checks(self) -> None:
-        from swtool.tui.spotchecks import SpotChecksScreen   # it builds on this module's screens
+        from swtool.tui.spotchecks import SpotChecksScreen  # it builds on this module's screens
 
         self.app.push_screen(SpotChecksScreen(self.contract_id, self.quarter))
 
+    def action_export(self) -> None:
+        """The findings of the return shown, for its provider (the annotated workbook, or a table)."""
+        from swtool.tui.exports import findings_choice, start_export
+
+        current = next((v for v in self.versions if v["id"] == self.return_id), None)
+        if current is None:
+            self.app.notify(f"{self.contract_id} has no return for {self.quarter}: no findings to export.",
+                            severity="warning", markup=False)
+            return
+        words = f"Findings of {self.contract_id} {self.quarter}, version {current['version']} (return {current['id']})"
+        start_export(self, [findings_choice(self.session, current["id"], words)])
+
     def action_visits(self) -> None:
-        from swtool.tui.visits import VisitsScreen   # monitoring visits and actions (swtool visit, actions)
+        from swtool.tui.visits import VisitsScreen  # monitoring visits and actions (swtool visit, actions)
 
         self.app.push_screen(VisitsScreen(self.contract_id))
 
@@ -829,6 +942,7 @@ class CreditsScreen(LedgerScreen):
     BINDINGS = [
         Binding("a", "decide('apply')", "Apply"),
         Binding("w", "decide('waive')", "Waive"),
+        Binding("x", "export", "Export"),
     ]
 
     def __init__(self):
@@ -850,7 +964,7 @@ class CreditsScreen(LedgerScreen):
         return views.credit_report(ledger, s.quarter, s.settings), store.credit_decisions(ledger, str(s.quarter))
 
     def show(self, data) -> None:
-        from swtool.calc.credits import gbp, num, pct
+        from swtool.calc.money import gbp, num, pct
 
         s = self.session
         self.report, self.decided = data
@@ -914,13 +1028,20 @@ class CreditsScreen(LedgerScreen):
                 return None   # shown, dimmed: nothing due on the highlighted line
         return super().check_action(action, parameters)
 
+    def action_export(self) -> None:
+        from swtool.tui.exports import schedule_choices, start_export
+
+        start_export(self, schedule_choices(self.session, ("credits",)))
+
     @on(DataTable.RowSelected, "#credits")
     def open_contract(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is None:  # each row is keyed by contract|output
+            return
         contract_id = event.row_key.value.split("|")[0]
         self.app.push_screen(ContractScreen(contract_id, self.session.quarter))
 
     def action_decide(self, action: str) -> None:
-        from swtool.calc.credits import gbp, num
+        from swtool.calc.money import gbp, num
 
         got = self.query_one("#credits", ReviewTable).row_data()
         if got is None:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -25,7 +26,7 @@ from textual.widgets import DataTable
 class Row:
     key: str
     cells: Sequence[Text]
-    data: object = None          # what the screen needs to act on the row
+    data: Any = None             # what the screen needs to act on the row (each screen its own kind)
 
 
 _UK_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})")

@@ -50,6 +50,7 @@ from pathlib import Path
 
 from swtool.errors import SwtoolError
 from swtool.findings import ERROR, INFO, WARNING, FileReport, Finding, severity_rank
+from swtool.model.words import plural
 from swtool.read.preflight import Limits
 from swtool.report.safe import safe_text
 from swtool.write.xlsx import FORMULA_START, MAX_CELL_TEXT, looks_like_formula, put  # noqa: F401 (re-exported)
@@ -185,8 +186,8 @@ def annotate(source: Path, report: FileReport, output: Path, rules: dict | None 
         from swtool import catalogue
 
         rules = catalogue.load_all()
-    from swtool.write.atomic import atomic_path
     from swtool.read.preflight import sha256_of
+    from swtool.write.atomic import atomic_path
 
     with tempfile.TemporaryDirectory(prefix="swtool-annotate-") as tmpdir:
         copy, marked = Path(tmpdir) / "return.xlsx", Path(tmpdir) / "annotated.xlsx"
@@ -524,13 +525,13 @@ def removed_note(removed: dict[str, int]) -> str:
     parts = []
     if removed.get(FORMULAS):
         n = removed[FORMULAS]
-        parts.append(f"{_plural(n, 'formula')} ({'its saved value' if n == 1 else 'their saved values'} kept)")
+        parts.append(f"{plural(n, 'formula')} ({'its saved value' if n == 1 else 'their saved values'} kept)")
     if removed.get(RULES):
         n = removed[RULES]
         parts.append(f"{n} other formula{'' if n == 1 else 's'} (in defined names, dropdown rules, conditional "
                      "formats or tables)")
     if removed.get(LINKS):
-        parts.append(_plural(removed[LINKS], "link"))
+        parts.append(plural(removed[LINKS], "link"))
     if not parts:
         return ""
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -588,13 +589,9 @@ def _anchor(ws, coordinate: str):
     return cell
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _counts(findings: list[Finding]) -> str:
     n = {s: sum(1 for f in findings if f.severity == s) for s in (ERROR, WARNING, INFO)}
-    parts = [_plural(n[ERROR], "error") if n[ERROR] else "", _plural(n[WARNING], "warning") if n[WARNING] else "",
+    parts = [plural(n[ERROR], "error") if n[ERROR] else "", plural(n[WARNING], "warning") if n[WARNING] else "",
              f"{n[INFO]} info" if n[INFO] else ""]
     return ", ".join(p for p in parts if p)
 

@@ -28,11 +28,11 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from swtool.model import words
 from swtool.errors import SwtoolError
+from swtool.model import words
 from swtool.read.preflight import file_kind as _kind  # one wording for what a path is
 
 STDOUT = "-"

@@ -47,13 +47,27 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from swtool.calc.money import json_number
 from swtool.model import standard as std
-from swtool.write.xlsx import put, save
-from swtool.calc.credits import OUTPUT_NAMES, core_outputs, lot_number
-from swtool.write.outcomes import (AGE_BANDS, NOT_RECORDED, SUPPRESSED, WITHHELD, ClientOutcome, ValueRow,
-                             age_band, coded as _coded, protect)
+from swtool.model.outputs import OUTPUT_NAMES, core_outputs, lot_number, lot_order, output_order
 from swtool.model.quarter import Quarter
+from swtool.write.outcomes import (
+    AGE_BANDS,
+    NOT_RECORDED,
+    SUPPRESSED,
+    WITHHELD,
+    ClientOutcome,
+    ValueRow,
+    age_band,
+    protect,
+)
+from swtool.write.outcomes import coded as _coded
+from swtool.write.xlsx import put, save
+
+if TYPE_CHECKING:
+    from swtool.write.reportbook import Provenance
 
 REGISTRATION = "registration"
 JOB_OUTCOME = "job outcome"
@@ -68,7 +82,7 @@ LOW_FILL = "F8CBAD"   # a core output at or below 70% (the % is shown as well)
 @dataclass(frozen=True)
 class OutputRow:
     """One contract's (or one lot's) output in one quarter: claims counted and the quarterly target
-    (``performance.quarterly_target``; None when the register has none). Rows of the same lot,
+    (``swtool.calc.targets.quarterly_target``; None when the register has none). Rows of the same lot,
     output and quarter are added together."""
 
     lot: str
@@ -132,7 +146,7 @@ class NetworkData:
     clients: list[ClientOutcome] = field(default_factory=list)   # registered in the period, for the outcome sheets
     contracts: dict = field(default_factory=dict)         # contract id -> lot, for the levels of those sheets
     values: list[ValueRow] = field(default_factory=list)  # value for money, one per contract
-    provenance: object = None                             # reportbook.Provenance: the Produced from sheet
+    provenance: Provenance | None = None                  # the Produced from sheet
 
     def columns(self) -> list[Quarter]:
         if self.quarters:
@@ -149,16 +163,6 @@ class NetworkData:
 
 # --- arithmetic ----------------------------------------------------------------------------------
 
-def _lot_order(lot: str):
-    m = re.match(r"(\d+)(.*)", str(lot))
-    return (0, int(m.group(1)), m.group(2)) if m else (1, 0, str(lot))
-
-
-def _output_order(output: str):
-    m = re.match(r"(\d+)(.*)", str(output))
-    return (int(m.group(1)), m.group(2)) if m else (99, str(output))
-
-
 def _add(a, b):
     if a is None:
         return b
@@ -171,14 +175,6 @@ def _ratio(actual, target) -> float | None:
     if target is None or Decimal(str(target)) == 0:
         return None
     return float(Decimal(actual) / Decimal(str(target)))
-
-
-def _tidy(x):
-    """A target as a cell holds it: an int when whole, else a float (5.25)."""
-    if x is None:
-        return None
-    d = Decimal(str(x))
-    return int(d) if d == d.to_integral_value() else float(d)
 
 
 def output_title(data: NetworkData, lot: str, output: str) -> str:
@@ -196,7 +192,7 @@ def _framework_name(output: str) -> str:
 
 
 def _lots_label(lots: list[str]) -> str:
-    lots = sorted(lots, key=_lot_order)
+    lots = sorted(lots, key=lot_order)
     return f"Lot {lots[0]}" if len(lots) == 1 else "Lots " + ", ".join(lots)
 
 
@@ -221,23 +217,23 @@ def output_table(data: NetworkData) -> tuple[list[Quarter], list[tuple[str, str,
                 target = _add(target, per_q[q][1])
         return actual, target
 
-    for (lot, output) in sorted(cells, key=lambda k: (_lot_order(k[0]), _output_order(k[1]))):
+    for (lot, output) in sorted(cells, key=lambda k: (lot_order(k[0]), output_order(k[1]))):
         per_q = {q: tuple(v) for q, v in cells[(lot, output)].items()}
         rows.append((lot, output, per_q, to_date(per_q)))
     totals: dict[tuple, dict[Quarter, list]] = {}
     lots_of: dict[tuple, list[str]] = {}
-    for (lot, output), per_q in cells.items():
+    for (lot, output), counted in cells.items():
         if output in LOT_OUTPUTS:   # the same number means something else in another lot
             meaning = data.output_titles.get((lot, output)) or f"lot {lot}"
             key = (output, meaning)
         else:
             key = (output, None)
         lots_of.setdefault(key, []).append(lot)
-        for q, (a, t) in per_q.items():
+        for q, (a, t) in counted.items():
             slot = totals.setdefault(key, {}).setdefault(q, [0, None])
             slot[0] += a
             slot[1] = _add(slot[1], t)
-    for key in sorted(totals, key=lambda k: (_output_order(k[0]), min(_lot_order(x) for x in lots_of[k]))):
+    for key in sorted(totals, key=lambda k: (output_order(k[0]), min(lot_order(x) for x in lots_of[k]))):
         output, meaning = key
         per_q = {q: tuple(v) for q, v in totals[key].items()}
         rows.append((ALL_LOTS if meaning is None else _lots_label(lots_of[key]), output, per_q, to_date(per_q)))
@@ -272,7 +268,7 @@ def shared_table(data: NetworkData) -> list[tuple[str, str, str, str, str, int]]
         other = known.get(_provider_key(r.shared_with), NOT_A_PROVIDER) if r.shared_with else NOT_A_PROVIDER
         key = (known.get(_provider_key(r.provider), r.provider), str(r.lot), other, str(r.output), r.quarter)
         sums[key] = sums.get(key, 0) + int(r.claims or 0)
-    keys = sorted(sums, key=lambda k: (k[0].casefold(), _lot_order(k[1]), k[2].casefold(), _output_order(k[3]), k[4]))
+    keys = sorted(sums, key=lambda k: (k[0].casefold(), lot_order(k[1]), k[2].casefold(), output_order(k[3]), k[4]))
     return [(p, lot, other, output, str(q), sums[(p, lot, other, output, q)]) for p, lot, other, output, q in keys]
 
 
@@ -290,7 +286,7 @@ def suppress(counts: list[int]) -> tuple[list[int | str], int | str]:
     one cell is suppressed, the printed total would give it away, so the next smallest cell is
     withheld too (``[c]``). A total under 5 is ``<5`` (then every cell is too). (``outcomes.protect``
     with one sum.)"""
-    values = {i: n for i, n in enumerate(counts)}
+    values: dict[int | str, int] = dict(enumerate(counts))
     values["total"] = sum(counts)
     shown = protect(values, [("total", list(range(len(counts))))])
     return [shown[i] for i in range(len(counts))], shown["total"]
@@ -412,7 +408,7 @@ def _write_outputs(ws, data: NetworkData, st) -> dict[tuple[str, str], tuple]:
             col = 4 + 3 * i
             ratio = _ratio(actual, target) if actual is not None else None
             put(ws.cell(r, col), actual)
-            put(ws.cell(r, col + 1), _tidy(target))
+            put(ws.cell(r, col + 1), json_number(target))
             pcell = ws.cell(r, col + 2)
             if ratio is not None:
                 put(pcell, round(ratio, 6))  # a percentage cell, not money
@@ -498,8 +494,8 @@ def _write_charts(ws, data: NetworkData, to_date: dict, st) -> int:
     ws.column_dimensions["A"].width = 10
     ws.column_dimensions["B"].width = 14
     ws.column_dimensions["C"].width = 14
-    lots = sorted({lot for lot, _ in to_date if not _is_total(lot)}, key=_lot_order)
-    plots = [("2", "Job and apprenticeship starts (output 2 = 2a + 2b) to date", [l for l in lots if lot_number(l) != "9"]),
+    lots = sorted({lot for lot, _ in to_date if not _is_total(lot)}, key=lot_order)
+    plots = [("2", "Job and apprenticeship starts (output 2 = 2a + 2b) to date", [lot for lot in lots if lot_number(lot) != "9"]),
              ("4", "Progressions into a better role (output 4) to date", lots),
              ("1", "Clients registered (output 1) to date", lots)]
     r, charts = 3, 0
@@ -513,7 +509,7 @@ def _write_charts(ws, data: NetworkData, to_date: dict, st) -> int:
         for lot, actual, target in rows:
             put(ws.cell(r, 1), f"Lot {lot}")
             put(ws.cell(r, 2), actual)
-            put(ws.cell(r, 3), _tidy(target) if target is not None else 0)
+            put(ws.cell(r, 3), json_number(target) if target is not None else 0)
             r += 1
         chart = BarChart()
         chart.type = "col"
@@ -559,7 +555,7 @@ def tables(data: NetworkData) -> list:
             if actual is None and target is None:
                 continue
             percent = money.percent(actual, target) if actual is not None and target else None
-            out_rows.append([lot, output, _row_title(data, lot, output), label, actual, _tidy(target), percent])
+            out_rows.append([lot, output, _row_title(data, lot, output), label, actual, json_number(target), percent])
     outputs = ReportTable("outputs", f"Outputs by lot and quarter against target, {data.period}", [
         Column("lot", "Lot"), Column("output", "Output"), Column("counts", "What is counted"),
         Column("quarter", "Quarter"), Column("actual", "Actual", "count"), Column("target", "Target", "number"),

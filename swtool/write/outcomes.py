@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from swtool.model import standard as std
+from swtool.model.outputs import lot_order
 from swtool.write.reportbook import Column, ReportTable
 
 SMALL = 5
@@ -134,23 +135,16 @@ class Scope:
     parts: tuple[str, ...] = ()  # the labels of the scopes that add up to this one
 
 
-def _lot_order(lot: str):
-    import re
-
-    m = re.match(r"(\d+)(.*)", str(lot))
-    return (0, int(m.group(1)), m.group(2)) if m else (1, 0, str(lot))
-
-
 def scopes(contracts: Mapping[str, str], network: bool = True) -> list[Scope]:
     """``contracts``: ``{contract id: lot}``. With ``network``: the network, then each lot followed by
     its contracts; without: each contract alone."""
-    ids = sorted(contracts, key=lambda c: (_lot_order(contracts[c]), c))
+    ids = sorted(contracts, key=lambda c: (lot_order(contracts[c]), c))
     if not network:
         return [Scope(c, "contract", (c,)) for c in ids]
     lots: dict[str, list[str]] = {}
     for c in ids:
         lots.setdefault(str(contracts[c]), []).append(c)
-    order = sorted(lots, key=_lot_order)
+    order = sorted(lots, key=lot_order)
     out = [Scope(NETWORK, "network", tuple(ids), tuple(f"Lot {lot}" for lot in order))]
     for lot in order:
         out.append(Scope(f"Lot {lot}", "lot", tuple(lots[lot]), tuple(lots[lot])))
@@ -333,7 +327,7 @@ def value_table(rows: Iterable[ValueRow], period: str, network: bool = True) -> 
     and each contract's annual value against its lot's Table 1 maximum (K706)."""
     from swtool.calc import money
 
-    rows = sorted(rows, key=lambda v: (_lot_order(v.lot), v.contract))
+    rows = sorted(rows, key=lambda v: (lot_order(v.lot), v.contract))
     columns = [Column("scope", "Contract, lot or network", width=16), Column("provider", "Provider", width=30),
                Column("lot", "Lot", width=6), Column("returns", "Returns counted", "count", 10),
                Column("spend", "Cash spent", "money", 14)]
@@ -364,7 +358,7 @@ def value_table(rows: Iterable[ValueRow], period: str, network: bool = True) -> 
         for v in rows:
             lots.setdefault(str(v.lot), []).append(v)
         out.append(line(NETWORK, "", "", rows, None))
-        for lot in sorted(lots, key=_lot_order):
+        for lot in sorted(lots, key=lot_order):
             out.append(line(f"Lot {lot}", "", lot, lots[lot], None))
             out += [line(v.contract, v.provider, v.lot, [v], v) for v in lots[lot]]
     else:
@@ -376,6 +370,25 @@ def value_table(rows: Iterable[ValueRow], period: str, network: bool = True) -> 
          "K706: the contract's annual value is over its lot's maximum annual value in Table 1 of the specification."])
 
 
-__all__ = ["AGE_BANDS", "CHARACTERISTICS", "ClientOutcome", "NOT_RECORDED", "PROTECTED_CHARACTERISTICS", "SMALL",
-           "SUPPRESSED", "Scope", "ValueRow", "WITHHELD", "age_band", "characteristics_table", "coded", "cost_per",
-           "equality_table", "protect", "rate_cell", "referral_table", "scopes", "value_table"]
+__all__ = [
+    "AGE_BANDS",
+    "CHARACTERISTICS",
+    "NOT_RECORDED",
+    "PROTECTED_CHARACTERISTICS",
+    "SMALL",
+    "SUPPRESSED",
+    "WITHHELD",
+    "ClientOutcome",
+    "Scope",
+    "ValueRow",
+    "age_band",
+    "characteristics_table",
+    "coded",
+    "cost_per",
+    "equality_table",
+    "protect",
+    "rate_cell",
+    "referral_table",
+    "scopes",
+    "value_table",
+]

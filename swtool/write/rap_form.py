@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from swtool.calc.credits import CreditLine, next_review_date
+from swtool.calc.money import gbp, num, pct
+from swtool.calc.variances import ExpenditureVariances, SpendVariance
+from swtool.model.outputs import OUTPUT_NAMES
+from swtool.model.quarter import Quarter
+from swtool.read.register import ContractFacts
 from swtool.write import xlsx
 from swtool.write.xlsx import save
-from swtool.read.register import ContractFacts
-from swtool.calc.credits import (OUTPUT_NAMES, CreditLine, ExpenditureVariances, SpendVariance, gbp, next_review_date,
-                            num, pct)
-from swtool.model.quarter import Quarter
 
 DATE_FORMAT = "DD/MM/YYYY"
 
@@ -242,4 +244,4 @@ def write_rap(output: Path, plan: RapPlan) -> Path:
     return save(build_rap(plan), output)
 
 
-__all__ = ["RapPlan", "build_rap", "rap_plan", "write_rap", "put", "output_issue", "spend_issue"]
+__all__ = ["RapPlan", "build_rap", "output_issue", "put", "rap_plan", "spend_issue", "write_rap"]

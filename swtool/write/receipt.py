@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from swtool import __version__
@@ -53,7 +53,7 @@ def build(report: FileReport, source: Path, today: date, ruleset_version: str, r
         options: what else the check was given (register, history, evidence), as text.
     """
     source = Path(source)
-    checked_at = checked_at or datetime.now(timezone.utc)
+    checked_at = checked_at or datetime.now(UTC)
     try:
         size = source.stat().st_size
     except OSError:
@@ -68,7 +68,7 @@ def build(report: FileReport, source: Path, today: date, ruleset_version: str, r
         "tool_version": __version__,
         "ruleset_version": ruleset_version,
         "reference_data": refdata,
-        "checked_at": checked_at.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "checked_at": checked_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "today": today.isoformat(),
         "settings": dict(report.settings),
         "options": options or {},

@@ -35,7 +35,6 @@ from fractions import Fraction
 KINDS = ("text", "count", "number", "percent", "money")
 PERCENT_FORMAT = "0.0%"
 MONEY_FORMAT = "£#,##0.00;-£#,##0.00"
-NUMBER_FORMAT = "0.##"
 HEADER_FILL = "1F4E78"
 
 
@@ -87,20 +86,10 @@ def json_value(value, kind: str):
     if kind == "money":
         return money.pounds_text(value)
     if kind == "percent":
-        return _number(money.as_decimal(value))
+        return money.json_number(money.as_decimal(value))
     if kind in ("count", "number"):
-        return _number(value)
+        return money.json_number(value)
     return str(value)
-
-
-def _number(x):
-    """A count or target as a JSON number: 10, 5.25 (a Fraction to 0.01)."""
-    if isinstance(x, Fraction):
-        from swtool.calc import money
-
-        x = money.as_decimal(x)
-    d = x if isinstance(x, Decimal) else Decimal(str(x))
-    return int(d) if d == d.to_integral_value() else float(d)
 
 
 def ratio(percent) -> float | None:
@@ -155,7 +144,7 @@ class Placed:
         return out
 
 
-def write_table(ws, table: ReportTable, top: int, st, bold_rows: set[int] = frozenset()) -> Placed:
+def write_table(ws, table: ReportTable, top: int, st, bold_rows: set[int] | frozenset[int] = frozenset()) -> Placed:
     """Write ``table`` at row ``top`` of ``ws``: its title, notes, header and rows; returns where
     it went. ``bold_rows``: indexes of rows to set in bold (totals)."""
     from openpyxl.utils import get_column_letter
@@ -204,7 +193,9 @@ def _put_value(cell, v, kind: str, st) -> None:
         put(cell, Decimal(v))
         cell.number_format = MONEY_FORMAT
     elif kind in ("count", "number"):
-        put(cell, _number(v))
+        from swtool.calc.money import json_number
+
+        put(cell, json_number(v))
     else:
         put(cell, str(v))
 
@@ -216,7 +207,7 @@ def fit_pages(wb) -> None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def to_json(report: str, title: str, period: dict, provenance: "Provenance", tables: list[ReportTable],
+def to_json(report: str, title: str, period: dict, provenance: Provenance, tables: list[ReportTable],
             extra: dict | None = None) -> str:
     """The ``--format json`` document: ``{report, title, period, produced_from, tables: [...]}``."""
     import json
@@ -253,7 +244,7 @@ class Provenance:
                 "produced": self.produced.isoformat()}
 
     def table(self) -> ReportTable:
-        rows = [["Ledger", "file", self.ledger_file], ["Ledger", "schema version", self.schema_version],
+        rows: list[list] = [["Ledger", "file", self.ledger_file], ["Ledger", "schema version", self.schema_version],
                 ["Ledger", "last decision", "none recorded" if self.last_decision is None else self.last_decision],
                 ["Ledger", "register version in force",
                  "none imported" if self.register_version is None else self.register_version],

@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from swtool.model import standard as std
-from swtool.read.register import ContractFacts, contract_sheet_rows
 from swtool.model.quarter import Quarter
+from swtool.read.register import ContractFacts, contract_sheet_rows
 from swtool.write.xlsx import put, save
 
 FIRST_ROW, LAST_ROW = 2, 5000
@@ -136,12 +136,12 @@ def _validation(col: std.Column, codes: tuple[str, ...], lists: _Lists, DataVali
         dv = DataValidation(type="whole", operator="between", formula1=str(lo), formula2=str(hi), allow_blank=True)
         _alert(dv, "stop", "Whole number", f"{col.header} is a whole number from {lo} to {hi}.")
     elif col.kind in (std.NUMBER, std.MONEY) and col.minimum is not None:
-        hi = col.maximum if col.maximum is not None else 10_000_000
-        dv = DataValidation(type="decimal", operator="between", formula1=str(col.minimum), formula2=str(hi),
+        top = col.maximum if col.maximum is not None else 10_000_000
+        dv = DataValidation(type="decimal", operator="between", formula1=str(col.minimum), formula2=str(top),
                             allow_blank=True)
         what = "an amount in pounds" if col.kind == std.MONEY else "a number"
         if col.maximum is not None:  # both bounds are the standard's
-            _alert(dv, "stop", "Number", f"{col.header} is {what} from {col.minimum:g} to {hi:g}.")
+            _alert(dv, "stop", "Number", f"{col.header} is {what} from {col.minimum:g} to {top:g}.")
         else:  # the ceiling is only a guard against a slip: a larger true figure must still go in
             _alert(dv, "warning", "Number", f"{col.header} is {what}, {col.minimum:g} or more. Yes keeps what you "
                                             "typed.")
@@ -155,9 +155,9 @@ def _validation(col: std.Column, codes: tuple[str, ...], lists: _Lists, DataVali
     return dv
 
 
-def _table_sheet(wb, spec: std.SheetSpec, lists: _Lists, lists_by_kind: dict, rows: list[tuple] = (),
+def _table_sheet(wb, spec: std.SheetSpec, lists: _Lists, lists_by_kind: dict, rows: list[tuple] | tuple[()] = (),
                  budget_items: tuple[str, ...] = ()):
-    openpyxl, Alignment, Font, PatternFill, DataValidation = _openpyxl()
+    _, Alignment, Font, PatternFill, DataValidation = _openpyxl()
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(spec.name)
@@ -191,7 +191,7 @@ def _table_sheet(wb, spec: std.SheetSpec, lists: _Lists, lists_by_kind: dict, ro
 
 
 def _label_sheet(wb, spec: std.SheetSpec, lists: _Lists, values: dict):
-    openpyxl, Alignment, Font, PatternFill, DataValidation = _openpyxl()
+    _, Alignment, Font, _, DataValidation = _openpyxl()
 
     ws = wb.create_sheet(spec.name)
     ws.column_dimensions["A"].width = 30
@@ -213,7 +213,7 @@ def _label_sheet(wb, spec: std.SheetSpec, lists: _Lists, values: dict):
 
 
 def _guide(wb, sheets: tuple[std.SheetSpec, ...], intro: list[tuple]):
-    openpyxl, Alignment, Font, PatternFill, DataValidation = _openpyxl()
+    _, _, Font, _, _ = _openpyxl()
 
     ws = wb.active
     ws.title = "Guide"
@@ -241,12 +241,14 @@ def build_return(refdata, facts: ContractFacts | None = None, quarter: Quarter |
     lists = _Lists(wb)
     lists_by_kind = _lists_for(refdata, facts)
     cover = {"Template version": std.TEMPLATE_VERSION}
-    budget_rows, milestone_rows, items = [], [], ()
+    budget_rows: list[tuple] = []
+    milestone_rows: list[tuple] = []
+    items: tuple[str, ...] = ()
     if facts is not None:
         cover.update({"Provider": facts.provider, "Contract ID": facts.contract_id, "Lot": facts.lot})
         if quarter is not None:
             cover.update({"Financial year": quarter.financial_year, "Quarter": quarter.label})
-            budget_rows = [(b.category, b.item, float(b.amount)) for b in
+            budget_rows = [(b.category, b.item, None if b.amount is None else float(b.amount)) for b in
                            facts.budget_for(quarter.financial_year, quarter.label)]
         milestone_rows = [(m, d) for m, d in facts.milestones]
         items = tuple(sorted(facts.budget_items))

@@ -117,7 +117,6 @@ def save(wb, output: Path) -> Path:
     wb.properties.creator = wb.properties.lastModifiedBy = "swtool"
     wb.properties.created = wb.properties.modified = FIXED_TIME
     output = Path(output)
-    with atomic_path(output) as tmp:
-        with FixedTimeZip(tmp, "w", ZIP_DEFLATED, allowZip64=True) as archive:
-            ExcelWriter(wb, archive).save()
+    with atomic_path(output) as tmp, FixedTimeZip(tmp, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()
     return output

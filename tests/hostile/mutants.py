@@ -352,9 +352,9 @@ def problem(path, ctx, seen: set[str], tally=None, limits=None) -> str | None:
     from swtool.engine import check_file
     from swtool.findings import SEVERITIES
     from swtool.read.preflight import Limits, Unreadable
+    from swtool.read.submission import wanted_sheets
     from swtool.read.workbook import read
     from swtool.report import json_, junit, text
-    from swtool.read.submission import wanted_sheets
 
     limits = limits or Limits(child_process=False)
     try:

@@ -18,12 +18,12 @@ import shutil
 import threading
 from pathlib import Path
 
-import ledger_helpers as lh
 import pytest
-from builders import write_return
 from click.testing import CliRunner
-from corpus import age_1e308, broken_deflate
 
+import ledger_helpers as lh
+from builders import write_return
+from corpus import age_1e308, broken_deflate
 from swtool.cli import cli
 from swtool.ledger import open_ledger, store
 from swtool.model.settings import Settings
@@ -49,7 +49,7 @@ def samples(tmp_path_factory):
 @pytest.fixture
 def batch(samples, tmp_path):
     """A folder of three good sample returns and the two files that used to stop a batch."""
-    register, returns = samples
+    _register, returns = samples
     folder = tmp_path / "batch"
     folder.mkdir()
     for g in GOOD:

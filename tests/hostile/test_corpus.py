@@ -23,10 +23,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from builders import write_return
 from click.testing import CliRunner
-from corpus import CASES, CONTROL, INJECTION, Case, cfb
 
+from builders import write_return
+from corpus import CASES, CONTROL, INJECTION, Case, cfb
 from swtool.cli import cli
 
 TODAY = "2026-10-01"
@@ -75,7 +75,7 @@ def run_isolated(path: Path, fmt: str, env: str | None, folder: Path, *extra: st
 
     out_path, err_path = folder / "stdout.txt", folder / "stderr.txt"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=environ, preexec_fn=cap)  # noqa: PLW1509
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=environ, preexec_fn=cap)
         watchdog = threading.Timer(600, proc.kill)  # a hang guard only, far beyond read_seconds
         watchdog.start()
         try:

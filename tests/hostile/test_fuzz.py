@@ -28,18 +28,18 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import REFDATA, TODAY, write_return
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mutants import mutant, problem
 
+from builders import REFDATA, TODAY, write_return
+from mutants import mutant, problem
 from swtool import catalogue
-from swtool.model import standard as std
 from swtool.checks.context import CheckContext
 from swtool.engine import check_file
 from swtool.findings import SEVERITIES
-from swtool.read import preflight
+from swtool.model import standard as std
 from swtool.model.settings import Settings
+from swtool.read import preflight
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = [ROOT / "samples/returns/SW-L3-01/SW-L3-01_2026-27_Q2.xlsx",

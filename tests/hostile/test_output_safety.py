@@ -20,13 +20,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import claim, write_return
 from click.testing import CliRunner
-from corpus import external_link
 
+from builders import claim, write_return
+from corpus import external_link
+from swtool.cli import cli
 from swtool.model import standard as std
 from swtool.write.annotate import FORMULA_START
-from swtool.cli import cli
 
 TODAY = "2026-10-01"
 FORMULA_LIKE = ["=1+1", "+A1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "\n=2+2",

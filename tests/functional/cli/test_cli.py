@@ -13,16 +13,16 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import contract, registration, write_return
 from click.testing import CliRunner
 
+from builders import contract, registration, write_return
 from swtool import catalogue
-from swtool.cli import cli
 from swtool.checks.context import CheckContext
+from swtool.cli import cli
 from swtool.engine import check_paths
 from swtool.model.refdata import FILES, PACKAGE_DATA, RefData
-from swtool.report.json_ import as_dict
 from swtool.model.settings import Settings
+from swtool.report.json_ import as_dict
 
 TODAY = "2026-10-01"
 
@@ -269,6 +269,27 @@ def test_rules_text_is_a_table():
     assert res.stdout.splitlines()[0].split() == ["code", "slug", "severity", "spec", "checks"]
     for code in catalogue.load_all():
         assert f"\n{code} " in res.stdout
+
+
+def test_explain_names_the_module_and_function_that_find_a_rule():
+    import inspect
+
+    from swtool.read import tables
+
+    res = invoke("explain", "S004")
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[0] == "S004 bad-value (error, structure)"
+    line = inspect.getsourcelines(tables.type_table)[1]
+    assert re.search(rf"^  Found by: +swtool\.read\.tables\.type_table \(swtool/read/tables\.py:{line}\)$", res.stdout,
+                     re.M), res.stdout
+    assert re.search(r"^ +swtool\.read\.tables\._validate \(swtool/read/tables\.py:\d+\)$", res.stdout, re.M)
+    # a rule of a check function: the function itself; a ledger rule: the calculation that finds it
+    assert re.search(r"^  Found by: +swtool\.checks\.expenditure\.defrayed_before_quarter \(swtool/checks/expenditure"
+                     r"\.py:\d+\)$", invoke("explain", "defrayed-before-quarter").stdout, re.M)
+    k702 = invoke("explain", "K702").stdout
+    assert re.search(r"^  Found by: +swtool\.calc\.[a-z_.]+ \(swtool/calc/[a-z_]+\.py:\d+\)$", k702, re.M), k702
+    res = invoke("explain", "S404")
+    assert res.exit_code == 2 and "no rule 'S404'" in res.output
 
 
 def test_rules_settings_lists_each_setting_its_value_default_and_spec(tmp_path):

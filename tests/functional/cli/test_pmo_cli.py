@@ -9,11 +9,11 @@ import shutil
 import stat
 from pathlib import Path
 
-import ledger_helpers as lh
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
+import ledger_helpers as lh
 from swtool.cli import cli
 
 Q2 = lh.Q2

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import claim, contract, registration, write_return
 from click.testing import CliRunner
 
-from swtool.cli import cli
-from swtool.calc.counting import Registration, registration_for, why_not_counted
 import ledger_helpers as lh
+from builders import claim, contract, registration, write_return
+from swtool.calc.counting import Registration, registration_for, why_not_counted
+from swtool.cli import cli
 
 SAMPLES = lh.SAMPLES
 REGISTER = SAMPLES / "register.xlsx"

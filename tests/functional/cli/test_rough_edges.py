@@ -22,11 +22,11 @@ import sys
 import zipfile
 from pathlib import Path
 
-import ledger_helpers as lh
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
+import ledger_helpers as lh
 from swtool.cli import cli
 from swtool.ledger import db, open_ledger
 

@@ -15,8 +15,8 @@ import make_samples  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def reports():
-    return make_samples.run_samples()
+def reports(golden_reports):
+    return golden_reports  # make_samples.run_samples(), once for the run (conftest)
 
 
 def test_every_sample_has_a_golden_file():
@@ -53,9 +53,8 @@ def test_unreadable_sample_is_s001(reports):
 def test_evidence_folder_sample_shows_c215():
     """samples/evidence holds the evidence of one return, with two files missing on purpose."""
     from builders import check
-
-    from swtool.read.register import read_register
     from swtool.model.refdata import RefData
+    from swtool.read.register import read_register
 
     path = make_samples.RETURNS / "SW-L3-01" / "SW-L3-01_2026-27_Q2.xlsx"
     contract = read_register(make_samples.REGISTER, RefData()).contracts["SW-L3-01"]

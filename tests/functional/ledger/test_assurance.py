@@ -16,11 +16,11 @@ from datetime import datetime
 import openpyxl
 import pytest
 
+import ledger_helpers as lh
 from swtool.ledger import assurance, open_ledger, payments, store
 from swtool.model.settings import Settings
-from tests import ledger_helpers as lh
-from tests.unit.calc.test_counting import build, run
 from tests.functional.ledger.test_crosscheck import L3_PROVIDER, _set
+from tests.unit.calc.test_counting import build, run
 
 Q2 = lh.Q2
 L7 = "SW-L7-01"

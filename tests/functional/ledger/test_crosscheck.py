@@ -7,9 +7,9 @@ from pathlib import Path
 
 import openpyxl
 
+import ledger_helpers as lh
 from swtool.ledger import open_ledger
 from swtool.ledger.crosscheck import cross_findings
-from tests import ledger_helpers as lh
 from tests.unit.calc.test_counting import build, run
 
 L3_PROVIDER, L7_PROVIDER = "Bermondsey Pathways CIC", "Peckham Recovery to Work"

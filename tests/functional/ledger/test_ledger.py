@@ -16,10 +16,10 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import ledger_helpers as lh
 import openpyxl
 import pytest
 
+import ledger_helpers as lh
 from swtool.errors import SwtoolError
 from swtool.ledger import LedgerError, db, open_ledger, store, views
 from swtool.model.quarter import Quarter
@@ -171,9 +171,9 @@ def test_register_warnings_are_returned_and_kept(tmp_path, inputs):
 
 
 def test_import_needs_a_register(tmp_path, inputs):
-    with open_ledger(tmp_path / "ledger.sqlite3") as ledger:
-        with pytest.raises(LedgerError, match="no contract register yet"):
-            store.import_returns(ledger, [inputs[1]], lh.refdata(tmp_path), SETTINGS, lh.TODAY)
+    with open_ledger(tmp_path / "ledger.sqlite3") as ledger, \
+            pytest.raises(LedgerError, match="no contract register yet"):
+        store.import_returns(ledger, [inputs[1]], lh.refdata(tmp_path), SETTINGS, lh.TODAY)
 
 
 # --- returns ---------------------------------------------------------------------------------------
@@ -261,8 +261,8 @@ def test_unreadable_file_is_recorded_as_received_only(ledger_path, tmp_path):
 
 
 def test_receipt_beside_the_file_is_noted(ledger_path, tmp_path, inputs):
-    from swtool.write import receipt as rc
     from swtool.findings import FileReport
+    from swtool.write import receipt as rc
 
     _, returns = inputs
     source = returns / "SW-L9-01" / "SW-L9-01_2026-27_Q1.xlsx"
@@ -464,7 +464,8 @@ def test_kill_9_mid_import_leaves_the_ledger_intact(tmp_path, inputs):
         with open_ledger(path) as ledger:  # a reader meanwhile sees the committed data only
             assert ledger.conn.execute("SELECT count(*) FROM returns").fetchone()[0] == 1
     finally:
-        os.kill(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:  # already gone when an assertion above failed: its output says why
+            os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
     assert proc.returncode == -signal.SIGKILL
     with open_ledger(path) as ledger:  # quick_check passed

@@ -22,10 +22,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import ledger_helpers as lh
 import pytest
 from click.testing import CliRunner
 
+import ledger_helpers as lh
 from swtool.cli import cli
 from swtool.ledger import LedgerError, db, open_ledger, store
 
@@ -393,7 +393,7 @@ def test_the_files_store_on_a_full_disk_is_said_as_such(ledger_path, tmp_path, m
             or f"could not be stored (the disk is full: {ledger_path.parent}" in out), out
     assert "(No space left on device), so nothing more was recorded" in out
     assert not [p for p in (ledger_path.parent / "files").rglob("*.tmp")]
-    with pytest.raises(LedgerError, match="^the disk is full: "):
+    with pytest.raises(LedgerError, match=r"^the disk is full: "):
         db.write_stored_file(tmp_path / "elsewhere" / "files" / "ab" / "ab.xlsx", b"data")
 
 
@@ -620,6 +620,5 @@ def test_decisions_made_here_verify(ledger_path):
         store.close_rap(ledger, rid, "improved")
         result = db.verify(ledger)
     assert result.ok and result.decisions == 5, result.problems
-    with pytest.raises(LedgerError, match="no remedial action plan"):
-        with open_ledger(ledger_path) as ledger:
-            store.close_rap(ledger, 10 ** 23, "x")
+    with pytest.raises(LedgerError, match="no remedial action plan"), open_ledger(ledger_path) as ledger:
+        store.close_rap(ledger, 10 ** 23, "x")

@@ -31,9 +31,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import claim, expenditure_line, registration, write_return
 from click.testing import CliRunner
 
+from builders import claim, expenditure_line, registration, write_return
 from swtool.cli import cli
 from swtool.ledger import open_ledger, store
 from swtool.model.refdata import RefData
@@ -583,7 +583,6 @@ def test_an_earlier_quarter_covers_less(small):
 
 def test_series_per_output_and_quarter():
     from builders import contract
-
     from swtool.ledger.contract_report import series
     from swtool.model.quarter import Quarter
 

@@ -14,13 +14,14 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-import ledger_helpers as lh
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
+import ledger_helpers as lh
 from swtool.cli import cli
 from swtool.ledger import LedgerError, open_ledger, retention, store
+from swtool.ledger.db import MIGRATIONS
 from swtool.model.settings import Settings
 
 TODAY = lh.TODAY.isoformat()           # 2026-11-23
@@ -241,7 +242,7 @@ def test_the_ledger_verifies_and_checks_after_retention(db):
     run("retention", "--before", BEFORE, "--today", TODAY, "--db", db)
     assert run("db", "verify", "--db", db).output.startswith(f"ok: {db}: the hash chain of its 7 decisions holds")
     checked = run("db", "check", "--db", db).output
-    assert checked.startswith(f"ok: {db} passed integrity_check (schema 4); 13 returns, 7 decisions, 10 stored files "
+    assert checked.startswith(f"ok: {db} passed integrity_check (schema {len(MIGRATIONS)}); 13 returns, 7 decisions, 10 stored files "
                               "intact")
     assert f"  {'retention_runs':<20} {1:>8}" in checked.splitlines()
 

@@ -11,10 +11,10 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-import ledger_helpers as lh
 import pytest
 from click.testing import CliRunner
 
+import ledger_helpers as lh
 from swtool.cli import cli
 from swtool.ledger import open_ledger, store, visits
 from swtool.model.settings import Settings

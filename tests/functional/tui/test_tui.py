@@ -3,15 +3,28 @@ screen and what the ledger holds afterwards."""
 
 from __future__ import annotations
 
-import ledger_helpers as lh
 import pytest
 from click.testing import CliRunner
-from tui_helpers import (cells, decide, drive, edited_return, highlight, import_file, notes, open_contract, record,
-                         row_of, static_text, type_text, wait_until)
 
+import ledger_helpers as lh
 from swtool.cli import cli
 from swtool.ledger import open_ledger, store, views
 from swtool.model.settings import Settings
+from tui_helpers import (
+    cells,
+    decide,
+    drive,
+    edited_return,
+    highlight,
+    import_file,
+    notes,
+    open_contract,
+    record,
+    row_of,
+    static_text,
+    type_text,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -301,7 +314,7 @@ def test_a_plan_is_written_recorded_listed_and_closed(ledger_path, tmp_path):
         seen["offered"] = dialog.query_one("#plan-output").value
         seen["review"] = dialog.query_one("#plan-review").value
         # Enter moves from field to field, then to the button; only the button records
-        for field in ("plan-review", "plan-reason", "ok"):
+        for _field in ("plan-review", "plan-reason", "ok"):
             await pilot.press("enter")
             await pilot.pause()
             seen.setdefault("focus", []).append(pilot.app.focused.id)

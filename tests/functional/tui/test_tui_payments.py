@@ -12,17 +12,29 @@ import json
 import shutil
 from datetime import datetime
 
-import ledger_helpers as lh
 import pytest
 from click.testing import CliRunner
-from tui_helpers import (cells, decide, drive, highlight, import_file, notes, open_contract, record, row_of, screen_lines,
-                         static_text, type_text)
 
+import ledger_helpers as lh
 from swtool.cli import cli
 from swtool.ledger import open_ledger, store, views
 from swtool.model.settings import Settings
-from tests.unit.calc.test_counting import _after_final_deadline
 from tests.functional.ledger.test_crosscheck import L7_PROVIDER, _set
+from tests.unit.calc.test_counting import _after_final_deadline
+from tui_helpers import (
+    cells,
+    decide,
+    drive,
+    highlight,
+    import_file,
+    notes,
+    open_contract,
+    record,
+    row_of,
+    screen_lines,
+    static_text,
+    type_text,
+)
 
 L7, L3, L4 = "SW-L7-01", "SW-L3-01", "SW-L4-01"
 COLUMNS = ["contract", "return", "approval", "net payable", "invoice", "credits applied", "Q4 balancing",

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import ledger_helpers as lh
 import pytest
-from tui_helpers import session, settle, type_text
 
+import ledger_helpers as lh
 from swtool.ledger import open_ledger
 from swtool.tui.app import ReviewApp
+from tui_helpers import session, settle, type_text
 
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
 

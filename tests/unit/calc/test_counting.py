@@ -18,10 +18,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+import ledger_helpers as lh
 from swtool.cli import cli
 from swtool.ledger import open_ledger, payments, store, views
 from swtool.model.settings import Settings
-from tests import ledger_helpers as lh
 
 Q1, Q2 = "2026/27-Q1", "2026/27-Q2"
 L7 = "SW-L7-01"
@@ -48,6 +48,9 @@ def build(folder: Path, change=None, register_change=None, scenario: str | None 
     Building one takes seconds (every sample return is checked), so a ledger of the plain samples, or
     of a named ``scenario``, is built once and each test gets its own complete copy (backup API)."""
     key = scenario if scenario is not None else (None if change or register_change else "samples")
+    if key == "samples":  # the session's sample ledger (conftest's ``built``): one build for the whole run
+        folder.mkdir(parents=True, exist_ok=True)
+        return lh.clone(lh.sample_ledger(), folder / "ledger.sqlite3")
     if key is not None:
         if key not in _BUILT:
             _BUILT[key] = _build(Path(tempfile.mkdtemp(prefix="swtool-scenario-")), change, register_change)

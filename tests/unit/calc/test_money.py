@@ -113,3 +113,39 @@ def test_no_money_is_rounded_outside_the_money_module():
     offending = [line for line in out.splitlines() if not line.startswith("swtool/calc/money.py:")
                  and not re.search(r"#.*not money", line)]
     assert offending == []
+
+
+# --- the Q4 payment -----------------------------------------------------------------------------------
+
+def test_q4_balancing():
+    # App 2 §3.1c: total eligible expenditure to date − funding paid to date
+    assert money.q4_balancing(Decimal("60000.00"), Decimal("55000.50")) == Decimal("4999.50")
+    assert money.q4_balancing(50000, "52500.25") == Decimal("-2500.25")       # paid more than spent
+    assert money.q4_balancing(0.1 + 0.2, 0) == Decimal("0.30")
+    assert money.q4_balancing_words(Decimal("50000"), Decimal("52500.25")).endswith(
+        "= -£2,500.25, due back from the provider")
+    assert money.q4_balancing_words(Decimal("60000"), Decimal("55000.50")) == (
+        "Q4 payment (App 2 §3.1c): total eligible expenditure to date £60,000.00 − funding paid to date "
+        "£55,000.50 = £4,999.50, payable to the provider")
+    assert money.q4_balancing_words(100, 100).endswith("= £0.00, nothing to pay")
+
+
+# --- counts and targets as shown ------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, shown", [
+    (10, "10"), (Decimal("5.25"), "5.25"), (Decimal("10.50"), "10.5"), (Decimal("10.00"), "10"),
+    (Decimal("100"), "100"), (Decimal("1E+2"), "100"), (40.0, "40"), (37.5, "37.5"), (0, "0"), (None, "none"),
+])
+def test_num_shows_a_count_or_target_as_a_pmo_writes_it(value, shown):
+    assert money.num(value) == shown
+
+
+@pytest.mark.parametrize("value, number", [
+    (None, None), (5, 5), (Decimal("5.00"), 5), (Decimal("5.25"), 5.25), ("12", 12), (2.5, 2.5),
+    (Fraction(200, 3), 66.67),          # 66.666… to 0.01, half-up
+    (Fraction(1, 8), 0.13),             # 0.125 → 0.13 (half-up, not to even)
+])
+def test_json_number_is_an_int_when_whole_else_a_float(value, number):
+    got = money.json_number(value)
+    assert got == number and type(got) is type(number)
+

@@ -8,10 +8,22 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from swtool.read.register import ContractFacts, Target
 from swtool.calc.money import pct, variance
-from swtool.calc.targets import claim_counts, quarterly_target, target_basis
+from swtool.calc.targets import (
+    actual_count,
+    actuals_by_quarter,
+    annual_target,
+    annual_target_words,
+    claim_counts,
+    contract_quarter,
+    cumulative,
+    quarterly_target,
+    target_basis,
+)
 from swtool.model.quarter import Quarter
+from swtool.read.register import ContractFacts, Target
+from tests.unit.calc.test_credits import facts as credit_facts
+from tests.unit.calc.test_credits import q
 
 Q2 = Quarter(2026, 2)
 
@@ -96,7 +108,51 @@ def test_variance_percent():
     assert pct(abs(variance(4, Decimal("5.25"), 20).percent)) == "23.8%"
 
 
-def test_performance_imports_no_pandas():
+def test_targets_imports_no_pandas():
     code = "import sys, swtool.calc.targets; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- contract quarters, actuals, annual targets, to date --------------------------------------------
+
+def test_contract_quarter_counts_from_the_quarter_holding_the_start():
+    c = credit_facts(o2a=8)
+    assert contract_quarter(c, q("2025/26-Q1")) == 1
+    assert contract_quarter(c, q("2025/26-Q2")) == 2
+    assert contract_quarter(c, q("2026/27-Q2")) == 6          # across the year end
+    mid = credit_facts(start=date(2025, 8, 15), o2a=8)               # starts in July–September
+    assert contract_quarter(mid, q("2025/26-Q2")) == 1
+    assert contract_quarter(mid, "2025/26-Q3") == 2
+    assert contract_quarter(mid, q("2025/26-Q1")) == 0        # before the contract
+
+
+def test_cumulative_to_date_against_profile():
+    c = credit_facts(start=date(2026, 4, 1), o2a=(40, (None, 12, None, None)), o4=36)
+    acts = {q("2026/27-Q1"): {"2a": 8, "4": 9}, q("2026/27-Q2"): {"2a": 5, "4": 10}}
+    lines = {x.output: x for x in cumulative(c, q("2026/27-Q2"), acts)}
+    # output 2: targets 10 (annual ÷ 4) + 12 (Q2 profile) = 22; actual 8 + 5 = 13 = 59.09%
+    assert (lines["2"].target_to_date, lines["2"].actual_to_date, lines["2"].percent) == (22, 13, Decimal("59.09"))
+    assert (lines["4"].target_to_date, lines["4"].actual_to_date, lines["4"].percent) == (18, 19, Decimal("105.56"))
+    gap = {x.output: x for x in cumulative(c, q("2026/27-Q3"), acts)}["2"]
+    assert gap.missing == (q("2026/27-Q3"),) and gap.target_to_date == 32 and "counted 0" in gap.message
+
+
+def test_actual_count_output_2_is_2a_plus_2b_and_output_1_must_be_counted():
+    assert actual_count({"2a": 3, "2b": 1, "4": 2}, "2") == 4            # 3 + 1
+    assert actual_count({"2": 5, "2a": 3, "2b": 1}, "2") == 5            # a "2" count is taken as given
+    assert actual_count({"2a": 3}, "4") == 0                             # nothing claimed
+    assert actual_count({"2a": 3}, "1") is None                          # registrations not counted
+    assert actual_count(None, "4") is None                               # no return recorded
+
+
+def test_actuals_by_quarter_takes_quarter_text():
+    assert actuals_by_quarter({"2026/27-Q2": {"4": 1}, Q2.next(): None}) == {Q2: {"4": 1}, Quarter(2026, 3): {}}
+
+
+def test_annual_target_of_output_2_adds_2a_and_2b():
+    c = credit_facts(o2a=6, o2b=4, o4=9)
+    assert (annual_target(c, "2"), annual_target(c, "4"), annual_target(c, "5")) == (10, 9, None)   # 6 + 4
+    assert annual_target_words(c, "2") == "10 (2a 6 + 2b 4)"
+    assert annual_target_words(credit_facts(o2=12, o2a=6, o2b=6), "2") == "12"   # the register's own row 2
+

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from builders import check, claim, contract, only, registration, write_return
 
-
 Q1_COVER = {"Quarter": "Q1"}  # 2026/27 Q1: April to June 2026
 
 

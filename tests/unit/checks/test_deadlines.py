@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import openpyxl
 import pytest
+
 from builders import check, contract, write_return
+from swtool.model import standard as std
 
 
 def d_findings(report) -> list[list]:
@@ -117,6 +120,23 @@ def test_d604_contract_sheet_for_another_contract(tmp_path):
 def test_d604_the_register_wins_over_the_contract_sheet(tmp_path):
     path = write_return(tmp_path, contract_sheet=contract(provider="Walworth Works Ltd"))
     assert d_findings(check(path, contract=contract())) == []
+
+
+@pytest.mark.parametrize("field", ["Contract ID", "Provider", "Lot", "Start date", "End date", "Annual value"])
+def test_a_contract_sheet_with_a_field_cleared_holds_no_contract(tmp_path, field):
+    """A hidden Contract sheet with a field a contract must have cleared (damaged, or edited by hand) holds no
+    contract, as an unreadable one does. It used to be read with the field as None: D604 then said "differs from
+    the return's Contract sheet, which has None", and D605 passed a term it did not know."""
+    path = write_return(tmp_path, contract_sheet=contract())
+    wb = openpyxl.load_workbook(path)
+    ws = wb[std.CONTRACT_SHEET]
+    (row,) = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == field]
+    ws.cell(row, 2).value = None
+    wb.save(path)
+    report = check(path)
+    assert d_findings(report) == [["D605", None, "info"]]
+    assert message(report, "D605") == ("not checked: no contract register was given (--register) and the return "
+                                       "has no Contract sheet")
 
 
 # --- D605 outside-contract ------------------------------------------------------------------------

@@ -11,11 +11,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from builders import QUARTER, QUARTER_FY, check, contract, expenditure_line, found, only, write_return
 
+from builders import QUARTER, QUARTER_FY, check, contract, expenditure_line, found, only, write_return
 from swtool import catalogue
-from swtool.read.register import BudgetLine
 from swtool.findings import Flag
+from swtool.read.register import BudgetLine
 
 ADVISER = "Employment adviser 1 FTE"
 

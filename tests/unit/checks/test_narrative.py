@@ -5,8 +5,8 @@ import sys
 from datetime import date
 
 import pytest
-from builders import claim, contract, check, expenditure_line, milestone, write_return
 
+from builders import check, claim, contract, expenditure_line, milestone, write_return
 from swtool.checks.narrative import mask, personal_data, possible_names
 from swtool.read.register import Target
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import builders
 import pytest
+
+import builders
 from builders import check, claim, found, only, registration, write_return
-
 from swtool.model.refdata import PACKAGE_DATA, RefData
-
 
 IN_WORK = {"Employment status": "Employed", "Employment type": "Full-time", "Contract type": "Zero hours",
            "Average weekly hours": 20, "Gross hourly pay": 13.0, "On Statutory Sick Pay": "No"}

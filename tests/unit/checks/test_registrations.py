@@ -5,7 +5,6 @@ from datetime import date
 from builders import check, contract, found, registration, write_return
 
 
-
 def not_info(report, code):
     return [f for f in found(report, code) if f.severity != "info"]
 

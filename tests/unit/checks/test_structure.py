@@ -11,8 +11,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import check, claim, contract, cover, registration, write_return
 
+from builders import check, claim, contract, cover, registration, write_return
 from swtool.model import standard as std
 
 

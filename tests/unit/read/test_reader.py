@@ -10,15 +10,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import REFDATA, TODAY, claim, write_return
 from hostile.corpus import CASES
 
-from swtool.model import standard as std
+from builders import REFDATA, TODAY, claim, write_return
 from swtool.checks.context import CheckContext
 from swtool.engine import check_file
+from swtool.model import standard as std
+from swtool.model.settings import Settings
 from swtool.read.preflight import Limits, Unreadable
 from swtool.read.workbook import read
-from swtool.model.settings import Settings
 
 # --- the reader's helpers ----------------------------------------------------------------------------
 
@@ -192,7 +192,7 @@ def test_dates_read_from_the_1904_date_system(tmp_path):
     wb.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
     wb.save(path)
     cover = read(path).sheets["Return"]
-    submitted = [row[1] for row in cover.values if row[0] == "Date submitted"][0]
+    submitted = next(row[1] for row in cover.values if row[0] == "Date submitted")
     assert submitted.date() == date(2026, 10, 9)
 
 

@@ -18,21 +18,21 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import REFDATA, TODAY, claim, registration, write_return
 from click.testing import CliRunner
 from hostile.corpus import CASES
 
-from swtool.model import standard as std
-from swtool.cli import cli
+from builders import REFDATA, TODAY, claim, registration, write_return
 from swtool.checks.context import CheckContext
+from swtool.cli import cli
 from swtool.engine import check_file
+from swtool.model import standard as std
+from swtool.model.settings import Settings
 from swtool.read import workbook
 from swtool.read.formulas import scan
 from swtool.read.preflight import Limits, Unreadable
 from swtool.read.preflight import check as preflight
-from swtool.read.workbook import read
-from swtool.model.settings import Settings
 from swtool.read.tables import _coerce_cells, coerce
+from swtool.read.workbook import read
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "samples"))
@@ -62,14 +62,15 @@ def read_with(path: Path, reader: str, limits: Limits = Limits()):
 # --- every golden sample and every hostile file: the same findings ----------------------------------------
 
 @pytest.fixture(scope="module")
-def sample_reports():
-    from swtool.read.register import read_register
+def sample_reports(golden_reports):
     from swtool.engine import load_history
     from swtool.model.refdata import RefData
+    from swtool.read.register import read_register
 
     refdata = RefData(overrides=make_samples.HERE / "no-overrides")
-    runs = {}
-    for reader in ("calamine", "openpyxl"):
+    assert settings("calamine") == Settings.defaults()  # so the golden run (conftest) is the calamine run
+    runs = {"calamine": {p: outcome(report) for p, report in golden_reports.items()}}
+    for reader in ("openpyxl",):
         history, _ = load_history([make_samples.RETURNS], refdata, reader=reader)
         ctx = CheckContext(refdata, settings(reader), make_samples.TODAY,
                            read_register(make_samples.REGISTER, refdata), history, True)

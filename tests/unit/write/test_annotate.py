@@ -14,20 +14,27 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import REFDATA, claim, contract, registration, write_return
 from click.testing import CliRunner
 from openpyxl.comments import Comment
 
-import swtool.write.annotate
 import swtool.read.workbook
+import swtool.write.annotate
+from builders import REFDATA, claim, contract, registration, write_return
 from swtool import catalogue
-from swtool.model import standard as std
-from swtool.write.annotate import (MAX_COMMENT, SYMBOL, NotAnnotated, annotate, annotation_limits, default_output,
-                             is_annotated_copy)
 from swtool.cli import cli
 from swtool.findings import FileReport, Finding
+from swtool.model import standard as std
 from swtool.model.quarter import Quarter
 from swtool.read.preflight import Limits
+from swtool.write.annotate import (
+    MAX_COMMENT,
+    SYMBOL,
+    NotAnnotated,
+    annotate,
+    annotation_limits,
+    default_output,
+    is_annotated_copy,
+)
 from swtool.write.templates import build_return
 
 TODAY = "2026-10-01"
@@ -128,7 +135,7 @@ def test_whole_sheet_findings_are_only_on_the_findings_sheet(faulty):
 
 def test_missing_sheet_and_whole_return_findings_are_listed_without_a_dead_link(tmp_path):
     path = write_return(tmp_path, drop_sheets=("Milestones",))
-    out, findings = annotated_of(path)
+    out, _findings = annotated_of(path)
     ws = openpyxl.load_workbook(out)["Findings"]
     rows = {r[1]: r for r in findings_rows(ws)}
     assert rows["S002"][3] == "Milestones"
@@ -258,7 +265,7 @@ def test_dropdowns_hidden_sheets_formats_and_values_survive(from_template):
 
 def test_the_original_is_not_written_and_a_changed_file_is_not_annotated(tmp_path, faulty):
     before, mtime = sha256(faulty), faulty.stat().st_mtime_ns
-    res, _ = check_json(faulty, "--annotate")
+    _res, _ = check_json(faulty, "--annotate")
     assert sha256(faulty) == before and faulty.stat().st_mtime_ns == mtime
     report = FileReport(str(faulty), sha256="0" * 64)
     with pytest.raises(NotAnnotated, match="changed after it was checked"):
@@ -487,7 +494,7 @@ def test_without_a_child_process_running_out_of_memory_is_a_sentence(faulty, tmp
     monkeypatch.setattr(swtool.write.annotate, "_mark", exhausted)
     monkeypatch.setenv("SWTOOL_LIMITS", "child_process=no")
     before = sha256(faulty)
-    with pytest.raises(NotAnnotated, match="^could not annotate faulty.xlsx within the memory of this computer. No "
+    with pytest.raises(NotAnnotated, match=r"^could not annotate faulty\.xlsx within the memory of this computer. No "
                                            "annotated copy was written"):
         annotate(faulty, _report(faulty, [("C207", "error", "x")], "Claims", 2, "D"), tmp_path / "y.xlsx")
     assert not (tmp_path / "y.xlsx").exists() and sha256(faulty) == before

@@ -9,9 +9,20 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from swtool.write.network_report import (JOB_OUTCOME, NOT_A_PROVIDER, NOT_RECORDED, REGISTRATION, EqualityRow, NetworkData,
-                            OutputRow, SharedRow, age_band, suppress, write_network_report)
 from swtool.model.quarter import Quarter
+from swtool.write.network_report import (
+    JOB_OUTCOME,
+    NOT_A_PROVIDER,
+    NOT_RECORDED,
+    REGISTRATION,
+    EqualityRow,
+    NetworkData,
+    OutputRow,
+    SharedRow,
+    age_band,
+    suppress,
+    write_network_report,
+)
 
 Q1, Q2 = Quarter(2026, 1), Quarter(2026, 2)
 PROVIDERS = ["Peckham Recovery to Work", "Bermondsey Pathways CIC", "Camberwell Progress Partnership"]

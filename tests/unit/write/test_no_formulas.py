@@ -19,12 +19,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import claim, write_return
 from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
 
-from swtool.model import standard as std
+from builders import claim, write_return
 from swtool.cli import cli
+from swtool.model import standard as std
 from swtool.model.quarter import Quarter
 from swtool.model.refdata import RefData
 from swtool.model.settings import Settings
@@ -170,7 +170,6 @@ def test_the_template_carries_the_registers_text_exactly(template, register):
     """The quote prefix is a style, not a character: the return reads back with the register's text, so
     the provider name agrees with the register (no D604) and the Contract sheet holds the same facts."""
     from builders import check
-
     from swtool.read.register import read_register
 
     facts = read_register(register, RefData()).contracts["SW-L2-04"]
@@ -195,7 +194,7 @@ def test_the_rap_from_the_ledger_has_no_formula(register, tmp_path):
     reason = '=HYPERLINK("http://attacker.invalid/","reason")'
     with open_ledger(tmp_path / "ledger.sqlite3") as ledger:
         store.import_register(ledger, register, RefData(), Settings.defaults())
-        rap_id, written, _ = rapplan.create(ledger, "SW-L2-04", Quarter.parse("2026/27-Q2"), out, RefData(),
+        _rap_id, written, _ = rapplan.create(ledger, "SW-L2-04", Quarter.parse("2026/27-Q2"), out, RefData(),
                                             Settings.defaults(), date(2026, 11, 23), reason=reason)
         [row] = store.raps(ledger, date(2026, 11, 23))
         assert row["last_reason"] == reason      # the decision keeps the PMO's words as typed
@@ -207,8 +206,9 @@ def test_the_rap_from_the_ledger_has_no_formula(register, tmp_path):
 
 
 def test_the_rap_quotes_budget_items_and_provider_text(tmp_path):
+    from swtool.calc.credits import assess
+    from swtool.calc.variances import SpendLine, expenditure_variance
     from swtool.read.register import ContractFacts, Target
-    from swtool.calc.credits import SpendLine, assess, expenditure_variance
     from swtool.write.rap_form import rap_plan, write_rap
 
     q = Quarter(2026, 2)

@@ -16,10 +16,10 @@ import sys
 import threading
 from pathlib import Path
 
-import ledger_helpers as lh
 import pytest
 from click.testing import CliRunner
 
+import ledger_helpers as lh
 from swtool.cli import cli
 from swtool.ledger import open_ledger, store
 from swtool.model.settings import Settings

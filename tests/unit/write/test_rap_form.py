@@ -9,12 +9,13 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from swtool.read.register import ContractFacts, Target
-from swtool.calc.credits import SpendLine, assess, expenditure_variance
+from swtool.calc.credits import assess
+from swtool.calc.variances import SpendLine, expenditure_variance
 from swtool.model.quarter import Quarter
-from swtool.write.rap_form import ACTION_HEADERS, INTRO, KEY_ISSUES, PRIORITIES, RapPlan, rap_plan, write_rap
 from swtool.model.refdata import RefData
 from swtool.model.settings import Settings
+from swtool.read.register import ContractFacts, Target
+from swtool.write.rap_form import ACTION_HEADERS, INTRO, KEY_ISSUES, PRIORITIES, RapPlan, rap_plan, write_rap
 
 Q2 = Quarter(2026, 2)
 

@@ -4,18 +4,18 @@ import hashlib
 import json
 import shutil
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from builders import claim, write_return
 from click.testing import CliRunner
 
+from builders import claim, write_return
 from swtool import __version__, catalogue
-from swtool.cli import cli
 from swtool.checks.evidence_files import count_references, split_references
-from swtool.write.receipt import receipt_path
+from swtool.cli import cli
 from swtool.model.refdata import FILES, PACKAGE_DATA, coverage, load_file, override_dir
+from swtool.write.receipt import receipt_path
 
 TODAY = "2026-10-01"
 
@@ -26,7 +26,7 @@ def run(*args):
 
 def test_receipt_fields(tmp_path):
     path = write_return(tmp_path, claims=[claim(Output="zz")])
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     res = run("check", path, "--today", TODAY, "--receipt", "--format", "json",
               "--setting", "wage_uplift=multiplicative")
     assert res.exit_code == 1
@@ -43,7 +43,7 @@ def test_receipt_fields(tmp_path):
     for name, v in r["reference_data"].items():
         assert v["from"] == "shipped" and v["covers"] == coverage(load_file(name))
     checked = datetime.fromisoformat(r["checked_at"].replace("Z", "+00:00"))
-    assert checked.tzinfo is not None and before <= checked <= datetime.now(timezone.utc)
+    assert checked.tzinfo is not None and before <= checked <= datetime.now(UTC)
     assert r["today"] == TODAY
     assert r["settings"]["wage_uplift"] == "multiplicative"
     assert r["summary"]["by_severity"] == report["summary"]

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import TODAY, check, narrative
 from click.testing import CliRunner
 
-from swtool.model import standard as std
+from builders import TODAY, check, narrative
 from swtool.cli import cli
+from swtool.model import standard as std
 from swtool.model.refdata import RefData
 
 ROOT = Path(__file__).resolve().parents[3]
