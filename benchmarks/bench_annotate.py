@@ -68,8 +68,9 @@ def findings_for(path: Path, wanted: int) -> dict:
         i = (k // 2) * max(1, len(t) // max(1, extra // 2)) % max(1, len(t))
         header = "Age at registration" if t is sub.registrations else "Date achieved"
         where = t.at(i, header)
-        report.findings.append(s004.finding(f"{where.cell}: {header} 'synthetic' is not valid (benchmark)", where,
-                                            "synthetic"))
+        report.findings.append(
+            s004.finding(f"{where.cell}: {header} 'synthetic' is not valid (benchmark)", where, "synthetic")
+        )
     return {"path": str(path), "sha256": report.sha256, "findings": [f.to_dict() for f in report.findings]}
 
 
@@ -77,8 +78,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000, help="registrations and claims in the return")
     ap.add_argument("--findings", type=int, default=3_000, help="findings to mark (real ones topped up)")
-    ap.add_argument("--in-process", action="store_true",
-                    help="annotate in the benchmark's process, without the bounded child (child_process=no)")
+    ap.add_argument(
+        "--in-process",
+        action="store_true",
+        help="annotate in the benchmark's process, without the bounded child (child_process=no)",
+    )
     args = ap.parse_args()
     from bench_check import make_return
 
@@ -97,15 +101,18 @@ def main() -> None:
     env = dict(os.environ)
     if args.in_process:
         env["SWTOOL_LIMITS"] = ",".join(filter(None, [env.get("SWTOOL_LIMITS", ""), "child_process=no"]))
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(report_file), str(output)], capture_output=True,
-                          text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(report_file), str(output)], capture_output=True, text=True, env=env
+    )
     if proc.returncode:
         sys.exit(f"annotate failed: {proc.stderr[-2000:]}")
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     size = path.stat().st_size / 1e6
     how = "in this process" if args.in_process else "in a bounded child process"
-    print(f"annotate ({how}): {args.rows:,} registrations + {args.rows:,} claims ({size:.1f} MB), "
-          f"{r['findings']:,} findings ({r['cells']:,} cells marked, {r['sheet_only']} on the Findings sheet only)")
+    print(
+        f"annotate ({how}): {args.rows:,} registrations + {args.rows:,} claims ({size:.1f} MB), "
+        f"{r['findings']:,} findings ({r['cells']:,} cells marked, {r['sheet_only']} on the Findings sheet only)"
+    )
     print(f"  seconds   {r['seconds']:8.2f}   (CPU {r['cpu_seconds']:.2f} s; on a busy machine wall time is longer)")
     print(f"  peak      {r['peak_mb']:8.0f} MB")
     print(f"  copy      {output.relative_to(ROOT)} ({output.stat().st_size / 1e6:.1f} MB)")

@@ -9,9 +9,13 @@ Prints, on the same generated file, each a fresh process as a provider runs it:
 - large return (100,000 registrations and 100,000 claims): the whole `swtool check`, a bare
   python-calamine read of every sheet and their ratio (target: at most 3); a bare openpyxl read-only
   pass over every sheet and the check's ratio to it;
-- realistic return (800 registrations, 800 claims): the whole `swtool check` against
+- realistic return (800 registrations, 800 claims): the whole `swtool check`, alone and with the sample
+  contract register (``--register samples/register.xlsx``), against
   `python -c "import pandas, pandera.pandas, openpyxl"` (target: at most 1.3), and what that check
   imports (``python -X importtime``): the largest imports and packages.
+
+Each figure has the machine's load average beside it (two cores shared with other work make a figure
+swing by half; the ratios, measured in turn, swing less).
 
 Each line gives the process's peak memory too. The generated returns are clean (no findings beyond the
 "not checked" notes) and are kept in benchmarks/out/ (not committed) and reused.
@@ -74,9 +78,16 @@ def make_return(path: Path, registrations: int, claims: int, seed: int = 7) -> N
     rnd = random.Random(seed)
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("Return")
-    for k, v in {"Provider": "Bermondsey Pathways CIC", "Contract ID": "SW-L3-01", "Lot": "3",
-                 "Financial year": "2026/27", "Quarter": "Q2", "Completed by": "Contract manager",
-                 "Date submitted": date(2026, 10, 9), "Template version": std.TEMPLATE_VERSION}.items():
+    for k, v in {
+        "Provider": "Bermondsey Pathways CIC",
+        "Contract ID": "SW-L3-01",
+        "Lot": "3",
+        "Financial year": "2026/27",
+        "Quarter": "Q2",
+        "Completed by": "Contract manager",
+        "Date submitted": date(2026, 10, 9),
+        "Template version": std.TEMPLATE_VERSION,
+    }.items():
         ws.append([k, v])
     q_start, q_end = date(2026, 7, 1), date(2026, 9, 30)
     postcodes = ["SE1 0AA", "SE15 4ST", "SE16 4AA", "SE17 1AA", "SE22 8AA", "SE5 7AA"]
@@ -87,39 +98,64 @@ def make_return(path: Path, registrations: int, claims: int, seed: int = 7) -> N
         in_work = rnd.random() < 0.2
         day = q_start + timedelta(days=rnd.randrange(85))
         registered.append(day)
-        row = {"Client ref": f"SW{100000 + i}", "Registration date": day,
-               "Registration type": "New", "Age at registration": rnd.randint(18, 64),
-               "Postcode": rnd.choice(postcodes), "Residence basis": "Southwark postcode",
-               "Right to work seen": "Yes", "Registration wizard completed": "Yes", "Privacy notice signed": "Yes",
-               "Action plan completed": "Yes", "Referral source": rnd.choice(std.REFERRAL_SOURCES),
-               "Eligibility criteria": "Mental health",
-               "Employment status": "Employed" if in_work else "Unemployed",
-               "Employment type": "Part-time" if in_work else None,
-               "Contract type": "Zero hours" if in_work else None,
-               "Average weekly hours": 16 if in_work else None, "Gross hourly pay": 12.71 if in_work else None,
-               "On Statutory Sick Pay": "No" if in_work else None,
-               "Highest qualification level": rnd.choice(std.QUALIFICATION_LEVELS),
-               "Gender": rnd.choice(std.GENDERS), "Ethnic group": rnd.choice(std.ETHNIC_GROUPS),
-               "Disability": rnd.choice(std.DISABILITY)}
+        row = {
+            "Client ref": f"SW{100000 + i}",
+            "Registration date": day,
+            "Registration type": "New",
+            "Age at registration": rnd.randint(18, 64),
+            "Postcode": rnd.choice(postcodes),
+            "Residence basis": "Southwark postcode",
+            "Right to work seen": "Yes",
+            "Registration wizard completed": "Yes",
+            "Privacy notice signed": "Yes",
+            "Action plan completed": "Yes",
+            "Referral source": rnd.choice(std.REFERRAL_SOURCES),
+            "Eligibility criteria": "Mental health",
+            "Employment status": "Employed" if in_work else "Unemployed",
+            "Employment type": "Part-time" if in_work else None,
+            "Contract type": "Zero hours" if in_work else None,
+            "Average weekly hours": 16 if in_work else None,
+            "Gross hourly pay": 12.71 if in_work else None,
+            "On Statutory Sick Pay": "No" if in_work else None,
+            "Highest qualification level": rnd.choice(std.QUALIFICATION_LEVELS),
+            "Gender": rnd.choice(std.GENDERS),
+            "Ethnic group": rnd.choice(std.ETHNIC_GROUPS),
+            "Disability": rnd.choice(std.DISABILITY),
+        }
         ws.append([row.get(h) for h in std.REGISTRATIONS.headers])
     ws = wb.create_sheet("Claims")
     ws.append(std.CLAIMS.headers)
     for i in range(claims):
         k = i % max(registrations, 1)  # one job start per client while there are clients enough
         start = registered[k] + timedelta(days=rnd.randrange((q_end - registered[k]).days - 4))
-        row = {"Claim ref": f"CL-{i:06d}", "Client ref": f"SW{100000 + k}", "Output": "2a",
-               "Date achieved": start + timedelta(days=rnd.randrange(5)), "Evidence held": "Signed contract",
-               "Evidence reference": f"CL-{i:06d}.pdf", "Employer": "Borough Market Traders Ltd",
-               "Start date": start, "Employment type": "Full-time", "Contract type": "Permanent",
-               "Weekly hours": 37.5, "Gross hourly pay": 15.5}
+        row = {
+            "Claim ref": f"CL-{i:06d}",
+            "Client ref": f"SW{100000 + k}",
+            "Output": "2a",
+            "Date achieved": start + timedelta(days=rnd.randrange(5)),
+            "Evidence held": "Signed contract",
+            "Evidence reference": f"CL-{i:06d}.pdf",
+            "Employer": "Borough Market Traders Ltd",
+            "Start date": start,
+            "Employment type": "Full-time",
+            "Contract type": "Permanent",
+            "Weekly hours": 37.5,
+            "Gross hourly pay": 15.5,
+        }
         ws.append([row.get(h) for h in std.CLAIMS.headers])
     ws = wb.create_sheet("Expenditure")
     ws.append(std.EXPENDITURE.headers)
     ws.append(["Staff and management", "Employment adviser 1 FTE", 9000, 9000, None, None, None])
     ws = wb.create_sheet("Narrative")
     for label in std.NARRATIVE_LABELS:
-        ws.append([label, "None" if label == "Safeguarding" else
-                   "Outreach at two GP surgeries and the Walworth hub brought in new referrals."])
+        ws.append(
+            [
+                label,
+                "None"
+                if label == "Safeguarding"
+                else "Outreach at two GP surgeries and the Walworth hub brought in new referrals.",
+            ]
+        )
     ws = wb.create_sheet("Milestones")
     ws.append(std.MILESTONES.headers)
     ws.append(["Quarterly monitoring report", date(2026, 10, 14), None, None])
@@ -150,10 +186,10 @@ def bench_large(label: str, path: Path, repeat: int, openpyxl_reader: bool) -> N
         calamine = min(calamine, timed_isolated([sys.executable, "-c", BARE_CALAMINE, str(path)]))
         openpyxl = min(openpyxl, timed_isolated([sys.executable, "-c", BARE_OPENPYXL, str(path)]))
     print(f"{label} ({path.stat().st_size / 1e6:.1f} MB)")
-    print(f"  swtool check              {check[0]:8.2f} s   peak {check[1]:7.0f} MB")
-    print(f"  bare python-calamine read {calamine[0]:8.2f} s   peak {calamine[1]:7.0f} MB")
+    print(f"  swtool check              {check[0]:8.2f} s   peak {check[1]:7.0f} MB{load()}")
+    print(f"  bare python-calamine read {calamine[0]:8.2f} s   peak {calamine[1]:7.0f} MB{load()}")
     print(f"  check / calamine          {check[0] / calamine[0]:8.2f} x   (target 3)")
-    print(f"  bare openpyxl pass        {openpyxl[0]:8.2f} s   peak {openpyxl[1]:7.0f} MB")
+    print(f"  bare openpyxl pass        {openpyxl[0]:8.2f} s   peak {openpyxl[1]:7.0f} MB{load()}")
     print(f"  check / openpyxl          {check[0] / openpyxl[0]:8.2f} x")
     if openpyxl_reader:
         old = best(check_cmd(path, "--setting", "reader=openpyxl"), repeat)
@@ -161,28 +197,49 @@ def bench_large(label: str, path: Path, repeat: int, openpyxl_reader: bool) -> N
 
 
 def bench_realistic(label: str, path: Path, repeat: int) -> None:
-    check = imports = (float("inf"), 0.0)
+    register = ROOT / "samples" / "register.xlsx"  # the sample register (it holds the return's contract)
+    with_register = ("--register", str(register)) if register.exists() else ()
+    check = checked = imports = (float("inf"), 0.0)
     for _ in range(repeat):
         check = min(check, timed_isolated(check_cmd(path)))
+        if with_register:
+            checked = min(checked, timed_isolated(check_cmd(path, *with_register)))
         imports = min(imports, timed_isolated([sys.executable, "-c", IMPORTS]))
     print(f"{label} ({path.stat().st_size / 1e6:.2f} MB)")
-    print(f"  swtool check              {check[0]:8.2f} s   peak {check[1]:7.0f} MB")
-    print(f"  python -c \"{IMPORTS}\"")
-    print(f"                            {imports[0]:8.2f} s   peak {imports[1]:7.0f} MB")
+    print(f"  swtool check              {check[0]:8.2f} s   peak {check[1]:7.0f} MB{load()}")
+    if with_register:
+        print(f"  swtool check --register   {checked[0]:8.2f} s   peak {checked[1]:7.0f} MB{load()}")
+    print(f'  python -c "{IMPORTS}"')
+    print(f"                            {imports[0]:8.2f} s   peak {imports[1]:7.0f} MB{load()}")
     print(f"  check / imports           {check[0] / imports[0]:8.2f} x   (target 1.3)")
+    if with_register:
+        print(f"  check --register / imports{checked[0] / imports[0]:8.2f} x   (target 1.3)")
+
+
+def load() -> str:
+    """The machine's load average over the last minute, beside a figure: a busy machine slows every
+    command, so a ratio means more than a figure."""
+    try:
+        return f"   (load {os.getloadavg()[0]:.1f})"
+    except OSError:
+        return ""
 
 
 def import_costs(path: Path, top: int = 12) -> None:
     """What the realistic check imports, from ``python -X importtime``: the largest imports at the top
     level (with all they import) and the packages whose own modules take longest, summed. A reader
     child's imports are in the same output (it writes to the same stderr)."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "swtool", *check_cmd(path)[1:]],
-                          capture_output=True, text=True, env=ENV)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "swtool", *check_cmd(path)[1:]],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
     entries = []  # (own µs, cumulative µs, depth, module)
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        own, cumulative, name = line[len("import time:"):].split("|")
+        own, cumulative, name = line[len("import time:") :].split("|")
         depth = (len(name) - len(name.lstrip()) - 1) // 2
         entries.append((int(own), int(cumulative), depth, name.strip()))
     print(f"imports of the realistic check (python -X importtime; {sum(e[0] for e in entries) / 1e6:.2f} s in all)")
@@ -200,11 +257,13 @@ def import_costs(path: Path, top: int = 12) -> None:
 
 def timed_isolated(cmd: list[str]) -> tuple[float, float]:
     """Run ``cmd`` under a small wrapper process so its peak memory is measured alone."""
-    wrapper = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
-               "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
-               "w = time.perf_counter() - t; "
-               "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
-               "print(w, m, p.returncode); sys.stderr.write(p.stderr[-2000:] if p.returncode > 1 else '')")
+    wrapper = (
+        "import resource, subprocess, sys, time; t = time.perf_counter(); "
+        "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
+        "w = time.perf_counter() - t; "
+        "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
+        "print(w, m, p.returncode); sys.stderr.write(p.stderr[-2000:] if p.returncode > 1 else '')"
+    )
     proc = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, env=ENV)
     wall, peak, rc = proc.stdout.split()
     if int(rc) not in (0, 1):
@@ -214,8 +273,12 @@ def timed_isolated(cmd: list[str]) -> tuple[float, float]:
 
 def warm_up(path: Path) -> None:
     """One untimed run of each command, so that no measurement compiles a module."""
-    for cmd in (check_cmd(path), [sys.executable, "-c", IMPORTS], [sys.executable, "-c", BARE_CALAMINE, str(path)],
-                [sys.executable, "-c", BARE_OPENPYXL, str(path)]):
+    for cmd in (
+        check_cmd(path),
+        [sys.executable, "-c", IMPORTS],
+        [sys.executable, "-c", BARE_CALAMINE, str(path)],
+        [sys.executable, "-c", BARE_OPENPYXL, str(path)],
+    ):
         timed_isolated(cmd)
 
 
@@ -223,8 +286,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000, help="registrations and claims in the large return")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each command; the fastest is reported")
-    ap.add_argument("--openpyxl-reader", action="store_true",
-                    help="also time the check of the large return with --setting reader=openpyxl")
+    ap.add_argument(
+        "--openpyxl-reader",
+        action="store_true",
+        help="also time the check of the large return with --setting reader=openpyxl",
+    )
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)
     large = OUT / f"return-clean-{args.rows}.xlsx"
@@ -235,8 +301,9 @@ def main() -> None:
             make_return(path, regs, claims)
             print(f"(generated {path.name} in {time.perf_counter() - t:.1f} s)")
     warm_up(realistic)
-    bench_large(f"large return: {args.rows:,} registrations + {args.rows:,} claims", large, args.repeat,
-                args.openpyxl_reader)
+    bench_large(
+        f"large return: {args.rows:,} registrations + {args.rows:,} claims", large, args.repeat, args.openpyxl_reader
+    )
     bench_realistic("realistic return: 800 registrations + 800 claims", realistic, args.repeat)
     import_costs(realistic)
 

@@ -40,8 +40,12 @@ def main(argv: list[str]) -> None:
             if case.env:
                 env["SWTOOL_LIMITS"] = case.env
             t = time.perf_counter()
-            proc = subprocess.run([sys.executable, "-m", "swtool", "check", str(path), "--format", "json",
-                                   "--today", "2026-10-01"], capture_output=True, env=env, cwd=ROOT)
+            proc = subprocess.run(
+                [sys.executable, "-m", "swtool", "check", str(path), "--format", "json", "--today", "2026-10-01"],
+                capture_output=True,
+                env=env,
+                cwd=ROOT,
+            )
             rows.append((time.perf_counter() - t, case.id, proc.returncode))
     for seconds, name, code in sorted(rows, reverse=True):
         print(f"{seconds:7.2f} s  exit {code}  {name}")

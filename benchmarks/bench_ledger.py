@@ -32,7 +32,7 @@ OUT = HERE / "out" / "ledger"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "samples"))
 
-TODAY = date(2027, 5, 10)   # after every quarter's final deadline
+TODAY = date(2027, 5, 10)  # after every quarter's final deadline
 QUARTER = "2026/27-Q4"
 EXTRA = [  # five more contracts on the sample lots: (copy of, contract ID, provider)
     ("SW-L3-01", "SW-L3-02", "Southwark Wellbeing Works"),
@@ -54,8 +54,10 @@ def specs():
         q = q.next()
     base = {s.contract_id: s for s in ms.CONTRACTS}
     out = [dataclasses.replace(s, quarters=tuple(quarters)) for s in ms.CONTRACTS]
-    out += [dataclasses.replace(base[src], contract_id=cid, provider=name, quarters=tuple(quarters))
-            for src, cid, name in EXTRA]
+    out += [
+        dataclasses.replace(base[src], contract_id=cid, provider=name, quarters=tuple(quarters))
+        for src, cid, name in EXTRA
+    ]
     return out
 
 
@@ -80,16 +82,23 @@ def generate() -> tuple[Path, Path, int]:
         for qs in s.quarters:
             q = Quarter.parse(qs)
             wb = ms.build(s, facts[s.contract_id], q, book, refdata)
-            ms.save(wb, OUT / "returns" / s.contract_id / f"{s.contract_id}_{q.financial_year.replace('/', '-')}_"
-                                                          f"{q.label}.xlsx")
+            ms.save(
+                wb,
+                OUT / "returns" / s.contract_id / f"{s.contract_id}_{q.financial_year.replace('/', '-')}_"
+                f"{q.label}.xlsx",
+            )
             n += 1
     return register, OUT / "returns", n
 
 
 def timed(*args) -> tuple[float, str]:
     t = time.perf_counter()
-    res = subprocess.run([sys.executable, "-m", "swtool", *map(str, args)], capture_output=True, text=True,
-                         env=dict(os.environ, SWTOOL_DATA_DIR=str(OUT / "userdata")))
+    res = subprocess.run(
+        [sys.executable, "-m", "swtool", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, SWTOOL_DATA_DIR=str(OUT / "userdata")),
+    )
     took = time.perf_counter() - t
     if res.returncode not in (0, 1):
         sys.exit(f"swtool {' '.join(map(str, args))} failed ({res.returncode}): {res.stderr}")

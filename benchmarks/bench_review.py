@@ -36,8 +36,9 @@ async def settled(pilot) -> None:
     from textual.worker import WorkerState
 
     await pilot.pause()
-    while busy := [w for w in pilot.app.workers
-                   if w.group == "load" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)]:
+    while busy := [
+        w for w in pilot.app.workers if w.group == "load" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+    ]:
         await pilot.app.workers.wait_for_complete(busy)
         await pilot.pause()
     await pilot.pause()
@@ -94,19 +95,23 @@ def main() -> None:
     with open_ledger(LEDGER) as ledger:
         n = ledger.conn.execute("SELECT count(*) FROM returns").fetchone()[0]
         for _ in range(RUNS):
-            session = Session(ledger, RefData(), Settings.defaults(), date(2027, 5, 10), Quarter.parse("2026/27-Q4"),
-                              HERE / "out")
+            session = Session(
+                ledger, RefData(), Settings.defaults(), date(2027, 5, 10), Quarter.parse("2026/27-Q4"), HERE / "out"
+            )
             asyncio.run(one_run(ReviewApp(session), times))
     t = time.perf_counter()
-    subprocess.run([os.path.join(os.path.dirname(sys.executable), "swtool"), "review", "--help"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "swtool"), "review", "--help"], check=True, capture_output=True
+    )
     startup = time.perf_counter() - t
     print(f"swtool review on {n} returns (median of {RUNS} runs, headless 160 × 45)")
     width = max(map(len, times))
     for label, values in times.items():
         wall, cpu = [v[0] for v in values], [v[1] for v in values]
-        print(f"  {label:<{width}}  {statistics.median(wall):6.3f} s   (max {max(wall):.3f} s)   "
-              f"CPU {statistics.median(cpu):6.3f} s")
+        print(
+            f"  {label:<{width}}  {statistics.median(wall):6.3f} s   (max {max(wall):.3f} s)   "
+            f"CPU {statistics.median(cpu):6.3f} s"
+        )
     print(f"  {'swtool review --help (a fresh process)':<{width}}  {startup:6.3f} s")
 
 

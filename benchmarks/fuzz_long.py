@@ -27,19 +27,30 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "hostile"))
 
-SAMPLES = ["SW-L3-01/SW-L3-01_2026-27_Q2.xlsx", "SW-L1A-01/SW-L1A-01_2026-27_Q2.xlsx",
-           "SW-L9-01/SW-L9-01_2026-27_Q2.xlsx", "SW-L7-01/SW-L7-01_2026-27_Q1.xlsx"]
+SAMPLES = [
+    "SW-L3-01/SW-L3-01_2026-27_Q2.xlsx",
+    "SW-L1A-01/SW-L1A-01_2026-27_Q2.xlsx",
+    "SW-L9-01/SW-L9-01_2026-27_Q2.xlsx",
+    "SW-L7-01/SW-L7-01_2026-27_Q1.xlsx",
+]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mutants", type=int, default=3000, help="how many mutants (default 3000)")
     ap.add_argument("--start", type=int, default=100_000, help="the first seed (default 100000)")
-    ap.add_argument("--cli-every", type=int, default=50,
-                    help="run every Nth mutant through `swtool check` too (0: never; default 50)")
-    ap.add_argument("--child-process", action="store_true",
-                    help="read each mutant as swtool does by default, in a child process with the reader setting "
-                         "(calamine first), rather than with openpyxl in this process; slower")
+    ap.add_argument(
+        "--cli-every",
+        type=int,
+        default=50,
+        help="run every Nth mutant through `swtool check` too (0: never; default 50)",
+    )
+    ap.add_argument(
+        "--child-process",
+        action="store_true",
+        help="read each mutant as swtool does by default, in a child process with the reader setting "
+        "(calamine first), rather than with openpyxl in this process; slower",
+    )
     args = ap.parse_args()
 
     from click.testing import CliRunner
@@ -73,17 +84,22 @@ def main() -> int:
             if said is None and args.cli_every and n % args.cli_every == 0:
                 cli_runs += 1
                 res = CliRunner().invoke(cli, ["check", str(path), "--today", "2026-11-23"])
-                if res.exit_code not in (0, 1) or "internal error" in res.output or (res.exception and
-                        not isinstance(res.exception, SystemExit)):
+                if (
+                    res.exit_code not in (0, 1)
+                    or "internal error" in res.output
+                    or (res.exception and not isinstance(res.exception, SystemExit))
+                ):
                     said = f"swtool check: exit {res.exit_code}: {res.output.strip().splitlines()[-1:]}"
             if said is not None:
                 bad.append((seed, what, said))
             path.unlink()
     took = time.perf_counter() - t0
-    print(f"{args.mutants} mutants (seeds {args.start} to {args.start + args.mutants - 1}; "
-          f"{kinds['zip']} zip-level, {kinds['xml']} XML-level) of {len(bases)} sample returns, "
-          f"read {'in a child process' if args.child_process else 'by openpyxl in this process'}, "
-          f"{len(seen)} distinct contents checked in full, {cli_runs} also through swtool check")
+    print(
+        f"{args.mutants} mutants (seeds {args.start} to {args.start + args.mutants - 1}; "
+        f"{kinds['zip']} zip-level, {kinds['xml']} XML-level) of {len(bases)} sample returns, "
+        f"read {'in a child process' if args.child_process else 'by openpyxl in this process'}, "
+        f"{len(seen)} distinct contents checked in full, {cli_runs} also through swtool check"
+    )
     for end, count in sorted(ends.items(), key=lambda kv: -kv[1]):
         print(f"  {count:6}  {'read, checked and reported' if end == 'read' else end}")
     print(f"{len(bad)} ended in an internal error")

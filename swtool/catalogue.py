@@ -81,8 +81,19 @@ class Rule:
         return FAMILIES[self.code[0]]
 
     def finding(self, message: str, where: Location = Location(), value=None, severity: str | None = None) -> Finding:
-        return Finding(self.code, self.slug, severity or self.severity, message, where.sheet, where.row,
-                       where.column, where.header, where.cell, value, self.spec)
+        return Finding(
+            self.code,
+            self.slug,
+            severity or self.severity,
+            message,
+            where.sheet,
+            where.row,
+            where.column,
+            where.header,
+            where.cell,
+            value,
+            self.spec,
+        )
 
     def may_carry(self, severity: str) -> bool:
         """A finding may be less severe than its rule, or raised only to the severity the rule declares."""
@@ -95,9 +106,19 @@ class Rule:
         return self.finding(flag.message, flag.where, flag.value, flag.severity)
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "slug": self.slug, "severity": self.severity, "family": self.family,
-                "spec": self.spec, "description": self.description, "fix": self.fix, "stage": self.stage,
-                "needs": list(self.needs), "raises_to": self.raises_to, "found_by": list(self.found_by)}
+        return {
+            "code": self.code,
+            "slug": self.slug,
+            "severity": self.severity,
+            "family": self.family,
+            "spec": self.spec,
+            "description": self.description,
+            "fix": self.fix,
+            "stage": self.stage,
+            "needs": list(self.needs),
+            "raises_to": self.raises_to,
+            "found_by": list(self.found_by),
+        }
 
     def located(self) -> list[Place]:
         """Where the rule lives: each function that finds it, with its file and line (read from the source,
@@ -111,7 +132,7 @@ class Place:
 
     module: str
     function: str
-    file: str   # relative to the folder holding the package: swtool/read/tables.py
+    file: str  # relative to the folder holding the package: swtool/read/tables.py
     line: int
 
     def __str__(self) -> str:
@@ -139,8 +160,14 @@ def place(path: str) -> Place:
     nodes: list = ast.parse(file.read_text(encoding="utf-8")).body
     lines: list[int] = []
     for part in name.split("."):
-        found = next((n for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-                      and n.name == part), None)
+        found = next(
+            (
+                n
+                for n in nodes
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name == part
+            ),
+            None,
+        )
         if found is None:
             raise LookupError(f"{path}: {module} defines no {name}")
         nodes, lines = found.body, [found.lineno] + [d.lineno for d in found.decorator_list]
@@ -162,8 +189,9 @@ def _register(r: Rule) -> Rule:
         raise ValueError(f"rule code {r.code!r} is not a letter of SRCPXNDK and three digits")
     if r.severity not in SEVERITIES:
         raise ValueError(f"rule {r.code}: unknown severity {r.severity!r}")
-    if r.raises_to is not None and (r.raises_to not in SEVERITIES
-                                    or severity_rank(r.raises_to) >= severity_rank(r.severity)):
+    if r.raises_to is not None and (
+        r.raises_to not in SEVERITIES or severity_rank(r.raises_to) >= severity_rank(r.severity)
+    ):
         raise ValueError(f"rule {r.code}: raises_to {r.raises_to!r} is not above its severity {r.severity!r}")
     if r.code in REGISTRY and REGISTRY[r.code].module != r.module:
         raise ValueError(f"rule code {r.code} declared twice ({REGISTRY[r.code].module}, {r.module})")
@@ -173,8 +201,18 @@ def _register(r: Rule) -> Rule:
     return r
 
 
-def declare(code: str, slug: str, severity: str, spec: str, description: str, *, fix: str,
-            found_by: str | Iterable[str], stage: str = "read", module: str = "") -> Rule:
+def declare(
+    code: str,
+    slug: str,
+    severity: str,
+    spec: str,
+    description: str,
+    *,
+    fix: str,
+    found_by: str | Iterable[str],
+    stage: str = "read",
+    module: str = "",
+) -> Rule:
     """Declare a rule that is found while reading (S family) or on the PMO side (K family, C219/C220).
 
     ``found_by``: the function(s) that find it, as ``"module:function"``, resolved only when asked
@@ -186,13 +224,36 @@ def declare(code: str, slug: str, severity: str, spec: str, description: str, *,
     return _register(Rule(code, slug, severity, spec, description, fix, None, stage, (), module, None, paths))
 
 
-def rule(code: str, slug: str, severity: str, spec: str, description: str, *, fix: str,
-         needs: Iterable[str] = (), raises_to: str | None = None) -> Callable:
+def rule(
+    code: str,
+    slug: str,
+    severity: str,
+    spec: str,
+    description: str,
+    *,
+    fix: str,
+    needs: Iterable[str] = (),
+    raises_to: str | None = None,
+) -> Callable:
     """Register a check function ``(submission, context) -> Iterable[Flag]`` under a code."""
 
     def wrap(fn: Any) -> Any:  # a function; it gains the attribute ``rule``
-        r = _register(Rule(code, slug, severity, spec, description, fix, fn, "submission", tuple(needs),
-                           fn.__module__, raises_to, (f"{fn.__module__}:{fn.__qualname__}",)))
+        r = _register(
+            Rule(
+                code,
+                slug,
+                severity,
+                spec,
+                description,
+                fix,
+                fn,
+                "submission",
+                tuple(needs),
+                fn.__module__,
+                raises_to,
+                (f"{fn.__module__}:{fn.__qualname__}",),
+            )
+        )
         fn.rule = r
         return fn
 
@@ -238,6 +299,9 @@ def ruleset_version() -> str:
     import hashlib
 
     rules = load_all()
-    digest = hashlib.sha256("|".join(f"{r.code}:{r.slug}:{r.severity}" + (f">{r.raises_to}" if r.raises_to else "")
-                                     for r in rules.values()).encode())
+    digest = hashlib.sha256(
+        "|".join(
+            f"{r.code}:{r.slug}:{r.severity}" + (f">{r.raises_to}" if r.raises_to else "") for r in rules.values()
+        ).encode()
+    )
     return f"{len(rules)}-{digest.hexdigest()[:8]}"

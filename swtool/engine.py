@@ -43,8 +43,14 @@ class Checked:
     history: list = field(default_factory=list)
 
 
-def run(paths: Iterable[Path], ctx: CheckContext, limits: Limits = Limits(), *,
-        history_for: HistoryFor | None = None, pmo_view: bool = False) -> Iterator[Checked]:
+def run(
+    paths: Iterable[Path],
+    ctx: CheckContext,
+    limits: Limits = Limits(),
+    *,
+    history_for: HistoryFor | None = None,
+    pmo_view: bool = False,
+) -> Iterator[Checked]:
     """Check every file (folders expanded, ``expand``), one at a time, yielding each result when it is done.
 
     ``history_for``: when given, each file's earlier returns are asked for once its cover is read (its
@@ -90,15 +96,22 @@ def expand(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.suffix.lower() in (".xlsx", ".xlsm", ".xls") and not f.is_dir()
-                          and not f.name.startswith("~$") and ".annotated." not in f.name)
+            out += sorted(
+                f
+                for f in p.rglob("*")
+                if f.suffix.lower() in (".xlsx", ".xlsm", ".xls")
+                and not f.is_dir()
+                and not f.name.startswith("~$")
+                and ".annotated." not in f.name
+            )
         else:
             out.append(p)
     return out
 
 
-def load_history(paths: list[Path], refdata, limits: Limits = Limits(), reader: str = "calamine"
-                 ) -> tuple[list, list[str]]:
+def load_history(
+    paths: list[Path], refdata, limits: Limits = Limits(), reader: str = "calamine"
+) -> tuple[list, list[str]]:
     """Earlier returns as Submissions; the unreadable ones are skipped and said so."""
     from swtool.read.submission import load_submission
 
@@ -115,9 +128,14 @@ def not_checked(path: Path, ctx: CheckContext, e: BaseException) -> FileReport:
     """The report of a file whose check failed unexpectedly: one S001 "could not be checked"."""
     report = FileReport(str(path), settings=dict(ctx.settings))
     _hash(report, path)
-    report.findings.append(_s001(f"The workbook could not be checked: swtool met a problem it did not expect "
-                                 f"({type(e).__name__}). Send the file to the council, which will have it looked "
-                                 "at.", "not-checked"))
+    report.findings.append(
+        _s001(
+            f"The workbook could not be checked: swtool met a problem it did not expect "
+            f"({type(e).__name__}). Send the file to the council, which will have it looked "
+            "at.",
+            "not-checked",
+        )
+    )
     return report
 
 
@@ -165,8 +183,13 @@ def _read(path: Path, ctx: CheckContext, limits: Limits) -> tuple[FileReport, Su
         report.findings.append(_s001(str(e), e.reason))
         return report, None
     except OSError as e:  # gone since it was listed, no permission, a broken link
-        report.findings.append(_s001(f"The file could not be opened ({e.strerror or type(e).__name__}). Check "
-                                     "that it is there and readable, and check it again.", "cannot-open"))
+        report.findings.append(
+            _s001(
+                f"The file could not be opened ({e.strerror or type(e).__name__}). Check "
+                "that it is there and readable, and check it again.",
+                "cannot-open",
+            )
+        )
         return report, None
     report.sha256 = sub.sha256
     report.contract, report.provider, report.lot = sub.contract_id, sub.provider, sub.lot
@@ -188,5 +211,7 @@ def add_pmo_view(report: FileReport, sub, ctx: CheckContext, seen: dict | None =
         raise
     except Exception as e:  # noqa: BLE001
         log.exception("the PMO's view of %s failed", report.path)
-        report.notes.append(f"the PMO's view of this return (outputs and service credits) could not be worked "
-                            f"out ({type(e).__name__}); the findings are complete")
+        report.notes.append(
+            f"the PMO's view of this return (outputs and service credits) could not be worked "
+            f"out ({type(e).__name__}); the findings are complete"
+        )

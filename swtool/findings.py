@@ -54,6 +54,7 @@ def plain_value(value):
         return value if value == value else None  # NaN is "no value"
     try:  # numpy / pandas scalars
         import numbers
+
         if isinstance(value, numbers.Integral):
             return int(value)
         if isinstance(value, numbers.Real):

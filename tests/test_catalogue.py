@@ -79,8 +79,11 @@ def test_slug_and_severity_match_rules_md(code):
 
 
 def _test_sources() -> str:
-    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(TESTS.rglob("test_*.py"))
-                     if p.resolve() != Path(__file__).resolve())
+    return "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in sorted(TESTS.rglob("test_*.py"))
+        if p.resolve() != Path(__file__).resolve()
+    )
 
 
 @pytest.mark.parametrize("code", sorted(REGISTRY))
@@ -93,6 +96,7 @@ SOURCES = _test_sources()
 
 # --- every code is a rule ----------------------------------------------------------------------------
 
+
 def test_emitting_a_code_the_catalogue_does_not_have_raises():
     from swtool.findings import Location
     from swtool.read.rules import S004
@@ -103,7 +107,8 @@ def test_emitting_a_code_the_catalogue_does_not_have_raises():
     sink.add("S005", "Registrations!G3: Age is empty; it is required", Location("Registrations", 3, "G"))
     assert {code: [f.message for f in flags] for code, flags in sink.flags.items()} == {
         "S004": ["Registrations!F3: Gender 'F' is not one of the codes"],
-        "S005": ["Registrations!G3: Age is empty; it is required"]}
+        "S005": ["Registrations!G3: Age is empty; it is required"],
+    }
     for wrong in ("S040", "s004", "S004 ", "bad-value", "K799", None):  # a typo, a slug: never a finding
         with pytest.raises(catalogue.UnknownRule):
             sink.add(wrong, "a finding of no rule", Location())
@@ -158,7 +163,10 @@ def test_every_code_written_in_the_package_is_a_rule():
     """Codes outside the Sink (a register warning, a cross-contract finding, the PMO's flags) are text: each
     one written in the package is a code of the catalogue, so that a typo there fails too."""
     literal = re.compile(r"""(?<![\w'"])["']([SRCPXNDK]\d{3})["']""")
-    found = {m[1]: p for p in sorted((ROOT / "swtool").rglob("*.py"))
-             for m in literal.finditer(p.read_text(encoding="utf-8"))}
+    found = {
+        m[1]: p
+        for p in sorted((ROOT / "swtool").rglob("*.py"))
+        for m in literal.finditer(p.read_text(encoding="utf-8"))
+    }
     assert len(found) > 20
     assert {code: str(p.relative_to(ROOT)) for code, p in found.items() if code not in REGISTRY} == {}

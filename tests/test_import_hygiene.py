@@ -36,9 +36,11 @@ def probe(steps: list[tuple[str, str]]) -> dict[str, dict[str, list[str]]]:
 
 
 def _cli(args: list[str]) -> str:
-    return ("from swtool.cli import cli\n"
-            "with contextlib.redirect_stdout(io.StringIO()):\n"
-            f"    cli({args!r}, standalone_mode=False)\n")
+    return (
+        "from swtool.cli import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    cli({args!r}, standalone_mode=False)\n"
+    )
 
 
 def test_quick_commands_import_no_heavy_library():
@@ -48,8 +50,16 @@ def test_quick_commands_import_no_heavy_library():
 
 
 def test_the_core_imports_no_front_end():
-    modules = ["swtool.engine", "swtool.read.tables", "swtool.checks", "swtool.read.submission", "swtool.catalogue",
-               "swtool.report.text", "swtool.report.json_", "swtool.report.junit"]
+    modules = [
+        "swtool.engine",
+        "swtool.read.tables",
+        "swtool.checks",
+        "swtool.read.submission",
+        "swtool.catalogue",
+        "swtool.report.text",
+        "swtool.report.json_",
+        "swtool.report.junit",
+    ]
     steps = probe([(m, f"import {m}\n") for m in modules])
     assert {m: s["front_ends"] for m, s in steps.items()} == {m: [] for m in modules}
     # the probe does see imports: the typed tables need pandas and pandera

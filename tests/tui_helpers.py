@@ -28,13 +28,29 @@ async def settle(pilot) -> None:
 
     await pilot.pause()
     while True:
-        busy = [w for w in pilot.app.workers if w.group == "load" and w.state in (WorkerState.PENDING,
-                                                                                 WorkerState.RUNNING)]
+        busy = [
+            w for w in pilot.app.workers if w.group == "load" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        ]
         if not busy:
             break
         await pilot.app.workers.wait_for_complete(busy)
         await pilot.pause()
     await pilot.pause()
+
+
+async def still(pilot) -> None:
+    """Settle, then hold what would still change on its own: a text box's cursor blinks (every half
+    second, shown then hidden, even headless), so a picture taken half a second after the box got the
+    focus (a busy machine) would lose it. The cursor is held shown, as it is when the box gets the focus;
+    then the animations in flight finish."""
+    from textual.widgets import Input
+
+    await settle(pilot)
+    for screen in pilot.app.screen_stack:
+        for box in screen.query(Input):
+            box.cursor_blink = False
+    await pilot.wait_for_scheduled_animations()
+    await settle(pilot)
 
 
 class Settling:
@@ -55,6 +71,7 @@ class Settling:
 
 def drive(ledger_path: Path, folder: Path, scenario, quarter: str = lh.Q2, size=SIZE) -> ReviewApp:
     """Open the ledger, run the app headless with ``scenario(pilot)`` and return the app (stopped)."""
+
     async def go(app):
         async with app.run_test(size=size) as pilot:
             pilot = Settling(pilot)
@@ -85,8 +102,11 @@ def screen_lines(app) -> list[str]:
     import re
 
     rows: dict[int, dict[int, str]] = {}
-    for x, line, text in re.findall(r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
-                                    r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>', app.export_screenshot()):
+    for x, line, text in re.findall(
+        r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+        r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>',
+        app.export_screenshot(),
+    ):
         row = rows.setdefault(int(line), {})
         for i, ch in enumerate(html.unescape(text).replace("\xa0", " ")):
             row[round(float(x) / 12.2) + i] = ch

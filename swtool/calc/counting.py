@@ -14,19 +14,32 @@ from dataclasses import dataclass
 
 # Registration errors that make a client ineligible: a claim of a client whose registration has one of
 # these standing is never paid for, wherever that registration was returned.
-ELIGIBILITY_CODES = ("R101", "R102", "R103", "R104", "R105", "R106", "R107",
-                     "R113", "R114", "R115", "R116", "R119", "R120")
+ELIGIBILITY_CODES = (
+    "R101",
+    "R102",
+    "R103",
+    "R104",
+    "R105",
+    "R106",
+    "R107",
+    "R113",
+    "R114",
+    "R115",
+    "R116",
+    "R119",
+    "R120",
+)
 
 
 @dataclass(frozen=True)
 class Registration:
     """One registration row of a client, as far as counting needs it."""
 
-    day: str                    # the registration date as ISO text ("" when unknown)
-    order: int                  # which return it came from, earlier first (ties on the same day)
-    row: int                    # its Excel row
-    where: str                  # how a sentence names it: "Registrations!A5 (2026/27-Q1)"
-    errors: frozenset[str]      # the error codes standing on its row
+    day: str  # the registration date as ISO text ("" when unknown)
+    order: int  # which return it came from, earlier first (ties on the same day)
+    row: int  # its Excel row
+    where: str  # how a sentence names it: "Registrations!A5 (2026/27-Q1)"
+    errors: frozenset[str]  # the error codes standing on its row
 
     @property
     def ineligible(self) -> frozenset[str]:
@@ -41,8 +54,9 @@ def registration_for(known: Iterable[Registration], achieved: str | None) -> Reg
     return before[-1] if before else (ordered[0] if ordered else None)
 
 
-def why_not_counted(own_errors: Iterable[str] | None, registration: Registration | None,
-                    standing: str = "standing ") -> str | None:
+def why_not_counted(
+    own_errors: Iterable[str] | None, registration: Registration | None, standing: str = "standing "
+) -> str | None:
     """Why a claim does not count, in one phrase; None when it counts.
 
     ``own_errors``: the error codes standing on the claim's row; ``registration``: the client's
@@ -53,12 +67,15 @@ def why_not_counted(own_errors: Iterable[str] | None, registration: Registration
         return f"{standing}error{'s' * (len(own) > 1)} on its row: {', '.join(own)}"
     bad = sorted(registration.ineligible) if registration is not None else []
     if registration is not None and bad:
-        return (f"the client's registration at {registration.where} has {standing}eligibility "
-                f"error{'s' * (len(bad) > 1)} {', '.join(bad)}")
+        return (
+            f"the client's registration at {registration.where} has {standing}eligibility "
+            f"error{'s' * (len(bad) > 1)} {', '.join(bad)}"
+        )
     return None
 
 
 # --- a typed table's cell as the ledger keeps it (and as the provider's estimate reads it) -----------------
+
 
 def cell_text(v) -> str | None:
     """A cell's value as text: None for blank, NaN and NaT; lists joined with "; "; 12.0 as "12"."""

@@ -42,6 +42,7 @@ from swtool.model.quarter import Quarter, uk_date
 
 # --- credit value ----------------------------------------------------------------------------------
 
+
 def credit_value(contract, output: str) -> Decimal:
     """Pounds per service credit (§7.8, App 2 §4.1): ``(annual value × 2) × 10% ÷ annual target``.
 
@@ -71,12 +72,14 @@ def credit_amount(contract, output: str, credits) -> Decimal:
 
 def credit_value_words(contract, output: str) -> str:
     """``(annual value £77,000.00 × 2) × 10% ÷ annual target 10 = £1,540.00``."""
-    return (f"(annual value {gbp(contract.annual_value)} × 2) × 10% ÷ annual target "
-            f"{annual_target_words(contract, output)} = {gbp(credit_value(contract, output))}")
-
+    return (
+        f"(annual value {gbp(contract.annual_value)} × 2) × 10% ÷ annual target "
+        f"{annual_target_words(contract, output)} = {gbp(credit_value(contract, output))}"
+    )
 
 
 # --- K702: service credits -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CreditLine:
@@ -100,20 +103,19 @@ class CreditLine:
     actual: int | None
     percent: Decimal | None
     underperforming: bool
-    run: int                      # consecutive quarters at or below 70% ending with this one (from contract quarter 2)
-    credit_quarters: int          # the setting used
+    run: int  # consecutive quarters at or below 70% ending with this one (from contract quarter 2)
+    credit_quarters: int  # the setting used
     credit_value: Decimal | None
-    shortfall: Decimal            # target − actual when under-performing, else 0
-    credits: Decimal              # shortfall when due, else 0
-    amount: Decimal               # credits × credit_value, to the penny
+    shortfall: Decimal  # target − actual when under-performing, else 0
+    credits: Decimal  # shortfall when due, else 0
+    amount: Decimal  # credits × credit_value, to the penny
     due: bool
     reason: str
 
     @property
     def missed(self) -> bool:
         """Below the quarterly target at all (a key issue for a remedial action plan)."""
-        return (self.actual is not None and self.target is not None
-                and Decimal(self.actual) < Decimal(str(self.target)))
+        return self.actual is not None and self.target is not None and Decimal(self.actual) < Decimal(str(self.target))
 
 
 def _under(contract, q: Quarter, output: str, acts: dict) -> bool | None:
@@ -131,7 +133,11 @@ def _run(contract, q: Quarter, output: str, acts: dict) -> tuple[int, Quarter | 
     n, cur = 0, q
     while True:
         if contract_quarter(contract, cur) < 2:
-            return n, cur, "contract quarter 1 (exempt)" if contract_quarter(contract, cur) == 1 else "before the contract"
+            return (
+                n,
+                cur,
+                "contract quarter 1 (exempt)" if contract_quarter(contract, cur) == 1 else "before the contract",
+            )
         u = _under(contract, cur, output, acts)
         if u is None:
             if cur not in acts:
@@ -171,8 +177,11 @@ def assess(contract, quarter, actuals: Mapping[Quarter, Mapping[str, int]], sett
     q = as_quarter(quarter)
     acts = actuals_by_quarter(actuals)
     need = int((settings or {}).get("credit_quarters", 1))
-    setting_words = ("credit_quarters = 1 (§7.8: credits for a quarter at or below 70%)" if need == 1 else
-                     "credit_quarters = 2 (App 2 §4.1: two consecutive quarters at or below 70%)")
+    setting_words = (
+        "credit_quarters = 1 (§7.8: credits for a quarter at or below 70%)"
+        if need == 1
+        else "credit_quarters = 2 (App 2 §4.1: two consecutive quarters at or below 70%)"
+    )
     cq = contract_quarter(contract, q)
     lines = []
     for output in core_outputs(contract.lot):
@@ -186,8 +195,10 @@ def assess(contract, quarter, actuals: Mapping[Quarter, Mapping[str, int]], sett
             value_words = credit_value_words(contract, output)
         except ValueError as e:
             value, value_words = None, str(e)
-        head = (f"{q} (contract quarter {cq}), {contract.contract_id} output {output} "
-                f"({OUTPUT_NAMES.get(output, 'output ' + output)})")
+        head = (
+            f"{q} (contract quarter {cq}), {contract.contract_id} output {output} "
+            f"({OUTPUT_NAMES.get(output, 'output ' + output)})"
+        )
         zero = Decimal(0)
         under, run, due, shortfall, credits = False, 0, False, zero, zero
         if counts is None:
@@ -195,17 +206,25 @@ def assess(contract, quarter, actuals: Mapping[Quarter, Mapping[str, int]], sett
         elif actual is None:
             reason = f"{head}: the counts recorded for {q} have no count of output {output}, so nothing to assess."
         elif target is None:
-            reason = f"{head}: {actual} achieved, but the register has no target for output {output}: nothing to assess."
+            reason = (
+                f"{head}: {actual} achieved, but the register has no target for output {output}: nothing to assess."
+            )
         elif Decimal(str(target)) == 0:
             reason = f"{head}: {actual} achieved against a quarterly target of 0 ({basis}): no percentage, no credits."
         else:
-            measured = (f"{actual} achieved against a quarterly target of {num(target)} ({basis}) = "
-                        f"{actual} ÷ {num(target)} = {pct(percent)}")
+            measured = (
+                f"{actual} achieved against a quarterly target of {num(target)} ({basis}) = "
+                f"{actual} ÷ {num(target)} = {pct(percent)}"
+            )
             if cq < 1:
-                reason = f"{head}: {measured}; {q} is before the contract started ({uk_date(contract.start)}): no credits."
+                reason = (
+                    f"{head}: {measured}; {q} is before the contract started ({uk_date(contract.start)}): no credits."
+                )
             elif cq == 1:
-                reason = (f"{head}: {measured}; contract quarter 1 (the contract started {uk_date(contract.start)}) "
-                          f"is exempt from service credits (§7.7: from the second quarter of delivery).")
+                reason = (
+                    f"{head}: {measured}; contract quarter 1 (the contract started {uk_date(contract.start)}) "
+                    f"is exempt from service credits (§7.7: from the second quarter of delivery)."
+                )
             elif not money.at_or_below(actual, target):
                 reason = f"{head}: {measured}, above 70%: no service credits."
             else:
@@ -214,8 +233,10 @@ def assess(contract, quarter, actuals: Mapping[Quarter, Mapping[str, int]], sett
                 run, broke, why = _run(contract, q, output, acts)
                 due = run >= need and value is not None
                 if run >= need and value is None:
-                    reason = (f"{head}: {measured}, at or below 70%; shortfall {num(target)} − {actual} = "
-                              f"{num(shortfall)}, but no credit value: {value_words}.")
+                    reason = (
+                        f"{head}: {measured}, at or below 70%; shortfall {num(target)} − {actual} = "
+                        f"{num(shortfall)}, but no credit value: {value_words}."
+                    )
                 elif due and value is not None:
                     credits = shortfall
                     amount_ = credit_amount(contract, output, credits)
@@ -225,25 +246,46 @@ def assess(contract, quarter, actuals: Mapping[Quarter, Mapping[str, int]], sett
                         pt = quarterly_target(contract, output, prev)
                         pa = actual_count(acts.get(prev), output)
                         streak = f" and {prev} was {pa} of {num(pt)} = {pct(money.percent(pa, pt))}"
-                    reason = (f"{head}: {measured}, at or below 70%{streak}; setting {setting_words}. "
-                              f"Shortfall {num(target)} − {actual} = {num(credits)} credit"
-                              f"{'' if credits == 1 else 's'} × (annual value {gbp(contract.annual_value)} × 2) × 10% ÷ "
-                              f"annual target {annual_target_words(contract, output)} = {gbp(amount_)} "
-                              f"({gbp(value)} per credit, shown rounded). The PMO decides to apply or waive.")
+                    reason = (
+                        f"{head}: {measured}, at or below 70%{streak}; setting {setting_words}. "
+                        f"Shortfall {num(target)} − {actual} = {num(credits)} credit"
+                        f"{'' if credits == 1 else 's'} × (annual value {gbp(contract.annual_value)} × 2) × 10% ÷ "
+                        f"annual target {annual_target_words(contract, output)} = {gbp(amount_)} "
+                        f"({gbp(value)} per credit, shown rounded). The PMO decides to apply or waive."
+                    )
                 else:
-                    reason = (f"{head}: {measured}, at or below 70%, but setting {setting_words} needs "
-                              f"{need} consecutive quarters and the run is {run} ({broke}: {why}): "
-                              f"no service credits this quarter; a remedial action plan may be requested.")
+                    reason = (
+                        f"{head}: {measured}, at or below 70%, but setting {setting_words} needs "
+                        f"{need} consecutive quarters and the run is {run} ({broke}: {why}): "
+                        f"no service credits this quarter; a remedial action plan may be requested."
+                    )
         amount = credit_amount(contract, output, credits) if (due and value is not None) else penny(0)
-        lines.append(CreditLine(
-            contract.contract_id, q, cq, output, target, basis, actual,
-            money.as_decimal(percent),
-            under, run, need, value, shortfall, credits, amount, due, reason))
+        lines.append(
+            CreditLine(
+                contract.contract_id,
+                q,
+                cq,
+                output,
+                target,
+                basis,
+                actual,
+                money.as_decimal(percent),
+                under,
+                run,
+                need,
+                value,
+                shortfall,
+                credits,
+                amount,
+                due,
+                reason,
+            )
+        )
     return lines
 
 
-
 # --- remedial action plan: next review date --------------------------------------------------------
+
 
 def next_review_date(quarter, refdata) -> date | None:
     """The next quarter's reporting deadline (App 2 §1.2): the date a remedial action plan for

@@ -22,10 +22,10 @@ from fractions import Fraction
 from math import floor
 
 PENNY = Decimal("0.01")
-CREDIT_SHARE = Fraction(1, 10)      # 10% of the two-year contract value (§7.8, App 2 §4.1)
-CREDIT_THRESHOLD = 70               # per cent of quarterly target: at or below is under-performance (§7.7–7.8)
-SPEND_LIMIT = 10                    # per cent of the budgeted amount (App 2 §1.3)
-SHARED_LIMIT = 20                   # per cent of a provider's 2a + 2b claims (App 2 §2.3)
+CREDIT_SHARE = Fraction(1, 10)  # 10% of the two-year contract value (§7.8, App 2 §4.1)
+CREDIT_THRESHOLD = 70  # per cent of quarterly target: at or below is under-performance (§7.7–7.8)
+SPEND_LIMIT = 10  # per cent of the budgeted amount (App 2 §1.3)
+SHARED_LIMIT = 20  # per cent of a provider's 2a + 2b claims (App 2 §2.3)
 
 Number = int | str | Decimal | Fraction | float
 
@@ -36,7 +36,7 @@ def exact(value: Number) -> Fraction:
     if isinstance(value, Fraction):
         return value
     if hasattr(value, "item") and not isinstance(value, (str, Decimal)):
-        value = value.item()   # a numpy scalar from a pandas column: its Python value
+        value = value.item()  # a numpy scalar from a pandas column: its Python value
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not an amount")
     if isinstance(value, int):
@@ -84,6 +84,7 @@ def pounds_text(value: Number | None) -> str | None:
 
 
 # --- counts and targets ----------------------------------------------------------------------------
+
 
 def num(x: Number | None) -> str:
     """A count or target as a PMO writes it: ``10``, ``5.25``, ``10.5``; a whole figure without a
@@ -161,6 +162,7 @@ def signed_pct(p: Number | None) -> str:
 
 # --- variance against profile or budget -----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Variance:
     """``actual`` against ``expected`` (a quarterly target or a budgeted amount).
@@ -208,6 +210,7 @@ def over_share(part: int, whole: int, limit: Number = SHARED_LIMIT) -> bool:
 
 # --- service credits --------------------------------------------------------------------------------
 
+
 def credit_value(annual_value: Number, annual_target: Number) -> Decimal:
     """Pounds per service credit, for reading only (§7.8, App 2 §4.1):
     ``(annual value × 2) × 10% ÷ annual target``, to the penny. Never multiply this: use
@@ -230,6 +233,7 @@ def credit_amount(credits: Number, annual_value: Number, annual_target: Number) 
 
 # --- payments ---------------------------------------------------------------------------------------
 
+
 def q4_balancing(total_eligible_to_date: Number, funding_paid_to_date: Number) -> Decimal:
     """App 2 §3.1c: total eligible expenditure to date − funding paid to date, to the penny.
     Negative: the council has paid more than the eligible spend; the difference is due back."""
@@ -239,10 +243,11 @@ def q4_balancing(total_eligible_to_date: Number, funding_paid_to_date: Number) -
 def q4_balancing_words(total_eligible_to_date: Number, funding_paid_to_date: Number) -> str:
     """The Q4 payment as a sentence with its inputs, and who pays whom."""
     amount = q4_balancing(total_eligible_to_date, funding_paid_to_date)
-    tail = ("payable to the provider" if amount > 0 else "due back from the provider" if amount < 0
-            else "nothing to pay")
-    return (f"Q4 payment (App 2 §3.1c): total eligible expenditure to date {gbp(total_eligible_to_date)} − "
-            f"funding paid to date {gbp(funding_paid_to_date)} = {gbp(amount)}, {tail}")
+    tail = "payable to the provider" if amount > 0 else "due back from the provider" if amount < 0 else "nothing to pay"
+    return (
+        f"Q4 payment (App 2 §3.1c): total eligible expenditure to date {gbp(total_eligible_to_date)} − "
+        f"funding paid to date {gbp(funding_paid_to_date)} = {gbp(amount)}, {tail}"
+    )
 
 
 @dataclass(frozen=True)
@@ -260,8 +265,9 @@ class Invoice:
     net_payable: Decimal
 
 
-def invoice(expenditure: Number, disallowed: Number, credits_applied: Number,
-            q4_balancing_payment: Number | None = None) -> Invoice:
+def invoice(
+    expenditure: Number, disallowed: Number, credits_applied: Number, q4_balancing_payment: Number | None = None
+) -> Invoice:
     """The quarterly invoice from lines already worked out; each input is one rounded line."""
     exp, dis, cred = penny(expenditure), penny(disallowed), penny(credits_applied)
     q4 = None if q4_balancing_payment is None else penny(q4_balancing_payment)

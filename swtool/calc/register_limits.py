@@ -20,16 +20,16 @@ from swtool.calc.targets import annual_target, annual_target_words
 from swtool.model.outputs import COMBINED, JOB_STARTS, core_outputs, lot_number
 from swtool.model.quarter import uk_date
 
-MAX_CONTRACTS_AT_ONCE = 3        # §2.3
-MAX_LOTS = 5                     # §2.3
+MAX_CONTRACTS_AT_ONCE = 3  # §2.3
+MAX_LOTS = 5  # §2.3
 
 
 @dataclass(frozen=True)
 class RegisterWarning:
-    code: str                      # "K704", "K705" or "K706"
+    code: str  # "K704", "K705" or "K706"
     contract_ids: tuple[str, ...]
     provider: str
-    cell: str | None               # the register cell(s), e.g. "Targets!C12 + Targets!C13"
+    cell: str | None  # the register cell(s), e.g. "Targets!C12 + Targets!C13"
     message: str
     value: object = None
 
@@ -94,26 +94,52 @@ def register_warnings(register, refdata, settings) -> list[RegisterWarning]:
             target = annual_target(c, output)
             cell = _target_cell(c, output)
             place = cell or f"{_where(c)}, Targets, {c.contract_id} output {output}"
-            setting = (f" (setting framework_minimum = {which}, §4 Table 3 gives two figures for lot "
-                       f"{lot_number(c.lot)})" if output == COMBINED else "")
+            setting = (
+                f" (setting framework_minimum = {which}, §4 Table 3 gives two figures for lot {lot_number(c.lot)})"
+                if output == COMBINED
+                else ""
+            )
             if target is None:
-                out.append(RegisterWarning("K704", (c.contract_id,), c.provider, cell,
-                                           f"{place}: contract {c.contract_id} (lot {c.lot}) has no annual target for "
-                                           f"core output {output}; the framework minimum is {minimum}{setting}"))
+                out.append(
+                    RegisterWarning(
+                        "K704",
+                        (c.contract_id,),
+                        c.provider,
+                        cell,
+                        f"{place}: contract {c.contract_id} (lot {c.lot}) has no annual target for "
+                        f"core output {output}; the framework minimum is {minimum}{setting}",
+                    )
+                )
             elif target < minimum:
                 what = annual_target_words(c, output)
-                out.append(RegisterWarning("K704", (c.contract_id,), c.provider, cell,
-                                           f"{place}: contract {c.contract_id} (lot {c.lot}) annual target for output "
-                                           f"{output} is {what}, below the lot's framework minimum of {minimum}"
-                                           f"{setting}", target))
+                out.append(
+                    RegisterWarning(
+                        "K704",
+                        (c.contract_id,),
+                        c.provider,
+                        cell,
+                        f"{place}: contract {c.contract_id} (lot {c.lot}) annual target for output "
+                        f"{output} is {what}, below the lot's framework minimum of {minimum}"
+                        f"{setting}",
+                        target,
+                    )
+                )
     for c in contracts:
         maximum = lot_maximum(refdata, c.lot)
         if maximum is not None and c.annual_value is not None and money.exact(c.annual_value) > money.exact(maximum):
             cell = getattr(c, "cells", {}).get("Annual value") if getattr(c, "cells", None) else None
-            out.append(RegisterWarning("K706", (c.contract_id,), c.provider, cell,
-                                       f"{cell or 'Contracts'}: contract {c.contract_id} (lot {c.lot}) has an annual "
-                                       f"value of {gbp(c.annual_value)}, over the lot's maximum annual value of "
-                                       f"{gbp(maximum)} (§2 Table 1)", c.annual_value))
+            out.append(
+                RegisterWarning(
+                    "K706",
+                    (c.contract_id,),
+                    c.provider,
+                    cell,
+                    f"{cell or 'Contracts'}: contract {c.contract_id} (lot {c.lot}) has an annual "
+                    f"value of {gbp(c.annual_value)}, over the lot's maximum annual value of "
+                    f"{gbp(maximum)} (§2 Table 1)",
+                    c.annual_value,
+                )
+            )
     by_provider: dict[str, list] = {}
     for c in contracts:
         by_provider.setdefault(_provider_key(c.provider), []).append(c)
@@ -132,15 +158,31 @@ def register_warnings(register, refdata, settings) -> list[RegisterWarning]:
             if len(held) > best:
                 best, best_day, best_ids = len(held), day, tuple(sorted(d.contract_id for d in held))
         if best > MAX_CONTRACTS_AT_ONCE and best_day is not None:
-            out.append(RegisterWarning("K705", best_ids, name, cell,
-                                       f"{cell or 'Contracts'}: {name} holds {best} contracts at once on "
-                                       f"{uk_date(best_day)} ({', '.join(best_ids)}); a supplier can hold at most "
-                                       f"{MAX_CONTRACTS_AT_ONCE} contracts at any one time (§2.3)", best))
+            out.append(
+                RegisterWarning(
+                    "K705",
+                    best_ids,
+                    name,
+                    cell,
+                    f"{cell or 'Contracts'}: {name} holds {best} contracts at once on "
+                    f"{uk_date(best_day)} ({', '.join(best_ids)}); a supplier can hold at most "
+                    f"{MAX_CONTRACTS_AT_ONCE} contracts at any one time (§2.3)",
+                    best,
+                )
+            )
         lots = sorted({lot_number(c.lot) for c in group}, key=lambda x: (len(x), x))
         if len(lots) > MAX_LOTS:
             ids = tuple(sorted(c.contract_id for c in group))
-            out.append(RegisterWarning("K705", ids, name, cell,
-                                       f"{cell or 'Contracts'}: {name} has contracts on {len(lots)} lots "
-                                       f"({', '.join(lots)}); a supplier can be appointed to at most {MAX_LOTS} lots "
-                                       f"(§2.3)", len(lots)))
+            out.append(
+                RegisterWarning(
+                    "K705",
+                    ids,
+                    name,
+                    cell,
+                    f"{cell or 'Contracts'}: {name} has contracts on {len(lots)} lots "
+                    f"({', '.join(lots)}); a supplier can be appointed to at most {MAX_LOTS} lots "
+                    f"(§2.3)",
+                    len(lots),
+                )
+            )
     return out

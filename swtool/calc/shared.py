@@ -18,10 +18,10 @@ from swtool.model.outputs import JOB_STARTS
 
 @dataclass(frozen=True)
 class SharedCap:
-    job_starts: int               # 2a + 2b claims to date
-    shared: int                   # of which shared with another provider
+    job_starts: int  # 2a + 2b claims to date
+    shared: int  # of which shared with another provider
     percent: Decimal | None
-    over: bool                    # K703: more than 20%
+    over: bool  # K703: more than 20%
     message: str
 
 
@@ -55,7 +55,13 @@ def shared_cap(claims_to_date: Iterable) -> SharedCap:
         return SharedCap(0, 0, None, False, "no job or apprenticeship starts (2a, 2b) claimed to date")
     p = money.percent(shared, total)
     over = money.over_share(shared, total)
-    msg = (f"{shared} of {total} job and apprenticeship starts (2a + 2b) to date are shared with another "
-           f"provider = {pct(p)}; " + ("more than the 20% of a provider's caseload allowed (App 2 §2.3)"
-                                        if over else "within the 20% allowed (App 2 §2.3)"))
+    msg = (
+        f"{shared} of {total} job and apprenticeship starts (2a + 2b) to date are shared with another "
+        f"provider = {pct(p)}; "
+        + (
+            "more than the 20% of a provider's caseload allowed (App 2 §2.3)"
+            if over
+            else "within the 20% allowed (App 2 §2.3)"
+        )
+    )
     return SharedCap(total, shared, money.as_decimal(p), over, msg)

@@ -117,6 +117,7 @@ def claim_counts(claims_df, registrations_df=None) -> dict[str, int]:
 
 # --- quarters and actuals as the PMO side keeps them -----------------------------------------------
 
+
 def as_quarter(q) -> Quarter:
     """A Quarter from a Quarter or its text (``"2026/27-Q2"``)."""
     return q if isinstance(q, Quarter) else Quarter.parse(str(q))
@@ -153,6 +154,7 @@ def contract_quarter(contract, quarter) -> int:
 
 # --- annual targets --------------------------------------------------------------------------------
 
+
 def annual_target(contract, output: str) -> int | None:
     """The register's annual target of ``output``; output 2 is the combined ``2`` row when the
     register has one, else 2a + 2b (a missing half counts 0). None when there is none."""
@@ -178,14 +180,15 @@ def annual_target_words(contract, output: str) -> str:
 
 # --- to date against profile -----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CumulativeLine:
     output: str
-    quarters: tuple[Quarter, ...]   # contract quarters 1 .. this one
+    quarters: tuple[Quarter, ...]  # contract quarters 1 .. this one
     target_to_date: Decimal | int
     actual_to_date: int
     percent: Decimal | None
-    missing: tuple[Quarter, ...]    # quarters with no return recorded (counted as 0)
+    missing: tuple[Quarter, ...]  # quarters with no return recorded (counted as 0)
     message: str
 
 
@@ -217,8 +220,10 @@ def cumulative(contract, quarter, actuals: Mapping, outputs: Iterable[str] | Non
         missing = tuple(x for x in quarters if x not in acts)
         p = money.percent(a_sum, t_sum)
         t_out = int(t_sum) if t_sum == t_sum.to_integral_value() else t_sum.normalize()
-        msg = (f"{contract.contract_id} output {output}, {quarters[0]} to {q} ({plural(len(quarters), 'quarter')}): "
-               f"{a_sum} achieved against {num(t_out)} profiled to date = {pct(p)}"
-               + (f"; no return recorded for {', '.join(map(str, missing))} (counted 0)" if missing else ""))
+        msg = (
+            f"{contract.contract_id} output {output}, {quarters[0]} to {q} ({plural(len(quarters), 'quarter')}): "
+            f"{a_sum} achieved against {num(t_out)} profiled to date = {pct(p)}"
+            + (f"; no return recorded for {', '.join(map(str, missing))} (counted 0)" if missing else "")
+        )
         lines.append(CumulativeLine(output, tuple(quarters), t_out, a_sum, money.as_decimal(p), missing, msg))
     return lines

@@ -25,20 +25,22 @@ from swtool.model.outputs import output_order
 
 # --- K701: output variances ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class OutputVariance:
     output: str
     target: Decimal | int
     target_basis: str | None
     actual: int
-    percent: Decimal | None       # signed: +25 over, −50 under; None for a zero target
-    exceeds: bool                 # K701: more than the setting's per cent over or under
+    percent: Decimal | None  # signed: +25 over, −50 under; None for a zero target
+    exceeds: bool  # K701: more than the setting's per cent over or under
     limit: int
     message: str
 
 
-def output_variances(contract, quarter, actuals: Mapping, settings, *, only_exceeding: bool = True
-                     ) -> list[OutputVariance]:
+def output_variances(
+    contract, quarter, actuals: Mapping, settings, *, only_exceeding: bool = True
+) -> list[OutputVariance]:
     """K701: each output with a register target, actual against quarterly target (App 2 §1.3).
 
     Flags a variance strictly more than ``settings["output_variance_percent"]`` (20, or 30 per App 3
@@ -64,16 +66,22 @@ def output_variances(contract, quarter, actuals: Mapping, settings, *, only_exce
         basis = target_basis(contract, output, q)
         v = money.variance(actual, target, limit)
         exceeds, p, size = v.exceeds, v.percent, v.words("target")
-        msg = (f"{q} {contract.contract_id} output {output}: {actual} against a quarterly target of "
-               f"{num(target)} ({basis}), {size}; "
-               + (f"more than {limit}% (setting output_variance_percent = {limit}, {source})" if exceeds
-                  else f"within {limit}%"))
+        msg = (
+            f"{q} {contract.contract_id} output {output}: {actual} against a quarterly target of "
+            f"{num(target)} ({basis}), {size}; "
+            + (
+                f"more than {limit}% (setting output_variance_percent = {limit}, {source})"
+                if exceeds
+                else f"within {limit}%"
+            )
+        )
         if exceeds or not only_exceeding:
             out.append(OutputVariance(output, target, basis, actual, money.as_decimal(p), exceeds, limit, msg))
     return out
 
 
 # --- expenditure -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SpendLine:
@@ -88,13 +96,13 @@ class SpendLine:
 
 @dataclass(frozen=True)
 class SpendVariance:
-    item: str                      # the budget item, or "Quarter total"
+    item: str  # the budget item, or "Quarter total"
     category: str | None
     budgeted: Decimal
     actual: Decimal
-    variance: Decimal              # actual − budgeted, to the penny (App 2 §3.2)
-    percent: Decimal | None        # variance ÷ budgeted × 100, signed; None when the budget is 0
-    over: bool                     # more than 10% over or under (exactly 10% is not)
+    variance: Decimal  # actual − budgeted, to the penny (App 2 §3.2)
+    percent: Decimal | None  # variance ÷ budgeted × 100, signed; None when the budget is 0
+    over: bool  # more than 10% over or under (exactly 10% is not)
     comment: str | None
     message: str
 
@@ -115,21 +123,32 @@ def _spend_line(x) -> SpendLine:
         return x
     if isinstance(x, Mapping):
         get = x.get
-        return SpendLine(str(get("Budget item", get("item", "")) or ""),
-                         penny(get("Budgeted amount", get("budgeted")) or 0),
-                         penny(get("Actual spend", get("actual")) or 0),
-                         get("Category", get("category")), get("Comment", get("comment")))
-    return SpendLine(str(x.item), penny(x.budgeted or 0), penny(x.actual or 0),
-                     getattr(x, "category", None), getattr(x, "comment", None))
+        return SpendLine(
+            str(get("Budget item", get("item", "")) or ""),
+            penny(get("Budgeted amount", get("budgeted")) or 0),
+            penny(get("Actual spend", get("actual")) or 0),
+            get("Category", get("category")),
+            get("Comment", get("comment")),
+        )
+    return SpendLine(
+        str(x.item),
+        penny(x.budgeted or 0),
+        penny(x.actual or 0),
+        getattr(x, "category", None),
+        getattr(x, "comment", None),
+    )
 
 
 def _spend_variance(item, category, budgeted, actual, comment) -> SpendVariance:
     budgeted, actual = penny(budgeted), penny(actual)
-    var = money.variance(actual, budgeted, SPEND_LIMIT)   # the same decision as N502's
+    var = money.variance(actual, budgeted, SPEND_LIMIT)  # the same decision as N502's
     v = actual - budgeted
-    size = ("against a budget of £0.00" if v else "on a budget of £0.00") if var.percent is None else var.words("budget")
-    msg = (f"{item}: actual {gbp(actual)} against budgeted {gbp(budgeted)}, variance {gbp(v)} ({size}); "
-           + ("more than 10% (App 2 §1.3)" if var.exceeds else "within 10%"))
+    size = (
+        ("against a budget of £0.00" if v else "on a budget of £0.00") if var.percent is None else var.words("budget")
+    )
+    msg = f"{item}: actual {gbp(actual)} against budgeted {gbp(budgeted)}, variance {gbp(v)} ({size}); " + (
+        "more than 10% (App 2 §1.3)" if var.exceeds else "within 10%"
+    )
     return SpendVariance(item, category, budgeted, actual, v, money.as_decimal(var.percent), var.exceeds, comment, msg)
 
 
@@ -143,6 +162,11 @@ def expenditure_variance(lines: Iterable) -> ExpenditureVariances:
     """
     items = [_spend_line(x) for x in lines or ()]
     per_line = [_spend_variance(s.item, s.category, s.budgeted, s.actual, s.comment) for s in items]
-    total = _spend_variance("Quarter total", None, sum((s.budgeted for s in items), Decimal(0)),
-                            sum((s.actual for s in items), Decimal(0)), None)
+    total = _spend_variance(
+        "Quarter total",
+        None,
+        sum((s.budgeted for s in items), Decimal(0)),
+        sum((s.actual for s in items), Decimal(0)),
+        None,
+    )
     return ExpenditureVariances(per_line, total)

@@ -25,6 +25,7 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 # --- London Living Wage ----------------------------------------------------------------------------
 
+
 def _anniversary(d: date) -> date:
     try:
         return d.replace(year=d.year + 1)
@@ -57,6 +58,7 @@ def llw_on(refdata, day: date) -> tuple[Decimal, str, bool]:
 
 
 # --- CPI -------------------------------------------------------------------------------------------
+
 
 def _next_month(month: str) -> tuple[int, int]:
     y, m = int(month[:4]), int(month[5:7])
@@ -152,6 +154,7 @@ def cpi_for(refdata, day: date) -> tuple[Decimal, str, bool]:
 
 
 # --- the uplift ------------------------------------------------------------------------------------
+
 
 def uplift_threshold(previous, cpi, setting: str = "additive") -> Decimal:
     """The pay a type A progression must reach: "inflation + 10%" on the previous hourly pay.

@@ -44,8 +44,8 @@ SAME_QUARTER = "App 2 §2.4"
 REPEATS = "App 2 §2.2"
 SHARED = "App 2 §2.3"
 OUTPUTS = "App 2 §2.4"
-SUSTAIN_DAYS = 26 * 7   # 182
-LATEST_DAYS = 32 * 7    # 224
+SUSTAIN_DAYS = 26 * 7  # 182
+LATEST_DAYS = 32 * 7  # 224
 MAX_REPEATS = 4
 MIN_SHARED_HOURS = 6
 NO_HISTORY = "earlier returns were not given (--history supplies them)"
@@ -54,20 +54,35 @@ EVIDENCE_TYPES = (".pdf", ".jpg", ".jpeg", ".png", ".docx", ".msg", ".eml")
 
 # --- helpers --------------------------------------------------------------------------------------
 
+
 def _norm(df):
     """The columns the cross-quarter rules compare, normalised: client refs stripped and upper-case."""
     import pandas as pd
 
-    out = pd.DataFrame({
-        "client": df["Client ref"].astype("string").str.strip().str.upper(),
-        "output": df["Output"].astype("string"),
-        "achieved": pd.to_datetime(df["Date achieved"]),
-        "start": pd.to_datetime(df["Start date"]),
-        "ref": df["Claim ref"].astype("string"),
-        "ptype": df["Progression type"].astype("string"),
-    }, index=df.index)
+    out = pd.DataFrame(
+        {
+            "client": _stripped_upper(df["Client ref"]),
+            "output": df["Output"].astype("string"),
+            "achieved": pd.to_datetime(df["Date achieved"]),
+            "start": pd.to_datetime(df["Start date"]),
+            "ref": df["Claim ref"].astype("string"),
+            "ptype": df["Progression type"].astype("string"),
+        },
+        index=df.index,
+    )
     out["keydate"] = out["start"].fillna(out["achieved"])
     return out
+
+
+def _stripped_upper(s):
+    """``s.astype("string").str.strip().str.upper()``, each distinct value worked out once."""
+    import numpy as np
+    import pandas as pd
+
+    s = s.astype("string")
+    codes, distinct = pd.factorize(s, use_na_sentinel=True)
+    done = np.array([v.strip().upper() for v in distinct.to_numpy(dtype=object)] + [pd.NA], dtype=object)
+    return pd.Series(pd.array(done[codes], dtype=s.dtype), index=s.index, name=s.name)
 
 
 def _key(f):
@@ -79,11 +94,21 @@ def _key(f):
     return base.where(f["output"] != "4", base + extra).astype(pd.StringDtype())
 
 
+_CURRENT: list = [(None, None)]  # the claims frame last normalised, and its normalised frame
+
+
 def _current(sub):
+    """The return's claims, normalised (``_norm``), with their positions: worked out once per frame
+    (five rules ask), each caller given its own copy."""
     import numpy as np
 
-    f = _norm(sub.claims.df)
-    f["pos"] = np.arange(len(f))
+    df = sub.claims.df
+    seen, f = _CURRENT[0]  # one pair, read and written whole
+    if seen is not df:
+        f = _norm(df)
+        f["pos"] = np.arange(len(f))
+        _CURRENT[0] = (df, f)
+    f = f.copy()
     f["quarter"] = sub.quarter
     return f
 
@@ -144,9 +169,16 @@ def _sheet(sub) -> Location:
 
 # --- C201–C204: where, who, what, evidence -------------------------------------------------------
 
-@rule("C201", "claim-outside-quarter", ERROR, SAME_QUARTER, "date achieved not in the return's quarter",
-      fix="Claim each output in the return of the quarter it was achieved in; move this row to that quarter's "
-          "return or correct the Date achieved.")
+
+@rule(
+    "C201",
+    "claim-outside-quarter",
+    ERROR,
+    SAME_QUARTER,
+    "date achieved not in the return's quarter",
+    fix="Claim each output in the return of the quarter it was achieved in; move this row to that quarter's "
+    "return or correct the Date achieved.",
+)
 def claim_outside_quarter(sub, ctx):
     q = sub.quarter
     t = sub.claims
@@ -156,47 +188,68 @@ def claim_outside_quarter(sub, ctx):
     for i in indices(outside_quarter(t.df["Date achieved"], q)):
         where = t.at(i, "Date achieved")
         d = cell(i, "Date achieved")
-        yield Flag(f"{where.cell}: {cell(i, 'Output') or 'claim'} achieved {day(d)} is not in "
-                   f"{q.financial_year} {q.label} ({day(q.start)}–{day(q.end)}); an output is claimed in the return "
-                   f"of the quarter it was achieved in ({SAME_QUARTER})", where, d)
+        yield Flag(
+            f"{where.cell}: {cell(i, 'Output') or 'claim'} achieved {day(d)} is not in "
+            f"{q.financial_year} {q.label} ({day(q.start)}–{day(q.end)}); an output is claimed in the return "
+            f"of the quarter it was achieved in ({SAME_QUARTER})",
+            where,
+            d,
+        )
 
 
-@rule("C202", "unknown-client", ERROR, "App 2 §2.1; §2.4 output 1",
-      "client not registered with this contract (this return or earlier ones)",
-      fix="Check the Client ref against the CRM; register the client (Registrations sheet) before claiming an "
-          "output for them.")
+@rule(
+    "C202",
+    "unknown-client",
+    ERROR,
+    "App 2 §2.1; §2.4 output 1",
+    "client not registered with this contract (this return or earlier ones)",
+    fix="Check the Client ref against the CRM; register the client (Registrations sheet) before claiming an "
+    "output for them.",
+)
 def unknown_client(sub, ctx):
     t = sub.claims
     cell = Cells(t)
     if not len(t):
         return
-    client = t.df["Client ref"].astype("string").str.strip().str.upper()
-    registered = sub.registrations.df["Client ref"].astype("string").str.strip().str.upper()
-    known = set(registered.dropna())
+    client = _stripped_upper(t.df["Client ref"])
+    known = set(_stripped_upper(sub.registrations.df["Client ref"]).dropna())
     if ctx.history_given:
-        hist = history_frame(ctx, "Registrations")["Client ref"]
-        known |= set(hist.astype("string").str.strip().str.upper().dropna())
+        known |= set(_stripped_upper(history_frame(ctx, "Registrations")["Client ref"]).dropna())
     mask = client.notna() & ~client.isin(known)
     if not mask.any():
         return
     if not ctx.history_given and _history_matters(sub, ctx):
         refs = list(dict.fromkeys(client[mask.fillna(False)].tolist()))
-        yield Flag(f"{t.sheet}: {len(refs)} client{'s' * (len(refs) != 1)} with claims ({_few(refs)}) "
-                   f"{'are' if len(refs) != 1 else 'is'} not registered in this return; {NO_HISTORY}, so whether "
-                   f"they registered in an earlier quarter was not checked", _sheet(sub), len(refs), severity=INFO)
+        yield Flag(
+            f"{t.sheet}: {len(refs)} client{'s' * (len(refs) != 1)} with claims ({_few(refs)}) "
+            f"{'are' if len(refs) != 1 else 'is'} not registered in this return; {NO_HISTORY}, so whether "
+            f"they registered in an earlier quarter was not checked",
+            _sheet(sub),
+            len(refs),
+            severity=INFO,
+        )
         return
     for i in indices(mask):
         where = t.at(i, "Client ref")
         ref = cell(i, "Client ref")
-        yield Flag(f"{where.cell}: client {ref} (claim {cell(i, 'Claim ref')}, output {cell(i, 'Output')}) "
-                   f"is not registered in {_searched(ctx)}; an output can only be claimed for a client registered with "
-                   f"this contract (App 2 §2.1)", where, ref)
+        yield Flag(
+            f"{where.cell}: client {ref} (claim {cell(i, 'Claim ref')}, output {cell(i, 'Output')}) "
+            f"is not registered in {_searched(ctx)}; an output can only be claimed for a client registered with "
+            f"this contract (App 2 §2.1)",
+            where,
+            ref,
+        )
 
 
-@rule("C203", "output-not-in-lot", ERROR, OUTPUTS + "; TEMPLATES.md §3",
-      "output code not defined for the lot (lot 9 has no 2a/2b/3a/3b; 7–9 per lot)",
-      fix="Claim only the outputs of your lot (the core outputs and your lot's additional outputs); check the "
-          "Output and the Lot on the Return sheet.")
+@rule(
+    "C203",
+    "output-not-in-lot",
+    ERROR,
+    OUTPUTS + "; TEMPLATES.md §3",
+    "output code not defined for the lot (lot 9 has no 2a/2b/3a/3b; 7–9 per lot)",
+    fix="Claim only the outputs of your lot (the core outputs and your lot's additional outputs); check the "
+    "Output and the Lot on the Return sheet.",
+)
 def output_not_in_lot(sub, ctx):
     from swtool.model.standard import CLAIM_OUTPUTS
 
@@ -212,8 +265,12 @@ def output_not_in_lot(sub, ctx):
     for i in indices(mask):
         where = t.at(i, "Output")
         o = cell(i, "Output")
-        yield Flag(f"{where.cell}: output {o} is not an output of lot {lot}; lot {lot} claims outputs "
-                   f"{', '.join(allowed)} ({OUTPUTS})", where, o)
+        yield Flag(
+            f"{where.cell}: output {o} is not an output of lot {lot}; lot {lot} claims outputs "
+            f"{', '.join(allowed)} ({OUTPUTS})",
+            where,
+            o,
+        )
 
 
 def _variant(df):
@@ -242,10 +299,15 @@ def _acceptable(refdata, output: str, variant: str | None) -> list[str]:
     return list(ev.get((output, variant), ()))
 
 
-@rule("C204", "evidence-not-acceptable", ERROR, OUTPUTS + "; TEMPLATES.md §4",
-      "none of the evidence codes is acceptable for this output (and self-employment)",
-      fix="Hold, and list in Evidence held, at least one of the evidence types the council accepts for this "
-          "output (for a self-employed job start: invoice, evidence of income, UTR number or company registration).")
+@rule(
+    "C204",
+    "evidence-not-acceptable",
+    ERROR,
+    OUTPUTS + "; TEMPLATES.md §4",
+    "none of the evidence codes is acceptable for this output (and self-employment)",
+    fix="Hold, and list in Evidence held, at least one of the evidence types the council accepts for this "
+    "output (for a self-employed job start: invoice, evidence of income, UTR number or company registration).",
+)
 def evidence_not_acceptable(sub, ctx):
     t = sub.claims
     cell = Cells(t)
@@ -257,8 +319,13 @@ def evidence_not_acceptable(sub, ctx):
     if not todo.any():
         return
     # judge each distinct (output, variant, evidence) once, then find the rows of the failing ones
-    combo = (df["Output"].astype(str) + "\x1f" + var.map(lambda v: "\x1e" if v is None else v)
-             + "\x1f" + df["Evidence held"].astype(str)).where(todo)
+    combo = (
+        df["Output"].astype(str)
+        + "\x1f"
+        + var.map(lambda v: "\x1e" if v is None else v)
+        + "\x1f"
+        + df["Evidence held"].astype(str)
+    ).where(todo)
     known = {c for codes in ctx.refdata.evidence.values() for c in codes}
     failing: dict[str, list[str]] = {}
     for key in combo.dropna().unique():
@@ -275,13 +342,19 @@ def evidence_not_acceptable(sub, ctx):
         where = t.at(i, "Evidence held")
         o, v = cell(i, "Output"), var.iat[i]
         what = {"self-employed": "a self-employed job start (2a)", "employed": "a job start (2a)"}.get(
-            v, f"output {o}" + (f" ({v})" if v else ""))
+            v, f"output {o}" + (f" ({v})" if v else "")
+        )
         held = cell(i, "Evidence held")
-        yield Flag(f"{where.cell}: evidence {held!r} is not acceptable for {what}; accepted: "
-                   f"{'; '.join(failing[combo.iat[i]])} ({OUTPUTS})", where, held)
+        yield Flag(
+            f"{where.cell}: evidence {held!r} is not acceptable for {what}; accepted: "
+            f"{'; '.join(failing[combo.iat[i]])} ({OUTPUTS})",
+            where,
+            held,
+        )
 
 
 # --- C205–C206: tracking fields ---------------------------------------------------------------------
+
 
 def _tracking(sub, output: str, fields: tuple[str, ...], what: str, exempt=None):
     t = sub.claims
@@ -311,39 +384,67 @@ def _tracking(sub, output: str, fields: tuple[str, ...], what: str, exempt=None)
             problems.append(f"{', '.join(gone)} {'is' if len(gone) == 1 else 'are'} empty")
         if unpaid.iat[i]:
             problems.append(f"Gross hourly pay is {cell(i, 'Gross hourly pay'):.2f}, but the job must be paid")
-        yield Flag(f"{where.cell}: {what} claim {cell(i, 'Claim ref')}: {'; '.join(problems)}; "
-                   f"{article(what)} {what} must record {', '.join(fields)} ({OUTPUTS})", where, cell(i, header))
+        yield Flag(
+            f"{where.cell}: {what} claim {cell(i, 'Claim ref')}: {'; '.join(problems)}; "
+            f"{article(what)} {what} must record {', '.join(fields)} ({OUTPUTS})",
+            where,
+            cell(i, header),
+        )
 
 
-@rule("C205", "job-start-tracking", ERROR, OUTPUTS + " output 2a",
-      "2a without employer, start date, employment type, contract type, hours or pay",
-      fix="Fill Employer, Start date, Employment type, Contract type, Weekly hours and Gross hourly pay for every "
-          "job start (Contract type may be left blank for self-employment).")
+@rule(
+    "C205",
+    "job-start-tracking",
+    ERROR,
+    OUTPUTS + " output 2a",
+    "2a without employer, start date, employment type, contract type, hours or pay",
+    fix="Fill Employer, Start date, Employment type, Contract type, Weekly hours and Gross hourly pay for every "
+    "job start (Contract type may be left blank for self-employment).",
+)
 def job_start_tracking(sub, ctx):
-    yield from _tracking(sub, "2a", ("Employer", "Start date", "Employment type", "Contract type", "Weekly hours",
-                                     "Gross hourly pay"), "job start (2a)",
-                         exempt={"Contract type": lambda df: df["Employment type"] == "Self-employed"})
+    yield from _tracking(
+        sub,
+        "2a",
+        ("Employer", "Start date", "Employment type", "Contract type", "Weekly hours", "Gross hourly pay"),
+        "job start (2a)",
+        exempt={"Contract type": lambda df: df["Employment type"] == "Self-employed"},
+    )
 
 
-@rule("C206", "apprenticeship-tracking", ERROR, OUTPUTS + " output 2b",
-      "2b without employer, start date, level, pay or training provider",
-      fix="Fill Employer, Start date, Apprenticeship level, Gross hourly pay and Training provider for every "
-          "apprenticeship start.")
+@rule(
+    "C206",
+    "apprenticeship-tracking",
+    ERROR,
+    OUTPUTS + " output 2b",
+    "2b without employer, start date, level, pay or training provider",
+    fix="Fill Employer, Start date, Apprenticeship level, Gross hourly pay and Training provider for every "
+    "apprenticeship start.",
+)
 def apprenticeship_tracking(sub, ctx):
-    yield from _tracking(sub, "2b", ("Employer", "Start date", "Apprenticeship level", "Gross hourly pay",
-                                     "Training provider"), "apprenticeship start (2b)")
+    yield from _tracking(
+        sub,
+        "2b",
+        ("Employer", "Start date", "Apprenticeship level", "Gross hourly pay", "Training provider"),
+        "apprenticeship start (2b)",
+    )
 
 
 # --- C207, C208, C214: dates --------------------------------------------------------------------------
+
 
 def _gap(df):
     return (df["Date achieved"] - df["Start date"]).dt.days
 
 
-@rule("C207", "sustainment-too-early", ERROR, OUTPUTS + " outputs 3a, 3b",
-      "3a/3b achieved less than 26 weeks after the start date",
-      fix="Claim a sustainment only once the client has been in work (or the apprenticeship) for 26 weeks; "
-          "check the Start date and Date achieved, or claim it in a later quarter.")
+@rule(
+    "C207",
+    "sustainment-too-early",
+    ERROR,
+    OUTPUTS + " outputs 3a, 3b",
+    "3a/3b achieved less than 26 weeks after the start date",
+    fix="Claim a sustainment only once the client has been in work (or the apprenticeship) for 26 weeks; "
+    "check the Start date and Date achieved, or claim it in a later quarter.",
+)
 def sustainment_too_early(sub, ctx):
     t = sub.claims
     cell = Cells(t)
@@ -356,15 +457,23 @@ def sustainment_too_early(sub, ctx):
         where = t.at(i, "Date achieved")
         o = cell(i, "Output")
         start = "job start" if o == "3a" else "apprenticeship start"
-        yield Flag(f"{where.cell}: {o} achieved {day(cell(i, 'Date achieved'))} is {_weeks(gap.iat[i])} after "
-                   f"the {start} {day(cell(i, 'Start date'))}; a sustainment needs 26 weeks ({OUTPUTS})",
-                   where, cell(i, "Date achieved"))
+        yield Flag(
+            f"{where.cell}: {o} achieved {day(cell(i, 'Date achieved'))} is {_weeks(gap.iat[i])} after "
+            f"the {start} {day(cell(i, 'Start date'))}; a sustainment needs 26 weeks ({OUTPUTS})",
+            where,
+            cell(i, "Date achieved"),
+        )
 
 
-@rule("C208", "sustainment-too-late", ERROR, OUTPUTS + " output 3a",
-      "3a claimed more than 32 weeks after the start date",
-      fix="A job sustainment must be claimed no later than 32 weeks after the job start; check the Start date "
-          "(the initial job start) and the Date achieved.")
+@rule(
+    "C208",
+    "sustainment-too-late",
+    ERROR,
+    OUTPUTS + " output 3a",
+    "3a claimed more than 32 weeks after the start date",
+    fix="A job sustainment must be claimed no later than 32 weeks after the job start; check the Start date "
+    "(the initial job start) and the Date achieved.",
+)
 def sustainment_too_late(sub, ctx):
     t = sub.claims
     cell = Cells(t)
@@ -375,14 +484,24 @@ def sustainment_too_late(sub, ctx):
     mask = (df["Output"] == "3a") & (gap > LATEST_DAYS)
     for i in indices(mask):
         where = t.at(i, "Date achieved")
-        yield Flag(f"{where.cell}: 3a achieved {day(cell(i, 'Date achieved'))} is {_weeks(gap.iat[i])} after "
-                   f"the job start {day(cell(i, 'Start date'))}; a sustainment is claimed no later than 32 weeks "
-                   f"after the job start ({OUTPUTS})", where, cell(i, "Date achieved"))
+        yield Flag(
+            f"{where.cell}: 3a achieved {day(cell(i, 'Date achieved'))} is {_weeks(gap.iat[i])} after "
+            f"the job start {day(cell(i, 'Start date'))}; a sustainment is claimed no later than 32 weeks "
+            f"after the job start ({OUTPUTS})",
+            where,
+            cell(i, "Date achieved"),
+        )
 
 
-@rule("C214", "start-after-achieved", ERROR, OUTPUTS, "start date after date achieved",
-      fix="Check the Start date and Date achieved: an output cannot be achieved before the job, apprenticeship or "
-          "placement started.")
+@rule(
+    "C214",
+    "start-after-achieved",
+    ERROR,
+    OUTPUTS,
+    "start date after date achieved",
+    fix="Check the Start date and Date achieved: an output cannot be achieved before the job, apprenticeship or "
+    "placement started.",
+)
 def start_after_achieved(sub, ctx):
     t = sub.claims
     cell = Cells(t)
@@ -392,16 +511,26 @@ def start_after_achieved(sub, ctx):
     mask = df["Start date"] > df["Date achieved"]
     for i in indices(mask):
         where = t.at(i, "Start date")
-        yield Flag(f"{where.cell}: {cell(i, 'Output')} start date {day(cell(i, 'Start date'))} is after the "
-                   f"date achieved {day(cell(i, 'Date achieved'))} ({OUTPUTS})", where, cell(i, "Start date"))
+        yield Flag(
+            f"{where.cell}: {cell(i, 'Output')} start date {day(cell(i, 'Start date'))} is after the "
+            f"date achieved {day(cell(i, 'Date achieved'))} ({OUTPUTS})",
+            where,
+            cell(i, "Start date"),
+        )
 
 
 # --- C209: sustainment without a start -------------------------------------------------------------
 
-@rule("C209", "sustainment-without-start", WARNING, OUTPUTS + " outputs 2a–3b",
-      "no 2a/2b for this client and start date with this contract",
-      fix="Check the sustainment's Start date is the start date of the job (2a) or apprenticeship (2b) claimed "
-          "for this client; a sustainment follows a start claimed with this contract.")
+
+@rule(
+    "C209",
+    "sustainment-without-start",
+    WARNING,
+    OUTPUTS + " outputs 2a–3b",
+    "no 2a/2b for this client and start date with this contract",
+    fix="Check the sustainment's Start date is the start date of the job (2a) or apprenticeship (2b) claimed "
+    "for this client; a sustainment follows a start claimed with this contract.",
+)
 def sustainment_without_start(sub, ctx):
     import pandas as pd
 
@@ -434,10 +563,14 @@ def sustainment_without_start(sub, ctx):
             yield _c209_flag(t, cell, i, ctx, True)
         n = int((mask & ~wrong_kind).sum())
         if n:
-            yield Flag(f"{t.sheet}: {n} sustainment claim{'s' * (n != 1)} (3a/3b) {'have' if n != 1 else 'has'} no "
-                       f"job or apprenticeship start (2a/2b) for that client and start date in this return; "
-                       f"{NO_HISTORY}, so starts claimed in earlier quarters were not checked", _sheet(sub), n,
-                       severity=INFO)
+            yield Flag(
+                f"{t.sheet}: {n} sustainment claim{'s' * (n != 1)} (3a/3b) {'have' if n != 1 else 'has'} no "
+                f"job or apprenticeship start (2a/2b) for that client and start date in this return; "
+                f"{NO_HISTORY}, so starts claimed in earlier quarters were not checked",
+                _sheet(sub),
+                n,
+                severity=INFO,
+            )
         return
     wrong = wrong_kind.to_numpy()
     for i in indices(mask):
@@ -452,13 +585,22 @@ def _c209_flag(t, cell, i, ctx, wrong_kind: bool) -> Flag:
     want, other = ("2a", "2b") if o == "3a" else ("2b", "2a")
     if wrong_kind:
         kind, then = ("an apprenticeship", "3b") if other == "2b" else ("a job", "3a")
-        return Flag(f"{where.cell}: {o} for client {client} sustains the start {day(start)}, which was claimed as "
-                    f"{other}, not {want}; {kind} start is sustained as {then} ({OUTPUTS})", where, start)
-    return Flag(f"{where.cell}: {o} for client {client} sustains a start on {day(start)}, but no {want} for this "
-                f"client with that start date is in {_searched(ctx)} ({OUTPUTS})", where, start)
+        return Flag(
+            f"{where.cell}: {o} for client {client} sustains the start {day(start)}, which was claimed as "
+            f"{other}, not {want}; {kind} start is sustained as {then} ({OUTPUTS})",
+            where,
+            start,
+        )
+    return Flag(
+        f"{where.cell}: {o} for client {client} sustains a start on {day(start)}, but no {want} for this "
+        f"client with that start date is in {_searched(ctx)} ({OUTPUTS})",
+        where,
+        start,
+    )
 
 
 # --- C210–C211: repeat claims ------------------------------------------------------------------------
+
 
 def _add_years(d: date, years: int) -> date:
     try:
@@ -506,44 +648,74 @@ def _repeats(sub, ctx, outputs: tuple[str, str], noun: str):
         members = allc[pd.Series(list(zip(allc["client"], allc["term"])), index=allc.index).isin(groups)]
         for row in over.itertuples(index=False):
             i = int(row.pos)
-            earlier = members[(members["client"] == row.client) & (members["term"] == row.term)
-                              & (members["n"] < row.n)]
-            listed = [f"{r.ref} ({r.output}, {day(r.achieved)}, {_qlabel(r.quarter)})"
-                      for r in earlier.itertuples(index=False)]
+            earlier = members[
+                (members["client"] == row.client) & (members["term"] == row.term) & (members["n"] < row.n)
+            ]
+            listed = [
+                f"{r.ref} ({r.output}, {day(r.achieved)}, {_qlabel(r.quarter)})"
+                for r in earlier.itertuples(index=False)
+            ]
             if start is not None:
                 t0 = _add_years(start, 2 * int(row.term))
                 period = f"the two-year term {day(t0)}–{day(_add_years(t0, 2) - timedelta(days=1))}"
             else:
                 period = "the returns given (the contract's start is unknown, so all were counted)"
             where = t.at(i, "Output")
-            yield Flag(f"{where.cell}: {row.output} for client {cell(i, 'Client ref')} is the {_ordinal(row.n)} "
-                       f"{noun} claimed for this client in {period}; at most {MAX_REPEATS} are allowed ({REPEATS}). "
-                       f"Earlier: {_few(listed, 6)}", where, int(row.n))
+            yield Flag(
+                f"{where.cell}: {row.output} for client {cell(i, 'Client ref')} is the {_ordinal(row.n)} "
+                f"{noun} claimed for this client in {period}; at most {MAX_REPEATS} are allowed ({REPEATS}). "
+                f"Earlier: {_few(listed, 6)}",
+                where,
+                int(row.n),
+            )
     if not ctx.history_given and _history_matters(sub, ctx):
-        yield Flag(f"{t.sheet}: {noun}s ({'/'.join(outputs)}) claimed in earlier quarters were not counted towards "
-                   f"the limit of {MAX_REPEATS} per client; {NO_HISTORY}", _sheet(sub), None, severity=INFO)
+        yield Flag(
+            f"{t.sheet}: {noun}s ({'/'.join(outputs)}) claimed in earlier quarters were not counted towards "
+            f"the limit of {MAX_REPEATS} per client; {NO_HISTORY}",
+            _sheet(sub),
+            None,
+            severity=INFO,
+        )
 
 
-@rule("C210", "repeat-job-starts", ERROR, REPEATS,
-      "a fifth 2a/2b for one client within one two-year contract term (the initial term; an extension is a new term)",
-      fix="At most four job or apprenticeship starts (2a/2b) can be claimed for one client in the two-year contract "
-          "term; remove the extra claim.")
+@rule(
+    "C210",
+    "repeat-job-starts",
+    ERROR,
+    REPEATS,
+    "a fifth 2a/2b for one client within one two-year contract term (the initial term; an extension is a new term)",
+    fix="At most four job or apprenticeship starts (2a/2b) can be claimed for one client in the two-year contract "
+    "term; remove the extra claim.",
+)
 def repeat_job_starts(sub, ctx):
     yield from _repeats(sub, ctx, ("2a", "2b"), "job or apprenticeship start")
 
 
-@rule("C211", "repeat-sustainments", ERROR, REPEATS, "a fifth 3a/3b for one client in the same period",
-      fix="At most four sustainments (3a/3b) can be claimed for one client in the two-year contract term; remove "
-          "the extra claim.")
+@rule(
+    "C211",
+    "repeat-sustainments",
+    ERROR,
+    REPEATS,
+    "a fifth 3a/3b for one client in the same period",
+    fix="At most four sustainments (3a/3b) can be claimed for one client in the two-year contract term; remove "
+    "the extra claim.",
+)
 def repeat_sustainments(sub, ctx):
     yield from _repeats(sub, ctx, ("3a", "3b"), "sustainment")
 
 
 # --- C212: shared outputs ---------------------------------------------------------------------------------
 
-@rule("C212", "shared-support-hours", ERROR, SHARED, "shared claim with under 6 hours of support",
-      fix="A shared output needs at least 6 hours of support from each provider; record the hours you gave, or "
-          "do not claim the output.")
+
+@rule(
+    "C212",
+    "shared-support-hours",
+    ERROR,
+    SHARED,
+    "shared claim with under 6 hours of support",
+    fix="A shared output needs at least 6 hours of support from each provider; record the hours you gave, or "
+    "do not claim the output.",
+)
 def shared_support_hours(sub, ctx):
     t = sub.claims
     cell = Cells(t)
@@ -556,16 +728,26 @@ def shared_support_hours(sub, ctx):
         where = t.at(i, "Support hours")
         hours = cell(i, "Support hours")
         partner = cell(i, "Shared with provider")
-        yield Flag(f"{where.cell}: output {cell(i, 'Output')} shared with {partner} has {hours:g} hours of "
-                   f"support; a shared output needs at least {MIN_SHARED_HOURS} hours ({SHARED})", where, hours)
+        yield Flag(
+            f"{where.cell}: output {cell(i, 'Output')} shared with {partner} has {hours:g} hours of "
+            f"support; a shared output needs at least {MIN_SHARED_HOURS} hours ({SHARED})",
+            where,
+            hours,
+        )
 
 
 # --- C213: duplicates -----------------------------------------------------------------------------------
 
-@rule("C213", "duplicate-claim", ERROR, REPEATS,
-      "same client, output and start date already claimed (this or an earlier return)",
-      fix="Claim each output once: remove the repeated row (an output claimed in an earlier quarter is not "
-          "claimed again).")
+
+@rule(
+    "C213",
+    "duplicate-claim",
+    ERROR,
+    REPEATS,
+    "same client, output and start date already claimed (this or an earlier return)",
+    fix="Claim each output once: remove the repeated row (an output claimed in an earlier quarter is not "
+    "claimed again).",
+)
 def duplicate_claim(sub, ctx):
     import pandas as pd
 
@@ -603,24 +785,39 @@ def duplicate_claim(sub, ctx):
             else:
                 j = int(first[i])
                 seen = f"is already claimed in row {t.rows[j]} ({cell(j, 'Claim ref')})"
-            yield Flag(f"{where.cell}: client {cell(i, 'Client ref')} output {o} {when_text} {seen}; each output is "
-                       f"claimed once ({REPEATS})", where, cell(i, "Claim ref"))
+            yield Flag(
+                f"{where.cell}: client {cell(i, 'Client ref')} output {o} {when_text} {seen}; each output is "
+                f"claimed once ({REPEATS})",
+                where,
+                cell(i, "Claim ref"),
+            )
     if not ctx.history_given and _history_matters(sub, ctx):
-        yield Flag(f"{t.sheet}: claims were checked for repeats within this return only; {NO_HISTORY}, so outputs "
-                   "already claimed in earlier quarters were not checked", _sheet(sub), None, severity=INFO)
+        yield Flag(
+            f"{t.sheet}: claims were checked for repeats within this return only; {NO_HISTORY}, so outputs "
+            "already claimed in earlier quarters were not checked",
+            _sheet(sub),
+            None,
+            severity=INFO,
+        )
 
 
 # --- C216–C218: starts in the quarter, one start once, registered first ------------------------------
+
 
 def _start_kind(output: str) -> str:
     return "job start (2a)" if output == "2a" else "apprenticeship start (2b)"
 
 
-@rule("C216", "start-outside-quarter", ERROR, OUTPUTS + " outputs 2a, 2b",
-      "2a/2b: the Start date is not in the return's quarter (App 2 §2.4: \"new jobs / apprenticeships started in "
-      "the quarter\")",
-      fix="Claim a job or apprenticeship start in the return of the quarter it started in: correct the Start date, "
-          "or move the claim to that quarter's return.")
+@rule(
+    "C216",
+    "start-outside-quarter",
+    ERROR,
+    OUTPUTS + " outputs 2a, 2b",
+    "2a/2b: the Start date is not in the return's quarter (App 2 §2.4: \"new jobs / apprenticeships started in "
+    'the quarter")',
+    fix="Claim a job or apprenticeship start in the return of the quarter it started in: correct the Start date, "
+    "or move the claim to that quarter's return.",
+)
 def start_outside_quarter(sub, ctx):
     q = sub.quarter
     t = sub.claims
@@ -636,15 +833,24 @@ def start_outside_quarter(sub, ctx):
         where = t.at(i, "Start date")
         s = cell(i, "Start date")
         side = "before" if s < q.start else "after"
-        yield Flag(f"{where.cell}: {_start_kind(cell(i, 'Output'))} claim {cell(i, 'Claim ref')} for client "
-                   f"{cell(i, 'Client ref')} started {day(s)}, {side} {q.financial_year} {q.label} "
-                   f"({day(q.start)}–{day(q.end)}); a start is claimed in the return of the quarter it started in "
-                   f"({OUTPUTS}: \"new jobs / apprenticeships started in the quarter\")", where, s)
+        yield Flag(
+            f"{where.cell}: {_start_kind(cell(i, 'Output'))} claim {cell(i, 'Claim ref')} for client "
+            f"{cell(i, 'Client ref')} started {day(s)}, {side} {q.financial_year} {q.label} "
+            f"({day(q.start)}–{day(q.end)}); a start is claimed in the return of the quarter it started in "
+            f'({OUTPUTS}: "new jobs / apprenticeships started in the quarter")',
+            where,
+            s,
+        )
 
 
-@rule("C217", "job-and-apprenticeship-same-start", ERROR, "§4.5; " + OUTPUTS + " outputs 2a, 2b",
-      "the same client and start date claimed as both 2a and 2b (§4.5: measured separately; one start counts once)",
-      fix="Claim a start once: an apprenticeship as 2b, any other job as 2a; remove the other claim.")
+@rule(
+    "C217",
+    "job-and-apprenticeship-same-start",
+    ERROR,
+    "§4.5; " + OUTPUTS + " outputs 2a, 2b",
+    "the same client and start date claimed as both 2a and 2b (§4.5: measured separately; one start counts once)",
+    fix="Claim a start once: an apprenticeship as 2b, any other job as 2a; remove the other claim.",
+)
 def job_and_apprenticeship_same_start(sub, ctx):
     import pandas as pd
 
@@ -672,13 +878,22 @@ def job_and_apprenticeship_same_start(sub, ctx):
             seen = f"in {_qlabel(other.quarter)} ({other.ref})"
         when = f"starting {day(row.keydate)}" if pd.notna(row.start) else f"achieved {day(row.keydate)}"
         where = t.at(i, "Output")
-        yield Flag(f"{where.cell}: client {cell(i, 'Client ref')} {when} is claimed here as {row.output} but was "
-                   f"already claimed as {other.output} {seen}; one start counts once, as a job (2a) or as an "
-                   f"apprenticeship (2b) (§4.5)", where, cell(i, "Claim ref"))
+        yield Flag(
+            f"{where.cell}: client {cell(i, 'Client ref')} {when} is claimed here as {row.output} but was "
+            f"already claimed as {other.output} {seen}; one start counts once, as a job (2a) or as an "
+            f"apprenticeship (2b) (§4.5)",
+            where,
+            cell(i, "Claim ref"),
+        )
     if not ctx.history_given and _history_matters(sub, ctx):
-        yield Flag(f"{t.sheet}: job and apprenticeship starts (2a/2b) were compared within this return only; "
-                   f"{NO_HISTORY}, so a start already claimed as the other kind in an earlier quarter was not "
-                   "checked", _sheet(sub), None, severity=INFO)
+        yield Flag(
+            f"{t.sheet}: job and apprenticeship starts (2a/2b) were compared within this return only; "
+            f"{NO_HISTORY}, so a start already claimed as the other kind in an earlier quarter was not "
+            "checked",
+            _sheet(sub),
+            None,
+            severity=INFO,
+        )
 
 
 def _registrations(sub, ctx):
@@ -688,10 +903,16 @@ def _registrations(sub, ctx):
     import pandas as pd
 
     def frame(df, pos, quarter):
-        return pd.DataFrame({"client": df["Client ref"].astype("string").str.strip().str.upper(),
-                             "date": pd.to_datetime(df["Registration date"]),
-                             "again": df["Registration type"].astype("string").eq("Re-registration").fillna(False),
-                             "pos": pos, "quarter": quarter}, index=df.index)
+        return pd.DataFrame(
+            {
+                "client": _stripped_upper(df["Client ref"]),
+                "date": pd.to_datetime(df["Registration date"]),
+                "again": df["Registration type"].astype("string").eq("Re-registration").fillna(False),
+                "pos": pos,
+                "quarter": quarter,
+            },
+            index=df.index,
+        )
 
     r = sub.registrations.df
     parts = [frame(r, np.arange(len(r)), None)]
@@ -702,11 +923,16 @@ def _registrations(sub, ctx):
     return pd.concat(parts, ignore_index=True)
 
 
-@rule("C218", "achieved-before-registration", ERROR, "App 2 §2.1; " + OUTPUTS,
-      "an output other than 1 achieved before the client's registration date with this contract (outputs are for "
-      "clients the provider supported)",
-      fix="Check the Date achieved and the client's Registration date: an output counts only for a client already "
-          "registered with this contract; correct the wrong date, or remove the claim.")
+@rule(
+    "C218",
+    "achieved-before-registration",
+    ERROR,
+    "App 2 §2.1; " + OUTPUTS,
+    "an output other than 1 achieved before the client's registration date with this contract (outputs are for "
+    "clients the provider supported)",
+    fix="Check the Date achieved and the client's Registration date: an output counts only for a client already "
+    "registered with this contract; correct the wrong date, or remove the claim.",
+)
 def achieved_before_registration(sub, ctx):
     import pandas as pd
 
@@ -729,12 +955,19 @@ def achieved_before_registration(sub, ctx):
     for i in indices(mask):
         where = t.at(i, "Date achieved")
         reg = first.loc[cur["client"].iat[i]]
-        seen = (f"({sub.registrations.at(int(reg['pos']), 'Registration date').cell})" if reg["pos"] >= 0
-                else f"(the {_qlabel(reg['quarter'])} return)")
-        yield Flag(f"{where.cell}: output {cell(i, 'Output')} for client {cell(i, 'Client ref')} (claim "
-                   f"{cell(i, 'Claim ref')}) was achieved {day(cell(i, 'Date achieved'))}, before the client was "
-                   f"registered with this contract on {day(reg['date'])} {seen}; an output counts only for a client "
-                   f"the provider was already supporting (App 2 §2.1)", where, cell(i, "Date achieved"))
+        seen = (
+            f"({sub.registrations.at(int(reg['pos']), 'Registration date').cell})"
+            if reg["pos"] >= 0
+            else f"(the {_qlabel(reg['quarter'])} return)"
+        )
+        yield Flag(
+            f"{where.cell}: output {cell(i, 'Output')} for client {cell(i, 'Client ref')} (claim "
+            f"{cell(i, 'Claim ref')}) was achieved {day(cell(i, 'Date achieved'))}, before the client was "
+            f"registered with this contract on {day(reg['date'])} {seen}; an output counts only for a client "
+            f"the provider was already supporting (App 2 §2.1)",
+            where,
+            cell(i, "Date achieved"),
+        )
 
 
 # --- C215: the evidence folder ------------------------------------------------------------------------
@@ -842,11 +1075,17 @@ def folder_index(root: str, mtime_ns: int) -> _EvidenceIndex:
     return _EvidenceIndex(Path(root))
 
 
-@rule("C215", "evidence-file-missing", ERROR, OUTPUTS,
-      "with an evidence folder given: the Evidence reference names no readable file of an accepted type "
-      "(pdf, jpg, jpeg, png, docx, msg, eml) in it",
-      fix="Put the evidence file in the evidence folder as a PDF, JPG, PNG, Word (.docx) or e-mail (.msg, .eml) "
-          "file and write its file name in Evidence reference.", needs=("evidence",))
+@rule(
+    "C215",
+    "evidence-file-missing",
+    ERROR,
+    OUTPUTS,
+    "with an evidence folder given: the Evidence reference names no readable file of an accepted type "
+    "(pdf, jpg, jpeg, png, docx, msg, eml) in it",
+    fix="Put the evidence file in the evidence folder as a PDF, JPG, PNG, Word (.docx) or e-mail (.msg, .eml) "
+    "file and write its file name in Evidence reference.",
+    needs=("evidence",),
+)
 def evidence_file_missing(sub, ctx):
     t = sub.claims
     cell = Cells(t)
@@ -854,8 +1093,12 @@ def evidence_file_missing(sub, ctx):
         return
     root = Path(ctx.evidence_dir)
     if not root.is_dir():
-        yield Flag(f"the evidence folder {str(root)!r} is not a folder that can be read; no evidence file was "
-                   "checked", Location(), str(root), severity=WARNING)
+        yield Flag(
+            f"the evidence folder {str(root)!r} is not a folder that can be read; no evidence file was checked",
+            Location(),
+            str(root),
+            severity=WARNING,
+        )
         return
     index = folder_index(str(root.resolve()), root.stat().st_mtime_ns)
     refs = t.df["Evidence reference"].astype("string")
@@ -873,6 +1116,10 @@ def evidence_file_missing(sub, ctx):
         where = t.at(i, "Evidence reference")
         ref = cell(i, "Evidence reference")
         o = cell(i, "Output")
-        yield Flag(f"{where.cell}: Evidence reference {ref!r} of claim {cell(i, 'Claim ref')}"
-                   f"{f' ({o})' if o else ''} names no readable file of an accepted type in the evidence folder "
-                   f"{root}: {verdicts[ref]} ({OUTPUTS})", where, ref)
+        yield Flag(
+            f"{where.cell}: Evidence reference {ref!r} of claim {cell(i, 'Claim ref')}"
+            f"{f' ({o})' if o else ''} names no readable file of an accepted type in the evidence folder "
+            f"{root}: {verdicts[ref]} ({OUTPUTS})",
+            where,
+            ref,
+        )

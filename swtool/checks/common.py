@@ -85,8 +85,12 @@ def unreadable(sub, table, header: str):
     saved value). Blank in the frame, but not empty, so "missing" rules leave them to those findings."""
     import numpy as np
 
-    rows = {f.where.row for code in ("S004", "S009") for f in sub.read_flags.get(code, ())
-            if f.where.sheet == table.sheet and f.where.header == header}
+    rows = {
+        f.where.row
+        for code in ("S004", "S009")
+        for f in sub.read_flags.get(code, ())
+        if f.where.sheet == table.sheet and f.where.header == header
+    }
     return np.isin(table.rows, list(rows)) if rows else np.zeros(len(table), dtype=bool)
 
 

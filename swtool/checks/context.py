@@ -32,7 +32,7 @@ class RuleContext:
     settings: Settings
     today: date
     contract: ContractFacts | None
-    history: list           # earlier Submissions of the same contract, oldest first
+    history: list  # earlier Submissions of the same contract, oldest first
     history_given: bool
     evidence_dir: Path | None = None
     register: Register | None = None  # to tell "not in the register" from "no register given"

@@ -20,11 +20,11 @@ from pathlib import Path
 @dataclass(frozen=True)
 class EvidenceCount:
     references: int  # distinct references (case ignored) in the Claims sheet's Evidence reference column
-    found: int       # naming a readable file of an accepted type
-    missing: int     # naming no such file: absent, empty, wrong type or unreadable
+    found: int  # naming a readable file of an accepted type
+    missing: int  # naming no such file: absent, empty, wrong type or unreadable
 
     def line(self) -> str:
-        return (f"Evidence: {_n(self.references, 'reference')}, {self.found} found, {self.missing} missing")
+        return f"Evidence: {_n(self.references, 'reference')}, {self.found} found, {self.missing} missing"
 
 
 def _n(n: int, word: str) -> str:

@@ -48,11 +48,17 @@ def _register(ctx) -> str:
 
 # --- budget headings -------------------------------------------------------------------------------
 
-@rule("X401", "not-a-budget-heading", ERROR, "App 2 §3.3",
-      "budget item not in the contract budget (\"expenditure out of contract\")",
-      fix="Report spend only against the budget headings of your contract, spelt as in the budget; spend "
-          "under any other heading is expenditure out of contract and cannot be claimed.",
-      needs=("contract",))
+
+@rule(
+    "X401",
+    "not-a-budget-heading",
+    ERROR,
+    "App 2 §3.3",
+    'budget item not in the contract budget ("expenditure out of contract")',
+    fix="Report spend only against the budget headings of your contract, spelt as in the budget; spend "
+    "under any other heading is expenditure out of contract and cannot be claimed.",
+    needs=("contract",),
+)
 def not_a_budget_heading(sub, ctx):
     t = sub.expenditure
     ct = Cells(t)
@@ -63,15 +69,24 @@ def not_a_budget_heading(sub, ctx):
     for i in indices(items.notna() & ~_norm(items).isin(headings)):
         where = t.at(i, "Budget item")
         item = ct(i, "Budget item")
-        yield Flag(f"{where.cell}: budget item {item!r} is not a heading of contract {ctx.contract.contract_id}'s "
-                   f"budget ({listed or 'no headings'}); spend under it is expenditure out of contract", where, item)
+        yield Flag(
+            f"{where.cell}: budget item {item!r} is not a heading of contract {ctx.contract.contract_id}'s "
+            f"budget ({listed or 'no headings'}); spend under it is expenditure out of contract",
+            where,
+            item,
+        )
 
 
-@rule("X408", "budget-mismatch", WARNING, "App 2 §3.2",
-      "Budgeted amount differs from the contract register's budget for that item and quarter",
-      fix="Copy the Budgeted amount for each item from your contract's budget for this quarter; if the budget "
-          "has been re-profiled, tell the PMO so the register is updated.",
-      needs=("contract",))
+@rule(
+    "X408",
+    "budget-mismatch",
+    WARNING,
+    "App 2 §3.2",
+    "Budgeted amount differs from the contract register's budget for that item and quarter",
+    fix="Copy the Budgeted amount for each item from your contract's budget for this quarter; if the budget "
+    "has been re-profiled, tell the PMO so the register is updated.",
+    needs=("contract",),
+)
 def budget_mismatch(sub, ctx):
     q = sub.quarter
     if q is None:
@@ -86,8 +101,11 @@ def budget_mismatch(sub, ctx):
         if not len(t) or (c.start and c.end and (q.end < c.start or q.start > c.end)):
             return  # a quarter outside the contract's term is D605's to report
         where = t.at(0, "Budgeted amount")
-        yield Flag(f"{where.cell}: {_register(ctx)} has no budget for {q.financial_year} {q.label}, so the budgeted "
-                   "amounts could not be compared with it", where)
+        yield Flag(
+            f"{where.cell}: {_register(ctx)} has no budget for {q.financial_year} {q.label}, so the budgeted "
+            "amounts could not be compared with it",
+            where,
+        )
         return
     register: dict[str, int] = {}
     for line in lines:
@@ -111,16 +129,26 @@ def budget_mismatch(sub, ctx):
             said = f"{_register(ctx)} budgets {_gbp(theirs)}"
         else:
             said = f"{_register(ctx)} has no budget for it"
-        yield Flag(f"{where.cell}: budgeted amount {_gbp(ours)} for {name!r} differs from the contract budget: "
-                   f"{said} in {q.financial_year} {q.label}", where, int(ours) / 100)
+        yield Flag(
+            f"{where.cell}: budgeted amount {_gbp(ours)} for {name!r} differs from the contract budget: "
+            f"{said} in {q.financial_year} {q.label}",
+            where,
+            int(ours) / 100,
+        )
 
 
 # --- the expenditure lines -------------------------------------------------------------------------
 
-@rule("X402", "spend-variance-unexplained", ERROR, "App 2 §1.3; §3.2",
-      "variance over 10% of the budgeted amount and no Comment",
-      fix="Explain in Comment any spend more than 10% over or under the budgeted amount: why, whether it is "
-          "temporary or permanent, and what you will do about it.")
+
+@rule(
+    "X402",
+    "spend-variance-unexplained",
+    ERROR,
+    "App 2 §1.3; §3.2",
+    "variance over 10% of the budgeted amount and no Comment",
+    fix="Explain in Comment any spend more than 10% over or under the budgeted amount: why, whether it is "
+    "temporary or permanent, and what you will do about it.",
+)
 def spend_variance_unexplained(sub, ctx):
     t = sub.expenditure
     ct = Cells(t)
@@ -138,13 +166,23 @@ def spend_variance_unexplained(sub, ctx):
         v = a - b
         share = f" ({money.pct(abs(variance.percent))} of it)" if b else ""
         item = ct(i, "Budget item")
-        yield Flag(f"{where.cell}: {item!r}: actual spend {_gbp(a)} is {_gbp(abs(v))} {'over' if v > 0 else 'under'} "
-                   f"the budgeted {_gbp(b)}{share}, more than 10%, and Comment is empty", where, v / 100)
+        yield Flag(
+            f"{where.cell}: {item!r}: actual spend {_gbp(a)} is {_gbp(abs(v))} {'over' if v > 0 else 'under'} "
+            f"the budgeted {_gbp(b)}{share}, more than 10%, and Comment is empty",
+            where,
+            v / 100,
+        )
 
 
-@rule("X407", "negative-spend", ERROR, "App 2 §3.2", "negative budgeted or actual amount",
-      fix="Enter budgeted amounts and spend as positive amounts; report a refund by reducing the spend of the "
-          "quarter it belongs to, and explain it in Comment.")
+@rule(
+    "X407",
+    "negative-spend",
+    ERROR,
+    "App 2 §3.2",
+    "negative budgeted or actual amount",
+    fix="Enter budgeted amounts and spend as positive amounts; report a refund by reducing the spend of the "
+    "quarter it belongs to, and explain it in Comment.",
+)
 def negative_spend(sub, ctx):
     t = sub.expenditure
     ct = Cells(t)
@@ -153,21 +191,29 @@ def negative_spend(sub, ctx):
         for i in indices(col < 0):
             where = t.at(i, header)
             amount = ct(i, header)
-            yield Flag(f"{where.cell}: {header} {money.gbp(amount)} for {ct(i, 'Budget item')!r} is "
-                       "negative", where, amount)
+            yield Flag(
+                f"{where.cell}: {header} {money.gbp(amount)} for {ct(i, 'Budget item')!r} is negative", where, amount
+            )
 
 
 # --- transactions ----------------------------------------------------------------------------------
 
+
 def _recharge_note(ct, i: int) -> str:
-    return " (an internal recharge: give the date the cost was originally defrayed)" if ct(
-        i, "Internal recharge") else ""
+    return (
+        " (an internal recharge: give the date the cost was originally defrayed)" if ct(i, "Internal recharge") else ""
+    )
 
 
-@rule("X403", "defrayed-after-quarter", ERROR, "App 2 §3.1; §3.5",
-      "transaction defrayed after the quarter's last day (recharges: original date)",
-      fix="Report only spend paid out (cash left the account) by the quarter's last day; move later payments "
-          "to next quarter's return. For an internal recharge, the date is when the cost was first paid.")
+@rule(
+    "X403",
+    "defrayed-after-quarter",
+    ERROR,
+    "App 2 §3.1; §3.5",
+    "transaction defrayed after the quarter's last day (recharges: original date)",
+    fix="Report only spend paid out (cash left the account) by the quarter's last day; move later payments "
+    "to next quarter's return. For an internal recharge, the date is when the cost was first paid.",
+)
 def defrayed_after_quarter(sub, ctx):
     t, q = sub.transactions, sub.quarter
     ct = Cells(t)
@@ -179,8 +225,12 @@ def defrayed_after_quarter(sub, ctx):
     for i in indices(dates > pd.Timestamp(q.end)):
         where = t.at(i, "Date defrayed")
         d = ct(i, "Date defrayed")
-        yield Flag(f"{where.cell}: {ct(i, 'Description')!r} was defrayed on {day(d)}, after the quarter's last "
-                   f"day {day(q.end)}{_recharge_note(ct, i)}; only spend paid out by then counts", where, d)
+        yield Flag(
+            f"{where.cell}: {ct(i, 'Description')!r} was defrayed on {day(d)}, after the quarter's last "
+            f"day {day(q.end)}{_recharge_note(ct, i)}; only spend paid out by then counts",
+            where,
+            d,
+        )
 
 
 def _transaction_keys(df):
@@ -204,14 +254,19 @@ def _claimed_earlier(ctx) -> dict:
     return claimed
 
 
-@rule("X409", "defrayed-before-quarter", WARNING, "App 2 §3.1a; §3.5",
-      "transaction defrayed before the quarter's first day (App 2 §3.1a: only costs paid out within the quarter); "
-      "error when the same transaction (item, date, amount, supplier/reference) was already claimed in an earlier "
-      "return",
-      fix="Report each cost in the return of the quarter it was paid out in. Remove a cost an earlier return "
-          "already claimed; for one paid earlier but never claimed, explain it to the PMO. For an internal "
-          "recharge, the date is when the cost was first paid.",
-      raises_to=ERROR)
+@rule(
+    "X409",
+    "defrayed-before-quarter",
+    WARNING,
+    "App 2 §3.1a; §3.5",
+    "transaction defrayed before the quarter's first day (App 2 §3.1a: only costs paid out within the quarter); "
+    "error when the same transaction (item, date, amount, supplier/reference) was already claimed in an earlier "
+    "return",
+    fix="Report each cost in the return of the quarter it was paid out in. Remove a cost an earlier return "
+    "already claimed; for one paid earlier but never claimed, explain it to the PMO. For an internal "
+    "recharge, the date is when the cost was first paid.",
+    raises_to=ERROR,
+)
 def defrayed_before_quarter(sub, ctx):
     t, q = sub.transactions, sub.quarter
     ct = Cells(t)
@@ -228,29 +283,45 @@ def defrayed_before_quarter(sub, ctx):
         return
     claimed = _claimed_earlier(ctx) if ctx.history_given else {}
     keys = _transaction_keys(t.df)
-    unseen = "" if ctx.history_given else (" (earlier returns were not given, so whether it was already claimed "
-                                           "was not checked)")
+    unseen = (
+        ""
+        if ctx.history_given
+        else (" (earlier returns were not given, so whether it was already claimed was not checked)")
+    )
     for i in indices(before):
         where = t.at(i, "Date defrayed")
         d = ct(i, "Date defrayed")
         amount = ct(i, "Amount")
         shown = money.gbp(amount) if amount is not None else "(no amount)"
-        said = (f"{where.cell}: {ct(i, 'Description')!r} ({shown}, {ct(i, 'Budget item')!r}) was defrayed on "
-                f"{day(d)}, before the quarter's first day {day(q.start)}{_recharge_note(ct, i)}")
+        said = (
+            f"{where.cell}: {ct(i, 'Description')!r} ({shown}, {ct(i, 'Budget item')!r}) was defrayed on "
+            f"{day(d)}, before the quarter's first day {day(q.start)}{_recharge_note(ct, i)}"
+        )
         first = claimed.get(keys.iat[i]) if pd.notna(keys.iat[i]) else None
         if first is not None:
-            yield Flag(f"{said}, and the same transaction was already claimed in the {first.financial_year} "
-                       f"{first.label} return; a cost is claimed once", where, d, severity=ERROR)
+            yield Flag(
+                f"{said}, and the same transaction was already claimed in the {first.financial_year} "
+                f"{first.label} return; a cost is claimed once",
+                where,
+                d,
+                severity=ERROR,
+            )
         else:
-            yield Flag(f"{said}; only costs paid out within the quarter are reported in it (App 2 §3.1a){unseen}",
-                       where, d)
+            yield Flag(
+                f"{said}; only costs paid out within the quarter are reported in it (App 2 §3.1a){unseen}", where, d
+            )
 
 
-@rule("X404", "outside-contract-term", ERROR, "App 2 §3.1",
-      "transaction dated before the contract start or after its end",
-      fix="Claim only spend defrayed within the contract's term; spend before its start or after its end is "
-          "not eligible.",
-      needs=("contract",))
+@rule(
+    "X404",
+    "outside-contract-term",
+    ERROR,
+    "App 2 §3.1",
+    "transaction dated before the contract start or after its end",
+    fix="Claim only spend defrayed within the contract's term; spend before its start or after its end is "
+    "not eligible.",
+    needs=("contract",),
+)
 def outside_contract_term(sub, ctx):
     t, c = sub.transactions, ctx.contract
     ct = Cells(t)
@@ -263,12 +334,22 @@ def outside_contract_term(sub, ctx):
         where = t.at(i, "Date defrayed")
         d = ct(i, "Date defrayed")
         side = "before the contract's start" if d < c.start else "after the contract's end"
-        yield Flag(f"{where.cell}: {ct(i, 'Description')!r} was defrayed on {day(d)}, {side} (contract "
-                   f"{c.contract_id} runs {day(c.start)} to {day(c.end)}){_recharge_note(ct, i)}", where, d)
+        yield Flag(
+            f"{where.cell}: {ct(i, 'Description')!r} was defrayed on {day(d)}, {side} (contract "
+            f"{c.contract_id} runs {day(c.start)} to {day(c.end)}){_recharge_note(ct, i)}",
+            where,
+            d,
+        )
 
 
-@rule("X405", "recoverable-vat", ERROR, "App 2 §3.1", "transaction includes recoverable VAT",
-      fix="Claim amounts net of any VAT you can recover; recoverable VAT is not eligible expenditure.")
+@rule(
+    "X405",
+    "recoverable-vat",
+    ERROR,
+    "App 2 §3.1",
+    "transaction includes recoverable VAT",
+    fix="Claim amounts net of any VAT you can recover; recoverable VAT is not eligible expenditure.",
+)
 def recoverable_vat(sub, ctx):
     t = sub.transactions
     ct = Cells(t)
@@ -278,14 +359,23 @@ def recoverable_vat(sub, ctx):
         where = t.at(i, "Includes recoverable VAT")
         amount = ct(i, "Amount")
         shown = money.gbp(amount) if amount is not None else "(no amount)"
-        yield Flag(f"{where.cell}: {ct(i, 'Description')!r} ({shown}) includes recoverable VAT, which is not "
-                   "eligible; claim the amount net of it", where, amount)
+        yield Flag(
+            f"{where.cell}: {ct(i, 'Description')!r} ({shown}) includes recoverable VAT, which is not "
+            "eligible; claim the amount net of it",
+            where,
+            amount,
+        )
 
 
-@rule("X406", "transactions-do-not-add-up", ERROR, "App 2 §3.1; §3.3",
-      "Transactions total per item differs from Actual spend by more than £0.01",
-      fix="Make the Transactions listed for each budget item add up to that item's Actual spend on the "
-          "Expenditure sheet (add the missing items, or correct the amounts).")
+@rule(
+    "X406",
+    "transactions-do-not-add-up",
+    ERROR,
+    "App 2 §3.1; §3.3",
+    "Transactions total per item differs from Actual spend by more than £0.01",
+    fix="Make the Transactions listed for each budget item add up to that item's Actual spend on the "
+    "Expenditure sheet (add the missing items, or correct the amounts).",
+)
 def transactions_do_not_add_up(sub, ctx):
     t, e = sub.transactions, sub.expenditure
     ct, ce = Cells(t), Cells(e)
@@ -312,9 +402,12 @@ def transactions_do_not_add_up(sub, ctx):
         where = e.at(i, "Actual spend")
         n = int(n_tx.get(item, 0))
         listed = f"{n} transaction{'s' * (n != 1)} totalling {_gbp(s)}" if n else "no transactions"
-        yield Flag(f"{where.cell}: actual spend {_gbp(int(a))} for {ce(i, 'Budget item')!r} differs by "
-                   f"{_gbp(abs(s - int(a)))} from the Transactions sheet, which lists {listed} for it",
-                   where, int(a) / 100)
+        yield Flag(
+            f"{where.cell}: actual spend {_gbp(int(a))} for {ce(i, 'Budget item')!r} differs by "
+            f"{_gbp(abs(s - int(a)))} from the Transactions sheet, which lists {listed} for it",
+            where,
+            int(a) / 100,
+        )
     stray = tx[~tx["_item"].isin(set(actual.index) | skip)]
     if len(stray):
         for _item, group in stray.reset_index().groupby("_item", sort=False):
@@ -324,6 +417,10 @@ def transactions_do_not_add_up(sub, ctx):
                 continue
             where = t.at(i, "Budget item")
             n = len(group)
-            yield Flag(f"{where.cell}: {n} transaction{'s' * (n != 1)} totalling {_gbp(s)} for "
-                       f"{ct(i, 'Budget item')!r}, which has no line on the Expenditure sheet (Actual spend "
-                       "£0.00)", where, s / 100)
+            yield Flag(
+                f"{where.cell}: {n} transaction{'s' * (n != 1)} totalling {_gbp(s)} for "
+                f"{ct(i, 'Budget item')!r}, which has no line on the Expenditure sheet (Actual spend "
+                "£0.00)",
+                where,
+                s / 100,
+            )

@@ -31,13 +31,21 @@ LEVEL_RANK = {lvl: n for n, lvl in enumerate(std.QUALIFICATION_LEVELS[-1:] + std
 # None 0, Entry 1, 1 → 2, … 8 → 9
 GUARANTEED = ("Permanent", "Fixed-term", "Temporary")  # every contract type but zero hours (and apprenticeship)
 WORK_EXPERIENCE_DAYS, INTERNSHIP_DAYS = 10, 20  # weekdays: two and four weeks
-_REG_COLS = ["Client ref", "Registration date", "Employment status", "Gross hourly pay",
-             "Highest qualification level"]
-_CLAIM_COLS = ["Claim ref", "Client ref", "Output", "Date achieved", "Start date", "Gross hourly pay",
-               "Progression type", "Qualification level"]
+_REG_COLS = ["Client ref", "Registration date", "Employment status", "Gross hourly pay", "Highest qualification level"]
+_CLAIM_COLS = [
+    "Claim ref",
+    "Client ref",
+    "Output",
+    "Date achieved",
+    "Start date",
+    "Gross hourly pay",
+    "Progression type",
+    "Qualification level",
+]
 
 
 # --- what is known about a client before a claim -----------------------------------------------------
+
 
 def _registrations(sub, ctx):
     import pandas as pd
@@ -58,7 +66,8 @@ def _all_claims(sub, ctx):
     if not len(hist):  # (an empty history frame has untyped columns: leave it out)
         return here
     return pd.concat([hist[_CLAIM_COLS].assign(_pos=-1), here], ignore_index=True).astype(
-        {"Date achieved": "datetime64[s]", "Start date": "datetime64[s]"})
+        {"Date achieved": "datetime64[s]", "Start date": "datetime64[s]"}
+    )
 
 
 def _asof(left, right, right_on: str, *, strict: bool = False, fallback_forward: bool = False):
@@ -68,13 +77,26 @@ def _asof(left, right, right_on: str, *, strict: bool = False, fallback_forward:
 
     right = right.astype({"Client ref": object}).sort_values(right_on, kind="stable")
     left = left.astype({"Client ref": object}).sort_values("Date achieved", kind="stable")
-    merged = pd.merge_asof(left, right, left_on="Date achieved", right_on=right_on, by="Client ref",
-                           direction="backward", allow_exact_matches=not strict)
+    merged = pd.merge_asof(
+        left,
+        right,
+        left_on="Date achieved",
+        right_on=right_on,
+        by="Client ref",
+        direction="backward",
+        allow_exact_matches=not strict,
+    )
     if fallback_forward:
         missing = merged[right_on].isna()
         if missing.any():
-            fwd = pd.merge_asof(left[missing.to_numpy()], right, left_on="Date achieved", right_on=right_on,
-                                by="Client ref", direction="forward")
+            fwd = pd.merge_asof(
+                left[missing.to_numpy()],
+                right,
+                left_on="Date achieved",
+                right_on=right_on,
+                by="Client ref",
+                direction="forward",
+            )
             merged = pd.concat([merged[~missing.to_numpy()], fwd], ignore_index=True)
     return merged.set_index("_pos")
 
@@ -90,16 +112,25 @@ def _before(sub, ctx, mask):
     left = pd.DataFrame({"_pos": pd.Series([int(i) for i in indices(m)], dtype="int64")})  # typed when empty
     left["Client ref"] = df["Client ref"].to_numpy()[left["_pos"].to_numpy()]
     left["Date achieved"] = df["Date achieved"].to_numpy()[left["_pos"].to_numpy()]
-    regs = _registrations(sub, ctx).rename(columns={
-        "Registration date": "reg_date", "Employment status": "reg_status", "Gross hourly pay": "reg_pay",
-        "Highest qualification level": "reg_level"})
+    regs = _registrations(sub, ctx).rename(
+        columns={
+            "Registration date": "reg_date",
+            "Employment status": "reg_status",
+            "Gross hourly pay": "reg_pay",
+            "Highest qualification level": "reg_level",
+        }
+    )
     out = _asof(left, regs, "reg_date", fallback_forward=True)
     claims = _all_claims(sub, ctx)
     jobs = claims[claims["Output"].isin(JOB_STARTS)]
-    jobs = pd.DataFrame({"Client ref": jobs["Client ref"],
-                         "job_date": jobs["Start date"].fillna(jobs["Date achieved"]),
-                         "job_pay": jobs["Gross hourly pay"], "job_ref": jobs["Claim ref"]}).dropna(
-        subset=["Client ref", "job_date"])
+    jobs = pd.DataFrame(
+        {
+            "Client ref": jobs["Client ref"],
+            "job_date": jobs["Start date"].fillna(jobs["Date achieved"]),
+            "job_pay": jobs["Gross hourly pay"],
+            "job_ref": jobs["Claim ref"],
+        }
+    ).dropna(subset=["Client ref", "job_date"])
     out = out.join(_asof(left, jobs, "job_date", strict=True)[["job_date", "job_pay", "job_ref"]])
     out["known"] = out["reg_date"].notna()
     return out.sort_index()
@@ -112,9 +143,13 @@ def _not_checked(sub, ctx, frame, what: str):
     first = int(frame.index[0])
     where = sub.claims.at(first, "Client ref")
     n = len(frame)
-    yield Flag(f"{where.cell}: {n} {what} claim{'s' * (n != 1)} not checked: the client{'s' * (n != 1)} "
-               "registered in an earlier return, which was not given (--history)", where,
-               value(sub.claims, first, "Client ref"), severity=INFO)
+    yield Flag(
+        f"{where.cell}: {n} {what} claim{'s' * (n != 1)} not checked: the client{'s' * (n != 1)} "
+        "registered in an earlier return, which was not given (--history)",
+        where,
+        value(sub.claims, first, "Client ref"),
+        severity=INFO,
+    )
 
 
 def _ref(cv, i: int) -> str:
@@ -128,10 +163,16 @@ def _is(series, *values):
 
 # --- P301 ------------------------------------------------------------------------------------------
 
-@rule("P301", "progression-not-in-work", ERROR, OUT4,
-      "progression for a client not in work before (registration or an earlier job start)",
-      fix="Claim output 4 only for a client who was in work before it: recorded as Employed or Self-employed "
-          "at registration, or with an earlier 2a or 2b job start; otherwise claim the job start (2a) instead.")
+
+@rule(
+    "P301",
+    "progression-not-in-work",
+    ERROR,
+    OUT4,
+    "progression for a client not in work before (registration or an earlier job start)",
+    fix="Claim output 4 only for a client who was in work before it: recorded as Employed or Self-employed "
+    "at registration, or with an earlier 2a or 2b job start; otherwise claim the job start (2a) instead.",
+)
 def progression_not_in_work(sub, ctx):
     cv = Cells(sub.claims)
     df = sub.claims.df
@@ -140,8 +181,9 @@ def progression_not_in_work(sub, ctx):
         return
     f = _before(sub, ctx, prog)
     reg_in_work = f["reg_status"].isin(std.IN_WORK) & (f["reg_date"] <= f["Date achieved"])
-    job_since_reg = f["job_date"].notna() & (f["reg_date"].isna() | (f["job_date"] >= f["reg_date"])
-                                             | (f["reg_date"] > f["Date achieved"]))
+    job_since_reg = f["job_date"].notna() & (
+        f["reg_date"].isna() | (f["job_date"] >= f["reg_date"]) | (f["reg_date"] > f["Date achieved"])
+    )
     in_work = reg_in_work | job_since_reg
     unknown = ~in_work & ~f["known"]
     yield from _not_checked(sub, ctx, f[unknown], "progression")
@@ -157,15 +199,25 @@ def progression_not_in_work(sub, ctx):
             why = f"registered on {day(reg_date)}, after this progression ({day(achieved)})"
         else:
             why = f"{status or 'no employment status'} at registration on {day(reg_date)}"
-        yield Flag(f"{where.cell}: {_ref(cv, pos)} is a progression (output 4) for client {client}, who was not "
-                   f"in work before it: {why}, and no 2a or 2b job start before {day(achieved)}", where, client)
+        yield Flag(
+            f"{where.cell}: {_ref(cv, pos)} is a progression (output 4) for client {client}, who was not "
+            f"in work before it: {why}, and no 2a or 2b job start before {day(achieved)}",
+            where,
+            client,
+        )
 
 
 # --- P302 ------------------------------------------------------------------------------------------
 
-@rule("P302", "progression-is-apprenticeship", ERROR, OUT4,
-      "an apprenticeship claimed as progression (must be 2b)",
-      fix="Apprenticeships are not progressions: claim the apprenticeship start as output 2b instead of 4.")
+
+@rule(
+    "P302",
+    "progression-is-apprenticeship",
+    ERROR,
+    OUT4,
+    "an apprenticeship claimed as progression (must be 2b)",
+    fix="Apprenticeships are not progressions: claim the apprenticeship start as output 2b instead of 4.",
+)
 def progression_is_apprenticeship(sub, ctx):
     cv = Cells(sub.claims)
     df = sub.claims.df
@@ -174,29 +226,41 @@ def progression_is_apprenticeship(sub, ctx):
     by_level = prog & df["Apprenticeship level"].notna() & ~by_contract
     for i in indices(by_contract):
         where = sub.claims.at(i, "Contract type")
-        yield Flag(f"{where.cell}: {_ref(cv, i)} is output 4 with contract type Apprenticeship; an apprenticeship "
-                   "cannot be claimed as a progression and must be claimed as an apprenticeship start (2b)",
-                   where, "Apprenticeship")
+        yield Flag(
+            f"{where.cell}: {_ref(cv, i)} is output 4 with contract type Apprenticeship; an apprenticeship "
+            "cannot be claimed as a progression and must be claimed as an apprenticeship start (2b)",
+            where,
+            "Apprenticeship",
+        )
     for i in indices(by_level):
         where = sub.claims.at(i, "Apprenticeship level")
         level = cv(i, "Apprenticeship level")
-        yield Flag(f"{where.cell}: {_ref(cv, i)} is output 4 with apprenticeship level {level}; an apprenticeship "
-                   "cannot be claimed as a progression and must be claimed as an apprenticeship start (2b)",
-                   where, level)
+        yield Flag(
+            f"{where.cell}: {_ref(cv, i)} is output 4 with apprenticeship level {level}; an apprenticeship "
+            "cannot be claimed as a progression and must be claimed as an apprenticeship start (2b)",
+            where,
+            level,
+        )
 
 
 # --- P303 ------------------------------------------------------------------------------------------
+
 
 def _by_day(dates, fn):
     """Apply ``fn(date)`` once per distinct date of a datetime Series; a dict date → result."""
     return {d: fn(d) for d in {plain(v) for v in dates.unique()} if d is not None}
 
 
-@rule("P303", "wage-uplift-short", ERROR, OUT4,
-      "type A: new pay below previous × (1 + CPI + 10%), or below the London Living Wage when previous pay was",
-      fix="A wage progression needs new pay of at least inflation + 10% on the previous pay (and at least the "
-          "London Living Wage if the client was below it): check Gross hourly pay and Previous hourly pay "
-          "against the payslips, or claim another progression type.")
+@rule(
+    "P303",
+    "wage-uplift-short",
+    ERROR,
+    OUT4,
+    "type A: new pay below previous × (1 + CPI + 10%), or below the London Living Wage when previous pay was",
+    fix="A wage progression needs new pay of at least inflation + 10% on the previous pay (and at least the "
+    "London Living Wage if the client was below it): check Gross hourly pay and Previous hourly pay "
+    "against the payslips, or claim another progression type.",
+)
 def wage_uplift_short(sub, ctx):
     import numpy as np
 
@@ -213,17 +277,21 @@ def wage_uplift_short(sub, ctx):
     reg_pay = f["reg_pay"].to_numpy(dtype=float, na_value=np.nan)
     job_pay = f["job_pay"].to_numpy(dtype=float, na_value=np.nan)
     prev = np.where(~np.isnan(given), given, np.where(~np.isnan(reg_pay), reg_pay, job_pay))
-    source = np.where(~np.isnan(given), "Previous hourly pay", np.where(~np.isnan(reg_pay), "registration",
-                                                                        "job start"))
+    source = np.where(
+        ~np.isnan(given), "Previous hourly pay", np.where(~np.isnan(reg_pay), "registration", "job start")
+    )
     no_prev = np.isnan(prev)
     unknown = no_prev & ~f["known"].to_numpy()
     yield from _not_checked(sub, ctx, f[unknown], "wage progression")
     for i in np.flatnonzero(no_prev & f["known"].to_numpy()):
         p = int(pos[i])
         where = sub.claims.at(p, "Previous hourly pay")
-        yield Flag(f"{where.cell}: {_ref(cv, p)} is a wage progression but Previous hourly pay is blank and the "
-                   "client's registration has no Gross hourly pay, so the uplift cannot be checked; fill in "
-                   "Previous hourly pay", where)
+        yield Flag(
+            f"{where.cell}: {_ref(cv, p)} is a wage progression but Previous hourly pay is blank and the "
+            "client's registration has no Gross hourly pay, so the uplift cannot be checked; fill in "
+            "Previous hourly pay",
+            where,
+        )
 
     cpi = _by_day(f["Date achieved"], lambda d: wages.cpi_for(ctx.refdata, d))
     llw = _by_day(f["Date achieved"], lambda d: wages.llw_on(ctx.refdata, d))
@@ -247,34 +315,42 @@ def wage_uplift_short(sub, ctx):
             continue
         where = sub.claims.at(p, "Gross hourly pay")
         src = "" if source[i] == "Previous hourly pay" else f"; previous pay from the {source[i]}"
-        working = (f"the threshold {gbp(threshold)} = {wages.uplift_formula(previous, rate, month, setting)}"
-                   f" ({setting} uplift{src}; App 2 §2.4 output 4)")
+        working = (
+            f"the threshold {gbp(threshold)} = {wages.uplift_formula(previous, rate, month, setting)}"
+            f" ({setting} uplift{src}; App 2 §2.4 output 4)"
+        )
         llw_words = f"the London Living Wage {gbp(llw_now)} ({llw_year} rate, in force on {day(d)})"
         if new_pay < threshold:
             msg = f"{where.cell}: new pay {gbp(new_pay)} is below {working}"
             if below_llw:
-                msg += (f"; previous pay {gbp(previous)} was below {llw_words}, so new pay must also be at "
-                        "least that")
+                msg += f"; previous pay {gbp(previous)} was below {llw_words}, so new pay must also be at least that"
             else:
                 msg += f"; previous pay {gbp(previous)} was at or above {llw_words}"
         else:
-            msg = (f"{where.cell}: new pay {gbp(new_pay)} meets {working}, but previous pay "
-                   f"{gbp(previous)} was below {llw_words}, and new pay is below it")
+            msg = (
+                f"{where.cell}: new pay {gbp(new_pay)} meets {working}, but previous pay "
+                f"{gbp(previous)} was below {llw_words}, and new pay is below it"
+            )
         yield Flag(msg, where, float(new_pay))
 
 
 # --- P304 ------------------------------------------------------------------------------------------
 
+
 def _level_rank(series):
     return series.map(LEVEL_RANK)
 
 
-@rule("P304", "training-not-higher", ERROR, OUT4,
-      "type B: qualification level not above the client's highest level (level-free in-work skills course: "
-      "warning)",
-      fix="A training progression needs a qualification a level above the client's highest (e.g. level 3 when "
-          "qualified to level 2); for an in-work skills course with no level, write None as the level and "
-          "describe the course in Qualification gained, for the PMO to confirm.")
+@rule(
+    "P304",
+    "training-not-higher",
+    ERROR,
+    OUT4,
+    "type B: qualification level not above the client's highest level (level-free in-work skills course: warning)",
+    fix="A training progression needs a qualification a level above the client's highest (e.g. level 3 when "
+    "qualified to level 2); for an in-work skills course with no level, write None as the level and "
+    "describe the course in Qualification gained, for the PMO to confirm.",
+)
 def training_not_higher(sub, ctx):
     import numpy as np
     import pandas as pd
@@ -289,10 +365,18 @@ def training_not_higher(sub, ctx):
     level = df["Qualification level"].to_numpy()[pos]
     # earlier type B qualifications of the client, in this return or earlier ones (strictly before)
     claims = _all_claims(sub, ctx)
-    earlier = claims[claims["Output"].eq("4") & claims["Progression type"].eq("B training")
-                     & claims["Qualification level"].isin([lv for lv in std.QUALIFICATION_LEVELS if lv != "None"])]
-    earlier = pd.DataFrame({"Client ref": earlier["Client ref"], "gained_date": earlier["Date achieved"],
-                            "gained_rank": _level_rank(earlier["Qualification level"])}).dropna()
+    earlier = claims[
+        claims["Output"].eq("4")
+        & claims["Progression type"].eq("B training")
+        & claims["Qualification level"].isin([lv for lv in std.QUALIFICATION_LEVELS if lv != "None"])
+    ]
+    earlier = pd.DataFrame(
+        {
+            "Client ref": earlier["Client ref"],
+            "gained_date": earlier["Date achieved"],
+            "gained_rank": _level_rank(earlier["Qualification level"]),
+        }
+    ).dropna()
     earlier = earlier.groupby(["Client ref", "gained_date"], as_index=False)["gained_rank"].max()
     earlier = earlier.sort_values(["Client ref", "gained_date"])
     earlier["gained_rank"] = earlier.groupby("Client ref")["gained_rank"].cummax()
@@ -308,9 +392,14 @@ def training_not_higher(sub, ctx):
         p = int(pos[i])
         where = sub.claims.at(p, "Qualification level")
         course = cv(p, "Qualification gained") or "(no course named)"
-        yield Flag(f"{where.cell}: {_ref(cv, p)} is a training progression with no qualification level "
-                   f"({course!r}): accepted only as an in-work skills course (e.g. management, construction site "
-                   "skills); the PMO confirms it", where, course, severity=WARNING)
+        yield Flag(
+            f"{where.cell}: {_ref(cv, p)} is a training progression with no qualification level "
+            f"({course!r}): accepted only as an in-work skills course (e.g. management, construction site "
+            "skills); the PMO confirms it",
+            where,
+            course,
+            severity=WARNING,
+        )
     with np.errstate(invalid="ignore"):
         short = ~level_free & ~np.isnan(highest) & (new_rank <= highest)
     reg_ranks = reg_rank.to_numpy(dtype=float, na_value=np.nan)
@@ -319,33 +408,51 @@ def training_not_higher(sub, ctx):
         p = int(pos[i])
         where = sub.claims.at(p, "Qualification level")
         from_reg = reg_ranks[i] == highest[i]
-        basis = (f"recorded at registration on {day(plain(reg_dates[i]))}" if from_reg
-                 else "from an earlier training progression")
+        basis = (
+            f"recorded at registration on {day(plain(reg_dates[i]))}"
+            if from_reg
+            else "from an earlier training progression"
+        )
         top = next(lv for lv, r in LEVEL_RANK.items() if r == highest[i])
-        yield Flag(f"{where.cell}: {_ref(cv, p)} is a training progression at level {level[i]}, not above the "
-                   f"client's highest level {top} ({basis}); it must be a level up", where, level[i])
+        yield Flag(
+            f"{where.cell}: {_ref(cv, p)} is a training progression at level {level[i]}, not above the "
+            f"client's highest level {top} ({basis}); it must be a level up",
+            where,
+            level[i],
+        )
 
 
 # --- P305 ------------------------------------------------------------------------------------------
 
-@rule("P305", "contract-not-better", ERROR, OUT4,
-      "type C: neither zero-hours/temporary → guaranteed with more weekly hours, nor temporary guaranteed → "
-      "permanent",
-      fix="A contract progression is a move from zero hours or temporary hours to a guaranteed-hours contract "
-          "with more weekly hours, or from a temporary or fixed-term contract to a permanent one: check Previous "
-          "contract type, Contract type and the weekly hours.")
+
+@rule(
+    "P305",
+    "contract-not-better",
+    ERROR,
+    OUT4,
+    "type C: neither zero-hours/temporary → guaranteed with more weekly hours, nor temporary guaranteed → permanent",
+    fix="A contract progression is a move from zero hours or temporary hours to a guaranteed-hours contract "
+    "with more weekly hours, or from a temporary or fixed-term contract to a permanent one: check Previous "
+    "contract type, Contract type and the weekly hours.",
+)
 def contract_not_better(sub, ctx):
     cv = Cells(sub.claims)
     df = sub.claims.df
-    mask = (df["Output"].eq("4") & df["Progression type"].eq("C contract") & df["Contract type"].notna()
-            & df["Previous contract type"].notna() & ~df["Contract type"].eq("Apprenticeship"))  # P302's
+    mask = (
+        df["Output"].eq("4")
+        & df["Progression type"].eq("C contract")
+        & df["Contract type"].notna()
+        & df["Previous contract type"].notna()
+        & ~df["Contract type"].eq("Apprenticeship")
+    )  # P302's
     if not mask.any():
         return
     prev, new = df["Previous contract type"], df["Contract type"]
     hours_new, hours_prev = df["Weekly hours"], df["Previous weekly hours"]
     to_permanent = _is(prev, "Temporary", "Fixed-term", "Apprenticeship") & new.eq("Permanent")
-    needs_hours = ((prev.eq("Zero hours") & _is(new, *GUARANTEED))
-                   | (prev.eq("Temporary") & _is(new, "Permanent", "Fixed-term")))
+    needs_hours = (prev.eq("Zero hours") & _is(new, *GUARANTEED)) | (
+        prev.eq("Temporary") & _is(new, "Permanent", "Fixed-term")
+    )
     hours_known = hours_new.notna() & hours_prev.notna()
     more_hours = hours_known & (hours_new > hours_prev)
     bad_pair = mask & ~to_permanent & ~needs_hours
@@ -353,23 +460,37 @@ def contract_not_better(sub, ctx):
     for i in indices(bad_pair):
         where = sub.claims.at(i, "Contract type")
         p, n = cv(i, "Previous contract type"), cv(i, "Contract type")
-        yield Flag(f"{where.cell}: {_ref(cv, i)}: a move from {p} to {n} is not a better contract; type C is zero "
-                   "hours or temporary → guaranteed hours with more weekly hours, or temporary or fixed-term → "
-                   "permanent", where, f"{p} → {n}")
+        yield Flag(
+            f"{where.cell}: {_ref(cv, i)}: a move from {p} to {n} is not a better contract; type C is zero "
+            "hours or temporary → guaranteed hours with more weekly hours, or temporary or fixed-term → "
+            "permanent",
+            where,
+            f"{p} → {n}",
+        )
     for i in indices(bad_hours):
         where = sub.claims.at(i, "Weekly hours")
         p, n = cv(i, "Previous contract type"), cv(i, "Contract type")
         h, hp = cv(i, "Weekly hours"), cv(i, "Previous weekly hours")
-        yield Flag(f"{where.cell}: {_ref(cv, i)}: {p} → {n} counts only with more guaranteed weekly hours, but "
-                   f"weekly hours {num(h)} are not above the previous {num(hp)}", where, h)
+        yield Flag(
+            f"{where.cell}: {_ref(cv, i)}: {p} → {n} counts only with more guaranteed weekly hours, but "
+            f"weekly hours {num(h)} are not above the previous {num(hp)}",
+            where,
+            h,
+        )
 
 
 # --- P306 ------------------------------------------------------------------------------------------
 
-@rule("P306", "one-progression-per-event", ERROR, OUT4,
-      "two progression claims for the same client and date achieved",
-      fix="Claim one progression per event: keep one claim and note the other change (e.g. a better contract "
-          "as well as higher pay) in its Notes.")
+
+@rule(
+    "P306",
+    "one-progression-per-event",
+    ERROR,
+    OUT4,
+    "two progression claims for the same client and date achieved",
+    fix="Claim one progression per event: keep one claim and note the other change (e.g. a better contract "
+    "as well as higher pay) in its Notes.",
+)
 def one_progression_per_event(sub, ctx):
     cv = Cells(sub.claims)
     claims = _all_claims(sub, ctx)
@@ -391,12 +512,17 @@ def one_progression_per_event(sub, ctx):
             first_where = f", {sub.claims.at(int(first['_pos']), 'Date achieved').cell}"
         else:
             first_where = " in an earlier return"
-        yield Flag(f"{where.cell}: {_ref(cv, p)} is a second progression for client {row['Client ref']} on "
-                   f"{day(row['Date achieved'])} (first: claim {first['Claim ref']}{first_where}); only one "
-                   "progression can be claimed per event", where, row["Client ref"])
+        yield Flag(
+            f"{where.cell}: {_ref(cv, p)} is a second progression for client {row['Client ref']} on "
+            f"{day(row['Date achieved'])} (first: claim {first['Claim ref']}{first_where}); only one "
+            "progression can be claimed per event",
+            where,
+            row["Client ref"],
+        )
 
 
 # --- P307, P308: placements ------------------------------------------------------------------------
+
 
 def _weekdays(df, mask):
     """Weekdays from Start date to End date inclusive, for the rows of ``mask`` with both dates."""
@@ -417,9 +543,15 @@ def _length(cv, i: int, weekdays: int) -> str:
     return f"{day(s)} to {day(e)} is {weekdays} weekday{'s' * (weekdays != 1)}"
 
 
-@rule("P307", "work-experience-short", ERROR, OUT5, "work experience under 2 weeks",
-      fix="Work experience counts from two weeks (10 weekdays, start and end included): check the Start and "
-          "End dates against the host's letter, or claim it when the placement has lasted two weeks.")
+@rule(
+    "P307",
+    "work-experience-short",
+    ERROR,
+    OUT5,
+    "work experience under 2 weeks",
+    fix="Work experience counts from two weeks (10 weekdays, start and end included): check the Start and "
+    "End dates against the host's letter, or claim it when the placement has lasted two weeks.",
+)
 def work_experience_short(sub, ctx):
     cv = Cells(sub.claims)
     df = sub.claims.df
@@ -427,8 +559,12 @@ def work_experience_short(sub, ctx):
     for k in (k for k in range(len(pos)) if count[k] < WORK_EXPERIENCE_DAYS):
         i = int(pos[k])
         where = sub.claims.at(i, "End date")
-        yield Flag(f"{where.cell}: {_ref(cv, i)}: work experience {_length(cv, i, int(count[k]))}, under two weeks "
-                   f"({WORK_EXPERIENCE_DAYS} weekdays)", where, int(count[k]))
+        yield Flag(
+            f"{where.cell}: {_ref(cv, i)}: work experience {_length(cv, i, int(count[k]))}, under two weeks "
+            f"({WORK_EXPERIENCE_DAYS} weekdays)",
+            where,
+            int(count[k]),
+        )
 
 
 def _internship_day(cv, i: int):
@@ -436,10 +572,16 @@ def _internship_day(cv, i: int):
     return cv(i, "Start date") or cv(i, "Date achieved")
 
 
-@rule("P308", "internship-short-or-underpaid", ERROR, OUT5, "internship under 4 weeks or paid below LLW",
-      fix="An internship counts from four weeks (20 weekdays, start and end included) paid at least the London "
-          "Living Wage in force when it started: check the dates and Gross hourly pay against the employer's "
-          "letter.")
+@rule(
+    "P308",
+    "internship-short-or-underpaid",
+    ERROR,
+    OUT5,
+    "internship under 4 weeks or paid below LLW",
+    fix="An internship counts from four weeks (20 weekdays, start and end included) paid at least the London "
+    "Living Wage in force when it started: check the dates and Gross hourly pay against the employer's "
+    "letter.",
+)
 def internship_short_or_underpaid(sub, ctx):
     cv = Cells(sub.claims)
     df = sub.claims.df
@@ -450,8 +592,12 @@ def internship_short_or_underpaid(sub, ctx):
     for k in (k for k in range(len(pos)) if count[k] < INTERNSHIP_DAYS):
         i = int(pos[k])
         where = sub.claims.at(i, "End date")
-        yield Flag(f"{where.cell}: {_ref(cv, i)}: internship {_length(cv, i, int(count[k]))}, under four weeks "
-                   f"({INTERNSHIP_DAYS} weekdays)", where, int(count[k]))
+        yield Flag(
+            f"{where.cell}: {_ref(cv, i)}: internship {_length(cv, i, int(count[k]))}, under four weeks "
+            f"({INTERNSHIP_DAYS} weekdays)",
+            where,
+            int(count[k]),
+        )
     paid = intern & df["Gross hourly pay"].notna() & (df["Start date"].notna() | df["Date achieved"].notna())
     if not paid.any():
         return
@@ -465,16 +611,26 @@ def internship_short_or_underpaid(sub, ctx):
         if pay >= rate:
             continue
         where = sub.claims.at(i, "Gross hourly pay")
-        yield Flag(f"{where.cell}: {_ref(cv, i)}: internship pay {gbp(pay)} an hour is below the London "
-                   f"Living Wage {gbp(rate)} ({year} rate, in force on {day(d)})", where, float(pay))
+        yield Flag(
+            f"{where.cell}: {_ref(cv, i)}: internship pay {gbp(pay)} an hour is below the London "
+            f"Living Wage {gbp(rate)} ({year} rate, in force on {day(d)})",
+            where,
+            float(pay),
+        )
 
 
 # --- P309 ------------------------------------------------------------------------------------------
 
-@rule("P309", "reference-data-stale", WARNING, "App 2 §2.4 outputs 4 and 5; data/README.md",
-      "no CPI or LLW figure covers the date achieved: the newest one was used; update the reference data",
-      fix="Nothing to change in the return: the council updates the CPI or London Living Wage file (swtool "
-          "refdata) and the return is checked again.")
+
+@rule(
+    "P309",
+    "reference-data-stale",
+    WARNING,
+    "App 2 §2.4 outputs 4 and 5; data/README.md",
+    "no CPI or LLW figure covers the date achieved: the newest one was used; update the reference data",
+    fix="Nothing to change in the return: the council updates the CPI or London Living Wage file (swtool "
+    "refdata) and the return is checked again.",
+)
 def reference_data_stale(sub, ctx):
     import pandas as pd
 
@@ -486,9 +642,15 @@ def reference_data_stale(sub, ctx):
     intern = intern & intern_day.notna()
     intern_header = df["Start date"].notna().map({True: "Start date", False: "Date achieved"})
     # the day each row is judged on, and the cell that holds it; a row index may appear once per use
-    uses = {"CPI": pd.DataFrame({"day": df["Date achieved"][wage], "header": "Date achieved"}),
-            "LLW": pd.concat([pd.DataFrame({"day": df["Date achieved"][wage], "header": "Date achieved"}),
-                              pd.DataFrame({"day": intern_day[intern], "header": intern_header[intern]})])}
+    uses = {
+        "CPI": pd.DataFrame({"day": df["Date achieved"][wage], "header": "Date achieved"}),
+        "LLW": pd.concat(
+            [
+                pd.DataFrame({"day": df["Date achieved"][wage], "header": "Date achieved"}),
+                pd.DataFrame({"day": intern_day[intern], "header": intern_header[intern]}),
+            ]
+        ),
+    }
     lookup = {"CPI": lambda d: wages.cpi_figure(ctx.refdata, d), "LLW": lambda d: wages.llw_on(ctx.refdata, d)}
     for figure, rows in uses.items():
         if not len(rows):
@@ -519,15 +681,23 @@ def _not_covered(sub, ctx, cv, figure, rows, found):
         months = sorted(ctx.refdata.cpi)
         held = f"{wages.month_label(months[0])} to {wages.month_label(months[-1])}"
         used = ", ".join(sorted({f"{wages.month_label(found[d][1])} ({found[d][0]}%)" for d in stale_days}))
-        what = (f"the CPI reference data ({held}) does not hold the figure last published before {span}; "
-                f"{used} was used instead")
+        what = (
+            f"the CPI reference data ({held}) does not hold the figure last published before {span}; "
+            f"{used} was used instead"
+        )
     else:
         years = [r[2] for r in sorted(ctx.refdata.london_living_wage)]
         used = ", ".join(sorted({f"{found[d][1]} rate {gbp(found[d][0])}" for d in stale_days}))
-        what = (f"the London Living Wage reference data ({years[0]} to {years[-1]} rates) has no rate known to "
-                f"be in force on {span}; the {used} was used instead")
-    yield Flag(f"{where.cell}: {what}, for {claims} claim{'s' * (claims != 1)}; the council should update the "
-               "reference data (swtool refdata) and check again", where, cv(first, header))
+        what = (
+            f"the London Living Wage reference data ({years[0]} to {years[-1]} rates) has no rate known to "
+            f"be in force on {span}; the {used} was used instead"
+        )
+    yield Flag(
+        f"{where.cell}: {what}, for {claims} claim{'s' * (claims != 1)}; the council should update the "
+        "reference data (swtool refdata) and check again",
+        where,
+        cv(first, header),
+    )
 
 
 def _estimated_release_dates(sub, cv, rows, found):
@@ -539,8 +709,12 @@ def _estimated_release_dates(sub, cv, rows, found):
             decided.setdefault((month, when), []).append(d)
     for (month, when), days in sorted(decided.items()):
         first, header, where, claims, span = _first_of(sub, rows, sorted(days))
-        yield Flag(f"{where.cell}: the release date of the {wages.month_label(month)} CPI figure is not in the "
-                   f"reference data; it was taken as published on {day(when)} (the first Wednesday on or after "
-                   f"the 20th of the next month), for {claims} claim{'s' * (claims != 1)} achieved {span}; the "
-                   "council should add the ONS release date to the CPI reference data (swtool refdata) and check "
-                   "again", where, cv(first, header))
+        yield Flag(
+            f"{where.cell}: the release date of the {wages.month_label(month)} CPI figure is not in the "
+            f"reference data; it was taken as published on {day(when)} (the first Wednesday on or after "
+            f"the 20th of the next month), for {claims} claim{'s' * (claims != 1)} achieved {span}; the "
+            "council should add the ONS release date to the CPI reference data (swtool refdata) and check "
+            "again",
+            where,
+            cv(first, header),
+        )

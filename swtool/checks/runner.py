@@ -35,8 +35,9 @@ def rule_context(sub, ctx: CheckContext) -> RuleContext:
                 if prev is None or _submitted(h) >= _submitted(prev):
                     latest[h.quarter] = h
         history = [latest[k] for k in sorted(latest)]
-    return RuleContext(ctx.refdata, ctx.settings, ctx.today, contract, history, ctx.history_given, ctx.evidence_dir,
-                       ctx.register)
+    return RuleContext(
+        ctx.refdata, ctx.settings, ctx.today, contract, history, ctx.history_given, ctx.evidence_dir, ctx.register
+    )
 
 
 def _submitted(sub):
@@ -67,17 +68,28 @@ def run_rules(sub, rctx: RuleContext) -> list[Finding]:
                 findings.append(r.from_flag(flag))
         except Exception as e:  # a bug in one rule must not hide the other findings, nor show a traceback
             log.exception("rule %s failed on %s", r.code, sub.path)
-            findings.append(r.finding(f"this check could not run on this return ({type(e).__name__}: {e}); "
-                                      "please report it to the council with the file", Location(), severity=WARNING))
+            findings.append(
+                r.finding(
+                    f"this check could not run on this return ({type(e).__name__}: {e}); "
+                    "please report it to the council with the file",
+                    Location(),
+                    severity=WARNING,
+                )
+            )
     return findings
 
 
 def _has(need: str, rctx: RuleContext) -> bool:
-    return {"contract": rctx.contract is not None, "history": rctx.history_given,
-            "evidence": rctx.evidence_dir is not None}[need]
+    return {
+        "contract": rctx.contract is not None,
+        "history": rctx.history_given,
+        "evidence": rctx.evidence_dir is not None,
+    }[need]
 
 
 def _not_checked(missing: list[str]) -> str:
-    words = {"contract": "no contract register was given (--register) and the return has no Contract sheet",
-             "history": "no earlier returns were given (--history), so earlier quarters were not checked"}
+    words = {
+        "contract": "no contract register was given (--register) and the return has no Contract sheet",
+        "history": "no earlier returns were given (--history), so earlier quarters were not checked",
+    }
     return "not checked: " + "; ".join(words[m] for m in missing)

@@ -15,21 +15,28 @@ from swtool.model.standard import TEMPLATE_VERSION
 SPEC = "TEMPLATES.md"
 
 
-@rule("S010", "template-version", WARNING, SPEC + " §1 (Return: Template version)",
-      "the return was not made from the current template (version missing or older)",
-      fix="Download the current template (swtool template return) and copy your rows into it.")
+@rule(
+    "S010",
+    "template-version",
+    WARNING,
+    SPEC + " §1 (Return: Template version)",
+    "the return was not made from the current template (version missing or older)",
+    fix="Download the current template (swtool template return) and copy your rows into it.",
+)
 def template_version(sub, ctx):
     if not sub.cover.present:
         return
     found = sub.cover.get("Template version")
     where = sub.cover.at("Template version")
     if found is None:
-        yield Flag(f"{where.cell or 'Return'}: no template version; this return was not made from the current "
-                   f"template ({TEMPLATE_VERSION})", where)
+        yield Flag(
+            f"{where.cell or 'Return'}: no template version; this return was not made from the current "
+            f"template ({TEMPLATE_VERSION})",
+            where,
+        )
         return
     if _version(str(found)) < _version(TEMPLATE_VERSION):
-        yield Flag(f"{where.cell}: template version {found} is older than the current {TEMPLATE_VERSION}", where,
-                   found)
+        yield Flag(f"{where.cell}: template version {found} is older than the current {TEMPLATE_VERSION}", where, found)
 
 
 def _version(text: str) -> tuple:

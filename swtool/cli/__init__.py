@@ -48,8 +48,10 @@ def os_error_sentence(e: OSError) -> str:
     name = shown(str(e.filename)) if e.filename else "a file"
     why = e.strerror or str(e) or type(e).__name__
     if e.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return (f"the disk is full, or a quota or file-size limit was reached: {name} could not be written ({why}); "
-                "free some space and run the command again")
+        return (
+            f"the disk is full, or a quota or file-size limit was reached: {name} could not be written ({why}); "
+            "free some space and run the command again"
+        )
     if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"{name} cannot be written or read here ({why}); check its permissions or choose another place"
     return f"{name} could not be read or written ({why})"
@@ -112,8 +114,11 @@ class SwtoolGroup(click.Group):
         except Exception as e:  # a bug: say so plainly; the traceback only with SWTOOL_DEBUG=1
             if os.environ.get("SWTOOL_DEBUG"):
                 raise
-            click.echo(f"swtool: internal error ({type(e).__name__}: {e}). Run again with SWTOOL_DEBUG=1 for "
-                       "details and report it to the council.", err=True)
+            click.echo(
+                f"swtool: internal error ({type(e).__name__}: {e}). Run again with SWTOOL_DEBUG=1 for "
+                "details and report it to the council.",
+                err=True,
+            )
             ctx.exit(2)
 
 
@@ -146,27 +151,54 @@ def write_output(text: str, output: str | None, *, inputs=(), ledger=None, what:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--register", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The council's contract register (.xlsx); without it, a prefilled return's Contract sheet is used.")
-@click.option("--history", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Earlier returns of the same contract (files or folders); repeatable.")
-@click.option("--evidence", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder of evidence files: every Evidence reference must name a readable file in it (C215).")
+@click.option(
+    "--register",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The council's contract register (.xlsx); without it, a prefilled return's Contract sheet is used.",
+)
+@click.option(
+    "--history",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Earlier returns of the same contract (files or folders); repeatable.",
+)
+@click.option(
+    "--evidence",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of evidence files: every Evidence reference must name a readable file in it (C215).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True)
 @click.option("-o", "--output", help="Write the report to this file instead of the screen.")
 @click.option("--today", help="Count deadlines from this date (YYYY-MM-DD) instead of today.")
-@click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
-              help="Choose the other reading where the specification contradicts itself (`swtool rules --settings` "
-                   "lists them).")
-@click.option("--annotate", "annotate_to", is_flag=False, flag_value="", default=None, metavar="[OUT.xlsx]",
-              help="Also write a copy of the workbook with every problem marked and a Findings sheet; alone, "
-                   "beside each input as NAME.annotated.xlsx (put it after FILES, or write --annotate=OUT.xlsx).")
-@click.option("--receipt", is_flag=True,
-              help="Also write FILE.receipt.json beside each input: its sha256, the tool, rules and reference-data "
-                   "versions used, and the findings counted by severity and code.")
-@click.option("--redact", is_flag=True,
-              help="Leave cell values and personal or free-text details (ages, postcodes, notes, narrative, anything "
-                   "typed in place of a code, date or number) out of the report; client refs, codes and dates stay.")
+@click.option(
+    "--setting",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Choose the other reading where the specification contradicts itself (`swtool rules --settings` lists them).",
+)
+@click.option(
+    "--annotate",
+    "annotate_to",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[OUT.xlsx]",
+    help="Also write a copy of the workbook with every problem marked and a Findings sheet; alone, "
+    "beside each input as NAME.annotated.xlsx (put it after FILES, or write --annotate=OUT.xlsx).",
+)
+@click.option(
+    "--receipt",
+    is_flag=True,
+    help="Also write FILE.receipt.json beside each input: its sha256, the tool, rules and reference-data "
+    "versions used, and the findings counted by severity and code.",
+)
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Leave cell values and personal or free-text details (ages, postcodes, notes, narrative, anything "
+    "typed in place of a code, date or number) out of the report; client refs, codes and dates stay.",
+)
 def check(files, register, history, evidence, fmt, output, today, settings, annotate_to, receipt, redact):
     """Check quarterly returns before they are sent (FILES: .xlsx files or folders).
 
@@ -258,8 +290,10 @@ def _annotation_targets(paths: list[Path], annotate_to: str, inputs: Sequence = 
     from swtool.write.guard import guard_output
 
     if annotate_to and len(paths) != 1:
-        raise click.UsageError(f"--annotate {annotate_to} names one copy, but {len(paths)} files are checked; give "
-                               "--annotate alone to annotate each file beside itself")
+        raise click.UsageError(
+            f"--annotate {annotate_to} names one copy, but {len(paths)} files are checked; give "
+            "--annotate alone to annotate each file beside itself"
+        )
     targets = {p: Path(annotate_to) if annotate_to else default_output(p) for p in paths}
     for p, out in targets.items():
         if any(_same(out, q) for q in paths):
@@ -310,8 +344,12 @@ def _receipt(path: Path, report, day, register, history, evidence, done: dict) -
 
     # the reference data and rules are the same for every file of a run: taken once
     versions = next(iter(done.values()))["reference_data"] if done else rc.refdata_versions()
-    options = {"register": str(register) if register else None, "history": [str(h) for h in history],
-               "evidence": str(evidence) if evidence else None, "evidence_count": report.evidence}
+    options = {
+        "register": str(register) if register else None,
+        "history": [str(h) for h in history],
+        "evidence": str(evidence) if evidence else None,
+        "evidence_count": report.evidence,
+    }
     return rc.build(report, path, day, catalogue.ruleset_version(), versions, options=options)
 
 
@@ -333,15 +371,25 @@ def _write_receipts(receipts: dict) -> int:
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--settings", "show_settings", is_flag=True,
-              help="List the settings instead: where the specification contradicts itself, each reading, its value, "
-                   "its default and the paragraphs that disagree.")
-@click.option("--register", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="With --settings: show the values swtool check uses with this contract register (the "
-                   "swtool-settings.toml beside it).")
-@click.option("--db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="With --settings: show the values the PMO's commands use with this ledger (the swtool-settings.toml "
-                   "beside it).")
+@click.option(
+    "--settings",
+    "show_settings",
+    is_flag=True,
+    help="List the settings instead: where the specification contradicts itself, each reading, its value, "
+    "its default and the paragraphs that disagree.",
+)
+@click.option(
+    "--register",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --settings: show the values swtool check uses with this contract register (the "
+    "swtool-settings.toml beside it).",
+)
+@click.option(
+    "--db",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --settings: show the values the PMO's commands use with this ledger (the swtool-settings.toml "
+    "beside it).",
+)
 @click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE", help="With --settings: choose a value.")
 def rules(fmt, show_settings, register, db, settings):
     """List every rule: code, slug, severity, spec paragraph and what it checks; --settings lists the settings."""
@@ -358,16 +406,29 @@ def rules(fmt, show_settings, register, db, settings):
     if fmt == "json":
         import json
 
-        click.echo(json.dumps({"ruleset_version": catalogue.ruleset_version(),
-                               "rules": [r.to_dict() for r in reg.values()]}, indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {"ruleset_version": catalogue.ruleset_version(), "rules": [r.to_dict() for r in reg.values()]},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     from tabulate import tabulate
 
     rows = [(r.code, r.slug, r.severity, r.spec, r.description) for r in reg.values()]
-    click.echo(tabulate(rows, headers=["code", "slug", "severity", "spec", "checks"], tablefmt="simple",
-                        maxcolwidths=[None, None, None, 24, 60]))
-    click.echo(f"\n{len(reg)} rule{'s' * (len(reg) != 1)}; swtool explain CODE explains one and swtool rules "
-               "--settings lists the settings")
+    click.echo(
+        tabulate(
+            rows,
+            headers=["code", "slug", "severity", "spec", "checks"],
+            tablefmt="simple",
+            maxcolwidths=[None, None, None, 24, 60],
+        )
+    )
+    click.echo(
+        f"\n{len(reg)} rule{'s' * (len(reg) != 1)}; swtool explain CODE explains one and swtool rules "
+        "--settings lists the settings"
+    )
 
 
 def _echo_settings(fmt: str, beside: Path | None, overrides) -> None:
@@ -380,24 +441,53 @@ def _echo_settings(fmt: str, beside: Path | None, overrides) -> None:
     if fmt == "json":
         import json
 
-        click.echo(json.dumps({"settings": [
-            {"key": s.key, "value": values[s.key], "default": s.default, "other": s.other, "decides": s.words,
-             "spec": s.spec, "rules": list(s.used_by)} for s in SETTINGS.values()]}, indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "settings": [
+                        {
+                            "key": s.key,
+                            "value": values[s.key],
+                            "default": s.default,
+                            "other": s.other,
+                            "decides": s.words,
+                            "spec": s.spec,
+                            "rules": list(s.used_by),
+                        }
+                        for s in SETTINGS.values()
+                    ]
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     from tabulate import tabulate
 
-    rows = [(s.key, values[s.key], s.default, s.other, s.words, s.spec, ", ".join(s.used_by))
-            for s in SETTINGS.values()]
-    click.echo(tabulate(rows, headers=["setting", "value", "default", "other", "what it decides", "spec", "rules"],
-                        tablefmt="simple", disable_numparse=True, maxcolwidths=[None, None, None, None, 36, 30, None]))
+    rows = [
+        (s.key, values[s.key], s.default, s.other, s.words, s.spec, ", ".join(s.used_by)) for s in SETTINGS.values()
+    ]
+    click.echo(
+        tabulate(
+            rows,
+            headers=["setting", "value", "default", "other", "what it decides", "spec", "rules"],
+            tablefmt="simple",
+            disable_numparse=True,
+            maxcolwidths=[None, None, None, None, 36, 30, None],
+        )
+    )
     click.echo("")
     if beside is not None:
         click.echo(f"value: in force with {beside} ({SETTINGS_FILE} beside it, then --setting).")
     else:
-        click.echo("value: the default unless --setting chose another; --register REGISTER or --db LEDGER shows the "
-                   "values in force there.")
-    click.echo(f"The default applies unless {SETTINGS_FILE} beside the contract register (swtool check) or beside the "
-               "ledger (the PMO's commands), or --setting KEY=VALUE on the command, chooses another.")
+        click.echo(
+            "value: the default unless --setting chose another; --register REGISTER or --db LEDGER shows the "
+            "values in force there."
+        )
+    click.echo(
+        f"The default applies unless {SETTINGS_FILE} beside the contract register (swtool check) or beside the "
+        "ledger (the PMO's commands), or --setting KEY=VALUE on the command, chooses another."
+    )
 
 
 @cli.command()
@@ -440,12 +530,17 @@ def refdata():
         rows.append((name, coverage(f), f.ref.source, f.ref.vintage, "override" if f.overridden else "shipped"))
         if f.refused:
             refused.append(f.refused)
-    click.echo(tabulate(rows, headers=["file", "covers", "source", "vintage", "from"], tablefmt="simple",
-                        maxcolwidths=[None, 34, 46, 14, None]))
+    click.echo(
+        tabulate(
+            rows,
+            headers=["file", "covers", "source", "vintage", "from"],
+            tablefmt="simple",
+            maxcolwidths=[None, 34, 46, 14, None],
+        )
+    )
     click.echo("")
     click.echo(f"Override folder: {_tilde(override_dir())}")
-    click.echo("  Put a newer file there under the same name (same columns) and it is used instead of the "
-               "shipped one.")
+    click.echo("  Put a newer file there under the same name (same columns) and it is used instead of the shipped one.")
     for r in refused:
         click.echo(f"  REFUSED: {r}")
     click.echo("")
@@ -469,8 +564,11 @@ def template():
 
 @template.command("return")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--register", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Prefill from this contract register (with --contract and --quarter).")
+@click.option(
+    "--register",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Prefill from this contract register (with --contract and --quarter).",
+)
 @click.option("--contract", help="Contract ID to prefill, e.g. SW-L3-01.")
 @click.option("--quarter", help="Quarter to prefill, e.g. 2026/27-Q2.")
 def template_return(output, register, contract, quarter):
@@ -517,16 +615,26 @@ def template_register(output):
 # Each ledger command takes its own --db (the group's options are shared by every command, the
 # provider's too). The work is done in swtool.ledger; these commands parse, call and print.
 
+
 def _db_option(f):
-    return click.option("--db", "db", type=click.Path(dir_okay=False, path_type=Path),
-                        help="The ledger file (default: ledger.sqlite3 in the user data folder; SWTOOL_DATA_DIR "
-                             "moves it). Keep it on a local disk.")(f)
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The ledger file (default: ledger.sqlite3 in the user data folder; SWTOOL_DATA_DIR "
+        "moves it). Keep it on a local disk.",
+    )(f)
 
 
 def _setting_option(f):
-    return click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE",
-                        help="Choose the other reading where the specification contradicts itself (`swtool rules "
-                             "--settings` lists them); swtool-settings.toml beside the ledger is read first.")(f)
+    return click.option(
+        "--setting",
+        "settings",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Choose the other reading where the specification contradicts itself (`swtool rules "
+        "--settings` lists them); swtool-settings.toml beside the ledger is read first.",
+    )(f)
 
 
 def _open_ledger(db: Path | None):
@@ -583,8 +691,10 @@ def register_import(register, db, settings):
     with _open_ledger(db) as ledger:
         result = store.import_register(ledger, register, RefData(), _ledger_settings(ledger, settings))
     if result.already:
-        click.echo(f"{register} is already the register in force (version {result.version}, "
-                   f"{_count(result.contracts, 'contract')}); nothing changed")
+        click.echo(
+            f"{register} is already the register in force (version {result.version}, "
+            f"{_count(result.contracts, 'contract')}); nothing changed"
+        )
     else:
         click.echo(f"Imported {register} as register version {result.version}: {_count(result.contracts, 'contract')}")
     for w in result.warnings:
@@ -596,8 +706,11 @@ def register_import(register, db, settings):
 @_db_option
 @_setting_option
 @click.option("--today", help="Count deadlines from this date (YYYY-MM-DD) instead of today.")
-@click.option("--force", is_flag=True,
-              help="Import a return even though its quarter is outside its contract's term or not in the calendar.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Import a return even though its quarter is outside its contract's term or not in the calendar.",
+)
 def import_returns(files, db, settings, today, force):
     """Import quarterly returns into the ledger (FILES: .xlsx files or folders).
 
@@ -618,12 +731,15 @@ def import_returns(files, db, settings, today, force):
     day = _today(today)
     with _open_ledger(db) as ledger:
         refdata = RefData()
-        results = store.import_returns(ledger, list(files), refdata, _ledger_settings(ledger, settings), day,
-                                       force=force)
+        results = store.import_returns(
+            ledger, list(files), refdata, _ledger_settings(ledger, settings), day, force=force
+        )
         cross = _cross_for(ledger, refdata, day, results)
     if not results:  # every file named was one of the ledger's own stored copies (files/)
-        raise SwtoolError("no returns to import in " + ", ".join(str(f) for f in files) + ": the ledger's own "
-                          "stored copies (its files/ folder) are never imported again")
+        raise SwtoolError(
+            "no returns to import in " + ", ".join(str(f) for f in files) + ": the ledger's own "
+            "stored copies (its files/ folder) are never imported again"
+        )
     from swtool.report.safe import safe_text
 
     counts: dict[str, int] = {}
@@ -634,17 +750,29 @@ def import_returns(files, db, settings, today, force):
         click.echo(safe_text(f"{p}: not imported: {why}", limit=4000))
     if passed:
         counts["passed"] = len(passed)
-    words = {"imported": "imported", "already": "already in the ledger", "unreadable": "unreadable",
-             "unidentified": "without contract or quarter", "changed": "not imported",
-             "refused": "refused", "failed": "not stored", "passed": "not a return"}
+    words = {
+        "imported": "imported",
+        "already": "already in the ledger",
+        "unreadable": "unreadable",
+        "unidentified": "without contract or quarter",
+        "changed": "not imported",
+        "refused": "refused",
+        "failed": "not stored",
+        "passed": "not a return",
+    }
     n = len(results) + len(passed)
     click.echo(f"{n} file{'s' * (n != 1)}: " + ", ".join(f"{c} {words.get(k, k)}" for k, c in counts.items()))
     if cross:
-        click.echo(f"Across contracts, on the returns just imported and the earlier returns whose claims they repeat "
-                   f"({len(cross)}):")
+        click.echo(
+            f"Across contracts, on the returns just imported and the earlier returns whose claims they repeat "
+            f"({len(cross)}):"
+        )
         for f in cross:
-            click.echo(safe_text(f"  {f.severity} {f.code}  {f.contract} {f.quarter} (return {f.return_id}) "
-                                 f"{f.message}", limit=4000))
+            click.echo(
+                safe_text(
+                    f"  {f.severity} {f.code}  {f.contract} {f.quarter} (return {f.return_id}) {f.message}", limit=4000
+                )
+            )
     bad = any(r.status != "already" and (r.status != "imported" or r.errors) for r in results)
     sys.exit(1 if bad else 0)
 
@@ -686,12 +814,21 @@ def _not_returns(paths: list[Path], db: Path | None = None) -> list[tuple[Path, 
 @click.option("--contract", help="Only this contract, e.g. SW-L3-01.")
 @click.option("--quarter", help="Only this quarter, e.g. 2026/27-Q2.")
 @click.option("--id", "return_id", type=int, help="Show this return (its number in the list) with its findings.")
-@click.option("--include-personal", is_flag=True,
-              help="With --id: show the cell values in findings (ages, postcodes, free text, anything typed in place "
-                   "of a code), read again from the stored workbook; redacted otherwise.")
+@click.option(
+    "--include-personal",
+    is_flag=True,
+    help="With --id: show the cell values in findings (ages, postcodes, free text, anything typed in place "
+    "of a code), read again from the stored workbook; redacted otherwise.",
+)
 @click.option("--full", is_flag=True, help="Show every finding, file name and reason whole, not cut to fit a line.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json: every field, nothing cut.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: every field, nothing cut.",
+)
 @_db_option
 def returns_cmd(contract, quarter, return_id, include_personal, full, fmt, db):
     """List the returns in the ledger, every version; --id shows one return's findings and decisions.
@@ -723,20 +860,34 @@ def returns_cmd(contract, quarter, return_id, include_personal, full, fmt, db):
             if fmt == "json":
                 _echo_json(_return_json(ledger, r, rows, include_personal))
                 return
-            click.echo(f"Return {r['id']}: {r['contract_id']} {r['quarter']} version {r['version']} · "
-                       f"{r['provider']} · lot {r['lot']}")
-            click.echo(f"  submitted {r['date_submitted'] or '-'}; imported {r['imported_at'][:19]}Z by "
-                       f"{r['imported_by']} from {r['source_name']}; sha256 {r['sha256']}")
-            click.echo(f"  {_count(r['errors'], 'error')}, {_count(r['warnings'], 'warning')}, {r['infos']} info; "
-                       f"receipt: {r['receipt_status'] or 'none'}")
+            click.echo(
+                f"Return {r['id']}: {r['contract_id']} {r['quarter']} version {r['version']} · "
+                f"{r['provider']} · lot {r['lot']}"
+            )
+            click.echo(
+                f"  submitted {r['date_submitted'] or '-'}; imported {r['imported_at'][:19]}Z by "
+                f"{r['imported_by']} from {r['source_name']}; sha256 {r['sha256']}"
+            )
+            click.echo(
+                f"  {_count(r['errors'], 'error')}, {_count(r['warnings'], 'warning')}, {r['infos']} info; "
+                f"receipt: {r['receipt_status'] or 'none'}"
+            )
             from swtool.ledger.retention import retained_words  # a run took its personal data out: say so
+
             click.echo(retained_words(ledger, r["id"]), nl=False)
             click.echo("")
-            table = [(f["code"], f["severity"], f["cell"], f["decision"] or "-", _clip(f["message"], cut(90)))
-                     for f in rows]
+            table = [
+                (f["code"], f["severity"], f["cell"], f["decision"] or "-", _clip(f["message"], cut(90))) for f in rows
+            ]
             title = "finding" if include_personal else "finding (redacted)"
-            click.echo(tabulate(table, headers=["code", "severity", "cell", "decision", title],
-                                tablefmt="simple", disable_numparse=True))
+            click.echo(
+                tabulate(
+                    table,
+                    headers=["code", "severity", "cell", "decision", title],
+                    tablefmt="simple",
+                    disable_numparse=True,
+                )
+            )
             if not full and any(len(_clip(f["message"], None)) > 90 for f in rows):
                 click.echo("(findings cut at 90 characters: --full shows them whole)")
             _echo_standing(ledger, r, full)
@@ -754,16 +905,52 @@ def returns_cmd(contract, quarter, return_id, include_personal, full, fmt, db):
     if not rows:
         click.echo("No returns in the ledger" + (" for that contract or quarter" if contract or quarter else ""))
     else:
-        table = [(r["id"], r["contract_id"], r["quarter"], r["version"], _counts_words(r),
-                  r["date_submitted"] or "-", r["timeliness"], r["approval"] or "-", r["errors"], r["warnings"],
-                  r["receipt_status"] or "-", _clip(r["source_name"], cut(40))) for r in rows]
-        click.echo(tabulate(table, headers=["id", "contract", "quarter", "version", "counts", "submitted",
-                                            "timeliness", "approval", "errors", "warnings", "receipt", "file"],
-                            tablefmt="simple", disable_numparse=True))
+        table = [
+            (
+                r["id"],
+                r["contract_id"],
+                r["quarter"],
+                r["version"],
+                _counts_words(r),
+                r["date_submitted"] or "-",
+                r["timeliness"],
+                r["approval"] or "-",
+                r["errors"],
+                r["warnings"],
+                r["receipt_status"] or "-",
+                _clip(r["source_name"], cut(40)),
+            )
+            for r in rows
+        ]
+        click.echo(
+            tabulate(
+                table,
+                headers=[
+                    "id",
+                    "contract",
+                    "quarter",
+                    "version",
+                    "counts",
+                    "submitted",
+                    "timeliness",
+                    "approval",
+                    "errors",
+                    "warnings",
+                    "receipt",
+                    "file",
+                ],
+                tablefmt="simple",
+                disable_numparse=True,
+            )
+        )
         if cross:
-            click.echo("\nAcross contracts (worked out now; `swtool returns --id N` shows them): " + "; ".join(
-                f"return {rid}: {', '.join(f'{n} {code}' for code, n in sorted(codes.items()))}"
-                for rid, codes in sorted(cross.items())))
+            click.echo(
+                "\nAcross contracts (worked out now; `swtool returns --id N` shows them): "
+                + "; ".join(
+                    f"return {rid}: {', '.join(f'{n} {code}' for code, n in sorted(codes.items()))}"
+                    for rid, codes in sorted(cross.items())
+                )
+            )
     _echo_received(refused, full)
 
 
@@ -806,8 +993,11 @@ def _cross_for(ledger, refdata, today, results) -> list:
     from swtool.ledger.crosscheck import cross_findings
 
     imported = {r.contract for r in results if r.return_id in ids}
-    return [f for f in cross_findings(ledger, refdata, today) if f.return_id in ids
-            or (f.code == "C219" and imported & set(f.other.split(", ")))]
+    return [
+        f
+        for f in cross_findings(ledger, refdata, today)
+        if f.return_id in ids or (f.code == "C219" and imported & set(f.other.split(", ")))
+    ]
 
 
 def _echo_standing(ledger, r: dict, full: bool = False) -> None:
@@ -839,12 +1029,26 @@ def _echo_received(refused: list[dict], full: bool = False) -> None:
         return
     from tabulate import tabulate
 
-    click.echo(f"\n{len(refused)} file{'s' * (len(refused) != 1)} received but not imported (ask the provider "
-               "for a readable return):")
-    click.echo(tabulate([(r["received_at"][:10], r["outcome"], _clip(r["source_name"], None if full else 40),
-                          _clip(r["reason"], None if full else 90))
-                         for r in refused], headers=["received", "outcome", "file", "why"], tablefmt="simple",
-                        disable_numparse=True))
+    click.echo(
+        f"\n{len(refused)} file{'s' * (len(refused) != 1)} received but not imported (ask the provider "
+        "for a readable return):"
+    )
+    click.echo(
+        tabulate(
+            [
+                (
+                    r["received_at"][:10],
+                    r["outcome"],
+                    _clip(r["source_name"], None if full else 40),
+                    _clip(r["reason"], None if full else 90),
+                )
+                for r in refused
+            ],
+            headers=["received", "outcome", "file", "why"],
+            tablefmt="simple",
+            disable_numparse=True,
+        )
+    )
 
 
 def _clip(text, n: int | None) -> str:
@@ -874,19 +1078,24 @@ def _action_options(*actions):
         def command(*args, **kwargs):
             chosen = [a for a in actions if kwargs.pop(dest(a))]
             if len(chosen) > 1:
-                raise click.UsageError(f"{' and '.join('--' + a for a in chosen)} are two decisions: give one of "
-                                       f"{', '.join('--' + a for a in actions)}")
+                raise click.UsageError(
+                    f"{' and '.join('--' + a for a in chosen)} are two decisions: give one of "
+                    f"{', '.join('--' + a for a in actions)}"
+                )
             return f(*args, action=chosen[0] if chosen else None, **kwargs)
 
         for a in reversed(actions):
             command = click.option(f"--{a}", dest(a), is_flag=True, help=f"Record the decision '{a}'.")(command)
         return command
+
     return deco
 
 
 def _dated_option(f):
-    return click.option("--today", help="Date the decision as of this day (YYYY-MM-DD) instead of today; the time it "
-                                        "is recorded is kept as well.")(f)
+    return click.option(
+        "--today",
+        help="Date the decision as of this day (YYYY-MM-DD) instead of today; the time it is recorded is kept as well.",
+    )(f)
 
 
 def _decision_day(today: str | None) -> date | None:
@@ -914,8 +1123,10 @@ def decide_finding(return_id, code, cell, action, reason, today, db):
     day = _decision_day(today)
     with _open_ledger(db) as ledger:
         d = store.decide_finding(ledger, return_id, code, cell, action, reason, day)
-    click.echo(f"Decision {d.id}: {d.action} {code.upper()} at {d.target.rsplit(':', 1)[-1]} of return {return_id} "
-               f"({d.who}, {d.when})")
+    click.echo(
+        f"Decision {d.id}: {d.action} {code.upper()} at {d.target.rsplit(':', 1)[-1]} of return {return_id} "
+        f"({d.who}, {d.when})"
+    )
 
 
 @decide.command("credit")
@@ -937,11 +1148,14 @@ def decide_credit(contract, quarter, output, action, reason, today, db, settings
     q = _quarter_arg(quarter)
     day = _decision_day(today)
     with _open_ledger(db) as ledger:
-        d, line = views.decide_credit(ledger, contract, q, output, action, reason, _ledger_settings(ledger, settings),
-                                      day)
+        d, line = views.decide_credit(
+            ledger, contract, q, output, action, reason, _ledger_settings(ledger, settings), day
+        )
     n = json_number(line.credits)
-    click.echo(f"Decision {d.id}: {action} service credits for {contract} {q} output {output} "
-               f"({n} credit{'' if n == 1 else 's'}, {gbp(line.amount)}) ({d.who}, {d.when})")
+    click.echo(
+        f"Decision {d.id}: {action} service credits for {contract} {q} output {output} "
+        f"({n} credit{'' if n == 1 else 's'}, {gbp(line.amount)}) ({d.who}, {d.when})"
+    )
     if not line.due:
         click.echo(f"Note: no service credits are due on these figures: {line.reason}", err=True)
 
@@ -950,8 +1164,14 @@ def decide_credit(contract, quarter, output, action, reason, today, db, settings
 @click.option("--quarter", required=True, help="The quarter, e.g. 2026/27-Q2.")
 @click.option("--today", help="Count deadlines from this date (YYYY-MM-DD) instead of today.")
 @click.option("--full", is_flag=True, help="One line per contract: providers, returns and outputs not wrapped.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="json: every figure, as described above.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: every figure, as described above.",
+)
 @_db_option
 @_setting_option
 def status_cmd(quarter, today, full, fmt, db, settings):
@@ -978,8 +1198,7 @@ def status_cmd(quarter, today, full, fmt, db, settings):
 
 @cli.command("credits")
 @click.option("--quarter", required=True, help="The quarter, e.g. 2026/27-Q2.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text", show_default=True)
 @click.option("-o", "--output", help="Write to this file instead of the screen (needed for xlsx).")
 @_db_option
 @_setting_option
@@ -1069,8 +1288,9 @@ def rap_group():
 @rap_group.command("new")
 @click.argument("contract")
 @click.option("--quarter", required=True, help="The quarter of the under-performance, e.g. 2026/27-Q2.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The plan to write (.xlsx).")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The plan to write (.xlsx)."
+)
 @click.option("--review", help="Review date (YYYY-MM-DD); default: the next quarter's reporting deadline.")
 @click.option("--reason", help="Why the plan is opened (default: the core outputs at or below 70%).")
 @click.option("--today", help="Date the plan as of this day (YYYY-MM-DD) instead of today.")
@@ -1085,9 +1305,17 @@ def rap_new(contract, quarter, output, review, reason, today, db, settings):
     review_day = _today(review) if review else None
     with _open_ledger(db) as ledger:
         output = _guard_ledger_output(output, ledger, "plan", allow_stdout=False)
-        rap_id, plan_path, review_day = rapplan.create(ledger, contract, q, output, RefData(),
-                                                       _ledger_settings(ledger, settings), _today(today),
-                                                       review_day, reason)
+        rap_id, plan_path, review_day = rapplan.create(
+            ledger,
+            contract,
+            q,
+            output,
+            RefData(),
+            _ledger_settings(ledger, settings),
+            _today(today),
+            review_day,
+            reason,
+        )
     click.echo(f"Remedial action plan {rap_id} for {contract} {q} recorded as open (review {review_day.isoformat()})")
     click.echo(f"Wrote {plan_path}")
 
@@ -1107,15 +1335,32 @@ def rap_list(show_all, today, db):
     day = _today(today)
     with _open_ledger(db) as ledger:
         rows = store.raps(ledger, day, include_closed=show_all)
-        by_plan = plan_actions(ledger, day)   # each plan's review goes through its actions (swtool rap action add)
+        by_plan = plan_actions(ledger, day)  # each plan's review goes through its actions (swtool rap action add)
     if not rows:
         click.echo("No open remedial action plans" if not show_all else "No remedial action plans")
         return
-    table = [(r["id"], r["contract_id"], r["quarter"], r["status"], r["review_date"],
-              "OVERDUE" if r["overdue"] else "-", r["opened"], r["created_by"], _clip(r["last_reason"], 50))
-             for r in rows]
-    click.echo(tabulate(table, headers=["id", "contract", "quarter", "status", "review", "overdue", "opened", "by",
-                                        "last decision"], tablefmt="simple", disable_numparse=True))
+    table = [
+        (
+            r["id"],
+            r["contract_id"],
+            r["quarter"],
+            r["status"],
+            r["review_date"],
+            "OVERDUE" if r["overdue"] else "-",
+            r["opened"],
+            r["created_by"],
+            _clip(r["last_reason"], 50),
+        )
+        for r in rows
+    ]
+    click.echo(
+        tabulate(
+            table,
+            headers=["id", "contract", "quarter", "status", "review", "overdue", "opened", "by", "last decision"],
+            tablefmt="simple",
+            disable_numparse=True,
+        )
+    )
     overdue = sum(1 for r in rows if r["overdue"])
     if overdue:
         click.echo(f"\n{overdue} plan{'s' * (overdue != 1)} overdue for review (review date before {day.isoformat()})")
@@ -1140,11 +1385,20 @@ def rap_close(rap_id, reason, today, db):
 
 
 @cli.command("review")
-@click.option("--quarter", help="The quarter to open on, e.g. 2026/27-Q2 (default: the latest whose reporting "
-                                 "deadline has passed); [ and ] move between quarters.")
+@click.option(
+    "--quarter",
+    help="The quarter to open on, e.g. 2026/27-Q2 (default: the latest whose reporting "
+    "deadline has passed); [ and ] move between quarters.",
+)
 @click.option("--today", help="Count deadlines from this date (YYYY-MM-DD) instead of today.")
-@click.option("--plans", "plans_dir", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="Where new remedial action plans are written by default.")
+@click.option(
+    "--plans",
+    "plans_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Where new remedial action plans are written by default.",
+)
 @_db_option
 @_setting_option
 def review_cmd(quarter, today, plans_dir, db, settings):
@@ -1161,11 +1415,11 @@ def review_cmd(quarter, today, plans_dir, db, settings):
     q = _quarter_arg(quarter) if quarter else views.default_quarter(refdata, day)
     with _open_ledger(db) as ledger:
         if store.current_register(ledger) is None:
-            raise SwtoolError("the ledger has no contract register yet: run `swtool register import REGISTER.xlsx` "
-                              "first")
+            raise SwtoolError(
+                "the ledger has no contract register yet: run `swtool register import REGISTER.xlsx` first"
+            )
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            raise SwtoolError("swtool review needs a terminal; for a report use swtool status, credits or "
-                              "performance")
+            raise SwtoolError("swtool review needs a terminal; for a report use swtool status, credits or performance")
         from swtool.tui.app import ReviewApp, Session
 
         session = Session(ledger, refdata, _ledger_settings(ledger, settings), day, q, plans_dir.expanduser())
@@ -1196,8 +1450,10 @@ def db_backup(path, db_only, parents, db):
     if not parents and not folder.is_dir():
         if folder.exists() or folder.is_symlink():
             raise SwtoolError(f"{folder} is not a folder, so no backup can be written in it")
-        raise SwtoolError(f"the folder {folder} does not exist, so no backup was made; create it, or give --parents "
-                          "to have it created")
+        raise SwtoolError(
+            f"the folder {folder} does not exist, so no backup was made; create it, or give --parents "
+            "to have it created"
+        )
     with _open_ledger(db) as ledger:
         path = _guard_ledger_output(path, ledger, "backup", allow_stdout=False, new_only=True)
         result = ledger.backup(path, with_files=not db_only)
@@ -1205,8 +1461,10 @@ def db_backup(path, db_only, parents, db):
         r = ledger.conn.execute("SELECT count(*) FROM returns").fetchone()[0]
     click.echo(f"Backed up {ledger.path} to {result.path}: {_count(r, 'return')}, {_count(n, 'decision')}")
     if result.files_dir is not None:
-        click.echo(f"Stored returns: {result.files_copied} new file{'s' * (result.files_copied != 1)} copied to "
-                   f"{result.files_dir}")
+        click.echo(
+            f"Stored returns: {result.files_copied} new file{'s' * (result.files_copied != 1)} copied to "
+            f"{result.files_dir}"
+        )
 
 
 def _count(n: int, word: str) -> str:
@@ -1224,9 +1482,11 @@ def db_check(db):
     result = ledger_db.check(db)
     if result.ok:
         n = result.counts
-        click.echo(f"ok: {result.path} passed integrity_check (schema {result.schema}); "
-                   f"{_count(n.get('returns', 0), 'return')}, {_count(n.get('decisions', 0), 'decision')}, "
-                   f"{_count(result.files, 'stored file')} intact")
+        click.echo(
+            f"ok: {result.path} passed integrity_check (schema {result.schema}); "
+            f"{_count(n.get('returns', 0), 'return')}, {_count(n.get('decisions', 0), 'decision')}, "
+            f"{_count(result.files, 'stored file')} intact"
+        )
         for table, count in n.items():
             click.echo(f"  {table:<20} {count:>8}")
         return
@@ -1248,8 +1508,10 @@ def db_verify(db):
     with _open_ledger(db) as ledger:
         result = ledger_db.verify(ledger)
     if result.ok:
-        click.echo(f"ok: {ledger.path}: the hash chain of its {_count(result.decisions, 'decision')} holds, and "
-                   f"its {_count(result.tables, 'table')} are append-only")
+        click.echo(
+            f"ok: {ledger.path}: the hash chain of its {_count(result.decisions, 'decision')} holds, and "
+            f"its {_count(result.tables, 'table')} are append-only"
+        )
         return
     click.echo(f"NOT INTACT: {ledger.path}")
     for p in result.problems:
@@ -1269,14 +1531,21 @@ def db_restore(backup, db):
 
     result = ledger_db.restore(backup, db)
     n = result.counts
-    click.echo(f"Restored {result.path} from {result.backup}: {_count(n.get('returns', 0), 'return')}, "
-               f"{_count(n.get('decisions', 0), 'decision')} (schema {result.schema}; integrity_check passed)")
+    click.echo(
+        f"Restored {result.path} from {result.backup}: {_count(n.get('returns', 0), 'return')}, "
+        f"{_count(n.get('decisions', 0), 'decision')} (schema {result.schema}; integrity_check passed)"
+    )
     if result.aside is not None:
-        how = ("moved aside as it was, since it could not be read as an intact ledger" if result.moved
-               else "copied with the backup API")
+        how = (
+            "moved aside as it was, since it could not be read as an intact ledger"
+            if result.moved
+            else "copied with the backup API"
+        )
         click.echo(f"The ledger as it was before is kept in {result.aside} ({how})")
-    click.echo(f"Stored returns: {_count(result.files_copied, 'file')} copied from "
-               f"{result.backup.parent / ledger_db.FILES_DIR}")
+    click.echo(
+        f"Stored returns: {_count(result.files_copied, 'file')} copied from "
+        f"{result.backup.parent / ledger_db.FILES_DIR}"
+    )
     for note in result.notes:
         click.echo(f"Note: {note}", err=True)
 
@@ -1297,6 +1566,7 @@ def _configure_logging() -> None:
 # the PMO's commands on whole returns and money
 from swtool.cli import payments as cli_payments  # noqa: E402,F401
 from swtool.cli import retention  # noqa: E402,F401  (swtool retention)
+
 # the reports (swtool report network, report contract)
 from swtool.cli import reports as cli_reports  # noqa: E402,F401
 from swtool.cli import assurance  # noqa: E402,F401  (spot checks: sample, samples, spotcheck)

@@ -28,9 +28,11 @@ def _amount(it) -> str:
 def _weights_words(method: dict) -> list[str]:
     claims = ", ".join(f"{k} +{v}" for k, v in method.get("claim weights", {}).items())
     trans = ", ".join(f"{k} +{v}" for k, v in method.get("transaction weights", {}).items())
-    return [f"Weights: every item {method.get('base weight')}; claims: {claims}; transactions: {trans}",
-            f"Size: {method.get('size words')}; half of each, rounded up, drawn by weight, the rest at random "
-            f"({method.get('algorithm')})"]
+    return [
+        f"Weights: every item {method.get('base weight')}; claims: {claims}; transactions: {trans}",
+        f"Size: {method.get('size words')}; half of each, rounded up, drawn by weight, the rest at random "
+        f"({method.get('algorithm')})",
+    ]
 
 
 def _items_table(sample, results: dict | None = None) -> str:
@@ -38,8 +40,19 @@ def _items_table(sample, results: dict | None = None) -> str:
 
     rows = []
     for it in sample.drawn:
-        row = [it.seq, it.contract, it.return_id, it.kind, _clip(it.ref, 24), it.client_ref or "-", it.output or "-",
-               _amount(it), it.drawn, it.weight, _clip(_risks(it), 60)]
+        row = [
+            it.seq,
+            it.contract,
+            it.return_id,
+            it.kind,
+            _clip(it.ref, 24),
+            it.client_ref or "-",
+            it.output or "-",
+            _amount(it),
+            it.drawn,
+            it.weight,
+            _clip(_risks(it), 60),
+        ]
         if results is not None:
             r = results.get(it.seq)
             row += ["-" if r is None else r["result"], "-" if r is None else _clip(r["reason"], 50)]
@@ -57,10 +70,22 @@ def _population_table(sample) -> str:
     for p in sample.populations:
         claims = sum(1 for it in p.claims if it.drawn)
         trans = sum(1 for it in p.transactions if it.drawn)
-        rows.append([p.contract, _clip(p.provider, 34), "-" if p.return_id is None else p.return_id,
-                     f"{claims} of {len(p.claims)}", f"{trans} of {len(p.transactions)}", p.note or ""])
-    return tabulate(rows, headers=["contract", "provider", "return", "claims drawn", "transactions drawn", "note"],
-                    tablefmt="simple", disable_numparse=True)
+        rows.append(
+            [
+                p.contract,
+                _clip(p.provider, 34),
+                "-" if p.return_id is None else p.return_id,
+                f"{claims} of {len(p.claims)}",
+                f"{trans} of {len(p.transactions)}",
+                p.note or "",
+            ]
+        )
+    return tabulate(
+        rows,
+        headers=["contract", "provider", "return", "claims drawn", "transactions drawn", "note"],
+        tablefmt="simple",
+        disable_numparse=True,
+    )
 
 
 def _folder(output: str | None, ledger) -> Path:
@@ -92,8 +117,10 @@ def _write_requests(ledger, sample, folder: Path, refdata) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         done = er.write_requests(ledger, sample, paths, refdata)
     except OSError as e:
-        raise SwtoolError(f"cannot write the evidence requests in {folder}: {e.strerror or e}; the sample is recorded: "
-                          f"write them again with `swtool samples --id {sample.id} -o FOLDER`") from None
+        raise SwtoolError(
+            f"cannot write the evidence requests in {folder}: {e.strerror or e}; the sample is recorded: "
+            f"write them again with `swtool samples --id {sample.id} -o FOLDER`"
+        ) from None
     for provider, path, n in done:
         click.echo(f"Evidence request: {path} ({_clip(provider, 60)}, {n} item{'s' * (n != 1)})")
     if not done:
@@ -104,10 +131,15 @@ def _write_requests(ledger, sample, folder: Path, refdata) -> None:
 @click.option("--quarter", required=True, help="The quarter, e.g. 2026/27-Q2.")
 @click.option("--contract", help="Only this contract, e.g. SW-L3-01 (default: every contract in term).")
 @click.option("--size", type=click.IntRange(min=1), help="Draw N claims and N transactions of each contract.")
-@click.option("--percent", type=click.IntRange(1, 100),
-              help="Draw this share of each contract's claims and transactions (default 10, at least 5 of each).")
-@click.option("--seed", help="Draw with this seed (to draw a recorded sample again); default: a new random seed, "
-                             "recorded with the sample.")
+@click.option(
+    "--percent",
+    type=click.IntRange(1, 100),
+    help="Draw this share of each contract's claims and transactions (default 10, at least 5 of each).",
+)
+@click.option(
+    "--seed",
+    help="Draw with this seed (to draw a recorded sample again); default: a new random seed, recorded with the sample.",
+)
 @click.option("-o", "--output", metavar="FOLDER", help="Write the evidence requests here (default: this folder).")
 @click.option("--dry-run", is_flag=True, help="Draw and show the sample; record nothing, write nothing.")
 @_db_option
@@ -151,15 +183,21 @@ def sample_cmd(quarter, contract, size, percent, seed, output, dry_run, db):
             click.echo("")
         if folder is not None:
             _write_requests(ledger, s, folder, refdata)
-            click.echo("Record the results: fill in Result and Reason and run `swtool spotcheck FILE.xlsx`, or "
-                       "`swtool spotcheck record CLAIM_REF --pass|--fail --reason TEXT`")
+            click.echo(
+                "Record the results: fill in Result and Reason and run `swtool spotcheck FILE.xlsx`, or "
+                "`swtool spotcheck record CLAIM_REF --pass|--fail --reason TEXT`"
+            )
 
 
 @cli.command("samples")
 @click.option("--quarter", help="Only this quarter, e.g. 2026/27-Q2.")
 @click.option("--contract", help="Only samples that drew from this contract.")
-@click.option("--id", "sample_id", type=int, help="Show this sample: its items, how each was drawn, its results; "
-                                                  "and draw it again from its record.")
+@click.option(
+    "--id",
+    "sample_id",
+    type=int,
+    help="Show this sample: its items, how each was drawn, its results; and draw it again from its record.",
+)
 @click.option("-o", "--output", metavar="FOLDER", help="With --id: write its evidence requests again (new files only).")
 @_db_option
 def samples_cmd(quarter, contract, sample_id, output, db):
@@ -176,28 +214,51 @@ def samples_cmd(quarter, contract, sample_id, output, db):
         if sample_id is None:
             rows = assurance.samples(ledger, q, contract)
             if not rows:
-                click.echo("No spot-check samples recorded" + (" for that quarter or contract" if q or contract
-                                                               else ""))
+                click.echo(
+                    "No spot-check samples recorded" + (" for that quarter or contract" if q or contract else "")
+                )
             else:
-                click.echo(tabulate([(r["id"], r["quarter"], r["contract_id"] or "every contract", r["drawn_at"][:10],
-                                      r["drawn_by"], r["seed"], r["drawn"], r["checked"]) for r in rows],
-                                    headers=["id", "quarter", "contracts", "drawn", "by", "seed", "items",
-                                             "results"], tablefmt="simple", disable_numparse=True))
+                click.echo(
+                    tabulate(
+                        [
+                            (
+                                r["id"],
+                                r["quarter"],
+                                r["contract_id"] or "every contract",
+                                r["drawn_at"][:10],
+                                r["drawn_by"],
+                                r["seed"],
+                                r["drawn"],
+                                r["checked"],
+                            )
+                            for r in rows
+                        ],
+                        headers=["id", "quarter", "contracts", "drawn", "by", "seed", "items", "results"],
+                        tablefmt="simple",
+                        disable_numparse=True,
+                    )
+                )
             _echo_ad_hoc(assurance.ad_hoc(ledger, contract, q))
             return
         s = assurance.load_sample(ledger, sample_id)
-        click.echo(f"Sample {s.id} of {s.quarter}, {s.contract or 'every contract in term'}: drawn {s.drawn_at[:19]}Z "
-                   f"by {s.drawn_by}, seed {s.seed}")
+        click.echo(
+            f"Sample {s.id} of {s.quarter}, {s.contract or 'every contract in term'}: drawn {s.drawn_at[:19]}Z "
+            f"by {s.drawn_by}, seed {s.seed}"
+        )
         for line in _weights_words(s.method):
             click.echo(line)
         differ = assurance.redraw(s)
         population = len(s.items)
         if differ:
-            click.echo(f"Drawn again from its record: {len(differ)} item{'s' * (len(differ) != 1)} differ "
-                       f"(item, recorded, drawn again: {differ[:10]})")
+            click.echo(
+                f"Drawn again from its record: {len(differ)} item{'s' * (len(differ) != 1)} differ "
+                f"(item, recorded, drawn again: {differ[:10]})"
+            )
         else:
-            click.echo(f"Drawn again from its record (seed, weights, the {population} claims and transactions it was "
-                       f"drawn from): the same {len(s.drawn)} items")
+            click.echo(
+                f"Drawn again from its record (seed, weights, the {population} claims and transactions it was "
+                f"drawn from): the same {len(s.drawn)} items"
+            )
         click.echo("")
         results = assurance.results(ledger, s)
         click.echo(_items_table(s, results))
@@ -214,10 +275,27 @@ def _echo_ad_hoc(rows: list[dict]) -> None:
     from tabulate import tabulate
 
     click.echo(f"\nAd-hoc spot checks (in no sample): {len(rows)}")
-    click.echo(tabulate([(r["id"], r["contract_id"], r["quarter"], r["return_id"], r["claim_ref"] or
-                          f"{r['sheet']}!A{r['row']}", r["result"], _clip(r["reason"], 50), r["who"], r["at"][:10])
-                         for r in rows], headers=["check", "contract", "quarter", "return", "ref", "result", "reason",
-                                                  "who", "when"], tablefmt="simple", disable_numparse=True))
+    click.echo(
+        tabulate(
+            [
+                (
+                    r["id"],
+                    r["contract_id"],
+                    r["quarter"],
+                    r["return_id"],
+                    r["claim_ref"] or f"{r['sheet']}!A{r['row']}",
+                    r["result"],
+                    _clip(r["reason"], 50),
+                    r["who"],
+                    r["at"][:10],
+                )
+                for r in rows
+            ],
+            headers=["check", "contract", "quarter", "return", "ref", "result", "reason", "who", "when"],
+            tablefmt="simple",
+            disable_numparse=True,
+        )
+    )
 
 
 class _SpotcheckGroup(click.Group):
@@ -230,8 +308,9 @@ class _SpotcheckGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-@cli.group("spotcheck", cls=_SpotcheckGroup, subcommand_metavar="RESULT.xlsx | record REF ...",
-           invoke_without_command=False)
+@cli.group(
+    "spotcheck", cls=_SpotcheckGroup, subcommand_metavar="RESULT.xlsx | record REF ...", invoke_without_command=False
+)
 @_db_option
 @click.pass_context
 def spotcheck(ctx, db):
@@ -261,8 +340,10 @@ def spotcheck_workbook(result, db):
     for r in done:
         click.echo(r.line())
     new = sum(1 for r in done if not r.already)
-    click.echo(f"{result}: sample {book.sample_id}: {new} result{'s' * (new != 1)} recorded, "
-               f"{len(done) - new} already recorded, {book.blank} item{'s' * (book.blank != 1)} without a result yet")
+    click.echo(
+        f"{result}: sample {book.sample_id}: {new} result{'s' * (new != 1)} recorded, "
+        f"{len(done) - new} already recorded, {book.blank} item{'s' * (book.blank != 1)} without a result yet"
+    )
 
 
 @spotcheck.command("record")
@@ -271,8 +352,12 @@ def spotcheck_workbook(result, db):
 @click.option("--fail", "failed", is_flag=True, help="The evidence was missing or wrong.")
 @click.option("--reason", required=True, help="What was seen, or what was missing (kept with the result).")
 @click.option("--contract", help="The contract, when the claim ref is used by more than one.")
-@click.option("--return", "return_id", type=int,
-              help="The return (its id in `swtool returns`); needed for a transaction (REF Transactions!A<row>).")
+@click.option(
+    "--return",
+    "return_id",
+    type=int,
+    help="The return (its id in `swtool returns`); needed for a transaction (REF Transactions!A<row>).",
+)
 @_db_option
 def spotcheck_record(ref, passed, failed, reason, contract, return_id, db):
     """Record one spot-check result: REF is a claim ref (e.g. L7-01-0013) or a transaction's row

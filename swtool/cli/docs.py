@@ -34,28 +34,45 @@ def _cell(text: str) -> str:
 
 def rules_markdown() -> str:
     rules = catalogue.load_all()
-    out = ["# Rules", "",
-           "Generated from the rule catalogue by `make docs` (`python -m swtool.cli.docs`); do not edit by hand.",
-           "`swtool rules` lists the same catalogue and `swtool explain CODE` explains one rule.", "",
-           f"Ruleset version: `{catalogue.ruleset_version()}`.", "",
-           "Severity: **error**: the return cannot be accepted as it stands, or the claim cannot be paid; "
-           "**warning**: the PMO must look at it; **info**: a note, or a fix the tool made.", ""]
+    out = [
+        "# Rules",
+        "",
+        "Generated from the rule catalogue by `make docs` (`python -m swtool.cli.docs`); do not edit by hand.",
+        "`swtool rules` lists the same catalogue and `swtool explain CODE` explains one rule.",
+        "",
+        f"Ruleset version: `{catalogue.ruleset_version()}`.",
+        "",
+        "Severity: **error**: the return cannot be accepted as it stands, or the claim cannot be paid; "
+        "**warning**: the PMO must look at it; **info**: a note, or a fix the tool made.",
+        "",
+    ]
     for letter, family in catalogue.FAMILIES.items():
         members = [r for r in rules.values() if r.code[0] == letter]
         if not members:
             continue
-        out += [f"## {letter}: {family}", "", "| code | slug | severity | spec | what it checks | how to fix |",
-                "|---|---|---|---|---|---|"]
+        out += [
+            f"## {letter}: {family}",
+            "",
+            "| code | slug | severity | spec | what it checks | how to fix |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in members:
             needs = f" *(needs {', '.join(r.needs)})*" if r.needs else ""
-            out.append(f"| {r.code} | `{r.slug}` | {r.severity} | {_cell(r.spec)} | {_cell(r.description)}{needs} "
-                       f"| {_cell(r.fix)} |")
+            out.append(
+                f"| {r.code} | `{r.slug}` | {r.severity} | {_cell(r.spec)} | {_cell(r.description)}{needs} "
+                f"| {_cell(r.fix)} |"
+            )
         out.append("")
-    out += ["## Settings", "",
-            "Where the specification contradicts itself the default reading applies; the other is chosen in "
-            "`swtool-settings.toml` beside the contract register, or with `--setting key=value`. Reports show "
-            "the settings in force; `swtool rules --settings` prints this table with the values in force.", "",
-            "| setting | default | other | what it decides | where the spec says so |", "|---|---|---|---|---|"]
+    out += [
+        "## Settings",
+        "",
+        "Where the specification contradicts itself the default reading applies; the other is chosen in "
+        "`swtool-settings.toml` beside the contract register, or with `--setting key=value`. Reports show "
+        "the settings in force; `swtool rules --settings` prints this table with the values in force.",
+        "",
+        "| setting | default | other | what it decides | where the spec says so |",
+        "|---|---|---|---|---|",
+    ]
     for s in SETTINGS.values():
         out.append(f"| `{s.key}` | {s.default} | {s.other} | {_cell(s.words)} | {_cell(s.spec)} |")
     return "\n".join(out) + "\n"
@@ -72,13 +89,13 @@ _FILTER = re.compile(r"^(head|tail) -(?:n )?(\d+)$")
 
 @dataclass
 class Step:
-    command: str          # as written after "$ "
-    shown: list[str]      # the output lines the block holds (``…`` where lines are left out)
+    command: str  # as written after "$ "
+    shown: list[str]  # the output lines the block holds (``…`` where lines are left out)
 
 
 @dataclass
 class Example:
-    start: int            # where the block's body starts and ends in the README
+    start: int  # where the block's body starts and ends in the README
     end: int
     steps: list[Step]
 
@@ -161,7 +178,7 @@ def rerun(text: str) -> tuple[str, list[tuple[Example, str]]]:
         env = _environment(Path(home))
         for ex in examples(text):
             new = Example(ex.start, ex.end, [Step(s.command, shown(s.shown, run(s.command, env))) for s in ex.steps])
-            out += [text[last:ex.start], new.body]
+            out += [text[last : ex.start], new.body]
             last = ex.end
             done.append((ex, new.body))
     return "".join(out) + text[last:], done

@@ -30,8 +30,10 @@ def _what(r: dict) -> str:
 
 def _echo_rechecks(done) -> None:
     for k in done:
-        click.echo(f"  checked again: return {k.return_id} ({k.contract} {k.quarter} version {k.version}): "
-                   f"{k.before[0]} → {k.after[0]} errors, {k.before[1]} → {k.after[1]} warnings")
+        click.echo(
+            f"  checked again: return {k.return_id} ({k.contract} {k.quarter} version {k.version}): "
+            f"{k.before[0]} → {k.after[0]} errors, {k.before[1]} → {k.after[1]} warnings"
+        )
     if not done:
         click.echo("  no later return of the contract needed checking again")
 
@@ -102,15 +104,13 @@ def decide_return_cmd(return_id, action, reason, today, db):
     with _open_ledger(db) as ledger:
         r = store.get_return(ledger, return_id)
         d, done = store.count_late(ledger, return_id, reason, RefData(), day=day)
-    click.echo(f"Decision {d.id}: {_what(r)} counts although submitted after the final deadline "
-               f"({d.who}, {d.when})")
+    click.echo(f"Decision {d.id}: {_what(r)} counts although submitted after the final deadline ({d.who}, {d.when})")
     _echo_rechecks(done)
 
 
 @cli.command("payments")
 @click.option("--quarter", required=True, help="The quarter, e.g. 2026/27-Q2.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text", show_default=True)
 @click.option("-o", "--output", help="Write to this file instead of the screen (needed for xlsx).")
 @_db_option
 @_setting_option

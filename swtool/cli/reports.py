@@ -27,8 +27,14 @@ FORMATS = click.Choice(["xlsx", "json"])
 
 
 def _format_option(f):
-    return click.option("--format", "fmt", type=FORMATS, default="xlsx", show_default=True,
-                        help="xlsx: the workbook (needs -o); json: every table, for a BI tool.")(f)
+    return click.option(
+        "--format",
+        "fmt",
+        type=FORMATS,
+        default="xlsx",
+        show_default=True,
+        help="xlsx: the workbook (needs -o); json: every table, for a BI tool.",
+    )(f)
 
 
 def _today_option(f):
@@ -46,8 +52,12 @@ def _save(write, output: Path) -> None:
 
 @report_group.command("network")
 @click.option("--year", required=True, help="The financial year, e.g. 2026/27.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="The report to write (.xlsx; with --format json, the .json, else the screen).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The report to write (.xlsx; with --format json, the .json, else the screen).",
+)
 @_format_option
 @_today_option
 @_db_option
@@ -90,8 +100,12 @@ def report_network(year, output, fmt, today, db, settings):
 @report_group.command("contract")
 @click.argument("contract")
 @click.option("--quarter", help="The last quarter to cover, e.g. 2026/27-Q2 (default: the contract's latest return).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="The report to write (.xlsx; with --format json, the .json, else the screen).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The report to write (.xlsx; with --format json, the .json, else the screen).",
+)
 @_format_option
 @_today_option
 @_db_option

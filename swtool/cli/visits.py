@@ -26,18 +26,25 @@ def _new_actions(texts, owners, dues) -> list:
     from swtool.ledger.visits import NewAction
 
     if not (len(texts) == len(owners) == len(dues)):
-        raise click.UsageError(f"each action needs --action TEXT --owner NAME --due DATE: got {len(texts)} --action, "
-                               f"{len(owners)} --owner and {len(dues)} --due")
+        raise click.UsageError(
+            f"each action needs --action TEXT --owner NAME --due DATE: got {len(texts)} --action, "
+            f"{len(owners)} --owner and {len(dues)} --due"
+        )
     return [NewAction(t, o, _date(d, "--due")) for t, o, d in zip(texts, owners, dues, strict=True)]
 
 
 def _action_options(f):
-    f = click.option("--due", "dues", multiple=True, metavar="DATE",
-                     help="When it is due (YYYY-MM-DD); one per --action.")(f)
-    f = click.option("--owner", "owners", multiple=True, metavar="NAME",
-                     help="Who does it; one per --action.")(f)
-    return click.option("--action", "texts", multiple=True, metavar="TEXT",
-                        help="An action agreed (repeatable, with its --owner and --due in the same order).")(f)
+    f = click.option(
+        "--due", "dues", multiple=True, metavar="DATE", help="When it is due (YYYY-MM-DD); one per --action."
+    )(f)
+    f = click.option("--owner", "owners", multiple=True, metavar="NAME", help="Who does it; one per --action.")(f)
+    return click.option(
+        "--action",
+        "texts",
+        multiple=True,
+        metavar="TEXT",
+        help="An action agreed (repeatable, with its --owner and --due in the same order).",
+    )(f)
 
 
 def _count(n: int, word: str) -> str:
@@ -45,6 +52,7 @@ def _count(n: int, word: str) -> str:
 
 
 # --- visits --------------------------------------------------------------------------------------------
+
 
 @cli.group("visit")
 def visit_group():
@@ -54,8 +62,13 @@ def visit_group():
 @visit_group.command("add")
 @click.argument("contract")
 @click.option("--date", "day", required=True, help="The day of the visit or meeting (YYYY-MM-DD).")
-@click.option("--kind", type=click.Choice(["visit", "meeting"]), default="visit", show_default=True,
-              help="A monitoring visit or a review meeting.")
+@click.option(
+    "--kind",
+    type=click.Choice(["visit", "meeting"]),
+    default="visit",
+    show_default=True,
+    help="A monitoring visit or a review meeting.",
+)
 @click.option("--notes", required=True, help="What was looked at and found (kept in the ledger).")
 @_action_options
 @click.option("--today", help="Take this date (YYYY-MM-DD) as today: a visit after it is refused.")
@@ -71,8 +84,10 @@ def visit_add(contract, day, kind, notes, texts, owners, dues, today, db):
     new = _new_actions(texts, owners, dues)
     with _open_ledger(db) as ledger:
         vid, ids = visits.add_visit(ledger, contract, when, kind, notes, new, _today(today))
-    click.echo(f"Recorded {kind} {vid} with {contract} on {when.isoformat()}"
-               + (f": actions {', '.join(map(str, ids))}" if ids else ", no actions"))
+    click.echo(
+        f"Recorded {kind} {vid} with {contract} on {when.isoformat()}"
+        + (f": actions {', '.join(map(str, ids))}" if ids else ", no actions")
+    )
 
 
 @visit_group.command("list")
@@ -89,13 +104,29 @@ def visit_list(contract, db):
     if not rows:
         click.echo("No visits or meetings recorded" + (f" with {contract}" if contract else ""))
         return
-    click.echo(tabulate([(r["id"], r["contract_id"], r["visit_date"], r["kind"], f"{r['open']} of {r['actions']}",
-                          r["recorded_by"], _clip(r["notes"], 70)) for r in rows],
-                        headers=["id", "contract", "date", "kind", "open actions", "by", "notes"], tablefmt="simple",
-                        disable_numparse=True))
+    click.echo(
+        tabulate(
+            [
+                (
+                    r["id"],
+                    r["contract_id"],
+                    r["visit_date"],
+                    r["kind"],
+                    f"{r['open']} of {r['actions']}",
+                    r["recorded_by"],
+                    _clip(r["notes"], 70),
+                )
+                for r in rows
+            ],
+            headers=["id", "contract", "date", "kind", "open actions", "by", "notes"],
+            tablefmt="simple",
+            disable_numparse=True,
+        )
+    )
 
 
 # --- actions -------------------------------------------------------------------------------------------
+
 
 @cli.group("actions", invoke_without_command=True)
 @click.option("--open", "open_only", is_flag=True, help="Only the actions not done yet.")
@@ -122,29 +153,61 @@ def actions_group(ctx, open_only, contract, rap_id, fmt, today, db):
     if fmt == "json":
         import json
 
-        click.echo(json.dumps({"today": day.isoformat(), "actions": [_action_dict(a) for a in rows]}, indent=2,
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {"today": day.isoformat(), "actions": [_action_dict(a) for a in rows]}, indent=2, ensure_ascii=False
+            )
+        )
         return
     if not rows:
         click.echo("No open actions" if open_only else "No actions recorded")
         return
     from tabulate import tabulate
 
-    click.echo(tabulate([(a["id"], a["contract_id"], a["source"], _clip(a["action"], 60), _clip(a["owner"], 24),
-                          a["due_date"], visits.DONE if a["done"] else "", "OVERDUE" if a["overdue"] else "")
-                         for a in rows],
-                        headers=["id", "contract", "from", "action", "owner", "due", "done", ""], tablefmt="simple",
-                        disable_numparse=True))
+    click.echo(
+        tabulate(
+            [
+                (
+                    a["id"],
+                    a["contract_id"],
+                    a["source"],
+                    _clip(a["action"], 60),
+                    _clip(a["owner"], 24),
+                    a["due_date"],
+                    visits.DONE if a["done"] else "",
+                    "OVERDUE" if a["overdue"] else "",
+                )
+                for a in rows
+            ],
+            headers=["id", "contract", "from", "action", "owner", "due", "done", ""],
+            tablefmt="simple",
+            disable_numparse=True,
+        )
+    )
     still = sum(not a["done"] for a in rows)
     late = sum(a["overdue"] for a in rows)
-    click.echo(f"\n{_count(still, 'open action')}, {late} overdue (due before {day.isoformat()})"
-               + ("" if open_only else f"; {sum(a['done'] for a in rows)} done"))
+    click.echo(
+        f"\n{_count(still, 'open action')}, {late} overdue (due before {day.isoformat()})"
+        + ("" if open_only else f"; {sum(a['done'] for a in rows)} done")
+    )
 
 
 def _action_dict(a: dict) -> dict:
-    return {"id": a["id"], "contract": a["contract_id"], "source": a["source"], "visit": a["visit_id"],
-            "plan": a["rap_id"], "action": a["action"], "owner": a["owner"], "due": a["due_date"], "done": a["done"],
-            "overdue": a["overdue"], "done_at": a["done_at"], "done_by": a["done_by"], "done_reason": a["done_reason"]}
+    return {
+        "id": a["id"],
+        "contract": a["contract_id"],
+        "source": a["source"],
+        "visit": a["visit_id"],
+        "plan": a["rap_id"],
+        "action": a["action"],
+        "owner": a["owner"],
+        "due": a["due_date"],
+        "done": a["done"],
+        "overdue": a["overdue"],
+        "done_at": a["done_at"],
+        "done_by": a["done_by"],
+        "done_reason": a["done_reason"],
+    }
 
 
 def _mark(action_id: int, event: str, reason: str, db) -> None:
@@ -153,8 +216,9 @@ def _mark(action_id: int, event: str, reason: str, db) -> None:
     with _open_ledger(db) as ledger:
         a = visits.mark(ledger, action_id, event, reason)
     state = f"done {visits.DONE}" if a["done"] else "open again"
-    click.echo(f"Action {a['id']} ({a['contract_id']}, {a['owner']}, due {a['due_date']}) {state}: "
-               f"{_clip(a['action'], 80)}")
+    click.echo(
+        f"Action {a['id']} ({a['contract_id']}, {a['owner']}, due {a['due_date']}) {state}: {_clip(a['action'], 80)}"
+    )
 
 
 @actions_group.command("done")
@@ -176,6 +240,7 @@ def actions_reopen(action_id, reason, db):
 
 
 # --- a remedial action plan's actions ------------------------------------------------------------------
+
 
 @rap_group.group("action")
 def rap_action_group():
@@ -199,8 +264,10 @@ def rap_action_add(rap_id, texts, owners, dues, today, db):
         raise click.UsageError("give at least one --action TEXT --owner NAME --due DATE")
     with _open_ledger(db) as ledger:
         plan, ids = visits.add_rap_actions(ledger, rap_id, new, _today(today))
-    click.echo(f"Remedial action plan {plan['id']} ({plan['contract_id']} {plan['quarter']}): actions "
-               f"{', '.join(map(str, ids))} recorded")
+    click.echo(
+        f"Remedial action plan {plan['id']} ({plan['contract_id']} {plan['quarter']}): actions "
+        f"{', '.join(map(str, ids))} recorded"
+    )
 
 
 def echo_plan_actions(plans: list[dict], by_plan: dict[int, list[dict]]) -> None:
@@ -213,5 +280,6 @@ def echo_plan_actions(plans: list[dict], by_plan: dict[int, list[dict]]) -> None
         click.echo(f"\nPlan {p['id']} ({p['contract_id']} {p['quarter']}) actions: {visits.state_words(acts)}")
         for a in acts:
             mark = visits.DONE if a["done"] else "OVERDUE" if a["overdue"] else "open"
-            click.echo(f"  {mark:<7} {a['id']:>4}  {_clip(a['action'], 60)} ({_clip(a['owner'], 24)}, due "
-                       f"{a['due_date']})")
+            click.echo(
+                f"  {mark:<7} {a['id']:>4}  {_clip(a['action'], 60)} ({_clip(a['owner'], 24)}, due {a['due_date']})"
+            )

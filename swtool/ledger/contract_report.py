@@ -44,6 +44,7 @@ FAMILY_CODES = ("S", "R", "C", "P", "X", "N", "D", "K")
 
 # --- the series (pure) ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class OutputSeries:
     """One output of a contract, quarter by quarter from the contract's first quarter.
@@ -130,6 +131,7 @@ def contract_series(ledger: Ledger, contract_id: str, up_to, refdata=None) -> di
 
 # --- the story from the ledger --------------------------------------------------------------------
 
+
 @dataclass
 class ContractStory:
     """Everything the contract report shows, read from the ledger once."""
@@ -141,13 +143,13 @@ class ContractStory:
     quarters: list[Quarter]
     series: dict[str, OutputSeries]
     titles: dict[str, str]
-    counted: dict[str, dict]                      # quarter -> the counted version
-    spend: dict[str, list[tuple]] = field(default_factory=dict)   # quarter -> [(category, item, actual)]
-    credit_lines: list[tuple] = field(default_factory=list)      # (credits.CreditLine, status)
+    counted: dict[str, dict]  # quarter -> the counted version
+    spend: dict[str, list[tuple]] = field(default_factory=dict)  # quarter -> [(category, item, actual)]
+    credit_lines: list[tuple] = field(default_factory=list)  # (credits.CreditLine, status)
     plans: list[dict] = field(default_factory=list)
-    versions: list[dict] = field(default_factory=list)           # each with "families": {letter: n}
+    versions: list[dict] = field(default_factory=list)  # each with "families": {letter: n}
     clients: list = field(default_factory=list)
-    value: ValueRow = field(init=False)           # set by story() once the figures are read
+    value: ValueRow = field(init=False)  # set by story() once the figures are read
     provenance: Provenance = field(init=False)
 
     @property
@@ -173,8 +175,9 @@ def _latest_quarter(ledger: Ledger, contract_id: str) -> Quarter:
     return max(quarters)
 
 
-def story(ledger: Ledger, contract_id: str, refdata, settings, today: date, up_to: Quarter | None = None
-          ) -> ContractStory:
+def story(
+    ledger: Ledger, contract_id: str, refdata, settings, today: date, up_to: Quarter | None = None
+) -> ContractStory:
     """Read the contract's story from the ledger, from its first quarter to ``up_to`` (default: the
     latest quarter of its returns in the ledger)."""
     from swtool.calc.credits import assess
@@ -200,9 +203,12 @@ def story(ledger: Ledger, contract_id: str, refdata, settings, today: date, up_t
     titles.setdefault("2", COMBINED_TITLE)
     s = ContractStory(contract, up_to, today, dict(settings), quarters, series(contract, acts, up_to), titles, counted)
     for quarter, r in sorted(counted.items()):
-        s.spend[quarter] = [(cat, item, Decimal(actual) if actual is not None else None) for cat, item, actual in
-                      ledger.conn.execute("SELECT category, item, actual FROM expenditure WHERE return_id = ? "
-                                          "ORDER BY row", (r["id"],))]
+        s.spend[quarter] = [
+            (cat, item, Decimal(actual) if actual is not None else None)
+            for cat, item, actual in ledger.conn.execute(
+                "SELECT category, item, actual FROM expenditure WHERE return_id = ? ORDER BY row", (r["id"],)
+            )
+        ]
     for q in quarters:
         decided = store.credit_decisions(ledger, str(q))
         mine = {o: d for (cid, o), d in decided.items() if cid == contract_id}
@@ -216,8 +222,10 @@ def story(ledger: Ledger, contract_id: str, refdata, settings, today: date, up_t
     families: dict[int, dict[str, int]] = {i: {} for i in ids}
     if ids:
         for rid, letter, n in ledger.conn.execute(
-                f"SELECT return_id, substr(code, 1, 1), count(*) FROM current_findings WHERE return_id IN "
-                f"({', '.join('?' * len(ids))}) AND severity IN ('error', 'warning') GROUP BY 1, 2", ids):
+            f"SELECT return_id, substr(code, 1, 1), count(*) FROM current_findings WHERE return_id IN "
+            f"({', '.join('?' * len(ids))}) AND severity IN ('error', 'warning') GROUP BY 1, 2",
+            ids,
+        ):
             families[rid][letter] = n
     for v in s.versions:
         v["families"] = families[v["id"]]
@@ -230,6 +238,7 @@ def story(ledger: Ledger, contract_id: str, refdata, settings, today: date, up_t
 
 # --- its tables -----------------------------------------------------------------------------------
 
+
 def outputs_table(s: ContractStory):
     from swtool.calc.money import percent
     from swtool.calc.targets import contract_quarter
@@ -241,19 +250,42 @@ def outputs_table(s: ContractStory):
     for output, x in s.series.items():
         meaning = s.titles.get(output) or f"output {output}"
         for i, q in enumerate(x.quarters):
-            rows.append([output, meaning + (" (core)" if output in core else ""), q,
-                         contract_quarter(s.contract, q), x.actual[i], x.target[i], percent(x.actual[i], x.target[i]),
-                         x.actual_to_date[i], x.target_to_date[i], percent(x.actual_to_date[i], x.target_to_date[i])])
-    return ReportTable("outputs", f"Outputs against profile, per quarter and to date, {s.period}", [
-        Column("output", "Output", width=8), Column("counts", "What is counted", width=44),
-        Column("quarter", "Quarter", width=12), Column("contract_quarter", "Contract quarter", "count", 10),
-        Column("actual", "Actual", "count", 9), Column("target", "Target", "number", 9),
-        Column("percent", "% of target", "percent", 11), Column("actual_to_date", "Actual to date", "count", 11),
-        Column("target_to_date", "Target to date", "number", 11),
-        Column("percent_to_date", "% to date", "percent", 11)], rows,
-        ["Actual: what the counted version of the quarter's return counts (RULES.md, \"Calculations\"); blank: no "
-         "return counted for the quarter, which counts 0 to date. Target: the register's profile, else the annual "
-         "target ÷ 4."])
+            rows.append(
+                [
+                    output,
+                    meaning + (" (core)" if output in core else ""),
+                    q,
+                    contract_quarter(s.contract, q),
+                    x.actual[i],
+                    x.target[i],
+                    percent(x.actual[i], x.target[i]),
+                    x.actual_to_date[i],
+                    x.target_to_date[i],
+                    percent(x.actual_to_date[i], x.target_to_date[i]),
+                ]
+            )
+    return ReportTable(
+        "outputs",
+        f"Outputs against profile, per quarter and to date, {s.period}",
+        [
+            Column("output", "Output", width=8),
+            Column("counts", "What is counted", width=44),
+            Column("quarter", "Quarter", width=12),
+            Column("contract_quarter", "Contract quarter", "count", 10),
+            Column("actual", "Actual", "count", 9),
+            Column("target", "Target", "number", 9),
+            Column("percent", "% of target", "percent", 11),
+            Column("actual_to_date", "Actual to date", "count", 11),
+            Column("target_to_date", "Target to date", "number", 11),
+            Column("percent_to_date", "% to date", "percent", 11),
+        ],
+        rows,
+        [
+            'Actual: what the counted version of the quarter\'s return counts (RULES.md, "Calculations"); blank: no '
+            "return counted for the quarter, which counts 0 to date. Target: the register's profile, else the annual "
+            "target ÷ 4."
+        ],
+    )
 
 
 def spend_tables(s: ContractStory):
@@ -275,12 +307,23 @@ def spend_tables(s: ContractStory):
         elif actual is None:
             words = "no return counted"
         rows.append([str(q), budget, actual, variance, pct, words])
-    by_quarter = ReportTable("spend_by_quarter", f"Cash spent against budget per quarter, {s.period}", [
-        Column("quarter", "Quarter", width=12), Column("budget", "Budget (register)", "money", 14),
-        Column("actual", "Actual spend", "money", 14), Column("variance", "Variance", "money", 13),
-        Column("variance_percent", "Variance %", "percent", 11), Column("over", "Against 10%", width=18)], rows,
-        ["Budget: the register's budget lines for the quarter. Actual spend: the counted return's Expenditure sheet. "
-         "Variance = actual − budget; more than 10% either way needs an explanation (App 2 §1.3)."])
+    by_quarter = ReportTable(
+        "spend_by_quarter",
+        f"Cash spent against budget per quarter, {s.period}",
+        [
+            Column("quarter", "Quarter", width=12),
+            Column("budget", "Budget (register)", "money", 14),
+            Column("actual", "Actual spend", "money", 14),
+            Column("variance", "Variance", "money", 13),
+            Column("variance_percent", "Variance %", "percent", 11),
+            Column("over", "Against 10%", width=18),
+        ],
+        rows,
+        [
+            "Budget: the register's budget lines for the quarter. Actual spend: the counted return's Expenditure sheet. "
+            "Variance = actual − budget; more than 10% either way needs an explanation (App 2 §1.3)."
+        ],
+    )
     budget_of: dict[str, Decimal] = {}
     actual_of: dict[str, Decimal] = {}
     category_of: dict[str, str] = {}
@@ -297,20 +340,33 @@ def spend_tables(s: ContractStory):
             category_of.setdefault(item, cat or "")
             actual_of[item] = actual_of.get(item, Decimal(0)) + (a or Decimal(0))
     items = sorted(set(budget_of) | set(actual_of), key=lambda i: (category_of.get(i) or "", i))
-    result = expenditure_variance([SpendLine(i, budget_of.get(i, Decimal(0)), actual_of.get(i, Decimal(0)),
-                                             category_of.get(i)) for i in items])
-    heading_rows = [[v.category, v.item, v.budgeted, v.actual, v.variance, v.percent,
-                     "more than 10%" if v.over else "within 10%"] for v in result.lines]
+    result = expenditure_variance(
+        [SpendLine(i, budget_of.get(i, Decimal(0)), actual_of.get(i, Decimal(0)), category_of.get(i)) for i in items]
+    )
+    heading_rows = [
+        [v.category, v.item, v.budgeted, v.actual, v.variance, v.percent, "more than 10%" if v.over else "within 10%"]
+        for v in result.lines
+    ]
     t = result.total
-    heading_rows.append(["", "Total", t.budgeted, t.actual, t.variance, t.percent,
-                         "more than 10%" if t.over else "within 10%"])
+    heading_rows.append(
+        ["", "Total", t.budgeted, t.actual, t.variance, t.percent, "more than 10%" if t.over else "within 10%"]
+    )
     counted = ", ".join(sorted(s.spend)) or "none"
-    by_heading = ReportTable("spend_by_heading", "Cash spent against budget per heading, in the quarters with a "
-                                                 "return counted", [
-        Column("category", "Category", width=20), Column("item", "Budget item", width=36),
-        Column("budget", "Budget", "money", 14), Column("actual", "Actual spend", "money", 14),
-        Column("variance", "Variance", "money", 13), Column("variance_percent", "Variance %", "percent", 11),
-        Column("over", "Against 10%", width=16)], heading_rows, [f"Quarters: {counted}."])
+    by_heading = ReportTable(
+        "spend_by_heading",
+        "Cash spent against budget per heading, in the quarters with a return counted",
+        [
+            Column("category", "Category", width=20),
+            Column("item", "Budget item", width=36),
+            Column("budget", "Budget", "money", 14),
+            Column("actual", "Actual spend", "money", 14),
+            Column("variance", "Variance", "money", 13),
+            Column("variance_percent", "Variance %", "percent", 11),
+            Column("over", "Against 10%", width=16),
+        ],
+        heading_rows,
+        [f"Quarters: {counted}."],
+    )
     return by_quarter, by_heading
 
 
@@ -318,17 +374,41 @@ def credit_tables(s: ContractStory):
     from swtool.calc import money
     from swtool.write.reportbook import Column, ReportTable
 
-    rows = [[str(ln.quarter), ln.contract_quarter, ln.output, ln.target, ln.actual, ln.percent, ln.credits,
-             ln.amount, status] for ln, status in s.credit_lines]
-    lines = ReportTable("service_credits", f"Service credits per core output and quarter, {s.period}", [
-        Column("quarter", "Quarter", width=12), Column("contract_quarter", "Contract quarter", "count", 10),
-        Column("output", "Core output", width=8), Column("target", "Target", "number", 9),
-        Column("actual", "Actual", "count", 9), Column("percent", "% of target", "percent", 11),
-        Column("credits", "Credits", "number", 9), Column("amount", "Amount", "money", 13),
-        Column("status", "Status", width=12)], rows,
-        [f"K702 (§7.7–7.8): from contract quarter 2, a core output at or below 70% of its quarterly target; setting "
-         f"credit_quarters = {s.settings.get('credit_quarters', 1)}. Status: the PMO's decision (applied, waived), "
-         "pending (due, not decided) or not due."])
+    rows = [
+        [
+            str(ln.quarter),
+            ln.contract_quarter,
+            ln.output,
+            ln.target,
+            ln.actual,
+            ln.percent,
+            ln.credits,
+            ln.amount,
+            status,
+        ]
+        for ln, status in s.credit_lines
+    ]
+    lines = ReportTable(
+        "service_credits",
+        f"Service credits per core output and quarter, {s.period}",
+        [
+            Column("quarter", "Quarter", width=12),
+            Column("contract_quarter", "Contract quarter", "count", 10),
+            Column("output", "Core output", width=8),
+            Column("target", "Target", "number", 9),
+            Column("actual", "Actual", "count", 9),
+            Column("percent", "% of target", "percent", 11),
+            Column("credits", "Credits", "number", 9),
+            Column("amount", "Amount", "money", 13),
+            Column("status", "Status", width=12),
+        ],
+        rows,
+        [
+            f"K702 (§7.7–7.8): from contract quarter 2, a core output at or below 70% of its quarterly target; setting "
+            f"credit_quarters = {s.settings.get('credit_quarters', 1)}. Status: the PMO's decision (applied, waived), "
+            "pending (due, not decided) or not due."
+        ],
+    )
     per_q: dict[str, dict[str, list]] = {}
     for ln, status in s.credit_lines:
         slot = per_q.setdefault(str(ln.quarter), {"due": [], "applied": [], "waived": [], "pending": []})
@@ -336,28 +416,58 @@ def credit_tables(s: ContractStory):
             slot["due"].append(ln.amount)
         if status in ("applied", "waived", "pending"):
             slot[status].append(ln.amount)
-    summary = [[q, *(money.total(v[k]) for k in ("due", "applied", "waived", "pending"))]
-               for q, v in sorted(per_q.items())]
+    summary = [
+        [q, *(money.total(v[k]) for k in ("due", "applied", "waived", "pending"))] for q, v in sorted(per_q.items())
+    ]
     if summary:
         summary.append(["Total", *(money.total(r[i] for r in summary) for i in range(1, 5))])
-    totals = ReportTable("credits_by_quarter", "Service credits due, applied, waived and pending per quarter", [
-        Column("quarter", "Quarter", width=12), Column("due", "Due", "money", 13),
-        Column("applied", "Applied", "money", 13), Column("waived", "Waived", "money", 13),
-        Column("pending", "Pending", "money", 13)], summary)
+    totals = ReportTable(
+        "credits_by_quarter",
+        "Service credits due, applied, waived and pending per quarter",
+        [
+            Column("quarter", "Quarter", width=12),
+            Column("due", "Due", "money", 13),
+            Column("applied", "Applied", "money", 13),
+            Column("waived", "Waived", "money", 13),
+            Column("pending", "Pending", "money", 13),
+        ],
+        summary,
+    )
     return lines, totals
 
 
 def plans_table(s: ContractStory):
     from swtool.write.reportbook import Column, ReportTable
 
-    rows = [[p["id"], p["quarter"], p.get("opened") or p["created_at"][:10], p["review_date"], p["status"],
-             "yes" if p["overdue"] else "no", p["last_action"], p["last_reason"]] for p in s.plans]
-    return ReportTable("plans", "Remedial action plans", [
-        Column("plan", "Plan", "count", 6), Column("quarter", "Quarter", width=12), Column("opened", "Opened", width=11),
-        Column("review_date", "Review date", width=11), Column("status", "Status", width=9),
-        Column("overdue", f"Overdue on {uk_date(s.today)}", width=12), Column("last_decision", "Last decision", width=12),
-        Column("reason", "Its reason", width=60)], rows,
-        [] if rows else ["No remedial action plan has been opened for this contract."])
+    rows = [
+        [
+            p["id"],
+            p["quarter"],
+            p.get("opened") or p["created_at"][:10],
+            p["review_date"],
+            p["status"],
+            "yes" if p["overdue"] else "no",
+            p["last_action"],
+            p["last_reason"],
+        ]
+        for p in s.plans
+    ]
+    return ReportTable(
+        "plans",
+        "Remedial action plans",
+        [
+            Column("plan", "Plan", "count", 6),
+            Column("quarter", "Quarter", width=12),
+            Column("opened", "Opened", width=11),
+            Column("review_date", "Review date", width=11),
+            Column("status", "Status", width=9),
+            Column("overdue", f"Overdue on {uk_date(s.today)}", width=12),
+            Column("last_decision", "Last decision", width=12),
+            Column("reason", "Its reason", width=60),
+        ],
+        rows,
+        [] if rows else ["No remedial action plan has been opened for this contract."],
+    )
 
 
 def findings_table(s: ContractStory):
@@ -366,20 +476,47 @@ def findings_table(s: ContractStory):
 
     rows = []
     for v in s.versions:
-        state = ("void" if v["voided"] else "counted" if v["counted"] else
-                 "not counted (after the final deadline)" if v["timeliness"] == "after final deadline"
-                 else "superseded")
+        state = (
+            "void"
+            if v["voided"]
+            else "counted"
+            if v["counted"]
+            else "not counted (after the final deadline)"
+            if v["timeliness"] == "after final deadline"
+            else "superseded"
+        )
         fam = v["families"]
-        rows.append([f"{v['quarter']} v{v['version']}", v["quarter"], v["version"], v["id"], state, v["errors"],
-                     v["warnings"], *(fam.get(letter, 0) for letter in FAMILY_CODES)])
-    return ReportTable("findings", "Findings by rule family across the versions of each return", [
-        Column("version_label", "Return version", width=16), Column("quarter", "Quarter", width=12),
-        Column("version", "Version", "count", 8), Column("return_id", "Return", "count", 8),
-        Column("state", "State", width=16), Column("errors", "Errors", "count", 8),
-        Column("warnings", "Warnings", "count", 9),
-        *[Column(f"family_{letter}", f"{letter}: {FAMILIES[letter]}", "count", 12) for letter in FAMILY_CODES]],
-        rows, ["Errors and warnings of each version's current check (infos left out), by the family of their rule "
-               "(swtool rules lists them)."])
+        rows.append(
+            [
+                f"{v['quarter']} v{v['version']}",
+                v["quarter"],
+                v["version"],
+                v["id"],
+                state,
+                v["errors"],
+                v["warnings"],
+                *(fam.get(letter, 0) for letter in FAMILY_CODES),
+            ]
+        )
+    return ReportTable(
+        "findings",
+        "Findings by rule family across the versions of each return",
+        [
+            Column("version_label", "Return version", width=16),
+            Column("quarter", "Quarter", width=12),
+            Column("version", "Version", "count", 8),
+            Column("return_id", "Return", "count", 8),
+            Column("state", "State", width=16),
+            Column("errors", "Errors", "count", 8),
+            Column("warnings", "Warnings", "count", 9),
+            *[Column(f"family_{letter}", f"{letter}: {FAMILIES[letter]}", "count", 12) for letter in FAMILY_CODES],
+        ],
+        rows,
+        [
+            "Errors and warnings of each version's current check (infos left out), by the family of their rule "
+            "(swtool rules lists them)."
+        ],
+    )
 
 
 def tables(s: ContractStory) -> list:
@@ -387,9 +524,17 @@ def tables(s: ContractStory) -> list:
     from swtool.write.outcomes import characteristics_table, equality_table, referral_table, scopes, value_table
 
     level = scopes({s.contract.contract_id: str(s.contract.lot)}, network=False)
-    return [outputs_table(s), *spend_tables(s), *credit_tables(s), plans_table(s), findings_table(s),
-            equality_table(s.clients, level, s.period), characteristics_table(),
-            referral_table(s.clients, level, s.period), value_table([s.value], s.period, network=False)]
+    return [
+        outputs_table(s),
+        *spend_tables(s),
+        *credit_tables(s),
+        plans_table(s),
+        findings_table(s),
+        equality_table(s.clients, level, s.period),
+        characteristics_table(),
+        referral_table(s.clients, level, s.period),
+        value_table([s.value], s.period, network=False),
+    ]
 
 
 def to_json(s: ContractStory) -> str:
@@ -398,22 +543,35 @@ def to_json(s: ContractStory) -> str:
     from swtool.write.reportbook import to_json as document
 
     c = s.contract
-    facts = {"contract": c.contract_id, "provider": c.provider, "lot": str(c.lot), "start": c.start.isoformat(),
-             "end": c.end.isoformat(), "annual_value": money.pounds_text(c.annual_value)}
-    return document("contract", s.title, {"first": str(s.quarters[0]), "last": str(s.quarters[-1])}, s.provenance,
-                    tables(s), {"contract": facts})
+    facts = {
+        "contract": c.contract_id,
+        "provider": c.provider,
+        "lot": str(c.lot),
+        "start": c.start.isoformat(),
+        "end": c.end.isoformat(),
+        "annual_value": money.pounds_text(c.annual_value),
+    }
+    return document(
+        "contract",
+        s.title,
+        {"first": str(s.quarters[0]), "last": str(s.quarters[-1])},
+        s.provenance,
+        tables(s),
+        {"contract": facts},
+    )
 
 
 # --- the workbook ---------------------------------------------------------------------------------
+
 
 @dataclass
 class ChartSpec:
     """One chart: its kind, title, and series as (title, sheet, column, first row, last row)."""
 
-    kind: str                   # bar | line | stacked
+    kind: str  # bar | line | stacked
     title: str
     y_title: str
-    categories: tuple           # (sheet, column, first row, last row)
+    categories: tuple  # (sheet, column, first row, last row)
     series: list[tuple] = field(default_factory=list)
 
 
@@ -423,25 +581,42 @@ def _write_about(ws, s: ContractStory, st) -> None:
 
     c = s.contract
     ws.column_dimensions["A"].width = 110
-    lines = [(s.title, st["title"]),
-             (f"Term: {uk_date(c.start)} to {uk_date(c.end)}; annual value {money.gbp(c.annual_value)}", None),
-             (f"Quarters covered: {s.period} (from the quarter the contract started)", None),
-             (f"Produced: {uk_date(s.today)}", None), ("", None), ("Sheets", st["bold"]),
-             ("Outputs: each output's actual against its profile per quarter and to date (only what counts is "
-              "counted: the counted version of each return, claims with no standing error).", None),
-             ("Spend: cash spent against the register's budget per quarter and per budget heading.", None),
-             ("Service credits: each core output's credits per quarter with the PMO's decision; due, applied, waived "
-              "and pending per quarter.", None),
-             ("Plans: remedial action plans and their state.", None),
-             ("Findings: each version of each return, its errors and warnings by rule family.", None),
-             ("Equality of outcome, Referrals, Value for money: this contract's own figures (the network report "
-              "holds every contract's, each lot's and the network's).", None),
-             ("Charts: the figures of those sheets as charts.", None),
-             ("Produced from: the ledger, settings and reference data that produced this report.", None),
-             ("", None), ("Small numbers", st["bold"]),
-             ("<5: a number under 5, not shown so that no client can be identified. [c]: withheld so that a number "
-              "under 5 cannot be worked out from a total.", None),
-             ("No client references, postcodes or free text are included in this report.", None)]
+    lines = [
+        (s.title, st["title"]),
+        (f"Term: {uk_date(c.start)} to {uk_date(c.end)}; annual value {money.gbp(c.annual_value)}", None),
+        (f"Quarters covered: {s.period} (from the quarter the contract started)", None),
+        (f"Produced: {uk_date(s.today)}", None),
+        ("", None),
+        ("Sheets", st["bold"]),
+        (
+            "Outputs: each output's actual against its profile per quarter and to date (only what counts is "
+            "counted: the counted version of each return, claims with no standing error).",
+            None,
+        ),
+        ("Spend: cash spent against the register's budget per quarter and per budget heading.", None),
+        (
+            "Service credits: each core output's credits per quarter with the PMO's decision; due, applied, waived "
+            "and pending per quarter.",
+            None,
+        ),
+        ("Plans: remedial action plans and their state.", None),
+        ("Findings: each version of each return, its errors and warnings by rule family.", None),
+        (
+            "Equality of outcome, Referrals, Value for money: this contract's own figures (the network report "
+            "holds every contract's, each lot's and the network's).",
+            None,
+        ),
+        ("Charts: the figures of those sheets as charts.", None),
+        ("Produced from: the ledger, settings and reference data that produced this report.", None),
+        ("", None),
+        ("Small numbers", st["bold"]),
+        (
+            "<5: a number under 5, not shown so that no client can be identified. [c]: withheld so that a number "
+            "under 5 cannot be worked out from a total.",
+            None,
+        ),
+        ("No client references, postcodes or free text are included in this report.", None),
+    ]
     for r, (text, font) in enumerate(lines, 1):
         put(ws.cell(r, 1), text)
         ws.cell(r, 1).alignment = st["wrap"]
@@ -488,31 +663,75 @@ def chart_specs(s: ContractStory, placed: dict, tabs: dict) -> list[ChartSpec]:
         first, last = rows[0], rows[-1]
         name = s.titles.get(output, f"output {output}")
         cats = (o.sheet, o.columns["quarter"], first, last)
-        out.append(ChartSpec("bar", f"Output {output}: {name}, per quarter", "Number", cats, [
-            ("Actual", o.sheet, o.columns["actual"], first, last), ("Target", o.sheet, o.columns["target"], first, last)]))
-        out.append(ChartSpec("line", f"Output {output}: {name}, to date", "Number", cats, [
-            ("Actual to date", o.sheet, o.columns["actual_to_date"], first, last),
-            ("Target to date", o.sheet, o.columns["target_to_date"], first, last)]))
+        out.append(
+            ChartSpec(
+                "bar",
+                f"Output {output}: {name}, per quarter",
+                "Number",
+                cats,
+                [
+                    ("Actual", o.sheet, o.columns["actual"], first, last),
+                    ("Target", o.sheet, o.columns["target"], first, last),
+                ],
+            )
+        )
+        out.append(
+            ChartSpec(
+                "line",
+                f"Output {output}: {name}, to date",
+                "Number",
+                cats,
+                [
+                    ("Actual to date", o.sheet, o.columns["actual_to_date"], first, last),
+                    ("Target to date", o.sheet, o.columns["target_to_date"], first, last),
+                ],
+            )
+        )
     p, n = placed["spend_by_quarter"], len(tabs["spend_by_quarter"].rows)
     if n:
-        out.append(ChartSpec("bar", "Cash spent against budget per quarter", "£", (p.sheet, p.columns["quarter"],
-                                                                                  p.first, p.last), [
-            ("Budget", p.sheet, p.columns["budget"], p.first, p.last),
-            ("Actual spend", p.sheet, p.columns["actual"], p.first, p.last)]))
+        out.append(
+            ChartSpec(
+                "bar",
+                "Cash spent against budget per quarter",
+                "£",
+                (p.sheet, p.columns["quarter"], p.first, p.last),
+                [
+                    ("Budget", p.sheet, p.columns["budget"], p.first, p.last),
+                    ("Actual spend", p.sheet, p.columns["actual"], p.first, p.last),
+                ],
+            )
+        )
     p, rows = placed["credits_by_quarter"], tabs["credits_by_quarter"].rows
     if rows:
-        last = p.last - 1   # not the Total row
-        out.append(ChartSpec("bar", "Service credits per quarter", "£", (p.sheet, p.columns["quarter"], p.first, last), [
-            (label, p.sheet, p.columns[key], p.first, last) for key, label in
-            (("due", "Due"), ("applied", "Applied"), ("waived", "Waived"))]))
+        last = p.last - 1  # not the Total row
+        out.append(
+            ChartSpec(
+                "bar",
+                "Service credits per quarter",
+                "£",
+                (p.sheet, p.columns["quarter"], p.first, last),
+                [
+                    (label, p.sheet, p.columns[key], p.first, last)
+                    for key, label in (("due", "Due"), ("applied", "Applied"), ("waived", "Waived"))
+                ],
+            )
+        )
     p, rows = placed["findings"], tabs["findings"].rows
     if rows:
         from swtool.catalogue import FAMILIES
 
-        out.append(ChartSpec("stacked", "Errors and warnings by rule family, each version", "Findings",
-                             (p.sheet, p.columns["version_label"], p.first, p.last),
-                             [(FAMILIES[letter], p.sheet, p.columns[f"family_{letter}"], p.first, p.last)
-                              for letter in FAMILY_CODES]))
+        out.append(
+            ChartSpec(
+                "stacked",
+                "Errors and warnings by rule family, each version",
+                "Findings",
+                (p.sheet, p.columns["version_label"], p.first, p.last),
+                [
+                    (FAMILIES[letter], p.sheet, p.columns[f"family_{letter}"], p.first, p.last)
+                    for letter in FAMILY_CODES
+                ],
+            )
+        )
     return out
 
 
@@ -577,5 +796,4 @@ def write(ledger: Ledger, contract_id: str, output, refdata, settings, today: da
     return save(wb, Path(output))
 
 
-__all__ = ["ContractStory", "OutputSeries", "build", "contract_series", "series", "story", "tables", "to_json",
-           "write"]
+__all__ = ["ContractStory", "OutputSeries", "build", "contract_series", "series", "story", "tables", "to_json", "write"]

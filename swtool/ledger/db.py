@@ -267,13 +267,44 @@ SCHEMA_1 = [
         SELECT r.* FROM returns r
         WHERE r.version = (SELECT max(s.version) FROM returns s
                            WHERE s.contract_id = r.contract_id AND s.quarter = r.quarter)""",
-    *[t for table in ("register_versions", "contracts", "targets", "budget_lines", "contract_milestones",
-                      "received", "returns", "findings", "registrations", "claims", "expenditure", "raps",
-                      "decisions") for t in _append_only(table)],
+    *[
+        t
+        for table in (
+            "register_versions",
+            "contracts",
+            "targets",
+            "budget_lines",
+            "contract_milestones",
+            "received",
+            "returns",
+            "findings",
+            "registrations",
+            "claims",
+            "expenditure",
+            "raps",
+            "decisions",
+        )
+        for t in _append_only(table)
+    ],
 ]
 
-DECISION_COLUMNS = ("id", "at", "who", "kind", "target", "return_id", "code", "cell", "contract_id", "quarter",
-                    "output", "rap_id", "action", "reason", "detail")
+DECISION_COLUMNS = (
+    "id",
+    "at",
+    "who",
+    "kind",
+    "target",
+    "return_id",
+    "code",
+    "cell",
+    "contract_id",
+    "quarter",
+    "output",
+    "rap_id",
+    "action",
+    "reason",
+    "detail",
+)
 
 
 def _no_replace(table: str, key: str) -> str:
@@ -281,23 +312,34 @@ def _no_replace(table: str, key: str) -> str:
     otherwise delete the old row without firing the delete trigger (SQLite fires delete triggers for
     REPLACE only with recursive_triggers on, which another connection may leave off)."""
     match = " AND ".join(f"t.{k} = NEW.{k}" for k in key.split(","))
-    return (f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
-            f"WHEN EXISTS (SELECT 1 FROM {table} t WHERE {match}) "
-            f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: a recorded row is never replaced'); END")
+    return (
+        f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} t WHERE {match}) "
+        f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: a recorded row is never replaced'); END"
+    )
 
 
 # every table's key, for the no-replace triggers (schema 1's tables, then those added later)
 _SCHEMA_1_KEYS = {
-    "register_versions": "id", "contracts": "register_version,contract_id",
-    "targets": "register_version,contract_id,output", "budget_lines": "register_version,contract_id,seq",
-    "contract_milestones": "register_version,contract_id,seq", "received": "id", "returns": "id",
-    "findings": "return_id,seq", "registrations": "return_id,row", "claims": "return_id,row",
-    "expenditure": "return_id,row", "raps": "id", "decisions": "id",
+    "register_versions": "id",
+    "contracts": "register_version,contract_id",
+    "targets": "register_version,contract_id,output",
+    "budget_lines": "register_version,contract_id,seq",
+    "contract_milestones": "register_version,contract_id,seq",
+    "received": "id",
+    "returns": "id",
+    "findings": "return_id,seq",
+    "registrations": "return_id,row",
+    "claims": "return_id,row",
+    "expenditure": "return_id,row",
+    "raps": "id",
+    "decisions": "id",
 }
 TABLE_KEYS = {**_SCHEMA_1_KEYS, "rechecks": "id"}
 # schema 4, spot checks
-TABLE_KEYS.update({"transactions": "return_id,row", "samples": "id", "sample_items": "sample_id,seq",
-                   "spot_checks": "id"})
+TABLE_KEYS.update(
+    {"transactions": "return_id,row", "samples": "id", "sample_items": "sample_id,seq", "spot_checks": "id"}
+)
 # schema 4, visits and actions
 TABLE_KEYS.update({"visits": "id", "actions": "id", "action_events": "id"})
 # schema 4, retention
@@ -313,8 +355,9 @@ def decision_hash(prev: str | None, row: dict) -> str:
     import json
 
     fields = [prev or ""] + [row.get(k) for k in DECISION_COLUMNS]
-    return hashlib.sha256(json.dumps(fields, ensure_ascii=False, separators=(",", ":"),
-                                     default=str).encode("utf-8")).hexdigest()
+    return hashlib.sha256(
+        json.dumps(fields, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+    ).hexdigest()
 
 
 def _chain_existing(conn: sqlite3.Connection) -> None:
@@ -327,9 +370,11 @@ def _chain_existing(conn: sqlite3.Connection) -> None:
     prev = None
     for row in rows:
         h = decision_hash(prev, row)
-        conn.execute(f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}, prev_hash, hash) "
-                     f"VALUES ({', '.join('?' * (len(DECISION_COLUMNS) + 2))})",
-                     [row[k] for k in DECISION_COLUMNS] + [prev, h])
+        conn.execute(
+            f"INSERT INTO decisions ({', '.join(DECISION_COLUMNS)}, prev_hash, hash) "
+            f"VALUES ({', '.join('?' * (len(DECISION_COLUMNS) + 2))})",
+            [row[k] for k in DECISION_COLUMNS] + [prev, h],
+        )
         prev = h
 
 
@@ -553,27 +598,44 @@ SCHEMA_4: list = [
     # the controlled exception: these four tables still refuse every UPDATE, except of a return that a
     # retention run is pseudonymising; and then only their personal fields, and only to a pseudonym
     # ("anon-" and 16 letters), an age band's lowest age, or NULL
-    *[s for table, kept, personal in (
-        ("registrations", "return_id row sheet registration_date registration_type referral_source eligibility "
-                          "employment_status residence_basis gender ethnic_group disability valid reason",
-         "(NEW.client_ref IS NOT OLD.client_ref AND NEW.client_ref NOT GLOB 'anon-*') OR (NEW.age IS NOT OLD.age "
-         "AND NEW.age IS NOT NULL AND NEW.age NOT IN (16, 25, 50))"),
-        ("claims", "return_id row sheet claim_ref output date_achieved start_date shared_with support_hours "
-                   "progression_type placement_type valid reason",
-         "(NEW.client_ref IS NOT OLD.client_ref AND NEW.client_ref NOT GLOB 'anon-*') OR (NEW.employer IS NOT "
-         "OLD.employer AND NEW.employer IS NOT NULL)"),
-        ("findings", "return_id seq code slug severity sheet row col header cell spec recheck", "0"),
-        ("sample_items", "sample_id seq kind contract_id return_id sheet row claim_ref output amount risks weight "
-                         "drawn", "NEW.client_ref IS NOT OLD.client_ref AND NEW.client_ref NOT GLOB 'anon-*'"),
-    ) for retaining in ("EXISTS (SELECT 1 FROM retention_returns p WHERE p.return_id = OLD.return_id "
-                        "AND p.run_id NOT IN (SELECT id FROM retention_runs))",) for s in (
-        f"DROP TRIGGER {table}_no_update",
-        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} WHEN NOT {retaining} "
-        f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: nothing recorded is ever changed'); END",
-        f"CREATE TRIGGER {table}_retention BEFORE UPDATE ON {table} WHEN {retaining} AND ("
-        + " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in kept.split()) + f" OR {personal}) "
-        f"BEGIN SELECT RAISE(ABORT, 'retention replaces only the personal fields of {table}'); END",
-    )],
+    *[
+        s
+        for table, kept, personal in (
+            (
+                "registrations",
+                "return_id row sheet registration_date registration_type referral_source eligibility "
+                "employment_status residence_basis gender ethnic_group disability valid reason",
+                "(NEW.client_ref IS NOT OLD.client_ref AND NEW.client_ref NOT GLOB 'anon-*') OR (NEW.age IS NOT OLD.age "
+                "AND NEW.age IS NOT NULL AND NEW.age NOT IN (16, 25, 50))",
+            ),
+            (
+                "claims",
+                "return_id row sheet claim_ref output date_achieved start_date shared_with support_hours "
+                "progression_type placement_type valid reason",
+                "(NEW.client_ref IS NOT OLD.client_ref AND NEW.client_ref NOT GLOB 'anon-*') OR (NEW.employer IS NOT "
+                "OLD.employer AND NEW.employer IS NOT NULL)",
+            ),
+            ("findings", "return_id seq code slug severity sheet row col header cell spec recheck", "0"),
+            (
+                "sample_items",
+                "sample_id seq kind contract_id return_id sheet row claim_ref output amount risks weight drawn",
+                "NEW.client_ref IS NOT OLD.client_ref AND NEW.client_ref NOT GLOB 'anon-*'",
+            ),
+        )
+        for retaining in (
+            "EXISTS (SELECT 1 FROM retention_returns p WHERE p.return_id = OLD.return_id "
+            "AND p.run_id NOT IN (SELECT id FROM retention_runs))",
+        )
+        for s in (
+            f"DROP TRIGGER {table}_no_update",
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} WHEN NOT {retaining} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: nothing recorded is ever changed'); END",
+            f"CREATE TRIGGER {table}_retention BEFORE UPDATE ON {table} WHEN {retaining} AND ("
+            + " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in kept.split())
+            + f" OR {personal}) "
+            f"BEGIN SELECT RAISE(ABORT, 'retention replaces only the personal fields of {table}'); END",
+        )
+    ],
     # -- end retention --
 ]
 
@@ -600,15 +662,21 @@ SCHEMA_5: list = [
     *[t for table in ("expenditure_comments", "screen_kept") for t in _append_only(table)],
     *[_no_replace(t, TABLE_KEYS[t]) for t in ("expenditure_comments", "screen_kept")],
     # retention's exception, as schema 4's retention block makes it: a comment may only become NULL
-    *[s for retaining in ("EXISTS (SELECT 1 FROM retention_returns p WHERE p.return_id = OLD.return_id "
-                          "AND p.run_id NOT IN (SELECT id FROM retention_runs))",) for s in (
-        "DROP TRIGGER expenditure_comments_no_update",
-        f"CREATE TRIGGER expenditure_comments_no_update BEFORE UPDATE ON expenditure_comments WHEN NOT {retaining} "
-        "BEGIN SELECT RAISE(ABORT, 'expenditure_comments are append-only: nothing recorded is ever changed'); END",
-        f"CREATE TRIGGER expenditure_comments_retention BEFORE UPDATE ON expenditure_comments WHEN {retaining} AND ("
-        "NEW.return_id IS NOT OLD.return_id OR NEW.row IS NOT OLD.row OR NEW.comment IS NOT NULL) "
-        "BEGIN SELECT RAISE(ABORT, 'retention replaces only the personal fields of expenditure_comments'); END",
-    )],
+    *[
+        s
+        for retaining in (
+            "EXISTS (SELECT 1 FROM retention_returns p WHERE p.return_id = OLD.return_id "
+            "AND p.run_id NOT IN (SELECT id FROM retention_runs))",
+        )
+        for s in (
+            "DROP TRIGGER expenditure_comments_no_update",
+            f"CREATE TRIGGER expenditure_comments_no_update BEFORE UPDATE ON expenditure_comments WHEN NOT {retaining} "
+            "BEGIN SELECT RAISE(ABORT, 'expenditure_comments are append-only: nothing recorded is ever changed'); END",
+            f"CREATE TRIGGER expenditure_comments_retention BEFORE UPDATE ON expenditure_comments WHEN {retaining} AND ("
+            "NEW.return_id IS NOT OLD.return_id OR NEW.row IS NOT OLD.row OR NEW.comment IS NOT NULL) "
+            "BEGIN SELECT RAISE(ABORT, 'retention replaces only the personal fields of expenditure_comments'); END",
+        )
+    ],
     # -- end the contract screen --
 ]
 
@@ -685,8 +753,9 @@ class Ledger:
             raise LedgerError(f"{dest} is the ledger itself; choose another file for the backup")
         problems = integrity_problems(self.conn)
         if problems:
-            raise LedgerDamaged(damaged_message(self.path, problems[0], "so no backup was made (it would copy the "
-                                                                      "damage)"))
+            raise LedgerDamaged(
+                damaged_message(self.path, problems[0], "so no backup was made (it would copy the damage)")
+            )
         copied, files_dir = 0, None
         existed = dest.exists()
         try:
@@ -707,7 +776,8 @@ class Ledger:
         except OSError as e:
             raise _os_problem(e, dest.parent, f"the backup's folder {dest.parent}") or LedgerError(
                 f"the backup {dest} could not be written ({e.strerror or e}); choose a folder on a disk you can "
-                "write to") from None
+                "write to"
+            ) from None
         return BackupResult(dest, copied, files_dir)
 
     def _copy_files(self, to: Path) -> int:
@@ -748,6 +818,7 @@ class Ledger:
 
 # --- files: private, written whole or not at all ------------------------------------------------------
 
+
 def _create_private(path: Path, exclusive: bool = True) -> None:
     flags = os.O_CREAT | os.O_WRONLY | (os.O_EXCL if exclusive else os.O_TRUNC)
     fd = os.open(path, flags, 0o600)
@@ -780,7 +851,7 @@ def write_stored_file(target: Path, data: bytes) -> None:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # files/ (mode is not given to parents)
-        target.parent.mkdir(exist_ok=True, mode=0o700)                       # files/ab/
+        target.parent.mkdir(exist_ok=True, mode=0o700)  # files/ab/
         fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         try:
             _write_fd(fd, data)
@@ -807,6 +878,7 @@ def _write_fd(fd: int, data: bytes) -> None:
 
 
 # --- opening -----------------------------------------------------------------------------------------
+
 
 def open_ledger(path: Path | str | None = None) -> Ledger:
     """Open (creating if needed) the ledger at ``path``, default ``<user data dir>/ledger.sqlite3``.
@@ -879,9 +951,11 @@ def _create_new(path: Path) -> None:
 
 
 def _damaged(path: Path, why: str) -> str:
-    return (f"the ledger {path} cannot be used: {why}. It may be damaged or not a swtool ledger; nothing was "
-            "changed. Restore it from your latest backup with `swtool db restore BACKUP`, or choose another "
-            "ledger with --db.")
+    return (
+        f"the ledger {path} cannot be used: {why}. It may be damaged or not a swtool ledger; nothing was "
+        "changed. Restore it from your latest backup with `swtool db restore BACKUP`, or choose another "
+        "ledger with --db."
+    )
 
 
 def _refuse_damaged(path: Path) -> None:
@@ -910,8 +984,9 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     mode = _retry_locked(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
     if str(mode).lower() != "wal":
-        raise LedgerError(f"the ledger {path} cannot use write-ahead logging (journal mode {mode}); keep the ledger "
-                          "on a local disk")
+        raise LedgerError(
+            f"the ledger {path} cannot use write-ahead logging (journal mode {mode}); keep the ledger on a local disk"
+        )
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
 
@@ -941,8 +1016,10 @@ def _migrate(ledger: Ledger, new: bool) -> None:
         if tables:
             raise LedgerError(_damaged(ledger.path, "it is an SQLite database, but not a swtool ledger"))
     if version > target:
-        raise LedgerError(f"the ledger {ledger.path} was made by a newer swtool (schema {version}; this swtool knows "
-                          f"up to {target}); upgrade swtool")
+        raise LedgerError(
+            f"the ledger {ledger.path} was made by a newer swtool (schema {version}; this swtool knows "
+            f"up to {target}); upgrade swtool"
+        )
     if version == target:
         return
     if version > 0 and not new:
@@ -972,13 +1049,19 @@ RESTORE_WAIT_S = 5  # how long `db restore` waits for another swtool to let go o
 
 # SQLite's primary result codes (sqlite3.h) for the errors of a file or a disk, and their messages for
 # errors that carry no code
-_CODES = {5: "busy", 6: "busy", 8: "readonly", 10: "ioerr", 11: "corrupt", 13: "full", 14: "cantopen",
-          26: "notadb"}
-_MESSAGES = (("database or disk is full", "full"), ("attempt to write a readonly database", "readonly"),
-             ("unable to open database file", "cantopen"), ("disk i/o error", "ioerr"),
-             ("database disk image is malformed", "corrupt"), ("malformed database schema", "corrupt"),
-             ("file is not a database", "notadb"), ("database is locked", "busy"),
-             ("database table is locked", "busy"), ("could not decode to utf-8", "corrupt"))
+_CODES = {5: "busy", 6: "busy", 8: "readonly", 10: "ioerr", 11: "corrupt", 13: "full", 14: "cantopen", 26: "notadb"}
+_MESSAGES = (
+    ("database or disk is full", "full"),
+    ("attempt to write a readonly database", "readonly"),
+    ("unable to open database file", "cantopen"),
+    ("disk i/o error", "ioerr"),
+    ("database disk image is malformed", "corrupt"),
+    ("malformed database schema", "corrupt"),
+    ("file is not a database", "notadb"),
+    ("database is locked", "busy"),
+    ("database table is locked", "busy"),
+    ("could not decode to utf-8", "corrupt"),
+)
 _IOERR_SHORT_READ = 522  # the file is shorter than its pages say: it was cut short
 # a write the disk refused: SQLite says "full" only for ENOSPC; a quota (EDQUOT) or a file-size limit
 # (EFBIG) reaches it as a failed write, fsync, truncate or growth of the -shm
@@ -994,31 +1077,43 @@ def damaged_message(path, why: str, note: str = "") -> str:
 def empty_message(path: Path) -> str:
     files = path.parent / FILES_DIR
     if files.is_dir():
-        return (f"the ledger {path} is an empty file (0 bytes), yet stored returns are kept in {files} beside it, so "
-                f"its records have been lost; nothing was changed: {RESTORE_HINT}")
-    return (f"the ledger {path} is an empty file (0 bytes); nothing was changed: if it held your records, "
-            f"{RESTORE_HINT}, and if it is meant to be a new ledger, delete the empty file first")
+        return (
+            f"the ledger {path} is an empty file (0 bytes), yet stored returns are kept in {files} beside it, so "
+            f"its records have been lost; nothing was changed: {RESTORE_HINT}"
+        )
+    return (
+        f"the ledger {path} is an empty file (0 bytes); nothing was changed: if it held your records, "
+        f"{RESTORE_HINT}, and if it is meant to be a new ledger, delete the empty file first"
+    )
 
 
 def full_message(path, why: str) -> str:
     limit = "" if "full" in why else ", or a quota or file-size limit was reached"
-    return (f"the disk is full{limit}: the ledger {path} could not be written ({why}), so nothing more was "
-            "recorded; free some space on the disk and run the command again")
+    return (
+        f"the disk is full{limit}: the ledger {path} could not be written ({why}), so nothing more was "
+        "recorded; free some space on the disk and run the command again"
+    )
 
 
 def read_only_message(path, why: str) -> str:
-    return (f"the ledger {path} is read-only ({why}): swtool cannot write to it or to its folder, so nothing was "
-            "recorded; check the permissions of both, or use a copy in a folder you can write to")
+    return (
+        f"the ledger {path} is read-only ({why}): swtool cannot write to it or to its folder, so nothing was "
+        "recorded; check the permissions of both, or use a copy in a folder you can write to"
+    )
 
 
 def _io_message(path, why: str) -> str:
-    return (f"the disk failed while reading or writing the ledger {path} ({why}): it may be full, disconnected or "
-            "failing, so nothing more was recorded; check the disk and run the command again")
+    return (
+        f"the disk failed while reading or writing the ledger {path} ({why}): it may be full, disconnected or "
+        "failing, so nothing more was recorded; check the disk and run the command again"
+    )
 
 
 def _busy_message(path, why: str) -> str:
-    return (f"the ledger {path} is busy ({why}): another swtool held it for more than {BUSY_TIMEOUT_MS // 1000} s; "
-            "run the command again when it has finished")
+    return (
+        f"the ledger {path} is busy ({why}): another swtool held it for more than {BUSY_TIMEOUT_MS // 1000} s; "
+        "run the command again when it has finished"
+    )
 
 
 def _kind(e: BaseException) -> str | None:
@@ -1050,8 +1145,9 @@ def _text(e: BaseException) -> str:
 
 def _first(problems: list[str]) -> str:
     more = len(problems) - 1
-    return problems[0] + (f" (and {more} more problem{'s' * (more != 1)}: `swtool db check` lists them)"
-                          if more > 0 else "")
+    return problems[0] + (
+        f" (and {more} more problem{'s' * (more != 1)}: `swtool db check` lists them)" if more > 0 else ""
+    )
 
 
 def _within(p: Path, folder: Path) -> bool:
@@ -1067,11 +1163,15 @@ def _os_problem(e: OSError, folder: Path, what: str | None = None) -> LedgerErro
     what = what or f"the ledger's folder {folder}"
     name = e.filename or folder
     if e.errno in _FULL_ERRNOS:
-        return LedgerError(f"the disk is full: {name} could not be written ({e.strerror}), so nothing more was "
-                           "recorded; free some space on the disk and run the command again")
+        return LedgerError(
+            f"the disk is full: {name} could not be written ({e.strerror}), so nothing more was "
+            "recorded; free some space on the disk and run the command again"
+        )
     if e.errno in _READ_ONLY_ERRNOS:
-        return LedgerError(f"{what} is read-only: {name} could not be written ({e.strerror}), so nothing was "
-                           "recorded; check its permissions")
+        return LedgerError(
+            f"{what} is read-only: {name} could not be written ({e.strerror}), so nothing was "
+            "recorded; check its permissions"
+        )
     return None
 
 
@@ -1124,6 +1224,7 @@ def _damage_behind(error: BaseException, path: Path, conn: sqlite3.Connection) -
 
 # --- checking the file -----------------------------------------------------------------------------------
 
+
 def _lenient(b: bytes) -> str:
     return b.decode("utf-8", "replace")
 
@@ -1153,8 +1254,9 @@ def _norm(sql: str | None) -> str | None:
 
 def _schema(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, str | None]]:
     with _lenient_text(conn):
-        rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master "
-                            "WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!'").fetchall()
+        rows = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+        ).fetchall()
     return {(t, n): (tbl, _norm(sql)) for t, n, tbl, sql in rows}
 
 
@@ -1188,8 +1290,11 @@ def schema_problems(conn: sqlite3.Connection) -> list[str]:
         return []
     have, want = _schema(conn), expected_schema(version)
     problems = [f"{t} {n} is missing" for (t, n) in want if (t, n) not in have]
-    problems += [f"the definition of {t} {n} is not the one swtool made" for (t, n) in want
-                 if (t, n) in have and have[(t, n)] != want[(t, n)]]
+    problems += [
+        f"the definition of {t} {n} is not the one swtool made"
+        for (t, n) in want
+        if (t, n) in have and have[(t, n)] != want[(t, n)]
+    ]
     problems += [f"{t} {n} is not part of a swtool ledger" for (t, n) in have if (t, n) not in want]
     return problems
 
@@ -1199,8 +1304,10 @@ def _names(conn: sqlite3.Connection) -> set[tuple[str, str, str]]:
     (the triggers are ``swtool db verify``'s: a ledger whose triggers were dropped still opens, to be
     verified)."""
     with _lenient_text(conn):
-        objects = conn.execute("SELECT type, name, tbl_name FROM sqlite_master WHERE type != 'trigger' "
-                               "AND name NOT LIKE 'sqlite!_%' ESCAPE '!'").fetchall()
+        objects = conn.execute(
+            "SELECT type, name, tbl_name FROM sqlite_master WHERE type != 'trigger' "
+            "AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+        ).fetchall()
         names = {(t, n, tbl) for t, n, tbl in objects}
         for t, n, _ in objects:
             if t in ("table", "view"):
@@ -1229,8 +1336,9 @@ def _name_problems(conn: sqlite3.Connection) -> list[str]:
             mem.close()
     have, want = _names(conn), _EXPECTED_NAMES[key]
     words = {"column": "column {1}.{2}", "table": "table {1}", "index": "index {1}", "view": "view {1}"}
-    return ([f"{words.get(w[0], '{0} {1}').format(*w)} is missing" for w in sorted(want - have)] +
-            [f"{words.get(w[0], '{0} {1}').format(*w)} is not part of a swtool ledger" for w in sorted(have - want)])
+    return [f"{words.get(w[0], '{0} {1}').format(*w)} is missing" for w in sorted(want - have)] + [
+        f"{words.get(w[0], '{0} {1}').format(*w)} is not part of a swtool ledger" for w in sorted(have - want)
+    ]
 
 
 def find_damage(conn: sqlite3.Connection) -> list[str]:
@@ -1248,18 +1356,40 @@ def find_damage(conn: sqlite3.Connection) -> list[str]:
 # Text columns swtool parses when it reads them back (money as exact decimals, days, JSON): a value that
 # no longer parses has been damaged in the file, though SQLite's checks pass (they hold no checksums).
 VALUE_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    "an amount": {"contracts": ("annual_value", "funding_paid"), "budget_lines": ("amount",),
-                  "expenditure": ("budgeted", "actual", "match_funding"), "transactions": ("amount",),
-                  "sample_items": ("amount",)},
-    "a date": {"contracts": ("start_date", "end_date"), "contract_milestones": ("due_date",),
-               "returns": ("date_submitted", "checked_today"), "registrations": ("registration_date",),
-               "claims": ("date_achieved", "start_date"), "raps": ("review_date",),
-               "transactions": ("date_defrayed",), "visits": ("visit_date",), "actions": ("due_date",)},
-    "a quarter": {"returns": ("quarter",), "raps": ("quarter",), "decisions": ("quarter",), "samples": ("quarter",),
-                  "spot_checks": ("quarter",)},
-    "JSON": {"register_versions": ("warnings",), "returns": ("settings", "receipt"), "raps": ("detail",),
-             "decisions": ("detail",), "rechecks": ("history",), "samples": ("method",),
-             "sample_items": ("risks",)},
+    "an amount": {
+        "contracts": ("annual_value", "funding_paid"),
+        "budget_lines": ("amount",),
+        "expenditure": ("budgeted", "actual", "match_funding"),
+        "transactions": ("amount",),
+        "sample_items": ("amount",),
+    },
+    "a date": {
+        "contracts": ("start_date", "end_date"),
+        "contract_milestones": ("due_date",),
+        "returns": ("date_submitted", "checked_today"),
+        "registrations": ("registration_date",),
+        "claims": ("date_achieved", "start_date"),
+        "raps": ("review_date",),
+        "transactions": ("date_defrayed",),
+        "visits": ("visit_date",),
+        "actions": ("due_date",),
+    },
+    "a quarter": {
+        "returns": ("quarter",),
+        "raps": ("quarter",),
+        "decisions": ("quarter",),
+        "samples": ("quarter",),
+        "spot_checks": ("quarter",),
+    },
+    "JSON": {
+        "register_versions": ("warnings",),
+        "returns": ("settings", "receipt"),
+        "raps": ("detail",),
+        "decisions": ("detail",),
+        "rechecks": ("history",),
+        "samples": ("method",),
+        "sample_items": ("risks",),
+    },
 }
 
 
@@ -1293,8 +1423,9 @@ def value_problems(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
             with _lenient_text(conn):
                 have = {r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')}
                 for column in (c for c in columns if c in have):
-                    for rowid, value in conn.execute(f'SELECT rowid, "{column}" FROM "{table}" '
-                                                     f'WHERE "{column}" IS NOT NULL'):
+                    for rowid, value in conn.execute(
+                        f'SELECT rowid, "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'
+                    ):
                         if not _parses(kind, value):
                             problems.append(f"the {column} of {table} row {rowid} is not {kind}")
                             if len(problems) >= limit:
@@ -1309,13 +1440,18 @@ def text_problems(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
     old = conn.text_factory
     conn.text_factory = bytes
     try:
-        tables = [n.decode("utf-8", "replace") for (n,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'")]
+        tables = [
+            n.decode("utf-8", "replace")
+            for (n,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+            )
+        ]
         for table in tables:
             columns = [r[1].decode("utf-8", "replace") for r in conn.execute(f'PRAGMA table_info("{table}")')]
             for column in columns:
-                for rowid, value in conn.execute(f'SELECT rowid, "{column}" FROM "{table}" '
-                                                 f'WHERE typeof("{column}") = \'text\''):
+                for rowid, value in conn.execute(
+                    f'SELECT rowid, "{column}" FROM "{table}" WHERE typeof("{column}") = \'text\''
+                ):
                     try:
                         value.decode("utf-8")
                     except UnicodeDecodeError:
@@ -1330,15 +1466,24 @@ def text_problems(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
 def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """The number of rows of every table, in the order they were made."""
     with _lenient_text(conn):
-        names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                            "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY rowid")]
+        names = [
+            n
+            for (n,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY rowid"
+            )
+        ]
     return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection:
     """A connection that cannot change the file (a damaged ledger is looked at, never written)."""
-    conn = sqlite3.connect(f"{Path(os.path.abspath(path)).as_uri()}?mode=ro", uri=True, isolation_level=None,
-                           timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(
+        f"{Path(os.path.abspath(path)).as_uri()}?mode=ro",
+        uri=True,
+        isolation_level=None,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+    )
     return conn
 
 
@@ -1354,8 +1499,9 @@ def _copy_problems(path: Path, counts: dict[str, int], version: int) -> list[str
         if got != version:
             return [f"its schema version is {got}, not {version}"]
         have = table_counts(conn)
-        return ([f"table {t} has {have.get(t, 'no')} rows, not {n}" for t, n in counts.items() if have.get(t) != n] +
-                [f"table {t} is not in the ledger" for t in have if t not in counts])
+        return [f"table {t} has {have.get(t, 'no')} rows, not {n}" for t, n in counts.items() if have.get(t) != n] + [
+            f"table {t} is not in the ledger" for t in have if t not in counts
+        ]
     except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
         return [_text(e)]
     finally:
@@ -1393,8 +1539,9 @@ def write_verified_copy(source: sqlite3.Connection, dest: Path) -> dict[str, int
         _fsync(tmp)
         problems = _copy_problems(tmp, counts, version)
         if problems:
-            raise LedgerError(f"the copy written for {dest} failed its check ({_first(problems)}); nothing was "
-                              f"written to {dest}")
+            raise LedgerError(
+                f"the copy written for {dest} failed its check ({_first(problems)}); nothing was written to {dest}"
+            )
         os.replace(tmp, dest)
         _fsync_dir(dest.parent)
     except BaseException:
@@ -1419,8 +1566,12 @@ def _stored_files(conn: sqlite3.Connection) -> list[str]:
     retention run removed (``retention_returns``, schema 4)."""
     retained = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retention_returns'")
     kept = " WHERE id NOT IN (SELECT return_id FROM retention_returns)" if retained.fetchone() else ""
-    return [r for (r,) in conn.execute(f"SELECT stored_file FROM returns{kept} UNION SELECT stored_file FROM "
-                                       "register_versions ORDER BY 1")]
+    return [
+        r
+        for (r,) in conn.execute(
+            f"SELECT stored_file FROM returns{kept} UNION SELECT stored_file FROM register_versions ORDER BY 1"
+        )
+    ]
 
 
 def _stored_file_problems(conn: sqlite3.Connection, folder: Path) -> tuple[list[str], int]:
@@ -1444,7 +1595,7 @@ class CheckResult:
     schema: int | None
     problems: list[str]
     counts: dict[str, int]
-    files: int              # stored files present and intact
+    files: int  # stored files present and intact
 
     @property
     def ok(self) -> bool:
@@ -1485,8 +1636,10 @@ def check(path: Path | str | None = None) -> CheckResult:
             try:
                 counts = table_counts(conn)
                 problems += text_problems(conn) or value_problems(conn)
-                problems += [f"{table} row {rowid} refers to a {parent} row that is not there"
-                             for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check").fetchall()]
+                problems += [
+                    f"{table} row {rowid} refers to a {parent} row that is not there"
+                    for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check").fetchall()
+                ]
                 file_problems, intact = _stored_file_problems(conn, path.parent)
                 problems += file_problems
             except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
@@ -1500,13 +1653,16 @@ def check(path: Path | str | None = None) -> CheckResult:
 
 # --- verifying the decisions and the append-only triggers ------------------------------------------
 
+
 def describe_decision(row: dict) -> str:
     """``waive C201 on return 4, 2026-11-23 by pmo``: a decision as the PMO would name it."""
     kind, action = row.get("kind"), row.get("action")
     if kind == "finding":
         what = f"{action} {row.get('code')} on return {row.get('return_id')}"
     elif kind == "credit":
-        what = f"{action} the service credits of {row.get('contract_id')} {row.get('quarter')} output {row.get('output')}"
+        what = (
+            f"{action} the service credits of {row.get('contract_id')} {row.get('quarter')} output {row.get('output')}"
+        )
     elif kind == "rap":
         what = f"{action} remedial action plan {row.get('rap_id')}"
     elif kind == "return":
@@ -1527,9 +1683,12 @@ class VerifyResult:
         return not self.problems
 
 
-_GUARDS = {"no_update": "its rows can be changed", "no_delete": "its rows can be deleted",
-           "no_replace": "its rows can be replaced (INSERT OR REPLACE)",
-           "retention": "a retention run could change more than its personal fields"}
+_GUARDS = {
+    "no_update": "its rows can be changed",
+    "no_delete": "its rows can be deleted",
+    "no_replace": "its rows can be replaced (INSERT OR REPLACE)",
+    "retention": "a retention run could change more than its personal fields",
+}
 
 
 def verify(ledger: Ledger) -> VerifyResult:
@@ -1550,27 +1709,38 @@ def verify(ledger: Ledger) -> VerifyResult:
         label = f"decision {row['id']} ({describe_decision(row)})"
         if linked != prev_hash:
             if prev_id is None:
-                problems.append(f"{label} is linked to a decision before it, but none is recorded: decisions were "
-                                "removed before it")
+                problems.append(
+                    f"{label} is linked to a decision before it, but none is recorded: decisions were removed before it"
+                )
             else:
-                problems.append(f"{label} is not linked to decision {prev_id} before it: a decision was removed, "
-                                "inserted or rewritten between them")
+                problems.append(
+                    f"{label} is not linked to decision {prev_id} before it: a decision was removed, "
+                    "inserted or rewritten between them"
+                )
         if decision_hash(linked, row) != stored:
             problems.append(f"{label} does not match its hash: it was changed after it was recorded")
         prev_id, prev_hash = row["id"], stored
     triggers = {n: _norm(sql) for n, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
-    tables = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                         "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY rowid")]
+    tables = [
+        n
+        for (n,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY rowid"
+        )
+    ]
     problems += [f"table {t} is missing" for t in TABLE_KEYS if t not in tables]
     # the guards as the migrations left them: schema 4 narrowed four no-update guards for retention
-    made = {n: sql for (kind, n), (_, sql) in expected_schema(ledger.schema_version).items()
-            if kind == "trigger" and sql is not None}
+    made = {
+        n: sql
+        for (kind, n), (_, sql) in expected_schema(ledger.schema_version).items()
+        if kind == "trigger" and sql is not None
+    }
     for table in tables:
         wanted = [*_append_only(table)] + ([_no_replace(table, TABLE_KEYS[table])] if table in TABLE_KEYS else [])
         wanted += [made[f"{table}_retention"]] if f"{table}_retention" in made else []
         for sql in wanted:
             name = sql.split()[2]
-            guard = _GUARDS[name[len(table) + 1:]]
+            guard = _GUARDS[name[len(table) + 1 :]]
             if name not in triggers:
                 problems.append(f"the trigger {name} is missing: {guard}")
             elif triggers[name] != made.get(name, _norm(sql)):
@@ -1580,12 +1750,13 @@ def verify(ledger: Ledger) -> VerifyResult:
 
 # --- restoring a backup ----------------------------------------------------------------------------------
 
+
 @dataclass
 class RestoreResult:
     path: Path
     backup: Path
-    aside: Path | None          # the ledger as it was before, kept
-    moved: bool                 # True: the file itself was moved aside (it could not be read as a ledger)
+    aside: Path | None  # the ledger as it was before, kept
+    moved: bool  # True: the file itself was moved aside (it could not be read as a ledger)
     counts: dict[str, int]
     schema: int
     files_copied: int
@@ -1595,14 +1766,16 @@ class RestoreResult:
 def _check_backup(backup: Path) -> tuple[sqlite3.Connection, int]:
     """A read-only connection to ``backup`` once it is known to be an intact swtool ledger this swtool
     can use; (connection, schema version)."""
+
     def refuse(why: str) -> LedgerError:
         return LedgerError(f"the backup {backup} cannot be restored: {why}; nothing was changed")
 
     if not backup.exists():
         raise LedgerError(f"there is no backup at {backup}; nothing was changed")
     if backup.is_dir():
-        raise LedgerError(f"{backup} is a folder: give the backup's file (made with `swtool db backup PATH`); nothing "
-                          "was changed")
+        raise LedgerError(
+            f"{backup} is a folder: give the backup's file (made with `swtool db backup PATH`); nothing was changed"
+        )
     if backup.stat().st_size == 0:
         raise refuse("it is an empty file (0 bytes)")
     try:
@@ -1615,8 +1788,10 @@ def _check_backup(backup: Path) -> tuple[sqlite3.Connection, int]:
         if app_id != APPLICATION_ID or version < 1:
             raise refuse("it is not a swtool ledger")
         if version > len(MIGRATIONS):
-            raise refuse(f"it was made by a newer swtool (schema {version}; this swtool knows up to "
-                         f"{len(MIGRATIONS)}); upgrade swtool")
+            raise refuse(
+                f"it was made by a newer swtool (schema {version}; this swtool knows up to "
+                f"{len(MIGRATIONS)}); upgrade swtool"
+            )
         problems = find_damage(conn)
         if problems:
             raise refuse(f"it is damaged ({_first(problems)})")
@@ -1648,8 +1823,10 @@ def _readable(path: Path) -> bool:
 
 
 def _in_use(path: Path) -> LedgerError:
-    return LedgerError(f"the ledger {path} is open in another swtool (a review, an import or a backup): close it and "
-                       "run the restore again; nothing was changed")
+    return LedgerError(
+        f"the ledger {path} is open in another swtool (a review, an import or a backup): close it and "
+        "run the restore again; nothing was changed"
+    )
 
 
 def _restore_over(source: sqlite3.Connection, target: Path, aside: Path) -> None:
@@ -1757,8 +1934,10 @@ def restore(backup: Path | str, path: Path | str | None = None) -> RestoreResult
                     source.execute("COMMIT")
             problems = _copy_problems(target, counts, version)
             if problems:
-                raise LedgerError(f"the restored ledger {target} failed its check ({_first(problems)}); the ledger as "
-                                  f"it was is kept in {aside}")
+                raise LedgerError(
+                    f"the restored ledger {target} failed its check ({_first(problems)}); the ledger as "
+                    f"it was is kept in {aside}"
+                )
             copied, more = _copy_store(source, backup.parent, target.parent)
             notes += more
         except OSError as e:

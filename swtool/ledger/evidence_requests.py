@@ -27,15 +27,49 @@ from swtool.ledger.db import Ledger, LedgerError, utc_now
 
 TITLE = "Southwark Works spot check: evidence requests"
 ABOUT, CLAIMS, TRANSACTIONS = "About", "Claims to check", "Transactions to check"
-CLAIM_HEADERS = ("Item", "Contract", "Return", "Claim ref", "Client ref", "Output", "Date achieved", "Row",
-                 "Evidence expected", "Result", "Reason")
-TRANSACTION_HEADERS = ("Item", "Contract", "Return", "Row", "Budget item", "Date defrayed", "Amount",
-                       "Evidence expected", "Result", "Reason")
-WIDTHS = {"Item": 6, "Contract": 12, "Return": 8, "Claim ref": 14, "Client ref": 12, "Output": 8,
-          "Date achieved": 13, "Row": 16, "Evidence expected": 60, "Result": 9, "Reason": 50, "Budget item": 32,
-          "Date defrayed": 13, "Amount": 12}
+CLAIM_HEADERS = (
+    "Item",
+    "Contract",
+    "Return",
+    "Claim ref",
+    "Client ref",
+    "Output",
+    "Date achieved",
+    "Row",
+    "Evidence expected",
+    "Result",
+    "Reason",
+)
+TRANSACTION_HEADERS = (
+    "Item",
+    "Contract",
+    "Return",
+    "Row",
+    "Budget item",
+    "Date defrayed",
+    "Amount",
+    "Evidence expected",
+    "Result",
+    "Reason",
+)
+WIDTHS = {
+    "Item": 6,
+    "Contract": 12,
+    "Return": 8,
+    "Claim ref": 14,
+    "Client ref": 12,
+    "Output": 8,
+    "Date achieved": 13,
+    "Row": 16,
+    "Evidence expected": 60,
+    "Result": 9,
+    "Reason": 50,
+    "Budget item": 32,
+    "Date defrayed": 13,
+    "Amount": 12,
+}
 DATE_FORMAT = "DD/MM/YYYY"
-PASS_WHEN_BLANK = "evidence seen"   # the reason recorded for a Pass whose Reason was left blank
+PASS_WHEN_BLANK = "evidence seen"  # the reason recorded for a Pass whose Reason was left blank
 
 
 def file_name(sample_id: int, contracts: list[str]) -> str:
@@ -58,8 +92,10 @@ def targets(sample: Sample, folder: Path) -> dict[str, Path]:
     sample_id = sample.id
     if sample_id is None:  # drawn with --dry-run: the request is named by the number a recorded sample has
         raise LedgerError("a sample that is not recorded has no evidence request")
-    return {provider: Path(folder) / file_name(sample_id, [p.contract for p in pops])
-            for provider, pops in by_provider(sample).items()}
+    return {
+        provider: Path(folder) / file_name(sample_id, [p.contract for p in pops])
+        for provider, pops in by_provider(sample).items()
+    }
 
 
 def _day(text: str | None):
@@ -77,8 +113,9 @@ def write_requests(ledger: Ledger, sample: Sample, paths: dict[str, Path], refda
     return done
 
 
-def _write_one(ledger: Ledger, sample: Sample, provider: str, contracts: list[str], items: list[Item], path: Path,
-               refdata) -> None:
+def _write_one(
+    ledger: Ledger, sample: Sample, provider: str, contracts: list[str], items: list[Item], path: Path, refdata
+) -> None:
     import openpyxl
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -92,22 +129,29 @@ def _write_one(ledger: Ledger, sample: Sample, provider: str, contracts: list[st
     about.title = ABOUT
     put(about["A1"], TITLE)
     about["A1"].font = Font(bold=True, size=14)
-    facts = [("Sample", sample.id), ("Quarter", sample.quarter), ("Provider", provider),
-             ("Contracts", ", ".join(contracts)), ("Drawn", f"{(sample.drawn_at or utc_now())[:10]} by "
-                                                             f"{sample.drawn_by or store.who()}"),
-             ("Seed", sample.seed), ("Items", len(items))]
+    facts = [
+        ("Sample", sample.id),
+        ("Quarter", sample.quarter),
+        ("Provider", provider),
+        ("Contracts", ", ".join(contracts)),
+        ("Drawn", f"{(sample.drawn_at or utc_now())[:10]} by {sample.drawn_by or store.who()}"),
+        ("Seed", sample.seed),
+        ("Items", len(items)),
+    ]
     for i, (label, value) in enumerate(facts, 3):
         put(about.cell(row=i, column=1), label)
         about.cell(row=i, column=1).font = bold
         put(about.cell(row=i, column=2), value)
-    notes = ("For each item on the next two sheets, please provide the evidence expected (App 2 §1.1: the PMO "
-             "spot checks that the required evidence is on the client's record; §3.3: evidence of expenditure "
-             "on request).",
-             "The PMO fills in Result (Pass or Fail) and, for a fail, the Reason; `swtool spotcheck` then records "
-             "them in the ledger. A failed claim does not count towards the contract's outputs; a failed "
-             "transaction is disallowed from the quarter's invoice.",
-             "Please do not change the Item, Contract, Return, Claim ref or Row columns: they tie each result to "
-             "the sample.")
+    notes = (
+        "For each item on the next two sheets, please provide the evidence expected (App 2 §1.1: the PMO "
+        "spot checks that the required evidence is on the client's record; §3.3: evidence of expenditure "
+        "on request).",
+        "The PMO fills in Result (Pass or Fail) and, for a fail, the Reason; `swtool spotcheck` then records "
+        "them in the ledger. A failed claim does not count towards the contract's outputs; a failed "
+        "transaction is disallowed from the quarter's invoice.",
+        "Please do not change the Item, Contract, Return, Claim ref or Row columns: they tie each result to "
+        "the sample.",
+    )
     for i, text in enumerate(notes, len(facts) + 4):
         put(about.cell(row=i, column=1), text)
         about.cell(row=i, column=1).alignment = wrap
@@ -123,14 +167,26 @@ def _write_one(ledger: Ledger, sample: Sample, provider: str, contracts: list[st
         rows = [it for it in items if it.kind == kind]
         for i, it in enumerate(rows, 2):
             details = assurance.item_details(ledger, it)
-            values = {"Item": it.seq, "Contract": it.contract, "Return": it.return_id, "Row": it.cell,
-                      "Evidence expected": assurance.evidence_expected(it, details, refdata)}
+            values = {
+                "Item": it.seq,
+                "Contract": it.contract,
+                "Return": it.return_id,
+                "Row": it.cell,
+                "Evidence expected": assurance.evidence_expected(it, details, refdata),
+            }
             if kind == CLAIM:
-                values.update({"Claim ref": it.claim_ref, "Client ref": it.client_ref, "Output": it.output,
-                               "Date achieved": _day(details["date"])})
+                values.update(
+                    {
+                        "Claim ref": it.claim_ref,
+                        "Client ref": it.client_ref,
+                        "Output": it.output,
+                        "Date achieved": _day(details["date"]),
+                    }
+                )
             else:
-                values.update({"Budget item": details["budget_item"], "Date defrayed": _day(details["date"]),
-                               "Amount": it.amount})
+                values.update(
+                    {"Budget item": details["budget_item"], "Date defrayed": _day(details["date"]), "Amount": it.amount}
+                )
             for j, h in enumerate(headers, 1):
                 cell = ws.cell(row=i, column=j)
                 put(cell, values.get(h), number_format=DATE_FORMAT)
@@ -140,8 +196,14 @@ def _write_one(ledger: Ledger, sample: Sample, provider: str, contracts: list[st
                     cell.alignment = wrap
         if rows:
             result = get_column_letter(headers.index("Result") + 1)
-            dv = DataValidation(type="list", formula1='"Pass,Fail"', allow_blank=True, showErrorMessage=True,
-                                errorTitle="Result", error="Choose Pass or Fail.")
+            dv = DataValidation(
+                type="list",
+                formula1='"Pass,Fail"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="Result",
+                error="Choose Pass or Fail.",
+            )
             dv.add(f"{result}2:{result}{len(rows) + 1}")
             ws.add_data_validation(dv)
         else:
@@ -152,6 +214,7 @@ def _write_one(ledger: Ledger, sample: Sample, provider: str, contracts: list[st
 
 # --- reading the results back ---------------------------------------------------------------------------
 
+
 @dataclass
 class Filled:
     """One filled-in row: the item drawn and the result to record."""
@@ -159,7 +222,7 @@ class Filled:
     item: Item
     result: str
     reason: str
-    cell: str           # the Result cell, for the PMO's messages
+    cell: str  # the Result cell, for the PMO's messages
 
 
 @dataclass
@@ -167,7 +230,7 @@ class FilledWorkbook:
     sample_id: int
     sha256: str
     filled: list[Filled]
-    blank: int          # drawn items of the workbook with no result yet
+    blank: int  # drawn items of the workbook with no result yet
 
 
 def _norm(v) -> str:
@@ -219,8 +282,10 @@ def read_results(ledger: Ledger, path: Path) -> FilledWorkbook:
             if values and _norm(values[0]) == "sample" and len(values) > 1:
                 sample_id = _int(values[1])
     if sample_id is None:
-        raise LedgerError(f"{path} is not an evidence request written by `swtool sample`: it has no About sheet giving "
-                          "the sample's number")
+        raise LedgerError(
+            f"{path} is not an evidence request written by `swtool sample`: it has no About sheet giving "
+            "the sample's number"
+        )
     try:
         sample = assurance.load_sample(ledger, sample_id)
     except LedgerError as e:
@@ -238,8 +303,11 @@ def read_results(ledger: Ledger, path: Path) -> FilledWorkbook:
         if not sheet.values:
             continue
         columns = {_norm(v): j for j, v in enumerate(sheet.values[0]) if v is not None}
-        missing = [h for h in ("Item", "Contract", "Return", "Claim ref" if kind == CLAIM else "Row", "Result",
-                               "Reason") if _norm(h) not in columns]
+        missing = [
+            h
+            for h in ("Item", "Contract", "Return", "Claim ref" if kind == CLAIM else "Row", "Result", "Reason")
+            if _norm(h) not in columns
+        ]
         if missing:
             problems.append(f"{sheet.name}!1: the header row lacks {', '.join(missing)}")
             continue
@@ -257,15 +325,22 @@ def read_results(ledger: Ledger, path: Path) -> FilledWorkbook:
                 continue  # a note row ("No claims were drawn…")
             item = drawn.get(seq) if seq is not None else None
             if item is None or item.kind != kind:
-                problems.append(f"{sheet.name}!A{excel_row}: item {get(values, 'Item')!r} is not a {kind} drawn in "
-                                f"sample {sample_id}")
+                problems.append(
+                    f"{sheet.name}!A{excel_row}: item {get(values, 'Item')!r} is not a {kind} drawn in "
+                    f"sample {sample_id}"
+                )
                 continue
             ref = _text(get(values, "Claim ref" if kind == CLAIM else "Row"))
             expected = item.claim_ref if kind == CLAIM else item.cell
-            if (_text(get(values, "Contract")) != item.contract or _int(get(values, "Return")) != item.return_id
-                    or (ref or "").casefold() != (expected or "").casefold()):
-                problems.append(f"{sheet.name}!A{excel_row}: item {seq} does not match sample {sample_id}'s record "
-                                f"({item.contract}, return {item.return_id}, {expected}); the row was changed")
+            if (
+                _text(get(values, "Contract")) != item.contract
+                or _int(get(values, "Return")) != item.return_id
+                or (ref or "").casefold() != (expected or "").casefold()
+            ):
+                problems.append(
+                    f"{sheet.name}!A{excel_row}: item {seq} does not match sample {sample_id}'s record "
+                    f"({item.contract}, return {item.return_id}, {expected}); the row was changed"
+                )
                 continue
             if seq in seen:
                 problems.append(f"{sheet.name}!A{excel_row}: item {seq} is listed twice")
@@ -299,8 +374,10 @@ def record_workbook(ledger: Ledger, path: Path) -> tuple[FilledWorkbook, list[as
     source = assurance.source_words(path, book.sha256)
     at, by = utc_now(), store.who()
     with ledger.transaction() as c:
-        done = [assurance._insert_result(c, f.item, f.result, f.reason, source, (book.sample_id, f.item.seq), at, by)
-                for f in book.filled]
+        done = [
+            assurance._insert_result(c, f.item, f.result, f.reason, source, (book.sample_id, f.item.seq), at, by)
+            for f in book.filled
+        ]
     return book, done
 
 

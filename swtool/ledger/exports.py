@@ -35,12 +35,39 @@ from swtool.ledger.db import Ledger
 from swtool.model.quarter import Quarter
 
 FORMATS = ("xlsx", "csv")
-FINDINGS_FORMATS = ("annotated", "xlsx", "csv")   # annotated: the provider's workbook, marked
-MAX_COPIES = 999                                  # name-2 … name-999, then the PMO is asked to tidy up
-CREDIT_COLUMNS = ("contract", "provider", "lot", "contract_quarter", "output", "target", "actual", "percent",
-                  "credit_value", "credits", "amount", "status", "decided_by", "decided_on", "reason")
-FINDING_COLUMNS = ("severity", "code", "rule", "sheet", "row", "cell", "message", "how_to_fix", "decision",
-                   "decided_by", "decided_on", "decision_reason")
+FINDINGS_FORMATS = ("annotated", "xlsx", "csv")  # annotated: the provider's workbook, marked
+MAX_COPIES = 999  # name-2 … name-999, then the PMO is asked to tidy up
+CREDIT_COLUMNS = (
+    "contract",
+    "provider",
+    "lot",
+    "contract_quarter",
+    "output",
+    "target",
+    "actual",
+    "percent",
+    "credit_value",
+    "credits",
+    "amount",
+    "status",
+    "decided_by",
+    "decided_on",
+    "reason",
+)
+FINDING_COLUMNS = (
+    "severity",
+    "code",
+    "rule",
+    "sheet",
+    "row",
+    "cell",
+    "message",
+    "how_to_fix",
+    "decision",
+    "decided_by",
+    "decided_on",
+    "decision_reason",
+)
 DECIDED = {"accept": "accepted", "query": "queried", "waive": "waived"}
 MONEY_FORMAT = "£#,##0.00;-£#,##0.00"
 
@@ -51,10 +78,10 @@ class ExportError(SwtoolError):
 
 @dataclass
 class Exported:
-    path: Path          # the file written, absolute
-    what: str           # "service credits schedule, 2026/27-Q2", for the sentence shown
-    rows: int           # rows of figures (outputs, contracts, findings)
-    note: str = ""      # anything the PMO should know (a table instead of the annotated workbook, and why)
+    path: Path  # the file written, absolute
+    what: str  # "service credits schedule, 2026/27-Q2", for the sentence shown
+    rows: int  # rows of figures (outputs, contracts, findings)
+    note: str = ""  # anything the PMO should know (a table instead of the annotated workbook, and why)
 
     def sentence(self) -> str:
         return f"Exported the {self.what} to {self.path}" + (f". {self.note}" if self.note else "")
@@ -62,14 +89,17 @@ class Exported:
 
 # --- the three exports ----------------------------------------------------------------------------------
 
-def export_credits(ledger: Ledger, quarter: str | Quarter, folder, fmt: str = "xlsx", settings=None,
-                   refdata=None) -> Exported:
+
+def export_credits(
+    ledger: Ledger, quarter: str | Quarter, folder, fmt: str = "xlsx", settings=None, refdata=None
+) -> Exported:
     """The quarter's service credits schedule as ``service-credits_<quarter>.<fmt>`` in ``folder``."""
     fmt = _format(fmt, FORMATS)
     q = _quarter(quarter)
     report = views.credit_report(ledger, q, _settings(ledger, settings), refdata)
     decided = store.credit_decisions(ledger, str(q))
     rows = sum(len(cc.lines) for cc in report.contracts)
+
     def write(tmp: Path) -> None:
         if fmt == "csv":
             tmp.write_text(credits_csv(report, decided), encoding="utf-8", newline="")
@@ -80,8 +110,9 @@ def export_credits(ledger: Ledger, quarter: str | Quarter, folder, fmt: str = "x
     return Exported(path, f"service credits schedule, {q}", rows)
 
 
-def export_payments(ledger: Ledger, quarter: str | Quarter, folder, fmt: str = "xlsx", settings=None,
-                    refdata=None) -> Exported:
+def export_payments(
+    ledger: Ledger, quarter: str | Quarter, folder, fmt: str = "xlsx", settings=None, refdata=None
+) -> Exported:
     """The quarter's payment schedule as ``payments_<quarter>.<fmt>`` in ``folder``."""
     from swtool.ledger import payments
 
@@ -115,8 +146,10 @@ def export_findings(ledger: Ledger, return_id: int, folder, fmt: str = "annotate
             except _NotAnnotated as e:
                 note = f"The workbook could not be annotated ({e}), so its findings are written as a table"
         else:
-            note = ("The ledger no longer holds the return's workbook (a retention run removes it), so its findings "
-                    "are written as a table")
+            note = (
+                "The ledger no longer holds the return's workbook (a retention run removes it), so its findings "
+                "are written as a table"
+            )
         fmt = "xlsx"
     rows = _finding_rows(ledger, r["id"], refdata, personal=False)
     writer = _findings_csv if fmt == "csv" else _findings_xlsx
@@ -125,6 +158,7 @@ def export_findings(ledger: Ledger, return_id: int, folder, fmt: str = "annotate
 
 
 # --- findings --------------------------------------------------------------------------------------------
+
 
 class _NotAnnotated(Exception):
     pass
@@ -162,18 +196,37 @@ def _annotated(ledger: Ledger, r: dict, source: Path, folder, stem: str, what: s
     from swtool.findings import FileReport, Finding
     from swtool.write.annotate import NotAnnotated, annotate
 
-    rows = _finding_rows(ledger, r["id"], refdata, personal=True)   # the provider's own workbook: its own values
+    rows = _finding_rows(ledger, r["id"], refdata, personal=True)  # the provider's own workbook: its own values
     findings = []
     for row in rows:
         message = row["message"]
         decision = _decision_words(row)
         if decision:
             message = f"{message} (PMO: {decision} on {_decided_on(row)})"
-        findings.append(Finding(row["code"], row["slug"], row["severity"], message, row["sheet"], row["row"],
-                                row["col"], row["header"], None if row["cell"] == store.NO_CELL else row["cell"],
-                                row["value"], row["spec"]))
-    report = FileReport(r["source_name"], sha256=r["sha256"], contract=r["contract_id"], provider=r["provider"],
-                        lot=r["lot"], quarter=r["quarter"], findings=findings)
+        findings.append(
+            Finding(
+                row["code"],
+                row["slug"],
+                row["severity"],
+                message,
+                row["sheet"],
+                row["row"],
+                row["col"],
+                row["header"],
+                None if row["cell"] == store.NO_CELL else row["cell"],
+                row["value"],
+                row["spec"],
+            )
+        )
+    report = FileReport(
+        r["source_name"],
+        sha256=r["sha256"],
+        contract=r["contract_id"],
+        provider=r["provider"],
+        lot=r["lot"],
+        quarter=r["quarter"],
+        findings=findings,
+    )
 
     def write(tmp: Path) -> None:
         import tempfile
@@ -194,19 +247,27 @@ def _annotated(ledger: Ledger, r: dict, source: Path, folder, stem: str, what: s
 
 def _finding_values(row: dict, rules: dict) -> list:
     rule = rules.get(row["code"])
-    return [row["severity"], row["code"], row["slug"], row["sheet"], row["row"],
-            None if row["cell"] == store.NO_CELL else row["cell"], row["message"],
-            getattr(rule, "fix", None) if rule is not None else None, _decision_words(row),
-            row.get("decided_by") if row.get("decision") else None,
-            _decided_on(row) if row.get("decision") else None, row.get("decision_reason")]
+    return [
+        row["severity"],
+        row["code"],
+        row["slug"],
+        row["sheet"],
+        row["row"],
+        None if row["cell"] == store.NO_CELL else row["cell"],
+        row["message"],
+        getattr(rule, "fix", None) if rule is not None else None,
+        _decision_words(row),
+        row.get("decided_by") if row.get("decision") else None,
+        _decided_on(row) if row.get("decision") else None,
+        row.get("decision_reason"),
+    ]
 
 
 def _findings_csv(r: dict, rows: list[dict], tmp: Path) -> None:
     from swtool import catalogue
 
     rules = catalogue.load_all()
-    tmp.write_text(_csv(FINDING_COLUMNS, [_finding_values(row, rules) for row in rows]), encoding="utf-8",
-                   newline="")
+    tmp.write_text(_csv(FINDING_COLUMNS, [_finding_values(row, rules) for row in rows]), encoding="utf-8", newline="")
 
 
 def _findings_xlsx(r: dict, rows: list[dict], tmp: Path) -> None:
@@ -220,8 +281,10 @@ def _findings_xlsx(r: dict, rows: list[dict], tmp: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Findings"
-    put(ws.cell(1, 1), f"Findings of return {r['id']}: {r['contract_id']} {r['quarter']} version {r['version']} "
-                       f"({r['source_name']})")
+    put(
+        ws.cell(1, 1),
+        f"Findings of return {r['id']}: {r['contract_id']} {r['quarter']} version {r['version']} ({r['source_name']})",
+    )
     ws.cell(1, 1).font = Font(bold=True)
     for j, h in enumerate(FINDING_COLUMNS, 1):
         put(ws.cell(3, j), h.replace("_", " "))
@@ -237,15 +300,32 @@ def _findings_xlsx(r: dict, rows: list[dict], tmp: Path) -> None:
 
 # --- service credits ---------------------------------------------------------------------------------------
 
+
 def _credit_rows(report, decided: dict) -> list[list]:
     """One row an output: the JSON form's values (money as text, "8250.00"), and the decision in force."""
     out = []
     for c in report.to_dict()["contracts"]:
         for ln in c["outputs"]:
             d = decided.get((c["contract"], ln["output"]))
-            out.append([c["contract"], c["provider"], c["lot"], c["contract_quarter"], ln["output"], ln["target"],
-                        ln["actual"], ln["percent"], ln["credit_value"], ln["credits"], ln["amount"], ln["status"],
-                        d["who"] if d else None, _decision_day(d) if d else None, d["reason"] if d else None])
+            out.append(
+                [
+                    c["contract"],
+                    c["provider"],
+                    c["lot"],
+                    c["contract_quarter"],
+                    ln["output"],
+                    ln["target"],
+                    ln["actual"],
+                    ln["percent"],
+                    ln["credit_value"],
+                    ln["credits"],
+                    ln["amount"],
+                    ln["status"],
+                    d["who"] if d else None,
+                    _decision_day(d) if d else None,
+                    d["reason"] if d else None,
+                ]
+            )
     return out
 
 
@@ -264,9 +344,15 @@ def _decision_day(d: dict) -> str:
 def credit_totals(report) -> dict[str, Decimal]:
     """The amounts of the lines due, added up by status (applied, pending, waived) as the credits screen
     and ``swtool status`` add them (each line already to the penny), and due and not waived."""
-    split = {st: money.total(ln.amount for cc in report.contracts
-                             for ln, s in zip(cc.lines, cc.statuses, strict=True) if ln.due and s == st)
-             for st in ("applied", "pending", "waived")}
+    split = {
+        st: money.total(
+            ln.amount
+            for cc in report.contracts
+            for ln, s in zip(cc.lines, cc.statuses, strict=True)
+            if ln.due and s == st
+        )
+        for st in ("applied", "pending", "waived")
+    }
     split["due and not waived"] = money.total(cc.due_amount for cc in report.contracts)
     return split
 
@@ -303,7 +389,7 @@ def write_credits_xlsx(report, decided: dict, tmp: Path) -> None:
     for values in _credit_rows(report, decided):
         for j, v in enumerate(values, 1):
             if j in money_columns and v is not None:
-                put(ws.cell(row, j), Decimal(v))     # the report's pounds to the penny ("8250.00")
+                put(ws.cell(row, j), Decimal(v))  # the report's pounds to the penny ("8250.00")
                 ws.cell(row, j).number_format = MONEY_FORMAT
             else:
                 put(ws.cell(row, j), v)
@@ -337,6 +423,7 @@ def write_credits_xlsx(report, decided: dict, tmp: Path) -> None:
 
 # --- writing -------------------------------------------------------------------------------------------------
 
+
 def _csv(header, rows) -> str:
     import csv
     import io
@@ -367,15 +454,15 @@ def _write_new(ledger: Ledger, folder, stem: str, ext: str, what: str, write, in
         try:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
-            continue          # taken since: the next name
+            continue  # taken since: the next name
         except OSError as e:
             raise ExportError(_os_sentence(e, where)) from None
-        mode = os.fstat(fd).st_mode & 0o777   # 0o644 less the umask: the rights any new file gets here
+        mode = os.fstat(fd).st_mode & 0o777  # 0o644 less the umask: the rights any new file gets here
         os.close(fd)
         try:
             with atomic_path(target) as tmp:
                 write(tmp)
-                os.chmod(tmp, mode)               # the temporary file is private (0o600) until published
+                os.chmod(tmp, mode)  # the temporary file is private (0o600) until published
         except BaseException as e:
             try:
                 target.unlink()
@@ -385,8 +472,9 @@ def _write_new(ledger: Ledger, folder, stem: str, ext: str, what: str, write, in
                 raise ExportError(_os_sentence(e, where)) from None
             raise
         return target
-    raise ExportError(f"{where} already holds {MAX_COPIES} exports named {stem}.{ext}; nothing was written: "
-                      "choose another folder")
+    raise ExportError(
+        f"{where} already holds {MAX_COPIES} exports named {stem}.{ext}; nothing was written: choose another folder"
+    )
 
 
 def _folder(folder) -> Path:
@@ -402,7 +490,9 @@ def _folder(folder) -> Path:
 
 def _os_sentence(e: OSError, where: Path) -> str:
     if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"The folder {where} cannot be written to (permission denied); nothing was written: choose another folder"
+        return (
+            f"The folder {where} cannot be written to (permission denied); nothing was written: choose another folder"
+        )
     if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         return f"The disk holding {where} is full; nothing was written: free some space or choose another folder"
     return f"Could not write in {where} ({e.strerror or type(e).__name__}); nothing was written"

@@ -28,15 +28,15 @@ class Found:
     quarter: str
     return_id: int
     version: int
-    version_standing: str       # counts | counts by exception | superseded | not counted: after final deadline | void
-    record: str                 # registration | claim
-    cell: str                   # "Claims!A7": the row in the workbook
+    version_standing: str  # counts | counts by exception | superseded | not counted: after final deadline | void
+    record: str  # registration | claim
+    cell: str  # "Claims!A7": the row in the workbook
     claim_ref: str | None
     output: str | None
-    date: str | None            # the registration date, or the date achieved (ISO)
-    row_valid: bool             # no error on the row when it was imported
-    counts: bool | None         # a claim on the counted version: whether it counts now; else None
-    why: str | None             # why it does not count (or why the row is not valid)
+    date: str | None  # the registration date, or the date achieved (ISO)
+    row_valid: bool  # no error on the row when it was imported
+    counts: bool | None  # a claim on the counted version: whether it counts now; else None
+    why: str | None  # why it does not count (or why the row is not valid)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,8 +56,10 @@ def client_ref_problem(text: str) -> str | None:
     if not ref:
         return "give a client ref, e.g. SW700005"
     if not CLIENT_REF.match(ref):
-        return (f"{ref!r} is not a client ref: a client ref is up to 40 letters, digits, dots, dashes or "
-                "slashes, e.g. SW700005")
+        return (
+            f"{ref!r} is not a client ref: a client ref is up to 40 letters, digits, dots, dashes or "
+            "slashes, e.g. SW700005"
+        )
     return None
 
 
@@ -72,10 +74,14 @@ def find_client(ledger: Ledger, client_ref: str, refdata=None) -> list[Found]:
     conn = ledger.conn
     regs = conn.execute(
         "SELECT return_id, sheet, row, client_ref, registration_date, valid, reason FROM registrations "
-        "WHERE client_ref = ? COLLATE NOCASE", (ref,)).fetchall()
+        "WHERE client_ref = ? COLLATE NOCASE",
+        (ref,),
+    ).fetchall()
     claims = conn.execute(
         "SELECT return_id, sheet, row, client_ref, claim_ref, output, date_achieved, valid, reason FROM claims "
-        "WHERE client_ref = ? COLLATE NOCASE", (ref,)).fetchall()
+        "WHERE client_ref = ? COLLATE NOCASE",
+        (ref,),
+    ).fetchall()
     # whether a claim counts is worked out per contract, over its counted returns
     standing = {}
     for contract in sorted({versions[c[0]]["contract_id"] for c in claims if versions[c[0]]["counted"]}):
@@ -86,16 +92,47 @@ def find_client(ledger: Ledger, client_ref: str, refdata=None) -> list[Found]:
     out = []
     for rid, sheet, row, client, day, valid, reason in regs:
         v = versions[rid]
-        out.append(Found(client, v["contract_id"], v["quarter"], rid, v["version"], version_standing(v),
-                         "registration", f"{sheet}!A{row}", None, None, day, bool(valid), None,
-                         None if valid else reason))
+        out.append(
+            Found(
+                client,
+                v["contract_id"],
+                v["quarter"],
+                rid,
+                v["version"],
+                version_standing(v),
+                "registration",
+                f"{sheet}!A{row}",
+                None,
+                None,
+                day,
+                bool(valid),
+                None,
+                None if valid else reason,
+            )
+        )
     for rid, sheet, row, client, claim_ref, output, achieved, valid, reason in claims:
         v = versions[rid]
         st = standing.get((rid, sheet, row))
         counts = st.counts if st is not None else None
         why = (st.why if st is not None and not st.counts else None) or (None if valid else reason)
-        out.append(Found(client, v["contract_id"], v["quarter"], rid, v["version"], version_standing(v), "claim",
-                         f"{sheet}!A{row}", claim_ref, output, achieved, bool(valid), counts, why))
+        out.append(
+            Found(
+                client,
+                v["contract_id"],
+                v["quarter"],
+                rid,
+                v["version"],
+                version_standing(v),
+                "claim",
+                f"{sheet}!A{row}",
+                claim_ref,
+                output,
+                achieved,
+                bool(valid),
+                counts,
+                why,
+            )
+        )
     out.sort(key=lambda f: (f.quarter, f.contract, f.version, f.record != "registration", f.cell))
     return out
 
@@ -103,8 +140,10 @@ def find_client(ledger: Ledger, client_ref: str, refdata=None) -> list[Found]:
 def to_dict(client_ref: str, found: list[Found]) -> dict:
     """The JSON shape: ``{client_ref, found: [{contract, quarter, return_id, version, version_standing,
     record, cell, claim_ref, output, date, row_valid, counts, why}]}``."""
-    return {"client_ref": client_ref.strip(),
-            "found": [{k: v for k, v in f.to_dict().items() if k != "client_ref"} for f in found]}
+    return {
+        "client_ref": client_ref.strip(),
+        "found": [{k: v for k, v in f.to_dict().items() if k != "client_ref"} for f in found],
+    }
 
 
 def render_text(client_ref: str, found: list[Found]) -> str:
@@ -113,14 +152,28 @@ def render_text(client_ref: str, found: list[Found]) -> str:
     ref = client_ref.strip()
     if not found:
         return f"No return in the ledger names client ref {ref}.\n"
-    rows = [(f.quarter, f.contract, f"{f.return_id} (v{f.version}, {f.version_standing})", f.record, f.cell,
-             f.claim_ref or "-", f.output or "-", uk_day(f.date),
-             _standing_words(f)) for f in found]
+    rows = [
+        (
+            f.quarter,
+            f.contract,
+            f"{f.return_id} (v{f.version}, {f.version_standing})",
+            f.record,
+            f.cell,
+            f.claim_ref or "-",
+            f.output or "-",
+            uk_day(f.date),
+            _standing_words(f),
+        )
+        for f in found
+    ]
     returns = len({f.return_id for f in found})
-    head = (f"Client ref {ref}: {len(found)} row{'s' * (len(found) != 1)} in {returns} "
-            f"return{'s' * (returns != 1)}")
-    table = tabulate(rows, headers=["quarter", "contract", "return", "record", "row", "claim", "output", "date",
-                                    "standing"], tablefmt="simple", disable_numparse=True)
+    head = f"Client ref {ref}: {len(found)} row{'s' * (len(found) != 1)} in {returns} return{'s' * (returns != 1)}"
+    table = tabulate(
+        rows,
+        headers=["quarter", "contract", "return", "record", "row", "claim", "output", "date", "standing"],
+        tablefmt="simple",
+        disable_numparse=True,
+    )
     return f"{head}\n\n{table}\n"
 
 

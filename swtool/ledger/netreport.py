@@ -29,21 +29,27 @@ def network_data(ledger: Ledger, year: int, refdata, settings, today: date | Non
     if not any(str(q) in refdata.deadlines for q in quarters):  # 9999/00 would not even have dates
         known = sorted(refdata.deadlines)
         span = f" ({known[0]} to {known[-1]})" if known else ""
-        raise LedgerError(f"{year:04d}/{(year + 1) % 100:02d} is not a financial year of the Southwark Works "
-                          f"calendar{span}")
+        raise LedgerError(
+            f"{year:04d}/{(year + 1) % 100:02d} is not a financial year of the Southwark Works calendar{span}"
+        )
     first, last = str(quarters[0]), str(quarters[-1])
     today = today or date.today()
-    data = NetworkData(providers=sorted({c.provider for c in register.contracts.values()}), quarters=quarters,
-                       generated=today, settings=dict(settings),
-                       title=f"Southwark Works network report {quarters[0].financial_year}",
-                       output_titles={(lot, o): row["title"] for lot, rows in refdata.outputs_by_lot.items()
-                                      for o, row in rows.items()},
-                       provenance=reportdata.provenance(ledger, refdata, settings, today))
+    data = NetworkData(
+        providers=sorted({c.provider for c in register.contracts.values()}),
+        quarters=quarters,
+        generated=today,
+        settings=dict(settings),
+        title=f"Southwark Works network report {quarters[0].financial_year}",
+        output_titles={
+            (lot, o): row["title"] for lot, rows in refdata.outputs_by_lot.items() for o, row in rows.items()
+        },
+        provenance=reportdata.provenance(ledger, refdata, settings, today),
+    )
     k706 = reportdata.over_maximum(register, refdata, settings)
     for cid, contract in register.contracts.items():
         returns = store.counted_returns(ledger, refdata, cid)
         counted = store.actuals(ledger, cid, last, refdata)
-        if contract.start <= quarters[-1].end and contract.end >= quarters[0].start:   # in term in the year
+        if contract.start <= quarters[-1].end and contract.end >= quarters[0].start:  # in term in the year
             data.contracts[cid] = str(contract.lot)
             data.clients += reportdata.client_outcomes(ledger, contract, refdata, first, last, returns)
             data.values.append(reportdata.value_row(ledger, contract, refdata, first, last, counted, k706, returns))
@@ -57,7 +63,7 @@ def network_data(ledger: Ledger, year: int, refdata, settings, today: date | Non
                 if target is None and not actual:
                     continue
                 data.outputs.append(OutputRow(contract.lot, output, q, actual, target, cid))
-        people: dict[str | None, tuple] = {}   # client ref -> demographics at their latest registration so far
+        people: dict[str | None, tuple] = {}  # client ref -> demographics at their latest registration so far
         for x in store.registration_rows(ledger, cid, refdata, last, returns):
             if not x["counts"]:
                 continue
@@ -68,8 +74,11 @@ def network_data(ledger: Ledger, year: int, refdata, settings, today: date | Non
             if not claim.counts or not (first <= claim.quarter <= last) or claim.output is None:
                 continue  # (a claim with no output has an error on its row: it never counts)
             if claim.shared_with:
-                data.shared.append(SharedRow(Quarter.parse(claim.quarter), contract.provider, contract.lot,
-                                             claim.shared_with, claim.output))
+                data.shared.append(
+                    SharedRow(
+                        Quarter.parse(claim.quarter), contract.provider, contract.lot, claim.shared_with, claim.output
+                    )
+                )
             if claim.output in ("2a", "2b"):
                 gender, ethnic, disability, age = people.get(claim.client_ref, (None, None, None, None))
                 data.equalities.append(EqualityRow(JOB_OUTCOME, gender, ethnic, disability, age))
@@ -78,8 +87,9 @@ def network_data(ledger: Ledger, year: int, refdata, settings, today: date | Non
 
     for f in cross_findings(ledger, refdata, today):
         if first <= f.quarter <= last:
-            data.cross.append(CrossRow(f.code, Quarter.parse(f.quarter), f.contract, f.provider, f.claim_ref,
-                                       f.output, f.other))
+            data.cross.append(
+                CrossRow(f.code, Quarter.parse(f.quarter), f.contract, f.provider, f.claim_ref, f.output, f.other)
+            )
     return data
 
 

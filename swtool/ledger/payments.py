@@ -35,19 +35,23 @@ class Payment:
     lot: str
     return_id: int | None
     version: int | None
-    approval: str                       # approved | held | not reviewed | no return counted
+    approval: str  # approved | held | not reviewed | no return counted
     expenditure: Decimal | None
     disallowed: Decimal | None
     invoice: Decimal | None
     credits_applied: Decimal
     q4_balancing: Decimal | None
-    net_payable: Decimal | None         # only when approved
-    inputs: list[tuple[str, str]] = field(default_factory=list)   # (figure, how it was worked out)
+    net_payable: Decimal | None  # only when approved
+    inputs: list[tuple[str, str]] = field(default_factory=list)  # (figure, how it was worked out)
 
     def to_dict(self) -> dict:
-        return {"contract": self.contract, "provider": self.provider, "return_id": self.return_id,
-                "approval": self.approval,
-                **{k: money.pounds_text(getattr(self, k)) for k in AMOUNTS}}
+        return {
+            "contract": self.contract,
+            "provider": self.provider,
+            "return_id": self.return_id,
+            "approval": self.approval,
+            **{k: money.pounds_text(getattr(self, k)) for k in AMOUNTS},
+        }
 
 
 @dataclass
@@ -63,14 +67,21 @@ class Schedule:
     def to_dict(self) -> dict:
         """``{quarter, contracts: [{contract, provider, return_id, approval, expenditure, disallowed,
         invoice, credits_applied, q4_balancing, net_payable}], totals}``; amounts are text, "2310.00"."""
-        return {"quarter": str(self.quarter), "contracts": [p.to_dict() for p in self.payments],
-                "totals": {k: money.pounds_text(v) for k, v in self.totals.items()}}
+        return {
+            "quarter": str(self.quarter),
+            "contracts": [p.to_dict() for p in self.payments],
+            "totals": {k: money.pounds_text(v) for k, v in self.totals.items()},
+        }
 
 
 def _cash(ledger: Ledger, return_id: int) -> tuple[Decimal, int]:
     """The Actual spend of a return's Expenditure lines, each line to the penny, and how many lines."""
-    amounts = [a for (a,) in ledger.conn.execute(
-        "SELECT actual FROM expenditure WHERE return_id = ? AND actual IS NOT NULL ORDER BY row", (return_id,))]
+    amounts = [
+        a
+        for (a,) in ledger.conn.execute(
+            "SELECT actual FROM expenditure WHERE return_id = ? AND actual IS NOT NULL ORDER BY row", (return_id,)
+        )
+    ]
     return money.total(amounts), len(amounts)
 
 
@@ -100,18 +111,45 @@ def schedule(ledger: Ledger, quarter: str | Quarter, settings, refdata=None) -> 
         counted = all_counted.get((cid, str(q)))
         applied = [(ln, s) for ln, s in zip(cc.lines, cc.statuses, strict=True) if s == "applied"]
         credits_applied = money.total(ln.amount for ln, _ in applied)
-        inputs = [("credits applied", "; ".join(f"output {ln.output}: {money.gbp(ln.amount)}" for ln, _ in applied)
-                   + f" = {money.gbp(credits_applied)}" if applied else "no service credits applied for the quarter")]
+        inputs = [
+            (
+                "credits applied",
+                "; ".join(f"output {ln.output}: {money.gbp(ln.amount)}" for ln, _ in applied)
+                + f" = {money.gbp(credits_applied)}"
+                if applied
+                else "no service credits applied for the quarter",
+            )
+        ]
         if counted is None:
-            out.append(Payment(cid, c.provider, str(c.lot), None, None, "no return counted", None, None, None,
-                               credits_applied, None, None,
-                               inputs + [("return", f"no version of a {q} return counts for {cid}")]))
+            out.append(
+                Payment(
+                    cid,
+                    c.provider,
+                    str(c.lot),
+                    None,
+                    None,
+                    "no return counted",
+                    None,
+                    None,
+                    None,
+                    credits_applied,
+                    None,
+                    None,
+                    inputs + [("return", f"no version of a {q} return counts for {cid}")],
+                )
+            )
             continue
         rid = counted["id"]
         cash, n = _cash(ledger, rid)
         disallowed = _disallowed(ledger, rid)
-        inputs.insert(0, ("expenditure", f"return {rid} (version {counted['version']}), Expenditure sheet: "
-                                         f"{n} line{'s' * (n != 1)} of Actual spend = {money.gbp(cash)}"))
+        inputs.insert(
+            0,
+            (
+                "expenditure",
+                f"return {rid} (version {counted['version']}), Expenditure sheet: "
+                f"{n} line{'s' * (n != 1)} of Actual spend = {money.gbp(cash)}",
+            ),
+        )
         inputs.insert(1, ("disallowed", _disallowed_words(ledger, rid)))
         q4 = None
         if q.number == 4:
@@ -121,27 +159,56 @@ def schedule(ledger: Ledger, quarter: str | Quarter, settings, refdata=None) -> 
         else:
             invoice = cash - disallowed
         if invoice is not None:
-            inputs.append(("invoice", (f"Q4 balancing payment {money.gbp(invoice)} replaces the cash figure"
-                                       if q4 is not None else
-                                       f"{money.gbp(cash)} − {money.gbp(disallowed)} = {money.gbp(invoice)}")))
+            inputs.append(
+                (
+                    "invoice",
+                    (
+                        f"Q4 balancing payment {money.gbp(invoice)} replaces the cash figure"
+                        if q4 is not None
+                        else f"{money.gbp(cash)} − {money.gbp(disallowed)} = {money.gbp(invoice)}"
+                    ),
+                )
+            )
         approval = counted["approval"] or NOT_REVIEWED
         net = None
         if approval == "approved" and invoice is not None:
             net = invoice - credits_applied
             inputs.append(("net payable", f"{money.gbp(invoice)} − {money.gbp(credits_applied)} = {money.gbp(net)}"))
         else:
-            inputs.append(("net payable", f"none: the return is {approval}" if invoice is not None else
-                           "none: the invoice cannot be worked out"))
-        out.append(Payment(cid, c.provider, str(c.lot), rid, counted["version"], approval, cash, disallowed, invoice,
-                           credits_applied, q4, net, inputs))
+            inputs.append(
+                (
+                    "net payable",
+                    f"none: the return is {approval}"
+                    if invoice is not None
+                    else "none: the invoice cannot be worked out",
+                )
+            )
+        out.append(
+            Payment(
+                cid,
+                c.provider,
+                str(c.lot),
+                rid,
+                counted["version"],
+                approval,
+                cash,
+                disallowed,
+                invoice,
+                credits_applied,
+                q4,
+                net,
+                inputs,
+            )
+        )
     return Schedule(q, out)
 
 
 def _q4(ledger: Ledger, contract, q: Quarter, all_counted: dict) -> tuple[Decimal | None, str]:
     """App 2 §3.1c: total eligible expenditure to date (each counted return's Actual spend, less what
     was disallowed, from the contract's start to ``q``) − funding paid to date (the register)."""
-    returns = [r for (cid, quarter), r in sorted(all_counted.items()) if cid == contract.contract_id
-               and quarter <= str(q)]
+    returns = [
+        r for (cid, quarter), r in sorted(all_counted.items()) if cid == contract.contract_id and quarter <= str(q)
+    ]
     eligible = money.total(_cash(ledger, r["id"])[0] - _disallowed(ledger, r["id"]) for r in returns)
     quarters = ", ".join(r["quarter"] for r in returns) or "no return counted"
     start, seen, missing = Quarter.containing(contract.start), {r["quarter"] for r in returns}, []
@@ -152,25 +219,44 @@ def _q4(ledger: Ledger, contract, q: Quarter, all_counted: dict) -> tuple[Decima
     if missing:
         quarters += f"; no return counted for {', '.join(missing)}, taken as £0.00"
     if contract.funding_paid is None:
-        return None, (f"total eligible expenditure to date {money.gbp(eligible)} ({quarters}); the register gives "
-                      f"no Funding paid to date for {contract.contract_id}, so no balancing payment can be worked out")
+        return None, (
+            f"total eligible expenditure to date {money.gbp(eligible)} ({quarters}); the register gives "
+            f"no Funding paid to date for {contract.contract_id}, so no balancing payment can be worked out"
+        )
     amount = money.q4_balancing(eligible, contract.funding_paid)
-    return amount, (f"total eligible expenditure to date {money.gbp(eligible)} ({quarters}) − funding paid to date "
-                    f"{money.gbp(contract.funding_paid)} (register) = {money.gbp(amount)}")
+    return amount, (
+        f"total eligible expenditure to date {money.gbp(eligible)} ({quarters}) − funding paid to date "
+        f"{money.gbp(contract.funding_paid)} (register) = {money.gbp(amount)}"
+    )
 
 
 # --- formats ------------------------------------------------------------------------------------------
 
-HEADERS = ("contract", "provider", "return", "approval", "expenditure", "disallowed", "invoice", "credits applied",
-           "Q4 balancing", "net payable")
+HEADERS = (
+    "contract",
+    "provider",
+    "return",
+    "approval",
+    "expenditure",
+    "disallowed",
+    "invoice",
+    "credits applied",
+    "Q4 balancing",
+    "net payable",
+)
 
 
 def _row(p: Payment, show=money.gbp) -> list:
     def amount(x):
         return "-" if x is None else show(x)
 
-    return [p.contract, p.provider, "-" if p.return_id is None else f"{p.return_id} (v{p.version})", p.approval,
-            *(amount(getattr(p, k)) for k in AMOUNTS)]
+    return [
+        p.contract,
+        p.provider,
+        "-" if p.return_id is None else f"{p.return_id} (v{p.version})",
+        p.approval,
+        *(amount(getattr(p, k)) for k in AMOUNTS),
+    ]
 
 
 def render_text(s: Schedule) -> str:
@@ -180,12 +266,21 @@ def render_text(s: Schedule) -> str:
     t = s.totals
     rows.append(["Total", "", "", "", *(money.gbp(t[k]) for k in AMOUNTS)])
     approved = sum(p.approval == "approved" for p in s.payments)
-    out = [f"Payments, {s.quarter}", "",
-           tabulate(rows, headers=HEADERS, tablefmt="simple", disable_numparse=True,
-                    colalign=("left", "left", "left", "left") + ("right",) * len(AMOUNTS)), "",
-           f"{len(s.payments)} contract{'s' * (len(s.payments) != 1)} in term: {approved} approved for payment; "
-           f"net payable {money.gbp(t['net_payable'])}"
-           f" (the returns not approved are not payable: swtool approve RETURN_ID --reason TEXT)"]
+    out = [
+        f"Payments, {s.quarter}",
+        "",
+        tabulate(
+            rows,
+            headers=HEADERS,
+            tablefmt="simple",
+            disable_numparse=True,
+            colalign=("left", "left", "left", "left") + ("right",) * len(AMOUNTS),
+        ),
+        "",
+        f"{len(s.payments)} contract{'s' * (len(s.payments) != 1)} in term: {approved} approved for payment; "
+        f"net payable {money.gbp(t['net_payable'])}"
+        f" (the returns not approved are not payable: swtool approve RETURN_ID --reason TEXT)",
+    ]
     return "\n".join(out) + "\n"
 
 

@@ -21,8 +21,8 @@ from swtool.ledger.db import Ledger, LedgerError
 @dataclass
 class Planned:
     path: Path
-    outcome: str                # new | unchanged | refused | received
-    words: str                  # what will happen, in a sentence
+    outcome: str  # new | unchanged | refused | received
+    words: str  # what will happen, in a sentence
     contract: str | None = None
     quarter: str | None = None
     version: int | None = None  # the version a new return would be
@@ -43,12 +43,17 @@ def preview_import(ledger: Ledger, paths: list[Path], refdata, limits=None) -> l
 
     limits = limits or Limits()
     if store.register_version(ledger) is None:
-        raise LedgerError("the ledger has no contract register yet: run `swtool register import REGISTER.xlsx` "
-                          "first, so that returns are checked against it")
+        raise LedgerError(
+            "the ledger has no contract register yet: run `swtool register import REGISTER.xlsx` "
+            "first, so that returns are checked against it"
+        )
     register = store.current_register(ledger)
     store_dir = ledger.files_dir.resolve()
-    files = [p for p in expand([Path(p) for p in paths])
-             if not (p.resolve() == store_dir or store_dir in p.resolve().parents)]
+    files = [
+        p
+        for p in expand([Path(p) for p in paths])
+        if not (p.resolve() == store_dir or store_dir in p.resolve().parents)
+    ]
     done: list[Planned] = []
     pending = []
     seen: dict[str, Path] = {}
@@ -67,26 +72,46 @@ def preview_import(ledger: Ledger, paths: list[Path], refdata, limits=None) -> l
         seen[sha] = p
         existing = store._existing(ledger, sha, p)
         if existing is not None:
-            done.append(Planned(p, "unchanged", f"unchanged: {existing.line().removesuffix('; nothing changed')}",
-                                existing.contract, existing.quarter, existing.version))
+            done.append(
+                Planned(
+                    p,
+                    "unchanged",
+                    f"unchanged: {existing.line().removesuffix('; nothing changed')}",
+                    existing.contract,
+                    existing.quarter,
+                    existing.version,
+                )
+            )
             continue
         try:
             contract, quarter, submitted = store._peek(p, refdata, limits)
         except Exception:  # noqa: BLE001 (the import's check says why, in the provider's words)
-            done.append(Planned(p, "received", "unreadable: it will be recorded as received, not imported "
-                                               "(swtool check FILE says why)"))
+            done.append(
+                Planned(
+                    p,
+                    "received",
+                    "unreadable: it will be recorded as received, not imported (swtool check FILE says why)",
+                )
+            )
             continue
         if not contract or not quarter:
-            missing = " or ".join(w for w, v in (("Contract ID", contract), ("Financial year and Quarter", quarter))
-                                  if not v)
-            done.append(Planned(p, "received", f"no {missing} on its Return sheet: it will be recorded as received, "
-                                               "not imported", contract, quarter))
+            missing = " or ".join(
+                w for w, v in (("Contract ID", contract), ("Financial year and Quarter", quarter)) if not v
+            )
+            done.append(
+                Planned(
+                    p,
+                    "received",
+                    f"no {missing} on its Return sheet: it will be recorded as received, not imported",
+                    contract,
+                    quarter,
+                )
+            )
             continue
         pending.append((contract, quarter, submitted or date.min, str(p), p))
     counts: dict[tuple[str, str], int] = {}
     for contract, quarter, submitted, _, p in sorted(pending, key=lambda t: t[:4]):
-        wrong = store._outside(SimpleNamespace(contract_id=contract, quarter=Quarter.parse(quarter)), register,
-                               refdata)
+        wrong = store._outside(SimpleNamespace(contract_id=contract, quarter=Quarter.parse(quarter)), register, refdata)
         if wrong:
             done.append(Planned(p, "refused", f"refused: {wrong}", contract, quarter))
             continue
@@ -96,9 +121,11 @@ def preview_import(ledger: Ledger, paths: list[Path], refdata, limits=None) -> l
         counts[key] += 1
         known = register is not None and contract in register.contracts
         words = f"new: version {counts[key]} of {contract} {quarter}" + (
-            "" if known else " (the contract is not in the register in force: D604)")
-        done.append(Planned(p, "new", words, contract, quarter, counts[key],
-                            submitted if submitted != date.min else None))
+            "" if known else " (the contract is not in the register in force: D604)"
+        )
+        done.append(
+            Planned(p, "new", words, contract, quarter, counts[key], submitted if submitted != date.min else None)
+        )
     order = {str(p): i for i, p in enumerate(files)}
     new = [d for d in done if d.outcome == "new"]
     others = sorted((d for d in done if d.outcome != "new"), key=lambda d: order.get(str(d.path), len(order)))

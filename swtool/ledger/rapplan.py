@@ -24,9 +24,12 @@ def spend_lines(ledger: Ledger, contract_id: str, q: Quarter) -> list:
     if counted is None:
         return []
     row = (counted["id"],)
-    return [SpendLine(item or "", Decimal(b or "0"), Decimal(a or "0"), cat)
-            for cat, item, b, a in ledger.conn.execute(
-                "SELECT category, item, budgeted, actual FROM expenditure WHERE return_id = ? ORDER BY row", row)]
+    return [
+        SpendLine(item or "", Decimal(b or "0"), Decimal(a or "0"), cat)
+        for cat, item, b, a in ledger.conn.execute(
+            "SELECT category, item, budgeted, actual FROM expenditure WHERE return_id = ? ORDER BY row", row
+        )
+    ]
 
 
 def default_reason(q: Quarter, lines) -> str:
@@ -35,12 +38,22 @@ def default_reason(q: Quarter, lines) -> str:
     under = [ln for ln in lines if ln.underperforming]
     if not under:
         return f"opened by the PMO for {q}: no core output at or below 70% of its quarterly target"
-    return (f"core output{'s' * (len(under) > 1)} at or below 70% of the quarterly target in {q}: " +
-            "; ".join(f"output {ln.output} {ln.actual} of {num(ln.target)} = {pct(ln.percent)}" for ln in under))
+    return f"core output{'s' * (len(under) > 1)} at or below 70% of the quarterly target in {q}: " + "; ".join(
+        f"output {ln.output} {ln.actual} of {num(ln.target)} = {pct(ln.percent)}" for ln in under
+    )
 
 
-def create(ledger: Ledger, contract_id: str, q: Quarter, output: Path, refdata, settings, today: date,
-           review: date | None = None, reason: str | None = None) -> tuple[int, Path, date]:
+def create(
+    ledger: Ledger,
+    contract_id: str,
+    q: Quarter,
+    output: Path,
+    refdata,
+    settings,
+    today: date,
+    review: date | None = None,
+    reason: str | None = None,
+) -> tuple[int, Path, date]:
     """Write the plan for ``contract_id`` and ``q`` to ``output`` and record it as open.
 
     Returns (plan id, path written, review date). The review date defaults to the next quarter's
@@ -61,8 +74,10 @@ def create(ledger: Ledger, contract_id: str, q: Quarter, output: Path, refdata, 
         raise LedgerError(f"contract {contract_id!r} is not in the register in force (contracts: {known})")
     for r in store.raps(ledger, today, contract=contract_id):
         if r["quarter"] == str(q):
-            raise LedgerError(f"remedial action plan {r['id']} for {contract_id} {q} is already open; close it first "
-                              f"(swtool rap close {r['id']} --reason TEXT)")
+            raise LedgerError(
+                f"remedial action plan {r['id']} for {contract_id} {q} is already open; close it first "
+                f"(swtool rap close {r['id']} --reason TEXT)"
+            )
     contract = register.contracts[contract_id]
     lines = views.credit_lines(ledger, contract, q, settings)
     review = review or next_review_date(q, refdata) or today + timedelta(weeks=4)
@@ -72,6 +87,14 @@ def create(ledger: Ledger, contract_id: str, q: Quarter, output: Path, refdata, 
     except OSError as e:
         raise LedgerError(f"cannot write {output}: {e.strerror or e}; nothing was recorded") from None
     detail = {"credit_lines": [views.line_detail(ln) for ln in lines]}
-    rap_id = store.create_rap(ledger, contract_id, str(q), review, reason or default_reason(q, lines),
-                              str(Path(written).resolve()), detail, today)  # dated as the plan document is
+    rap_id = store.create_rap(
+        ledger,
+        contract_id,
+        str(q),
+        review,
+        reason or default_reason(q, lines),
+        str(Path(written).resolve()),
+        detail,
+        today,
+    )  # dated as the plan document is
     return rap_id, written, review

@@ -33,7 +33,7 @@ def client_outcomes(ledger: Ledger, contract, refdata, first: str, last: str, co
     cohort: dict[str, dict] = {}
     for x in store.registration_rows(ledger, cid, refdata, last, counted):
         if x["counts"] and x["client_ref"] and first <= x["quarter"] <= last:
-            cohort[x["client_ref"].casefold()] = x        # rows are oldest first: the latest wins
+            cohort[x["client_ref"].casefold()] = x  # rows are oldest first: the latest wins
     achieved: dict[str, set[str]] = {}
     for c in store.claim_standings(ledger, cid, refdata, last, counted):
         if c.counts and c.client_ref and c.output and first <= c.quarter <= last:
@@ -41,9 +41,20 @@ def client_outcomes(ledger: Ledger, contract, refdata, first: str, last: str, co
     out = []
     for key in sorted(cohort):
         x, got = cohort[key], achieved.get(key, set())
-        out.append(ClientOutcome(cid, str(contract.lot), x["referral_source"], x["gender"], x["ethnic_group"],
-                                 x["disability"], x["age"], bool(got & JOB_STARTS), bool(got & SUSTAINED),
-                                 PROGRESSION in got))
+        out.append(
+            ClientOutcome(
+                cid,
+                str(contract.lot),
+                x["referral_source"],
+                x["gender"],
+                x["ethnic_group"],
+                x["disability"],
+                x["age"],
+                bool(got & JOB_STARTS),
+                bool(got & SUSTAINED),
+                PROGRESSION in got,
+            )
+        )
     return out
 
 
@@ -54,9 +65,14 @@ def cash_spent(ledger: Ledger, return_ids) -> Decimal:
     ids = list(return_ids)
     if not ids:
         return money.total([])
-    amounts = [a for (a,) in ledger.conn.execute(
-        f"SELECT actual FROM expenditure WHERE return_id IN ({', '.join('?' * len(ids))}) AND actual IS NOT NULL "
-        "ORDER BY return_id, row", ids)]
+    amounts = [
+        a
+        for (a,) in ledger.conn.execute(
+            f"SELECT actual FROM expenditure WHERE return_id IN ({', '.join('?' * len(ids))}) AND actual IS NOT NULL "
+            "ORDER BY return_id, row",
+            ids,
+        )
+    ]
     return money.total(amounts)
 
 
@@ -67,8 +83,9 @@ def over_maximum(register, refdata, settings) -> set[str]:
     return {cid for w in register_warnings(register, refdata, settings) if w.code == "K706" for cid in w.contract_ids}
 
 
-def value_row(ledger: Ledger, contract, refdata, first: str, last: str, actuals: dict, k706: set[str],
-              counted: dict | None = None):
+def value_row(
+    ledger: Ledger, contract, refdata, first: str, last: str, actuals: dict, k706: set[str], counted: dict | None = None
+):
     """A contract's ``outcomes.ValueRow`` for quarters ``first`` to ``last``: the cash spent in its
     counted returns, the outputs counted (``store.actuals``), its annual value and lot maximum."""
     from swtool.calc import money
@@ -86,8 +103,17 @@ def value_row(ledger: Ledger, contract, refdata, first: str, last: str, actuals:
             outputs["3"] += counts.get("3a", 0) + counts.get("3b", 0)
             outputs["4"] += counts.get("4", 0)
     maximum = lot_maximum(refdata, contract.lot)
-    return ValueRow(cid, contract.provider, str(contract.lot), cash_spent(ledger, ids), outputs,
-                    contract.annual_value, None if maximum is None else money.penny(maximum), cid in k706, len(ids))
+    return ValueRow(
+        cid,
+        contract.provider,
+        str(contract.lot),
+        cash_spent(ledger, ids),
+        outputs,
+        contract.annual_value,
+        None if maximum is None else money.penny(maximum),
+        cid in k706,
+        len(ids),
+    )
 
 
 def provenance(ledger: Ledger, refdata, settings, today: date):
@@ -98,6 +124,15 @@ def provenance(ledger: Ledger, refdata, settings, today: date):
     c = ledger.conn
     last = c.execute("SELECT max(id) FROM decisions").fetchone()[0]
     returns = c.execute("SELECT count(*) FROM returns").fetchone()[0]
-    return Provenance(ledger.path.name, ledger.schema_version, last, store.register_version(ledger), returns,
-                      {k: v for k, v in dict(settings).items()}, reference_versions(refdata), __version__,
-                      catalogue.ruleset_version(), today)
+    return Provenance(
+        ledger.path.name,
+        ledger.schema_version,
+        last,
+        store.register_version(ledger),
+        returns,
+        {k: v for k, v in dict(settings).items()},
+        reference_versions(refdata),
+        __version__,
+        catalogue.ruleset_version(),
+        today,
+    )

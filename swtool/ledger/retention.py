@@ -74,6 +74,7 @@ class RetentionRefused(SwtoolError):
 
 # --- pseudonyms ----------------------------------------------------------------------------------------
 
+
 def pseudonym(secret: bytes, ref: str) -> str:
     """``anon-`` and 16 letters: the keyed hash of a client ref.
 
@@ -107,8 +108,13 @@ def age_floor(age) -> int | None:
 
 
 def _has_tables(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                        "('retention_key', 'retention_runs', 'retention_returns')").fetchone()[0] == 3
+    return (
+        conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+            "('retention_key', 'retention_runs', 'retention_returns')"
+        ).fetchone()[0]
+        == 3
+    )
 
 
 def _secret(conn: sqlite3.Connection) -> bytes | None:
@@ -132,6 +138,7 @@ def client_key(ledger: Ledger):
         if k is None:
             k = seen[ref] = (ref if is_pseudonym(ref) else pseudonym(secret, ref)).casefold()
         return k
+
     return key
 
 
@@ -139,8 +146,11 @@ def retained(ledger: Ledger, return_id: int) -> dict | None:
     """The retention run that removed a return's personal data and workbook: {run_id, at, who}; None."""
     if not _has_tables(ledger.conn):
         return None
-    row = ledger.conn.execute("SELECT p.run_id, r.at, r.who FROM retention_returns p JOIN retention_runs r "
-                              "ON r.id = p.run_id WHERE p.return_id = ?", (return_id,)).fetchone()
+    row = ledger.conn.execute(
+        "SELECT p.run_id, r.at, r.who FROM retention_returns p JOIN retention_runs r "
+        "ON r.id = p.run_id WHERE p.return_id = ?",
+        (return_id,),
+    ).fetchone()
     return None if row is None else {"run_id": row[0], "at": row[1], "who": row[2]}
 
 
@@ -150,8 +160,10 @@ def retained_words(ledger: Ledger, return_id: int) -> str:
     run = retained(ledger, return_id)
     if run is None:
         return ""
-    return (f"  personal data taken out by retention run {run['run_id']} ({run['at'][:10]}, {run['who']}): client refs "
-            "are pseudonyms and the stored workbook is removed, so nothing personal can be shown\n")
+    return (
+        f"  personal data taken out by retention run {run['run_id']} ({run['at'][:10]}, {run['who']}): client refs "
+        "are pseudonyms and the stored workbook is removed, so nothing personal can be shown\n"
+    )
 
 
 def refuse_recheck(ledger: Ledger, return_ids) -> None:
@@ -162,8 +174,10 @@ def refuse_recheck(ledger: Ledger, return_ids) -> None:
     for rid in return_ids:
         run = retained(ledger, rid)
         if run is not None:
-            raise LedgerError(f"return {rid} would be checked again from its stored workbook, which retention run "
-                              f"{run['run_id']} removed ({run['at'][:10]}); nothing was recorded")
+            raise LedgerError(
+                f"return {rid} would be checked again from its stored workbook, which retention run "
+                f"{run['run_id']} removed ({run['at'][:10]}); nothing was recorded"
+            )
 
 
 def refuse_recheck_of_later(ledger: Ledger, return_id: int, refdata=None) -> None:
@@ -172,29 +186,36 @@ def refuse_recheck_of_later(ledger: Ledger, return_id: int, refdata=None) -> Non
     if not _retained_ids(ledger.conn):
         return
     r = store.get_return(ledger, return_id)
-    refuse_recheck(ledger, [v["id"] for v in store.versions(ledger, refdata, r["contract_id"])
-                            if v["quarter"] > r["quarter"] and not v["voided"]])
+    refuse_recheck(
+        ledger,
+        [
+            v["id"]
+            for v in store.versions(ledger, refdata, r["contract_id"])
+            if v["quarter"] > r["quarter"] and not v["voided"]
+        ],
+    )
 
 
 # --- what is due ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class DueContract:
     contract_id: str
     provider: str | None
-    ended: date | None          # the register's end date; None when the register does not hold it
+    ended: date | None  # the register's end date; None when the register does not hold it
     last_quarter: str
-    returns: list[dict]         # id, quarter, version, stored_file
+    returns: list[dict]  # id, quarter, version, stored_file
 
 
 @dataclass
 class Plan:
     before: date
-    basis: str                  # "--before" | "retention_years=6"
+    basis: str  # "--before" | "retention_years=6"
     due: list[DueContract] = field(default_factory=list)
     kept: list[tuple[str, int, str]] = field(default_factory=list)  # (contract, returns before the date, why kept)
-    open: list[str] = field(default_factory=list)                   # the open decisions, as sentences
-    leftover: list[str] = field(default_factory=list)               # workbooks of runs before, still in files/
+    open: list[str] = field(default_factory=list)  # the open decisions, as sentences
+    leftover: list[str] = field(default_factory=list)  # workbooks of runs before, still in files/
 
     @property
     def return_ids(self) -> list[int]:
@@ -218,10 +239,12 @@ def plan(ledger: Ledger, before: date, basis: str) -> Plan:
     contracts = register.contracts if register is not None else {}
     by_contract: dict[str, list[dict]] = {}
     for rid, cid, q, version, provider, rel in conn.execute(
-            "SELECT id, contract_id, quarter, version, provider, stored_file FROM returns "
-            "ORDER BY contract_id, quarter, version"):
-        by_contract.setdefault(cid, []).append({"id": rid, "contract_id": cid, "quarter": q, "version": version,
-                                                "provider": provider, "stored_file": rel})
+        "SELECT id, contract_id, quarter, version, provider, stored_file FROM returns "
+        "ORDER BY contract_id, quarter, version"
+    ):
+        by_contract.setdefault(cid, []).append(
+            {"id": rid, "contract_id": cid, "quarter": q, "version": version, "provider": provider, "stored_file": rel}
+        )
     out = Plan(before, basis)
     for cid, rows in by_contract.items():
         todo = [r for r in rows if r["id"] not in done]
@@ -239,14 +262,18 @@ def plan(ledger: Ledger, before: date, basis: str) -> Plan:
         if ended is not None and ended >= before:
             out.kept.append((cid, older, f"the contract runs to {uk_date(ended)}"))
             continue
-        out.due.append(DueContract(cid, c.provider if c is not None else todo[-1]["provider"], ended, str(last),
-                                   todo))
+        out.due.append(DueContract(cid, c.provider if c is not None else todo[-1]["provider"], ended, str(last), todo))
     out.open = open_decisions(ledger, out.due)
     if done:
         marks = ", ".join("?" * len(done))
-        out.leftover = [rel for (rel,) in conn.execute(
-            f"SELECT stored_file FROM retention_returns WHERE return_id IN ({marks}) ORDER BY return_id", sorted(done))
-            if (stored := _stored_path(ledger, rel)) is not None and stored.exists()]
+        out.leftover = [
+            rel
+            for (rel,) in conn.execute(
+                f"SELECT stored_file FROM retention_returns WHERE return_id IN ({marks}) ORDER BY return_id",
+                sorted(done),
+            )
+            if (stored := _stored_path(ledger, rel)) is not None and stored.exists()
+        ]
     return out
 
 
@@ -264,41 +291,51 @@ def open_decisions(ledger: Ledger, due: list[DueContract]) -> list[str]:
     out = []
     for r in store.raps(ledger, date.today()):
         if r["contract_id"] in contracts:
-            out.append(f"remedial action plan {r['id']} of {r['contract_id']} {r['quarter']} is open (close it: "
-                       f"swtool rap close {r['id']} --reason TEXT)")
-    void = (f"(SELECT return_id FROM latest_decisions WHERE kind = 'return' AND action = 'void' "
-            f"AND return_id IN ({marks}))")
+            out.append(
+                f"remedial action plan {r['id']} of {r['contract_id']} {r['quarter']} is open (close it: "
+                f"swtool rap close {r['id']} --reason TEXT)"
+            )
+    void = (
+        f"(SELECT return_id FROM latest_decisions WHERE kind = 'return' AND action = 'void' AND return_id IN ({marks}))"
+    )
     for rid, code, cell in conn.execute(
-            f"SELECT d.return_id, d.code, d.cell FROM latest_decisions d "
-            f"WHERE d.kind = 'finding' AND d.action = 'query' "
-            f"AND d.return_id IN ({marks}) AND d.return_id NOT IN {void} AND EXISTS (SELECT 1 FROM current_findings f "
-            f"WHERE f.return_id = d.return_id AND f.code = d.code AND f.cell = d.cell) ORDER BY d.return_id, d.id",
-            ids + ids):
-        out.append(f"finding {code} at {cell} of return {rid} ({what[rid]}) is queried (decide it: swtool decide "
-                   f"finding {rid} {code} {cell} --accept or --waive)")
+        f"SELECT d.return_id, d.code, d.cell FROM latest_decisions d "
+        f"WHERE d.kind = 'finding' AND d.action = 'query' "
+        f"AND d.return_id IN ({marks}) AND d.return_id NOT IN {void} AND EXISTS (SELECT 1 FROM current_findings f "
+        f"WHERE f.return_id = d.return_id AND f.code = d.code AND f.cell = d.cell) ORDER BY d.return_id, d.id",
+        ids + ids,
+    ):
+        out.append(
+            f"finding {code} at {cell} of return {rid} ({what[rid]}) is queried (decide it: swtool decide "
+            f"finding {rid} {code} {cell} --accept or --waive)"
+        )
     for (rid,) in conn.execute(
-            f"SELECT return_id FROM latest_decisions WHERE kind = 'return' AND action = 'hold' "
-            f"AND return_id IN ({marks}) "
-            f"AND return_id NOT IN {void} ORDER BY return_id", ids + ids):
-        out.append(f"return {rid} ({what[rid]}) is held back from payment (approve it: swtool approve {rid} "
-                   "--reason TEXT)")
+        f"SELECT return_id FROM latest_decisions WHERE kind = 'return' AND action = 'hold' "
+        f"AND return_id IN ({marks}) "
+        f"AND return_id NOT IN {void} ORDER BY return_id",
+        ids + ids,
+    ):
+        out.append(
+            f"return {rid} ({what[rid]}) is held back from payment (approve it: swtool approve {rid} --reason TEXT)"
+        )
     return out
 
 
 # --- what changes --------------------------------------------------------------------------------------
+
 
 @dataclass
 class ReturnChanges:
     return_id: int
     contract_id: str
     stored_file: str
-    rows: tuple[int, int, int]                     # registrations, claims, findings it has (the plan's check)
+    rows: tuple[int, int, int]  # registrations, claims, findings it has (the plan's check)
     registrations: list[tuple] = field(default_factory=list)  # (client_ref, age, return_id, row)
-    claims: list[tuple] = field(default_factory=list)         # (client_ref, employer, return_id, row)
-    findings: list[tuple] = field(default_factory=list)       # (message, value, return_id, seq)
-    sampled: list[tuple] = field(default_factory=list)        # (client_ref, sample_id, seq): spot-check samples
-    comments: list[tuple] = field(default_factory=list)       # (return_id, row): Expenditure Comments cleared
-    workbook: bool = False                          # the stored workbook was there to read (and to remove)
+    claims: list[tuple] = field(default_factory=list)  # (client_ref, employer, return_id, row)
+    findings: list[tuple] = field(default_factory=list)  # (message, value, return_id, seq)
+    sampled: list[tuple] = field(default_factory=list)  # (client_ref, sample_id, seq): spot-check samples
+    comments: list[tuple] = field(default_factory=list)  # (return_id, row): Expenditure Comments cleared
+    workbook: bool = False  # the stored workbook was there to read (and to remove)
 
 
 def _submission(ledger: Ledger, rel: str, refdata):
@@ -338,8 +375,9 @@ class _Refs:
         alt = "|".join(map(re.escape, longest_first))
         worded = [r for r in longest_first if len(r) >= 3 and any(ch.isalpha() for ch in r)]
         self.quoted = re.compile(rf"""(['"])({alt})\1""") if longest_first else None
-        self.bare = (re.compile(rf"(?<![\w!:./\\-])({'|'.join(map(re.escape, worded))})(?![\w]|[./\\-]\w)")
-                     if worded else None)
+        self.bare = (
+            re.compile(rf"(?<![\w!:./\\-])({'|'.join(map(re.escape, worded))})(?![\w]|[./\\-]\w)") if worded else None
+        )
         self.client = re.compile(rf"(?<=client )({alt})(?![\w]|[./\\-]\w)") if longest_first else None
 
     def sub(self, text: str) -> str:
@@ -368,8 +406,10 @@ class _Refs:
 
 
 def _row_counts(conn: sqlite3.Connection, rid: int) -> tuple[int, int, int]:
-    return tuple(conn.execute(f"SELECT count(*) FROM {t} WHERE return_id = ?", (rid,)).fetchone()[0]
-                 for t in ("registrations", "claims", "findings"))
+    return tuple(
+        conn.execute(f"SELECT count(*) FROM {t} WHERE return_id = ?", (rid,)).fetchone()[0]
+        for t in ("registrations", "claims", "findings")
+    )
 
 
 def prepare(ledger: Ledger, p: Plan, secret: bytes, refdata) -> list[ReturnChanges]:
@@ -385,51 +425,80 @@ def prepare(ledger: Ledger, p: Plan, secret: bytes, refdata) -> list[ReturnChang
         marks = ", ".join("?" * len(ids))
         subs = {r["id"]: _submission(ledger, r["stored_file"], refdata) for r in d.returns}
         # every client ref of the contract's returns (their findings may quote an earlier quarter's)
-        refs = {ref for (ref,) in conn.execute(
-            f"SELECT client_ref FROM registrations WHERE return_id IN ({marks}) AND client_ref IS NOT NULL UNION "
-            f"SELECT client_ref FROM claims WHERE return_id IN ({marks}) AND client_ref IS NOT NULL", ids + ids)}
+        refs = {
+            ref
+            for (ref,) in conn.execute(
+                f"SELECT client_ref FROM registrations WHERE return_id IN ({marks}) AND client_ref IS NOT NULL UNION "
+                f"SELECT client_ref FROM claims WHERE return_id IN ({marks}) AND client_ref IS NOT NULL",
+                ids + ids,
+            )
+        }
         for sub in subs.values():
             refs |= _workbook_refs(sub)
         scrub = _Refs(secret, refs)
         for r in d.returns:
             rid, sub = r["id"], subs[r["id"]]
             ch = ReturnChanges(rid, d.contract_id, r["stored_file"], _row_counts(conn, rid), workbook=sub is not None)
-            for row, ref, age in conn.execute("SELECT row, client_ref, age FROM registrations WHERE return_id = ? "
-                                              "ORDER BY row", (rid,)):
+            for row, ref, age in conn.execute(
+                "SELECT row, client_ref, age FROM registrations WHERE return_id = ? ORDER BY row", (rid,)
+            ):
                 new_ref = ref if ref is None or is_pseudonym(ref) else pseudonym(secret, ref)
                 new_age = age_floor(age)
                 if (new_ref, new_age) != (ref, age):
                     ch.registrations.append((new_ref, new_age, rid, row))
-            for row, ref, employer in conn.execute("SELECT row, client_ref, employer FROM claims WHERE return_id = ? "
-                                                   "ORDER BY row", (rid,)):
+            for row, ref, employer in conn.execute(
+                "SELECT row, client_ref, employer FROM claims WHERE return_id = ? ORDER BY row", (rid,)
+            ):
                 new_ref = ref if ref is None or is_pseudonym(ref) else pseudonym(secret, ref)
                 if (new_ref, None) != (ref, employer):
                     ch.claims.append((new_ref, None, rid, row))
             # the provider's Comments on the Expenditure lines: free text, cleared
-            ch.comments = [(rid, row) for (row,) in conn.execute(
-                "SELECT row FROM expenditure_comments WHERE return_id = ? AND comment IS NOT NULL ORDER BY row",
-                (rid,))]
+            ch.comments = [
+                (rid, row)
+                for (row,) in conn.execute(
+                    "SELECT row FROM expenditure_comments WHERE return_id = ? AND comment IS NOT NULL ORDER BY row",
+                    (rid,),
+                )
+            ]
             # a spot-check sample keeps the claims it drew by their claim refs; their clients go too
-            for sample_id, seq, ref in conn.execute("SELECT sample_id, seq, client_ref FROM sample_items "
-                                                    "WHERE return_id = ? AND client_ref IS NOT NULL", (rid,)):
+            for sample_id, seq, ref in conn.execute(
+                "SELECT sample_id, seq, client_ref FROM sample_items WHERE return_id = ? AND client_ref IS NOT NULL",
+                (rid,),
+            ):
                 if not is_pseudonym(ref):
                     ch.sampled.append((pseudonym(secret, ref), sample_id, seq))
             rows = RowValues(sub, refdata)
-            for (seq, code, slug, severity, sheet, row, col, header, cell, message, value, spec) in conn.execute(
-                    "SELECT seq, code, slug, severity, sheet, row, col, header, cell, message, value, spec "
-                    "FROM findings "
-                    "WHERE return_id = ? ORDER BY seq", (rid,)):
+            for seq, code, slug, severity, sheet, row, col, header, cell, message, value, spec in conn.execute(
+                "SELECT seq, code, slug, severity, sheet, row, col, header, cell, message, value, spec "
+                "FROM findings "
+                "WHERE return_id = ? ORDER BY seq",
+                (rid,),
+            ):
                 try:
                     old = None if value is None else json.loads(value)
                 except ValueError:
                     old = value  # not JSON (damaged or hand-made): the text itself
-                f = Finding(code, slug, severity, message, sheet, row, col, header,
-                            None if cell == store.NO_CELL else cell, old, spec)
+                f = Finding(
+                    code,
+                    slug,
+                    severity,
+                    message,
+                    sheet,
+                    row,
+                    col,
+                    header,
+                    None if cell == store.NO_CELL else cell,
+                    old,
+                    spec,
+                )
                 personal, at = rows(sheet, row), rows.cell(sheet, row, header)
                 new_message = scrub.sub(redact_message(f, personal, refdata, at))
                 kept = scrub.value(plain_value(stored_value(f, personal, refdata, at)))
-                new_value = value if kept == old else (None if kept is None else
-                                                       json.dumps(kept, ensure_ascii=False, default=str))
+                new_value = (
+                    value
+                    if kept == old
+                    else (None if kept is None else json.dumps(kept, ensure_ascii=False, default=str))
+                )
                 if (new_message, new_value) != (message, value):
                     ch.findings.append((new_message, new_value, rid, seq))
             out.append(ch)
@@ -438,15 +507,16 @@ def prepare(ledger: Ledger, p: Plan, secret: bytes, refdata) -> list[ReturnChang
 
 # --- the run -------------------------------------------------------------------------------------------
 
+
 @dataclass
 class RunResult:
     plan: Plan
     changes: list[ReturnChanges]
-    run_id: int | None = None          # None for a dry run, or when nothing was due
+    run_id: int | None = None  # None for a dry run, or when nothing was due
     at: str | None = None
     who: str | None = None
-    removed: int = 0                   # stored workbooks removed from files/
-    not_removed: list[str] = field(default_factory=list)   # those that could not be, with why
+    removed: int = 0  # stored workbooks removed from files/
+    not_removed: list[str] = field(default_factory=list)  # those that could not be, with why
 
     def count(self, what: str) -> int:
         return sum(len(getattr(c, what)) for c in self.changes)
@@ -492,8 +562,16 @@ class _DryRun(Exception):
     """Ends a dry run's transaction: rolled back, as a failure would be."""
 
 
-def _apply(ledger: Ledger, result: RunResult, expected: tuple, secret: bytes, new_key: bool, before: date,
-           basis: str, dry_run: bool) -> None:
+def _apply(
+    ledger: Ledger,
+    result: RunResult,
+    expected: tuple,
+    secret: bytes,
+    new_key: bool,
+    before: date,
+    basis: str,
+    dry_run: bool,
+) -> None:
     """The run's one transaction: its returns listed, their rows changed, the run recorded last.
     ``dry_run`` ends it with ``_DryRun``, which rolls it back as any failure would."""
     changes = result.changes
@@ -502,27 +580,45 @@ def _apply(ledger: Ledger, result: RunResult, expected: tuple, secret: bytes, ne
         if now.open:
             raise RetentionRefused(refusal(now))
         if _signature(ledger, now) != expected or _secret(c) != (None if new_key else secret):
-            raise LedgerError("the ledger changed while retention was being prepared (a return imported, checked "
-                              "again or decided meanwhile); nothing was changed: run it again")
+            raise LedgerError(
+                "the ledger changed while retention was being prepared (a return imported, checked "
+                "again or decided meanwhile); nothing was changed: run it again"
+            )
         result.at, result.who = utc_now(), store.who()
         if new_key:
-            c.execute("INSERT INTO retention_key (id, secret, created_at, created_by) VALUES (1, ?, ?, ?)",
-                      (secret.hex(), result.at, result.who))
+            c.execute(
+                "INSERT INTO retention_key (id, secret, created_at, created_by) VALUES (1, ?, ?, ?)",
+                (secret.hex(), result.at, result.who),
+            )
         result.run_id = c.execute("SELECT coalesce(max(id), 0) + 1 FROM retention_runs").fetchone()[0]
-        c.executemany("INSERT INTO retention_returns (return_id, run_id, stored_file, registrations, claims, findings) "
-                      "VALUES (?, ?, ?, ?, ?, ?)",
-                      [(ch.return_id, result.run_id, ch.stored_file, len(ch.registrations), len(ch.claims),
-                        len(ch.findings)) for ch in changes])
-        c.executemany("UPDATE registrations SET client_ref = ?, age = ? WHERE return_id = ? AND row = ?",
-                      [x for ch in changes for x in ch.registrations])
-        c.executemany("UPDATE claims SET client_ref = ?, employer = ? WHERE return_id = ? AND row = ?",
-                      [x for ch in changes for x in ch.claims])
-        c.executemany("UPDATE findings SET message = ?, value = ? WHERE return_id = ? AND seq = ?",
-                      [x for ch in changes for x in ch.findings])
-        c.executemany("UPDATE sample_items SET client_ref = ? WHERE sample_id = ? AND seq = ?",
-                      [x for ch in changes for x in ch.sampled])
-        c.executemany("UPDATE expenditure_comments SET comment = NULL WHERE return_id = ? AND row = ?",
-                      [x for ch in changes for x in ch.comments])
+        c.executemany(
+            "INSERT INTO retention_returns (return_id, run_id, stored_file, registrations, claims, findings) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (ch.return_id, result.run_id, ch.stored_file, len(ch.registrations), len(ch.claims), len(ch.findings))
+                for ch in changes
+            ],
+        )
+        c.executemany(
+            "UPDATE registrations SET client_ref = ?, age = ? WHERE return_id = ? AND row = ?",
+            [x for ch in changes for x in ch.registrations],
+        )
+        c.executemany(
+            "UPDATE claims SET client_ref = ?, employer = ? WHERE return_id = ? AND row = ?",
+            [x for ch in changes for x in ch.claims],
+        )
+        c.executemany(
+            "UPDATE findings SET message = ?, value = ? WHERE return_id = ? AND seq = ?",
+            [x for ch in changes for x in ch.findings],
+        )
+        c.executemany(
+            "UPDATE sample_items SET client_ref = ? WHERE sample_id = ? AND seq = ?",
+            [x for ch in changes for x in ch.sampled],
+        )
+        c.executemany(
+            "UPDATE expenditure_comments SET comment = NULL WHERE return_id = ? AND row = ?",
+            [x for ch in changes for x in ch.comments],
+        )
         _record_run(c, result, before, basis)
         if dry_run:
             raise _DryRun
@@ -532,13 +628,32 @@ def _record_run(c: sqlite3.Connection, result: RunResult, before: date, basis: s
     """The run's own record, last in its transaction: it closes the exception of its returns."""
     from swtool import __version__
 
-    contracts = [{"contract": d.contract_id, "returns": [r["id"] for r in d.returns],
-                  "quarters": sorted({r["quarter"] for r in d.returns})} for d in result.plan.due]
-    c.execute("INSERT INTO retention_runs (id, at, who, before_date, basis, contracts, returns, registrations, claims, "
-              "findings, files, tool_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-              (result.run_id, result.at, result.who, before.isoformat(), basis, json.dumps(contracts),
-               len(result.changes), result.count("registrations"), result.count("claims"), result.count("findings"),
-               sum(1 for ch in result.changes if ch.workbook), __version__))
+    contracts = [
+        {
+            "contract": d.contract_id,
+            "returns": [r["id"] for r in d.returns],
+            "quarters": sorted({r["quarter"] for r in d.returns}),
+        }
+        for d in result.plan.due
+    ]
+    c.execute(
+        "INSERT INTO retention_runs (id, at, who, before_date, basis, contracts, returns, registrations, claims, "
+        "findings, files, tool_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            result.run_id,
+            result.at,
+            result.who,
+            before.isoformat(),
+            basis,
+            json.dumps(contracts),
+            len(result.changes),
+            result.count("registrations"),
+            result.count("claims"),
+            result.count("findings"),
+            sum(1 for ch in result.changes if ch.workbook),
+            __version__,
+        ),
+    )
 
 
 def _stored_path(ledger: Ledger, rel: str) -> Path | None:
@@ -576,11 +691,14 @@ def remove_files(ledger: Ledger, rels: list[str]) -> tuple[int, list[str]]:
 
 def refusal(p: Plan) -> str:
     n = len(p.open)
-    return (f"retention before {p.before.isoformat()} is refused while {n} decision{'s' * (n != 1)} on those returns "
-            f"{'is' if n == 1 else 'are'} open: " + "; ".join(p.open) + ". Nothing was changed.")
+    return (
+        f"retention before {p.before.isoformat()} is refused while {n} decision{'s' * (n != 1)} on those returns "
+        f"{'is' if n == 1 else 'are'} open: " + "; ".join(p.open) + ". Nothing was changed."
+    )
 
 
 # --- a dry run: the ledger copied into memory ------------------------------------------------------------
+
 
 def existing(path: Path | str | None) -> Path:
     """The ledger's path, when a ledger is there (else one sentence)."""
@@ -638,6 +756,24 @@ def runs(ledger: Ledger) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-__all__ = ["PREFIX", "DueContract", "Plan", "RetentionRefused", "ReturnChanges", "RunResult", "age_floor",
-           "client_key", "is_pseudonym", "open_copy", "open_decisions", "plan", "prepare", "pseudonym",
-           "refuse_recheck", "remove_files", "retained", "run", "runs"]
+__all__ = [
+    "PREFIX",
+    "DueContract",
+    "Plan",
+    "RetentionRefused",
+    "ReturnChanges",
+    "RunResult",
+    "age_floor",
+    "client_key",
+    "is_pseudonym",
+    "open_copy",
+    "open_decisions",
+    "plan",
+    "prepare",
+    "pseudonym",
+    "refuse_recheck",
+    "remove_files",
+    "retained",
+    "run",
+    "runs",
+]

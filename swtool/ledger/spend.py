@@ -31,15 +31,15 @@ from swtool.ledger.db import Ledger, utc_now
 
 @dataclass
 class SpendLine:
-    row: int                        # the Excel row of the Expenditure sheet
+    row: int  # the Excel row of the Expenditure sheet
     category: str | None
     item: str | None
     budgeted: Decimal | None
     actual: Decimal | None
     variance: money.Variance | None  # None when either amount is blank
-    unexplained: bool               # X402 on the line: over 10% and no Comment
-    comment: str | None = None      # the provider's Comment on the line
-    cleared: bool = False           # there was a Comment, and retention cleared it
+    unexplained: bool  # X402 on the line: over 10% and no Comment
+    comment: str | None = None  # the provider's Comment on the line
+    cleared: bool = False  # there was a Comment, and retention cleared it
 
     @property
     def over_limit(self) -> bool:
@@ -64,9 +64,15 @@ def spend(ledger: Ledger, return_id: int, comments: dict[int, str] | None = None
     rows = ledger.conn.execute(
         "SELECT e.row, e.category, e.item, e.budgeted, e.actual, c.row IS NOT NULL, c.comment FROM expenditure e "
         "LEFT JOIN expenditure_comments c ON c.return_id = e.return_id AND c.row = e.row "
-        "WHERE e.return_id = ? ORDER BY e.row", (return_id,)).fetchall()
-    flagged = {cell for (cell,) in ledger.conn.execute(
-        "SELECT cell FROM findings WHERE return_id = ? AND code = 'X402'", (return_id,))}
+        "WHERE e.return_id = ? ORDER BY e.row",
+        (return_id,),
+    ).fetchall()
+    flagged = {
+        cell
+        for (cell,) in ledger.conn.execute(
+            "SELECT cell FROM findings WHERE return_id = ? AND code = 'X402'", (return_id,)
+        )
+    }
     flagged_rows = {int("".join(ch for ch in cell.split("!")[-1] if ch.isdigit()) or 0) for cell in flagged}
     lines = []
     for row, category, item, budgeted, actual, had, comment in rows:
@@ -74,8 +80,9 @@ def spend(ledger: Ledger, return_id: int, comments: dict[int, str] | None = None
         v = money.variance(a, b, money.SPEND_LIMIT) if a is not None and b is not None else None
         if comments is not None:
             comment = comments.get(row)
-        lines.append(SpendLine(row, category, item, b, a, v, row in flagged_rows, comment,
-                               bool(had) and comment is None))
+        lines.append(
+            SpendLine(row, category, item, b, a, v, row in flagged_rows, comment, bool(had) and comment is None)
+        )
     budget_total = sum((ln.budgeted for ln in lines if ln.budgeted is not None), Decimal(0))
     actual_total = sum((ln.actual for ln in lines if ln.actual is not None), Decimal(0))
     total = money.variance(actual_total, budget_total, money.SPEND_LIMIT) if lines else None
@@ -83,6 +90,7 @@ def spend(ledger: Ledger, return_id: int, comments: dict[int, str] | None = None
 
 
 # --- kept at import -------------------------------------------------------------------------------------
+
 
 def comments_of(sub) -> dict[int, str]:
     """The typed return's Expenditure Comments: Excel row -> text (blank ones left out)."""
@@ -102,8 +110,10 @@ def comments_of(sub) -> dict[int, str]:
 def keep(c, return_id: int, sub, how: str = "import") -> None:
     """What the contract screen shows of the return, beyond what the import stores anyway: its
     Expenditure Comments, and the mark that it is kept. ``c``: the import's transaction."""
-    c.executemany("INSERT INTO expenditure_comments (return_id, row, comment) VALUES (?, ?, ?)",
-                  [(return_id, row, text) for row, text in sorted(comments_of(sub).items())])
+    c.executemany(
+        "INSERT INTO expenditure_comments (return_id, row, comment) VALUES (?, ?, ?)",
+        [(return_id, row, text) for row, text in sorted(comments_of(sub).items())],
+    )
     c.execute("INSERT INTO screen_kept (return_id, at, how) VALUES (?, ?, ?)", (return_id, utc_now(), how))
 
 
@@ -114,6 +124,7 @@ def kept(ledger: Ledger, return_id: int) -> bool:
 
 # --- returns imported before: read once from the stored workbook, then kept -------------------------------
 
+
 @dataclass
 class FromWorkbook:
     """A return not kept, as its stored workbook gives it: its findings redacted as the screen shows
@@ -122,7 +133,7 @@ class FromWorkbook:
     return_id: int
     findings: list[dict]
     comments: dict[int, str] = field(default_factory=dict)
-    keepable: bool = False          # the workbook was read and the stored findings are already redacted
+    keepable: bool = False  # the workbook was read and the stored findings are already redacted
 
 
 def from_workbook(ledger: Ledger, return_id: int, refdata) -> FromWorkbook:
@@ -148,11 +159,18 @@ def keep_from_review(ledger: Ledger, got: FromWorkbook) -> bool:
     if not got.keepable:
         return False
     with ledger.transaction() as c:
-        if c.execute("SELECT 1 FROM screen_kept WHERE return_id = ? UNION ALL "
-                     "SELECT 1 FROM retention_returns WHERE return_id = ?",
-                     (got.return_id, got.return_id)).fetchone() is not None:
+        if (
+            c.execute(
+                "SELECT 1 FROM screen_kept WHERE return_id = ? UNION ALL "
+                "SELECT 1 FROM retention_returns WHERE return_id = ?",
+                (got.return_id, got.return_id),
+            ).fetchone()
+            is not None
+        ):
             return False
-        c.executemany("INSERT INTO expenditure_comments (return_id, row, comment) VALUES (?, ?, ?)",
-                      [(got.return_id, row, text) for row, text in sorted(got.comments.items())])
+        c.executemany(
+            "INSERT INTO expenditure_comments (return_id, row, comment) VALUES (?, ?, ?)",
+            [(got.return_id, row, text) for row, text in sorted(got.comments.items())],
+        )
         c.execute("INSERT INTO screen_kept (return_id, at, how) VALUES (?, ?, 'review')", (got.return_id, utc_now()))
     return True

@@ -72,8 +72,11 @@ def _unstore(ledger: Ledger, rel: str) -> None:
     ledger cannot even be asked, the file stays (an unused file is harmless; a missing one is not)."""
     try:
         with ledger.transaction() as c:
-            used = c.execute("SELECT 1 FROM returns WHERE stored_file = ? UNION ALL SELECT 1 FROM register_versions "
-                             "WHERE stored_file = ? LIMIT 1", (rel, rel)).fetchone()
+            used = c.execute(
+                "SELECT 1 FROM returns WHERE stored_file = ? UNION ALL SELECT 1 FROM register_versions "
+                "WHERE stored_file = ? LIMIT 1",
+                (rel, rel),
+            ).fetchone()
             if used is None:
                 (ledger.dir / rel).unlink(missing_ok=True)
     except Exception:  # noqa: BLE001 (the import's own failure is what the PMO is told)
@@ -90,11 +93,12 @@ def _read_checked(path: Path, sha: str) -> bytes | None:
 
 # --- the contract register ---------------------------------------------------------------------------
 
+
 @dataclass
 class RegisterImport:
     version: int
     contracts: int
-    warnings: list = field(default_factory=list)   # K704/K705 findings
+    warnings: list = field(default_factory=list)  # K704/K705 findings
     already: bool = False
     sha256: str = ""
 
@@ -128,12 +132,14 @@ def import_register(ledger: Ledger, path: Path, refdata, settings) -> RegisterIm
     current = ledger.conn.execute("SELECT id, sha256 FROM register_versions ORDER BY id DESC LIMIT 1").fetchone()
     if current and current[1] == sha:
         n = ledger.conn.execute("SELECT count(*) FROM contracts WHERE register_version = ?", (current[0],)).fetchone()
-        stored = json.loads(ledger.conn.execute("SELECT warnings FROM register_versions WHERE id = ?",
-                                                (current[0],)).fetchone()[0])
+        stored = json.loads(
+            ledger.conn.execute("SELECT warnings FROM register_versions WHERE id = ?", (current[0],)).fetchone()[0]
+        )
         return RegisterImport(current[0], n[0], stored, True, sha)
     # plain JSON values, the same whether returned now or read back later
-    warnings = json.loads(json.dumps([_finding_dict(w) for w in _register_warnings(register, refdata, settings)],
-                                     default=str))
+    warnings = json.loads(
+        json.dumps([_finding_dict(w) for w in _register_warnings(register, refdata, settings)], default=str)
+    )
     data = _read_checked(path, sha)
     if data is None:
         raise LedgerError(f"{path} changed while it was being imported; import it again")
@@ -143,23 +149,41 @@ def import_register(ledger: Ledger, path: Path, refdata, settings) -> RegisterIm
         if current and current[1] == sha:  # another process imported the same register meanwhile
             n = c.execute("SELECT count(*) FROM contracts WHERE register_version = ?", (current[0],)).fetchone()[0]
             return RegisterImport(current[0], n, json.loads(current[2]), True, sha)
-        cur = c.execute("INSERT INTO register_versions (sha256, source_name, stored_file, imported_at, imported_by, "
-                        "warnings) VALUES (?, ?, ?, ?, ?, ?)",
-                        (sha, _as_text(path.name), rel, utc_now(), who(), json.dumps(warnings)))
+        cur = c.execute(
+            "INSERT INTO register_versions (sha256, source_name, stored_file, imported_at, imported_by, "
+            "warnings) VALUES (?, ?, ?, ?, ?, ?)",
+            (sha, _as_text(path.name), rel, utc_now(), who(), json.dumps(warnings)),
+        )
         v = cur.lastrowid
         for cf in register.contracts.values():
-            c.execute("INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      (v, cf.contract_id, cf.provider, cf.lot, cf.start.isoformat(), cf.end.isoformat(),
-                       str(cf.annual_value), None if cf.funding_paid is None else str(cf.funding_paid)))
+            c.execute(
+                "INSERT INTO contracts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    v,
+                    cf.contract_id,
+                    cf.provider,
+                    cf.lot,
+                    cf.start.isoformat(),
+                    cf.end.isoformat(),
+                    str(cf.annual_value),
+                    None if cf.funding_paid is None else str(cf.funding_paid),
+                ),
+            )
             for t in cf.targets.values():
-                c.execute("INSERT INTO targets VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                          (v, cf.contract_id, t.output, t.annual, *t.profile))
+                c.execute(
+                    "INSERT INTO targets VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (v, cf.contract_id, t.output, t.annual, *t.profile),
+                )
             for i, b in enumerate(cf.budget):
-                c.execute("INSERT INTO budget_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                          (v, cf.contract_id, i, b.financial_year, b.quarter, b.category, b.item, str(b.amount)))
+                c.execute(
+                    "INSERT INTO budget_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (v, cf.contract_id, i, b.financial_year, b.quarter, b.category, b.item, str(b.amount)),
+                )
             for i, (m, due) in enumerate(cf.milestones):
-                c.execute("INSERT INTO contract_milestones VALUES (?, ?, ?, ?, ?)",
-                          (v, cf.contract_id, i, m, due.isoformat() if due else None))
+                c.execute(
+                    "INSERT INTO contract_milestones VALUES (?, ?, ?, ?, ?)",
+                    (v, cf.contract_id, i, m, due.isoformat() if due else None),
+                )
     return RegisterImport(v, len(register.contracts), warnings, False, sha)
 
 
@@ -185,32 +209,48 @@ def current_register(ledger: Ledger, version: int | None = None):
     name = c.execute("SELECT source_name FROM register_versions WHERE id = ?", (version,)).fetchone()[0]
     contracts: dict[str, ContractFacts] = {}
     for cid, provider, lot, start, end, value, paid in c.execute(
-            "SELECT contract_id, provider, lot, start_date, end_date, annual_value, funding_paid FROM contracts "
-            "WHERE register_version = ? ORDER BY contract_id", (version,)):
-        contracts[cid] = ContractFacts(cid, provider, lot, date.fromisoformat(start), date.fromisoformat(end),
-                                       Decimal(value), None if paid is None else Decimal(paid))
+        "SELECT contract_id, provider, lot, start_date, end_date, annual_value, funding_paid FROM contracts "
+        "WHERE register_version = ? ORDER BY contract_id",
+        (version,),
+    ):
+        contracts[cid] = ContractFacts(
+            cid,
+            provider,
+            lot,
+            date.fromisoformat(start),
+            date.fromisoformat(end),
+            Decimal(value),
+            None if paid is None else Decimal(paid),
+        )
     for cid, output, annual, *profile in c.execute(
-            "SELECT contract_id, output, annual, q1, q2, q3, q4 FROM targets WHERE register_version = ? "
-            "ORDER BY rowid", (version,)):
+        "SELECT contract_id, output, annual, q1, q2, q3, q4 FROM targets WHERE register_version = ? ORDER BY rowid",
+        (version,),
+    ):
         contracts[cid].targets[output] = Target(output, annual, tuple(profile))
     for cid, fy, q, cat, item, amount in c.execute(
-            "SELECT contract_id, financial_year, quarter, category, item, amount FROM budget_lines "
-            "WHERE register_version = ? ORDER BY contract_id, seq", (version,)):
+        "SELECT contract_id, financial_year, quarter, category, item, amount FROM budget_lines "
+        "WHERE register_version = ? ORDER BY contract_id, seq",
+        (version,),
+    ):
         contracts[cid].budget.append(BudgetLine(fy, q, cat, item, Decimal(amount)))
-    for cid, m, due in c.execute("SELECT contract_id, milestone, due_date FROM contract_milestones "
-                                 "WHERE register_version = ? ORDER BY contract_id, seq", (version,)):
+    for cid, m, due in c.execute(
+        "SELECT contract_id, milestone, due_date FROM contract_milestones "
+        "WHERE register_version = ? ORDER BY contract_id, seq",
+        (version,),
+    ):
         contracts[cid].milestones.append((m, date.fromisoformat(due) if due else None))
     return Register(Path(name), contracts)
 
 
 # --- returns -------------------------------------------------------------------------------------------
 
+
 @dataclass
 class ImportResult:
     """What ``import_returns`` did with one file."""
 
     path: Path
-    status: str                 # imported | already | unreadable | unidentified | changed
+    status: str  # imported | already | unreadable | unidentified | changed
     sha256: str | None = None
     return_id: int | None = None
     contract: str | None = None
@@ -228,9 +268,11 @@ class ImportResult:
         if self.status == "imported":
             text = f"imported as version {self.version} of {what} (return {self.return_id}): {counts}"
             if self.receipt:
-                text += {"matches": "; provider's receipt noted",
-                         "different file": "; the receipt beside it is for a different file",
-                         "unreadable": "; the receipt beside it could not be read"}[self.receipt]
+                text += {
+                    "matches": "; provider's receipt noted",
+                    "different file": "; the receipt beside it is for a different file",
+                    "unreadable": "; the receipt beside it could not be read",
+                }[self.receipt]
             return text
         if self.status == "already" and self.return_id is None:
             return f"{self.message}; nothing changed"
@@ -325,8 +367,9 @@ class _History:
 
 def _existing(ledger: Ledger, sha: str, path: Path) -> ImportResult | None:
     c = ledger.conn
-    row = c.execute("SELECT id, contract_id, quarter, version, errors, warnings FROM returns WHERE sha256 = ?",
-                    (sha,)).fetchone()
+    row = c.execute(
+        "SELECT id, contract_id, quarter, version, errors, warnings FROM returns WHERE sha256 = ?", (sha,)
+    ).fetchone()
     if row:
         return ImportResult(path, "already", sha, row[0], row[1], row[2], row[3], row[4], row[5])
     row = c.execute("SELECT outcome, received_at, reason FROM received WHERE sha256 = ?", (sha,)).fetchone()
@@ -352,8 +395,9 @@ def _read_receipt(path: Path, sha: str) -> tuple[str | None, str | None]:
     return ("matches" if data.get("sha256") == sha else "different file"), json.dumps(data, ensure_ascii=False)
 
 
-def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: date, limits=None,
-                   force: bool = False) -> list[ImportResult]:
+def import_returns(
+    ledger: Ledger, paths: list[Path], refdata, settings, today: date, limits=None, force: bool = False
+) -> list[ImportResult]:
     """Import quarterly returns (folders expanded as ``swtool check`` does), earliest quarter first.
 
     Each file is hashed: a file already in the ledger is a no-op that says which version it is. Any
@@ -377,19 +421,23 @@ def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: 
 
     limits = limits or Limits()
     if register_version(ledger) is None:
-        raise LedgerError("the ledger has no contract register yet: run `swtool register import REGISTER.xlsx` "
-                          "first, so that returns are checked against it")
+        raise LedgerError(
+            "the ledger has no contract register yet: run `swtool register import REGISTER.xlsx` "
+            "first, so that returns are checked against it"
+        )
     store_dir = ledger.files_dir.resolve()
-    files = [p for p in expand([Path(p) for p in paths])
-             if not (p.resolve() == store_dir or store_dir in p.resolve().parents)]  # its own stored copies
+    files = [
+        p
+        for p in expand([Path(p) for p in paths])
+        if not (p.resolve() == store_dir or store_dir in p.resolve().parents)
+    ]  # its own stored copies
     results: list[ImportResult] = []
     pending = []
     for p in files:
         try:
             sha = sha256_of(p)
         except NotRegularFile as e:  # never opened: a pipe would hang the import, a device never end
-            results.append(ImportResult(p, "refused", message=f"it is not a regular file ({e.kind}) and was not "
-                                                              "read"))
+            results.append(ImportResult(p, "refused", message=f"it is not a regular file ({e.kind}) and was not read"))
             continue
         except OSError as e:
             results.append(ImportResult(p, "changed", message=f"cannot read {p}: {e.strerror or e}"))
@@ -406,19 +454,29 @@ def import_returns(ledger: Ledger, paths: list[Path], refdata, settings, today: 
     history = _History(ledger, refdata, limits)
     for contract, quarter, _, _, p, sha in sorted(pending, key=lambda t: t[:4]):
         try:
-            results.append(_import_one(ledger, p, sha, contract, quarter, history, refdata, settings, today,
-                                       limits, force=force))
+            results.append(
+                _import_one(ledger, p, sha, contract, quarter, history, refdata, settings, today, limits, force=force)
+            )
         except SwtoolError as e:
             if not isinstance(e, LedgerError):
                 raise  # the run cannot go on for any file (a wrong SWTOOL_LIMITS): the command stops, exit 2
-            results.append(ImportResult(p, "failed", sha, message=f"it could not be stored ({e}); nothing was "
-                                                                  "recorded: import it again"))
+            results.append(
+                ImportResult(
+                    p, "failed", sha, message=f"it could not be stored ({e}); nothing was recorded: import it again"
+                )
+            )
         except Exception as e:  # noqa: BLE001 (a failed write stops this file, never the batch)
             import logging
 
             logging.getLogger(__name__).debug("importing %s failed", p, exc_info=True)
-            results.append(ImportResult(p, "failed", sha, message=f"it could not be stored ({type(e).__name__}: "
-                                                                  f"{e}); nothing was recorded: import it again"))
+            results.append(
+                ImportResult(
+                    p,
+                    "failed",
+                    sha,
+                    message=f"it could not be stored ({type(e).__name__}: {e}); nothing was recorded: import it again",
+                )
+            )
     order = {str(p): i for i, p in enumerate(files)}
     return sorted(results, key=lambda r: order.get(str(r.path), len(order)))
 
@@ -427,8 +485,20 @@ def _history_shas(ledger: Ledger, contract: str | None, quarter: str | None, ref
     return [r["sha256"] for r in history_returns(ledger, contract, quarter, refdata)]
 
 
-def _import_one(ledger, path, sha, contract, quarter, history, refdata, settings, today, limits,
-                attempts: int = 3, force: bool = False) -> ImportResult:
+def _import_one(
+    ledger,
+    path,
+    sha,
+    contract,
+    quarter,
+    history,
+    refdata,
+    settings,
+    today,
+    limits,
+    attempts: int = 3,
+    force: bool = False,
+) -> ImportResult:
     """Check and store one file. The check and the write are separate steps (a check takes a while
     and must not hold the write lock), so the write verifies, under the lock, that the register and
     the history the check used are still those in force; if another process changed them meanwhile,
@@ -446,25 +516,47 @@ def _import_one(ledger, path, sha, contract, quarter, history, refdata, settings
         report, sub = done.report, done.submission
         used = [h.sha256 for h in done.history]
         if report.sha256 != sha:
-            return ImportResult(path, "changed", sha, message=f"{path} changed while it was being imported; "
-                                                              "import it again")
+            return ImportResult(
+                path, "changed", sha, message=f"{path} changed while it was being imported; import it again"
+            )
         if sub is None or not sub.contract_id or sub.quarter is None:
             return _record_received(ledger, path, sha, report, sub)
         wrong = None if force else _outside(sub, register, refdata)
         if wrong:
-            return ImportResult(path, "refused", sha, contract=sub.contract_id, quarter=str(sub.quarter),
-                                message=f"{wrong}; nothing was recorded. Check the Return sheet, or import it with "
-                                        "--force if it really is that quarter's return")
+            return ImportResult(
+                path,
+                "refused",
+                sha,
+                contract=sub.contract_id,
+                quarter=str(sub.quarter),
+                message=f"{wrong}; nothing was recorded. Check the Return sheet, or import it with "
+                "--force if it really is that quarter's return",
+            )
         data = _read_checked(path, sha)
         if data is None:
-            return ImportResult(path, "changed", sha, message=f"{path} changed while it was being imported; "
-                                                              "import it again")
+            return ImportResult(
+                path, "changed", sha, message=f"{path} changed while it was being imported; import it again"
+            )
         created = created or not (ledger.dir / _stored_name(sha)).exists()
         rel = _store(ledger, sha, data)
         receipt_status, receipt = _read_receipt(path, sha)
         try:
-            result = _write_return(ledger, path, sha, sub, report, rel, len(data), receipt_status, receipt,
-                                   settings, today, reg_version, used, last=attempt == attempts - 1)
+            result = _write_return(
+                ledger,
+                path,
+                sha,
+                sub,
+                report,
+                rel,
+                len(data),
+                receipt_status,
+                receipt,
+                settings,
+                today,
+                reg_version,
+                used,
+                last=attempt == attempts - 1,
+            )
         except BaseException:
             if created:  # the transaction failed: no orphan in files/ (unless a row refers to it)
                 _unstore(ledger, rel)
@@ -489,8 +581,10 @@ def _outside(sub, register, refdata) -> str | None:
         return f"{sub.contract_id} {q}: the quarter is not in the framework calendar (D601)"
     contract = register.contracts.get(sub.contract_id) if register is not None else None
     if contract is not None and not (contract.start <= sub.quarter.end and contract.end >= sub.quarter.start):
-        return (f"{sub.contract_id} {q}: the quarter is outside the contract's term ({uk_date(contract.start)} to "
-                f"{uk_date(contract.end)}) (D605)")
+        return (
+            f"{sub.contract_id} {q}: the quarter is outside the contract's term ({uk_date(contract.start)} to "
+            f"{uk_date(contract.end)}) (D605)"
+        )
     return None
 
 
@@ -501,22 +595,36 @@ def _record_received(ledger: Ledger, path: Path, sha: str, report, sub) -> Impor
     if sub is None:
         reason = report.findings[0].message if report.findings else "unreadable"
     else:
-        missing = [w for w, v in (("Contract ID", sub.contract_id), ("Financial year and Quarter", sub.quarter))
-                   if not v]
+        missing = [
+            w for w, v in (("Contract ID", sub.contract_id), ("Financial year and Quarter", sub.quarter)) if not v
+        ]
         reason = f"the Return sheet gives no {' or '.join(missing)}"
     with ledger.transaction() as c:
         done = _existing(ledger, sha, path)
         if done:
             return done
-        c.execute("INSERT INTO received (sha256, source_name, source_path, size, received_at, received_by, "
-                  "outcome, reason, errors, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  (sha, _as_text(path.name), _as_text(str(path.resolve())), _size(path), utc_now(), who(), outcome,
-                   reason, counts["error"], counts["warning"]))
+        c.execute(
+            "INSERT INTO received (sha256, source_name, source_path, size, received_at, received_by, "
+            "outcome, reason, errors, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                sha,
+                _as_text(path.name),
+                _as_text(str(path.resolve())),
+                _size(path),
+                utc_now(),
+                who(),
+                outcome,
+                reason,
+                counts["error"],
+                counts["warning"],
+            ),
+        )
     return ImportResult(path, outcome, sha, message=reason, errors=counts["error"], warnings=counts["warning"])
 
 
-def _write_return(ledger, path, sha, sub, report, rel, size, receipt_status, receipt, settings, today, reg_version,
-                  used, last) -> ImportResult | None:
+def _write_return(
+    ledger, path, sha, sub, report, rel, size, receipt_status, receipt, settings, today, reg_version, used, last
+) -> ImportResult | None:
     """The one transaction of an import. None (nothing written) when the check is stale and may be redone."""
     from swtool import __version__, catalogue
 
@@ -526,28 +634,61 @@ def _write_return(ledger, path, sha, sub, report, rel, size, receipt_status, rec
         done = _existing(ledger, sha, path)  # another process may have imported it meanwhile
         if done:
             return done
-        if not last and (register_version(ledger) != reg_version or
-                         _history_shas(ledger, sub.contract_id, q) != used):
+        if not last and (register_version(ledger) != reg_version or _history_shas(ledger, sub.contract_id, q) != used):
             return None
-        version = c.execute("SELECT coalesce(max(version), 0) + 1 FROM returns WHERE contract_id = ? AND quarter = ?",
-                            (sub.contract_id, q)).fetchone()[0]
+        version = c.execute(
+            "SELECT coalesce(max(version), 0) + 1 FROM returns WHERE contract_id = ? AND quarter = ?",
+            (sub.contract_id, q),
+        ).fetchone()[0]
         cur = c.execute(
             "INSERT INTO returns (sha256, contract_id, quarter, version, provider, lot, date_submitted, source_name, "
             "source_path, size, stored_file, imported_at, imported_by, register_version, settings, ruleset_version, "
             "tool_version, checked_today, errors, warnings, infos, receipt_status, receipt) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (sha, sub.contract_id, q, version, sub.provider, sub.lot, _day(sub.date_submitted),
-             _as_text(path.name), _as_text(str(path.resolve())), size, rel, utc_now(), who(), reg_version,
-             json.dumps(dict(settings), sort_keys=True, default=str), catalogue.ruleset_version(), __version__,
-             today.isoformat(), counts["error"], counts["warning"], counts["info"], receipt_status, receipt))
+            (
+                sha,
+                sub.contract_id,
+                q,
+                version,
+                sub.provider,
+                sub.lot,
+                _day(sub.date_submitted),
+                _as_text(path.name),
+                _as_text(str(path.resolve())),
+                size,
+                rel,
+                utc_now(),
+                who(),
+                reg_version,
+                json.dumps(dict(settings), sort_keys=True, default=str),
+                catalogue.ruleset_version(),
+                __version__,
+                today.isoformat(),
+                counts["error"],
+                counts["warning"],
+                counts["info"],
+                receipt_status,
+                receipt,
+            ),
+        )
         rid = cur.lastrowid
         _insert_findings(c, rid, report.findings, sub=sub)
         _insert_records(c, rid, sub, report.findings)
         from swtool.ledger.spend import keep  # what the review's contract screen shows, so it reads no workbook
 
         keep(c, rid, sub)
-    return ImportResult(path, "imported", sha, rid, sub.contract_id, q, version, counts["error"], counts["warning"],
-                        receipt=receipt_status)
+    return ImportResult(
+        path,
+        "imported",
+        sha,
+        rid,
+        sub.contract_id,
+        q,
+        version,
+        counts["error"],
+        counts["warning"],
+        receipt=receipt_status,
+    )
 
 
 def _as_text(name: str) -> str:
@@ -578,10 +719,26 @@ def _insert_findings(c, rid: int, findings, recheck: int = 0, sub=None) -> None:
     c.executemany(
         "INSERT INTO findings (return_id, seq, code, slug, severity, sheet, row, col, header, cell, message, value, "
         "spec, recheck) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(rid, first + i, f.code, f.slug, f.severity, f.sheet, f.row, f.column, f.header, f.cell or NO_CELL, f.message,
-          None if f.value is None else json.dumps(plain_value(f.value), ensure_ascii=False, default=str), f.spec,
-          recheck)
-         for i, f in enumerate(findings)])
+        [
+            (
+                rid,
+                first + i,
+                f.code,
+                f.slug,
+                f.severity,
+                f.sheet,
+                f.row,
+                f.column,
+                f.header,
+                f.cell or NO_CELL,
+                f.message,
+                None if f.value is None else json.dumps(plain_value(f.value), ensure_ascii=False, default=str),
+                f.spec,
+                recheck,
+            )
+            for i, f in enumerate(findings)
+        ],
+    )
 
 
 def _row_errors(findings) -> dict[tuple[str, int], set[str]]:
@@ -606,35 +763,70 @@ def _insert_records(c, rid: int, sub, findings) -> None:
 
     def coded(t, r, header):  # a code of the standard's list; None for anything else typed in its place
         return _text(kept_value(t.spec.name, header, r.get(header)))
+
     t = sub.registrations
     if t.present and len(t):
         rows: list[tuple] = []
         for i, r in enumerate(t.df.to_dict("records")):
             row = int(t.rows[i])
-            rows.append((rid, row, t.sheet, _text(r.get("Client ref")), _day(r.get("Registration date")),
-                         coded(t, r, "Registration type"), coded(t, r, "Referral source"),
-                         coded(t, r, "Eligibility criteria"), coded(t, r, "Employment status"),
-                         coded(t, r, "Residence basis"), coded(t, r, "Gender"), coded(t, r, "Ethnic group"),
-                         coded(t, r, "Disability"), _int(r.get("Age at registration")),
-                         *_validity(errors, t.sheet, row)))
+            rows.append(
+                (
+                    rid,
+                    row,
+                    t.sheet,
+                    _text(r.get("Client ref")),
+                    _day(r.get("Registration date")),
+                    coded(t, r, "Registration type"),
+                    coded(t, r, "Referral source"),
+                    coded(t, r, "Eligibility criteria"),
+                    coded(t, r, "Employment status"),
+                    coded(t, r, "Residence basis"),
+                    coded(t, r, "Gender"),
+                    coded(t, r, "Ethnic group"),
+                    coded(t, r, "Disability"),
+                    _int(r.get("Age at registration")),
+                    *_validity(errors, t.sheet, row),
+                )
+            )
         c.executemany(f"INSERT INTO registrations VALUES ({', '.join('?' * 16)})", rows)
     t = sub.claims
     if t.present and len(t):
         rows = []
         for i, r in enumerate(t.df.to_dict("records")):
             row = int(t.rows[i])
-            rows.append((rid, row, t.sheet, _text(r.get("Claim ref")), _text(r.get("Client ref")),
-                         coded(t, r, "Output"), _day(r.get("Date achieved")), _day(r.get("Start date")),
-                         None, _text(r.get("Shared with provider")), _num(r.get("Support hours")),  # no employer
-                         coded(t, r, "Progression type"), coded(t, r, "Placement type"),
-                         *_validity(errors, t.sheet, row)))
+            rows.append(
+                (
+                    rid,
+                    row,
+                    t.sheet,
+                    _text(r.get("Claim ref")),
+                    _text(r.get("Client ref")),
+                    coded(t, r, "Output"),
+                    _day(r.get("Date achieved")),
+                    _day(r.get("Start date")),
+                    None,
+                    _text(r.get("Shared with provider")),
+                    _num(r.get("Support hours")),  # no employer
+                    coded(t, r, "Progression type"),
+                    coded(t, r, "Placement type"),
+                    *_validity(errors, t.sheet, row),
+                )
+            )
         c.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     t = sub.expenditure
     if t.present and len(t):
-        rows = [(rid, int(t.rows[i]), coded(t, r, "Category"), _text(r.get("Budget item")),
-                 _money_text(r.get("Budgeted amount")), _money_text(r.get("Actual spend")),
-                 _money_text(r.get("Match funding")))
-                for i, r in enumerate(t.df.to_dict("records"))]
+        rows = [
+            (
+                rid,
+                int(t.rows[i]),
+                coded(t, r, "Category"),
+                _text(r.get("Budget item")),
+                _money_text(r.get("Budgeted amount")),
+                _money_text(r.get("Actual spend")),
+                _money_text(r.get("Match funding")),
+            )
+            for i, r in enumerate(t.df.to_dict("records"))
+        ]
         c.executemany("INSERT INTO expenditure VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     from swtool.ledger.assurance import insert_transactions  # what spot checks of expenditure draw from
 
@@ -643,11 +835,13 @@ def _insert_records(c, rid: int, sub, findings) -> None:
 
 # --- reading returns back ---------------------------------------------------------------------------
 
-_RETURNS = ("SELECT r.*, (r.version = (SELECT max(version) FROM returns s WHERE s.contract_id = r.contract_id "
-            "AND s.quarter = r.quarter)) AS latest, k.n AS rechecked, k.at AS rechecked_at, k.why AS recheck_why, "
-            "k.errors AS k_errors, k.warnings AS k_warnings, k.infos AS k_infos FROM returns r "
-            "LEFT JOIN rechecks k ON k.return_id = r.id AND k.n = (SELECT max(n) FROM rechecks WHERE return_id = r.id) "
-            "WHERE 1 = 1")
+_RETURNS = (
+    "SELECT r.*, (r.version = (SELECT max(version) FROM returns s WHERE s.contract_id = r.contract_id "
+    "AND s.quarter = r.quarter)) AS latest, k.n AS rechecked, k.at AS rechecked_at, k.why AS recheck_why, "
+    "k.errors AS k_errors, k.warnings AS k_warnings, k.infos AS k_infos FROM returns r "
+    "LEFT JOIN rechecks k ON k.return_id = r.id AND k.n = (SELECT max(n) FROM rechecks WHERE return_id = r.id) "
+    "WHERE 1 = 1"
+)
 
 
 def _current_counts(rows: list[dict]) -> list[dict]:
@@ -690,12 +884,16 @@ def get_return(ledger: Ledger, return_id: int) -> dict:
 def findings_of(ledger: Ledger, return_id: int) -> list[dict]:
     """A return's findings, each with the decision in force on it (``decision``: action or None)."""
     get_return(ledger, return_id)
-    rows = _dicts(ledger.conn.execute(
-        "SELECT f.*, d.action AS decision, d.reason AS decision_reason, d.who AS decided_by, d.at AS decided_at, "
-        "d.detail AS decision_detail "
-        "FROM current_findings f LEFT JOIN latest_decisions d "
-        "ON d.target = 'finding:' || f.return_id || ':' || f.code || ':' || f.cell "
-        "WHERE f.return_id = ? ORDER BY f.seq", (return_id,)))
+    rows = _dicts(
+        ledger.conn.execute(
+            "SELECT f.*, d.action AS decision, d.reason AS decision_reason, d.who AS decided_by, d.at AS decided_at, "
+            "d.detail AS decision_detail "
+            "FROM current_findings f LEFT JOIN latest_decisions d "
+            "ON d.target = 'finding:' || f.return_id || ':' || f.code || ':' || f.cell "
+            "WHERE f.return_id = ? ORDER BY f.seq",
+            (return_id,),
+        )
+    )
     return rows
 
 
@@ -786,14 +984,15 @@ def versions(ledger: Ledger, refdata=None, contract: str | None = None, quarter:
         r["approval"] = None if approval is None else {"approve": "approved", "hold": "held"}[approval["action"]]
         r["counted"] = False
         if not r["voided"] and (r["timeliness"] != "after final deadline" or r["late_exception"]):
-            best[(r["contract_id"], r["quarter"])] = r   # rows are in version order: the last one wins
+            best[(r["contract_id"], r["quarter"])] = r  # rows are in version order: the last one wins
     for r in best.values():
         r["counted"] = True
     return rows
 
 
-def counted_returns(ledger: Ledger, refdata=None, contract: str | None = None, up_to: str | None = None
-                    ) -> dict:  # keyed by quarter, or by (contract, quarter): the key's type follows ``contract``
+def counted_returns(
+    ledger: Ledger, refdata=None, contract: str | None = None, up_to: str | None = None
+) -> dict:  # keyed by quarter, or by (contract, quarter): the key's type follows ``contract``
     """quarter -> the counted version of ``contract``'s return (all contracts: keyed by (contract, quarter))."""
     out: dict = {}
     for r in versions(ledger, refdata, contract):
@@ -817,7 +1016,7 @@ class ClaimStanding:
     start_date: str | None
     shared_with: str | None
     counts: bool
-    why: str | None            # why not: "error C201 on its row" | "the client's registration … has R102 …"
+    why: str | None  # why not: "error C201 on its row" | "the client's registration … has R102 …"
 
     @property
     def cell(self) -> str:
@@ -833,8 +1032,9 @@ def _standing(ledger: Ledger, ids: list[int]) -> dict[tuple[int, str, int], set[
     return out
 
 
-def claim_standings(ledger: Ledger, contract: str, refdata=None, up_to: str | None = None,
-                    counted: dict | None = None) -> list[ClaimStanding]:
+def claim_standings(
+    ledger: Ledger, contract: str, refdata=None, up_to: str | None = None, counted: dict | None = None
+) -> list[ClaimStanding]:
     """Every claim of ``contract``'s counted returns up to ``up_to``, each saying whether it counts: no
     standing error on its row, and none of ``ELIGIBILITY_CODES`` standing on its client's registration
     (the latest registration of that client with this contract on or before the date achieved, else
@@ -849,18 +1049,23 @@ def claim_standings(ledger: Ledger, contract: str, refdata=None, up_to: str | No
     errors = _standing(ledger, ids)
     regs: dict[str, list[Registration]] = defaultdict(list)
     for rid, q, sheet, row, client, day in ledger.conn.execute(
-            f"SELECT x.return_id, r.quarter, x.sheet, x.row, x.client_ref, x.registration_date FROM registrations x "
-            f"JOIN returns r ON r.id = x.return_id WHERE x.return_id IN ({marks}) AND x.client_ref IS NOT NULL", ids):
-        regs[client.casefold()].append(Registration(day or "", rid, row, f"{sheet}!A{row} ({q})",
-                                                    frozenset(errors.get((rid, sheet, row), ()))))
+        f"SELECT x.return_id, r.quarter, x.sheet, x.row, x.client_ref, x.registration_date FROM registrations x "
+        f"JOIN returns r ON r.id = x.return_id WHERE x.return_id IN ({marks}) AND x.client_ref IS NOT NULL",
+        ids,
+    ):
+        regs[client.casefold()].append(
+            Registration(day or "", rid, row, f"{sheet}!A{row} ({q})", frozenset(errors.get((rid, sheet, row), ())))
+        )
     from swtool.ledger.assurance import claim_key, failed_claims
 
-    failed = failed_claims(ledger, contract)   # a failed spot check in force: the claim does not count either
+    failed = failed_claims(ledger, contract)  # a failed spot check in force: the claim does not count either
     out = []
     for rid, q, sheet, row, ref, client, output, achieved, start, shared in ledger.conn.execute(
-            f"SELECT x.return_id, r.quarter, x.sheet, x.row, x.claim_ref, x.client_ref, x.output, x.date_achieved, "
-            f"x.start_date, x.shared_with FROM claims x JOIN returns r ON r.id = x.return_id "
-            f"WHERE x.return_id IN ({marks}) ORDER BY r.quarter, x.row", ids):
+        f"SELECT x.return_id, r.quarter, x.sheet, x.row, x.claim_ref, x.client_ref, x.output, x.date_achieved, "
+        f"x.start_date, x.shared_with FROM claims x JOIN returns r ON r.id = x.return_id "
+        f"WHERE x.return_id IN ({marks}) ORDER BY r.quarter, x.row",
+        ids,
+    ):
         if up_to is not None and q > up_to:
             continue
         reg = registration_for(regs.get(client.casefold(), ()), achieved) if client else None
@@ -869,8 +1074,9 @@ def claim_standings(ledger: Ledger, contract: str, refdata=None, up_to: str | No
     return out
 
 
-def registration_rows(ledger: Ledger, contract: str, refdata=None, up_to: str | None = None,
-                      counted: dict | None = None) -> list[dict]:
+def registration_rows(
+    ledger: Ledger, contract: str, refdata=None, up_to: str | None = None, counted: dict | None = None
+) -> list[dict]:
     """The registrations of ``contract``'s counted returns up to ``up_to`` (oldest quarter first), each with
     ``counts``: no error standing on its row."""
     counted = counted if counted is not None else counted_returns(ledger, refdata, contract)
@@ -879,9 +1085,13 @@ def registration_rows(ledger: Ledger, contract: str, refdata=None, up_to: str | 
     if not ids:
         return []
     errors = _standing(ledger, ids)
-    rows = _dicts(ledger.conn.execute(
-        f"SELECT x.*, r.quarter FROM registrations x JOIN returns r ON r.id = x.return_id "
-        f"WHERE x.return_id IN ({', '.join('?' * len(ids))}) ORDER BY r.quarter, x.row", ids))
+    rows = _dicts(
+        ledger.conn.execute(
+            f"SELECT x.*, r.quarter FROM registrations x JOIN returns r ON r.id = x.return_id "
+            f"WHERE x.return_id IN ({', '.join('?' * len(ids))}) ORDER BY r.quarter, x.row",
+            ids,
+        )
+    )
     for x in rows:
         x["counts"] = not errors.get((x["return_id"], x["sheet"], int(x["row"])))
     return rows
@@ -893,7 +1103,7 @@ def actuals(ledger: Ledger, contract: str, up_to: str | None = None, refdata=Non
     (``claim_standings``; a registration counts when no error on its row is standing)."""
     from swtool.model.quarter import Quarter
 
-    every = counted_returns(ledger, refdata, contract)   # once: the standings need every quarter's
+    every = counted_returns(ledger, refdata, contract)  # once: the standings need every quarter's
     counted = {q: r for q, r in every.items() if up_to is None or q <= up_to}
     per_return: dict[int, dict[str, int]] = {r["id"]: {} for r in counted.values()}
     for c in claim_standings(ledger, contract, refdata, up_to, every):
@@ -917,11 +1127,15 @@ def actuals(ledger: Ledger, contract: str, up_to: str | None = None, refdata=Non
 def shared_claims(ledger: Ledger, contract: str, up_to: str, refdata=None) -> list[tuple[str, str | None]]:
     """``(output, shared_with)`` of the job and apprenticeship starts (2a, 2b) that count, from the
     counted version of each of the contract's returns up to ``up_to``: what K703 weighs."""
-    return [(c.output, c.shared_with) for c in claim_standings(ledger, contract, refdata, up_to)
-            if c.counts and c.output in ("2a", "2b")]
+    return [
+        (c.output, c.shared_with)
+        for c in claim_standings(ledger, contract, refdata, up_to)
+        if c.counts and c.output in ("2a", "2b")
+    ]
 
 
 # --- decisions -------------------------------------------------------------------------------------
+
 
 @dataclass
 class Decision:
@@ -932,7 +1146,7 @@ class Decision:
     target: str
     action: str
     reason: str
-    dated: str | None = None    # the day the PMO dated it (--today), when not the day it was recorded
+    dated: str | None = None  # the day the PMO dated it (--today), when not the day it was recorded
 
     @property
     def when(self) -> str:
@@ -960,7 +1174,7 @@ def _dated(detail: dict | None, day: date | None) -> dict | None:
     return {**(detail or {}), "dated": day.isoformat()}
 
 
-SQLITE_MAX_ID = 2 ** 63 - 1  # the largest whole number SQLite stores
+SQLITE_MAX_ID = 2**63 - 1  # the largest whole number SQLite stores
 
 
 def record_id(value, what: str, listing: str) -> int:
@@ -1009,8 +1223,9 @@ def _reason(reason: str | None) -> str:
     return str(reason).strip()
 
 
-def _insert_decision(c, kind: str, target: str, action: str, reason: str, detail: dict | None = None,
-                     day: date | None = None, **keys) -> Decision:
+def _insert_decision(
+    c, kind: str, target: str, action: str, reason: str, detail: dict | None = None, day: date | None = None, **keys
+) -> Decision:
     """Append one decision to the log, chained to the one before it (``db.decision_hash``). Called
     inside a write transaction, so no other decision can come between reading the last hash and
     adding this one. ``day``: the date the PMO gives it (``--today``), kept in ``detail`` as ``dated``;
@@ -1020,9 +1235,17 @@ def _insert_decision(c, kind: str, target: str, action: str, reason: str, detail
     last = c.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
     decision_id = (last[0] + 1) if last else 1
     row: dict[str, object] = {k: None for k in DECISION_COLUMNS}
-    row.update(id=decision_id, at=at, who=by, kind=kind, target=target, action=action,
-               reason=reason, detail=None if detail is None else json.dumps(detail, ensure_ascii=False, default=str),
-               **keys)
+    row.update(
+        id=decision_id,
+        at=at,
+        who=by,
+        kind=kind,
+        target=target,
+        action=action,
+        reason=reason,
+        detail=None if detail is None else json.dumps(detail, ensure_ascii=False, default=str),
+        **keys,
+    )
     prev = last[1] if last else None
     cols = [*DECISION_COLUMNS, "prev_hash", "hash"]
     values = [row[k] for k in DECISION_COLUMNS] + [prev, decision_hash(prev, row)]
@@ -1030,8 +1253,9 @@ def _insert_decision(c, kind: str, target: str, action: str, reason: str, detail
     return Decision(decision_id, at, by, kind, target, action, reason, day.isoformat() if day else None)
 
 
-def decide_finding(ledger: Ledger, return_id: int, code: str, cell: str, action: str, reason: str,
-                   day: date | None = None) -> Decision:
+def decide_finding(
+    ledger: Ledger, return_id: int, code: str, cell: str, action: str, reason: str, day: date | None = None
+) -> Decision:
     """Record the PMO's decision on a finding of a return: accept (it stands), query (asked of the
     provider) or waive (set aside: a claim it was the only error on counts again). ``day``: the date the
     PMO gives it, when not today (``--today``)."""
@@ -1045,21 +1269,49 @@ def decide_finding(ledger: Ledger, return_id: int, code: str, cell: str, action:
         ret = c.execute("SELECT contract_id, quarter, version FROM returns WHERE id = ?", (return_id,)).fetchone()
         if ret is None:
             raise LedgerError(f"no return {return_id} in the ledger; `swtool returns` lists them")
-        found = c.execute("SELECT DISTINCT cell, severity FROM current_findings WHERE return_id = ? AND code = ? "
-                          "AND lower(cell) = lower(?)", (return_id, code, cell)).fetchall()
+        found = c.execute(
+            "SELECT DISTINCT cell, severity FROM current_findings WHERE return_id = ? AND code = ? "
+            "AND lower(cell) = lower(?)",
+            (return_id, code, cell),
+        ).fetchall()
         if not found:
-            cells = [r[0] for r in c.execute("SELECT DISTINCT cell FROM current_findings WHERE return_id = ? AND code = ? "
-                                             "ORDER BY seq LIMIT 8", (return_id, code))]
+            cells = [
+                r[0]
+                for r in c.execute(
+                    "SELECT DISTINCT cell FROM current_findings WHERE return_id = ? AND code = ? ORDER BY seq LIMIT 8",
+                    (return_id, code),
+                )
+            ]
             hint = f" (its {code} findings are at: {', '.join(cells)})" if cells else f" (it has no {code} finding)"
-            raise LedgerError(f"return {return_id} ({ret[0]} {ret[1]} version {ret[2]}) has no {code} finding at "
-                              f"{cell}{hint}; use {NO_CELL} for a finding about the whole return")
+            raise LedgerError(
+                f"return {return_id} ({ret[0]} {ret[1]} version {ret[2]}) has no {code} finding at "
+                f"{cell}{hint}; use {NO_CELL} for a finding about the whole return"
+            )
         cell = found[0][0]
-        return _insert_decision(c, "finding", finding_target(return_id, code, cell), action, reason,
-                                {"severity": found[0][1]}, day, return_id=return_id, code=code, cell=cell)
+        return _insert_decision(
+            c,
+            "finding",
+            finding_target(return_id, code, cell),
+            action,
+            reason,
+            {"severity": found[0][1]},
+            day,
+            return_id=return_id,
+            code=code,
+            cell=cell,
+        )
 
 
-def decide_credit(ledger: Ledger, contract: str, quarter: str, output: str, action: str, reason: str,
-                  detail: dict | None = None, day: date | None = None) -> Decision:
+def decide_credit(
+    ledger: Ledger,
+    contract: str,
+    quarter: str,
+    output: str,
+    action: str,
+    reason: str,
+    detail: dict | None = None,
+    day: date | None = None,
+) -> Decision:
     """Record the PMO's decision to apply or waive the service credits of one core output and quarter.
 
     ``detail`` holds the figures the PMO saw (the credit line), kept with the decision.
@@ -1070,8 +1322,18 @@ def decide_credit(ledger: Ledger, contract: str, quarter: str, output: str, acti
         raise LedgerError(f"service credits are decided with one of {', '.join(CREDIT_ACTIONS)}, not {action!r}")
     reason = _reason(reason)
     with ledger.transaction() as c:
-        return _insert_decision(c, "credit", credit_target(contract, quarter, str(output)), action, reason, detail,
-                                day, contract_id=contract, quarter=quarter, output=str(output))
+        return _insert_decision(
+            c,
+            "credit",
+            credit_target(contract, quarter, str(output)),
+            action,
+            reason,
+            detail,
+            day,
+            contract_id=contract,
+            quarter=quarter,
+            output=str(output),
+        )
 
 
 RETURN_ACTIONS = ("void", "count-late", "approve", "hold")
@@ -1083,8 +1345,9 @@ def return_target(return_id: int, action: str) -> str:
     return f"return:{return_id}:{_RETURN_TARGET[action]}"
 
 
-def decide_return(ledger: Ledger, return_id: int, action: str, reason: str, refdata=None,
-                  day: date | None = None) -> Decision:
+def decide_return(
+    ledger: Ledger, return_id: int, action: str, reason: str, refdata=None, day: date | None = None
+) -> Decision:
     """Record the PMO's decision on a whole return version (RULES.md, "Calculations"):
 
     - ``void``: imported by mistake (wrong contract or quarter). It stays as a record but counts for
@@ -1105,26 +1368,45 @@ def decide_return(ledger: Ledger, return_id: int, action: str, reason: str, refd
     if r["voided"]:
         raise LedgerError(f"{what} is void; nothing more can be decided on it")
     if action == "count-late" and r["timeliness"] != "after final deadline":
-        raise LedgerError(f"{what} was not submitted after the final deadline ({r['timeliness']}); "
-                          "it needs no exception to count")
+        raise LedgerError(
+            f"{what} was not submitted after the final deadline ({r['timeliness']}); it needs no exception to count"
+        )
     if action == "count-late" and r["late_exception"]:
         raise LedgerError(f"{what} already counts by an exception decision")
     if action == "approve" and not r["counted"]:
-        raise LedgerError(f"{what} is not the version that counts for {r['quarter']}"
-                          + (" (submitted after the final deadline: record `swtool decide return "
-                             f"{return_id} --count-late` first if it is to count)"
-                             if r["timeliness"] == "after final deadline" else "")
-                          + "; approve the counted version")
-    detail = {k: r[k] for k in ("contract_id", "quarter", "version", "sha256", "date_submitted", "timeliness",
-                                "errors", "warnings")}
+        raise LedgerError(
+            f"{what} is not the version that counts for {r['quarter']}"
+            + (
+                " (submitted after the final deadline: record `swtool decide return "
+                f"{return_id} --count-late` first if it is to count)"
+                if r["timeliness"] == "after final deadline"
+                else ""
+            )
+            + "; approve the counted version"
+        )
+    detail = {
+        k: r[k]
+        for k in ("contract_id", "quarter", "version", "sha256", "date_submitted", "timeliness", "errors", "warnings")
+    }
     with ledger.transaction() as c:
         # the same checks again under the write lock: another PMO may have decided meanwhile
-        now = c.execute("SELECT action FROM latest_decisions WHERE target = ?",
-                        (return_target(return_id, "void"),)).fetchone()
+        now = c.execute(
+            "SELECT action FROM latest_decisions WHERE target = ?", (return_target(return_id, "void"),)
+        ).fetchone()
         if now is not None:
             raise LedgerError(f"{what} is void; nothing more can be decided on it")
-        return _insert_decision(c, "return", return_target(return_id, action), action, reason, detail, day,
-                                return_id=return_id, contract_id=r["contract_id"], quarter=r["quarter"])
+        return _insert_decision(
+            c,
+            "return",
+            return_target(return_id, action),
+            action,
+            reason,
+            detail,
+            day,
+            return_id=return_id,
+            contract_id=r["contract_id"],
+            quarter=r["quarter"],
+        )
 
 
 @dataclass
@@ -1133,7 +1415,7 @@ class Recheck:
     contract: str
     quarter: str
     version: int
-    before: tuple[int, int]    # errors, warnings of the check in force before
+    before: tuple[int, int]  # errors, warnings of the check in force before
     after: tuple[int, int]
 
 
@@ -1155,26 +1437,51 @@ def recheck(ledger: Ledger, return_ids: list[int], refdata, why: str, limits=Non
     for rid in return_ids:
         r = get_return(ledger, rid)
         used = history_returns(ledger, r["contract_id"], r["quarter"], refdata)
-        ctx = CheckContext(refdata, Settings(json.loads(r["settings"])), date.fromisoformat(r["checked_today"]),
-                           current_register(ledger, r["register_version"]),
-                           history.before(r["contract_id"], r["quarter"]), True)
+        ctx = CheckContext(
+            refdata,
+            Settings(json.loads(r["settings"])),
+            date.fromisoformat(r["checked_today"]),
+            current_register(ledger, r["register_version"]),
+            history.before(r["contract_id"], r["quarter"]),
+            True,
+        )
         checked = next(engine.run([ledger.dir / r["stored_file"]], ctx, limits))
         report, sub = checked.report, checked.submission
         counts = report.summary
         with ledger.transaction() as c:
             n = c.execute("SELECT coalesce(max(n), 0) + 1 FROM rechecks WHERE return_id = ?", (rid,)).fetchone()[0]
-            c.execute("INSERT INTO rechecks (return_id, n, at, who, why, history, errors, warnings, infos) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      (rid, n, utc_now(), who(), why, json.dumps([h["id"] for h in used]), counts["error"],
-                       counts["warning"], counts["info"]))
+            c.execute(
+                "INSERT INTO rechecks (return_id, n, at, who, why, history, errors, warnings, infos) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    rid,
+                    n,
+                    utc_now(),
+                    who(),
+                    why,
+                    json.dumps([h["id"] for h in used]),
+                    counts["error"],
+                    counts["warning"],
+                    counts["info"],
+                ),
+            )
             _insert_findings(c, rid, report.findings, n, sub=sub)
-        done.append(Recheck(rid, r["contract_id"], r["quarter"], r["version"], (r["errors"], r["warnings"]),
-                            (counts["error"], counts["warning"])))
+        done.append(
+            Recheck(
+                rid,
+                r["contract_id"],
+                r["quarter"],
+                r["version"],
+                (r["errors"], r["warnings"]),
+                (counts["error"], counts["warning"]),
+            )
+        )
     return done
 
 
-def void_return(ledger: Ledger, return_id: int, reason: str, refdata, limits=None,
-                day: date | None = None) -> tuple[Decision, list[Recheck]]:
+def void_return(
+    ledger: Ledger, return_id: int, reason: str, refdata, limits=None, day: date | None = None
+) -> tuple[Decision, list[Recheck]]:
     """Void a return version imported by mistake, then check again every later return of the same
     contract that could have leaned on it as history, so that their findings no longer do."""
     from swtool.ledger.retention import refuse_recheck_of_later  # a removed workbook cannot be checked again
@@ -1182,13 +1489,15 @@ def void_return(ledger: Ledger, return_id: int, reason: str, refdata, limits=Non
     refuse_recheck_of_later(ledger, return_id, refdata)
     decision = decide_return(ledger, return_id, "void", reason, refdata, day)
     r = get_return(ledger, return_id)
-    later = [v["id"] for v in versions(ledger, refdata, r["contract_id"])
-             if v["quarter"] > r["quarter"] and not v["voided"]]
+    later = [
+        v["id"] for v in versions(ledger, refdata, r["contract_id"]) if v["quarter"] > r["quarter"] and not v["voided"]
+    ]
     return decision, recheck(ledger, later, refdata, f"return {return_id} voided: {decision.reason}", limits)
 
 
-def count_late(ledger: Ledger, return_id: int, reason: str, refdata, limits=None,
-               day: date | None = None) -> tuple[Decision, list[Recheck]]:
+def count_late(
+    ledger: Ledger, return_id: int, reason: str, refdata, limits=None, day: date | None = None
+) -> tuple[Decision, list[Recheck]]:
     """Let a version submitted after the final deadline count (the PMO's exception), then check the
     contract's later returns again: their history is now this version."""
     from swtool.ledger.retention import refuse_recheck_of_later  # a removed workbook cannot be checked again
@@ -1196,10 +1505,12 @@ def count_late(ledger: Ledger, return_id: int, reason: str, refdata, limits=None
     refuse_recheck_of_later(ledger, return_id, refdata)
     decision = decide_return(ledger, return_id, "count-late", reason, refdata, day)
     r = get_return(ledger, return_id)
-    later = [v["id"] for v in versions(ledger, refdata, r["contract_id"])
-             if v["quarter"] > r["quarter"] and not v["voided"]]
-    return decision, recheck(ledger, later, refdata, f"return {return_id} counts by exception: {decision.reason}",
-                             limits)
+    later = [
+        v["id"] for v in versions(ledger, refdata, r["contract_id"]) if v["quarter"] > r["quarter"] and not v["voided"]
+    ]
+    return decision, recheck(
+        ledger, later, refdata, f"return {return_id} counts by exception: {decision.reason}", limits
+    )
 
 
 def decisions(ledger: Ledger, kind: str | None = None, latest: bool = False) -> list[dict]:
@@ -1212,15 +1523,25 @@ def decisions(ledger: Ledger, kind: str | None = None, latest: bool = False) -> 
 
 def credit_decisions(ledger: Ledger, quarter: str) -> dict[tuple[str, str], dict]:
     """(contract, output) -> the decision in force on that quarter's credits."""
-    rows = _dicts(ledger.conn.execute("SELECT * FROM latest_decisions WHERE kind = 'credit' AND quarter = ?",
-                                      (quarter,)))
+    rows = _dicts(
+        ledger.conn.execute("SELECT * FROM latest_decisions WHERE kind = 'credit' AND quarter = ?", (quarter,))
+    )
     return {(r["contract_id"], r["output"]): r for r in rows}
 
 
 # --- remedial action plans ----------------------------------------------------------------------------
 
-def create_rap(ledger: Ledger, contract: str, quarter: str, review_date: date, reason: str,
-               document: str | None = None, detail: dict | None = None, day: date | None = None) -> int:
+
+def create_rap(
+    ledger: Ledger,
+    contract: str,
+    quarter: str,
+    review_date: date,
+    reason: str,
+    document: str | None = None,
+    detail: dict | None = None,
+    day: date | None = None,
+) -> int:
     """Record a remedial action plan and the decision that opened it; returns its id. ``day``: the date the
     plan is dated (``--today``), kept as ``dated`` in the plan's and the decision's detail."""
     contract = _named(contract, "a contract")
@@ -1229,14 +1550,25 @@ def create_rap(ledger: Ledger, contract: str, quarter: str, review_date: date, r
         raise LedgerError(f"a plan's review date is a date, not {review_date!r}")
     reason = _reason(reason)
     with ledger.transaction() as c:
-        cur = c.execute("INSERT INTO raps (contract_id, quarter, review_date, created_at, created_by, document, "
-                        "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (contract, quarter, review_date.isoformat(), utc_now(), who(), document,
-                         None if detail is None and day is None
-                         else json.dumps(_dated(detail, day), ensure_ascii=False, default=str)))
+        cur = c.execute(
+            "INSERT INTO raps (contract_id, quarter, review_date, created_at, created_by, document, "
+            "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                contract,
+                quarter,
+                review_date.isoformat(),
+                utc_now(),
+                who(),
+                document,
+                None
+                if detail is None and day is None
+                else json.dumps(_dated(detail, day), ensure_ascii=False, default=str),
+            ),
+        )
         rid = cur.lastrowid
-        _insert_decision(c, "rap", rap_target(rid), "open", reason, None, day, rap_id=rid, contract_id=contract,
-                         quarter=quarter)
+        _insert_decision(
+            c, "rap", rap_target(rid), "open", reason, None, day, rap_id=rid, contract_id=contract, quarter=quarter
+        )
     return rid
 
 
@@ -1244,22 +1576,29 @@ def close_rap(ledger: Ledger, rap_id: int, reason: str, day: date | None = None)
     rap_id = record_id(rap_id, "remedial action plan", "`swtool rap list --all`")
     reason = _reason(reason)
     with ledger.transaction() as c:
-        row = c.execute("SELECT r.contract_id, r.quarter, d.action FROM raps r LEFT JOIN latest_decisions d "
-                        "ON d.target = 'rap:' || r.id WHERE r.id = ?", (rap_id,)).fetchone()
+        row = c.execute(
+            "SELECT r.contract_id, r.quarter, d.action FROM raps r LEFT JOIN latest_decisions d "
+            "ON d.target = 'rap:' || r.id WHERE r.id = ?",
+            (rap_id,),
+        ).fetchone()
         if row is None:
             raise LedgerError(f"no remedial action plan {rap_id}; `swtool rap list --all` lists them")
         if row[2] == "close":
             raise LedgerError(f"remedial action plan {rap_id} ({row[0]} {row[1]}) is already closed")
-        return _insert_decision(c, "rap", rap_target(rap_id), "close", reason, None, day, rap_id=rap_id,
-                                contract_id=row[0], quarter=row[1])
+        return _insert_decision(
+            c, "rap", rap_target(rap_id), "close", reason, None, day, rap_id=rap_id, contract_id=row[0], quarter=row[1]
+        )
 
 
 def raps(ledger: Ledger, today: date, include_closed: bool = False, contract: str | None = None) -> list[dict]:
     """Remedial action plans with ``status`` (open/closed), ``overdue`` (open, review date before today) and
     ``opened`` (the day the plan is dated: its ``--today``, else the day it was recorded)."""
-    rows = _dicts(ledger.conn.execute(
-        "SELECT r.*, d.action AS last_action, d.reason AS last_reason, d.at AS last_at, d.who AS last_by "
-        "FROM raps r LEFT JOIN latest_decisions d ON d.target = 'rap:' || r.id ORDER BY r.id"))
+    rows = _dicts(
+        ledger.conn.execute(
+            "SELECT r.*, d.action AS last_action, d.reason AS last_reason, d.at AS last_at, d.who AS last_by "
+            "FROM raps r LEFT JOIN latest_decisions d ON d.target = 'rap:' || r.id ORDER BY r.id"
+        )
+    )
     out = []
     for r in rows:
         r["status"] = "closed" if r["last_action"] == "close" else "open"

@@ -20,14 +20,15 @@ from swtool.ledger import store
 from swtool.ledger.db import Ledger, LedgerError, utc_now
 
 KINDS = ("visit", "meeting")
-DONE = "✓"          # the done mark, as a Tendring-style action log ticks an action off
-MAX_TEXT = 2000     # characters of an action, an owner or a reason; notes may be longer
+DONE = "✓"  # the done mark, as a Tendring-style action log ticks an action off
+MAX_TEXT = 2000  # characters of an action, an owner or a reason; notes may be longer
 MAX_NOTES = 20_000
 
 
 @dataclass(frozen=True)
 class NewAction:
     """An action to record: what is to be done, by whom, by when."""
+
     action: str
     owner: str
     due: date
@@ -49,8 +50,9 @@ def _contract(ledger: Ledger, contract_id: str) -> str:
         raise LedgerError("the ledger has no contract register yet: run `swtool register import REGISTER.xlsx` first")
     cid = str(contract_id or "").strip()
     if cid not in register.contracts:
-        raise LedgerError(f"contract {cid!r} is not in the register in force (contracts: "
-                          f"{', '.join(register.contracts)})")
+        raise LedgerError(
+            f"contract {cid!r} is not in the register in force (contracts: {', '.join(register.contracts)})"
+        )
     return cid
 
 
@@ -61,25 +63,31 @@ def _checked_actions(actions, since: date | None) -> list[NewAction]:
         if not isinstance(a.due, date):
             raise LedgerError(f"the due date of action {what!r} is not a date")
         if since is not None and a.due < since:
-            raise LedgerError(f"action {what!r} is due {a.due.isoformat()}, before the {since.isoformat()} it was agreed")
+            raise LedgerError(
+                f"action {what!r} is due {a.due.isoformat()}, before the {since.isoformat()} it was agreed"
+            )
         out.append(NewAction(what, owner, a.due))
     return out
 
 
-def _insert_actions(c, contract_id: str, actions: list[NewAction], visit_id: int | None = None,
-                    rap_id: int | None = None) -> list[int]:
+def _insert_actions(
+    c, contract_id: str, actions: list[NewAction], visit_id: int | None = None, rap_id: int | None = None
+) -> list[int]:
     at, by = utc_now(), store.who()
     ids = []
     for a in actions:
-        cur = c.execute("INSERT INTO actions (contract_id, visit_id, rap_id, action, owner, due_date, recorded_at, "
-                        "recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (contract_id, visit_id, rap_id, a.action, a.owner, a.due.isoformat(), at, by))
+        cur = c.execute(
+            "INSERT INTO actions (contract_id, visit_id, rap_id, action, owner, due_date, recorded_at, "
+            "recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (contract_id, visit_id, rap_id, a.action, a.owner, a.due.isoformat(), at, by),
+        )
         ids.append(cur.lastrowid)
     return ids
 
 
-def add_visit(ledger: Ledger, contract_id: str, day: date, kind: str, notes: str, actions=(),
-              today: date | None = None) -> tuple[int, list[int]]:
+def add_visit(
+    ledger: Ledger, contract_id: str, day: date, kind: str, notes: str, actions=(), today: date | None = None
+) -> tuple[int, list[int]]:
     """Record a monitoring visit or review meeting with ``contract_id``'s provider on ``day`` and the
     actions agreed (each due on or after ``day``). Returns (visit id, action ids).
 
@@ -92,13 +100,18 @@ def add_visit(ledger: Ledger, contract_id: str, day: date, kind: str, notes: str
         raise LedgerError(f"the date of a visit is a date, not {day!r}")
     today = today or date.today()
     if day > today:
-        raise LedgerError(f"the {kind} on {day.isoformat()} has not happened yet (today is {today.isoformat()}): "
-                          "record it once it has")
+        raise LedgerError(
+            f"the {kind} on {day.isoformat()} has not happened yet (today is {today.isoformat()}): "
+            "record it once it has"
+        )
     text = _text(notes, "notes", MAX_NOTES)
     checked = _checked_actions(actions, day)
     with ledger.transaction() as c:
-        cur = c.execute("INSERT INTO visits (contract_id, visit_date, kind, notes, recorded_at, recorded_by) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (cid, day.isoformat(), kind, text, utc_now(), store.who()))
+        cur = c.execute(
+            "INSERT INTO visits (contract_id, visit_date, kind, notes, recorded_at, recorded_by) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (cid, day.isoformat(), kind, text, utc_now(), store.who()),
+        )
         vid = cur.lastrowid
         return vid, _insert_actions(c, cid, checked, visit_id=vid)
 
@@ -111,8 +124,10 @@ def add_rap_actions(ledger: Ledger, rap_id: int, actions, today: date | None = N
     if plan is None:
         raise LedgerError(f"no remedial action plan {rap_id}; `swtool rap list --all` lists them")
     if plan["status"] == "closed":
-        raise LedgerError(f"remedial action plan {rap_id} ({plan['contract_id']} {plan['quarter']}) is closed: its "
-                          "actions can no longer be added to")
+        raise LedgerError(
+            f"remedial action plan {rap_id} ({plan['contract_id']} {plan['quarter']}) is closed: its "
+            "actions can no longer be added to"
+        )
     checked = _checked_actions(actions, None)
     if not checked:
         raise LedgerError("give at least one action (--action TEXT --owner NAME --due DATE)")
@@ -140,8 +155,10 @@ def mark(ledger: Ledger, action_id: int, event: str, reason: str) -> dict:
             raise LedgerError(f"action {a['id']} was already marked done on {a['done_at'][:10]} by {a['done_by']}")
         if event == "reopen" and not a["done"]:
             raise LedgerError(f"action {a['id']} is open: there is nothing to reopen")
-        c.execute("INSERT INTO action_events (action_id, at, who, event, reason) VALUES (?, ?, ?, ?, ?)",
-                  (a["id"], utc_now(), store.who(), event, why))
+        c.execute(
+            "INSERT INTO action_events (action_id, at, who, event, reason) VALUES (?, ?, ?, ?, ?)",
+            (a["id"], utc_now(), store.who(), event, why),
+        )
     return _action(ledger, a["id"])
 
 
@@ -168,14 +185,18 @@ def _select(ledger: Ledger, where: str = "", args=(), today: date | None = None)
         a["done_by"] = a["event_by"] if a["done"] else None
         a["done_reason"] = a["event_reason"] if a["done"] else None
         a["overdue"] = not a["done"] and a["due_date"] < day
-        a["source"] = (f"{a['visit_kind']} {a['visit_id']} ({a['visit_date']})" if a["visit_id"] is not None
-                       else f"plan {a['rap_id']} ({a['rap_quarter']})")
+        a["source"] = (
+            f"{a['visit_kind']} {a['visit_id']} ({a['visit_date']})"
+            if a["visit_id"] is not None
+            else f"plan {a['rap_id']} ({a['rap_quarter']})"
+        )
         out.append(a)
     return out
 
 
-def actions(ledger: Ledger, today: date, open_only: bool = False, contract: str | None = None,
-            rap_id: int | None = None) -> list[dict]:
+def actions(
+    ledger: Ledger, today: date, open_only: bool = False, contract: str | None = None, rap_id: int | None = None
+) -> list[dict]:
     """Every action (or the open ones, of one contract, of one plan): overdue ones first (open and due
     before ``today``), then the other open ones by due date, then the done ones. Each has ``done``,
     ``overdue``, ``source`` (the visit or plan it came from) and, when done, who marked it and why."""
@@ -201,7 +222,9 @@ def visits(ledger: Ledger, contract: str | None = None) -> list[dict]:
         where, args = "WHERE v.contract_id = ?", [_contract(ledger, contract)]
     cur = ledger.conn.execute(
         "SELECT v.*, (SELECT count(*) FROM actions a WHERE a.visit_id = v.id) AS actions FROM visits v "
-        f"{where} ORDER BY v.visit_date DESC, v.id DESC", args)
+        f"{where} ORDER BY v.visit_date DESC, v.id DESC",
+        args,
+    )
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     open_by_visit: dict[int, int] = {}

@@ -14,9 +14,15 @@ JOB_STARTS = ("2a", "2b")  # output 2 = 2a (job starts) + 2b (apprenticeship sta
 COMBINED = "2"
 
 OUTPUT_NAMES = {
-    "1": "clients registered", "2": "job and apprenticeship starts, 2a + 2b", "2a": "job starts",
-    "2b": "apprenticeship starts", "3a": "jobs sustained 26 weeks", "3b": "apprenticeships sustained 26 weeks",
-    "4": "progressions into a better role", "5": "work placements", "6": "accredited skills and training",
+    "1": "clients registered",
+    "2": "job and apprenticeship starts, 2a + 2b",
+    "2a": "job starts",
+    "2b": "apprenticeship starts",
+    "3a": "jobs sustained 26 weeks",
+    "3b": "apprenticeships sustained 26 weeks",
+    "4": "progressions into a better role",
+    "5": "work placements",
+    "6": "accredited skills and training",
 }
 
 _LEADING_NUMBER = re.compile(r"(\d+)(.*)")

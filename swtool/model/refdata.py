@@ -51,6 +51,7 @@ def override_dir() -> Path:
 
 # --- value parsers: each raises ValueError with a short reason -------------------------------------
 
+
 def _text(v: str) -> str:
     if not v.strip():
         raise ValueError("is empty")
@@ -131,56 +132,131 @@ class RefFile:
 FILES: dict[str, RefFile] = {
     f.name: f
     for f in [
-        RefFile("lots.csv", "Lots, values and minimum targets",
-                {"lot": _text, "title": _text, "max_annual_value": _number,
-                 "output_2_minimum_low": _opt_int, "output_2_minimum_high": _opt_int,
-                 "output_4_minimum": _opt_int, "output_1_minimum": _opt_int,
-                 "age_min": _opt_int, "age_max": _opt_int},
-                FRAMEWORK_SOURCE + " (§2 Table 1, §4 Table 3, §14)", "council", "January 2023"),
-        RefFile("outputs.csv", "Outputs defined for each lot",
-                {"lot": _text, "output": _text, "title": _text, "core": _text},
-                FRAMEWORK_SOURCE + " (§4, §14)", "council", "January 2023"),
-        RefFile("eligibility_codes.csv", "Eligibility criteria per lot",
-                {"lot": _text, "code": _text},
-                FRAMEWORK_SOURCE + " (§14, App 1 §5)", "council", "January 2023"),
-        RefFile("evidence_codes.csv", "Acceptable evidence per output",
-                {"output": _text, "variant": _opt_text, "code": _text},
-                FRAMEWORK_SOURCE + " (App 2 §2.4)", "council", "January 2023"),
-        RefFile("deadlines.csv", "Quarterly reporting deadlines",
-                {"financial_year": _fin_year, "quarter": _quarter,
-                 "reporting_deadline": _iso_date, "final_deadline": _iso_date},
-                FRAMEWORK_SOURCE + " (App 2 §1.2)", "council", "January 2023",
-                coverage_column="reporting_deadline"),
-        RefFile("southwark_postcodes.csv", "Southwark postcodes",
-                {"postcode": _text, "outward_code": _text, "sector": _text,
-                 "southwark_per_ons_nov2020": _yn},
-                "ONS Postcode to OA/LSOA/MSOA/LAD lookup (November 2020); OS Code-Point Open 2014.3.0",
-                OGL, "ONS November 2020", attribution=POSTCODE_ATTRIBUTION),
-        RefFile("southwark_postcode_sectors.csv", "Southwark postcode sectors",
-                {"sector": _text, "status_ons_nov2020": _text},
-                "Derived from the ONS November 2020 lookup", OGL, "ONS November 2020",
-                attribution=POSTCODE_ATTRIBUTION),
-        RefFile("southwark_postcode_districts.csv", "Southwark postcode districts",
-                {"district": _text},
-                "Derived from the ONS November 2020 lookup", OGL, "ONS November 2020",
-                attribution=POSTCODE_ATTRIBUTION),
-        RefFile("london_living_wage.csv", "London Living Wage",
-                {"rate_year": _text, "london_living_wage_gbp_per_hour": _number,
-                 "announced_date": _iso_date, "implement_by_date": _iso_date},
-                "Living Wage Foundation announcements", "facts, cited per row", "2025-26 rate",
-                coverage_column="implement_by_date"),
-        RefFile("cpi_uk_d7g7.csv", "CPI 12-month rate (ONS D7G7) and release dates",
-                {"month": _month, "cpi_rate": _number, "release_date": _opt_iso_date},
-                "ONS series D7G7, with ONS release dates", OGL, "May 2026", coverage_column="month",
-                optional=frozenset({"release_date"})),
-        RefFile("bank_holidays_england_wales.csv", "Bank holidays, England and Wales",
-                {"date": _iso_date, "title": _text},
-                "GOV.UK bank-holidays.json (england-and-wales); 2028 computed", OGL, "2025-08",
-                coverage_column="date"),
-        RefFile("national_minimum_wage_rates.csv", "National Minimum and Living Wage rates",
-                {"effective_from": _iso_date, "age_band": _text, "hourly_rate_gbp": _number},
-                "GOV.UK National Minimum Wage and National Living Wage rates", OGL, "April 2026",
-                coverage_column="effective_from"),
+        RefFile(
+            "lots.csv",
+            "Lots, values and minimum targets",
+            {
+                "lot": _text,
+                "title": _text,
+                "max_annual_value": _number,
+                "output_2_minimum_low": _opt_int,
+                "output_2_minimum_high": _opt_int,
+                "output_4_minimum": _opt_int,
+                "output_1_minimum": _opt_int,
+                "age_min": _opt_int,
+                "age_max": _opt_int,
+            },
+            FRAMEWORK_SOURCE + " (§2 Table 1, §4 Table 3, §14)",
+            "council",
+            "January 2023",
+        ),
+        RefFile(
+            "outputs.csv",
+            "Outputs defined for each lot",
+            {"lot": _text, "output": _text, "title": _text, "core": _text},
+            FRAMEWORK_SOURCE + " (§4, §14)",
+            "council",
+            "January 2023",
+        ),
+        RefFile(
+            "eligibility_codes.csv",
+            "Eligibility criteria per lot",
+            {"lot": _text, "code": _text},
+            FRAMEWORK_SOURCE + " (§14, App 1 §5)",
+            "council",
+            "January 2023",
+        ),
+        RefFile(
+            "evidence_codes.csv",
+            "Acceptable evidence per output",
+            {"output": _text, "variant": _opt_text, "code": _text},
+            FRAMEWORK_SOURCE + " (App 2 §2.4)",
+            "council",
+            "January 2023",
+        ),
+        RefFile(
+            "deadlines.csv",
+            "Quarterly reporting deadlines",
+            {
+                "financial_year": _fin_year,
+                "quarter": _quarter,
+                "reporting_deadline": _iso_date,
+                "final_deadline": _iso_date,
+            },
+            FRAMEWORK_SOURCE + " (App 2 §1.2)",
+            "council",
+            "January 2023",
+            coverage_column="reporting_deadline",
+        ),
+        RefFile(
+            "southwark_postcodes.csv",
+            "Southwark postcodes",
+            {"postcode": _text, "outward_code": _text, "sector": _text, "southwark_per_ons_nov2020": _yn},
+            "ONS Postcode to OA/LSOA/MSOA/LAD lookup (November 2020); OS Code-Point Open 2014.3.0",
+            OGL,
+            "ONS November 2020",
+            attribution=POSTCODE_ATTRIBUTION,
+        ),
+        RefFile(
+            "southwark_postcode_sectors.csv",
+            "Southwark postcode sectors",
+            {"sector": _text, "status_ons_nov2020": _text},
+            "Derived from the ONS November 2020 lookup",
+            OGL,
+            "ONS November 2020",
+            attribution=POSTCODE_ATTRIBUTION,
+        ),
+        RefFile(
+            "southwark_postcode_districts.csv",
+            "Southwark postcode districts",
+            {"district": _text},
+            "Derived from the ONS November 2020 lookup",
+            OGL,
+            "ONS November 2020",
+            attribution=POSTCODE_ATTRIBUTION,
+        ),
+        RefFile(
+            "london_living_wage.csv",
+            "London Living Wage",
+            {
+                "rate_year": _text,
+                "london_living_wage_gbp_per_hour": _number,
+                "announced_date": _iso_date,
+                "implement_by_date": _iso_date,
+            },
+            "Living Wage Foundation announcements",
+            "facts, cited per row",
+            "2025-26 rate",
+            coverage_column="implement_by_date",
+        ),
+        RefFile(
+            "cpi_uk_d7g7.csv",
+            "CPI 12-month rate (ONS D7G7) and release dates",
+            {"month": _month, "cpi_rate": _number, "release_date": _opt_iso_date},
+            "ONS series D7G7, with ONS release dates",
+            OGL,
+            "May 2026",
+            coverage_column="month",
+            optional=frozenset({"release_date"}),
+        ),
+        RefFile(
+            "bank_holidays_england_wales.csv",
+            "Bank holidays, England and Wales",
+            {"date": _iso_date, "title": _text},
+            "GOV.UK bank-holidays.json (england-and-wales); 2028 computed",
+            OGL,
+            "2025-08",
+            coverage_column="date",
+        ),
+        RefFile(
+            "national_minimum_wage_rates.csv",
+            "National Minimum and Living Wage rates",
+            {"effective_from": _iso_date, "age_band": _text, "hourly_rate_gbp": _number},
+            "GOV.UK National Minimum Wage and National Living Wage rates",
+            OGL,
+            "April 2026",
+            coverage_column="effective_from",
+        ),
     ]
 }
 
@@ -204,8 +280,9 @@ def _parse(ref: RefFile, path: Path) -> list[dict]:
             header = reader.fieldnames or []
             missing = [c for c in ref.columns if c not in header and c not in ref.optional]
             if missing:
-                raise RefDataError(f"{path}: missing column(s) {', '.join(missing)} "
-                                   f"(found: {', '.join(header) or 'nothing'})")
+                raise RefDataError(
+                    f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(header) or 'nothing'})"
+                )
             rows = []
             for n, raw in enumerate(reader, start=2):
                 row = dict(raw)
@@ -242,7 +319,7 @@ def shipped_postcodes() -> frozenset[str]:
     last = max(pc, flag)
     out = set()
     for line in lines[1:]:
-        cells = line.split(",", last + 1)[:last + 1]
+        cells = line.split(",", last + 1)[: last + 1]
         if '"' in line and (line.count('"') % 2 or any('"' in c for c in cells)):
             return postcode_set(_parse(FILES[path.name], path))  # a quoted value where the two columns are
         if len(cells) > last and cells[flag].strip() != "N":
@@ -326,7 +403,8 @@ class RefData:
         """'2026/27-Q2' -> its deadlines."""
         return {
             f"{r['financial_year']}-{r['quarter']}": Deadline(
-                r["financial_year"], r["quarter"], r["reporting_deadline"], r["final_deadline"])
+                r["financial_year"], r["quarter"], r["reporting_deadline"], r["final_deadline"]
+            )
             for r in self.rows("deadlines.csv")
         }
 
@@ -347,8 +425,10 @@ class RefData:
     @cached_property
     def london_living_wage(self) -> list[tuple[date, float, str]]:
         """(in force from, £ per hour, rate year), oldest first."""
-        rows = [(r["implement_by_date"], r["london_living_wage_gbp_per_hour"], r["rate_year"])
-                for r in self.rows("london_living_wage.csv")]
+        rows = [
+            (r["implement_by_date"], r["london_living_wage_gbp_per_hour"], r["rate_year"])
+            for r in self.rows("london_living_wage.csv")
+        ]
         return sorted(rows)
 
     @cached_property
@@ -361,8 +441,9 @@ class RefData:
         """'2026-03' -> the day ONS published that month's figure (2026-04-22), for the months whose
         release date the file holds. The column is optional: a file of month and cpi_rate only gives
         none, and ``swtool.calc.wages`` then estimates each month's publication day."""
-        return {r["month"]: r["release_date"] for r in self.rows("cpi_uk_d7g7.csv")
-                if r.get("release_date") is not None}
+        return {
+            r["month"]: r["release_date"] for r in self.rows("cpi_uk_d7g7.csv") if r.get("release_date") is not None
+        }
 
     @cached_property
     def bank_holidays(self) -> frozenset[date]:

@@ -28,24 +28,62 @@ class Setting:
     numbers: tuple[int, int] | None = None  # a whole number in this range, rather than one of two readings
 
 
-SETTINGS: dict[str, Setting] = {s.key: s for s in (
-    Setting("credit_quarters", 1, 2, "quarters of under-performance before service credits apply",
-            "§7.8 (1, 'in the previous quarter') / App 2 §4.1 (2 consecutive, a draft)", ("K702",)),
-    Setting("output_variance_percent", 20, 30, "output variance (per cent of quarterly target) that needs "
-            "an explanation", "App 2 §1.3 (20%) / App 3 item 5 (30%)", ("N501", "K701")),
-    Setting("wage_uplift", "additive", "multiplicative", "wage uplift: previous × (1 + CPI + 10%) or "
-            "previous × (1 + CPI) × 1.10", "§4.4 a), App 2 §2.4 output 4", ("P303",)),
-    Setting("framework_minimum", "lower", "higher", "which of the two output 2 figures of Table 3 is the "
-            "framework minimum", "§4 Table 3 (garbled in the source)", ("K704",)),
-    # the specification is silent on the figure: the council's decision (docs/decisions.md, "Retention")
-    Setting("retention_years", 6, "1 to 100", "years the ledger keeps the personal data of a contract's returns "
-            "after the contract and its last quarter ended (swtool retention)", "§13.1 (the Information Sharing "
-            "Agreement sets it; no figure given: council decision, 6 years)", numbers=(1, 100)),
-    # not in the specification: which library reads a workbook's cells (docs/decisions.md, "Reader")
-    Setting("reader", "calamine", "openpyxl", "which library reads the cells of a return: calamine (fast) or "
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting(
+            "credit_quarters",
+            1,
+            2,
+            "quarters of under-performance before service credits apply",
+            "§7.8 (1, 'in the previous quarter') / App 2 §4.1 (2 consecutive, a draft)",
+            ("K702",),
+        ),
+        Setting(
+            "output_variance_percent",
+            20,
+            30,
+            "output variance (per cent of quarterly target) that needs an explanation",
+            "App 2 §1.3 (20%) / App 3 item 5 (30%)",
+            ("N501", "K701"),
+        ),
+        Setting(
+            "wage_uplift",
+            "additive",
+            "multiplicative",
+            "wage uplift: previous × (1 + CPI + 10%) or previous × (1 + CPI) × 1.10",
+            "§4.4 a), App 2 §2.4 output 4",
+            ("P303",),
+        ),
+        Setting(
+            "framework_minimum",
+            "lower",
+            "higher",
+            "which of the two output 2 figures of Table 3 is the framework minimum",
+            "§4 Table 3 (garbled in the source)",
+            ("K704",),
+        ),
+        # the specification is silent on the figure: the council's decision (docs/decisions.md, "Retention")
+        Setting(
+            "retention_years",
+            6,
+            "1 to 100",
+            "years the ledger keeps the personal data of a contract's returns "
+            "after the contract and its last quarter ended (swtool retention)",
+            "§13.1 (the Information Sharing Agreement sets it; no figure given: council decision, 6 years)",
+            numbers=(1, 100),
+        ),
+        # not in the specification: which library reads a workbook's cells (docs/decisions.md, "Reader")
+        Setting(
+            "reader",
+            "calamine",
+            "openpyxl",
+            "which library reads the cells of a return: calamine (fast) or "
             "openpyxl (the reference reader, for a file calamine cannot read); both give the same findings",
-            "not the specification: INPUT-SAFETY bounds both readers alike (council decision)"),
-)}
+            "not the specification: INPUT-SAFETY bounds both readers alike (council decision)",
+        ),
+    )
+}
 
 
 class Settings(dict):
@@ -67,8 +105,9 @@ def _value(key: str, raw) -> object:
         lo, hi = s.numbers
         text = str(raw).strip()
         if isinstance(raw, bool) or not text.isascii() or not text.isdigit() or not lo <= int(text) <= hi:
-            raise UsageError(f"setting {key} cannot be {raw!r}; it is a whole number from {lo} to {hi} "
-                             f"(default {s.default!r})")
+            raise UsageError(
+                f"setting {key} cannot be {raw!r}; it is a whole number from {lo} to {hi} (default {s.default!r})"
+            )
         return int(text)
     for allowed in (s.default, s.other):
         if str(raw).strip().lower() == str(allowed).lower():
@@ -99,7 +138,7 @@ def load(register: Path | None = None, overrides: list[str] | tuple[str, ...] = 
 
 
 def in_force_words(settings: dict, codes: set[str]) -> str | None:
-    """"Settings: key=value, …" for the settings that the given rule codes depend on."""
+    """ "Settings: key=value, …" for the settings that the given rule codes depend on."""
     used = [k for k, s in SETTINGS.items() if set(s.used_by) & codes and k in settings]
     if not used:
         return None

@@ -34,14 +34,15 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from operator import add
 from pathlib import Path
 
 from swtool.read.formulas import holds_formula
 from swtool.read.preflight import Preflight, open_regular
 
 STYLES = "xl/styles.xml"  # both readers take the styles from this fixed part
-EXACT = 10 ** 15          # whole floats below this become ints (openpyxl: a number without '.' or 'E')
-LAST_SERIAL = 2_958_465   # 31/12/9999: openpyxl reads no later date (it gives "#VALUE!")
+EXACT = 10**15  # whole floats below this become ints (openpyxl: a number without '.' or 'E')
+LAST_SERIAL = 2_958_465  # 31/12/9999: openpyxl reads no later date (it gives "#VALUE!")
 MAX_STYLES = 65_536
 
 
@@ -51,16 +52,27 @@ class NotForCalamine(Exception):
 
 # --- number formats: how openpyxl classes a style (a copy of openpyxl.styles.numbers, 3.1.5) ----------
 
-_BUILTIN_DATE_IDS = {14: "mm-dd-yy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM",
-                     19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "m/d/yy h:mm", 45: "mm:ss",
-                     46: "[h]:mm:ss", 47: "mmss.0"}  # the built-in formats openpyxl reads as dates
+_BUILTIN_DATE_IDS = {
+    14: "mm-dd-yy",
+    15: "d-mmm-yy",
+    16: "d-mmm",
+    17: "mmm-yy",
+    18: "h:mm AM/PM",
+    19: "h:mm:ss AM/PM",
+    20: "h:mm",
+    21: "h:mm:ss",
+    22: "m/d/yy h:mm",
+    45: "mm:ss",
+    46: "[h]:mm:ss",
+    47: "mmss.0",
+}  # the built-in formats openpyxl reads as dates
 _STRIP_RE = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
-_TIMEDELTA_RE = re.compile(r'\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?', re.I)
+_TIMEDELTA_RE = re.compile(r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.I)
 _DATE_CHAR_RE = re.compile(r"(?<![_\\])[dmhysDMHYS]")
 
 
 def openpyxl_kind(fmt: str | None) -> str:
-    """"date", "duration" or "number": how openpyxl 3.1.5 reads a number in this format."""
+    """ "date", "duration" or "number": how openpyxl 3.1.5 reads a number in this format."""
     if fmt is None:
         return "number"
     first = fmt.split(";")[0]
@@ -76,8 +88,10 @@ _CELLXFS_RE = re.compile(rb"<(?:\w+:)?cellXfs\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?cell
 
 
 def _attrs(raw: bytes) -> dict[bytes, str]:
-    return {k.split(b":")[-1]: _unescape((a if a is not None else b).decode("utf-8", "replace"))
-            for k, a, b in ((m.group(1), m.group(2), m.group(3)) for m in _ATTR_RE.finditer(raw))}
+    return {
+        k.split(b":")[-1]: _unescape((a if a is not None else b).decode("utf-8", "replace"))
+        for k, a, b in ((m.group(1), m.group(2), m.group(3)) for m in _ATTR_RE.finditer(raw))
+    }
 
 
 def _unescape(s: str) -> str:
@@ -127,8 +141,15 @@ def calamine_kinds(styles: bytes, n: int) -> list[str]:
         wb.close()
     kinds = []
     for v in values[:n]:
-        kinds.append("duration" if isinstance(v, timedelta) else "date" if isinstance(v, (date, time)) else
-                     "number" if isinstance(v, float) else "?")
+        kinds.append(
+            "duration"
+            if isinstance(v, timedelta)
+            else "date"
+            if isinstance(v, (date, time))
+            else "number"
+            if isinstance(v, float)
+            else "?"
+        )
     return kinds + ["?"] * (n - len(kinds))
 
 
@@ -159,10 +180,10 @@ def _probe_parts(n: int) -> dict[str, str]:
 
 # --- what the XML of a part says before calamine reads it ------------------------------------------------
 
-_ESCAPE_RE = re.compile(rb"_x[0-9A-Fa-f]{4}_")                      # calamine decodes; openpyxl keeps the text
+_ESCAPE_RE = re.compile(rb"_x[0-9A-Fa-f]{4}_")  # calamine decodes; openpyxl keeps the text
 _TEXT_RE = re.compile(rb'<t(?:>[ \t\r\n<]|/>| xml:space="preserve"><)')  # trimmed, empty or CDATA text
-_TYPE_RE = re.compile(rb' t="[ed]"')                                # an error cell, an ISO date cell
-_VALUE_RE = re.compile(rb"<v>(?:[^0-9]|\d{7})")                     # negative, odd or large numbers
+_TYPE_RE = re.compile(rb' t="[ed]"')  # an error cell, an ISO date cell
+_VALUE_RE = re.compile(rb"<v>(?:[^0-9]|\d{7})")  # negative, odd or large numbers
 _CELL_TAG_RE = re.compile(rb"<c\b([^>]*)>")
 
 
@@ -188,7 +209,7 @@ def _trailing_space(data: bytes) -> bool:
         for m in ending.finditer(data):
             at = m.start()
             start = data.rfind(b"<t", 0, at)
-            if start < 0 or b"preserve" not in data[start:data.find(b">", start)]:
+            if start < 0 or b"preserve" not in data[start : data.find(b">", start)]:
                 return True
     return False
 
@@ -205,7 +226,7 @@ def check_sheet(data: bytes, part: str, date_styles: set[int]) -> bool:
         raise NotForCalamine(f"{part}: empty text, or text with spaces around it that is not preserved, or CDATA")
     errors = False
     for m in _TYPE_RE.finditer(data):
-        if data[m.end() - 2:m.end() - 1] == b"d":
+        if data[m.end() - 2 : m.end() - 1] == b"d":
             raise NotForCalamine(f"{part}: ISO date cells")
         errors = True
     for m in _VALUE_RE.finditer(data):
@@ -246,6 +267,7 @@ def _check_value(data: bytes, at: int, part: str, date_styles: set[int]) -> None
 
 
 # --- reading -------------------------------------------------------------------------------------------
+
 
 @contextmanager
 def quiet_stderr():
@@ -395,41 +417,50 @@ class Converter:
             raise NotForCalamine("a duration")
         return v
 
-    def block(self, rows: list[list], width: int, offset: int, max_text: int) -> tuple[list[tuple], list]:
-        """Rows of one sheet as openpyxl gives them, and the characters of text in each (None for a row
-        with a text longer than ``max_text``: it is cut, and counted, one row at a time).
+    def block(self, rows: list[list], width: int, offset: int, max_text: int) -> tuple[list[list], list]:
+        """Rows of one sheet as openpyxl gives them, as ``width`` columns (lists, column A first), and the
+        characters of text in each row (None for a row with a text longer than ``max_text``: it is cut,
+        and counted, one row at a time).
 
         A column at a time: calamine's rows of a sheet are all as wide as its used range, so a column is
         a tuple (``zip``), and a column is converted and measured by C-level lookups over its distinct
-        values, not a Python step per cell."""
+        values, not a Python step per cell. The columns stay columns: the tables are typed a column at a
+        time (``workbook.Rows``)."""
         n = len(rows)
         if not n:
-            return [], []
-        columns = list(zip(*rows))[:max(width - offset, 0)]
+            return [[] for _ in range(width)], []
+        columns = list(zip(*rows))[: max(width - offset, 0)]
         texts = self.texts
-        out: list = [(None,) * n] * min(offset, width)
-        lengths = []
+        out: list = [[None] * n for _ in range(min(offset, width))]
+        chars: list | None = None
+        cut = False
         for col in columns:
             classes = set(map(type, col))
             if classes == _STR:
                 out.append(list(map(texts.setdefault, col, col)))
-                lengths.append(list(map(len, col)))
-                continue
-            if bool in classes and (float in classes or int in classes):  # True == 1.0 as keys: cell by cell
-                out.append([v if v.__class__ is bool else self.value(v) for v in col])
+                lengths = list(map(len, col))
             else:
-                seen = {v: self.value(v) for v in dict.fromkeys(col)}
-                out.append(list(map(seen.__getitem__, col)))
-            if str in classes:
-                lengths.append([len(v) if v.__class__ is str else 0 for v in col])
-        if len(out) < width:
-            out += [(None,) * n] * (width - len(out))
-        chars: list[int | None] = list(map(sum, zip(*lengths))) if lengths else [0] * n
-        if lengths and max(map(max, lengths)) > max_text:
-            for k, row in enumerate(zip(*lengths)):
-                if max(row) > max_text:
-                    chars[k] = None
-        return list(zip(*out)), chars
+                if bool in classes and (float in classes or int in classes):  # True == 1.0 as keys: cell by cell
+                    out.append([v if v.__class__ is bool else self.value(v) for v in col])
+                else:
+                    seen = {v: self.value(v) for v in dict.fromkeys(col)}
+                    out.append(list(map(seen.__getitem__, col)))
+                if str not in classes:
+                    continue
+                lengths = [len(v) if v.__class__ is str else 0 for v in col]
+            chars = lengths if chars is None else list(map(add, chars, lengths))
+            cut = cut or max(lengths) > max_text
+        while len(out) < width:
+            out.append([None] * n)
+        if chars is None:
+            return out, [0] * n
+        if cut:  # the rows with a long text are measured again, and cut, one at a time
+            rows_chars: list[int | None] = list(chars)
+            for k in range(n):
+                if any(c[k].__class__ is str and len(c[k]) > max_text for c in out):
+                    rows_chars[k] = None
+            return out, rows_chars
+        return out, chars
 
     def row(self, row: list, width: int, offset: int, patch: dict[int, str] | None) -> tuple:
         """One row as openpyxl gives it: ``width`` values from column A, ``offset`` being the column of

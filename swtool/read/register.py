@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 Profile = tuple[int | None, int | None, int | None, int | None]
 
-CONTRACT_FIELDS = ("Contract ID", "Provider", "Lot", "Start date", "End date", "Annual value",
-                   "Funding paid to date")
+CONTRACT_FIELDS = ("Contract ID", "Provider", "Lot", "Start date", "End date", "Annual value", "Funding paid to date")
 TARGET_HEADERS = ("Output", "Annual target", "Q1 profile", "Q2 profile", "Q3 profile", "Q4 profile")
 BUDGET_HEADERS = ("Financial year", "Quarter", "Category", "Budget item", "Budgeted amount")
 MILESTONE_HEADERS = ("Milestone", "Due date")
@@ -127,8 +126,16 @@ def _profile(values) -> Profile:
     return q1, q2, q3, q4
 
 
-def _facts(cid: str | None, provider: str | None, lot: str | None, start: date | None, end: date | None,
-           value: Decimal | None, paid: Decimal | None, **rest) -> ContractFacts | None:
+def _facts(
+    cid: str | None,
+    provider: str | None,
+    lot: str | None,
+    start: date | None,
+    end: date | None,
+    value: Decimal | None,
+    paid: Decimal | None,
+    **rest,
+) -> ContractFacts | None:
     """The contract when every field a contract must have is there; None when one is blank."""
     if cid is None or provider is None or lot is None or start is None or end is None or value is None:
         return None
@@ -148,11 +155,16 @@ def _required(path: Path, table: Table, i: int, row: dict, header: str, read: Ca
 def read_register(path: Path, refdata) -> Register:
     """Read and validate the contract register; RegisterError lists what is wrong with it."""
     from swtool.read.preflight import Unreadable
-    from swtool.read.tables import Sink, type_table
-    from swtool.read.workbook import read
+    from swtool.read.workbook import start_read
 
     try:
-        raw = read(path, wanted={s.name.casefold() for s in std.REGISTER_SHEETS})
+        pending = start_read(path, wanted={s.name.casefold() for s in std.REGISTER_SHEETS})
+        try:  # the child reads while this process loads pandas and pandera (the first time)
+            from swtool.read.tables import Sink, type_table
+        except BaseException:
+            pending.cancel()
+            raise
+        raw = pending.result()
     except Unreadable as e:
         raise RegisterError(f"{path}: {e}") from None
     except FileNotFoundError:
@@ -163,8 +175,9 @@ def read_register(path: Path, refdata) -> Register:
     for spec in std.REGISTER_SHEETS:
         name = names.get(std.normalise_label(spec.name))
         if name is None:
-            raise RegisterError(f"{path}: the register has no '{spec.name}' sheet "
-                                f"(sheets found: {', '.join(raw.sheet_states)})")
+            raise RegisterError(
+                f"{path}: the register has no '{spec.name}' sheet (sheets found: {', '.join(raw.sheet_states)})"
+            )
         tables[spec.name] = type_table(raw.sheets[name], spec, None, refdata, sink)
     problems = [f.message for code in ("S003", "S004", "S005", "S006") for f in sink.flags.get(code, [])]
     if problems:
@@ -175,12 +188,16 @@ def read_register(path: Path, refdata) -> Register:
     for i, row in enumerate(ct.df.itertuples(index=False)):
         r = dict(zip(ct.df.columns, row))
         cid = _required(path, ct, i, r, "Contract ID", _s)
-        contracts[cid] = ContractFacts(cid, _required(path, ct, i, r, "Provider", _s),
-                                       _required(path, ct, i, r, "Lot", _s), _required(path, ct, i, r, "Start date", _d),
-                                       _required(path, ct, i, r, "End date", _d),
-                                       _required(path, ct, i, r, "Annual value", money),
-                                       money(r.get("Funding paid to date")),
-                                       cells={h: cell for h in ct.letters if (cell := ct.at(i, h).cell)})
+        contracts[cid] = ContractFacts(
+            cid,
+            _required(path, ct, i, r, "Provider", _s),
+            _required(path, ct, i, r, "Lot", _s),
+            _required(path, ct, i, r, "Start date", _d),
+            _required(path, ct, i, r, "End date", _d),
+            _required(path, ct, i, r, "Annual value", money),
+            money(r.get("Funding paid to date")),
+            cells={h: cell for h in ct.letters if (cell := ct.at(i, h).cell)},
+        )
     for sheet, header in (("Targets", "Contract ID"), ("Budget", "Contract ID"), ("Milestones", "Contract ID")):
         t = tables[sheet]
         for i, cid in enumerate(t.df[header]):
@@ -189,13 +206,22 @@ def read_register(path: Path, refdata) -> Register:
     tt, bt, mt = tables["Targets"], tables["Budget"], tables["Milestones"]
     for i, r in enumerate(tt.df.to_dict("records")):
         c = contracts[r["Contract ID"]]
-        c.targets[r["Output"]] = Target(r["Output"], _required(path, tt, i, r, "Annual target", _i),
-                                        _profile(r.get(f"Q{q} profile") for q in range(1, 5)),
-                                        tt.at(i, "Annual target").cell)
+        c.targets[r["Output"]] = Target(
+            r["Output"],
+            _required(path, tt, i, r, "Annual target", _i),
+            _profile(r.get(f"Q{q} profile") for q in range(1, 5)),
+            tt.at(i, "Annual target").cell,
+        )
     for i, r in enumerate(bt.df.to_dict("records")):
-        contracts[r["Contract ID"]].budget.append(BudgetLine(
-            _required(path, bt, i, r, "Financial year", _s), r["Quarter"], r["Category"], _s(r["Budget item"]),
-            money(r["Budgeted amount"])))
+        contracts[r["Contract ID"]].budget.append(
+            BudgetLine(
+                _required(path, bt, i, r, "Financial year", _s),
+                r["Quarter"],
+                r["Category"],
+                _s(r["Budget item"]),
+                money(r["Budgeted amount"]),
+            )
+        )
     for i, r in enumerate(mt.df.to_dict("records")):
         contracts[r["Contract ID"]].milestones.append((_required(path, mt, i, r, "Milestone", _s), _d(r["Due date"])))
     return Register(path, contracts)
@@ -203,13 +229,21 @@ def read_register(path: Path, refdata) -> Register:
 
 # --- the hidden Contract sheet of a prefilled return ------------------------------------------------
 
+
 def contract_sheet_rows(c: ContractFacts) -> list[tuple]:
     """The rows written to the hidden Contract sheet; ``contract_from_sheet`` reads them back."""
     rows: list[tuple] = [
-        ("Contract ID", c.contract_id), ("Provider", c.provider), ("Lot", c.lot), ("Start date", c.start),
-        ("End date", c.end), ("Annual value", float(c.annual_value)),
+        ("Contract ID", c.contract_id),
+        ("Provider", c.provider),
+        ("Lot", c.lot),
+        ("Start date", c.start),
+        ("End date", c.end),
+        ("Annual value", float(c.annual_value)),
         ("Funding paid to date", float(c.funding_paid) if c.funding_paid is not None else None),
-        (), ("Targets",), TARGET_HEADERS]
+        (),
+        ("Targets",),
+        TARGET_HEADERS,
+    ]
     for t in c.targets.values():
         rows.append((t.output, t.annual, *t.profile))
     rows += [(), ("Budget",), BUDGET_HEADERS]
@@ -252,9 +286,18 @@ def _contract_from_sheet(raw) -> ContractFacts | None:
         elif section == "Milestones" and first and first != "Milestone":
             milestones.append((first, _d(row[1] if len(row) > 1 else None)))
     try:
-        return _facts(_s(fields["Contract ID"]), _s(fields["Provider"]), _s(fields["Lot"]),
-                      _d(fields["Start date"]), _d(fields["End date"]), money(fields["Annual value"]),
-                      money(fields.get("Funding paid to date")), targets=targets, budget=budget,
-                      milestones=milestones, source="Contract sheet")
+        return _facts(
+            _s(fields["Contract ID"]),
+            _s(fields["Provider"]),
+            _s(fields["Lot"]),
+            _d(fields["Start date"]),
+            _d(fields["End date"]),
+            money(fields["Annual value"]),
+            money(fields.get("Funding paid to date")),
+            targets=targets,
+            budget=budget,
+            milestones=milestones,
+            source="Contract sheet",
+        )
     except (KeyError, TypeError, ValueError):
         return None

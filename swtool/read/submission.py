@@ -30,7 +30,7 @@ class Submission:
     cover: Labels
     tables: dict[str, Table]
     narrative: Labels
-    sheets_found: dict[str, str]                 # every sheet in the workbook and its state
+    sheets_found: dict[str, str]  # every sheet in the workbook and its state
     read_flags: dict[str, list[Flag]] = field(default_factory=dict)
     contract_sheet: ContractFacts | None = None  # from the hidden Contract sheet of a prefilled template
     warnings: list[str] = field(default_factory=list)
@@ -86,9 +86,11 @@ class Submission:
 def _match_sheets(raw: RawWorkbook) -> dict[str, str]:
     """Template sheet name -> the workbook's sheet name (case and spacing forgiven)."""
     by_norm = {std.normalise_label(n): n for n in raw.sheet_states}
-    return {spec.name: by_norm[std.normalise_label(spec.name)]
-            for spec in (*std.RETURN_SHEETS, std.SheetSpec(std.CONTRACT_SHEET, "labels", ()))
-            if std.normalise_label(spec.name) in by_norm}
+    return {
+        spec.name: by_norm[std.normalise_label(spec.name)]
+        for spec in (*std.RETURN_SHEETS, std.SheetSpec(std.CONTRACT_SHEET, "labels", ()))
+        if std.normalise_label(spec.name) in by_norm
+    }
 
 
 def wanted_sheets() -> set[str]:
@@ -113,29 +115,36 @@ def load_submission(path: Path, refdata, limits: Limits = Limits(), reader: str 
         name = names.get(spec.name)
         if name is None or name not in raw.sheets:
             if not spec.optional:
-                sink.add(S002, f"The workbook has no '{spec.name}' sheet (sheets found: {found})",
-                         Location(spec.name))
+                sink.add(S002, f"The workbook has no '{spec.name}' sheet (sheets found: {found})", Location(spec.name))
             return None
         if raw.sheet_states.get(name) != "visible" and spec.name != std.CONTRACT_SHEET:
-            sink.add(S002, f"The '{name}' sheet is hidden; unhide it (Home > Format > Hide & Unhide) so the "
-                     "return can be read", Location(name))
+            sink.add(
+                S002,
+                f"The '{name}' sheet is hidden; unhide it (Home > Format > Hide & Unhide) so the return can be read",
+                Location(name),
+            )
             return None
         return raw.sheets[name]
 
     cover_raw = sheet_of(std.RETURN)
-    cover = type_labels(cover_raw, std.RETURN, refdata, sink) if cover_raw else Labels("Return", std.RETURN,
-                                                                                       present=False)
+    cover = (
+        type_labels(cover_raw, std.RETURN, refdata, sink) if cover_raw else Labels("Return", std.RETURN, present=False)
+    )
     lot = cover.get("Lot")
     tables: dict[str, Table] = {}
     for spec in (std.REGISTRATIONS, std.CLAIMS, std.EXPENDITURE, std.TRANSACTIONS, std.MILESTONES):
         rs = sheet_of(spec)
         tables[spec.name] = type_table(rs, spec, lot, refdata, sink) if rs else empty_table(spec)
     narr_raw = sheet_of(std.NARRATIVE)
-    narrative = type_labels(narr_raw, std.NARRATIVE, refdata, sink) if narr_raw else Labels(
-        "Narrative", std.NARRATIVE, present=False)
+    narrative = (
+        type_labels(narr_raw, std.NARRATIVE, refdata, sink)
+        if narr_raw
+        else Labels("Narrative", std.NARRATIVE, present=False)
+    )
     contract = None
     cname = names.get(std.CONTRACT_SHEET)
     if cname and cname in raw.sheets:
         contract = contract_from_sheet(raw.sheets[cname])
-    return Submission(path, raw.sha256, cover, tables, narrative, dict(raw.sheet_states), sink.flags, contract,
-                      list(raw.warnings))
+    return Submission(
+        path, raw.sha256, cover, tables, narrative, dict(raw.sheet_states), sink.flags, contract, list(raw.warnings)
+    )

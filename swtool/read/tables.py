@@ -35,7 +35,7 @@ from swtool.findings import Flag, Location
 from swtool.model import standard as std
 from swtool.model.quarter import uk_date
 from swtool.read.rules import S003, S004, S005, S006, S007, S008, S009
-from swtool.read.workbook import RawSheet, column_letter
+from swtool.read.workbook import RawSheet, Rows, column_letter
 
 
 def _pandera_without_hypothesis() -> None:
@@ -75,7 +75,7 @@ _no_geopandas_search()
 EXCEL_EPOCH = date(1899, 12, 30)
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)  # every date in a return; serials 36526–73050
 DATE_RANGE = "a date from 01/01/2000 to 31/12/2099"
-MAX_WHOLE = 10 ** 15  # Excel keeps 15 significant digits: a whole number past that is not exact
+MAX_WHOLE = 10**15  # Excel keeps 15 significant digits: a whole number past that is not exact
 _DMY_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _ISO_RE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?\s*$")
 _MONEY_RE = re.compile(r"^\s*(-)?\s*£?\s*(-)?\s*([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*$")
@@ -115,6 +115,7 @@ class Sink:
 
 
 # --- coercion: one function per kind, each returning (typed values, {i: reason}, {i: normalised text}) ------
+
 
 def _code_lookup(codes: tuple[str, ...]) -> dict[str, str]:
     return {std.normalise_label(c): c for c in codes}
@@ -336,8 +337,10 @@ _TEXT_ONLY = {str, type(None)}
 def _not_plain(text: str) -> str:
     odd = list(dict.fromkeys(ch for ch in text if not ch.isascii()))
     named = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}" for ch in odd[:3])
-    return (f"a reference in plain letters and digits: it contains {named}"
-            f"{' and more' if len(odd) > 3 else ''}, which may look like a plain character but is not one")
+    return (
+        f"a reference in plain letters and digits: it contains {named}"
+        f"{' and more' if len(odd) > 3 else ''}, which may look like a plain character but is not one"
+    )
 
 
 KIND_EXPECT = {std.INT: "a whole number", std.NUMBER: "a number", std.MONEY: "an amount in pounds"}
@@ -372,6 +375,7 @@ def _text_number(s: str, kind: str):
 
 # --- the typed table --------------------------------------------------------------------------------
 
+
 @dataclass
 class Table:
     """A typed sheet: ``df`` has one column per template header (blank where the sheet lacks it),
@@ -396,8 +400,17 @@ def empty_table(spec: std.SheetSpec) -> Table:
     return Table(spec.name, spec, _frame(spec, {}, 0), np.zeros(0, dtype=np.int64), {}, None, present=False)
 
 
-_DTYPES = {std.TEXT: object, std.REF: object, std.CODE: object, std.CODES: object, std.DATE: "datetime64[s]",
-           std.INT: "Int64", std.NUMBER: "float64", std.MONEY: "float64", std.YESNO: "boolean"}
+_DTYPES = {
+    std.TEXT: object,
+    std.REF: object,
+    std.CODE: object,
+    std.CODES: object,
+    std.DATE: "datetime64[s]",
+    std.INT: "Int64",
+    std.NUMBER: "float64",
+    std.MONEY: "float64",
+    std.YESNO: "boolean",
+}
 
 
 def _series(kind: str, values: list, n: int) -> pd.Series:
@@ -486,8 +499,11 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
         table.sheet, table.present = raw.name, True
         for col in spec.columns:
             if col.needed_for(lot):
-                sink.add(S003, f"{raw.name}: the sheet is empty; it has no '{col.header}' column",
-                         Location(raw.name, None, None, col.header))
+                sink.add(
+                    S003,
+                    f"{raw.name}: the sheet is empty; it has no '{col.header}' column",
+                    Location(raw.name, None, None, col.header),
+                )
         return table
     header_row = raw.rows[h]
     labels, last = header_labels(raw, spec, h)
@@ -497,32 +513,48 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
     for j, v in enumerate(labels):
         label = std.normalise_label(v)
         if not label:
-            if any(j < len(r) and r[j] is not None for r in raw.values[last + 1:last + 200]):
+            if any(j < len(r) and r[j] is not None for r in raw.values[last + 1 : last + 200]):
                 letter = column_letter(j + 1)
-                sink.add(S008, f"{raw.name}!{letter}{header_row}: a column with no header was ignored",
-                         Location(raw.name, header_row, letter))
+                sink.add(
+                    S008,
+                    f"{raw.name}!{letter}{header_row}: a column with no header was ignored",
+                    Location(raw.name, header_row, letter),
+                )
             continue
         found_headers.append(str(v).strip())
         found = by_label.get(label)
         letter = column_letter(j + 1)
         if found is None:
-            sink.add(S008, f"{raw.name}!{letter}{header_row}: column '{str(v).strip()}' is not in the template "
-                     "and was ignored", Location(raw.name, header_row, letter, str(v).strip()), v)
+            sink.add(
+                S008,
+                f"{raw.name}!{letter}{header_row}: column '{str(v).strip()}' is not in the template and was ignored",
+                Location(raw.name, header_row, letter, str(v).strip()),
+                v,
+            )
         elif found.header in positions:
             first = column_letter(positions[found.header] + 1)
-            sink.add(S008, f"{raw.name}!{letter}{header_row}: a second '{found.header}' column was ignored; the one "
-                     f"in column {first} was read", Location(raw.name, header_row, letter, found.header), v)
+            sink.add(
+                S008,
+                f"{raw.name}!{letter}{header_row}: a second '{found.header}' column was ignored; the one "
+                f"in column {first} was read",
+                Location(raw.name, header_row, letter, found.header),
+                v,
+            )
         else:
             positions[found.header] = j
-    data_rows = raw.rows[last + 1:]
-    data_values = raw.values[last + 1:]
-    n = len(data_values)
+    data_rows = raw.rows[last + 1 :]
+    n = len(data_rows)
     rows = np.asarray(data_rows, dtype=np.int64)
     letters = {hd: column_letter(j + 1) for hd, j in positions.items()}
     columns: dict[str, list] = {}
     bad_cells: set[tuple[str, int]] = set()
-    # the columns at once: the reader pads every row to the sheet's width
-    by_column = list(zip(*data_values)) if len(set(map(len, data_values))) == 1 else None
+    # the columns at once: the reader pads every row to the sheet's width; calamine's reader hands columns
+    data_values: Sequence[tuple] = ()
+    if isinstance(raw.values, Rows):
+        by_column: list | None = [c[last + 1 :] for c in raw.values.columns]
+    else:
+        data_values = raw.values[last + 1 :]
+        by_column = list(zip(*data_values)) if len(set(map(len, data_values))) == 1 else None
     for col in spec.columns:
         if col.header not in positions:
             continue
@@ -541,11 +573,19 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
         letter = letters[col.header]
         for i, expected in bad.items():
             bad_cells.add((col.header, i))
-            sink.add(S004, f"{raw.name}!{letter}{rows[i]}: {col.header} {show(raw_values[i])} is not "
-                     f"{expected}", Location(raw.name, int(rows[i]), letter, col.header), raw_values[i])
+            sink.add(
+                S004,
+                f"{raw.name}!{letter}{rows[i]}: {col.header} {show(raw_values[i])} is not {expected}",
+                Location(raw.name, int(rows[i]), letter, col.header),
+                raw_values[i],
+            )
         for i, note in lenient.items():
-            sink.add(S007, f"{raw.name}!{letter}{rows[i]}: {note}", Location(raw.name, int(rows[i]), letter,
-                                                                              col.header), raw_values[i])
+            sink.add(
+                S007,
+                f"{raw.name}!{letter}{rows[i]}: {note}",
+                Location(raw.name, int(rows[i]), letter, col.header),
+                raw_values[i],
+            )
     if raw.formula_cells:  # a formula without its value is S009, not also an empty required cell
         bad_cells |= _flag_formulas(raw, spec, last, positions, sink)
     df = _frame(spec, columns, n)
@@ -554,10 +594,11 @@ def type_table(raw: RawSheet, spec: std.SheetSpec, lot: str | None, refdata, sin
     return table
 
 
-def _flag_formulas(raw: RawSheet, spec: std.SheetSpec, h: int, positions: dict[str, int],
-                   sink: Sink) -> set[tuple[str, int]]:
+def _flag_formulas(
+    raw: RawSheet, spec: std.SheetSpec, h: int, positions: dict[str, int], sink: Sink
+) -> set[tuple[str, int]]:
     by_row = dict(zip(raw.rows, raw.values))
-    index_of = {r: i for i, r in enumerate(raw.rows[h + 1:])}
+    index_of = {r: i for i, r in enumerate(raw.rows[h + 1 :])}
     flagged: set[tuple[str, int]] = set()
     names = {j + 1: hd for hd, j in positions.items()}
     ignored = {j + 1 for hd, j in positions.items() if spec.column(hd).computed}  # e.g. Variance: recomputed
@@ -568,8 +609,12 @@ def _flag_formulas(raw: RawSheet, spec: std.SheetSpec, h: int, positions: dict[s
         value = row[c - 1] if row is not None and c - 1 < len(row) else None
         if value is None:
             letter = column_letter(c)
-            sink.add(S009, f"{raw.name}!{letter}{r}: the cell holds a formula with no saved value; swtool does "
-                     "not calculate formulas", Location(raw.name, r, letter, names.get(c)))
+            sink.add(
+                S009,
+                f"{raw.name}!{letter}{r}: the cell holds a formula with no saved value; swtool does "
+                "not calculate formulas",
+                Location(raw.name, r, letter, names.get(c)),
+            )
             if names.get(c) and r in index_of:
                 flagged.add((names[c], index_of[r]))
     return flagged
@@ -586,22 +631,27 @@ def _schema(spec: std.SheetSpec, lot: str | None, codes_key: tuple) -> pa.DataFr
             checks.append(pa.Check.isin(list(codes)))
         elif col.kind == std.CODES and codes:
             allowed = frozenset(codes)
-            checks.append(pa.Check(lambda s, allowed=allowed: _codes_ok(s, allowed), name="codes",
-                                   element_wise=False))
+            checks.append(pa.Check(lambda s, allowed=allowed: _codes_ok(s, allowed), name="codes", element_wise=False))
         if col.minimum is not None and col.maximum is not None:
             checks.append(pa.Check.in_range(col.minimum, col.maximum))
         elif col.minimum is not None:
             checks.append(pa.Check.ge(col.minimum))
         columns[col.header] = pa.Column(
-            _DTYPES[col.kind], checks=checks, nullable=not col.required, unique=col.unique,
-            report_duplicates="exclude_first", required=col.needed_for(lot) and not col.computed)
+            _DTYPES[col.kind],
+            checks=checks,
+            nullable=not col.required,
+            unique=col.unique,
+            report_duplicates="exclude_first",
+            required=col.needed_for(lot) and not col.computed,
+        )
     frame_checks = []
     for col in spec.columns:
         for w in col.when:
             # ignore_na=False: pandera would find the all-blank rows again for each of these checks (the
             # whole frame each time); the check lets them pass itself, from one look per frame
-            frame_checks.append(pa.Check(_when_check(col.header, w), name=f"S005|{col.header}|{w.words}",
-                                         ignore_na=False))
+            frame_checks.append(
+                pa.Check(_when_check(col.header, w), name=f"S005|{col.header}|{w.words}", ignore_na=False)
+            )
     return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, coerce=False)
 
 
@@ -620,6 +670,7 @@ def _when_check(header: str, w: std.When):
             s = df[column]
             applies &= s.notna() if values is None else s.isin(values)
         return ~(applies & df[header].isna()) | _all_blank(df)
+
     return check
 
 
@@ -635,8 +686,15 @@ def _all_blank(df: pd.DataFrame) -> pd.Series:
     return mask
 
 
-def _validate(table: Table, spec: std.SheetSpec, lot, refdata, found_headers: list[str],
-              bad_cells: set[tuple[str, int]], sink: Sink) -> None:
+def _validate(
+    table: Table,
+    spec: std.SheetSpec,
+    lot,
+    refdata,
+    found_headers: list[str],
+    bad_cells: set[tuple[str, int]],
+    sink: Sink,
+) -> None:
     codes_key = tuple((c.header, codes_for(c, refdata)) for c in spec.columns if c.codes)
     schema = _schema(spec, lot, codes_key)
     # Columns the sheet lacks are dropped for validation so that pandera reports them (S003).
@@ -655,10 +713,12 @@ def _validate(table: Table, spec: std.SheetSpec, lot, refdata, found_headers: li
         if check == "column_in_dataframe":
             missing = str(case.failure_case)
             close = difflib.get_close_matches(missing, found_headers, n=1, cutoff=0.6)
-            hint = f"; the closest header found is '{close[0]}'" if close else \
-                f"; headers found: {', '.join(found_headers[:12]) or 'none'}"
-            sink.add(S003, f"{sheet}: no '{missing}' column{hint}",
-                     Location(sheet, table.header_row, None, missing))
+            hint = (
+                f"; the closest header found is '{close[0]}'"
+                if close
+                else f"; headers found: {', '.join(found_headers[:12]) or 'none'}"
+            )
+            sink.add(S003, f"{sheet}: no '{missing}' column{hint}", Location(sheet, table.header_row, None, missing))
             continue
         if check.startswith("S005|"):
             _, header, words = check.split("|", 2)
@@ -685,14 +745,21 @@ def _validate(table: Table, spec: std.SheetSpec, lot, refdata, found_headers: li
         elif check == "field_uniqueness":
             values = table.df[header]
             first = int(np.flatnonzero((values == value).to_numpy(dtype=bool, na_value=False))[0])
-            sink.add(S006, f"{where.cell}: {header} {show(value)} is repeated; it is already used in row "
-                     f"{table.rows[first]}", where, value)
+            sink.add(
+                S006,
+                f"{where.cell}: {header} {show(value)} is repeated; it is already used in row {table.rows[first]}",
+                where,
+                value,
+            )
         elif check.startswith("isin") or check == "codes":
             codes = codes_for(col, refdata)
             sink.add(S004, _code_message(where.cell, header, value, codes, col.kind == std.CODES), where, value)
         elif check.startswith(("in_range", "greater_than")):
-            rng = f"{money.num(col.minimum)} to {money.num(col.maximum)}" if col.maximum is not None else \
-                f"at least {money.num(col.minimum)}"
+            rng = (
+                f"{money.num(col.minimum)} to {money.num(col.maximum)}"
+                if col.maximum is not None
+                else f"at least {money.num(col.minimum)}"
+            )
             sink.add(S004, f"{where.cell}: {header} {show(value)} is out of range; expected {rng}", where, value)
         else:  # a dtype failure cannot happen (we built the frame), but never lose a failure
             sink.add(S004, f"{where.cell}: {header} {show(value)} failed the check {check}", where, value)
@@ -704,8 +771,10 @@ def _code_message(cell: str | None, header: str, value, codes, multi: bool) -> s
         wrong = [p.strip() for p in str(value).split(";") if p.strip() and p.strip() not in allowed]
         close = difflib.get_close_matches(wrong[0], codes, n=1, cutoff=0.6) if wrong else []
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return (f"{cell}: {header} {', '.join(repr(w) for w in wrong)} "
-                f"{'is' if len(wrong) == 1 else 'are'} not in the code list{hint}; use the dropdown")
+        return (
+            f"{cell}: {header} {', '.join(repr(w) for w in wrong)} "
+            f"{'is' if len(wrong) == 1 else 'are'} not in the code list{hint}; use the dropdown"
+        )
     close = difflib.get_close_matches(str(value), codes, n=1, cutoff=0.6)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     listed = ", ".join(codes) if len(codes) <= 12 else ", ".join(codes[:12]) + ", …"
@@ -713,6 +782,7 @@ def _code_message(cell: str | None, header: str, value, codes, multi: bool) -> s
 
 
 # --- label sheets (Return, Narrative) ----------------------------------------------------------------
+
 
 @dataclass
 class Labels:
@@ -751,8 +821,12 @@ def type_labels(raw: RawSheet, spec: std.SheetSpec, refdata, sink: Sink) -> Labe
         typed, bad, lenient = coerce(col.kind, [value], codes_for(col, refdata))
         where = Location(raw.name, r, letter, col.header)
         if value is None and (r, j + 2) in raw.formula_cells:
-            sink.add(S009, f"{raw.name}!{letter}{r}: the cell holds a formula with no saved value; swtool does "
-                     "not calculate formulas", where)
+            sink.add(
+                S009,
+                f"{raw.name}!{letter}{r}: the cell holds a formula with no saved value; swtool does "
+                "not calculate formulas",
+                where,
+            )
             out.values[col.header] = None
             continue
         if bad:
@@ -763,15 +837,22 @@ def type_labels(raw: RawSheet, spec: std.SheetSpec, refdata, sink: Sink) -> Labe
             sink.add(S007, f"{raw.name}!{letter}{r}: {lenient[0]}", where, value)
         v = typed[0]
         if col.kind == std.CODE and v is not None and col.codes and v not in codes_for(col, refdata):
-            sink.add(S004, _code_message(f"{raw.name}!{letter}{r}", col.header, v, codes_for(col, refdata),
-                                           False), where, value)
+            sink.add(
+                S004,
+                _code_message(f"{raw.name}!{letter}{r}", col.header, v, codes_for(col, refdata), False),
+                where,
+                value,
+            )
             v = None
         out.values[col.header] = v
     for col in spec.columns:
         if col.header not in out.cells:
             if col.required:
-                sink.add(S003, f"{raw.name}: no row labelled '{col.header}' in column A",
-                         Location(raw.name, None, None, col.header))
+                sink.add(
+                    S003,
+                    f"{raw.name}: no row labelled '{col.header}' in column A",
+                    Location(raw.name, None, None, col.header),
+                )
         elif col.required and out.values.get(col.header) is None:
             where = out.at(col.header)
             if not any(f.where == where for code in (S004.code, S009.code) for f in sink.flags.get(code, [])):

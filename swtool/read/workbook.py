@@ -12,6 +12,7 @@ import os
 import signal
 import time
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice, repeat
 from pathlib import Path
@@ -41,7 +42,8 @@ def column_letter(idx: int) -> str:
 @dataclass
 class RawSheet:
     """One sheet's cells. ``rows[i]`` is the Excel row number of ``values[i]``; ``values[i][j]`` is the
-    value in column ``j + 1`` (A = 0). Blank rows are not kept."""
+    value in column ``j + 1`` (A = 0). Blank rows are not kept. The calamine reader keeps ``values`` as
+    columns (``Rows``, equal to the list of tuples and read like one; ``Rows.columns`` for whole columns)."""
 
     name: str
     state: str
@@ -57,8 +59,8 @@ class RawSheet:
 class RawWorkbook:
     path: Path
     sha256: str
-    sheets: dict[str, RawSheet]            # the sheets that were read, by their name in the workbook
-    sheet_states: dict[str, str]            # every sheet: visible, hidden or veryHidden
+    sheets: dict[str, RawSheet]  # the sheets that were read, by their name in the workbook
+    sheet_states: dict[str, str]  # every sheet: visible, hidden or veryHidden
     warnings: list[str] = field(default_factory=list)
 
 
@@ -70,8 +72,13 @@ CALAMINE, OPENPYXL = "calamine", "openpyxl"
 READERS = (CALAMINE, OPENPYXL)  # the setting ``reader`` (docs/rules.md#settings)
 
 
-def read(path: Path, wanted: set[str] | None = None, limits: Limits | None = None,
-         header_hints: dict[str, set[str]] | None = None, reader: str = CALAMINE) -> RawWorkbook:
+def read(
+    path: Path,
+    wanted: set[str] | None = None,
+    limits: Limits | None = None,
+    header_hints: dict[str, set[str]] | None = None,
+    reader: str = CALAMINE,
+) -> RawWorkbook:
     """Pre-flight, then read the sheets whose names (casefolded) are in ``wanted`` (all when None).
 
     The pre-flight runs here (stdlib, milliseconds); the reader runs in a child process with a wall-time
@@ -89,8 +96,13 @@ def read(path: Path, wanted: set[str] | None = None, limits: Limits | None = Non
     return start_read(path, wanted, limits, header_hints, reader).result()
 
 
-def start_read(path: Path, wanted: set[str] | None = None, limits: Limits | None = None,
-               header_hints: dict[str, set[str]] | None = None, reader: str = CALAMINE) -> PendingRead:
+def start_read(
+    path: Path,
+    wanted: set[str] | None = None,
+    limits: Limits | None = None,
+    header_hints: dict[str, set[str]] | None = None,
+    reader: str = CALAMINE,
+) -> PendingRead:
     """``read``, started: the pre-flight runs now (Unreadable now) and the child starts reading; the
     caller does other work (loads pandas) meanwhile and takes the cells with ``.result()``."""
     if reader not in READERS:
@@ -107,8 +119,17 @@ class PendingRead:
         self.path, self.pf, self.wanted, self.limits, self.reader = path, pf, wanted, limits, reader
         self.bounded = limits.child_process and isolation_available()
         self.started = time.monotonic()
-        self.job = start_bounded(_read_checked, (path, pf, wanted, limits, reader), seconds=limits.read_seconds,
-                                 memory_mb=limits.read_memory_mb, name="swtool-reader") if self.bounded else None
+        self.job = (
+            start_bounded(
+                _read_checked,
+                (path, pf, wanted, limits, reader),
+                seconds=limits.read_seconds,
+                memory_mb=limits.read_memory_mb,
+                name="swtool-reader",
+            )
+            if self.bounded
+            else None
+        )
 
     def result(self) -> RawWorkbook:
         if not self.bounded:
@@ -134,34 +155,47 @@ class PendingRead:
                 stopped = ChildStopped("time-limit")
             else:
                 try:
-                    return run_bounded(_read_checked, (path, pf, wanted, limits, OPENPYXL), seconds=left,
-                                       memory_mb=limits.read_memory_mb, name="swtool-reader")
+                    return run_bounded(
+                        _read_checked,
+                        (path, pf, wanted, limits, OPENPYXL),
+                        seconds=left,
+                        memory_mb=limits.read_memory_mb,
+                        name="swtool-reader",
+                    )
                 except ChildStopped as e:
                     stopped = e
         if stopped.kind == "time-limit":
             log.warning("reading %s took over %s s; the reader was stopped", path, limits.read_seconds)
-            raise Unreadable(f"The workbook could not be read within {_secs(limits.read_seconds)} (limit "
-                             "read_seconds); it is unusually large or damaged. Remove unused rows, columns and "
-                             "sheets, save it again from Excel and resend it.", "time-limit")
+            raise Unreadable(
+                f"The workbook could not be read within {_secs(limits.read_seconds)} (limit "
+                "read_seconds); it is unusually large or damaged. Remove unused rows, columns and "
+                "sheets, save it again from Excel and resend it.",
+                "time-limit",
+            )
         if stopped.kind == "died":
             log.warning("the reader of %s died (%s)", path, stopped.detail)
-            raise Unreadable(f"The workbook could not be read: the reader stopped ({stopped.detail}), most likely "
-                             f"at the {limits.read_memory_mb:,} MB memory limit (limit read_memory_mb); it is "
-                             "unusually large or damaged. Remove unused rows, columns and sheets, save it again "
-                             "from Excel and resend it.", "reader-died")
+            raise Unreadable(
+                f"The workbook could not be read: the reader stopped ({stopped.detail}), most likely "
+                f"at the {limits.read_memory_mb:,} MB memory limit (limit read_memory_mb); it is "
+                "unusually large or damaged. Remove unused rows, columns and sheets, save it again "
+                "from Excel and resend it.",
+                "reader-died",
+            )
         if stopped.kind == "memory-limit":
             raise _memory_error(limits, bounded=True)
         log.warning("reading %s failed in the reader process: %s", path, stopped.detail)
-        raise Unreadable("The workbook is damaged and cannot be read. Save it again from Excel and resend it.",
-                         "damaged")
+        raise Unreadable(
+            "The workbook is damaged and cannot be read. Save it again from Excel and resend it.", "damaged"
+        )
 
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
 
 
-def _read_checked(path: Path, pf: Preflight, wanted: set[str] | None, limits: Limits,
-                  reader: str = OPENPYXL) -> RawWorkbook:
+def _read_checked(
+    path: Path, pf: Preflight, wanted: set[str] | None, limits: Limits, reader: str = OPENPYXL
+) -> RawWorkbook:
     """The read of a file that passed the pre-flight (in the child process by default)."""
     names = [n for n, _, _ in pf.sheets if wanted is None or n.casefold().strip() in wanted]
     if reader == CALAMINE:
@@ -182,17 +216,21 @@ def _read_openpyxl(path: Path, pf: Preflight, names: list[str], limits: Limits) 
     import openpyxl
 
     if not openpyxl.DEFUSEDXML:  # OPENPYXL_DEFUSEDXML=False would silently allow entity bombs
-        raise Unreadable("swtool cannot read workbooks safely here: defusedxml is not in use by openpyxl. "
-                         "Reinstall swtool (it depends on defusedxml) and unset OPENPYXL_DEFUSEDXML.",
-                         "no-defusedxml")
+        raise Unreadable(
+            "swtool cannot read workbooks safely here: defusedxml is not in use by openpyxl. "
+            "Reinstall swtool (it depends on defusedxml) and unset OPENPYXL_DEFUSEDXML.",
+            "no-defusedxml",
+        )
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False, keep_vba=False)
     except MemoryError:
         raise
     except Exception as e:  # openpyxl raises many kinds for a damaged file; the provider needs one sentence
         log.debug("openpyxl could not open %s", path, exc_info=True)
-        raise Unreadable("The workbook is damaged and cannot be opened "
-                         f"({_why(e)}). Save it again from Excel and resend it.", "damaged") from None
+        raise Unreadable(
+            f"The workbook is damaged and cannot be opened ({_why(e)}). Save it again from Excel and resend it.",
+            "damaged",
+        ) from None
     try:
         sheets = {}
         budget = [limits.max_cells, limits.max_text_chars]  # whole-workbook: cells, characters of text
@@ -204,8 +242,11 @@ def _read_openpyxl(path: Path, pf: Preflight, names: list[str], limits: Limits) 
                 raise
             except Exception as e:
                 log.debug("reading sheet %s of %s failed", name, path, exc_info=True)
-                raise Unreadable(f"The sheet '{name}' is damaged and cannot be read ({_why(e)}). "
-                                 "Save the workbook again from Excel.", "damaged") from None
+                raise Unreadable(
+                    f"The sheet '{name}' is damaged and cannot be read ({_why(e)}). "
+                    "Save the workbook again from Excel.",
+                    "damaged",
+                ) from None
     finally:
         wb.close()
     formula_names = [n for n, sheet in sheets.items() if sheet.rows]
@@ -216,8 +257,10 @@ def _read_openpyxl(path: Path, pf: Preflight, names: list[str], limits: Limits) 
             raise
         except Exception as e:  # the values were read; a formula pass that fails is the same damaged file
             log.debug("formula pass over %s failed", path, exc_info=True)
-            raise Unreadable("The workbook is damaged and cannot be read "
-                             f"({_why(e)}). Save it again from Excel and resend it.", "damaged") from None
+            raise Unreadable(
+                f"The workbook is damaged and cannot be read ({_why(e)}). Save it again from Excel and resend it.",
+                "damaged",
+            ) from None
     return sheets
 
 
@@ -247,8 +290,16 @@ def _read_calamine(path: Path, pf: Preflight, names: list[str], limits: Limits) 
                 sh = future.result()
                 state = next(s for n, s, _ in pf.sheets if n == name)
                 scanned = scans.get(parts[name])
-                sheets[name] = _calamine_sheet(sh, name, state, limits, budget, facts.last_row.get(parts[name], 0),
-                                               scanned.errors if scanned else {}, converter)
+                sheets[name] = _calamine_sheet(
+                    sh,
+                    name,
+                    state,
+                    limits,
+                    budget,
+                    facts.last_row.get(parts[name], 0),
+                    scanned.errors if scanned else {},
+                    converter,
+                )
                 del sh  # its cells, before the next sheet's
         finally:
             parser.shutdown(wait=True, cancel_futures=True)  # no parse outlives the read
@@ -291,8 +342,16 @@ def _look_over(path: Path, pf: Preflight, names: list[str], limits: Limits):
     return facts, scans
 
 
-def _calamine_sheet(sh, name: str, state: str, limits: Limits, budget: list[int], last_row: int,
-                    errors: dict[int, dict[int, str]], converter) -> RawSheet:
+def _calamine_sheet(
+    sh,
+    name: str,
+    state: str,
+    limits: Limits,
+    budget: list[int],
+    last_row: int,
+    errors: dict[int, dict[int, str]],
+    converter,
+) -> RawSheet:
     """One sheet from calamine's rows: the same width, rows and bounds as ``_read_sheet``."""
     sheet = RawSheet(name, state)
     start = sh.start
@@ -316,35 +375,166 @@ def _calamine_sheet(sh, name: str, state: str, limits: Limits, budget: list[int]
     width = _width_note(sheet, width, limits)
     if not width:
         return sheet
-    total = min(max(last_row, (start[0] + sh.height) if start is not None else 0, max(errors, default=0)),
-                limits.max_rows)
-    blank = (None,) * width
+    total = min(
+        max(last_row, (start[0] + sh.height) if start is not None else 0, max(errors, default=0)), limits.max_rows
+    )
 
     max_text = limits.max_text or 1 << 62
 
-    def values():
+    def blocks():
         given = chain(head, rows)
         for first in range(1, total + 1, BLOCK_ROWS):
             take = min(BLOCK_ROWS, total + 1 - first)
             chunk = list(islice(given, take))
             if len(set(map(len, chunk))) <= 1:
-                done, chars = converter.block(chunk, width, offset, max_text)
+                cols, chars = converter.block(chunk, width, offset, max_text)
             else:  # never from calamine, whose rows are as wide as the used range: one row at a time
                 done = [converter.row(list(row), width, offset, None) for row in chunk]
+                cols = [list(c) for c in zip(*done)] if done else [[] for _ in range(width)]
                 chars = [None] * len(done)
-            done += [blank] * (take - len(done))  # below the last value, down to the last row openpyxl reads
-            chars += [0] * (take - len(chars))
+            if len(chars) < take:  # below the last value, down to the last row openpyxl reads
+                for c in cols:
+                    c += [None] * (take - len(chars))
+                chars += [0] * (take - len(chars))
             if errors:
                 for k in range(take):
                     patch = errors.get(first + k)
                     if patch:
-                        done[k], chars[k] = converter.row(list(done[k]), width, 0, patch), None
-            yield from zip(done, chars)
+                        for col, text in patch.items():
+                            if col <= width:
+                                cols[col - 1][k] = text
+                        chars[k] = None
+            yield first, cols, chars
 
-    return _collect(sheet, values(), width, limits, budget)
+    return _collect_columns(sheet, blocks(), width, limits, budget)
+
+
+class Rows(Sequence):
+    """A sheet's rows kept as its columns (the calamine reader's ``RawSheet.values``): ``rows[i]`` is row
+    ``i`` as a tuple and ``rows[a:b]`` a list of them, as the list of tuples the openpyxl reader makes
+    gives them, and equal to it; ``columns`` gives the typing whole columns without making a row."""
+
+    __slots__ = ("columns", "n")
+
+    def __init__(self, columns: list[list], n: int):
+        self.columns, self.n = columns, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return list(zip(*(c[i] for c in self.columns)))
+        if i < 0:
+            i += self.n
+        if not 0 <= i < self.n:
+            raise IndexError("row index out of range")
+        return tuple(c[i] for c in self.columns)
+
+    def __iter__(self):
+        return zip(*self.columns)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Rows):
+            return self.n == other.n and self.columns == other.columns
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return len(other) == self.n and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Rows({self[:3]!r}{', ...' if self.n > 3 else ''}; {self.n} rows)"
+
+
+def _collect_columns(sheet: RawSheet, blocks, width: int, limits: Limits, budget: list[int]) -> RawSheet:
+    """``_collect`` over blocks of columns (``(first Excel row, columns, characters of each row)``, the
+    rows 1, 2, 3, … in order): the same rows kept, bounds, budgets, cuts and notes, and
+    ``sheet.values`` a ``Rows`` of the kept rows."""
+    name = sheet.name
+    blank_run = 0
+    max_text = limits.max_text or 1 << 62
+    cuts: dict[str, str] = {}
+    cut_cells = 0
+    kept_columns: list[list] = [[] for _ in range(width)]
+    stopped = False
+    r = 0
+    for first, cols, chars in blocks:
+        blank = _blank_rows(cols, len(chars))
+        kept: list[int] = []
+        for k, c in enumerate(chars):
+            r = first + k
+            if k in blank:  # nothing but blanks and spaces
+                blank_run += 1
+                if blank_run >= limits.blank_row_stop:
+                    sheet.truncated = (
+                        f"reading stopped after {limits.blank_row_stop:,} blank rows at row {r:,} "
+                        "(limit blank_row_stop); rows below it, if any, were not read"
+                    )
+                    stopped = True
+                    break
+                continue
+            blank_run = 0
+            budget[0] -= width
+            if budget[0] < 0:
+                raise Unreadable(
+                    f"The workbook holds more than {limits.max_cells:,} cells (limit max_cells); "
+                    f"reading stopped at '{name}' row {r:,}. Remove unused rows and columns.",
+                    "too-many-cells",
+                )
+            if c is None:
+                lengths = [len(col[k]) for col in cols if col[k].__class__ is str]
+                c = sum(lengths)
+                if lengths and max(lengths) > max_text:  # one cut copy per long string, however many cells share it
+                    for col in cols:
+                        v = col[k]
+                        if v.__class__ is str and len(v) > max_text:
+                            cut_cells += 1
+                            col[k] = _cut(v, max_text, cuts)
+                    c = sum(len(col[k]) for col in cols if col[k].__class__ is str)
+            budget[1] -= c
+            if budget[1] < 0:  # every later stage walks each cell's text: bound it here, not only the cells
+                raise Unreadable(
+                    f"The workbook holds more than {limits.max_text_chars:,} characters of text (limit "
+                    f"max_text_chars); reading stopped at '{name}' row {r:,}. Remove unused rows and "
+                    "long texts.",
+                    "too-much-text",
+                )
+            kept.append(k)
+        sheet.rows += [first + k for k in kept]
+        if len(kept) == len(chars):
+            for into, col in zip(kept_columns, cols):
+                into += col
+        elif kept:
+            for into, col in zip(kept_columns, cols):
+                into += map(col.__getitem__, kept)
+        if stopped:
+            break
+    if not stopped and sheet.rows and sheet.rows[-1] >= limits.max_rows:
+        sheet.truncated = f"reading stopped at row {limits.max_rows:,} (limit max_rows)"
+    sheet.values = Rows(kept_columns, len(sheet.rows))  # type: ignore[assignment]
+    if cut_cells:
+        sheet.notes.append(
+            f"{cut_cells:,} cell{'s were' if cut_cells > 1 else ' was'} cut to {max_text:,} characters (limit max_text)"
+        )
+    if sheet.truncated:
+        sheet.notes.append(sheet.truncated)
+    return sheet
+
+
+def _blank_rows(cols: list[list], n: int) -> set[int]:
+    """The rows (0 … n-1) of a block of columns with nothing but blanks and spaces: those blank in the
+    first column, then of these the ones blank in the next, and so on (a filled column ends it soon)."""
+    left: range | list[int] = range(n)
+    for col in cols:
+        left = [k for k in left if (v := col[k]) is None or (v.__class__ is str and not v.strip())]
+        if not left:
+            return set()
+    return set(left)
 
 
 # --- work in a bounded child process: the read here, the annotated copy in swtool.write.annotate ------------------
+
 
 def isolation_available() -> bool:
     """A child process with an address-space limit needs fork (POSIX) and ``resource``; elsewhere
@@ -397,8 +587,15 @@ class ChildStopped(Exception):
         self.detail = detail
 
 
-def run_bounded(func, args: tuple = (), *, seconds: float, memory_mb: int, name: str = "swtool-child",
-                passthrough: tuple[type[BaseException], ...] = ()):
+def run_bounded(
+    func,
+    args: tuple = (),
+    *,
+    seconds: float,
+    memory_mb: int,
+    name: str = "swtool-child",
+    passthrough: tuple[type[BaseException], ...] = (),
+):
     """Run ``func(*args)`` in a child process whose address space may grow by ``memory_mb`` and that is
     killed after ``seconds``; return what it returns (it must pickle).
 
@@ -408,13 +605,19 @@ def run_bounded(func, args: tuple = (), *, seconds: float, memory_mb: int, name:
     return start_bounded(func, args, seconds=seconds, memory_mb=memory_mb, name=name, passthrough=passthrough).wait()
 
 
-def start_bounded(func, args: tuple = (), *, seconds: float, memory_mb: int, name: str = "swtool-child",
-                  passthrough: tuple[type[BaseException], ...] = ()) -> Bounded:
+def start_bounded(
+    func,
+    args: tuple = (),
+    *,
+    seconds: float,
+    memory_mb: int,
+    name: str = "swtool-child",
+    passthrough: tuple[type[BaseException], ...] = (),
+) -> Bounded:
     """``run_bounded``, started: ``.wait()`` gives what it gives. The ``seconds`` count from now."""
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_bounded_child, args=(send, func, args, memory_mb, passthrough), name=name,
-                       daemon=True)
+    proc = ctx.Process(target=_bounded_child, args=(send, func, args, memory_mb, passthrough), name=name, daemon=True)
     proc.start()
     send.close()
     return Bounded(proc, receive, time.monotonic() + seconds)
@@ -446,8 +649,11 @@ class Bounded:
                 proc.join()
         if message is None:
             code = proc.exitcode
-            how = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 and \
-                -code in signal.valid_signals() else f"exit code {code}"
+            how = (
+                f"signal {signal.Signals(-code).name}"
+                if code is not None and code < 0 and -code in signal.valid_signals()
+                else f"exit code {code}"
+            )
             raise ChildStopped("died", how)
         kind = message[0]
         if kind == "ok":
@@ -477,8 +683,9 @@ def _bounded_child(conn, func, args: tuple, memory_mb: int, passthrough: tuple) 
     except MemoryError:
         message = ("memory",)
     except BaseException as e:  # noqa: BLE001 (even Ctrl-C: the parent reports it; no traceback here)
-        message = ("raised", e) if isinstance(e, passthrough) and _pickles(e) else \
-            ("error", f"{type(e).__name__}: {e}"[:500])
+        message = (
+            ("raised", e) if isinstance(e, passthrough) and _pickles(e) else ("error", f"{type(e).__name__}: {e}"[:500])
+        )
     try:
         conn.send(message)
     except MemoryError:  # too big to pickle within the limit
@@ -545,10 +752,14 @@ def _secs(n: float) -> str:
 
 
 def _memory_error(limits: Limits, bounded: bool) -> Unreadable:
-    where = f"{limits.read_memory_mb:,} MB of memory (limit read_memory_mb)" if bounded else \
-        "the memory of this computer"
-    return Unreadable(f"The workbook could not be read within {where}; it is unusually large or damaged. Remove "
-                      "unused rows, columns and sheets, save it again from Excel and resend it.", "memory-limit")
+    where = (
+        f"{limits.read_memory_mb:,} MB of memory (limit read_memory_mb)" if bounded else "the memory of this computer"
+    )
+    return Unreadable(
+        f"The workbook could not be read within {where}; it is unusually large or damaged. Remove "
+        "unused rows, columns and sheets, save it again from Excel and resend it.",
+        "memory-limit",
+    )
 
 
 def _read_sheet(ws, name: str, state: str, limits: Limits, budget: list[int]) -> RawSheet:
@@ -556,8 +767,7 @@ def _read_sheet(ws, name: str, state: str, limits: Limits, budget: list[int]) ->
     sheet = RawSheet(name, state)
     # First find how wide the sheet really is, from its first rows (a header must be among them).
     width = 0
-    for row in ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, max_col=limits.max_columns + 1,
-                            values_only=True):
+    for row in ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS, max_col=limits.max_columns + 1, values_only=True):
         for j in range(len(row) - 1, -1, -1):
             if not _is_blank(row[j]):
                 width = max(width, j + 1)
@@ -572,8 +782,9 @@ def _read_sheet(ws, name: str, state: str, limits: Limits, budget: list[int]) ->
 def _width_note(sheet: RawSheet, width: int, limits: Limits) -> int:
     if width > limits.max_columns:
         width = limits.max_columns
-        sheet.notes.append(f"columns after {column_letter(width)} were not read (limit max_columns, "
-                           f"{limits.max_columns:,} columns)")
+        sheet.notes.append(
+            f"columns after {column_letter(width)} were not read (limit max_columns, {limits.max_columns:,} columns)"
+        )
     sheet.width = width
     return width
 
@@ -581,7 +792,8 @@ def _width_note(sheet: RawSheet, width: int, limits: Limits) -> int:
 def _collect(sheet: RawSheet, rows, width: int, limits: Limits, budget: list[int]) -> RawSheet:
     """Keep the rows that hold something, each a tuple of ``width`` values; ``rows`` gives Excel's rows 1,
     2, 3, … in order, each with the characters of text in it when they are known already (else None).
-    Both readers end here, so blank rows, bounds, budgets and cuts are one code."""
+    The openpyxl reader ends here; the calamine reader in ``_collect_columns``, the same steps over
+    columns (tests/unit/read holds the two readers' sheets equal)."""
     name = sheet.name
     blank_run = 0
     max_text = limits.max_text or 1 << 62
@@ -594,16 +806,20 @@ def _collect(sheet: RawSheet, rows, width: int, limits: Limits, budget: list[int
         else:  # nothing but blanks and spaces
             blank_run += 1
             if blank_run >= limits.blank_row_stop:
-                sheet.truncated = (f"reading stopped after {limits.blank_row_stop:,} blank rows at row {r:,} "
-                                   "(limit blank_row_stop); rows below it, if any, were not read")
+                sheet.truncated = (
+                    f"reading stopped after {limits.blank_row_stop:,} blank rows at row {r:,} "
+                    "(limit blank_row_stop); rows below it, if any, were not read"
+                )
                 break
             continue
         blank_run = 0
         budget[0] -= width
         if budget[0] < 0:
-            raise Unreadable(f"The workbook holds more than {limits.max_cells:,} cells (limit max_cells); "
-                             f"reading stopped at '{name}' row {r:,}. Remove unused rows and columns.",
-                             "too-many-cells")
+            raise Unreadable(
+                f"The workbook holds more than {limits.max_cells:,} cells (limit max_cells); "
+                f"reading stopped at '{name}' row {r:,}. Remove unused rows and columns.",
+                "too-many-cells",
+            )
         if chars is None:
             lengths = [len(v) for v in row if v.__class__ is str]
             chars = sum(lengths)
@@ -613,17 +829,21 @@ def _collect(sheet: RawSheet, rows, width: int, limits: Limits, budget: list[int
                 chars = sum(len(v) for v in row if v.__class__ is str)
         budget[1] -= chars
         if budget[1] < 0:  # every later stage walks each cell's text: bound it here, not only the cells
-            raise Unreadable(f"The workbook holds more than {limits.max_text_chars:,} characters of text (limit "
-                             f"max_text_chars); reading stopped at '{name}' row {r:,}. Remove unused rows and "
-                             "long texts.", "too-much-text")
+            raise Unreadable(
+                f"The workbook holds more than {limits.max_text_chars:,} characters of text (limit "
+                f"max_text_chars); reading stopped at '{name}' row {r:,}. Remove unused rows and "
+                "long texts.",
+                "too-much-text",
+            )
         sheet.rows.append(r)
         sheet.values.append(row)
     else:
         if sheet.rows and sheet.rows[-1] >= limits.max_rows:
             sheet.truncated = f"reading stopped at row {limits.max_rows:,} (limit max_rows)"
     if cut_cells:
-        sheet.notes.append(f"{cut_cells:,} cell{'s were' if cut_cells > 1 else ' was'} cut to {max_text:,} "
-                           "characters (limit max_text)")
+        sheet.notes.append(
+            f"{cut_cells:,} cell{'s were' if cut_cells > 1 else ' was'} cut to {max_text:,} characters (limit max_text)"
+        )
     if sheet.truncated:
         sheet.notes.append(sheet.truncated)
     return sheet

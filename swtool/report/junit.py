@@ -33,8 +33,9 @@ def render(reports: list[FileReport], rules: dict) -> str:
             errors = [f for f in found if f.severity == ERROR]
             if errors:
                 failures += 1
-                fail = ET.SubElement(case, "failure", message=f"{plural(len(errors), 'error')}: {errors[0].message}",
-                                     type=code)
+                fail = ET.SubElement(
+                    case, "failure", message=f"{plural(len(errors), 'error')}: {errors[0].message}", type=code
+                )
                 fail.text = "\n".join(_located(f, r.path) for f in errors)
             others = [f for f in found if f.severity != ERROR]
             if others:

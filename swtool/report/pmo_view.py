@@ -35,16 +35,18 @@ if TYPE_CHECKING:
 
 ESTIMATE = "estimated; the council's PMO decides"
 SHEET = "PMO view"
-MAX_NOT_COUNTED_SHOWN = 5      # in the text report; the JSON and the sheet list every one
+MAX_NOT_COUNTED_SHOWN = 5  # in the text report; the JSON and the sheet list every one
 
 # --- the output table, shared with the ledger's views ----------------------------------------------
+
 
 @dataclass
 class OutputRow:
     """One output of one contract: the quarter against its target (K701) and the contract to date."""
+
     output: str
     title: str
-    variance: OutputVariance | None     # None when no return is recorded for the quarter
+    variance: OutputVariance | None  # None when no return is recorded for the quarter
     to_date: CumulativeLine | None
 
 
@@ -60,10 +62,16 @@ def combined_variance(contract, q: Quarter, acts: dict, settings):
         return None
     actual = acts[q].get(COMBINED, 0)
     limit = int(settings.get("output_variance_percent", 20))
-    return OutputVariance(COMBINED, target, target_basis(contract, COMBINED, q), actual,
-                          money.as_decimal(money.variance(actual, target, limit).percent), False, limit,
-                          f"{q} {contract.contract_id} output 2 (2a + 2b): {actual} against a quarterly target of "
-                          f"{num(target)}")
+    return OutputVariance(
+        COMBINED,
+        target,
+        target_basis(contract, COMBINED, q),
+        actual,
+        money.as_decimal(money.variance(actual, target, limit).percent),
+        False,
+        limit,
+        f"{q} {contract.contract_id} output 2 (2a + 2b): {actual} against a quarterly target of {num(target)}",
+    )
 
 
 def output_rows(contract, q: Quarter, acts: dict, settings, refdata=None, to_date: bool = True) -> list[OutputRow]:
@@ -83,9 +91,12 @@ def output_rows(contract, q: Quarter, acts: dict, settings, refdata=None, to_dat
     so_far = {t.output: t for t in cumulative(contract, q, acts)} if to_date else {}
     order = [*core_outputs(contract.lot)]
     order += [o for o in [*so_far, *variances] if o not in order]
-    titles = (refdata.outputs_by_lot.get(str(contract.lot), {}) if refdata is not None else {})
-    return [OutputRow(o, titles.get(o, {}).get("title") or OUTPUT_NAMES.get(o, ""), variances.get(o), so_far.get(o))
-            for o in dict.fromkeys(order) if o in variances or o in so_far]
+    titles = refdata.outputs_by_lot.get(str(contract.lot), {}) if refdata is not None else {}
+    return [
+        OutputRow(o, titles.get(o, {}).get("title") or OUTPUT_NAMES.get(o, ""), variances.get(o), so_far.get(o))
+        for o in dict.fromkeys(order)
+        if o in variances or o in so_far
+    ]
 
 
 def performance_flags(rows: list[OutputRow], lines: list, shared=None, contract_id: str = "") -> list[tuple[str, str]]:
@@ -99,6 +110,7 @@ def performance_flags(rows: list[OutputRow], lines: list, shared=None, contract_
 
 
 # --- what counts in a return and its earlier quarters ----------------------------------------------
+
 
 def row_errors(findings) -> dict[tuple[str, int], set[str]]:
     """The error codes found on each (sheet, row): what stands on a row before the PMO waives anything."""
@@ -120,6 +132,7 @@ def _records(table):
 @dataclass(frozen=True)
 class NotCounted:
     """A claim of this return that would not count, and why (``counting.why_not_counted``)."""
+
     cell: str
     output: str | None
     why: str
@@ -151,14 +164,25 @@ def count_returns(returns: Sequence[tuple[Submission, list]], refdata=None) -> t
             registered += not own
             client = _text(r.get("Client ref"))
             if client:
-                regs[client.casefold()].append(Registration(_day(r.get("Registration date")) or "", order, row,
-                                                            f"{t.sheet}!A{row} ({q})", own))
+                regs[client.casefold()].append(
+                    Registration(_day(r.get("Registration date")) or "", order, row, f"{t.sheet}!A{row} ({q})", own)
+                )
         tally["1"] = registered
         t = sub.claims
         for row, r in _records(t):
             output = _text(kept_value(t.spec.name, "Output", r.get("Output"), refdata))
-            claims.append((order, q, t.sheet, row, output, _text(r.get("Client ref")), _day(r.get("Date achieved")),
-                           errors.get((t.sheet, row))))
+            claims.append(
+                (
+                    order,
+                    q,
+                    t.sheet,
+                    row,
+                    output,
+                    _text(r.get("Client ref")),
+                    _day(r.get("Date achieved")),
+                    errors.get((t.sheet, row)),
+                )
+            )
     last = len(returns) - 1
     not_counted = []
     for order, q, sheet, row, output, client, achieved, on_row in claims:
@@ -175,19 +199,21 @@ def count_returns(returns: Sequence[tuple[Submission, list]], refdata=None) -> t
 
 # --- the view ----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ViewRow:
     """One line of the App 3 item 1 table as the provider sees it."""
+
     output: str
     title: str
-    core: bool                          # carries service credits (2 and 4; lot 9: 1 and 4)
+    core: bool  # carries service credits (2 and 4; lot 9: 1 and 4)
     annual_target: int | None
-    target: Decimal | int | None        # this quarter's (profile, else annual ÷ 4)
+    target: Decimal | int | None  # this quarter's (profile, else annual ÷ 4)
     target_basis: str | None
-    actual: int | None                  # the claims that count
-    percent: Decimal | None             # actual ÷ target × 100, to 0.01 for showing
+    actual: int | None  # the claims that count
+    percent: Decimal | None  # actual ÷ target × 100, to 0.01 for showing
     variance_percent: Decimal | None
-    flags: tuple[str, ...]              # "K701", "K702"
+    flags: tuple[str, ...]  # "K701", "K702"
     target_to_date: Decimal | int | None
     actual_to_date: int | None
     percent_to_date: Decimal | None
@@ -196,6 +222,7 @@ class ViewRow:
 @dataclass(frozen=True)
 class CreditEstimate:
     """One core output's service credits at today's readings (``credits.assess``)."""
+
     output: str
     target: Decimal | int | None
     actual: int | None
@@ -211,22 +238,23 @@ class CreditEstimate:
 @dataclass
 class ProviderView:
     """What the PMO will see of one return; plain values only (it travels to the annotating process)."""
+
     contract: str
     provider: str
     lot: str
     quarter: str
     contract_quarter: int
-    contract_source: str                # "register" or "Contract sheet"
+    contract_source: str  # "register" or "Contract sheet"
     settings: dict
     rows: list[ViewRow]
     flags: list[tuple[str, str]]
     credits: list[CreditEstimate]
     estimated_credits: Decimal
     not_counted: list[NotCounted]
-    claims: int                         # claims on the return
+    claims: int  # claims on the return
     history_given: bool
-    earlier_quarters: list[str] = field(default_factory=list)    # earlier returns counted to date
-    missing_quarters: list[str] = field(default_factory=list)    # contract quarters without a return given
+    earlier_quarters: list[str] = field(default_factory=list)  # earlier returns counted to date
+    missing_quarters: list[str] = field(default_factory=list)  # contract quarters without a return given
 
     @property
     def alarming(self) -> bool:
@@ -235,25 +263,47 @@ class ProviderView:
 
     def to_dict(self) -> dict:
         return {
-            "contract": self.contract, "quarter": self.quarter, "contract_quarter": self.contract_quarter,
+            "contract": self.contract,
+            "quarter": self.quarter,
+            "contract_quarter": self.contract_quarter,
             "contract_source": self.contract_source,
             "setting": {k: self.settings.get(k) for k in ("output_variance_percent", "credit_quarters")},
             "earlier_quarters": self.earlier_quarters if self.history_given else None,
             "missing_quarters": self.missing_quarters if self.history_given else None,
-            "outputs": [{
-                "output": r.output, "title": r.title, "core": r.core, "annual_target": r.annual_target,
-                "target": money.json_number(r.target), "target_basis": r.target_basis, "actual": r.actual,
-                "percent": money.json_number(r.percent), "variance_percent": money.json_number(r.variance_percent),
-                "flags": list(r.flags), "target_to_date": money.json_number(r.target_to_date),
-                "actual_to_date": r.actual_to_date, "percent_to_date": money.json_number(r.percent_to_date)}
-                for r in self.rows],
+            "outputs": [
+                {
+                    "output": r.output,
+                    "title": r.title,
+                    "core": r.core,
+                    "annual_target": r.annual_target,
+                    "target": money.json_number(r.target),
+                    "target_basis": r.target_basis,
+                    "actual": r.actual,
+                    "percent": money.json_number(r.percent),
+                    "variance_percent": money.json_number(r.variance_percent),
+                    "flags": list(r.flags),
+                    "target_to_date": money.json_number(r.target_to_date),
+                    "actual_to_date": r.actual_to_date,
+                    "percent_to_date": money.json_number(r.percent_to_date),
+                }
+                for r in self.rows
+            ],
             "flags": [{"code": c, "message": m} for c, m in self.flags],
-            "credits": [{
-                "output": c.output, "target": money.json_number(c.target), "actual": c.actual,
-                "percent": money.json_number(c.percent),
-                "underperforming": c.underperforming, "due": c.due,
-                "credit_value": money.pounds_text(c.credit_value), "credits": money.json_number(c.credits),
-                "amount": money.pounds_text(c.amount), "reason": c.reason} for c in self.credits],
+            "credits": [
+                {
+                    "output": c.output,
+                    "target": money.json_number(c.target),
+                    "actual": c.actual,
+                    "percent": money.json_number(c.percent),
+                    "underperforming": c.underperforming,
+                    "due": c.due,
+                    "credit_value": money.pounds_text(c.credit_value),
+                    "credits": money.json_number(c.credits),
+                    "amount": money.pounds_text(c.amount),
+                    "reason": c.reason,
+                }
+                for c in self.credits
+            ],
             "estimated_credits": money.pounds_text(self.estimated_credits),
             "estimate": ESTIMATE,
             "claims": self.claims,
@@ -263,9 +313,11 @@ class ProviderView:
     # --- words, shared by the text report and the annotated copy's sheet ---------------------------
 
     def heading(self) -> str:
-        return (f"What the council's PMO will see: {self.contract} {self.quarter}, contract quarter "
-                f"{self.contract_quarter} (App 3 item 1; targets from the {_source_words(self.contract_source)}; "
-                "only the claims that count are counted)")
+        return (
+            f"What the council's PMO will see: {self.contract} {self.quarter}, contract quarter "
+            f"{self.contract_quarter} (App 3 item 1; targets from the {_source_words(self.contract_source)}; "
+            "only the claims that count are counted)"
+        )
 
     def table(self) -> tuple[list[str], list[tuple]]:
         """Headers and rows of the output table, as text."""
@@ -276,15 +328,22 @@ class ProviderView:
             head.append("to date")
         rows = []
         for r in self.rows:
-            row = [r.output, r.title, "-" if r.annual_target is None else str(r.annual_target),
-                   "-" if r.target is None else num(r.target), "-" if r.actual is None else str(r.actual),
-                   # the exact ratio, so that a figure is never shown rounded onto the 70% line
-                   money.pct(money.percent(r.actual, r.target)) if r.target is not None and r.actual is not None
-                   else "-",
-                   " ".join(r.flags)]
+            row = [
+                r.output,
+                r.title,
+                "-" if r.annual_target is None else str(r.annual_target),
+                "-" if r.target is None else num(r.target),
+                "-" if r.actual is None else str(r.actual),
+                # the exact ratio, so that a figure is never shown rounded onto the 70% line
+                money.pct(money.percent(r.actual, r.target)) if r.target is not None and r.actual is not None else "-",
+                " ".join(r.flags),
+            ]
             if self.history_given:
-                row.append("-" if r.actual_to_date is None else
-                           f"{r.actual_to_date}/{num(r.target_to_date)} {money.pct(r.percent_to_date)}")
+                row.append(
+                    "-"
+                    if r.actual_to_date is None
+                    else f"{r.actual_to_date}/{num(r.target_to_date)} {money.pct(r.percent_to_date)}"
+                )
             rows.append(tuple(row))
         return head, rows
 
@@ -294,34 +353,52 @@ class ProviderView:
         from swtool.calc.money import num
 
         if not self.rows:
-            return [f"The {_source_words(self.contract_source)} gives no output targets for {self.contract}: nothing "
-                    "to measure this return against."]
+            return [
+                f"The {_source_words(self.contract_source)} gives no output targets for {self.contract}: nothing "
+                "to measure this return against."
+            ]
         out = [f"{code}  {msg}" for code, msg in self.flags] if flags else []
         due = [c for c in self.credits if c.due]
         limit = self.settings.get("output_variance_percent", 20)
         if not self.flags:
-            out.append(f"Every output is within {limit}% of its quarterly target and no core output is at or below "
-                       "70%: no K701 or K702.")
+            out.append(
+                f"Every output is within {limit}% of its quarterly target and no core output is at or below "
+                "70%: no K701 or K702."
+            )
         if due:
-            parts = "; ".join(f"output {c.output}: {num(c.credits)} credit{'' if c.credits == 1 else 's'} = "
-                              f"{money.gbp(c.amount)}" for c in due)
-            out.append(f"Service credits this return would be liable to at today's readings: "
-                       f"{money.gbp(self.estimated_credits)} ({parts}) — {ESTIMATE} whether to apply or waive them.")
+            parts = "; ".join(
+                f"output {c.output}: {num(c.credits)} credit{'' if c.credits == 1 else 's'} = {money.gbp(c.amount)}"
+                for c in due
+            )
+            out.append(
+                f"Service credits this return would be liable to at today's readings: "
+                f"{money.gbp(self.estimated_credits)} ({parts}) — {ESTIMATE} whether to apply or waive them."
+            )
         elif any(c.underperforming for c in self.credits):
-            out.append("Service credits this return would be liable to at today's readings: none this quarter (see "
-                       f"K702 above) — {ESTIMATE}.")
+            out.append(
+                "Service credits this return would be liable to at today's readings: none this quarter (see "
+                f"K702 above) — {ESTIMATE}."
+            )
         else:
             out.append(f"No service credits at today's readings ({ESTIMATE}).")
         if self.not_counted and not_counted:
             n = len(self.not_counted)
-            out.append(f"{n} of {self.claims} claim{'s' * (self.claims != 1)} on this return would not count "
-                       "until corrected: " + "; ".join(f"{x.cell} ({x.why})" for x in
-                                                       self.not_counted[:MAX_NOT_COUNTED_SHOWN])
-                       + (f"; … and {n - MAX_NOT_COUNTED_SHOWN} more" if n > MAX_NOT_COUNTED_SHOWN else ""))
+            out.append(
+                f"{n} of {self.claims} claim{'s' * (self.claims != 1)} on this return would not count "
+                "until corrected: "
+                + "; ".join(f"{x.cell} ({x.why})" for x in self.not_counted[:MAX_NOT_COUNTED_SHOWN])
+                + (f"; … and {n - MAX_NOT_COUNTED_SHOWN} more" if n > MAX_NOT_COUNTED_SHOWN else "")
+            )
         if not self.history_given:
-            out.append("To date: give the contract's earlier returns with --history to see the contract to date"
-                       + (" and whether the previous quarter was also at or below 70% (setting credit_quarters = 2)"
-                          if int(self.settings.get("credit_quarters", 1)) == 2 else "") + ".")
+            out.append(
+                "To date: give the contract's earlier returns with --history to see the contract to date"
+                + (
+                    " and whether the previous quarter was also at or below 70% (setting credit_quarters = 2)"
+                    if int(self.settings.get("credit_quarters", 1)) == 2
+                    else ""
+                )
+                + "."
+            )
         elif self.missing_quarters:
             out.append(f"To date: no earlier return given for {', '.join(self.missing_quarters)} (counted 0).")
         return out
@@ -331,8 +408,15 @@ def _source_words(source: str) -> str:
     return "return's Contract sheet" if source == "Contract sheet" else "contract register"
 
 
-def view_of(sub, findings: list, contract, settings, refdata=None, earlier: Sequence[tuple[Submission, list]] = (),
-            history_given: bool = False) -> ProviderView | None:
+def view_of(
+    sub,
+    findings: list,
+    contract,
+    settings,
+    refdata=None,
+    earlier: Sequence[tuple[Submission, list]] = (),
+    history_given: bool = False,
+) -> ProviderView | None:
     """The PMO's view of the return ``sub`` (its ``findings`` as the check found them) for ``contract``.
 
     ``earlier``: the contract's earlier returns, oldest first, each ``(submission, findings)``.
@@ -358,15 +442,38 @@ def view_of(sub, findings: list, contract, settings, refdata=None, earlier: Sequ
         flagged = (("K701",) if v is not None and v.exceeds else ()) + (("K702",) if r.output in under else ())
         target = None if v is None else v.target
         actual = None if v is None else v.actual
-        view_rows.append(ViewRow(
-            r.output, r.title, r.output in core, annual_target(contract, r.output), target,
-            None if v is None else v.target_basis, actual,
-            money.as_decimal(money.percent(actual, target)) if target is not None and actual is not None else None,
-            None if v is None else v.percent, flagged,
-            None if t is None else t.target_to_date, None if t is None else t.actual_to_date,
-            None if t is None else t.percent))
-    estimates = [CreditEstimate(ln.output, ln.target, ln.actual, ln.percent, ln.underperforming, ln.due,
-                                ln.credit_value, ln.credits, ln.amount, ln.reason) for ln in lines]
+        view_rows.append(
+            ViewRow(
+                r.output,
+                r.title,
+                r.output in core,
+                annual_target(contract, r.output),
+                target,
+                None if v is None else v.target_basis,
+                actual,
+                money.as_decimal(money.percent(actual, target)) if target is not None and actual is not None else None,
+                None if v is None else v.percent,
+                flagged,
+                None if t is None else t.target_to_date,
+                None if t is None else t.actual_to_date,
+                None if t is None else t.percent,
+            )
+        )
+    estimates = [
+        CreditEstimate(
+            ln.output,
+            ln.target,
+            ln.actual,
+            ln.percent,
+            ln.underperforming,
+            ln.due,
+            ln.credit_value,
+            ln.credits,
+            ln.amount,
+            ln.reason,
+        )
+        for ln in lines
+    ]
     seen = {str(s.quarter) for s, _ in returns[:-1]}
     missing = []
     if history_given:
@@ -376,10 +483,23 @@ def view_of(sub, findings: list, contract, settings, refdata=None, earlier: Sequ
                 missing.append(str(cur))
             cur = cur.next()
     return ProviderView(
-        contract.contract_id, contract.provider, str(contract.lot), str(q), contract_quarter(contract, q),
-        getattr(contract, "source", "register"), dict(settings), view_rows, flags, estimates,
-        money.total(ln.amount for ln in lines if ln.due), not_counted,
-        sum(1 for _ in _records(sub.claims)), history_given, sorted(seen), missing)
+        contract.contract_id,
+        contract.provider,
+        str(contract.lot),
+        str(q),
+        contract_quarter(contract, q),
+        getattr(contract, "source", "register"),
+        dict(settings),
+        view_rows,
+        flags,
+        estimates,
+        money.total(ln.amount for ln in lines if ln.due),
+        not_counted,
+        sum(1 for _ in _records(sub.claims)),
+        history_given,
+        sorted(seen),
+        missing,
+    )
 
 
 def for_check(sub, report, ctx, checked: dict | None = None) -> ProviderView | None:
@@ -410,8 +530,13 @@ def text_lines(view: ProviderView) -> list[str]:
     from swtool.report.safe import safe_text
 
     head, rows = view.table()
-    table = tabulate([[safe_text(x) for x in row] for row in rows], headers=head, tablefmt="simple",
-                     disable_numparse=True, maxcolwidths=[None, 58, None, None, None, None, None, None])
+    table = tabulate(
+        [[safe_text(x) for x in row] for row in rows],
+        headers=head,
+        tablefmt="simple",
+        disable_numparse=True,
+        maxcolwidths=[None, 58, None, None, None, None, None, None],
+    )
     out = ["", "  " + safe_text(view.heading())]
     out += ["    " + line for line in table.splitlines()]
     out += ["    " + safe_text(s, limit=4000) for s in view.sentences()]

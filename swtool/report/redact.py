@@ -44,18 +44,21 @@ from swtool.model import standard as std
 REDACTED = "[redacted]"
 
 # text columns that name organisations, budget lines and milestones, not people: kept in reports
-KEPT_TEXT: frozenset[str] = frozenset({"Provider", "Financial year", "Template version", "Budget item", "Milestone",
-                                       "Shared with provider"})
+KEPT_TEXT: frozenset[str] = frozenset(
+    {"Provider", "Financial year", "Template version", "Budget item", "Milestone", "Shared with provider"}
+)
 # columns whose every value is personal, valid or not
-PERSONAL_EVEN_WHEN_VALID: frozenset[str] = frozenset({"Age at registration", "Postcode",
-                                                      "Housing plan or council referral number"})
+PERSONAL_EVEN_WHEN_VALID: frozenset[str] = frozenset(
+    {"Age at registration", "Postcode", "Housing plan or council referral number"}
+)
 PERSONAL_CODES: frozenset[str] = frozenset({"N503", "N507"})  # quote (masked) snippets of the narrative
 
 _RETURN_COLUMNS = tuple(c for s in std.RETURN_SHEETS for c in s.columns)
 _KEPT_NORM = frozenset(std.normalise_label(h) for h in KEPT_TEXT)
 _ALWAYS_NORM = frozenset(std.normalise_label(h) for h in PERSONAL_EVEN_WHEN_VALID)
-_BY_SHEET = {std.normalise_label(s.name): {std.normalise_label(c.header): c for c in s.columns}
-             for s in std.RETURN_SHEETS}
+_BY_SHEET = {
+    std.normalise_label(s.name): {std.normalise_label(c.header): c for c in s.columns} for s in std.RETURN_SHEETS
+}
 _BY_HEADER: dict[str, std.Column] = {}
 for _c in _RETURN_COLUMNS:
     _BY_HEADER.setdefault(std.normalise_label(_c.header), _c)
@@ -65,7 +68,7 @@ _QUOTED_RE = re.compile(r"""(?<![\w'"])(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*
 # a full postcode, a sector (N1 9) or a district (SE15) as a message shows them (upper case); not a cell (B8)
 _POSTCODE_RE = re.compile(r"(?<![\w§!:])[A-Z]{1,2}\d[A-Z\d]?(?:[ \u00a0]*\d(?:[A-Z]{2}(?!\w))?)?(?![\w:])")
 _SHOW_LIMIT = 60  # tables.show() cuts text longer than this to 57 characters and "…"
-_MIN_CUT = 8      # a value cut short ("…") is recognised by a prefix of at least this many characters
+_MIN_CUT = 8  # a value cut short ("…") is recognised by a prefix of at least this many characters
 
 
 def _always_personal(col: std.Column | None) -> bool:
@@ -221,8 +224,8 @@ def _replace_cut(message: str, text: str) -> str:
     for m in re.finditer("…", message):
         pos = m.start()
         for k in range(min(len(text), pos - start), _MIN_CUT - 1, -1):
-            if message[pos - k:pos] == text[:k]:
-                out.append(message[start:pos - k] + REDACTED)
+            if message[pos - k : pos] == text[:k]:
+                out.append(message[start : pos - k] + REDACTED)
                 start = pos + 1
                 break
     out.append(message[start:])
@@ -249,8 +252,7 @@ def _replace_quoted(message: str, col: std.Column | None = None, refdata=None) -
         if inner == REDACTED or std.normalise_label(inner) in _HEADER_NAMES:
             return True
         parts = [p.strip() for p in inner.split(";")]
-        return bool(codes) and all(p == REDACTED or std.normalise_label(p) in codes for p in parts if p) and \
-            any(parts)
+        return bool(codes) and all(p == REDACTED or std.normalise_label(p) in codes for p in parts if p) and any(parts)
 
     def sub(m: re.Match) -> str:
         return m.group(0) if kept(m.group(0)[1:-1]) else f"'{REDACTED}'"
@@ -331,8 +333,9 @@ class RowValues:
     def _personal(self, sheet, header, v) -> list:
         v = _scalar(v)
         if isinstance(v, str):
-            return [p for p in personal_parts(sheet, header, v, self.refdata) if isinstance(p, str)] \
-                if v.strip() else []
+            return (
+                [p for p in personal_parts(sheet, header, v, self.refdata) if isinstance(p, str)] if v.strip() else []
+            )
         return personal_parts(sheet, header, v, self.refdata) if isinstance(v, (int, float)) else []
 
     def cell(self, sheet: str | None, row: int | None, header: str | None):
@@ -369,8 +372,12 @@ class RowValues:
         sub = self.sub
         for labels in (sub.cover, sub.narrative):
             if labels.present and labels.sheet == sheet:
-                out = [p for label, (r, _) in labels.cells.items() if r == row
-                       for p in self._personal(labels.spec.name, label, labels.values.get(label))]
+                out = [
+                    p
+                    for label, (r, _) in labels.cells.items()
+                    if r == row
+                    for p in self._personal(labels.spec.name, label, labels.values.get(label))
+                ]
                 return sorted(out, key=lambda v: len(str(v)), reverse=True)
         for t in sub.tables.values():
             if not t.present or t.sheet != sheet:
@@ -386,8 +393,9 @@ class RowValues:
 def redact_report(report: FileReport, sub=None, refdata=None) -> FileReport:
     """A copy of ``report`` whose findings carry no values and no personal text (see the module)."""
     rows = RowValues(sub, refdata)
-    findings = [redact_finding(f, rows(f.sheet, f.row), refdata, rows.cell(f.sheet, f.row, f.header))
-                for f in report.findings]
+    findings = [
+        redact_finding(f, rows(f.sheet, f.row), refdata, rows.cell(f.sheet, f.row, f.header)) for f in report.findings
+    ]
     return replace(report, findings=findings)
 
 
@@ -398,6 +406,11 @@ def for_ledger(findings, sub=None, refdata=None) -> list[Finding]:
     out = []
     for f in findings:
         row_values, cell = rows(f.sheet, f.row), rows.cell(f.sheet, f.row, f.header)
-        out.append(replace(f, message=redact_message(f, row_values, refdata, cell),
-                           value=stored_value(f, row_values, refdata, cell)))
+        out.append(
+            replace(
+                f,
+                message=redact_message(f, row_values, refdata, cell),
+                value=stored_value(f, row_values, refdata, cell),
+            )
+        )
     return out

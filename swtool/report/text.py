@@ -16,8 +16,7 @@ SHEET_ORDER = {s.name: i for i, s in enumerate(RETURN_SHEETS)}
 
 
 def summary_words(counts: dict[str, int]) -> str:
-    return (f"{plural(counts[ERROR], 'error')}, {plural(counts[WARNING], 'warning')}, "
-            f"{counts[INFO]} info")
+    return f"{plural(counts[ERROR], 'error')}, {plural(counts[WARNING], 'warning')}, {counts[INFO]} info"
 
 
 def deadline_line(report: FileReport, refdata, today: date) -> str | None:
@@ -39,15 +38,18 @@ def deadline_line(report: FileReport, refdata, today: date) -> str | None:
         left = (d.reporting - today).days
         return f"{head}: {plural(left, 'day')} left" if left else f"{head}: due today"
     if today <= d.final:
-        return (f"{head}: {plural((today - d.reporting).days, 'day')} past the reporting deadline, "
-                f"{plural((d.final - today).days, 'day')} to the final deadline")
+        return (
+            f"{head}: {plural((today - d.reporting).days, 'day')} past the reporting deadline, "
+            f"{plural((d.final - today).days, 'day')} to the final deadline"
+        )
     return f"{head}: final deadline passed {plural((today - d.final).days, 'day')} ago"
 
 
 def render_file(report: FileReport, refdata, today: date, redact: bool = False) -> list[str]:
     lines = [safe_text(report.path)]
-    facts = [x for x in (report.contract, report.provider, f"lot {report.lot}" if report.lot else None,
-                         report.quarter) if x]
+    facts = [
+        x for x in (report.contract, report.provider, f"lot {report.lot}" if report.lot else None, report.quarter) if x
+    ]
     if facts:
         lines.append("  " + safe_text(" · ".join(facts)))
     dl = deadline_line(report, refdata, today)
@@ -89,8 +91,9 @@ def render_file(report: FileReport, refdata, today: date, redact: bool = False) 
     return lines
 
 
-def render(reports: list[FileReport], refdata, today: date, settings_words: str | None = None,
-           redact: bool = False) -> str:
+def render(
+    reports: list[FileReport], refdata, today: date, settings_words: str | None = None, redact: bool = False
+) -> str:
     out: list[str] = []
     for r in reports:
         out += render_file(r, refdata, today, redact)
@@ -100,8 +103,10 @@ def render(reports: list[FileReport], refdata, today: date, settings_words: str 
         for k, v in r.summary.items():
             totals[k] += v
     bad = sum(1 for r in reports if not r.valid)
-    out.append(f"{plural(len(reports), 'file')} checked: {len(reports) - bad} without errors, {bad} with errors; "
-               f"{summary_words(totals)}")
+    out.append(
+        f"{plural(len(reports), 'file')} checked: {len(reports) - bad} without errors, {bad} with errors; "
+        f"{summary_words(totals)}"
+    )
     if settings_words:
         out.append(settings_words)
     return "\n".join(out) + "\n"

@@ -37,13 +37,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class Session:
-    ledger: Ledger              # used from the app's thread only
+    ledger: Ledger  # used from the app's thread only
     refdata: RefData
     settings: dict
     today: date
     quarter: Quarter
-    plans_dir: Path             # where new remedial action plans are written by default
-    import_start: str = ""      # the path the import dialog offers first
+    plans_dir: Path  # where new remedial action plans are written by default
+    import_start: str = ""  # the path the import dialog offers first
 
 
 def _reader(path: Path):
@@ -78,7 +78,7 @@ class ReviewApp(App):
         # a return not kept for the review (swtool.ledger.spend), as its workbook gave it: return id ->
         # ({finding seq: (redacted message, value)}, {Expenditure row: Comment})
         self.redacted: dict[int, tuple[dict, dict]] = {}
-        self.across: tuple[int, list] | None = None   # (the ledger's data_version, C219/C220 of every return)
+        self.across: tuple[int, list] | None = None  # (the ledger's data_version, C219/C220 of every return)
         start_child_server()  # before Textual takes stderr: imports read workbooks from a thread
 
     quarter_screen: QuarterScreen  # the first screen, never closed
@@ -117,8 +117,10 @@ class ReviewApp(App):
             if quit_:
                 self.exit()
 
-        self.push_screen(ConfirmModal("Quit swtool review?", f"{pending} Nothing of it is recorded if you quit.",
-                                      "Quit", "Stay"), answer)
+        self.push_screen(
+            ConfirmModal("Quit swtool review?", f"{pending} Nothing of it is recorded if you quit.", "Quit", "Stay"),
+            answer,
+        )
 
     def action_help(self) -> None:
         from swtool.tui.help import HelpScreen, help_text
@@ -157,5 +159,9 @@ class ReviewApp(App):
 
     def open_screen(self, name: str) -> None:
         home = self.home()
-        {"credits": home.action_credits, "payments": home.action_payments, "plans": home.action_plans,
-         "import": home.action_import}[name]()
+        {
+            "credits": home.action_credits,
+            "payments": home.action_payments,
+            "plans": home.action_plans,
+            "import": home.action_import,
+        }[name]()

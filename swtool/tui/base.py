@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets._footer import FooterKey
 
 from swtool.errors import SwtoolError
 from swtool.report.safe import safe_text
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
     from swtool.tui.app import ReviewApp, Session  # the app imports the screens, which import this module
 
 log = logging.getLogger(__name__)
+
+LOADING_AFTER = 0.2  # seconds a screen's first read may take before its table says it is loading
 
 
 def count(n: int, word: str) -> str:
@@ -59,6 +63,57 @@ def deliver(node, fn, *args) -> None:
     node.post_message(Delivered(fn, args))
 
 
+class ReviewFooter(Footer):
+    """The screen's keys in one line that fits the terminal, rebuilt only when they change.
+
+    The keys are shown in the order the screen lists them (the order says which matter most); a key
+    that would not fit whole is left off with those after it, rather than cut ("x Expor"): ? lists
+    every key of the screen. Textual's own Footer removes and mounts every key again whenever a
+    screen's bindings are refreshed (each change of focus, of tab or of highlighted row), which was
+    most of the time taken to open a contract; this one keeps its keys while the set shown is the same.
+    """
+
+    _shown: tuple | None = None
+
+    def _keys(self) -> tuple:
+        """What is shown: (key, what the key reads, description, action, enabled, tooltip) for each key
+        that fits, the first binding of each action as Textual's Footer takes it, then the width."""
+        width = self.app.size.width
+        out, used, actions = [], 0, set()
+        for _, b, enabled, tooltip in self.screen.active_bindings.values():
+            if not b.show or b.action in actions:
+                continue
+            actions.add(b.action)
+            shown = self.app.get_key_display(b)
+            need = cell_len(shown) + (1 + cell_len(b.description) if b.description else 0)
+            if used + need > width:
+                break
+            used += need + 1  # each key has a column of margin after it
+            out.append((b.key, shown, b.description, b.action, enabled, tooltip))
+        return (tuple(out), width)
+
+    def compose(self):
+        # the keys are known when the screen is composed: mount them with it rather than after its
+        # first frame (Textual's Footer waits for the first refresh of bindings, then mounts them)
+        if not self.is_attached:
+            return
+        self._bindings_ready = True
+        self._shown = self._keys()
+        keys, _ = self._shown
+        for key, shown, description, action, enabled, tooltip in keys:
+            yield FooterKey(key, shown, description, action, disabled=not enabled, tooltip=tooltip).data_bind(
+                compact=Footer.compact
+            )
+
+    async def recompose(self) -> None:
+        if not self.is_attached or self._pruning or not self._bindings_ready or self._keys() == self._shown:
+            return
+        await super().recompose()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.recompose)
+
+
 class FilterBar(Horizontal):
     """``/`` words to narrow the table to (every word must appear in a row), and what the table shows:
     rows shown of all, the quick filter, the sort. Enter keeps the filter, Esc clears it."""
@@ -66,6 +121,7 @@ class FilterBar(Horizontal):
     BINDINGS = [Binding("escape", "clear", "Clear filter")]
 
     if TYPE_CHECKING:
+
         @property
         def screen(self) -> LedgerScreen: ...  # a filter bar is only ever put on a LedgerScreen
 
@@ -120,11 +176,11 @@ class LedgerScreen(Screen):
         Binding("r", "refresh", "Refresh", show=False),
     ]
     CAN_GO_BACK = True
-    HELP_TOPIC = ""            # the section of swtool.tui.help that explains the screen
+    HELP_TOPIC = ""  # the section of swtool.tui.help that explains the screen
 
     _stale = False
-    _seq = 0                   # the load in flight: an older one's result is dropped
-    loaded = False             # the first load has been shown
+    _seq = 0  # the load in flight: an older one's result is dropped
+    loaded = False  # the first load has been shown
 
     if TYPE_CHECKING:  # the review's screens run in its app only (textual's own typing pattern)
         app = getters.app(ReviewApp)
@@ -143,9 +199,16 @@ class LedgerScreen(Screen):
             self.app.pop_screen()
 
     def on_mount(self) -> None:
-        for table in self.query(ReviewTable):
-            table.loading = True
         self.action_refresh()
+        if not self.loaded:  # a read done within a blink shows no loading state (it would only flicker)
+            self.set_timer(LOADING_AFTER, self._show_loading)
+
+    def _show_loading(self) -> None:
+        """The table in view says it is loading. Only that one: a tab out of sight is filled by the same
+        read, and each loading indicator is a widget of its own, animated, that would cost and show nothing."""
+        table = self.current_table()
+        if table is not None and not self.loaded:
+            table.loading = True
 
     # another screen or a dialog may change the ledger: reload on coming back, unless already done
     def on_screen_suspend(self) -> None:
@@ -179,8 +242,11 @@ class LedgerScreen(Screen):
             return
         except Exception as e:  # noqa: BLE001 (the PMO sees one sentence; SWTOOL_DEBUG logs the rest)
             log.debug("reading the ledger for %s failed", type(self).__name__, exc_info=True)
-            self._report(self._failed, seq, f"could not read the ledger for this screen ({type(e).__name__}: "
-                                            f"{safe_text(e, 300)})")
+            self._report(
+                self._failed,
+                seq,
+                f"could not read the ledger for this screen ({type(e).__name__}: {safe_text(e, 300)})",
+            )
             return
         self._report(self._loaded, seq, data)
 

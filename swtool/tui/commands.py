@@ -22,6 +22,7 @@ class ReviewCommands(Provider):
     """swtool review's commands, listed when the palette opens and found by fuzzy search."""
 
     if TYPE_CHECKING:
+
         @property
         def app(self) -> ReviewApp: ...  # the palette of swtool review only
 
@@ -37,26 +38,43 @@ class ReviewCommands(Provider):
         app = self.app
         s = app.session
         out: list[tuple[str, str, Callable[[], Any]]] = [
-            ("Service credits", "apply or waive the quarter's service credits (c)", partial(app.open_screen, "credits")),
+            (
+                "Service credits",
+                "apply or waive the quarter's service credits (c)",
+                partial(app.open_screen, "credits"),
+            ),
             ("Payments", "what finance pays each contract; approve or hold (f)", partial(app.open_screen, "payments")),
             ("Remedial action plans", "open plans, overdue reviews; close one (p)", partial(app.open_screen, "plans")),
-            ("Import returns", "preview, then import returns from a file or folder (i)",
-             partial(app.open_screen, "import")),
+            (
+                "Import returns",
+                "preview, then import returns from a file or folder (i)",
+                partial(app.open_screen, "import"),
+            ),
             ("Find a client ref", "every return in every quarter naming a client (ctrl+f)", app.action_find_client),
-            ("Export…", "the screen in view to a file: schedules as xlsx or CSV, a return's findings for its "
-             "provider (x)", partial(export_from, app)),
+            (
+                "Export…",
+                "the screen in view to a file: schedules as xlsx or CSV, a return's findings for its provider (x)",
+                partial(export_from, app),
+            ),
             ("Help", "keys and what each column, flag and status means (?)", app.action_help),
         ]
         register = store.current_register(s.ledger)
         for cid, c in sorted((register.contracts if register else {}).items()):
-            out.append((f"Open contract {cid}", safe_text(f"{c.provider}, lot {c.lot}, {s.quarter}", 200),
-                        partial(app.open_contract, cid)))
+            out.append(
+                (
+                    f"Open contract {cid}",
+                    safe_text(f"{c.provider}, lot {c.lot}, {s.quarter}", 200),
+                    partial(app.open_contract, cid),
+                )
+            )
         for q in sorted(s.refdata.deadlines):
             try:
                 quarter = Quarter.parse(q)
             except ValueError:
                 continue
-            out.append((f"Go to quarter {q}", "the quarter screen for that quarter", partial(app.go_to_quarter, quarter)))
+            out.append(
+                (f"Go to quarter {q}", "the quarter screen for that quarter", partial(app.go_to_quarter, quarter))
+            )
         return out
 
     async def discover(self) -> Hits:

@@ -38,10 +38,10 @@ class Choice:
     (``write(ledger, folder, fmt)`` → ``exports.Exported``, run in a worker thread)."""
 
     key: str
-    label: str                          # in full: "Payments schedule, 2026/27-Q2"
+    label: str  # in full: "Payments schedule, 2026/27-Q2"
     formats: tuple[tuple[str, str], ...]
     write: Callable
-    short: str = ""                     # beside its button, where the dialog names the quarter once
+    short: str = ""  # beside its button, where the dialog names the quarter once
 
 
 def last_folder(app) -> str:
@@ -55,12 +55,20 @@ def schedule_choices(session, which: tuple[str, ...] = ("credits", "payments")) 
 
     q, settings, refdata = session.quarter, session.settings, session.refdata
     made = {
-        "credits": Choice("credits", f"Service credits schedule, {q}", SCHEDULE_FORMATS,
-                          lambda ledger, folder, fmt: exports.export_credits(ledger, q, folder, fmt, settings, refdata),
-                          "Service credits schedule"),
-        "payments": Choice("payments", f"Payments schedule, {q}", SCHEDULE_FORMATS,
-                           lambda ledger, folder, fmt: exports.export_payments(ledger, q, folder, fmt, settings,
-                                                                                refdata), "Payments schedule"),
+        "credits": Choice(
+            "credits",
+            f"Service credits schedule, {q}",
+            SCHEDULE_FORMATS,
+            lambda ledger, folder, fmt: exports.export_credits(ledger, q, folder, fmt, settings, refdata),
+            "Service credits schedule",
+        ),
+        "payments": Choice(
+            "payments",
+            f"Payments schedule, {q}",
+            SCHEDULE_FORMATS,
+            lambda ledger, folder, fmt: exports.export_payments(ledger, q, folder, fmt, settings, refdata),
+            "Payments schedule",
+        ),
     }
     return [made[k] for k in which]
 
@@ -69,8 +77,12 @@ def findings_choice(session, return_id: int, words: str) -> Choice:
     from swtool.ledger import exports
 
     refdata = session.refdata
-    return Choice("findings", words, FINDINGS_FORMATS,
-                  lambda ledger, folder, fmt: exports.export_findings(ledger, return_id, folder, fmt, refdata))
+    return Choice(
+        "findings",
+        words,
+        FINDINGS_FORMATS,
+        lambda ledger, folder, fmt: exports.export_findings(ledger, return_id, folder, fmt, refdata),
+    )
 
 
 def start_export(screen, choices: list[Choice], what: str = "What:") -> None:
@@ -142,8 +154,10 @@ class ExportModal(Dialog):
                 for i, c in enumerate(self.choices):
                     yield RadioButton(c.short or c.label, value=i == 0, id=f"what-{c.key}")
         else:
-            yield Static(joined("Export the ", (self.choices[0].label[:1].lower() + self.choices[0].label[1:], "bold"),
-                                "."), id="dialog-about")
+            yield Static(
+                joined("Export the ", (self.choices[0].label[:1].lower() + self.choices[0].label[1:], "bold"), "."),
+                id="dialog-about",
+            )
         yield Label("Format:", markup=False)
         for c in self.choices:
             with RadioSet(id=f"format-{c.key}", classes="export-format"):
@@ -213,14 +227,14 @@ class ExportModal(Dialog):
     def write(self, choice: Choice, fmt: str, folder: str) -> None:
         from swtool.errors import SwtoolError
 
-        app: Any = self.app          # swtool.tui.app.ReviewApp
+        app: Any = self.app  # swtool.tui.app.ReviewApp
         try:
             with app.reading() as ledger:
                 result = choice.write(ledger, folder, fmt)
         except SwtoolError as e:
             deliver(self, self.failed, safe_text(e, 1000))
             return
-        except OSError as e:   # anything the export did not word itself: one sentence, never a traceback
+        except OSError as e:  # anything the export did not word itself: one sentence, never a traceback
             deliver(self, self.failed, f"Nothing was written: {safe_text(e.strerror or e, 300)}.")
             return
         except Exception as e:  # noqa: BLE001 (the PMO sees one sentence)

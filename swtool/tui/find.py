@@ -7,11 +7,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from swtool.ledger.find import _standing_words, client_ref_problem, find_client
 from swtool.model.quarter import Quarter
-from swtool.tui.base import FilterBar, LedgerScreen, count
+from swtool.tui.base import FilterBar, LedgerScreen, ReviewFooter, count
 from swtool.tui.shown import joined, shown, uk_day
 from swtool.tui.table import ReviewTable, Row
 
@@ -29,14 +29,14 @@ class FindScreen(LedgerScreen):
         yield Header()
         with Horizontal(id="find-bar"):
             yield Label("Client ref: ", markup=False)
-            yield Input(value=self.client_ref, placeholder="e.g. SW700005, then Enter", id="client-ref",
-                        compact=True)
+            yield Input(value=self.client_ref, placeholder="e.g. SW700005, then Enter", id="client-ref", compact=True)
         yield Static(id="heading")
-        yield ReviewTable("quarter", "contract", "return", "record", "row", "claim", "output", "date", "standing",
-                          id="found")
+        yield ReviewTable(
+            "quarter", "contract", "return", "record", "row", "claim", "output", "date", "standing", id="found"
+        )
         yield FilterBar()
         yield Static(id="found-detail", classes="detail")
-        yield Footer(compact=True, show_command_palette=False)
+        yield ReviewFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         if not self.client_ref:
@@ -61,20 +61,43 @@ class FindScreen(LedgerScreen):
         heading = self.query_one("#heading", Static)
         table = self.query_one("#found", ReviewTable)
         if found is None:
-            heading.update(Text("Type a client ref and press Enter: every return of every quarter naming it is "
-                                "listed.", style="dim"))
+            heading.update(
+                Text(
+                    "Type a client ref and press Enter: every return of every quarter naming it is listed.", style="dim"
+                )
+            )
             table.set_rows([])
             return
         returns = len({f.return_id for f in found})
-        heading.update(joined("Client ref ", (self.client_ref, "bold"),
-                              f": {count(len(found), 'row')} in {count(returns, 'return')}" if found
-                              else ": no return in the ledger names it."))
-        table.set_rows([Row(f"{f.return_id}|{f.cell}", [
-            shown(f.quarter, style="bold"), shown(f.contract, style="bold"),
-            shown(f"{f.return_id} (v{f.version}, {f.version_standing})"), shown(f.record), shown(f.cell),
-            shown(f.claim_ref), shown(f.output), shown(uk_day(f.date)),
-            shown(_standing_words(f), 80, style="" if f.counts is not False and f.row_valid else "yellow")], f)
-            for f in found])
+        heading.update(
+            joined(
+                "Client ref ",
+                (self.client_ref, "bold"),
+                f": {count(len(found), 'row')} in {count(returns, 'return')}"
+                if found
+                else ": no return in the ledger names it.",
+            )
+        )
+        table.set_rows(
+            [
+                Row(
+                    f"{f.return_id}|{f.cell}",
+                    [
+                        shown(f.quarter, style="bold"),
+                        shown(f.contract, style="bold"),
+                        shown(f"{f.return_id} (v{f.version}, {f.version_standing})"),
+                        shown(f.record),
+                        shown(f.cell),
+                        shown(f.claim_ref),
+                        shown(f.output),
+                        shown(uk_day(f.date)),
+                        shown(_standing_words(f), 80, style="" if f.counts is not False and f.row_valid else "yellow"),
+                    ],
+                    f,
+                )
+                for f in found
+            ]
+        )
         self._detail()
 
     @on(DataTable.RowHighlighted, "#found")
@@ -87,12 +110,26 @@ class FindScreen(LedgerScreen):
         if f is None:
             pane.update("")
             return
-        pane.update(Text("\n").join([
-            joined((f.contract, "bold"), f" {f.quarter}: return {f.return_id}, version {f.version} ",
-                   (f.version_standing, ""), f"; {f.record} at ", (f.cell, "bold"),
-                   *((" claim ", (f.claim_ref, "bold"), " output ", (f.output, "")) if f.record == "claim" else ())),
-            shown(_standing_words(f), limit=2000),
-            Text("Enter opens the contract's quarter at this version.", style="dim")]))
+        pane.update(
+            Text("\n").join(
+                [
+                    joined(
+                        (f.contract, "bold"),
+                        f" {f.quarter}: return {f.return_id}, version {f.version} ",
+                        (f.version_standing, ""),
+                        f"; {f.record} at ",
+                        (f.cell, "bold"),
+                        *(
+                            (" claim ", (f.claim_ref, "bold"), " output ", (f.output, ""))
+                            if f.record == "claim"
+                            else ()
+                        ),
+                    ),
+                    shown(_standing_words(f), limit=2000),
+                    Text("Enter opens the contract's quarter at this version.", style="dim"),
+                ]
+            )
+        )
 
     @on(DataTable.RowSelected, "#found")
     def open_return(self, event: DataTable.RowSelected) -> None:

@@ -127,9 +127,14 @@ FIND = """\
 Every return, in every quarter, that names the client ref: the client's registrations and claims, the version each is on and whether that version counts, and whether each claim counts (and why not). Enter opens the contract's quarter at that version.
 """
 
-TOPICS = {"quarter": ("The quarter", QUARTER), "contract": ("A contract's quarter", CONTRACT),
-          "credits": ("Service credits", CREDITS), "plans": ("Remedial action plans", PLANS),
-          "payments": ("Payments", PAYMENTS), "find": ("Find a client ref", FIND)}
+TOPICS = {
+    "quarter": ("The quarter", QUARTER),
+    "contract": ("A contract's quarter", CONTRACT),
+    "credits": ("Service credits", CREDITS),
+    "plans": ("Remedial action plans", PLANS),
+    "payments": ("Payments", PAYMENTS),
+    "find": ("Find a client ref", FIND),
+}
 
 
 def flags_text() -> Text:
@@ -163,8 +168,11 @@ def help_text(screen) -> tuple[str, Text]:
     if getattr(screen, "HELP_TOPIC", "") in ("quarter", "contract"):
         out.append_text(flags_text())
         out.append("\n")
-    for heading, keys in (("This screen's keys", screen_keys(screen)), ("In every table", TABLE_KEYS),
-                          ("Everywhere", COMMON_KEYS)):
+    for heading, keys in (
+        ("This screen's keys", screen_keys(screen)),
+        ("In every table", TABLE_KEYS),
+        ("Everywhere", COMMON_KEYS),
+    ):
         out.append(f"{heading}\n", style="bold")
         for key, words in keys:
             out.append(f"• {key}", style="bold")

@@ -31,9 +31,20 @@ from swtool.tui.table import ReviewTable, Row
 if TYPE_CHECKING:
     from swtool.ledger.store import ImportResult
 
-OUTCOME_STYLE = {"new": "bold green", "unchanged": "dim", "refused": "bold red", "received": "yellow",
-                 "skip": "dim", "imported": "green", "already": "dim", "failed": "bold red",
-                 "unreadable": "yellow", "unidentified": "yellow", "changed": "bold red", "stopped": "dim"}
+OUTCOME_STYLE = {
+    "new": "bold green",
+    "unchanged": "dim",
+    "refused": "bold red",
+    "received": "yellow",
+    "skip": "dim",
+    "imported": "green",
+    "already": "dim",
+    "failed": "bold red",
+    "unreadable": "yellow",
+    "unidentified": "yellow",
+    "changed": "bold red",
+    "stopped": "dim",
+}
 
 
 class ImportModal(Dialog):
@@ -51,10 +62,10 @@ class ImportModal(Dialog):
         self.settings = settings
         self.today = today
         self.start = start
-        self.stage = "choose"            # choose | previewing | preview | importing | done
-        self.planned: list = []          # swtool.ledger.preview.Planned, in import order
+        self.stage = "choose"  # choose | previewing | preview | importing | done
+        self.planned: list = []  # swtool.ledger.preview.Planned, in import order
         self.skipped: set[str] = set()
-        self.results: dict[str, ImportResult] = {}   # path -> what importing it did
+        self.results: dict[str, ImportResult] = {}  # path -> what importing it did
         self.imported = False
         self.stop = threading.Event()
 
@@ -152,13 +163,21 @@ class ImportModal(Dialog):
         for p in self.planned:
             key = "skip" if str(p.path) in self.skipped else p.outcome
             counts[key] = counts.get(key, 0) + 1
-        words = {"new": "new version", "unchanged": "unchanged", "refused": "refused", "received": "received only",
-                 "skip": "left out"}
+        words = {
+            "new": "new version",
+            "unchanged": "unchanged",
+            "refused": "refused",
+            "received": "received only",
+            "skip": "left out",
+        }
         parts = [f"{n} {words[k]}{'s' * (n != 1 and k == 'new')}" for k, n in counts.items()]
         n = len(self.planned)
-        self.state(Text.assemble((f"{n} file{'s' * (n != 1)}: {', '.join(parts)}. Nothing has been written yet. ",
-                                  "bold"), "Import writes them one by one; Space leaves the highlighted file out; "
-                                           "Close cancels."))
+        self.state(
+            Text.assemble(
+                (f"{n} file{'s' * (n != 1)}: {', '.join(parts)}. Nothing has been written yet. ", "bold"),
+                "Import writes them one by one; Space leaves the highlighted file out; Close cancels.",
+            )
+        )
 
     def to_import(self) -> list:
         return [p for p in self.planned if p.imports and str(p.path) not in self.skipped]
@@ -244,8 +263,14 @@ class ImportModal(Dialog):
         done = [r for r in self.results.values() if r.status != "stopped"]
         imported = sum(r.status == "imported" for r in done)
         left = len(self.results) - len(done)
-        self.state(Text(f"{len(done)} file{'s' * (len(done) != 1)} done: {imported} imported"
-                        + (f"; {left} not imported (stopped)" if left else "") + ". Close goes back.", style="bold"))
+        self.state(
+            Text(
+                f"{len(done)} file{'s' * (len(done) != 1)} done: {imported} imported"
+                + (f"; {left} not imported (stopped)" if left else "")
+                + ". Close goes back.",
+                style="bold",
+            )
+        )
         self.query_one("#cancel", Button).focus()
 
     @on(Button.Pressed, "#stop")

@@ -98,7 +98,7 @@ class ConfirmModal(Dialog):
         yield Button(self.no, id="cancel")
 
     def focus_first(self) -> None:
-        self.query_one("#cancel", Button).focus()   # the safe answer is the one Enter gives
+        self.query_one("#cancel", Button).focus()  # the safe answer is the one Enter gives
 
     @on(Button.Pressed, "#ok")
     def confirm(self) -> None:

@@ -13,14 +13,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Static, Tab, TabbedContent, TabPane, Tabs
+from textual.widgets import DataTable, Header, Input, Static, Tab, TabbedContent, TabPane, Tabs
 
 from swtool.calc import money
 from swtool.errors import SwtoolError
 from swtool.ledger import rapplan, store, views
 from swtool.model.quarter import Quarter, uk_date
 from swtool.report.safe import safe_text
-from swtool.tui.base import FilterBar, LedgerScreen, count, selected_key
+from swtool.tui.base import FilterBar, LedgerScreen, ReviewFooter, count, selected_key
 from swtool.tui.help import FLAG_WORDS
 from swtool.tui.importing import ImportModal
 from swtool.tui.modals import PlanModal, PlanRequest, ReasonModal
@@ -28,7 +28,7 @@ from swtool.tui.shown import joined, severity, shown, uk_day, uk_stamp
 from swtool.tui.table import ReviewTable, Row
 
 CREDIT_STYLE = {"pending": "bold yellow", "applied": "bold red", "waived": "green", "not due": "dim"}
-TABS = ("findings", "outputs", "expenditure", "versions", "decisions")   # the contract screen's, keys 1-5
+TABS = ("findings", "outputs", "expenditure", "versions", "decisions")  # the contract screen's, keys 1-5
 
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -47,7 +47,7 @@ def sparkline(sr) -> Text:
             out.append("?", style="dim")
         else:
             share = min(money.exact(a) / money.exact(t), money.exact(1))
-            level = int(share * (len(SPARKS) - 1))   # not money: a bar's height
+            level = int(share * (len(SPARKS) - 1))  # not money: a bar's height
             out.append(SPARKS[level], style="red" if money.at_or_below(a, t) else "green")
     return out
 
@@ -65,7 +65,7 @@ def _comment_cell(ln) -> Text:
 
 
 def _finding_key(f: dict) -> tuple[str, str]:
-    return f["code"], f["cell"]    # what a decision on a finding names
+    return f["code"], f["cell"]  # what a decision on a finding names
 
 
 def _table(id_: str, *columns: str) -> ReviewTable:
@@ -77,6 +77,7 @@ _selected_key = selected_key
 
 
 # --- the quarter --------------------------------------------------------------------------------
+
 
 def _late_or_missing(row, flags) -> bool:
     return row.received == "missing" or row.timeliness in ("late", "after final deadline")
@@ -118,14 +119,27 @@ class QuarterScreen(LedgerScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="heading")
-        yield Tabs(*(Tab(f"{n} {label}", id=f"quick-{key}") for n, (key, label, _) in enumerate(QUICK_FILTERS, 1)),
-                   id="quick")
-        yield _table("contracts", "contract", "return", "errors", "core outputs", "credits due", "RAP", "flags",
-                     "warnings", "lot", "provider", "core outputs (actual/target)")
+        yield Tabs(
+            *(Tab(f"{n} {label}", id=f"quick-{key}") for n, (key, label, _) in enumerate(QUICK_FILTERS, 1)), id="quick"
+        )
+        yield _table(
+            "contracts",
+            "contract",
+            "return",
+            "errors",
+            "core outputs",
+            "credits due",
+            "RAP",
+            "flags",
+            "warnings",
+            "lot",
+            "provider",
+            "core outputs (actual/target)",
+        )
         yield FilterBar()
         yield Static(id="contract-detail", classes="detail")
         yield Static(id="summary", classes="detail")
-        yield Footer(compact=True, show_command_palette=False)
+        yield ReviewFooter(compact=True, show_command_palette=False)
 
     def fetch(self, ledger):
         s = self.session
@@ -140,35 +154,55 @@ class QuarterScreen(LedgerScreen):
         s = self.session
         self.app.sub_title = f"{s.quarter} · {uk_date(s.today)}"
         d = report.deadline
-        head = f"Returns for {s.quarter} (reporting deadline {uk_date(d.reporting)}, final {uk_date(d.final)})" \
-            if d else f"Returns for {s.quarter} (not in the deadline calendar)"
+        head = (
+            f"Returns for {s.quarter} (reporting deadline {uk_date(d.reporting)}, final {uk_date(d.final)})"
+            if d
+            else f"Returns for {s.quarter} (not in the deadline calendar)"
+        )
         self.query_one("#heading", Static).update(Text(head, style="bold"))
         self.rows = {row.contract.contract_id: row for row in report.rows}
         self.flags = {cid: sorted({code for code, _ in cp.flags}) for cid, cp in perf.items()}
         self.query_one("#contracts", ReviewTable).set_rows([self._row(row) for row in report.rows])
         for key, label, test in QUICK_FILTERS:
             n = sum(1 for row in report.rows if test(row, self.flags.get(row.contract.contract_id, [])))
-            self.query_one(f"#quick-{key}", Tab).label = f"{QUICK_KEYS[key]} {label}" + ("" if key == "all"
-                                                                                         else f" ({n})")
+            self.query_one(f"#quick-{key}", Tab).label = f"{QUICK_KEYS[key]} {label}" + (
+                "" if key == "all" else f" ({n})"
+            )
         counts: dict[str, int] = {}
         for row in report.rows:
             key = row.received if not row.received.startswith("version") else (row.timeliness or "received")
             counts[key] = counts.get(key, 0) + 1
         due = sum((row.credits_due for row in report.rows), start=0)
-        summary = [Text(f"{_count(len(report.rows), 'contract')}: "
-                        + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-                        + f". Service credits due and not waived: {gbp(due)}.")]
+        summary = [
+            Text(
+                f"{_count(len(report.rows), 'contract')}: "
+                + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+                + f". Service credits due and not waived: {gbp(due)}."
+            )
+        ]
         for row in report.rows:
             for note in row.not_counted:
                 summary.append(joined((row.contract.contract_id, "bold"), " ", (note, "yellow"), "."))
         for r in report.others:
-            summary.append(joined("Return ", (r["id"], ""), " is for ", (r["contract_id"], "bold"),
-                                  ", which is not in the contract register in force."))
+            summary.append(
+                joined(
+                    "Return ",
+                    (r["id"], ""),
+                    " is for ",
+                    (r["contract_id"], "bold"),
+                    ", which is not in the contract register in force.",
+                )
+            )
         if refused:
             names = Text(", ").join(joined((r["source_name"], "bold"), f" ({r['outcome']})") for r in refused[-3:])
-            summary.append(Text.assemble((f"{len(refused)} file{'s' * (len(refused) != 1)} received but not "
-                                          "imported", "bold red"), " (swtool returns lists why): ", names,
-                                         " …" if len(refused) > 3 else ""))
+            summary.append(
+                Text.assemble(
+                    (f"{len(refused)} file{'s' * (len(refused) != 1)} received but not imported", "bold red"),
+                    " (swtool returns lists why): ",
+                    names,
+                    " …" if len(refused) > 3 else "",
+                )
+            )
         self.query_one("#summary", Static).update(Text("\n").join(summary))
         self._detail()
         if not isinstance(self.app.focused, Input):
@@ -179,8 +213,11 @@ class QuarterScreen(LedgerScreen):
 
         c = row.contract
         # the version that counts and its own timeliness; newer versions that do not count are in the summary
-        received = row.received + (f", {row.timeliness}" if row.timeliness else "") \
+        received = (
+            row.received
+            + (f", {row.timeliness}" if row.timeliness else "")
             + (f" (+{len(row.not_counted)} not counted)" if row.not_counted else "")
+        )
         style = {"missing": "bold red", "not in term": "dim"}.get(row.received, "")
         if row.timeliness in ("late", "after final deadline"):
             style = "yellow"
@@ -189,16 +226,25 @@ class QuarterScreen(LedgerScreen):
             core.append("  " if i else "")
             core.append(f"{ln.output}: ")
             core.append(pct(ln.percent), style="bold red" if ln.underperforming else "")
-        outputs = "  ".join(f"{ln.output}: {'-' if ln.actual is None else ln.actual}/{num(ln.target)}"
-                            for ln in row.lines) or "-"
+        outputs = (
+            "  ".join(f"{ln.output}: {'-' if ln.actual is None else ln.actual}/{num(ln.target)}" for ln in row.lines)
+            or "-"
+        )
         flags = " ".join(self.flags.get(c.contract_id, []))
         due = gbp(row.credits_due) if row.lines else "-"
-        cells = [shown(c.contract_id, style="bold"), shown(received, style=style),
-                 shown(row.errors, style="bold red" if row.errors else ""), core if row.lines else shown(None),
-                 shown(due, style="bold" if row.credits_due else "dim"),
-                 shown(row.rap, style="bold red" if "overdue" in row.rap or row.rap == "needed" else ""),
-                 shown(flags, style="yellow"), shown(row.warnings), shown(c.lot), shown(c.provider, 36),
-                 shown(outputs)]
+        cells = [
+            shown(c.contract_id, style="bold"),
+            shown(received, style=style),
+            shown(row.errors, style="bold red" if row.errors else ""),
+            core if row.lines else shown(None),
+            shown(due, style="bold" if row.credits_due else "dim"),
+            shown(row.rap, style="bold red" if "overdue" in row.rap or row.rap == "needed" else ""),
+            shown(flags, style="yellow"),
+            shown(row.warnings),
+            shown(c.lot),
+            shown(c.provider, 36),
+            shown(outputs),
+        ]
         return Row(c.contract_id, cells, row)
 
     @on(DataTable.RowHighlighted, "#contracts")
@@ -215,31 +261,71 @@ class QuarterScreen(LedgerScreen):
             pane.update(Text("No contract shown: / clears the filter, 1 shows all.", style="dim"))
             return
         c = row.contract
-        lines = [joined((c.contract_id, "bold"), " · ", (c.provider, ""), " · lot ", (c.lot, ""),
-                        f" · contract quarter {row.contract_quarter}" if row.contract_quarter else "")]
+        lines = [
+            joined(
+                (c.contract_id, "bold"),
+                " · ",
+                (c.provider, ""),
+                " · lot ",
+                (c.lot, ""),
+                f" · contract quarter {row.contract_quarter}" if row.contract_quarter else "",
+            )
+        ]
         if row.return_id is not None:
             submitted = uk_date(row.submitted) if row.submitted else "no date"
-            lines.append(joined(f"Return {row.return_id}: {row.received}, submitted {submitted}, ",
-                                (row.timeliness, "yellow" if row.timeliness != "on time" else ""),
-                                f"; {_count(row.errors or 0, 'error')}, {_count(row.warnings or 0, 'warning')}; "
-                                "payment: ", (row.approval or "not reviewed", "")))
+            lines.append(
+                joined(
+                    f"Return {row.return_id}: {row.received}, submitted {submitted}, ",
+                    (row.timeliness, "yellow" if row.timeliness != "on time" else ""),
+                    f"; {_count(row.errors or 0, 'error')}, {_count(row.warnings or 0, 'warning')}; payment: ",
+                    (row.approval or "not reviewed", ""),
+                )
+            )
         else:
             lines.append(joined("Return: ", (row.received, "bold red" if row.received == "missing" else "")))
         if row.lines:
-            lines.append(Text("Core outputs: " + "; ".join(
-                f"{ln.output}: {'-' if ln.actual is None else ln.actual} of {num(ln.target)} ({pct(ln.percent)})"
-                + (" at or below 70%" if ln.underperforming else "") for ln in row.lines)))
-            split = {st: sum((ln.amount for ln, x in zip(row.lines, row.statuses, strict=True)
-                              if ln.due and x == st), start=0) for st in ("applied", "pending", "waived")}
-            lines.append(Text(f"Service credits: {gbp(row.credits_due)} due and not waived (applied "
-                              f"{gbp(split['applied'])}, pending {gbp(split['pending'])}); waived "
-                              f"{gbp(split['waived'])}."))
+            lines.append(
+                Text(
+                    "Core outputs: "
+                    + "; ".join(
+                        f"{ln.output}: {'-' if ln.actual is None else ln.actual} of {num(ln.target)} ({pct(ln.percent)})"
+                        + (" at or below 70%" if ln.underperforming else "")
+                        for ln in row.lines
+                    )
+                )
+            )
+            split = {
+                st: sum(
+                    (ln.amount for ln, x in zip(row.lines, row.statuses, strict=True) if ln.due and x == st), start=0
+                )
+                for st in ("applied", "pending", "waived")
+            }
+            lines.append(
+                Text(
+                    f"Service credits: {gbp(row.credits_due)} due and not waived (applied "
+                    f"{gbp(split['applied'])}, pending {gbp(split['pending'])}); waived "
+                    f"{gbp(split['waived'])}."
+                )
+            )
         flags = self.flags.get(c.contract_id, [])
         if flags:
-            lines.append(Text("Flags: " + "; ".join(f"{code} {FLAG_WORDS.get(code, '')}".strip() for code in flags)
-                              + ". ? explains them."))
-        lines.append(Text(f"RAP: {row.rap}" + (" (a core output at or below 70% from contract quarter 2: n on "
-                                               "the contract screen writes the plan)" if row.rap == "needed" else "")))
+            lines.append(
+                Text(
+                    "Flags: "
+                    + "; ".join(f"{code} {FLAG_WORDS.get(code, '')}".strip() for code in flags)
+                    + ". ? explains them."
+                )
+            )
+        lines.append(
+            Text(
+                f"RAP: {row.rap}"
+                + (
+                    " (a core output at or below 70% from contract quarter 2: n on the contract screen writes the plan)"
+                    if row.rap == "needed"
+                    else ""
+                )
+            )
+        )
         pane.update(Text("\n").join(lines))
 
     @on(Tabs.TabActivated, "#quick")
@@ -326,17 +412,18 @@ class ContractScreen(LedgerScreen):
         Binding("a", "decide('accept')", "Accept"),
         Binding("y", "decide('query')", "Query"),
         Binding("w", "decide('waive')", "Waive"),
-        Binding("space", "mark", "Mark", key_display="space", show=False),   # several findings, one reason
+        Binding("space", "mark", "Mark", key_display="space", show=False),  # several findings, one reason
         # Versions tab: the highlighted version, for payment
         Binding("a", "payment('approve')", "Approve payment"),
         Binding("h", "payment('hold')", "Hold payment"),
         # any other tab: say where the key acts instead of acting on a row out of sight
         Binding("a,y,w,h", "no_decision", show=False),
+        # in the footer in this order, as many as fit the width (? lists them all)
         Binding("v", "values", "Values"),
         Binding("n", "new_plan", "New plan"),
+        Binding("x", "export", "Export"),
         Binding("s", "spot_checks", "Spot checks"),
         Binding("m", "visits", "Visits"),
-        Binding("x", "export", "Export"),
         *(Binding(str(n), f"tab({n})", show=False) for n in range(1, len(TABS) + 1)),
     ]
 
@@ -346,13 +433,13 @@ class ContractScreen(LedgerScreen):
         self.quarter = quarter
         self.return_id = return_id
         self.include_personal = False
-        self.counted: dict | None = None     # the version whose figures count (store.versions)
+        self.counted: dict | None = None  # the version whose figures count (store.versions)
         self.versions: list[dict] = []
-        self.found: list[dict] = []          # the findings shown
-        self.marked: set[tuple[str, str]] = set()   # (code, cell) of the findings marked with space
-        self.series: dict = {}               # output -> contract_report.OutputSeries, quarter by quarter
+        self.found: list[dict] = []  # the findings shown
+        self.marked: set[tuple[str, str]] = set()  # (code, cell) of the findings marked with space
+        self.series: dict = {}  # output -> contract_report.OutputSeries, quarter by quarter
         self.flag_lines: list[Text] = []
-        self.spend_total = Text("")          # the Expenditure tab's totals, under the highlighted line
+        self.spend_total = Text("")  # the Expenditure tab's totals, under the highlighted line
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -363,22 +450,45 @@ class ContractScreen(LedgerScreen):
                 yield Static(id="finding-detail", classes="detail")
                 yield Static(id="cross-findings", classes="detail")
             with TabPane("2 Outputs", id="tab-outputs"):
-                yield _table("outputs", "output", "target", "actual", "variance", "flag", "to date", "by quarter",
-                             "title")
+                yield _table(
+                    "outputs", "output", "target", "actual", "variance", "flag", "to date", "by quarter", "title"
+                )
                 yield Static(id="flags", classes="detail")
             with TabPane("3 Expenditure", id="tab-expenditure"):
-                yield _table("expenditure", "row", "budgeted", "actual", "variance", "over 10%", "Comment",
-                             "category", "budget item")
+                yield _table(
+                    "expenditure",
+                    "row",
+                    "budgeted",
+                    "actual",
+                    "variance",
+                    "over 10%",
+                    "Comment",
+                    "category",
+                    "budget item",
+                )
                 yield Static(id="expenditure-detail", classes="detail")
             with TabPane("4 Versions", id="tab-versions"):
-                yield _table("versions", "return", "version", "counts", "approval", "submitted", "timeliness",
-                             "errors", "warnings", "imported", "by", "receipt", "file")
+                yield _table(
+                    "versions",
+                    "return",
+                    "version",
+                    "counts",
+                    "approval",
+                    "submitted",
+                    "timeliness",
+                    "errors",
+                    "warnings",
+                    "imported",
+                    "by",
+                    "receipt",
+                    "file",
+                )
                 yield Static(id="version-detail", classes="detail")
             with TabPane("5 Decisions", id="tab-decisions"):
                 yield _table("decisions", "decision", "when", "action", "what", "who", "reason")
                 yield Static(id="decision-detail", classes="detail")
         yield FilterBar()
-        yield Footer(compact=True, show_command_palette=False)
+        yield ReviewFooter(compact=True, show_command_palette=False)
 
     # --- reading (a worker thread) -------------------------------------------------------------------
 
@@ -395,19 +505,33 @@ class ContractScreen(LedgerScreen):
         register = store.current_register(ledger)
         contract = register.contracts.get(self.contract_id) if register else None
         ids = {str(v["id"]) for v in versions}
-        decisions = [d for d in store.decisions(ledger)
-                     if (str(d["return_id"]) in ids if d["kind"] == "finding"
-                         else d["contract_id"] == self.contract_id and d["quarter"] == str(self.quarter))]
+        decisions = [
+            d
+            for d in store.decisions(ledger)
+            if (
+                str(d["return_id"]) in ids
+                if d["kind"] == "finding"
+                else d["contract_id"] == self.contract_id and d["quarter"] == str(self.quarter)
+            )
+        ]
         findings, comments, keep = self._stored_findings(ledger, return_id)
         return {
-            "versions": versions, "counted": counted, "return_id": return_id, "contract": contract,
-            "findings": findings, "keep": keep,
+            "versions": versions,
+            "counted": counted,
+            "return_id": return_id,
+            "contract": contract,
+            "findings": findings,
+            "keep": keep,
             "cross": [] if counted is None else self._across(ledger, counted["id"]),
-            "performance": (views.contract_performance(ledger, contract, self.quarter, s.settings, s.refdata)
-                            if contract is not None else None),
+            "performance": (
+                views.contract_performance(ledger, contract, self.quarter, s.settings, s.refdata)
+                if contract is not None
+                else None
+            ),
             "spend": spend(ledger, return_id, comments) if return_id is not None else None,
-            "series": (contract_series(ledger, self.contract_id, self.quarter, s.refdata)
-                       if contract is not None else {}),
+            "series": (
+                contract_series(ledger, self.contract_id, self.quarter, s.refdata) if contract is not None else {}
+            ),
             "decisions": decisions,
         }
 
@@ -444,7 +568,7 @@ class ContractScreen(LedgerScreen):
                 return views.return_findings(ledger, return_id, s.refdata, True), None, None
             rows = store.findings_of(ledger, return_id)
             for r in rows:
-                r["value"] = None   # the screen shows a cell's value only when asked (v)
+                r["value"] = None  # the screen shows a cell's value only when asked (v)
             return rows, None, None
         cached = self.app.redacted.get(return_id)
         rows = store.findings_of(ledger, return_id)
@@ -474,8 +598,7 @@ class ContractScreen(LedgerScreen):
         except (SwtoolError, sqlite3.Error, OSError):
             import logging
 
-            logging.getLogger(__name__).debug("keeping return %s for the review failed", got.return_id,
-                                              exc_info=True)
+            logging.getLogger(__name__).debug("keeping return %s for the review failed", got.return_id, exc_info=True)
 
     def show(self, data: dict) -> None:
         self.versions, self.counted, self.return_id = data["versions"], data["counted"], data["return_id"]
@@ -499,20 +622,33 @@ class ContractScreen(LedgerScreen):
         if contract is not None:
             from swtool.calc.targets import contract_quarter
 
-            lines.append(joined((self.contract_id, "bold"), " · ", (contract.provider, ""), " · lot ",
-                                (contract.lot, ""), f" · {self.quarter} (contract quarter "
-                                f"{contract_quarter(contract, self.quarter)})"))
+            lines.append(
+                joined(
+                    (self.contract_id, "bold"),
+                    " · ",
+                    (contract.provider, ""),
+                    " · lot ",
+                    (contract.lot, ""),
+                    f" · {self.quarter} (contract quarter {contract_quarter(contract, self.quarter)})",
+                )
+            )
         else:
             lines.append(joined((self.contract_id, "bold"), f" · {self.quarter} · not in the register in force"))
         current = next((v for v in versions if v["id"] == self.return_id), None)
         if current is None:
             lines.append(Text("No return recorded for this quarter.", style="bold red"))
         else:
-            lines.append(joined(f"Return {current['id']}, version {current['version']} of {len(versions)}"
-                                f"{'' if current['latest'] else ' (not the latest)'}; submitted ",
-                                (uk_day(current["date_submitted"]), ""), "; ",
-                                (_count(current["errors"], "error"), "bold red" if current["errors"] else ""),
-                                f", {_count(current['warnings'], 'warning')}; file ", (current["source_name"], "")))
+            lines.append(
+                joined(
+                    f"Return {current['id']}, version {current['version']} of {len(versions)}"
+                    f"{'' if current['latest'] else ' (not the latest)'}; submitted ",
+                    (uk_day(current["date_submitted"]), ""),
+                    "; ",
+                    (_count(current["errors"], "error"), "bold red" if current["errors"] else ""),
+                    f", {_count(current['warnings'], 'warning')}; file ",
+                    (current["source_name"], ""),
+                )
+            )
             lines.append(self._standing(current))
         if self.include_personal:
             lines.append(Text("Cell values are shown (personal data): v hides them.", style="bold magenta"))
@@ -522,29 +658,46 @@ class ContractScreen(LedgerScreen):
         """The version shown: its own timeliness and whether it counts; which version counts and its
         approval for payment (approved or held from the Versions tab)."""
         words = counts_words(current)
-        line = Text.assemble(f"Version {current['version']}: ", shown(current["timeliness"]), ", ",
-                             shown(words.split(":")[0], style=counts_style(words)), ". ")
+        line = Text.assemble(
+            f"Version {current['version']}: ",
+            shown(current["timeliness"]),
+            ", ",
+            shown(words.split(":")[0], style=counts_style(words)),
+            ". ",
+        )
         c = self.counted
         if c is None:
-            line.append_text(shown(f"No version counts for {self.quarter}, so none can be approved for payment.",
-                                   style="bold red"))
+            line.append_text(
+                shown(f"No version counts for {self.quarter}, so none can be approved for payment.", style="bold red")
+            )
             return line
         if c["id"] != current["id"]:
-            line.append_text(joined(f"Version {c['version']} (return {c['id']}) counts (", (c["timeliness"], ""),
-                                    "). "))
+            line.append_text(
+                joined(f"Version {c['version']} (return {c['id']}) counts (", (c["timeliness"], ""), "). ")
+            )
         approval = c["approval"] or "not reviewed"
-        line.append_text(joined("Payment: ", (approval, APPROVAL_STYLE.get(approval, "")),
-                                " (Versions tab: a approves, h holds)."))
+        line.append_text(
+            joined("Payment: ", (approval, APPROVAL_STYLE.get(approval, "")), " (Versions tab: a approves, h holds).")
+        )
         return line
 
     def _findings(self, found: list[dict]) -> None:
         self.found = found
         self.marked &= {_finding_key(f) for f in found}
-        rows = [Row(str(i), [shown(("● " if _finding_key(f) in self.marked else "") + f["code"], style="bold"),
-                             severity(f["severity"]),
-                             shown(f["decision"], style="green" if f["decision"] == "waive" else ""),
-                             shown(f["cell"], 40), shown(f["message"], 160)], f)
-                for i, f in enumerate(found)]
+        rows = [
+            Row(
+                str(i),
+                [
+                    shown(("● " if _finding_key(f) in self.marked else "") + f["code"], style="bold"),
+                    severity(f["severity"]),
+                    shown(f["decision"], style="green" if f["decision"] == "waive" else ""),
+                    shown(f["cell"], 40),
+                    shown(f["message"], 160),
+                ],
+                f,
+            )
+            for i, f in enumerate(found)
+        ]
         self.query_one("#findings", ReviewTable).set_rows(rows)
         self._detail()
 
@@ -566,17 +719,34 @@ class ContractScreen(LedgerScreen):
         table = self.query_one("#findings", ReviewTable)
         f = table.row_data()
         if f is None:
-            pane.update(Text("No findings." if not table.rows_all else "No finding shown: / clears the filter.",
-                             style="green" if not table.rows_all else "dim"))
+            pane.update(
+                Text(
+                    "No findings." if not table.rows_all else "No finding shown: / clears the filter.",
+                    style="green" if not table.rows_all else "dim",
+                )
+            )
             return
-        parts = [joined((f["code"], "bold"), " ", (f["slug"], ""), " at ", (f["cell"], "bold"), " (", (f["spec"], ""),
-                        ")"), shown(f["message"], limit=2000)]
+        parts = [
+            joined((f["code"], "bold"), " ", (f["slug"], ""), " at ", (f["cell"], "bold"), " (", (f["spec"], ""), ")"),
+            shown(f["message"], limit=2000),
+        ]
         if self.include_personal and f.get("value") is not None:  # redacted findings carry none
             parts.append(joined("Cell value: ", (f["value"], "bold magenta")))
         if f["decision"]:
-            parts.append(Text.assemble(joined("Decision in force: ", (f["decision"], "bold"), " by ",
-                                              (f["decided_by"], ""), " on ", (uk_day(f["decided_at"]), ""), ": "),
-                                       shown(f["decision_reason"], limit=20000)))
+            parts.append(
+                Text.assemble(
+                    joined(
+                        "Decision in force: ",
+                        (f["decision"], "bold"),
+                        " by ",
+                        (f["decided_by"], ""),
+                        " on ",
+                        (uk_day(f["decided_at"]), ""),
+                        ": ",
+                    ),
+                    shown(f["decision_reason"], limit=20000),
+                )
+            )
         pane.update(Text("\n").join(parts))
 
     def _cross(self, found: list) -> None:
@@ -588,11 +758,18 @@ class ContractScreen(LedgerScreen):
         if not found or self.counted is None:  # found only on a counted return
             panel.update("")
             return
-        lines = [Text(f"Across contracts, on counted return {self.counted['id']} (not stored: a, y, w do not "
-                      "apply):", style="bold")]
+        lines = [
+            Text(
+                f"Across contracts, on counted return {self.counted['id']} (not stored: a, y, w do not apply):",
+                style="bold",
+            )
+        ]
         for f in found:
-            lines.append(Text.assemble(severity(f.severity), " ", shown(f.code, style="bold"), "  ",
-                                       shown(f.message, limit=2000)))
+            lines.append(
+                Text.assemble(
+                    severity(f.severity), " ", shown(f.code, style="bold"), "  ", shown(f.message, limit=2000)
+                )
+            )
         panel.update(Text("\n").join(lines))
 
     def _outputs(self, cp) -> None:
@@ -602,18 +779,27 @@ class ContractScreen(LedgerScreen):
         table = self.query_one("#outputs", ReviewTable)
         if cp is None:
             table.set_rows([])
-            flags.update(Text("The contract is not in the register in force: no targets to compare with.",
-                              style="dim"))
+            flags.update(Text("The contract is not in the register in force: no targets to compare with.", style="dim"))
             return
         rows = []
         for r in cp.outputs:
             v, t = r.variance, r.to_date
-            rows.append(Row(r.output, [
-                shown(r.output, style="bold"), shown(None if v is None else num(v.target)),
-                shown(None if v is None else v.actual), shown(None if v is None else signed_pct(v.percent)),
-                shown("K701", style="yellow") if v is not None and v.exceeds else Text(""),
-                shown(None if t is None else f"{t.actual_to_date}/{num(t.target_to_date)} {pct(t.percent)}"),
-                sparkline(self.series.get(r.output)), shown(r.title, 48)], r))
+            rows.append(
+                Row(
+                    r.output,
+                    [
+                        shown(r.output, style="bold"),
+                        shown(None if v is None else num(v.target)),
+                        shown(None if v is None else v.actual),
+                        shown(None if v is None else signed_pct(v.percent)),
+                        shown("K701", style="yellow") if v is not None and v.exceeds else Text(""),
+                        shown(None if t is None else f"{t.actual_to_date}/{num(t.target_to_date)} {pct(t.percent)}"),
+                        sparkline(self.series.get(r.output)),
+                        shown(r.title, 48),
+                    ],
+                    r,
+                )
+            )
         table.set_rows(rows)
         self.flag_lines = [joined("Shared 2a + 2b to date: ", (cp.shared.message, ""))]
         for code, msg in cp.flags:
@@ -652,8 +838,9 @@ class ContractScreen(LedgerScreen):
         pane = self.query_one("#expenditure-detail", Static)
         if sp is None or not sp.lines:
             table.set_rows([])
-            pane.update(Text("No expenditure lines on this version." if sp is not None else "No return recorded.",
-                             style="dim"))
+            pane.update(
+                Text("No expenditure lines on this version." if sp is not None else "No return recorded.", style="dim")
+            )
             return
 
         def amount(x):
@@ -662,19 +849,33 @@ class ContractScreen(LedgerScreen):
         rows = []
         for ln in sp.lines:
             v = ln.variance
-            rows.append(Row(str(ln.row), [
-                shown(ln.row, style="bold"), amount(ln.budgeted), amount(ln.actual),
-                shown(None if v is None else signed_pct(v.percent)),
-                shown("over 10%", style="bold yellow") if ln.over_limit else Text(""),
-                _comment_cell(ln), shown(ln.category, 40), shown(ln.item, 60)], ln))
+            rows.append(
+                Row(
+                    str(ln.row),
+                    [
+                        shown(ln.row, style="bold"),
+                        amount(ln.budgeted),
+                        amount(ln.actual),
+                        shown(None if v is None else signed_pct(v.percent)),
+                        shown("over 10%", style="bold yellow") if ln.over_limit else Text(""),
+                        _comment_cell(ln),
+                        shown(ln.category, 40),
+                        shown(ln.item, 60),
+                    ],
+                    ln,
+                )
+            )
         table.set_rows(rows)
         v = sp.variance
         over = sum(ln.over_limit for ln in sp.lines)
         # short enough for one line at 80 columns: the highlighted line and its Comment follow
         self.spend_total = Text.assemble(
             (f"Total: actual {gbp(sp.actual)}, budget {gbp(sp.budgeted)}", "bold"),
-            f" ({signed_pct(None if v is None else v.percent)})", "; ",
-            (f"{_count(over, 'line')} over 10%", "bold yellow" if over else ""), ".")
+            f" ({signed_pct(None if v is None else v.percent)})",
+            "; ",
+            (f"{_count(over, 'line')} over 10%", "bold yellow" if over else ""),
+            ".",
+        )
         self._spend_detail()
 
     @on(DataTable.RowHighlighted, "#expenditure")
@@ -690,14 +891,22 @@ class ContractScreen(LedgerScreen):
         lines = [self.spend_total]
         if ln is not None:
             v = ln.variance
-            lines.append(joined(f"Row {ln.row}, ", (ln.item, "bold"), ": ",
-                                (None if v is None else signed_pct(v.percent), ""),
-                                " (more than 10%: App 2 §1.3 asks for a Comment)" if ln.over_limit else "", "."))
+            lines.append(
+                joined(
+                    f"Row {ln.row}, ",
+                    (ln.item, "bold"),
+                    ": ",
+                    (None if v is None else signed_pct(v.percent), ""),
+                    " (more than 10%: App 2 §1.3 asks for a Comment)" if ln.over_limit else "",
+                    ".",
+                )
+            )
             if ln.comment:
                 lines.append(Text.assemble(("Comment: ", "bold"), shown(ln.comment, limit=4000)))
             elif ln.cleared:
-                lines.append(Text("Comment: cleared by retention (the return is past the retention date).",
-                                  style="dim"))
+                lines.append(
+                    Text("Comment: cleared by retention (the return is past the retention date).", style="dim")
+                )
             elif ln.unexplained:
                 lines.append(Text("Comment: none, though the variance is over 10% (X402).", style="bold red"))
             else:
@@ -710,13 +919,26 @@ class ContractScreen(LedgerScreen):
             mark = "▶ " if v["id"] == self.return_id else ""
             words = counts_words(v)
             approval = v["approval"] or ("not reviewed" if v["counted"] else None)
-            rows.append(Row(str(v["id"]), [
-                shown(f"{mark}{v['id']}", style="bold" if mark else ""), shown(v["version"]),
-                shown(words, style=counts_style(words)),
-                shown(approval, style=APPROVAL_STYLE.get(approval or "", "")), shown(uk_day(v["date_submitted"])),
-                shown(v["timeliness"], style="yellow" if v["timeliness"] != "on time" else ""),
-                shown(v["errors"]), shown(v["warnings"]), shown(uk_stamp(v["imported_at"])),
-                shown(v["imported_by"]), shown(v["receipt_status"]), shown(v["source_name"], 60)], v))
+            rows.append(
+                Row(
+                    str(v["id"]),
+                    [
+                        shown(f"{mark}{v['id']}", style="bold" if mark else ""),
+                        shown(v["version"]),
+                        shown(words, style=counts_style(words)),
+                        shown(approval, style=APPROVAL_STYLE.get(approval or "", "")),
+                        shown(uk_day(v["date_submitted"])),
+                        shown(v["timeliness"], style="yellow" if v["timeliness"] != "on time" else ""),
+                        shown(v["errors"]),
+                        shown(v["warnings"]),
+                        shown(uk_stamp(v["imported_at"])),
+                        shown(v["imported_by"]),
+                        shown(v["receipt_status"]),
+                        shown(v["source_name"], 60),
+                    ],
+                    v,
+                )
+            )
         table = self.query_one("#versions", ReviewTable)
         table.set_rows(rows)
         if self.counted is not None and not table.narrowed and not self.loaded:  # first shown: the counted one
@@ -734,25 +956,65 @@ class ContractScreen(LedgerScreen):
             pane.update(Text("No version recorded." if not self.versions else "", style="dim"))
             return
         words = counts_words(v)
-        pane.update(Text("\n").join([
-            joined(f"Return {v['id']}, version {v['version']}: ", (words, counts_style(words)), "; submitted ",
-                   (uk_day(v["date_submitted"]), ""), ", ", (v["timeliness"], ""), "; payment ",
-                   (v["approval"] or ("not reviewed" if v["counted"] else "-"), "")),
-            joined("File ", (v["source_name"], "bold"), "; imported ", (uk_stamp(v["imported_at"]), ""), " by ",
-                   (v["imported_by"], ""), "; receipt ", (v["receipt_status"] or "none", "")),
-            Text("Enter opens this version; a approves it for payment, h holds it (only the version that counts).",
-                 style="dim")]))
+        pane.update(
+            Text("\n").join(
+                [
+                    joined(
+                        f"Return {v['id']}, version {v['version']}: ",
+                        (words, counts_style(words)),
+                        "; submitted ",
+                        (uk_day(v["date_submitted"]), ""),
+                        ", ",
+                        (v["timeliness"], ""),
+                        "; payment ",
+                        (v["approval"] or ("not reviewed" if v["counted"] else "-"), ""),
+                    ),
+                    joined(
+                        "File ",
+                        (v["source_name"], "bold"),
+                        "; imported ",
+                        (uk_stamp(v["imported_at"]), ""),
+                        " by ",
+                        (v["imported_by"], ""),
+                        "; receipt ",
+                        (v["receipt_status"] or "none", ""),
+                    ),
+                    Text(
+                        "Enter opens this version; a approves it for payment, h holds it (only the version that counts).",
+                        style="dim",
+                    ),
+                ]
+            )
+        )
 
     def _decisions(self, decisions: list[dict]) -> None:
         rows = []
         for d in decisions:
-            what = (f"return {d['return_id']} {d['code']} {d['cell']}" if d["kind"] == "finding"
-                    else f"output {d['output']} credits" if d["kind"] == "credit"
-                    else f"return {d['return_id']}" if d["kind"] == "return" else f"plan {d['rap_id']}")
+            what = (
+                f"return {d['return_id']} {d['code']} {d['cell']}"
+                if d["kind"] == "finding"
+                else f"output {d['output']} credits"
+                if d["kind"] == "credit"
+                else f"return {d['return_id']}"
+                if d["kind"] == "return"
+                else f"plan {d['rap_id']}"
+            )
             # the day the PMO dated it, else the clock's
             when = uk_day(store.dated(d)) if store.dated(d) else uk_stamp(d["at"])
-            rows.append(Row(str(d["id"]), [shown(d["id"]), shown(when), shown(d["action"], style="bold"),
-                                           shown(what), shown(d["who"]), shown(d["reason"], 80)], (d, what, when)))
+            rows.append(
+                Row(
+                    str(d["id"]),
+                    [
+                        shown(d["id"]),
+                        shown(when),
+                        shown(d["action"], style="bold"),
+                        shown(what),
+                        shown(d["who"]),
+                        shown(d["reason"], 80),
+                    ],
+                    (d, what, when),
+                )
+            )
         self.query_one("#decisions", ReviewTable).set_rows(rows)
         self._decision_detail()
 
@@ -768,10 +1030,23 @@ class ContractScreen(LedgerScreen):
             pane.update(Text("No decision recorded for this contract's quarter.", style="dim"))
             return
         d, what, when = got
-        pane.update(Text("\n").join([
-            joined(f"Decision {d['id']}: ", (d["action"], "bold"), " ", (what, ""), " by ", (d["who"], ""), " on ",
-                   (when, "")),
-            Text.assemble("Reason: ", shown(d["reason"], limit=20000))]))
+        pane.update(
+            Text("\n").join(
+                [
+                    joined(
+                        f"Decision {d['id']}: ",
+                        (d["action"], "bold"),
+                        " ",
+                        (what, ""),
+                        " by ",
+                        (d["who"], ""),
+                        " on ",
+                        (when, ""),
+                    ),
+                    Text.assemble("Reason: ", shown(d["reason"], limit=20000)),
+                ]
+            )
+        )
 
     # --- tabs ------------------------------------------------------------------------------------------
 
@@ -802,9 +1077,12 @@ class ContractScreen(LedgerScreen):
         return super().check_action(action, parameters)
 
     def action_no_decision(self) -> None:
-        self.app.notify(f"Nothing is decided on the {self.active_tab().capitalize()} tab: a, y and w decide findings "
-                        "on the Findings tab (1); a and h approve or hold payment on the Versions tab (4).",
-                        severity="warning", markup=False)
+        self.app.notify(
+            f"Nothing is decided on the {self.active_tab().capitalize()} tab: a, y and w decide findings "
+            "on the Findings tab (1); a and h approve or hold payment on the Versions tab (4).",
+            severity="warning",
+            markup=False,
+        )
 
     @on(DataTable.RowSelected, "#versions")
     def pick_version(self, event: DataTable.RowSelected) -> None:
@@ -829,23 +1107,49 @@ class ContractScreen(LedgerScreen):
             self.app.notify("No finding is highlighted: nothing to decide.", severity="warning", markup=False)
             return
         rid, code, cell = self.return_id, f["code"], f["cell"]
-        about = joined(f"{action.capitalize()} ", (code, "bold"), " at ", (cell, "bold"), f" of return {rid} (",
-                       (self.contract_id, "bold"), f" {self.quarter}):\n", (f["message"], ""))
+        about = joined(
+            f"{action.capitalize()} ",
+            (code, "bold"),
+            " at ",
+            (cell, "bold"),
+            f" of return {rid} (",
+            (self.contract_id, "bold"),
+            f" {self.quarter}):\n",
+            (f["message"], ""),
+        )
 
         def record(reason: str | None) -> None:
             if reason:
-                self.attempt(store.decide_finding, self.session.ledger, rid, code, cell, action, reason,
-                             self.session.today, done=f"Recorded: {action} {code} at {cell} of return {rid}.")
+                self.attempt(
+                    store.decide_finding,
+                    self.session.ledger,
+                    rid,
+                    code,
+                    cell,
+                    action,
+                    reason,
+                    self.session.today,
+                    done=f"Recorded: {action} {code} at {cell} of return {rid}.",
+                )
 
         self.app.push_screen(ReasonModal(f"{action.capitalize()} a finding", about, action.capitalize()), record)
 
     def _decide_marked(self, action: str, marked: list[dict]) -> None:
         """One reason for every marked finding: the dialog lists them all; each is its own decision."""
         rid = self.return_id
-        about = Text.assemble(joined(f"{action.capitalize()} {_count(len(marked), 'finding')} of return {rid} (",
-                                     (self.contract_id, "bold"), f" {self.quarter}):"),
-                              *(Text.assemble("\n• ", joined((f["code"], "bold"), " at ", (f["cell"], "bold"), ": "),
-                                              shown(f["message"], 200)) for f in marked))
+        about = Text.assemble(
+            joined(
+                f"{action.capitalize()} {_count(len(marked), 'finding')} of return {rid} (",
+                (self.contract_id, "bold"),
+                f" {self.quarter}):",
+            ),
+            *(
+                Text.assemble(
+                    "\n• ", joined((f["code"], "bold"), " at ", (f["cell"], "bold"), ": "), shown(f["message"], 200)
+                )
+                for f in marked
+            ),
+        )
 
         def record(reason: str | None) -> None:
             if not reason or rid is None:
@@ -853,8 +1157,9 @@ class ContractScreen(LedgerScreen):
             done = 0
             for f in marked:
                 try:
-                    store.decide_finding(self.session.ledger, rid, f["code"], f["cell"], action, reason,
-                                         self.session.today)
+                    store.decide_finding(
+                        self.session.ledger, rid, f["code"], f["cell"], action, reason, self.session.today
+                    )
                 except SwtoolError as e:
                     self.app.notify(safe_text(e, 1000), severity="error", markup=False, timeout=8)
                     continue
@@ -863,8 +1168,9 @@ class ContractScreen(LedgerScreen):
             self.app.notify(f"Recorded: {action} {_count(done, 'finding')} of return {rid}.", markup=False)
             self.action_refresh()
 
-        self.app.push_screen(ReasonModal(f"{action.capitalize()} {_count(len(marked), 'finding')}", about,
-                                         action.capitalize()), record)
+        self.app.push_screen(
+            ReasonModal(f"{action.capitalize()} {_count(len(marked), 'finding')}", about, action.capitalize()), record
+        )
 
     def action_payment(self, action: str) -> None:
         """Approve or hold the highlighted version for payment, as the Payments screen's a and h do; only
@@ -877,12 +1183,24 @@ class ContractScreen(LedgerScreen):
         v = self.query_one("#versions", ReviewTable).row_data()
         c = self.counted
         if v is not None and c is not None and v["id"] != c["id"]:
-            self.app.notify(f"Version {v['version']} (return {v['id']}) does not count for {self.quarter} "
-                            f"({counts_words(v)}): only version {c['version']} (return {c['id']}), the version that "
-                            "counts, can be approved or held.", severity="warning", markup=False, timeout=8)
+            self.app.notify(
+                f"Version {v['version']} (return {v['id']}) does not count for {self.quarter} "
+                f"({counts_words(v)}): only version {c['version']} (return {c['id']}), the version that "
+                "counts, can be approved or held.",
+                severity="warning",
+                markup=False,
+                timeout=8,
+            )
             return
-        ask_for_payment(self, action, self.contract_id, self.quarter, None if c is None else c["id"],
-                        None if c is None else c["version"], (c and c["approval"]) or "not reviewed")
+        ask_for_payment(
+            self,
+            action,
+            self.contract_id,
+            self.quarter,
+            None if c is None else c["id"],
+            None if c is None else c["version"],
+            (c and c["approval"]) or "not reviewed",
+        )
 
     def action_values(self) -> None:
         self.include_personal = not self.include_personal
@@ -899,8 +1217,11 @@ class ContractScreen(LedgerScreen):
 
         current = next((v for v in self.versions if v["id"] == self.return_id), None)
         if current is None:
-            self.app.notify(f"{self.contract_id} has no return for {self.quarter}: no findings to export.",
-                            severity="warning", markup=False)
+            self.app.notify(
+                f"{self.contract_id} has no return for {self.quarter}: no findings to export.",
+                severity="warning",
+                markup=False,
+            )
             return
         words = f"Findings of {self.contract_id} {self.quarter}, version {current['version']} (return {current['id']})"
         start_export(self, [findings_choice(self.session, current["id"], words)])
@@ -915,24 +1236,46 @@ class ContractScreen(LedgerScreen):
         from swtool.calc.credits import next_review_date
 
         name = f"RAP_{self.contract_id}_{str(self.quarter).replace('/', '-')}.xlsx"
-        about = joined("For ", (self.contract_id, "bold"), f" {self.quarter}: key issues, an action row per missed "
-                       "output and signature blocks, prefilled from the ledger.")
-        self.app.push_screen(PlanModal(about, s.plans_dir / name, next_review_date(self.quarter, s.refdata)),
-                             self._write_plan)
+        about = joined(
+            "For ",
+            (self.contract_id, "bold"),
+            f" {self.quarter}: key issues, an action row per missed "
+            "output and signature blocks, prefilled from the ledger.",
+        )
+        self.app.push_screen(
+            PlanModal(about, s.plans_dir / name, next_review_date(self.quarter, s.refdata)), self._write_plan
+        )
 
     def _write_plan(self, request: PlanRequest | None) -> None:
         if request is None:
             return
         s = self.session
-        result = self.attempt(rapplan.create, s.ledger, self.contract_id, self.quarter, request.output, s.refdata,
-                              s.settings, s.today, request.review, request.reason)
+        result = self.attempt(
+            rapplan.create,
+            s.ledger,
+            self.contract_id,
+            self.quarter,
+            request.output,
+            s.refdata,
+            s.settings,
+            s.today,
+            request.review,
+            request.reason,
+        )
         if result:
             rap_id, written, review = result
-            self.app.notify(safe_text(f"Remedial action plan {rap_id} recorded as open (review {uk_date(review)}); "
-                                      f"written to {written}", 1000), markup=False, timeout=8)
+            self.app.notify(
+                safe_text(
+                    f"Remedial action plan {rap_id} recorded as open (review {uk_date(review)}); written to {written}",
+                    1000,
+                ),
+                markup=False,
+                timeout=8,
+            )
 
 
 # --- service credits ---------------------------------------------------------------------------------
+
 
 class CreditsScreen(LedgerScreen):
     """Every core output's service credits in the quarter (``swtool credits``), to apply or waive: the
@@ -953,11 +1296,23 @@ class CreditsScreen(LedgerScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="heading")
-        yield _table("credits", "contract", "output", "status", "amount", "credits", "percent", "actual", "target",
-                     "credit value", "lot", "provider")
+        yield _table(
+            "credits",
+            "contract",
+            "output",
+            "status",
+            "amount",
+            "credits",
+            "percent",
+            "actual",
+            "target",
+            "credit value",
+            "lot",
+            "provider",
+        )
         yield FilterBar()
         yield Static(id="credit-detail", classes="detail")
-        yield Footer(compact=True, show_command_palette=False)
+        yield ReviewFooter(compact=True, show_command_palette=False)
 
     def fetch(self, ledger):
         s = self.session
@@ -969,8 +1324,12 @@ class CreditsScreen(LedgerScreen):
         s = self.session
         self.report, self.decided = data
         setting = ", ".join(f"{k} = {self.report.settings.get(k)}" for k in views.CREDIT_SETTINGS)
-        self.query_one("#heading", Static).update(Text(f"Service credits, {s.quarter} (setting {setting}). "
-                                                       "a applies, w waives; each needs a reason.", style="bold"))
+        self.query_one("#heading", Static).update(
+            Text(
+                f"Service credits, {s.quarter} (setting {setting}). a applies, w waives; each needs a reason.",
+                style="bold",
+            )
+        )
         rows = []
         split = {"applied": 0, "pending": 0, "waived": 0}
         for cc in self.report.contracts:
@@ -978,19 +1337,32 @@ class CreditsScreen(LedgerScreen):
             for ln, status in zip(cc.lines, cc.statuses, strict=True):
                 if ln.due and status in split:
                     split[status] += ln.amount
-                rows.append(Row(f"{c.contract_id}|{ln.output}", [
-                    shown(c.contract_id, style="bold"), shown(ln.output),
-                    shown(status, style=CREDIT_STYLE.get(status, "")),
-                    shown(gbp(ln.amount), style="bold" if ln.due else "dim"), shown(num(ln.credits)),
-                    shown(pct(ln.percent)), shown(ln.actual), shown(num(ln.target)),
-                    shown(None if ln.credit_value is None else gbp(ln.credit_value)), shown(c.lot),
-                    shown(c.provider, 36)], (cc, ln, status)))
+                rows.append(
+                    Row(
+                        f"{c.contract_id}|{ln.output}",
+                        [
+                            shown(c.contract_id, style="bold"),
+                            shown(ln.output),
+                            shown(status, style=CREDIT_STYLE.get(status, "")),
+                            shown(gbp(ln.amount), style="bold" if ln.due else "dim"),
+                            shown(num(ln.credits)),
+                            shown(pct(ln.percent)),
+                            shown(ln.actual),
+                            shown(num(ln.target)),
+                            shown(None if ln.credit_value is None else gbp(ln.credit_value)),
+                            shown(c.lot),
+                            shown(c.provider, 36),
+                        ],
+                        (cc, ln, status),
+                    )
+                )
         pending = sum(1 for r in rows if r.data[2] == "pending")
         self.sub_total = Text(
             f"{_count(len(self.report.contracts), 'contract')} in term. Due and not waived "
             f"{gbp(split['applied'] + split['pending'])}: applied {gbp(split['applied'])}, pending "
             f"{gbp(split['pending'])} ({_count(pending, 'decision')} to make). Waived {gbp(split['waived'])}.",
-            style="bold")
+            style="bold",
+        )
         self.query_one("#credits", ReviewTable).set_rows(rows)
         self._detail()
         if not isinstance(self.app.focused, Input):
@@ -1011,21 +1383,33 @@ class CreditsScreen(LedgerScreen):
             d = self.decided.get((cc.contract.contract_id, ln.output))
             if d is not None:
                 when = uk_day(store.dated(d)) if store.dated(d) else uk_stamp(d["at"])
-                parts.append(Text.assemble(joined("Decision in force: ", (status, "bold"), f" (decision {d['id']}) by ",
-                                                  (d["who"], ""), " on ", (when, ""), ": "),
-                                           shown(d["reason"], limit=20000)))
+                parts.append(
+                    Text.assemble(
+                        joined(
+                            "Decision in force: ",
+                            (status, "bold"),
+                            f" (decision {d['id']}) by ",
+                            (d["who"], ""),
+                            " on ",
+                            (when, ""),
+                            ": ",
+                        ),
+                        shown(d["reason"], limit=20000),
+                    )
+                )
             elif not ln.due:
                 parts.append(Text("Nothing is due on this line: nothing to apply or waive.", style="dim"))
             else:
-                parts.append(Text("Pending: a applies the credits (taken off the payment), w waives them.",
-                                  style="bold yellow"))
+                parts.append(
+                    Text("Pending: a applies the credits (taken off the payment), w waives them.", style="bold yellow")
+                )
         self.query_one("#credit-detail", Static).update(Text("\n").join(parts))
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "decide" and self.is_mounted:
             got = self.query_one("#credits", ReviewTable).row_data()
             if got is None or not got[1].due:
-                return None   # shown, dimmed: nothing due on the highlighted line
+                return None  # shown, dimmed: nothing due on the highlighted line
         return super().check_action(action, parameters)
 
     def action_export(self) -> None:
@@ -1049,22 +1433,39 @@ class CreditsScreen(LedgerScreen):
         cc, ln, status = got
         cid, s = cc.contract.contract_id, self.session
         if not ln.due:
-            self.app.notify(f"Nothing is due on {cid} output {ln.output} for {s.quarter}: nothing to {action}.",
-                            severity="warning", markup=False)
+            self.app.notify(
+                f"Nothing is due on {cid} output {ln.output} for {s.quarter}: nothing to {action}.",
+                severity="warning",
+                markup=False,
+            )
             return
-        about = joined(f"{action.capitalize()} the service credits of ", (cid, "bold"), f" output {ln.output}, "
-                       f"{s.quarter}: {num(ln.credits)} credits, {gbp(ln.amount)} (now {status}).\n", (ln.reason, ""))
+        about = joined(
+            f"{action.capitalize()} the service credits of ",
+            (cid, "bold"),
+            f" output {ln.output}, {s.quarter}: {num(ln.credits)} credits, {gbp(ln.amount)} (now {status}).\n",
+            (ln.reason, ""),
+        )
 
         def record(reason: str | None) -> None:
             if reason:
-                self.attempt(views.decide_credit, s.ledger, cid, s.quarter, ln.output, action, reason, s.settings,
-                             s.today, done=f"Recorded: {action} service credits for {cid} output {ln.output}.")
+                self.attempt(
+                    views.decide_credit,
+                    s.ledger,
+                    cid,
+                    s.quarter,
+                    ln.output,
+                    action,
+                    reason,
+                    s.settings,
+                    s.today,
+                    done=f"Recorded: {action} service credits for {cid} output {ln.output}.",
+                )
 
-        self.app.push_screen(ReasonModal(f"{action.capitalize()} service credits", about, action.capitalize()),
-                             record)
+        self.app.push_screen(ReasonModal(f"{action.capitalize()} service credits", about, action.capitalize()), record)
 
 
 # --- remedial action plans ---------------------------------------------------------------------------
+
 
 class PlansScreen(LedgerScreen):
     """Remedial action plans (``swtool rap list``): open ones, overdue reviews first to the eye; close
@@ -1083,11 +1484,12 @@ class PlansScreen(LedgerScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="heading")
-        yield _table("plans", "plan", "contract", "quarter", "status", "review", "opened", "by", "document",
-                     "last decision")
+        yield _table(
+            "plans", "plan", "contract", "quarter", "status", "review", "opened", "by", "document", "last decision"
+        )
         yield FilterBar()
         yield Static(id="plan-detail", classes="detail")
-        yield Footer(compact=True, show_command_palette=False)
+        yield ReviewFooter(compact=True, show_command_palette=False)
 
     def fetch(self, ledger):
         return store.raps(ledger, self.session.today, include_closed=self.show_all)
@@ -1095,15 +1497,33 @@ class PlansScreen(LedgerScreen):
     def show(self, rows) -> None:
         s = self.session
         overdue = sum(1 for r in rows if r["overdue"])
-        self.query_one("#heading", Static).update(Text(
-            f"{'All' if self.show_all else 'Open'} remedial action plans on {uk_date(s.today)}: {len(rows)}, "
-            f"{overdue} overdue for review. x closes the highlighted plan; Enter opens its contract.", style="bold"))
-        self.query_one("#plans", ReviewTable).set_rows([Row(str(r["id"]), [
-            shown(r["id"]), shown(r["contract_id"], style="bold"), shown(r["quarter"]),
-            shown("OVERDUE" if r["overdue"] else r["status"], style="bold red" if r["overdue"] else ""),
-            shown(uk_day(r["review_date"])), shown(uk_day(r["opened"])), shown(r["created_by"]),
-            shown(Path(r["document"]).name if r["document"] else None), shown(r["last_reason"], 70)], r)
-            for r in rows])
+        self.query_one("#heading", Static).update(
+            Text(
+                f"{'All' if self.show_all else 'Open'} remedial action plans on {uk_date(s.today)}: {len(rows)}, "
+                f"{overdue} overdue for review. x closes the highlighted plan; Enter opens its contract.",
+                style="bold",
+            )
+        )
+        self.query_one("#plans", ReviewTable).set_rows(
+            [
+                Row(
+                    str(r["id"]),
+                    [
+                        shown(r["id"]),
+                        shown(r["contract_id"], style="bold"),
+                        shown(r["quarter"]),
+                        shown("OVERDUE" if r["overdue"] else r["status"], style="bold red" if r["overdue"] else ""),
+                        shown(uk_day(r["review_date"])),
+                        shown(uk_day(r["opened"])),
+                        shown(r["created_by"]),
+                        shown(Path(r["document"]).name if r["document"] else None),
+                        shown(r["last_reason"], 70),
+                    ],
+                    r,
+                )
+                for r in rows
+            ]
+        )
         self._detail()
         if not isinstance(self.app.focused, Input):
             self.focus_table()
@@ -1118,14 +1538,35 @@ class PlansScreen(LedgerScreen):
         if r is None:
             pane.update(Text("No plan shown." + ("" if self.show_all else " t shows closed plans too."), style="dim"))
             return
-        pane.update(Text("\n").join([
-            joined(f"Plan {r['id']} for ", (r["contract_id"], "bold"), f" {r['quarter']}: ",
-                   ("OVERDUE for review" if r["overdue"] else r["status"], "bold red" if r["overdue"] else "bold"),
-                   "; review ", (uk_day(r["review_date"]), ""), "; opened ", (uk_day(r["opened"]), ""), " by ",
-                   (r["created_by"], "")),
-            joined("Written to ", (r["document"] or "-", "")),
-            joined("Last decision: ", (r["last_action"] or "-", "bold"), " by ", (r["last_by"] or "-", ""), " on ",
-                   (uk_stamp(r["last_at"]) or "-", ""), ": ", (r["last_reason"] or "-", ""))]))
+        pane.update(
+            Text("\n").join(
+                [
+                    joined(
+                        f"Plan {r['id']} for ",
+                        (r["contract_id"], "bold"),
+                        f" {r['quarter']}: ",
+                        ("OVERDUE for review" if r["overdue"] else r["status"], "bold red" if r["overdue"] else "bold"),
+                        "; review ",
+                        (uk_day(r["review_date"]), ""),
+                        "; opened ",
+                        (uk_day(r["opened"]), ""),
+                        " by ",
+                        (r["created_by"], ""),
+                    ),
+                    joined("Written to ", (r["document"] or "-", "")),
+                    joined(
+                        "Last decision: ",
+                        (r["last_action"] or "-", "bold"),
+                        " by ",
+                        (r["last_by"] or "-", ""),
+                        " on ",
+                        (uk_stamp(r["last_at"]) or "-", ""),
+                        ": ",
+                        (r["last_reason"] or "-", ""),
+                    ),
+                ]
+            )
+        )
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
@@ -1141,12 +1582,21 @@ class PlansScreen(LedgerScreen):
         if r is None or r["status"] == "closed":
             self.app.notify("Choose an open plan first.", severity="warning", markup=False)
             return
-        about = joined(f"Close remedial action plan {r['id']} for ", (r["contract_id"], "bold"),
-                       f" {r['quarter']} (review {uk_day(r['review_date'])}).")
+        about = joined(
+            f"Close remedial action plan {r['id']} for ",
+            (r["contract_id"], "bold"),
+            f" {r['quarter']} (review {uk_day(r['review_date'])}).",
+        )
 
         def record(reason: str | None) -> None:
             if reason:
-                self.attempt(store.close_rap, self.session.ledger, r["id"], reason, self.session.today,
-                             done=f"Remedial action plan {r['id']} closed.")
+                self.attempt(
+                    store.close_rap,
+                    self.session.ledger,
+                    r["id"],
+                    reason,
+                    self.session.today,
+                    done=f"Remedial action plan {r['id']} closed.",
+                )
 
         self.app.push_screen(ReasonModal("Close a remedial action plan", about, "Close plan"), record)

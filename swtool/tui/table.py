@@ -26,7 +26,7 @@ from textual.widgets import DataTable
 class Row:
     key: str
     cells: Sequence[Text]
-    data: Any = None             # what the screen needs to act on the row (each screen its own kind)
+    data: Any = None  # what the screen needs to act on the row (each screen its own kind)
 
 
 _UK_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})")
@@ -83,7 +83,7 @@ class ReviewTable(DataTable):
         self.quick_name = ""
         self.sort_column: int | None = None
         self.sort_reverse = False
-        self.managed = False        # rows given by set_rows (a screen that adds rows itself gets no filter or sort)
+        self.managed = False  # rows given by set_rows (a screen that adds rows itself gets no filter or sort)
         for c in columns:
             self.add_column(c, key=c)
 
@@ -127,8 +127,11 @@ class ReviewTable(DataTable):
         if self.sort_column is not None:
             i = self.sort_column
             blanks = [r for r in rows if sort_value(r.cells[i].plain)[0] == 2]
-            rest = sorted((r for r in rows if sort_value(r.cells[i].plain)[0] != 2),
-                          key=lambda r: sort_value(r.cells[i].plain), reverse=self.sort_reverse)
+            rest = sorted(
+                (r for r in rows if sort_value(r.cells[i].plain)[0] != 2),
+                key=lambda r: sort_value(r.cells[i].plain),
+                reverse=self.sort_reverse,
+            )
             rows = rest + blanks
         self.shown_rows = rows
         self.clear()
@@ -190,8 +193,9 @@ class ReviewTable(DataTable):
         if self.filter_text.strip():
             parts.append(f"filter “{self.filter_text.strip()}”")
         if self.sort_column is not None:
-            parts.append(f"sorted by {self.column_names[self.sort_column]}"
-                         f"{' (descending)' if self.sort_reverse else ''}")
+            parts.append(
+                f"sorted by {self.column_names[self.sort_column]}{' (descending)' if self.sort_reverse else ''}"
+            )
         return "; ".join(parts)
 
     @property

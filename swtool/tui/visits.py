@@ -12,10 +12,10 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from swtool.ledger import visits
-from swtool.tui.base import FilterBar, LedgerScreen, count
+from swtool.tui.base import FilterBar, LedgerScreen, ReviewFooter, count
 from swtool.tui.modals import ReasonModal
 from swtool.tui.shown import joined, shown, uk_day, uk_stamp
 from swtool.tui.table import ReviewTable, Row
@@ -44,29 +44,64 @@ class VisitsScreen(LedgerScreen):
         yield FilterBar()
         yield Static(id="action-detail", classes="detail")
         yield ReviewTable(*VISIT_COLUMNS, id="visits")
-        yield Footer(compact=True)
+        yield ReviewFooter(compact=True)
 
     def fetch(self, ledger):
         day = self.session.today
-        return (visits.visits(ledger, self.contract_id),
-                visits.actions(ledger, day, open_only=not self.show_done, contract=self.contract_id))
+        return (
+            visits.visits(ledger, self.contract_id),
+            visits.actions(ledger, day, open_only=not self.show_done, contract=self.contract_id),
+        )
 
     def show(self, data) -> None:
         seen, acts = data
         late = sum(a["overdue"] for a in acts)
         still = sum(not a["done"] for a in acts)
-        self.query_one("#heading", Static).update(joined(
-            ("Visits and actions", "bold"), " of ", (self.contract_id, "bold"),
-            f" on {uk_day(self.session.today.isoformat())}: {count(still, 'open action')}, ",
-            (f"{late} overdue", "bold red" if late else ""),
-            f"; visits and meetings recorded: {len(seen)}. d marks the highlighted action done, t "
-            f"{'hides' if self.show_done else 'shows'} done actions; record visits with swtool visit add."))
-        self.query_one("#actions", ReviewTable).set_rows([Row(str(a["id"]), [
-            shown(a["id"]), shown(uk_day(a["due_date"])), _state(a), shown(a["owner"], 30), shown(a["action"], 80),
-            shown(a["source"])], a) for a in acts])
-        self.query_one("#visits", ReviewTable).set_rows([Row(str(v["id"]), [
-            shown(v["id"]), shown(uk_day(v["visit_date"])), shown(v["kind"]), shown(f"{v['open']} of {v['actions']}"),
-            shown(v["recorded_by"]), shown(v["notes"], 120)], v) for v in seen])
+        self.query_one("#heading", Static).update(
+            joined(
+                ("Visits and actions", "bold"),
+                " of ",
+                (self.contract_id, "bold"),
+                f" on {uk_day(self.session.today.isoformat())}: {count(still, 'open action')}, ",
+                (f"{late} overdue", "bold red" if late else ""),
+                f"; visits and meetings recorded: {len(seen)}. d marks the highlighted action done, t "
+                f"{'hides' if self.show_done else 'shows'} done actions; record visits with swtool visit add.",
+            )
+        )
+        self.query_one("#actions", ReviewTable).set_rows(
+            [
+                Row(
+                    str(a["id"]),
+                    [
+                        shown(a["id"]),
+                        shown(uk_day(a["due_date"])),
+                        _state(a),
+                        shown(a["owner"], 30),
+                        shown(a["action"], 80),
+                        shown(a["source"]),
+                    ],
+                    a,
+                )
+                for a in acts
+            ]
+        )
+        self.query_one("#visits", ReviewTable).set_rows(
+            [
+                Row(
+                    str(v["id"]),
+                    [
+                        shown(v["id"]),
+                        shown(uk_day(v["visit_date"])),
+                        shown(v["kind"]),
+                        shown(f"{v['open']} of {v['actions']}"),
+                        shown(v["recorded_by"]),
+                        shown(v["notes"], 120),
+                    ],
+                    v,
+                )
+                for v in seen
+            ]
+        )
         self._detail()
         if not isinstance(self.app.focused, Input):
             self.focus_table()
@@ -79,15 +114,32 @@ class VisitsScreen(LedgerScreen):
         a = self.query_one("#actions", ReviewTable).row_data()
         pane = self.query_one("#action-detail", Static)
         if a is None:
-            pane.update(Text("No open actions." + ("" if self.show_done else " t shows done ones too."),
-                             style="green"))
+            pane.update(Text("No open actions." + ("" if self.show_done else " t shows done ones too."), style="green"))
             return
-        lines = [joined(f"Action {a['id']}, agreed at ", (a["source"], "bold"), ": ", (a["action"], "")),
-                 joined("Owner ", (a["owner"], "bold"), ", due ", (uk_day(a["due_date"]), "bold"), "; recorded ",
-                        (uk_stamp(a["recorded_at"]), ""), " by ", (a["recorded_by"], ""))]
+        lines = [
+            joined(f"Action {a['id']}, agreed at ", (a["source"], "bold"), ": ", (a["action"], "")),
+            joined(
+                "Owner ",
+                (a["owner"], "bold"),
+                ", due ",
+                (uk_day(a["due_date"]), "bold"),
+                "; recorded ",
+                (uk_stamp(a["recorded_at"]), ""),
+                " by ",
+                (a["recorded_by"], ""),
+            ),
+        ]
         if a["done"]:
-            lines.append(joined(f"{visits.DONE} done ", (uk_stamp(a["done_at"]), ""), " by ", (a["done_by"], ""), ": ",
-                                (a["done_reason"], "")))
+            lines.append(
+                joined(
+                    f"{visits.DONE} done ",
+                    (uk_stamp(a["done_at"]), ""),
+                    " by ",
+                    (a["done_by"], ""),
+                    ": ",
+                    (a["done_reason"], ""),
+                )
+            )
         pane.update(Text("\n").join(lines))
 
     def action_toggle_done(self) -> None:
@@ -99,13 +151,21 @@ class VisitsScreen(LedgerScreen):
         if a is None or a["done"]:
             self.app.notify("Choose an open action first.", severity="warning", markup=False)
             return
-        about = joined(f"Mark action {a['id']} of ", (self.contract_id, "bold"), " done: ", (a["action"], ""),
-                       " (", (a["owner"], ""), f", due {uk_day(a['due_date'])}).")
+        about = joined(
+            f"Mark action {a['id']} of ",
+            (self.contract_id, "bold"),
+            " done: ",
+            (a["action"], ""),
+            " (",
+            (a["owner"], ""),
+            f", due {uk_day(a['due_date'])}).",
+        )
 
         def record(reason: str | None) -> None:
             if reason:
-                self.attempt(visits.mark, self.session.ledger, a["id"], "done", reason,
-                             done=f"Action {a['id']} marked done.")
+                self.attempt(
+                    visits.mark, self.session.ledger, a["id"], "done", reason, done=f"Action {a['id']} marked done."
+                )
 
         self.app.push_screen(ReasonModal("Mark an action done", about, "Mark done"), record)
 

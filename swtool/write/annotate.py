@@ -59,11 +59,14 @@ log = logging.getLogger(__name__)
 
 SYMBOL = {ERROR: "✖", WARNING: "⚠", INFO: "ℹ"}
 # (pattern, pattern colour, background): the error pattern shows in grey-scale print and to colour-blind eyes
-FILL = {ERROR: ("lightUp", "FFE06666", "FFFFC7CE"), WARNING: ("solid", "FFFFE699", "FFFFE699"),
-        INFO: ("solid", "FFDDEBF7", "FFDDEBF7")}
+FILL = {
+    ERROR: ("lightUp", "FFE06666", "FFFFC7CE"),
+    WARNING: ("solid", "FFFFE699", "FFFFE699"),
+    INFO: ("solid", "FFDDEBF7", "FFDDEBF7"),
+}
 FINDINGS_SHEET = "Findings"
 AUTHOR = "swtool"
-MAX_COMMENT = 2_000      # characters of swtool's own text in one comment
+MAX_COMMENT = 2_000  # characters of swtool's own text in one comment
 MAX_MERGED_CELLS = 200_000  # openpyxl makes an object for every merged cell: a huge merge is a memory bomb
 MARKER = "swtool annotated copy"  # a custom document property: tells an annotated copy from a provider's file
 HEADER_ROW = 5
@@ -73,17 +76,19 @@ COLUMNS = (("Severity", 12), ("Code", 8), ("Rule", 30), ("Cell", 18), ("Message"
 # takes about three times the memory of the read-only pass and more time (a 100,000-row return:
 # 1.48 GB at the peak and 84 s to annotate; its whole check, 0.6 GB and 60 s). Twice the read's
 # limits (600 s, 4,096 MB) leave room for the largest file the reader accepts (max_file_bytes).
-ANNOTATE_SECONDS_FACTOR = 2   # × read_seconds: wall time of the load, marking and save
-ANNOTATE_MEMORY_FACTOR = 2    # × read_memory_mb: address space the annotating child may add
+ANNOTATE_SECONDS_FACTOR = 2  # × read_seconds: wall time of the load, marking and save
+ANNOTATE_MEMORY_FACTOR = 2  # × read_memory_mb: address space the annotating child may add
 
 # a formula cell's <f> (any namespace prefix), and the sheetData element that holds the cells
 _F_OR_SHEETDATA_RE = re.compile(rb"<(/?)(?:[A-Za-z_][\w.\-]{0,63}:)?(sheetData|f)(?=[\s/>])")
 _CONNECTION_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]{0,63}:)?connection(?=[\s/>])")
 _EXTERNAL_LINK_PART_RE = re.compile(r"^xl/externallinks/[^/]+\.xml$")
 # a reference inside this workbook: A1, $A$1:$B$9, A:A, 1:1, optionally after a sheet name; or a name
-_REF_RE = re.compile(r"^(?:(?:'(?:[^'\[\]]|'')+'|[A-Za-z_][\w.]*)!)?"
-                     r"(?:\$?[A-Za-z]{1,3}\$?\d{1,7}(?::\$?[A-Za-z]{1,3}\$?\d{1,7})?|\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}"
-                     r"|\$?\d{1,7}:\$?\d{1,7})$")
+_REF_RE = re.compile(
+    r"^(?:(?:'(?:[^'\[\]]|'')+'|[A-Za-z_][\w.]*)!)?"
+    r"(?:\$?[A-Za-z]{1,3}\$?\d{1,7}(?::\$?[A-Za-z]{1,3}\$?\d{1,7})?|\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3}"
+    r"|\$?\d{1,7}:\$?\d{1,7})$"
+)
 _NAME_RE = re.compile(r"^[A-Za-z_\\][\w.]*$")
 _MERGE_RE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Za-z]{1,3}\d{1,7}(?::[A-Za-z]{1,3}\d{1,7})?)\"")
 
@@ -95,9 +100,9 @@ class NotAnnotated(SwtoolError):
 @dataclass
 class Annotated:
     output: Path
-    findings: int                 # listed on the Findings sheet (all of them)
-    cells: int                    # cells marked in place
-    sheet_only: int               # findings with no cell of their own: on the Findings sheet only
+    findings: int  # listed on the Findings sheet (all of them)
+    cells: int  # cells marked in place
+    sheet_only: int  # findings with no cell of their own: on the Findings sheet only
     lost: list[str] = field(default_factory=list)  # what openpyxl could not carry over
     removed: dict[str, int] = field(default_factory=dict)  # the provider's formulas and links removed, by kind
 
@@ -134,8 +139,9 @@ def check_output(source: Path, output: Path) -> None:
     if output.is_dir():
         raise NotAnnotated(f"{output} is a folder; give a file name for the annotated copy")
     if output.exists() and not is_annotated_copy(output):
-        raise NotAnnotated(f"{output} exists and is not an annotated copy made by swtool; it is not overwritten "
-                           "(choose another name)")
+        raise NotAnnotated(
+            f"{output} exists and is not an annotated copy made by swtool; it is not overwritten (choose another name)"
+        )
 
 
 def unreadable_reason(report: FileReport) -> str | None:
@@ -155,8 +161,9 @@ def annotation_limits(limits: Limits) -> tuple[float, int]:
     return limits.read_seconds * ANNOTATE_SECONDS_FACTOR, limits.read_memory_mb * ANNOTATE_MEMORY_FACTOR
 
 
-def annotate(source: Path, report: FileReport, output: Path, rules: dict | None = None, *,
-             limits: Limits | None = None) -> Annotated:
+def annotate(
+    source: Path, report: FileReport, output: Path, rules: dict | None = None, *, limits: Limits | None = None
+) -> Annotated:
     """Write an annotated copy of ``source`` (the workbook ``report`` is about) to ``output``.
 
     Args:
@@ -228,8 +235,7 @@ def _write_copy(copy: Path, marked: Path, report: FileReport, rules: dict) -> An
     return result
 
 
-def _write_bounded(copy: Path, marked: Path, report: FileReport, rules: dict, limits: Limits,
-                   name: str) -> Annotated:
+def _write_bounded(copy: Path, marked: Path, report: FileReport, rules: dict, limits: Limits, name: str) -> Annotated:
     """``_write_copy`` in a child process with the annotation's limits, or here where there is none."""
     from swtool.read.workbook import ChildStopped, _secs, isolation_available, run_bounded
 
@@ -240,8 +246,14 @@ def _write_bounded(copy: Path, marked: Path, report: FileReport, rules: dict, li
         except MemoryError:
             raise _limit_error(name, "the memory of this computer", None) from None
     try:
-        return run_bounded(_write_copy, (copy, marked, report, rules), seconds=seconds, memory_mb=memory_mb,
-                           name="swtool-annotate", passthrough=(NotAnnotated, OSError))
+        return run_bounded(
+            _write_copy,
+            (copy, marked, report, rules),
+            seconds=seconds,
+            memory_mb=memory_mb,
+            name="swtool-annotate",
+            passthrough=(NotAnnotated, OSError),
+        )
     except ChildStopped as e:
         stopped = e
     memory = f"{memory_mb:,} MB of memory"
@@ -252,18 +264,24 @@ def _write_bounded(copy: Path, marked: Path, report: FileReport, rules: dict, li
         raise _limit_error(name, memory, f"{ANNOTATE_MEMORY_FACTOR:g} × read_memory_mb")
     if stopped.kind == "died":
         log.warning("annotating %s: the process died (%s)", name, stopped.detail)
-        raise NotAnnotated(f"could not annotate {name}: annotating it stopped ({stopped.detail}), most likely at "
-                           f"the {memory_mb:,} MB memory limit (limit {ANNOTATE_MEMORY_FACTOR:g} × read_memory_mb). "
-                           f"{_NOTHING_WRITTEN}")
+        raise NotAnnotated(
+            f"could not annotate {name}: annotating it stopped ({stopped.detail}), most likely at "
+            f"the {memory_mb:,} MB memory limit (limit {ANNOTATE_MEMORY_FACTOR:g} × read_memory_mb). "
+            f"{_NOTHING_WRITTEN}"
+        )
     log.warning("annotating %s failed in the child process: %s", name, stopped.detail)
-    raise NotAnnotated(f"could not annotate {name}: writing the copy failed "
-                       f"({stopped.detail.partition(':')[0]}). No annotated copy was written; the check's report is "
-                       "unaffected.")
+    raise NotAnnotated(
+        f"could not annotate {name}: writing the copy failed "
+        f"({stopped.detail.partition(':')[0]}). No annotated copy was written; the check's report is "
+        "unaffected."
+    )
 
 
-_NOTHING_WRITTEN = ("No annotated copy was written; the check's report is unaffected. Remove unused rows, columns "
-                    "and sheets and check it again, or raise the limit with the SWTOOL_LIMITS environment variable "
-                    "(e.g. SWTOOL_LIMITS=read_seconds=120,read_memory_mb=3000).")
+_NOTHING_WRITTEN = (
+    "No annotated copy was written; the check's report is unaffected. Remove unused rows, columns "
+    "and sheets and check it again, or raise the limit with the SWTOOL_LIMITS environment variable "
+    "(e.g. SWTOOL_LIMITS=read_seconds=120,read_memory_mb=3000)."
+)
 
 
 def _limit_error(name: str, within: str, limit: str | None) -> NotAnnotated:
@@ -272,6 +290,7 @@ def _limit_error(name: str, within: str, limit: str | None) -> NotAnnotated:
 
 
 # --- opening -----------------------------------------------------------------------------------------
+
 
 def _guard(path: Path) -> None:
     """openpyxl's full mode makes an object for every merged cell: refuse a workbook whose merges
@@ -296,19 +315,26 @@ def _guard(path: Path) -> None:
                             continue
                         total += (c2 - c1 + 1) * (r2 - r1 + 1)
                         last = m.end()
-                    tail = data[max(last, len(data) - 200):]
+                    tail = data[max(last, len(data) - 200) :]
             if total > MAX_MERGED_CELLS:
-                raise NotAnnotated(f"the workbook merges {total:,} cells or more (in {info.filename}), over the "
-                                   f"{MAX_MERGED_CELLS:,} an annotated copy can carry; unmerge them (Home > Merge "
-                                   "& Center > Unmerge Cells) and check again")
+                raise NotAnnotated(
+                    f"the workbook merges {total:,} cells or more (in {info.filename}), over the "
+                    f"{MAX_MERGED_CELLS:,} an annotated copy can carry; unmerge them (Home > Merge "
+                    "& Center > Unmerge Cells) and check again"
+                )
 
 
 def _what_is_lost(path: Path) -> list[str]:
     with zipfile.ZipFile(path) as zf:
         names = [n.lower() for n in zf.namelist()]
     lost = []
-    for prefix, what in (("xl/charts/", "charts"), ("xl/media/", "pictures"), ("xl/pivottables/", "pivot tables"),
-                         ("xl/slicers/", "slicers"), ("xl/embeddings/", "embedded objects")):
+    for prefix, what in (
+        ("xl/charts/", "charts"),
+        ("xl/media/", "pictures"),
+        ("xl/pivottables/", "pivot tables"),
+        ("xl/slicers/", "slicers"),
+        ("xl/embeddings/", "embedded objects"),
+    ):
         if any(n.startswith(prefix) for n in names):
             lost.append(what)
     return lost
@@ -318,8 +344,10 @@ def _load(path: Path):
     import openpyxl
 
     if not openpyxl.DEFUSEDXML:  # as in the reader: OPENPYXL_DEFUSEDXML=False would allow entity bombs
-        raise NotAnnotated("the workbook was not opened to annotate it: defusedxml is not in use by openpyxl "
-                           "(unset OPENPYXL_DEFUSEDXML)")
+        raise NotAnnotated(
+            "the workbook was not opened to annotate it: defusedxml is not in use by openpyxl "
+            "(unset OPENPYXL_DEFUSEDXML)"
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -339,15 +367,15 @@ def _load(path: Path):
 
 # --- no formula and no link of the provider's ---------------------------------------------------------
 
-FORMULAS = "formulas"   # formula cells: each keeps the value saved with it
-RULES = "rules"         # defined names, dropdown rules, conditional formats and table columns with a formula
-LINKS = "links"         # hyperlinks, links to other workbooks, data connections, names pointing outside
+FORMULAS = "formulas"  # formula cells: each keeps the value saved with it
+RULES = "rules"  # defined names, dropdown rules, conditional formats and table columns with a formula
+LINKS = "links"  # hyperlinks, links to other workbooks, data connections, names pointing outside
 
 
 def _formula_cells(fh) -> int:
     """The formula cells in one worksheet part: ``<f>`` elements inside ``<sheetData>`` (the formulas of
     an extension list's rules, ``<xm:f>``, lie outside it), read in chunks."""
-    count, inside, tail, keep = 0, False, b"", 256   # longer than any tag the pattern matches
+    count, inside, tail, keep = 0, False, b"", 256  # longer than any tag the pattern matches
     chunks = iter(lambda: fh.read(1 << 20), b"")
     while True:
         chunk = next(chunks, None)
@@ -360,13 +388,13 @@ def _formula_cells(fh) -> int:
             closing, tag = m.group(1), m.group(2)
             if tag == b"sheetData":
                 end = data.find(b">", m.end())
-                inside = not closing and not (end > 0 and data[end - 1:end] == b"/")   # <sheetData/> holds nothing
+                inside = not closing and not (end > 0 and data[end - 1 : end] == b"/")  # <sheetData/> holds nothing
             elif inside and not closing:
                 count += 1
             done = m.end()
         if chunk is None:
             return count
-        tail = data[max(done, limit):]
+        tail = data[max(done, limit) :]
 
 
 def count_formula_cells(path: Path) -> int:
@@ -405,7 +433,7 @@ def _outside(formula) -> str | None:
         return None
     try:
         items = Tokenizer(text if text.startswith("=") else "=" + text).items
-    except (TokenizerError, IndexError, ValueError):   # not a formula Excel would accept: removed all the same
+    except (TokenizerError, IndexError, ValueError):  # not a formula Excel would accept: removed all the same
         return LINKS if _points_outside(text) else RULES
     for t in items:
         if t.type == Token.OPERAND:
@@ -420,7 +448,7 @@ def _outside(formula) -> str | None:
             continue
         if t.type == Token.PAREN:
             continue
-        return RULES   # a function, an array, a separator of arguments
+        return RULES  # a function, an array, a separator of arguments
     return None
 
 
@@ -436,10 +464,10 @@ def _neutralise(wb, removed: dict[str, int]) -> None:
 
     for ws in wb.worksheets:
         for cell in list(ws._cells.values()):
-            if getattr(cell, "_hyperlink", None) is not None:   # to a web page, a file, an address, a place
+            if getattr(cell, "_hyperlink", None) is not None:  # to a web page, a file, an address, a place
                 cell._hyperlink = None
                 removed[LINKS] += 1
-            if cell.data_type == "f":         # data_only loads values; a formula here is removed all the same
+            if cell.data_type == "f":  # data_only loads values; a formula here is removed all the same
                 cell.value = None
                 removed[FORMULAS] += 1
             value = cell._value
@@ -515,9 +543,11 @@ def _verify(path: Path) -> None:
         left.append("formula cells")
     if left:
         log.warning("annotated copy kept %s", "; ".join(left[:5]))
-        raise NotAnnotated("could not write an annotated copy without the workbook's formulas and links "
-                           f"({safe_text(left[0], 120)}). No annotated copy was written; the check's report is "
-                           "unaffected.")
+        raise NotAnnotated(
+            "could not write an annotated copy without the workbook's formulas and links "
+            f"({safe_text(left[0], 120)}). No annotated copy was written; the check's report is "
+            "unaffected."
+        )
 
 
 def removed_note(removed: dict[str, int]) -> str:
@@ -528,8 +558,10 @@ def removed_note(removed: dict[str, int]) -> str:
         parts.append(f"{plural(n, 'formula')} ({'its saved value' if n == 1 else 'their saved values'} kept)")
     if removed.get(RULES):
         n = removed[RULES]
-        parts.append(f"{n} other formula{'' if n == 1 else 's'} (in defined names, dropdown rules, conditional "
-                     "formats or tables)")
+        parts.append(
+            f"{n} other formula{'' if n == 1 else 's'} (in defined names, dropdown rules, conditional "
+            "formats or tables)"
+        )
     if removed.get(LINKS):
         parts.append(plural(removed[LINKS], "link"))
     if not parts:
@@ -539,6 +571,7 @@ def removed_note(removed: dict[str, int]) -> str:
 
 
 # --- marking -----------------------------------------------------------------------------------------
+
 
 def _fill(severity: str):
     from openpyxl.styles import PatternFill
@@ -591,8 +624,11 @@ def _anchor(ws, coordinate: str):
 
 def _counts(findings: list[Finding]) -> str:
     n = {s: sum(1 for f in findings if f.severity == s) for s in (ERROR, WARNING, INFO)}
-    parts = [plural(n[ERROR], "error") if n[ERROR] else "", plural(n[WARNING], "warning") if n[WARNING] else "",
-             f"{n[INFO]} info" if n[INFO] else ""]
+    parts = [
+        plural(n[ERROR], "error") if n[ERROR] else "",
+        plural(n[WARNING], "warning") if n[WARNING] else "",
+        f"{n[INFO]} info" if n[INFO] else "",
+    ]
     return ", ".join(p for p in parts if p)
 
 
@@ -673,8 +709,9 @@ def _mark(wb, report: FileReport, rules: dict, lost: list[str], removed: dict[st
     return Annotated(Path(), len(findings), len(by_cell), sheet_only, lost, removed)
 
 
-def _findings_sheet(wb, report: FileReport, findings: list[Finding], rules: dict, lost: list[str],
-                    removed: dict[str, int] | None = None) -> None:
+def _findings_sheet(
+    wb, report: FileReport, findings: list[Finding], rules: dict, lost: list[str], removed: dict[str, int] | None = None
+) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -690,11 +727,18 @@ def _findings_sheet(wb, report: FileReport, findings: list[Finding], rules: dict
     _put(ws["A1"], f"swtool findings for {name}")
     ws["A1"].font = Font(bold=True, size=14)
     verdict = "cannot be accepted as it stands" if not report.valid else "no errors"
-    _put(ws["A2"], f"{_counts(findings) or 'No findings'}: {verdict}. Checked by swtool {__version__}"
-         + (f"; {report.contract} {report.quarter}" if report.contract and report.quarter else "") + ".")
-    _put(ws["A3"], f"Marked cells: {SYMBOL[ERROR]} error = red, striped · {SYMBOL[WARNING]} warning = amber · "
-         f"{SYMBOL[INFO]} info = blue. Each has a comment saying what is wrong and how to fix it; the Cell column "
-         "below links to it. This is a copy for reading: correct your own workbook and check it again.")
+    _put(
+        ws["A2"],
+        f"{_counts(findings) or 'No findings'}: {verdict}. Checked by swtool {__version__}"
+        + (f"; {report.contract} {report.quarter}" if report.contract and report.quarter else "")
+        + ".",
+    )
+    _put(
+        ws["A3"],
+        f"Marked cells: {SYMBOL[ERROR]} error = red, striped · {SYMBOL[WARNING]} warning = amber · "
+        f"{SYMBOL[INFO]} info = blue. Each has a comment saying what is wrong and how to fix it; the Cell column "
+        "below links to it. This is a copy for reading: correct your own workbook and check it again.",
+    )
     notes = [removed_note(removed or {})]
     if lost:
         notes.append("Not carried into this copy (your original is unchanged): " + "; ".join(lost) + ".")
@@ -759,8 +803,11 @@ def _pmo_view_sheet(wb, view) -> None:
     ws = wb.create_sheet(title, 1)
     _put(ws["A1"], view.heading())
     ws["A1"].font = Font(bold=True, size=14)
-    _put(ws["A2"], f"These figures are {ESTIMATE}. A claim counts when no error is on its row and its client's registration "
-         "has no eligibility error, as the PMO counts it. Correct the return and check it again to see them change.")
+    _put(
+        ws["A2"],
+        f"These figures are {ESTIMATE}. A claim counts when no error is on its row and its client's registration "
+        "has no eligibility error, as the PMO counts it. Correct the return and check it again to see them change.",
+    )
     head = ["Output", "Name", "Annual target", "Quarterly target", "Actual", "% of target", "Flag"]
     if view.history_given:
         head += ["Actual to date", "Target to date", "% to date"]
@@ -790,7 +837,7 @@ def _pmo_view_sheet(wb, view) -> None:
         _put(ws.cell(i, 2), text)
         ws.merge_cells(start_row=i, start_column=2, end_row=i, end_column=len(head))
         ws.cell(i, 2).alignment = wrap
-        lines = _lines(text, sum(widths[1:len(head)]))
+        lines = _lines(text, sum(widths[1 : len(head)]))
         if lines > 1:
             ws.row_dimensions[i].height = 15 * lines
         if link:

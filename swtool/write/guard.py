@@ -38,7 +38,7 @@ from swtool.read.preflight import file_kind as _kind  # one wording for what a p
 STDOUT = "-"
 LEDGER_APPLICATION_ID = 0x53574C47  # swtool.ledger.db.APPLICATION_ID ("SWLG"); a test keeps the two equal
 SQLITE_MAGIC = b"SQLite format 3\x00"
-FILES_DIR = "files"                 # swtool.ledger.db.FILES_DIR
+FILES_DIR = "files"  # swtool.ledger.db.FILES_DIR
 LEDGER_SIDE_FILES = ("-wal", "-shm", "-journal")
 _STORED_NAME = re.compile(r"^[0-9a-f]{64}\.xlsx$")  # files/<sha[:2]>/<sha>.xlsx
 
@@ -47,9 +47,15 @@ class OutputRefused(SwtoolError):
     """An output path that swtool will not write to; the message is one sentence."""
 
 
-def guard_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike | None] = (),
-                 ledger: str | os.PathLike | None = None, *, what: str = "output",
-                 allow_stdout: bool = True, new_only: bool = False) -> Path:
+def guard_output(
+    path: str | os.PathLike,
+    inputs: Iterable[str | os.PathLike | None] = (),
+    ledger: str | os.PathLike | None = None,
+    *,
+    what: str = "output",
+    allow_stdout: bool = True,
+    new_only: bool = False,
+) -> Path:
     """Return ``path`` as a Path when swtool may write ``what`` there; raise OutputRefused otherwise.
 
     Args:
@@ -69,23 +75,31 @@ def guard_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike | N
     real = _resolve(out)
     st = _stat(out)
     if st is not None and not stat.S_ISREG(st.st_mode) and not _is_dev_null(st):
-        raise OutputRefused(f"{shown} is not a regular file but {_kind(st.st_mode)}; nothing was written: give a "
-                            f"new file name for the {what}")
+        raise OutputRefused(
+            f"{shown} is not a regular file but {_kind(st.st_mode)}; nothing was written: give a "
+            f"new file name for the {what}"
+        )
     for led in _ledgers(ledger):
         _refuse_ledger_parts(out, real, st, led, shown, what)
     if st is not None and stat.S_ISREG(st.st_mode) and is_ledger_file(out):
-        raise OutputRefused(f"{shown} is a swtool ledger or a backup of one; it is not overwritten: choose another "
-                            f"file for the {what}")
+        raise OutputRefused(
+            f"{shown} is a swtool ledger or a backup of one; it is not overwritten: choose another file for the {what}"
+        )
     for suffix in LEDGER_SIDE_FILES:
         if raw.endswith(suffix) and is_ledger_file(Path(raw[: -len(suffix)])):
-            raise OutputRefused(f"{shown} belongs to the swtool ledger {raw[: -len(suffix)]}; it is not "
-                                f"overwritten: choose another file for the {what}")
+            raise OutputRefused(
+                f"{shown} belongs to the swtool ledger {raw[: -len(suffix)]}; it is not "
+                f"overwritten: choose another file for the {what}"
+            )
     if _STORED_NAME.match(real.name) and real.parent.parent.name == FILES_DIR and len(real.parent.name) == 2:
-        raise OutputRefused(f"{shown} is a stored copy in a ledger's {FILES_DIR}/ folder; it is not overwritten: "
-                            f"choose another file for the {what}")
+        raise OutputRefused(
+            f"{shown} is a stored copy in a ledger's {FILES_DIR}/ folder; it is not overwritten: "
+            f"choose another file for the {what}"
+        )
     if new_only and (st is not None or os.path.lexists(out)):
-        raise OutputRefused(f"{shown} already exists; {words.a(what)} is never written over an existing file: "
-                            "choose a new file name")
+        raise OutputRefused(
+            f"{shown} already exists; {words.a(what)} is never written over an existing file: choose a new file name"
+        )
     for given in inputs:
         if given is None:
             continue
@@ -93,12 +107,17 @@ def guard_output(path: str | os.PathLike, inputs: Iterable[str | os.PathLike | N
         src_st = _stat(src)
         if src_st is not None and stat.S_ISDIR(src_st.st_mode):
             if st is not None and _inside(real, _resolve(src)):
-                raise OutputRefused(f"{shown} is in the folder {src}, which this command reads; it is not "
-                                    f"overwritten: choose another file for the {what}")
+                raise OutputRefused(
+                    f"{shown} is in the folder {src}, which this command reads; it is not "
+                    f"overwritten: choose another file for the {what}"
+                )
             continue
         if real == _resolve(src) or (st is not None and src_st is not None and _same(st, src_st)):
-            same = "an input of this command" if raw == os.fspath(src) else \
-                f"the same file as {src}, an input of this command"
+            same = (
+                "an input of this command"
+                if raw == os.fspath(src)
+                else f"the same file as {src}, an input of this command"
+            )
             raise OutputRefused(f"{shown} is {same}; it is not overwritten: choose another file for the {what}")
     return out
 
@@ -126,21 +145,27 @@ def is_ledger_file(path: Path) -> bool:
 
 # --- helpers ---------------------------------------------------------------------------------------
 
+
 def _refuse_ledger_parts(out: Path, real: Path, st, led: Path, shown: str, what: str) -> None:
     for suffix in ("",) + LEDGER_SIDE_FILES:
         part = Path(os.fspath(led) + suffix)
         part_st = _stat(part)
         if real == _resolve(part) or (st is not None and part_st is not None and _same(st, part_st)):
             if suffix:
-                raise OutputRefused(f"{shown} is the ledger's {suffix.lstrip('-')} file; it is not overwritten: "
-                                    f"choose another file for the {what}")
-            raise OutputRefused(f"{shown} is the ledger itself; nothing was written: choose another file for the "
-                                f"{what}")
+                raise OutputRefused(
+                    f"{shown} is the ledger's {suffix.lstrip('-')} file; it is not overwritten: "
+                    f"choose another file for the {what}"
+                )
+            raise OutputRefused(
+                f"{shown} is the ledger itself; nothing was written: choose another file for the {what}"
+            )
     for files in {_resolve(led.parent / FILES_DIR), _resolve(_resolve(led).parent / FILES_DIR)}:
         files_st = _stat(files)
         if _inside(real, files) or (files_st is not None and _below(real, files_st)):
-            raise OutputRefused(f"{shown} is inside the ledger's store of imported returns ({files}); nothing "
-                                f"was written: choose another file for the {what}")
+            raise OutputRefused(
+                f"{shown} is inside the ledger's store of imported returns ({files}); nothing "
+                f"was written: choose another file for the {what}"
+            )
 
 
 def _ledgers(ledger) -> list[Path]:

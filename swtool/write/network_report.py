@@ -73,10 +73,10 @@ REGISTRATION = "registration"
 JOB_OUTCOME = "job outcome"
 NOT_A_PROVIDER = "Not a provider in the register"
 ALL_LOTS = "All lots"
-LOT_OUTPUTS = ("7", "8", "9")   # outputs whose meaning is the lot's own (TEMPLATES.md §3)
+LOT_OUTPUTS = ("7", "8", "9")  # outputs whose meaning is the lot's own (TEMPLATES.md §3)
 PERCENT_FORMAT = "0.0%"
 HEADER_FILL = "1F4E78"
-LOW_FILL = "F8CBAD"   # a core output at or below 70% (the % is shown as well)
+LOW_FILL = "F8CBAD"  # a core output at or below 70% (the % is shown as well)
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ class CrossRow:
     provider: str
     claim_ref: str | None
     output: str | None
-    other: str                  # the other contract(s), or the partner named
+    other: str  # the other contract(s), or the partner named
 
 
 @dataclass(frozen=True)
@@ -124,29 +124,29 @@ class EqualityRow:
     """One registration, or one job outcome (a 2a or 2b claim), with the client's demographics as
     recorded at registration. No client reference: the report needs none."""
 
-    measure: str               # REGISTRATION or JOB_OUTCOME
+    measure: str  # REGISTRATION or JOB_OUTCOME
     gender: str | None = None
     ethnic_group: str | None = None
     disability: str | None = None
-    age: int | None = None     # age at registration, in whole years
+    age: int | None = None  # age at registration, in whole years
 
 
 @dataclass
 class NetworkData:
     outputs: list[OutputRow] = field(default_factory=list)
     shared: list[SharedRow] = field(default_factory=list)
-    cross: list[CrossRow] = field(default_factory=list)   # C219, C220 in the period
+    cross: list[CrossRow] = field(default_factory=list)  # C219, C220 in the period
     equalities: list[EqualityRow] = field(default_factory=list)
-    providers: list[str] = field(default_factory=list)   # the register's provider names
+    providers: list[str] = field(default_factory=list)  # the register's provider names
     quarters: list[Quarter] = field(default_factory=list)  # the columns; from the rows when empty
     title: str = "Southwark Works network report"
     generated: date | None = None
-    settings: dict = field(default_factory=dict)          # shown on About (the settings in force)
-    output_titles: dict = field(default_factory=dict)     # (lot, output) -> what it counts (refdata outputs.csv)
-    clients: list[ClientOutcome] = field(default_factory=list)   # registered in the period, for the outcome sheets
-    contracts: dict = field(default_factory=dict)         # contract id -> lot, for the levels of those sheets
+    settings: dict = field(default_factory=dict)  # shown on About (the settings in force)
+    output_titles: dict = field(default_factory=dict)  # (lot, output) -> what it counts (refdata outputs.csv)
+    clients: list[ClientOutcome] = field(default_factory=list)  # registered in the period, for the outcome sheets
+    contracts: dict = field(default_factory=dict)  # contract id -> lot, for the levels of those sheets
     values: list[ValueRow] = field(default_factory=list)  # value for money, one per contract
-    provenance: Provenance | None = None                  # the Produced from sheet
+    provenance: Provenance | None = None  # the Produced from sheet
 
     def columns(self) -> list[Quarter]:
         if self.quarters:
@@ -162,6 +162,7 @@ class NetworkData:
 
 
 # --- arithmetic ----------------------------------------------------------------------------------
+
 
 def _add(a, b):
     if a is None:
@@ -217,13 +218,13 @@ def output_table(data: NetworkData) -> tuple[list[Quarter], list[tuple[str, str,
                 target = _add(target, per_q[q][1])
         return actual, target
 
-    for (lot, output) in sorted(cells, key=lambda k: (lot_order(k[0]), output_order(k[1]))):
+    for lot, output in sorted(cells, key=lambda k: (lot_order(k[0]), output_order(k[1]))):
         per_q = {q: tuple(v) for q, v in cells[(lot, output)].items()}
         rows.append((lot, output, per_q, to_date(per_q)))
     totals: dict[tuple, dict[Quarter, list]] = {}
     lots_of: dict[tuple, list[str]] = {}
     for (lot, output), counted in cells.items():
-        if output in LOT_OUTPUTS:   # the same number means something else in another lot
+        if output in LOT_OUTPUTS:  # the same number means something else in another lot
             meaning = data.output_titles.get((lot, output)) or f"lot {lot}"
             key = (output, meaning)
         else:
@@ -309,15 +310,20 @@ def equalities_table(data: NetworkData) -> list[tuple[str, list[tuple[str, list]
 
 # --- writing -------------------------------------------------------------------------------------
 
+
 def _styles():
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
     thin = Side(style="thin", color="A6A6A6")
     return {
-        "head": Font(bold=True, color="FFFFFF"), "fill": PatternFill("solid", fgColor=HEADER_FILL),
-        "bold": Font(bold=True), "title": Font(bold=True, size=14), "wrap": Alignment(wrap_text=True, vertical="top"),
+        "head": Font(bold=True, color="FFFFFF"),
+        "fill": PatternFill("solid", fgColor=HEADER_FILL),
+        "bold": Font(bold=True),
+        "title": Font(bold=True, size=14),
+        "wrap": Alignment(wrap_text=True, vertical="top"),
         "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
-        "box": Border(left=thin, right=thin, top=thin, bottom=thin), "low": PatternFill("solid", fgColor=LOW_FILL),
+        "box": Border(left=thin, right=thin, top=thin, bottom=thin),
+        "low": PatternFill("solid", fgColor=LOW_FILL),
     }
 
 
@@ -336,23 +342,39 @@ def _write_about(ws, data: NetworkData, st) -> None:
         (f"Produced: {data.generated.strftime('%d/%m/%Y')}" if data.generated else None, None),
         ("", None),
         ("Sheets", st["bold"]),
-        ("Outputs: claims by lot and output, per quarter actual, target and percentage of target, and to date "
-         "(Council Plan Monitor, §7.3). Shaded: a core output at or below 70% of target (§7.7).", None),
-        ("Shared outputs: outputs claimed by two providers (App 2 §2.3), by provider and the provider shared with.",
-         None),
-        ("Equalities: registrations and job outcomes (2a + 2b) by gender, ethnic group, disability and age band "
-         "(§12.4).", None),
+        (
+            "Outputs: claims by lot and output, per quarter actual, target and percentage of target, and to date "
+            "(Council Plan Monitor, §7.3). Shaded: a core output at or below 70% of target (§7.7).",
+            None,
+        ),
+        (
+            "Shared outputs: outputs claimed by two providers (App 2 §2.3), by provider and the provider shared with.",
+            None,
+        ),
+        (
+            "Equalities: registrations and job outcomes (2a + 2b) by gender, ethnic group, disability and age band "
+            "(§12.4).",
+            None,
+        ),
         ("Charts: outputs to date against target by lot.", None),
-        ("Equality of outcome: the clients registered in the year and the share of them with a job start, a "
-         "sustained job and a progression, by gender, ethnic group, disability and age band, for the network, each "
-         "lot and each contract (§12.4); and the protected characteristics (§12.1) the return does not record.",
-         None),
+        (
+            "Equality of outcome: the clients registered in the year and the share of them with a job start, a "
+            "sustained job and a progression, by gender, ethnic group, disability and age band, for the network, each "
+            "lot and each contract (§12.4); and the protected characteristics (§12.1) the return does not record.",
+            None,
+        ),
         ("Referrals: registrations and job starts by referral source, and the conversion rate (App 3 item 3).", None),
-        ("Value for money: cost per output (cash spent ÷ outputs counted) and each contract's annual value against "
-         "its lot's maximum in Table 1 (K706).", None),
+        (
+            "Value for money: cost per output (cash spent ÷ outputs counted) and each contract's annual value against "
+            "its lot's maximum in Table 1 (K706).",
+            None,
+        ),
         ("Produced from: the ledger, settings and reference data that produced this report.", None),
-        ("Outputs 7, 8 and 9 mean different things in different lots: they are added up only over the lots where "
-         "they mean the same, and each such row names its lots.", None),
+        (
+            "Outputs 7, 8 and 9 mean different things in different lots: they are added up only over the lots where "
+            "they mean the same, and each such row names its lots.",
+            None,
+        ),
         ("", None),
         ("Small numbers", st["bold"]),
         (f"{SUPPRESSED}: a number under 5, not shown so that no client can be identified.", None),
@@ -443,8 +465,11 @@ def _write_shared(ws, data: NetworkData, st) -> None:
         put(ws.cell(r, 6), sum(v[-1] for v in rows))
         ws.cell(r, 6).font = st["bold"]
     r += 2
-    put(ws.cell(r, 1), "Claims to look at across contracts: C219 claimed by another contract too, C220 the partner "
-                       "named does not claim it (risk of paying twice)")
+    put(
+        ws.cell(r, 1),
+        "Claims to look at across contracts: C219 claimed by another contract too, C220 the partner "
+        "named does not claim it (risk of paying twice)",
+    )
     ws.cell(r, 1).font = st["bold"]
     _header(ws, r + 1, ["Code", "Quarter", "Contract", "Provider", "Claim ref", "Output", "Other"], st)
     r += 2
@@ -460,8 +485,11 @@ def _write_shared(ws, data: NetworkData, st) -> None:
 def _write_equalities(ws, data: NetworkData, st) -> None:
     put(ws.cell(1, 1), f"Equalities (§12.4), {data.period}")
     ws.cell(1, 1).font = st["title"]
-    put(ws.cell(2, 1), f"{SUPPRESSED}: under 5, not shown. {WITHHELD}: withheld so that a number under 5 cannot be "
-                       f"worked out from the total.")
+    put(
+        ws.cell(2, 1),
+        f"{SUPPRESSED}: under 5, not shown. {WITHHELD}: withheld so that a number under 5 cannot be "
+        f"worked out from the total.",
+    )
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 16
     ws.column_dimensions["C"].width = 24
@@ -495,9 +523,15 @@ def _write_charts(ws, data: NetworkData, to_date: dict, st) -> int:
     ws.column_dimensions["B"].width = 14
     ws.column_dimensions["C"].width = 14
     lots = sorted({lot for lot, _ in to_date if not _is_total(lot)}, key=lot_order)
-    plots = [("2", "Job and apprenticeship starts (output 2 = 2a + 2b) to date", [lot for lot in lots if lot_number(lot) != "9"]),
-             ("4", "Progressions into a better role (output 4) to date", lots),
-             ("1", "Clients registered (output 1) to date", lots)]
+    plots = [
+        (
+            "2",
+            "Job and apprenticeship starts (output 2 = 2a + 2b) to date",
+            [lot for lot in lots if lot_number(lot) != "9"],
+        ),
+        ("4", "Progressions into a better role (output 4) to date", lots),
+        ("1", "Clients registered (output 1) to date", lots),
+    ]
     r, charts = 3, 0
     for output, title, chart_lots in plots:
         rows = [(lot, *to_date[(lot, output)]) for lot in chart_lots if (lot, output) in to_date]
@@ -532,6 +566,7 @@ def _write_charts(ws, data: NetworkData, to_date: dict, st) -> int:
 
 # --- the tables every reader (and --format json) gets -------------------------------------------------
 
+
 def outcome_tables(data: NetworkData) -> list:
     """Equality of outcome, protected characteristics, referrals and value for money
     (``swtool.write.outcomes``), for the network, each lot and each contract."""
@@ -539,8 +574,12 @@ def outcome_tables(data: NetworkData) -> list:
 
     contracts = dict(data.contracts) or {r.contract: r.lot for r in data.clients}
     levels = scopes(contracts, network=True)
-    return [equality_table(data.clients, levels, data.period), characteristics_table(),
-            referral_table(data.clients, levels, data.period), value_table(data.values, data.period, network=True)]
+    return [
+        equality_table(data.clients, levels, data.period),
+        characteristics_table(),
+        referral_table(data.clients, levels, data.period),
+        value_table(data.values, data.period, network=True),
+    ]
 
 
 def tables(data: NetworkData) -> list:
@@ -556,26 +595,63 @@ def tables(data: NetworkData) -> list:
                 continue
             percent = money.percent(actual, target) if actual is not None and target else None
             out_rows.append([lot, output, _row_title(data, lot, output), label, actual, json_number(target), percent])
-    outputs = ReportTable("outputs", f"Outputs by lot and quarter against target, {data.period}", [
-        Column("lot", "Lot"), Column("output", "Output"), Column("counts", "What is counted"),
-        Column("quarter", "Quarter"), Column("actual", "Actual", "count"), Column("target", "Target", "number"),
-        Column("percent", "% of target", "percent")], out_rows)
-    shared = ReportTable("shared_outputs", f"Shared outputs (App 2 §2.3), {data.period}", [
-        Column("provider", "Provider"), Column("lot", "Lot"), Column("shared_with", "Shared with"),
-        Column("output", "Output"), Column("quarter", "Quarter"), Column("claims", "Claims", "count")],
-        [list(r) for r in shared_table(data)])
-    cross = ReportTable("across_contracts", "Claims to look at across contracts (C219, C220)", [
-        Column("code", "Code"), Column("quarter", "Quarter"), Column("contract", "Contract"),
-        Column("provider", "Provider"), Column("claim_ref", "Claim ref"), Column("output", "Output"),
-        Column("other", "Other")],
-        [[c.code, str(c.quarter), c.contract, c.provider, c.claim_ref, c.output, c.other]
-         for c in sorted(data.cross, key=lambda c: (c.quarter, c.code, c.contract, c.claim_ref or ""))])
+    outputs = ReportTable(
+        "outputs",
+        f"Outputs by lot and quarter against target, {data.period}",
+        [
+            Column("lot", "Lot"),
+            Column("output", "Output"),
+            Column("counts", "What is counted"),
+            Column("quarter", "Quarter"),
+            Column("actual", "Actual", "count"),
+            Column("target", "Target", "number"),
+            Column("percent", "% of target", "percent"),
+        ],
+        out_rows,
+    )
+    shared = ReportTable(
+        "shared_outputs",
+        f"Shared outputs (App 2 §2.3), {data.period}",
+        [
+            Column("provider", "Provider"),
+            Column("lot", "Lot"),
+            Column("shared_with", "Shared with"),
+            Column("output", "Output"),
+            Column("quarter", "Quarter"),
+            Column("claims", "Claims", "count"),
+        ],
+        [list(r) for r in shared_table(data)],
+    )
+    cross = ReportTable(
+        "across_contracts",
+        "Claims to look at across contracts (C219, C220)",
+        [
+            Column("code", "Code"),
+            Column("quarter", "Quarter"),
+            Column("contract", "Contract"),
+            Column("provider", "Provider"),
+            Column("claim_ref", "Claim ref"),
+            Column("output", "Output"),
+            Column("other", "Other"),
+        ],
+        [
+            [c.code, str(c.quarter), c.contract, c.provider, c.claim_ref, c.output, c.other]
+            for c in sorted(data.cross, key=lambda c: (c.quarter, c.code, c.contract, c.claim_ref or ""))
+        ],
+    )
     eq_rows = []
     for name, groups, totals in equalities_table(data):
         eq_rows += [[name, g, *shown] for g, shown in groups] + [[name, "Total", *totals]]
-    equalities = ReportTable("equalities", f"Equalities (§12.4), {data.period}", [
-        Column("characteristic", "Characteristic"), Column("group", "Group"),
-        *[Column(m.replace(" ", "_"), label, "count") for m, label in MEASURES]], eq_rows)
+    equalities = ReportTable(
+        "equalities",
+        f"Equalities (§12.4), {data.period}",
+        [
+            Column("characteristic", "Characteristic"),
+            Column("group", "Group"),
+            *[Column(m.replace(" ", "_"), label, "count") for m, label in MEASURES],
+        ],
+        eq_rows,
+    )
     return [outputs, shared, cross, equalities, *outcome_tables(data)]
 
 
@@ -624,6 +700,20 @@ def write_network_report(output: Path, data: NetworkData) -> Path:
     return save(build_network_report(data), output)
 
 
-__all__ = ["CrossRow", "EqualityRow", "NetworkData", "OutputRow", "SharedRow", "age_band", "build_network_report",
-           "equalities_table", "outcome_tables", "output_table", "output_title", "shared_table", "suppress", "tables",
-           "write_network_report"]
+__all__ = [
+    "CrossRow",
+    "EqualityRow",
+    "NetworkData",
+    "OutputRow",
+    "SharedRow",
+    "age_band",
+    "build_network_report",
+    "equalities_table",
+    "outcome_tables",
+    "output_table",
+    "output_title",
+    "shared_table",
+    "suppress",
+    "tables",
+    "write_network_report",
+]

@@ -56,6 +56,7 @@ NA = "n/a"
 
 # --- small numbers ---------------------------------------------------------------------------------
 
+
 def protect(values: Mapping, sums: Iterable[tuple]) -> dict:
     """Small-number suppression over figures linked by sums.
 
@@ -108,6 +109,7 @@ def coded(value, codes) -> str:
 
 # --- the rows the ledger fills ---------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ClientOutcome:
     """One client registered with a contract in the period, and what the contract counted for them
@@ -120,17 +122,17 @@ class ClientOutcome:
     ethnic_group: str | None = None
     disability: str | None = None
     age: int | None = None
-    job_start: bool = False      # 2a or 2b
-    sustained: bool = False      # 3a or 3b
-    progressed: bool = False     # 4
+    job_start: bool = False  # 2a or 2b
+    sustained: bool = False  # 3a or 3b
+    progressed: bool = False  # 4
 
 
 @dataclass(frozen=True)
 class Scope:
     """What a block of rows covers: the network, a lot or a contract, and the scopes it adds up."""
 
-    label: str                   # "Network", "Lot 3", "SW-L3-01"
-    level: str                   # network | lot | contract
+    label: str  # "Network", "Lot 3", "SW-L3-01"
+    level: str  # network | lot | contract
     contracts: tuple[str, ...]
     parts: tuple[str, ...] = ()  # the labels of the scopes that add up to this one
 
@@ -160,8 +162,12 @@ CHARACTERISTICS = (
     ("Disability", lambda r: coded(r.disability, std.DISABILITY), std.DISABILITY),
     ("Age band", lambda r: age_band(r.age), AGE_BANDS),
 )
-MEASURES = (("registered", "Registered"), ("job_start", "Job or apprenticeship start (2a, 2b)"),
-            ("sustained", "Sustained 26 weeks (3a, 3b)"), ("progressed", "Progression (4)"))
+MEASURES = (
+    ("registered", "Registered"),
+    ("job_start", "Job or apprenticeship start (2a, 2b)"),
+    ("sustained", "Sustained 26 weeks (3a, 3b)"),
+    ("progressed", "Progression (4)"),
+)
 
 # §12.1's nine protected characteristics, and the Registrations column that records each (None: the
 # return has no column for it, TEMPLATES.md §1)
@@ -229,8 +235,11 @@ def equality_table(clients: Iterable[ClientOutcome], all_scopes: list[Scope], pe
     numbers protected (``protect``)."""
     values, sums = equality_counts(clients, all_scopes)
     shown = protect(values, sums)
-    columns = [Column("scope", "Contract, lot or network", width=16), Column("characteristic", "Characteristic"),
-               Column("group", "Group", width=24)]
+    columns = [
+        Column("scope", "Contract, lot or network", width=16),
+        Column("characteristic", "Characteristic"),
+        Column("group", "Group", width=24),
+    ]
     for m, label in MEASURES:
         columns.append(Column(m, label, "count", 14))
         if m != "registered":
@@ -247,24 +256,45 @@ def equality_table(clients: Iterable[ClientOutcome], all_scopes: list[Scope], pe
                     row += [n, rate_cell(n, reg)]
                 rows.append(row)
     return ReportTable(
-        "equality_of_outcome", f"Equality of outcome (§12.4), {period}", columns, rows,
-        ["Clients registered in the period (one per client and contract) and how many of them the contract counted "
-         "an outcome for in the period; rate = clients with the outcome ÷ clients registered.",
-         f"{SUPPRESSED}: a number under 5, not shown. {WITHHELD}: withheld so that a number under 5 cannot be worked "
-         "out from a total, or from the contracts of a lot and the lots of the network; a rate is shown only where "
-         "both its numbers are."])
+        "equality_of_outcome",
+        f"Equality of outcome (§12.4), {period}",
+        columns,
+        rows,
+        [
+            "Clients registered in the period (one per client and contract) and how many of them the contract counted "
+            "an outcome for in the period; rate = clients with the outcome ÷ clients registered.",
+            f"{SUPPRESSED}: a number under 5, not shown. {WITHHELD}: withheld so that a number under 5 cannot be worked "
+            "out from a total, or from the contracts of a lot and the lots of the network; a rate is shown only where "
+            "both its numbers are.",
+        ],
+    )
 
 
 def characteristics_table() -> ReportTable:
-    rows = [[name, column or "No column in the return: not recorded, so equality of outcome cannot be shown "
-                             "for it (TEMPLATES.md, Registrations)", "yes" if column else "no"]
-            for name, column in PROTECTED_CHARACTERISTICS]
-    return ReportTable("protected_characteristics", "Protected characteristics (§12.1) and what the return records",
-                       [Column("characteristic", "Protected characteristic", width=30),
-                        Column("recorded_as", "Recorded as", width=60), Column("reported", "Reported here")], rows)
+    rows = [
+        [
+            name,
+            column
+            or "No column in the return: not recorded, so equality of outcome cannot be shown "
+            "for it (TEMPLATES.md, Registrations)",
+            "yes" if column else "no",
+        ]
+        for name, column in PROTECTED_CHARACTERISTICS
+    ]
+    return ReportTable(
+        "protected_characteristics",
+        "Protected characteristics (§12.1) and what the return records",
+        [
+            Column("characteristic", "Protected characteristic", width=30),
+            Column("recorded_as", "Recorded as", width=60),
+            Column("reported", "Reported here"),
+        ],
+        rows,
+    )
 
 
 # --- referrals ------------------------------------------------------------------------------------
+
 
 def referral_table(clients: Iterable[ClientOutcome], all_scopes: list[Scope], period: str) -> ReportTable:
     """Registrations and job starts by referral source, per scope, and the conversion rate. The
@@ -283,19 +313,31 @@ def referral_table(clients: Iterable[ClientOutcome], all_scopes: list[Scope], pe
                 rows.append([s.label, src, reg, job, NA if not reg else _rate(job, reg)])
         rows.append([s.label, TOTAL, total_reg, total_job, NA if not total_reg else _rate(total_job, total_reg)])
     return ReportTable(
-        "referrals", f"Referrals (App 3 item 3), {period}",
-        [Column("scope", "Contract, lot or network", width=16), Column("referral_source", "Referral source", width=26),
-         Column("registered", "Registered", "count"), Column("job_starts", "Job or apprenticeship start (2a, 2b)",
-                                                             "count"),
-         Column("conversion", "Conversion rate", "percent")], rows,
-        ["Clients registered in the period by where the referral came from, and how many of them started a job or "
-         "apprenticeship in the period; conversion rate = job starts ÷ registered."])
+        "referrals",
+        f"Referrals (App 3 item 3), {period}",
+        [
+            Column("scope", "Contract, lot or network", width=16),
+            Column("referral_source", "Referral source", width=26),
+            Column("registered", "Registered", "count"),
+            Column("job_starts", "Job or apprenticeship start (2a, 2b)", "count"),
+            Column("conversion", "Conversion rate", "percent"),
+        ],
+        rows,
+        [
+            "Clients registered in the period by where the referral came from, and how many of them started a job or "
+            "apprenticeship in the period; conversion rate = job starts ÷ registered."
+        ],
+    )
 
 
 # --- value for money ------------------------------------------------------------------------------
 
-VFM_OUTPUTS = (("1", "Registrations (1)"), ("2", "Job or apprenticeship starts (2a + 2b)"),
-               ("3", "Sustained 26 weeks (3a + 3b)"), ("4", "Progressions (4)"))
+VFM_OUTPUTS = (
+    ("1", "Registrations (1)"),
+    ("2", "Job or apprenticeship starts (2a + 2b)"),
+    ("3", "Sustained 26 weeks (3a + 3b)"),
+    ("4", "Progressions (4)"),
+)
 
 
 @dataclass
@@ -305,12 +347,12 @@ class ValueRow:
     contract: str
     provider: str
     lot: str
-    spend: Decimal                         # Actual spend of the counted returns, each line to the penny
-    outputs: dict[str, int] = field(default_factory=dict)   # "1", "2" (2a + 2b), "3" (3a + 3b), "4"
+    spend: Decimal  # Actual spend of the counted returns, each line to the penny
+    outputs: dict[str, int] = field(default_factory=dict)  # "1", "2" (2a + 2b), "3" (3a + 3b), "4"
     annual_value: Decimal | None = None
     lot_maximum: Decimal | None = None
-    over_maximum: bool = False             # K706 (credits.register_warnings)
-    returns: int = 0                       # counted returns in the period
+    over_maximum: bool = False  # K706 (credits.register_warnings)
+    returns: int = 0  # counted returns in the period
 
 
 def cost_per(spend: Decimal, count: int):
@@ -328,15 +370,24 @@ def value_table(rows: Iterable[ValueRow], period: str, network: bool = True) -> 
     from swtool.calc import money
 
     rows = sorted(rows, key=lambda v: (lot_order(v.lot), v.contract))
-    columns = [Column("scope", "Contract, lot or network", width=16), Column("provider", "Provider", width=30),
-               Column("lot", "Lot", width=6), Column("returns", "Returns counted", "count", 10),
-               Column("spend", "Cash spent", "money", 14)]
+    columns = [
+        Column("scope", "Contract, lot or network", width=16),
+        Column("provider", "Provider", width=30),
+        Column("lot", "Lot", width=6),
+        Column("returns", "Returns counted", "count", 10),
+        Column("spend", "Cash spent", "money", 14),
+    ]
     for o, label in VFM_OUTPUTS:
-        columns += [Column(f"output_{o}", label, "count", 14), Column(f"cost_{o}", f"Cost per: {label.split(' (')[0]}",
-                                                                       "money", 14)]
-    columns += [Column("annual_value", "Annual value", "money", 14),
-                Column("lot_maximum", "Lot's maximum annual value (Table 1)", "money", 16),
-                Column("over_by", "Over the maximum by", "money", 14), Column("k706", "K706", width=8)]
+        columns += [
+            Column(f"output_{o}", label, "count", 14),
+            Column(f"cost_{o}", f"Cost per: {label.split(' (')[0]}", "money", 14),
+        ]
+    columns += [
+        Column("annual_value", "Annual value", "money", 14),
+        Column("lot_maximum", "Lot's maximum annual value (Table 1)", "money", 16),
+        Column("over_by", "Over the maximum by", "money", 14),
+        Column("k706", "K706", width=8),
+    ]
 
     def line(label, provider, lot, group: list[ValueRow], one: ValueRow | None):
         spend = money.total(v.spend for v in group)
@@ -347,8 +398,11 @@ def value_table(rows: Iterable[ValueRow], period: str, network: bool = True) -> 
         if one is None:
             row += [None, None, None, None]
         else:
-            over = (money.penny(money.exact(one.annual_value) - money.exact(one.lot_maximum))
-                    if one.over_maximum and one.annual_value is not None and one.lot_maximum is not None else None)
+            over = (
+                money.penny(money.exact(one.annual_value) - money.exact(one.lot_maximum))
+                if one.over_maximum and one.annual_value is not None and one.lot_maximum is not None
+                else None
+            )
             row += [one.annual_value, one.lot_maximum, over, "K706" if one.over_maximum else "-"]
         return row
 
@@ -364,10 +418,16 @@ def value_table(rows: Iterable[ValueRow], period: str, network: bool = True) -> 
     else:
         out = [line(v.contract, v.provider, v.lot, [v], v) for v in rows]
     return ReportTable(
-        "value_for_money", f"Value for money (§2.4, App 3), {period}", columns, out,
-        ["Cost per output = cash spent (the Actual spend of the counted returns) ÷ the outputs counted, to the penny; "
-         "a lot or the network: its spend ÷ its outputs. n/a: no output of that kind counted.",
-         "K706: the contract's annual value is over its lot's maximum annual value in Table 1 of the specification."])
+        "value_for_money",
+        f"Value for money (§2.4, App 3), {period}",
+        columns,
+        out,
+        [
+            "Cost per output = cash spent (the Actual spend of the counted returns) ÷ the outputs counted, to the penny; "
+            "a lot or the network: its spend ÷ its outputs. n/a: no output of that kind counted.",
+            "K706: the contract's annual value is over its lot's maximum annual value in Table 1 of the specification.",
+        ],
+    )
 
 
 __all__ = [

@@ -47,8 +47,9 @@ INTRO = (
     "so the council reserves the right to take further remedial action.",
 )
 SECTION = "Section 1 – Priorities and action plan"
-KEY_ISSUES = ("Key issues and challenges (include details of where you have missed key output targets and the "
-              "reasons for this)")
+KEY_ISSUES = (
+    "Key issues and challenges (include details of where you have missed key output targets and the reasons for this)"
+)
 REASONS = "Reasons (provider to complete)"
 PRIORITIES = "Priorities (what are the main steps you need to take to address shortfall)"
 ACTION_PLAN = "Action Plan and targets to achieve priorities"
@@ -90,8 +91,14 @@ class RapPlan:
         return [v for v in e or () if v.over]
 
 
-def rap_plan(contract: ContractFacts, quarter: Quarter, credit_lines: list[CreditLine], expenditure,
-             refdata, issued: date | None = None) -> RapPlan:
+def rap_plan(
+    contract: ContractFacts,
+    quarter: Quarter,
+    credit_lines: list[CreditLine],
+    expenditure,
+    refdata,
+    issued: date | None = None,
+) -> RapPlan:
     """A RapPlan whose review date is the next quarter's reporting deadline from ``refdata.deadlines``."""
     return RapPlan(contract, quarter, list(credit_lines), expenditure, next_review_date(quarter, refdata), issued)
 
@@ -100,27 +107,33 @@ def output_issue(line: CreditLine) -> str:
     """``Output 2 (job and apprenticeship starts, 2a + 2b), 2026/27-Q2: 3 achieved against a quarterly
     target of 10 = 30%, at or below 70% (service credit threshold, §7.7–7.8)``."""
     name = OUTPUT_NAMES.get(line.output, f"output {line.output}")
-    where = ("at or below 70% (service credit threshold, §7.7–7.8)" if line.underperforming
-             else "below target")
-    return (f"Output {line.output} ({name}), {line.quarter}: {line.actual} achieved against a quarterly target of "
-            f"{num(line.target)} = {pct(line.percent)}, {where}")
+    where = "at or below 70% (service credit threshold, §7.7–7.8)" if line.underperforming else "below target"
+    return (
+        f"Output {line.output} ({name}), {line.quarter}: {line.actual} achieved against a quarterly target of "
+        f"{num(line.target)} = {pct(line.percent)}, {where}"
+    )
 
 
 def spend_issue(v: SpendVariance) -> str:
     what = "the quarter's total spend" if v.item == "Quarter total" else f"budget item {v.item}"
     direction = "over" if v.variance > 0 else "under"
     size = f"{pct(abs(v.percent))} {direction} budget" if v.percent is not None else "against a budget of £0.00"
-    return (f"Expenditure, {what}: actual {gbp(v.actual)} against budgeted {gbp(v.budgeted)}, variance "
-            f"{gbp(v.variance)} ({size}), more than 10%")
+    return (
+        f"Expenditure, {what}: actual {gbp(v.actual)} against budgeted {gbp(v.budgeted)}, variance "
+        f"{gbp(v.variance)} ({size}), more than 10%"
+    )
 
 
 def action_area(line: CreditLine) -> str:
     name = OUTPUT_NAMES.get(line.output, f"output {line.output}")
-    return (f"Output {line.output} ({name}): {line.actual} of a quarterly target of {num(line.target)} "
-            f"({pct(line.percent)}) in {line.quarter}")
+    return (
+        f"Output {line.output} ({name}): {line.actual} of a quarterly target of {num(line.target)} "
+        f"({pct(line.percent)}) in {line.quarter}"
+    )
 
 
 # --- writing -----------------------------------------------------------------------------------------
+
 
 def put(cell, value) -> None:
     """Write a value into a cell with ``swtool.write.xlsx.put``: text always text (control and bidi

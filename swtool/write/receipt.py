@@ -32,15 +32,26 @@ def refdata_versions(overrides: Path | None = None) -> dict[str, dict]:
     out = {}
     for name in FILES:
         f = load_file(name, overrides)
-        out[name] = {"from": "override" if f.overridden else "shipped", "covers": coverage(f),
-                     "vintage": f.ref.vintage, "source": f.ref.source}
+        out[name] = {
+            "from": "override" if f.overridden else "shipped",
+            "covers": coverage(f),
+            "vintage": f.ref.vintage,
+            "source": f.ref.source,
+        }
         if f.refused:
             out[name]["override_refused"] = f.refused
     return out
 
 
-def build(report: FileReport, source: Path, today: date, ruleset_version: str, refdata: dict[str, dict],
-          checked_at: datetime | None = None, options: dict | None = None) -> dict:
+def build(
+    report: FileReport,
+    source: Path,
+    today: date,
+    ruleset_version: str,
+    refdata: dict[str, dict],
+    checked_at: datetime | None = None,
+    options: dict | None = None,
+) -> dict:
     """The receipt of one checked file.
 
     Args:
@@ -75,8 +86,10 @@ def build(report: FileReport, source: Path, today: date, ruleset_version: str, r
         "contract": report.contract,
         "quarter": report.quarter,
         "valid": report.valid,
-        "summary": {"by_severity": {s: report.summary[s] for s in SEVERITIES},
-                    "by_code": dict(sorted(by_code.items()))},
+        "summary": {
+            "by_severity": {s: report.summary[s] for s in SEVERITIES},
+            "by_code": dict(sorted(by_code.items())),
+        },
     }
 
 

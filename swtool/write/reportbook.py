@@ -40,8 +40,8 @@ HEADER_FILL = "1F4E78"
 
 @dataclass(frozen=True)
 class Column:
-    key: str                    # the JSON key
-    label: str                  # the header in the workbook
+    key: str  # the JSON key
+    label: str  # the header in the workbook
     kind: str = "text"
     width: int | None = None
 
@@ -52,11 +52,11 @@ class Column:
 
 @dataclass
 class ReportTable:
-    name: str                   # the table's key in JSON, e.g. "equality_of_outcome"
-    title: str                  # the line above the table in the workbook
+    name: str  # the table's key in JSON, e.g. "equality_of_outcome"
+    title: str  # the line above the table in the workbook
     columns: list[Column]
     rows: list[list] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)   # lines under the title (what is counted, markers)
+    notes: list[str] = field(default_factory=list)  # lines under the title (what is counted, markers)
 
     def keys(self) -> list[str]:
         return [c.key for c in self.columns]
@@ -68,10 +68,15 @@ class ReportTable:
     def to_dict(self) -> dict:
         """``{name, title, notes, columns: [{key, label, kind}], rows: [{key: value}]}``, values in
         their JSON form (``json_value``)."""
-        return {"name": self.name, "title": self.title, "notes": list(self.notes),
-                "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in self.columns],
-                "rows": [{c.key: json_value(v, c.kind) for c, v in zip(self.columns, row, strict=True)}
-                         for row in self.rows]}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "notes": list(self.notes),
+            "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in self.columns],
+            "rows": [
+                {c.key: json_value(v, c.kind) for c, v in zip(self.columns, row, strict=True)} for row in self.rows
+            ],
+        }
 
 
 def json_value(value, kind: str):
@@ -101,13 +106,17 @@ def ratio(percent) -> float | None:
 
 # --- writing ------------------------------------------------------------------------------------
 
+
 def styles() -> dict:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
     thin = Side(style="thin", color="A6A6A6")
     return {
-        "head": Font(bold=True, color="FFFFFF"), "fill": PatternFill("solid", fgColor=HEADER_FILL),
-        "bold": Font(bold=True), "title": Font(bold=True, size=14), "subtitle": Font(bold=True, size=12),
+        "head": Font(bold=True, color="FFFFFF"),
+        "fill": PatternFill("solid", fgColor=HEADER_FILL),
+        "bold": Font(bold=True),
+        "title": Font(bold=True, size=14),
+        "subtitle": Font(bold=True, size=12),
         "wrap": Alignment(wrap_text=True, vertical="top"),
         "center": Alignment(horizontal="center", vertical="center", wrap_text=True),
         "box": Border(left=thin, right=thin, top=thin, bottom=thin),
@@ -207,17 +216,25 @@ def fit_pages(wb) -> None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def to_json(report: str, title: str, period: dict, provenance: Provenance, tables: list[ReportTable],
-            extra: dict | None = None) -> str:
+def to_json(
+    report: str, title: str, period: dict, provenance: Provenance, tables: list[ReportTable], extra: dict | None = None
+) -> str:
     """The ``--format json`` document: ``{report, title, period, produced_from, tables: [...]}``."""
     import json
 
-    doc = {"report": report, "title": title, "period": period, **(extra or {}),
-           "produced_from": provenance.to_dict(), "tables": [t.to_dict() for t in tables]}
+    doc = {
+        "report": report,
+        "title": title,
+        "period": period,
+        **(extra or {}),
+        "produced_from": provenance.to_dict(),
+        "tables": [t.to_dict() for t in tables],
+    }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 # --- what produced the report --------------------------------------------------------------------
+
 
 @dataclass
 class Provenance:
@@ -229,37 +246,66 @@ class Provenance:
     register_version: int | None
     returns: int
     settings: dict
-    reference_data: list[dict]           # {file, vintage, source, from, covers, sha256}
+    reference_data: list[dict]  # {file, vintage, source, from, covers, sha256}
     tool_version: str
     ruleset_version: str
     produced: date
 
     def to_dict(self) -> dict:
-        return {"ledger": {"file": self.ledger_file, "schema_version": self.schema_version,
-                           "last_decision": self.last_decision, "register_version": self.register_version,
-                           "returns": self.returns},
-                "settings": dict(sorted(self.settings.items())),
-                "reference_data": list(self.reference_data),
-                "swtool": {"version": self.tool_version, "ruleset_version": self.ruleset_version},
-                "produced": self.produced.isoformat()}
+        return {
+            "ledger": {
+                "file": self.ledger_file,
+                "schema_version": self.schema_version,
+                "last_decision": self.last_decision,
+                "register_version": self.register_version,
+                "returns": self.returns,
+            },
+            "settings": dict(sorted(self.settings.items())),
+            "reference_data": list(self.reference_data),
+            "swtool": {"version": self.tool_version, "ruleset_version": self.ruleset_version},
+            "produced": self.produced.isoformat(),
+        }
 
     def table(self) -> ReportTable:
-        rows: list[list] = [["Ledger", "file", self.ledger_file], ["Ledger", "schema version", self.schema_version],
-                ["Ledger", "last decision", "none recorded" if self.last_decision is None else self.last_decision],
-                ["Ledger", "register version in force",
-                 "none imported" if self.register_version is None else self.register_version],
-                ["Ledger", "returns recorded", self.returns]]
+        rows: list[list] = [
+            ["Ledger", "file", self.ledger_file],
+            ["Ledger", "schema version", self.schema_version],
+            ["Ledger", "last decision", "none recorded" if self.last_decision is None else self.last_decision],
+            [
+                "Ledger",
+                "register version in force",
+                "none imported" if self.register_version is None else self.register_version,
+            ],
+            ["Ledger", "returns recorded", self.returns],
+        ]
         rows += [["Settings", k, str(v)] for k, v in sorted(self.settings.items())]
         for f in self.reference_data:
-            rows.append(["Reference data", f["file"], f"{f['vintage']}; {f['from']}; covers {f['covers']}; "
-                                                      f"sha256 {f['sha256']}"])
-        rows += [["swtool", "version", self.tool_version], ["swtool", "rule set", self.ruleset_version],
-                 ["Report", "produced", self.produced.strftime("%d/%m/%Y")]]
-        return ReportTable("produced_from", "What produced this report", [
-            Column("section", "Section", width=16), Column("item", "Item", width=34),
-            Column("value", "Value", width=90)], rows,
-            ["The ledger, settings and reference data this report was made from: the same three give the same "
-             "figures."])
+            rows.append(
+                [
+                    "Reference data",
+                    f["file"],
+                    f"{f['vintage']}; {f['from']}; covers {f['covers']}; sha256 {f['sha256']}",
+                ]
+            )
+        rows += [
+            ["swtool", "version", self.tool_version],
+            ["swtool", "rule set", self.ruleset_version],
+            ["Report", "produced", self.produced.strftime("%d/%m/%Y")],
+        ]
+        return ReportTable(
+            "produced_from",
+            "What produced this report",
+            [
+                Column("section", "Section", width=16),
+                Column("item", "Item", width=34),
+                Column("value", "Value", width=90),
+            ],
+            rows,
+            [
+                "The ledger, settings and reference data this report was made from: the same three give the same "
+                "figures."
+            ],
+        )
 
 
 def reference_versions(refdata) -> list[dict]:
@@ -270,9 +316,16 @@ def reference_versions(refdata) -> list[dict]:
     out = []
     for name in FILES:
         f = refdata.file(name)
-        out.append({"file": name, "vintage": f.ref.vintage, "source": f.ref.source,
-                    "from": "override" if f.overridden else "shipped", "covers": coverage(f),
-                    "sha256": hashlib.sha256(f.path.read_bytes()).hexdigest()})
+        out.append(
+            {
+                "file": name,
+                "vintage": f.ref.vintage,
+                "source": f.ref.source,
+                "from": "override" if f.overridden else "shipped",
+                "covers": coverage(f),
+                "sha256": hashlib.sha256(f.path.read_bytes()).hexdigest(),
+            }
+        )
     return out
 
 
@@ -284,5 +337,18 @@ def write_provenance(ws, provenance: Provenance, st) -> Placed:
     return placed
 
 
-__all__ = ["Column", "Placed", "Provenance", "ReportTable", "fit_pages", "header", "json_value", "ratio",
-           "reference_versions", "styles", "to_json", "write_provenance", "write_table"]
+__all__ = [
+    "Column",
+    "Placed",
+    "Provenance",
+    "ReportTable",
+    "fit_pages",
+    "header",
+    "json_value",
+    "ratio",
+    "reference_versions",
+    "styles",
+    "to_json",
+    "write_provenance",
+    "write_table",
+]

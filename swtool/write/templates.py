@@ -119,14 +119,22 @@ def _validation(col: std.Column, codes: tuple[str, ...], lists: _Lists, DataVali
     if col.kind in (std.CODE, std.CODES) and codes:
         dv = DataValidation(type="list", formula1=lists.ref(col.header, codes), allow_blank=True)
         if col.kind == std.CODES:  # several codes separated by ; cannot be picked from a list: allow typing
-            _alert(dv, "warning", "Check the codes",
-                   f"{col.header} takes codes from the dropdown; several are separated by ; (for example "
-                   f"{'; '.join(codes[:2])}). Check each is spelt as in the list: Yes keeps what you typed.")
+            _alert(
+                dv,
+                "warning",
+                "Check the codes",
+                f"{col.header} takes codes from the dropdown; several are separated by ; (for example "
+                f"{'; '.join(codes[:2])}). Check each is spelt as in the list: Yes keeps what you typed.",
+            )
         else:
             head = f"{col.header} takes one of the listed values"
             listed = _codes_words(codes, MESSAGE_MAX - len(head) - len(": .") - len(" Pick it from the dropdown."))
-            _alert(dv, "stop", "Not in the list",
-                   f"{head}: {listed}." if listed else f"{head}. Pick it from the dropdown beside the cell.")
+            _alert(
+                dv,
+                "stop",
+                "Not in the list",
+                f"{head}: {listed}." if listed else f"{head}. Pick it from the dropdown beside the cell.",
+            )
     elif col.kind == std.DATE:
         dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True)
         # a text date such as 31/07/2026 (an Excel set to another country's dates) is read by the check: ask
@@ -137,14 +145,16 @@ def _validation(col: std.Column, codes: tuple[str, ...], lists: _Lists, DataVali
         _alert(dv, "stop", "Whole number", f"{col.header} is a whole number from {lo} to {hi}.")
     elif col.kind in (std.NUMBER, std.MONEY) and col.minimum is not None:
         top = col.maximum if col.maximum is not None else 10_000_000
-        dv = DataValidation(type="decimal", operator="between", formula1=str(col.minimum), formula2=str(top),
-                            allow_blank=True)
+        dv = DataValidation(
+            type="decimal", operator="between", formula1=str(col.minimum), formula2=str(top), allow_blank=True
+        )
         what = "an amount in pounds" if col.kind == std.MONEY else "a number"
         if col.maximum is not None:  # both bounds are the standard's
             _alert(dv, "stop", "Number", f"{col.header} is {what} from {col.minimum:g} to {top:g}.")
         else:  # the ceiling is only a guard against a slip: a larger true figure must still go in
-            _alert(dv, "warning", "Number", f"{col.header} is {what}, {col.minimum:g} or more. Yes keeps what you "
-                                            "typed.")
+            _alert(
+                dv, "warning", "Number", f"{col.header} is {what}, {col.minimum:g} or more. Yes keeps what you typed."
+            )
     elif col.kind == std.YESNO:
         dv = DataValidation(type="list", formula1='"Yes,No"', allow_blank=True)
         _alert(dv, "stop", "Yes or No", f"{col.header}: pick Yes or No.")
@@ -155,8 +165,14 @@ def _validation(col: std.Column, codes: tuple[str, ...], lists: _Lists, DataVali
     return dv
 
 
-def _table_sheet(wb, spec: std.SheetSpec, lists: _Lists, lists_by_kind: dict, rows: list[tuple] | tuple[()] = (),
-                 budget_items: tuple[str, ...] = ()):
+def _table_sheet(
+    wb,
+    spec: std.SheetSpec,
+    lists: _Lists,
+    lists_by_kind: dict,
+    rows: list[tuple] | tuple[()] = (),
+    budget_items: tuple[str, ...] = (),
+):
     _, Alignment, Font, PatternFill, DataValidation = _openpyxl()
     from openpyxl.utils import get_column_letter
 
@@ -248,8 +264,10 @@ def build_return(refdata, facts: ContractFacts | None = None, quarter: Quarter |
         cover.update({"Provider": facts.provider, "Contract ID": facts.contract_id, "Lot": facts.lot})
         if quarter is not None:
             cover.update({"Financial year": quarter.financial_year, "Quarter": quarter.label})
-            budget_rows = [(b.category, b.item, None if b.amount is None else float(b.amount)) for b in
-                           facts.budget_for(quarter.financial_year, quarter.label)]
+            budget_rows = [
+                (b.category, b.item, None if b.amount is None else float(b.amount))
+                for b in facts.budget_for(quarter.financial_year, quarter.label)
+            ]
         milestone_rows = [(m, d) for m, d in facts.milestones]
         items = tuple(sorted(facts.budget_items))
     _label_sheet(wb, std.RETURN, lists, cover)
@@ -278,13 +296,24 @@ def write_return(output: Path, refdata, facts: ContractFacts | None = None, quar
 def build_register(refdata):
     openpyxl, *_ = _openpyxl()
     wb = openpyxl.Workbook()
-    _guide(wb, std.REGISTER_SHEETS, [
-        ("Southwark Works contract register", None),
-        ("Kept by the council's Project Monitoring Officer: one row per contract, its targets, budget and "
-         "milestones.", None),
-        ("Prefill a provider's return from it: swtool template return --register REGISTER.xlsx --contract ID "
-         "--quarter 2026/27-Q2 -o RETURN.xlsx", None),
-        ("", None)])
+    _guide(
+        wb,
+        std.REGISTER_SHEETS,
+        [
+            ("Southwark Works contract register", None),
+            (
+                "Kept by the council's Project Monitoring Officer: one row per contract, its targets, budget and "
+                "milestones.",
+                None,
+            ),
+            (
+                "Prefill a provider's return from it: swtool template return --register REGISTER.xlsx --contract ID "
+                "--quarter 2026/27-Q2 -o RETURN.xlsx",
+                None,
+            ),
+            ("", None),
+        ],
+    )
     lists = _Lists(wb)
     lists_by_kind = _lists_for(refdata, None)
     for spec in std.REGISTER_SHEETS:

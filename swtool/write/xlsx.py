@@ -25,7 +25,7 @@ from pathlib import Path
 from swtool.write.atomic import atomic_path
 
 FIXED_TIME = datetime(2026, 4, 1)
-MAX_CELL_TEXT = 32_767   # Excel's limit for a cell
+MAX_CELL_TEXT = 32_767  # Excel's limit for a cell
 # First characters that make Excel or LibreOffice read typed or imported text as a formula (OWASP's
 # CSV-injection list: = + - @, tab, CR; LF too), also after leading white space (a CSV import can trim
 # it). The full-width forms (＝ ＋ － ＠) count as well: East Asian input methods type them and Excel
@@ -47,8 +47,7 @@ def looks_like_formula(text) -> bool:
     if not rest:
         return False
     first = rest[0]
-    return first in _FORMULA_CHARS or (ord(first) > 0x7F and unicodedata.normalize("NFKC", first)[:1] in
-                                       _FORMULA_CHARS)
+    return first in _FORMULA_CHARS or (ord(first) > 0x7F and unicodedata.normalize("NFKC", first)[:1] in _FORMULA_CHARS)
 
 
 def _escape(m: re.Match) -> str:
@@ -90,8 +89,8 @@ def put(cell, value, *, exact: bool = False, limit: int = MAX_CELL_TEXT, number_
         return
     original = value if isinstance(value, str) else str(value)
     text = cell_text(original, exact=exact, limit=limit)
-    cell.value = text            # openpyxl makes "=…" a formula and "#N/A" an error here…
-    cell.data_type = "s"         # …so the type is set after it: a string, whatever the text
+    cell.value = text  # openpyxl makes "=…" a formula and "#N/A" an error here…
+    cell.data_type = "s"  # …so the type is set after it: a string, whatever the text
     if looks_like_formula(text) or looks_like_formula(original):
         cell.quotePrefix = True
 

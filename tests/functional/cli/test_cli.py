@@ -37,14 +37,20 @@ def returns(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("returns")
     return {
         "clean": write_return(folder, "clean.xlsx", contract_sheet=contract()),
-        "errors": write_return(folder, "errors.xlsx", contract_sheet=contract(), registrations=[
-            registration(**{"Client ref": f"SW10000{i}", "Gender": "F"}) for i in range(1, 6)]),
-        "undated": write_return(folder, "undated.xlsx", contract_sheet=contract(),
-                                cover_values={"Date submitted": None}),
+        "errors": write_return(
+            folder,
+            "errors.xlsx",
+            contract_sheet=contract(),
+            registrations=[registration(**{"Client ref": f"SW10000{i}", "Gender": "F"}) for i in range(1, 6)],
+        ),
+        "undated": write_return(
+            folder, "undated.xlsx", contract_sheet=contract(), cover_values={"Date submitted": None}
+        ),
     }
 
 
 # --- check: exit codes ------------------------------------------------------------------------------
+
 
 def test_check_clean_exits_0(returns):
     res = invoke("check", str(returns["clean"]), "--today", TODAY)
@@ -70,11 +76,14 @@ def test_check_bad_today_exits_2(returns):
     assert "'14/10/2026' is not a date in YYYY-MM-DD form" in res.stderr
 
 
-@pytest.mark.parametrize("setting, words", [
-    ("wage_uplift=sideways", "setting wage_uplift cannot be 'sideways'"),
-    ("colour=blue", "unknown setting 'colour'"),
-    ("wage_uplift", "--setting takes key=value"),
-])
+@pytest.mark.parametrize(
+    "setting, words",
+    [
+        ("wage_uplift=sideways", "setting wage_uplift cannot be 'sideways'"),
+        ("colour=blue", "unknown setting 'colour'"),
+        ("wage_uplift", "--setting takes key=value"),
+    ],
+)
 def test_check_bad_setting_exits_2(returns, setting, words):
     res = invoke("check", str(returns["clean"]), "--setting", setting)
     assert res.exit_code == 2
@@ -102,14 +111,19 @@ def test_json_shape_and_equal_to_the_library_report(returns):
     assert data["tool"] == "swtool" and data["ruleset_version"] == catalogue.ruleset_version()
     (f,) = data["files"]
     assert {"path", "sha256", "contract", "provider", "lot", "quarter", "summary", "findings"} <= set(f)
-    assert (f["contract"], f["provider"], f["lot"], f["quarter"]) == ("SW-L3-01", "Bermondsey Pathways CIC", "3",
-                                                                     "2026/27-Q2")
+    assert (f["contract"], f["provider"], f["lot"], f["quarter"]) == (
+        "SW-L3-01",
+        "Bermondsey Pathways CIC",
+        "3",
+        "2026/27-Q2",
+    )
     assert f["summary"]["error"] == 5
     for finding in f["findings"]:
         assert set(finding) == FINDING_KEYS
     gender = [x for x in f["findings"] if x["code"] == "S004"]
-    assert [(x["cell"], x["row"], x["column"], x["header"], x["value"], x["slug"], x["severity"]) for x in gender] == \
-        [(f"Registrations!X{r}", r, "X", "Gender", "F", "bad-value", "error") for r in range(2, 7)]
+    assert [(x["cell"], x["row"], x["column"], x["header"], x["value"], x["slug"], x["severity"]) for x in gender] == [
+        (f"Registrations!X{r}", r, "X", "Gender", "F", "bad-value", "error") for r in range(2, 7)
+    ]
     # the same as the library's own report
     ctx = CheckContext(RefData(), Settings.defaults(), date.fromisoformat(TODAY))
     library = as_dict(check_paths([returns["errors"]], ctx), catalogue.ruleset_version())
@@ -129,8 +143,10 @@ def test_junit_one_testcase_per_rule_and_a_failure_for_an_error_rule(returns):
     assert list(failed) == ["S004"]
     assert failed["S004"].get("message").startswith("5 errors: Registrations!X2: Gender 'F'")
     # each line names its cell once: the message already starts with it
-    assert failed["S004"].text.splitlines()[0] == ("Registrations!X2: Gender 'F' is not in the code list; expected one "
-                                                   "of: Female, Male, Non-binary, Other, Prefer not to say")
+    assert failed["S004"].text.splitlines()[0] == (
+        "Registrations!X2: Gender 'F' is not in the code list; expected one "
+        "of: Female, Male, Non-binary, Other, Prefer not to say"
+    )
     assert suite.get("failures") == "1" and suite.get("tests") == str(len(cases))
 
 
@@ -145,8 +161,9 @@ def test_text_groups_by_sheet_and_folds_repeats(returns):
     lines = res.stdout.splitlines()
     assert lines[0] == str(returns["errors"])
     assert lines[1] == "  SW-L3-01 · Bermondsey Pathways CIC · lot 3 · 2026/27-Q2"
-    assert lines[2] == ("  Deadline for 2026/27 Q2: reporting 14/10/2026, final 28/10/2026; submitted 09/10/2026, "
-                        "on time")
+    assert lines[2] == (
+        "  Deadline for 2026/27 Q2: reporting 14/10/2026, final 28/10/2026; submitted 09/10/2026, on time"
+    )
     sections: dict[str, list[str]] = {}
     heading = None
     for x in lines[3:]:
@@ -172,8 +189,12 @@ def test_text_groups_by_sheet_and_folds_repeats(returns):
 
 
 def test_junit_says_one_error_and_places_a_finding_without_a_cell(tmp_path):
-    one = write_return(tmp_path, "one.xlsx", contract_sheet=contract(),
-                       registrations=[registration(**{"Client ref": "SW100001", "Gender": "F"})])
+    one = write_return(
+        tmp_path,
+        "one.xlsx",
+        contract_sheet=contract(),
+        registrations=[registration(**{"Client ref": "SW100001", "Gender": "F"})],
+    )
     suite = ET.fromstring(invoke("check", str(one), "--format", "junit", "--today", TODAY).stdout).find("testsuite")
     (failure,) = [c.find("failure") for c in suite.findall("testcase") if c.find("failure") is not None]
     assert failure.get("message").startswith("1 error: Registrations!X2: Gender 'F'")
@@ -181,8 +202,12 @@ def test_junit_says_one_error_and_places_a_finding_without_a_cell(tmp_path):
 
 
 def test_text_folds_a_single_further_row_as_row_not_rows(tmp_path):
-    four = write_return(tmp_path, "four.xlsx", contract_sheet=contract(), registrations=[
-        registration(**{"Client ref": f"SW10000{i}", "Gender": "F"}) for i in range(1, 5)])
+    four = write_return(
+        tmp_path,
+        "four.xlsx",
+        contract_sheet=contract(),
+        registrations=[registration(**{"Client ref": f"SW10000{i}", "Gender": "F"}) for i in range(1, 5)],
+    )
     out = invoke("check", str(four), "--today", TODAY).stdout
     assert "            S004  … and 1 more like this (row 5)\n" in out
 
@@ -191,11 +216,14 @@ def test_text_deadline_line_counts_from_today_when_not_submitted(returns):
     res = invoke("check", str(returns["undated"]), "--today", TODAY)
     assert "  Deadline for 2026/27 Q2: reporting 14/10/2026, final 28/10/2026: 13 days left" in res.stdout
     res = invoke("check", str(returns["undated"]), "--today", "2026-10-20")
-    assert ("  Deadline for 2026/27 Q2: reporting 14/10/2026, final 28/10/2026: 6 days past the reporting "
-            "deadline, 8 days to the final deadline") in res.stdout
+    assert (
+        "  Deadline for 2026/27 Q2: reporting 14/10/2026, final 28/10/2026: 6 days past the reporting "
+        "deadline, 8 days to the final deadline"
+    ) in res.stdout
 
 
 # --- check: -o and folders -------------------------------------------------------------------------
+
 
 def test_output_file_is_written(returns, tmp_path):
     out = tmp_path / "reports" / "report.json"
@@ -237,7 +265,7 @@ def test_a_folder_checks_every_xlsx_in_it(tmp_path):
     sub = tmp_path / "sub"
     sub.mkdir()
     write_return(sub, "b.xlsx", contract_sheet=contract(), cover_values={"Completed by": None})
-    (tmp_path / "~$a.xlsx").write_bytes(b"lock")   # Excel's lock file
+    (tmp_path / "~$a.xlsx").write_bytes(b"lock")  # Excel's lock file
     (tmp_path / "notes.txt").write_text("not a return")
     res = invoke("check", str(tmp_path), "--format", "json", "--today", TODAY)
     assert res.exit_code == 1  # b.xlsx has an empty required cell
@@ -252,6 +280,7 @@ def test_an_empty_folder_exits_2(tmp_path):
 
 
 # --- rules, explain --------------------------------------------------------------------------------
+
 
 def test_rules_json_lists_every_registered_code():
     res = invoke("rules", "--format", "json")
@@ -280,12 +309,17 @@ def test_explain_names_the_module_and_function_that_find_a_rule():
     assert res.exit_code == 0, res.output
     assert res.stdout.splitlines()[0] == "S004 bad-value (error, structure)"
     line = inspect.getsourcelines(tables.type_table)[1]
-    assert re.search(rf"^  Found by: +swtool\.read\.tables\.type_table \(swtool/read/tables\.py:{line}\)$", res.stdout,
-                     re.M), res.stdout
+    assert re.search(
+        rf"^  Found by: +swtool\.read\.tables\.type_table \(swtool/read/tables\.py:{line}\)$", res.stdout, re.M
+    ), res.stdout
     assert re.search(r"^ +swtool\.read\.tables\._validate \(swtool/read/tables\.py:\d+\)$", res.stdout, re.M)
     # a rule of a check function: the function itself; a ledger rule: the calculation that finds it
-    assert re.search(r"^  Found by: +swtool\.checks\.expenditure\.defrayed_before_quarter \(swtool/checks/expenditure"
-                     r"\.py:\d+\)$", invoke("explain", "defrayed-before-quarter").stdout, re.M)
+    assert re.search(
+        r"^  Found by: +swtool\.checks\.expenditure\.defrayed_before_quarter \(swtool/checks/expenditure"
+        r"\.py:\d+\)$",
+        invoke("explain", "defrayed-before-quarter").stdout,
+        re.M,
+    )
     k702 = invoke("explain", "K702").stdout
     assert re.search(r"^  Found by: +swtool\.calc\.[a-z_.]+ \(swtool/calc/[a-z_]+\.py:\d+\)$", k702, re.M), k702
     res = invoke("explain", "S404")
@@ -300,18 +334,28 @@ def test_rules_settings_lists_each_setting_its_value_default_and_spec(tmp_path):
     words = [line.split() for line in res.stdout.splitlines()[2:]]
     listed = [w[:3] for w in words if w and w[0] in SETTINGS]
     assert listed == [[k, str(s.default), str(s.default)] for k, s in SETTINGS.items()]  # setting, value, default
-    assert re.search(r"^credit_quarters +1 +1 +2 +quarters of under-performance before +§7\.8 \(1, 'in the previous ",
-                     res.stdout, re.M)
+    assert re.search(
+        r"^credit_quarters +1 +1 +2 +quarters of under-performance before +§7\.8 \(1, 'in the previous ",
+        res.stdout,
+        re.M,
+    )
     res = invoke("rules", "--settings", "--setting", "credit_quarters=2", "--format", "json")
     data = {s["key"]: s for s in json.loads(res.stdout)["settings"]}
     assert (data["credit_quarters"]["value"], data["credit_quarters"]["default"], data["credit_quarters"]["rules"]) == (
-        2, 1, ["K702"])
+        2,
+        1,
+        ["K702"],
+    )
     assert data["credit_quarters"]["spec"] == SETTINGS["credit_quarters"].spec
     register = tmp_path / "register.xlsx"
     register.write_bytes(b"")  # only its folder is read
     (tmp_path / "swtool-settings.toml").write_text('wage_uplift = "multiplicative"\n')
-    data = {s["key"]: s["value"] for s in json.loads(invoke("rules", "--settings", "--register", str(register),
-                                                            "--format", "json").stdout)["settings"]}
+    data = {
+        s["key"]: s["value"]
+        for s in json.loads(invoke("rules", "--settings", "--register", str(register), "--format", "json").stdout)[
+            "settings"
+        ]
+    }
     assert (data["wage_uplift"], data["credit_quarters"]) == ("multiplicative", 1)
     res = invoke("rules", "--setting", "credit_quarters=2")
     assert res.exit_code == 2 and "--register, --db and --setting go with --settings" in res.output
@@ -323,8 +367,9 @@ def test_the_settings_line_points_at_a_command_that_explains_them(returns, tmp_p
     register.write_bytes(b"")
     res = invoke("check", str(returns["clean"]), "--today", TODAY, "--setting", "wage_uplift=multiplicative")
     line = res.stdout.splitlines()[-1]
-    assert line == ("Settings: output_variance_percent=20, wage_uplift=multiplicative (swtool rules --settings "
-                    "explains them)")
+    assert line == (
+        "Settings: output_variance_percent=20, wage_uplift=multiplicative (swtool rules --settings explains them)"
+    )
     assert "docs/" not in res.stdout  # an installed swtool has no docs folder to point at
     explained = invoke("rules", "--settings", "--setting", "wage_uplift=multiplicative").stdout
     assert re.search(r"^wage_uplift +multiplicative +additive +multiplicative ", explained, re.M)
@@ -348,6 +393,7 @@ def test_explain_unknown_code_exits_2():
 
 
 # --- refdata ---------------------------------------------------------------------------------------
+
 
 def _override_dir() -> Path:
     from swtool.model.refdata import override_dir
@@ -412,6 +458,7 @@ def test_a_refused_override_is_said_in_the_check_report(returns):
 
 # --- template ----------------------------------------------------------------------------------------
 
+
 def test_template_return_and_register(tmp_path):
     ret, reg = tmp_path / "return.xlsx", tmp_path / "register.xlsx"
     res = invoke("template", "return", "-o", str(ret))
@@ -419,10 +466,24 @@ def test_template_return_and_register(tmp_path):
     res = invoke("template", "register", "-o", str(reg))
     assert res.exit_code == 0 and res.stdout == f"Wrote {reg}\n"
     assert openpyxl.load_workbook(ret, read_only=True).sheetnames == [
-        "Guide", "Return", "Registrations", "Claims", "Expenditure", "Transactions", "Narrative", "Milestones",
-        "Lists"]
+        "Guide",
+        "Return",
+        "Registrations",
+        "Claims",
+        "Expenditure",
+        "Transactions",
+        "Narrative",
+        "Milestones",
+        "Lists",
+    ]
     assert openpyxl.load_workbook(reg, read_only=True).sheetnames == [
-        "Guide", "Contracts", "Targets", "Budget", "Milestones", "Lists"]
+        "Guide",
+        "Contracts",
+        "Targets",
+        "Budget",
+        "Milestones",
+        "Lists",
+    ]
 
 
 def test_template_return_prefill_needs_all_three_options(tmp_path):

@@ -33,7 +33,7 @@ from swtool.ledger import db, open_ledger
 Q2 = lh.Q2
 TODAY = lh.TODAY.isoformat()
 L3_Q2 = lh.SAMPLES / "returns" / lh.L3_Q2
-BIG_ID = str(10 ** 23)
+BIG_ID = str(10**23)
 
 
 def run(*args, code: int = 0, env: dict | None = None):
@@ -81,19 +81,23 @@ def non_utf8(folder: Path, stem: bytes, suffix: bytes) -> Path:
 
 # --- a register whose Annual target is 1e308 ----------------------------------------------------------------
 
+
 def test_an_annual_target_of_1e308_is_refused_by_register_import_and_check(register_copy, tmp_path):
     wb = openpyxl.load_workbook(register_copy)
     wb["Targets"]["C2"].value = 1e308
     wb.save(register_copy)
     before = sha(register_copy)
-    said = (f"swtool: {register_copy}: the contract register has errors:\n"
-            "  Targets!C2: Annual target 1e+308 is not a whole number of at most 15 digits\n")
+    said = (
+        f"swtool: {register_copy}: the contract register has errors:\n"
+        "  Targets!C2: Annual target 1e+308 is not a whole number of at most 15 digits\n"
+    )
     assert run("register", "import", register_copy, "--db", tmp_path / "l" / "ledger.sqlite3", code=2).output == said
     assert run("check", L3_Q2, "--register", register_copy, "--today", TODAY, code=2).output == said
     assert sha(register_copy) == before
 
 
 # --- file names that are not valid UTF-8 --------------------------------------------------------------------
+
 
 def test_a_return_named_with_a_byte_that_is_not_utf8_gets_its_receipt_and_report(tmp_path):
     source = non_utf8(tmp_path, b"ret", b".xlsx")
@@ -132,15 +136,19 @@ def test_a_register_and_a_return_named_with_bytes_that_are_not_utf8_are_imported
 
 # --- SWTOOL_LIMITS ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("limit, said", [
-    ("read_seconds=nan", "SWTOOL_LIMITS: read_seconds='nan' is not a finite number"),
-    ("read_seconds=inf", "SWTOOL_LIMITS: read_seconds='inf' is not a finite number"),
-    ("read_seconds=-inf", "SWTOOL_LIMITS: read_seconds='-inf' is not a finite number"),
-    ("read_memory_mb=inf", "SWTOOL_LIMITS: read_memory_mb='inf' is not a number"),
-    ("read_seconds=1e12", "SWTOOL_LIMITS: read_seconds can be at most 86,400"),
-    ("max_columns=10000000000000000000000", "SWTOOL_LIMITS: max_columns can be at most 16,384"),
-    ("read_memory_mb=1000000000000000000000", "SWTOOL_LIMITS: read_memory_mb can be at most 1,048,576"),
-])
+
+@pytest.mark.parametrize(
+    "limit, said",
+    [
+        ("read_seconds=nan", "SWTOOL_LIMITS: read_seconds='nan' is not a finite number"),
+        ("read_seconds=inf", "SWTOOL_LIMITS: read_seconds='inf' is not a finite number"),
+        ("read_seconds=-inf", "SWTOOL_LIMITS: read_seconds='-inf' is not a finite number"),
+        ("read_memory_mb=inf", "SWTOOL_LIMITS: read_memory_mb='inf' is not a number"),
+        ("read_seconds=1e12", "SWTOOL_LIMITS: read_seconds can be at most 86,400"),
+        ("max_columns=10000000000000000000000", "SWTOOL_LIMITS: max_columns can be at most 16,384"),
+        ("read_memory_mb=1000000000000000000000", "SWTOOL_LIMITS: read_memory_mb can be at most 1,048,576"),
+    ],
+)
 def test_limits_of_nan_inf_or_beyond_what_the_system_takes_are_refused(limit, said, tmp_path):
     source = tmp_path / "return.xlsx"
     shutil.copyfile(L3_Q2, source)
@@ -158,13 +166,15 @@ def test_limits_at_their_largest_still_check(tmp_path):
 def test_a_wrong_limit_stops_an_import_before_anything_is_recorded(ledger_path, tmp_path):
     corrected = lh.late_claim_return(lh.SAMPLES / "returns" / lh.L7_Q2, tmp_path / "corrected.xlsx")
     before = sha(ledger_path)
-    res = run("import", corrected, "--db", ledger_path, "--today", TODAY, code=2,
-              env={"SWTOOL_LIMITS": "read_seconds=nan"})
+    res = run(
+        "import", corrected, "--db", ledger_path, "--today", TODAY, code=2, env={"SWTOOL_LIMITS": "read_seconds=nan"}
+    )
     assert res.output == "swtool: SWTOOL_LIMITS: read_seconds='nan' is not a finite number\n"
     assert sha(ledger_path) == before
 
 
 # --- db backup: /proc, a folder that does not exist ----------------------------------------------------------
+
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc")
 def test_a_backup_into_proc_is_refused_in_one_sentence(ledger_path):
@@ -176,8 +186,10 @@ def test_a_backup_into_proc_is_refused_in_one_sentence(ledger_path):
 def test_a_backup_into_a_folder_that_does_not_exist_is_refused_unless_parents(ledger_path, tmp_path):
     target = tmp_path / "no" / "such" / "backup.sqlite3"
     res = run("db", "backup", target, "--db", ledger_path, code=2)
-    assert res.output == (f"swtool: the folder {target.parent} does not exist, so no backup was made; create it, or "
-                          "give --parents to have it created\n")
+    assert res.output == (
+        f"swtool: the folder {target.parent} does not exist, so no backup was made; create it, or "
+        "give --parents to have it created\n"
+    )
     assert not (tmp_path / "no").exists()
     res = run("db", "backup", target, "--parents", "--db", ledger_path)
     assert res.output.startswith(f"Backed up {ledger_path} to {target}: 13 returns, 0 decisions\n")
@@ -194,6 +206,7 @@ def test_a_backup_beside_a_file_named_as_its_folder_is_refused(ledger_path, tmp_
 
 # --- a full disk (ENOSPC, EFBIG) ------------------------------------------------------------------------------
 
+
 @pytest.fixture(params=[errno.ENOSPC, errno.EFBIG], ids=["ENOSPC", "EFBIG"])
 def disk_full(request, monkeypatch):
     """Call it to fill the disk: from then on every write of a stored file (``db._write_fd``) and of a
@@ -208,6 +221,7 @@ def disk_full(request, monkeypatch):
         monkeypatch.setattr(db, "_write_fd", full)
         monkeypatch.setattr(zipfile.ZipFile, "writestr", full)
         return os.strerror(code)
+
     return fill
 
 
@@ -287,11 +301,14 @@ def test_any_other_os_error_is_one_sentence_not_a_bug(monkeypatch, tmp_path):
 
     monkeypatch.setattr(catalogue, "load_all", refused)
     res = run("rules", code=2)
-    assert res.output == ("swtool: /srv/swtool/rules cannot be written or read here (Permission denied); check its "
-                          "permissions or choose another place\n")
+    assert res.output == (
+        "swtool: /srv/swtool/rules cannot be written or read here (Permission denied); check its "
+        "permissions or choose another place\n"
+    )
 
 
 # --- a read-only ledger or files/ folder ---------------------------------------------------------------------
+
 
 def _drop_file_permission_override() -> None:
     """In the child about to run swtool: root that obeys file modes (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
@@ -305,16 +322,22 @@ def _drop_file_permission_override() -> None:
 def _plain_user():
     if os.geteuid() != 0:
         return None
-    probe = subprocess.run([sys.executable, "-c", "pass"], preexec_fn=_drop_file_permission_override,
-                           capture_output=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "pass"], preexec_fn=_drop_file_permission_override, capture_output=True
+    )
     if probe.returncode != 0:
         pytest.skip("cannot run a command without root's file-permission override here")
     return _drop_file_permission_override
 
 
 def swtool_as_user(*args):
-    return subprocess.run([sys.executable, "-m", "swtool", *map(str, args)], capture_output=True, text=True,
-                          preexec_fn=_plain_user(), env=dict(os.environ, LOGNAME="pmo"))
+    return subprocess.run(
+        [sys.executable, "-m", "swtool", *map(str, args)],
+        capture_output=True,
+        text=True,
+        preexec_fn=_plain_user(),
+        env=dict(os.environ, LOGNAME="pmo"),
+    )
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="file modes as root are tried with Linux capabilities")
@@ -331,8 +354,10 @@ def test_a_read_only_ledger_refuses_imports_in_one_sentence(ledger_path, registe
         assert f"the ledger {ledger_path} is read-only (attempt to write a readonly database)" in res.stdout
         res = swtool_as_user("register", "import", register_copy, "--db", ledger_path)
         assert res.returncode == 2
-        assert res.stderr.startswith(f"swtool: the ledger {ledger_path} is read-only (attempt to write a readonly "
-                                     "database): swtool cannot write to it or to its folder")
+        assert res.stderr.startswith(
+            f"swtool: the ledger {ledger_path} is read-only (attempt to write a readonly "
+            "database): swtool cannot write to it or to its folder"
+        )
     finally:
         os.chmod(ledger_path, 0o600)
     after = tree(ledger_path.parent)
@@ -374,26 +399,34 @@ def test_a_read_only_files_folder_refuses_imports_in_one_sentence(ledger_path, r
 
 # --- quarters and ids no calendar or ledger holds ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("command", ["status", "credits", "performance"])
 def test_quarter_0000_01_q1_is_not_in_the_calendar(ledger_path, command):
     res = run(command, "--quarter", "0000/01-Q1", "--db", ledger_path, code=2)
-    assert res.output.endswith("Error: Invalid value for --quarter: 0000/01-Q1 is not a quarter of the Southwark Works "
-                               "calendar (2023/24-Q2 to 2027/28-Q1)\n")
+    assert res.output.endswith(
+        "Error: Invalid value for --quarter: 0000/01-Q1 is not a quarter of the Southwark Works "
+        "calendar (2023/24-Q2 to 2027/28-Q1)\n"
+    )
 
 
 def test_the_network_report_of_year_9999_is_refused(ledger_path, tmp_path):
     res = run("report", "network", "--year", "9999/00", "-o", tmp_path / "n.xlsx", "--db", ledger_path, code=2)
-    assert res.output == ("swtool: 9999/00 is not a financial year of the Southwark Works calendar (2023/24-Q2 to "
-                          "2027/28-Q1)\n")
+    assert res.output == (
+        "swtool: 9999/00 is not a financial year of the Southwark Works calendar (2023/24-Q2 to 2027/28-Q1)\n"
+    )
     assert not (tmp_path / "n.xlsx").exists()
 
 
-@pytest.mark.parametrize("args", [
-    ("returns", "--id", BIG_ID),
-    ("decide", "finding", BIG_ID, "C201", "Claims!D3", "--accept", "--reason", "x"),
-    ("approve", BIG_ID, "--reason", "x"),
-    ("void", BIG_ID, "--reason", "x"),
-], ids=["returns", "decide-finding", "approve", "void"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("returns", "--id", BIG_ID),
+        ("decide", "finding", BIG_ID, "C201", "Claims!D3", "--accept", "--reason", "x"),
+        ("approve", BIG_ID, "--reason", "x"),
+        ("void", BIG_ID, "--reason", "x"),
+    ],
+    ids=["returns", "decide-finding", "approve", "void"],
+)
 def test_a_return_id_of_10_to_the_23_is_no_return(ledger_path, args):
     before = sha(ledger_path)
     res = run(*args, "--db", ledger_path, code=2)
@@ -406,8 +439,11 @@ def test_a_return_id_of_10_to_the_23_is_no_return(ledger_path, args):
 SWTOOL = [sys.executable, "-m", "swtool"]
 
 
-@pytest.mark.parametrize("args", [["rules"], ["rules", "--format", "json"], ["explain", "C201"], ["--help"]],
-                         ids=["rules", "rules-json", "explain", "help"])
+@pytest.mark.parametrize(
+    "args",
+    [["rules"], ["rules", "--format", "json"], ["explain", "C201"], ["--help"]],
+    ids=["rules", "rules-json", "explain", "help"],
+)
 def test_a_reader_that_stops_reading_ends_the_command_quietly(args):
     """The reading end is closed before swtool writes (as `| head -1` does once it has its line): no
     message, no traceback, exit 1 (the output was cut short)."""
@@ -424,8 +460,9 @@ def test_returns_of_a_ledger_piped_into_head(ledger_path):
     head = shutil.which("head")
     if head is None:
         pytest.skip("no head here")
-    first = subprocess.Popen([*SWTOOL, "returns", "--id", "6", "--db", str(ledger_path)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+    first = subprocess.Popen(
+        [*SWTOOL, "returns", "--id", "6", "--db", str(ledger_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     second = subprocess.Popen([head, "-1"], stdin=first.stdout, stdout=subprocess.PIPE)
     first.stdout.close()  # head alone reads it now, as in a shell pipeline
     out = second.stdout.read()
@@ -439,6 +476,7 @@ def test_returns_of_a_ledger_piped_into_head(ledger_path):
 
 
 # --- imports: files that are not returns, a workbook renamed .xls ------------------------------------------
+
 
 def test_importing_a_folder_names_every_file_that_is_not_a_return(ledger_path, tmp_path):
     folder = tmp_path / "received"
@@ -456,7 +494,8 @@ def test_importing_a_folder_names_every_file_that_is_not_a_return(ledger_path, t
         "files",
         f"{folder / 'sub' / 'README'}: not imported: not an Excel workbook (no extension); returns are imported from "
         ".xlsx files",
-        f"{folder / '~$SW-L7-01 v2.xlsx'}: not imported: Excel's lock file of a workbook open in Excel, not a return"]
+        f"{folder / '~$SW-L7-01 v2.xlsx'}: not imported: Excel's lock file of a workbook open in Excel, not a return",
+    ]
     assert out[4] == "4 files: 1 imported, 3 not a return"
     assert tree(folder) == before
 
@@ -476,8 +515,10 @@ def test_a_sound_workbook_renamed_xls_is_a_legacy_name_not_damage(tmp_path, ledg
     shutil.copyfile(L3_Q2, renamed)
     before = sha(renamed)
     out = run("check", renamed, "--today", TODAY, code=1).output
-    said = ("S001  This is an Excel workbook under a legacy .xls name or format: rename it to .xlsx (or save it from "
-            "Excel as an Excel Workbook (.xlsx)) and resend it.")
+    said = (
+        "S001  This is an Excel workbook under a legacy .xls name or format: rename it to .xlsx (or save it from "
+        "Excel as an Excel Workbook (.xlsx)) and resend it."
+    )
     assert said in out and "damaged" not in out
     # the ledger holds this very file already (as .xlsx): a different one, renamed, is imported as unreadable
     wb = openpyxl.load_workbook(L3_Q2)
@@ -493,11 +534,14 @@ def test_a_sound_workbook_under_another_extension_is_asked_to_be_renamed(tmp_pat
     odd = tmp_path / "return.xlsx.bak"
     shutil.copyfile(L3_Q2, odd)
     out = run("check", odd, "--today", TODAY, code=1).output
-    assert ("S001  This is an Excel workbook, but its name ends in .bak rather than .xlsx: rename it to .xlsx and "
-            "resend it.") in out
+    assert (
+        "S001  This is an Excel workbook, but its name ends in .bak rather than .xlsx: rename it to .xlsx and "
+        "resend it."
+    ) in out
 
 
 # --- the suite's own guard: no command a test runs says "internal error" -------------------------------------
+
 
 def test_the_suite_fails_a_command_that_says_internal_error(monkeypatch):
     """A real bug still reaches the user as "internal error" (exit 2, no traceback), and tests/conftest.py

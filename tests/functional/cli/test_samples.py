@@ -71,7 +71,7 @@ def test_samples_exercise_every_rule_of_the_checker(reports):
     spec = (ROOT / "docs" / "spec" / "RULES.md").read_text(encoding="utf-8")
     from swtool.catalogue import load_all
 
-    ledger_only = {code for code, r in load_all().items() if r.stage == "ledger"}   # C219, C220: across contracts
+    ledger_only = {code for code, r in load_all().items() if r.stage == "ledger"}  # C219, C220: across contracts
     codes = set(re.findall(r"^\| ([SRCPXND]\d{3}) \|", spec, re.M)) - {"C215"} - ledger_only
     fired = {f.code for r in reports.values() for f in r.findings}
     assert codes - fired == set()

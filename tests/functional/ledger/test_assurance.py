@@ -77,6 +77,7 @@ def _rows(path, sql: str, args=()) -> list[tuple]:
 
 # --- the sample ----------------------------------------------------------------------------------------
 
+
 def test_the_same_seed_draws_the_same_sample_and_another_seed_another(audit):
     first, again = _drawn(audit, "2026-Q2-audit"), _drawn(audit, "2026-Q2-audit")
     # 5 of the 11 claims (10%, at least 5) and 5 of the 9 transactions
@@ -94,17 +95,21 @@ def test_the_same_seed_draws_the_same_sample_and_another_seed_another(audit):
     assert "Sample 1 of 2026/27-Q2 by SW-L7-01: seed 77" in a.output and "Sample 2 of" in b.output
 
     def items(text):
-        return [line for line in text.splitlines() if line.split()[:1] and line.split()[0].isdigit()
-                and L7 in line]
+        return [line for line in text.splitlines() if line.split()[:1] and line.split()[0].isdigit() and L7 in line]
 
     assert items(a.output) == items(b.output) and len(items(a.output)) == 10
-    recorded = _rows(audit, "SELECT sample_id, kind, return_id, row, drawn FROM sample_items WHERE drawn IS NOT NULL "
-                            "ORDER BY sample_id, seq")
+    recorded = _rows(
+        audit,
+        "SELECT sample_id, kind, return_id, row, drawn FROM sample_items WHERE drawn IS NOT NULL "
+        "ORDER BY sample_id, seq",
+    )
     assert [r[1:] for r in recorded if r[0] == 1] == [r[1:] for r in recorded if r[0] == 2]
     # each recorded sample draws again from its own record alone
     shown = run("samples", "--id", 1, "--db", audit).output
-    assert ("Drawn again from its record (seed, weights, the 20 claims and transactions it was drawn from): the same "
-            "10 items") in shown
+    assert (
+        "Drawn again from its record (seed, weights, the 20 claims and transactions it was drawn from): the same "
+        "10 items"
+    ) in shown
 
 
 def test_the_risk_weights_are_on_the_samples_record(audit):
@@ -117,13 +122,23 @@ def test_the_risk_weights_are_on_the_samples_record(audit):
     [(seed, method)] = _rows(audit, "SELECT seed, method FROM samples")
     method = json.loads(method)
     assert seed == "5"
-    assert method["claim weights"] == {"shared": 3, "near wage threshold": 3, "self-employed": 2, "repeat claim": 2,
-                                       "registered this quarter": 2, "finding waived": 3}
+    assert method["claim weights"] == {
+        "shared": 3,
+        "near wage threshold": 3,
+        "self-employed": 2,
+        "repeat claim": 2,
+        "registered this quarter": 2,
+        "finding waived": 3,
+    }
     assert method["transaction weights"] == {"largest": 3} and method["base weight"] == 1
     assert method["size"] == {"size": None, "percent": 10, "minimum": 5}
     # every claim and transaction it was drawn from is recorded, with its risk factors and weight
-    items = {(kind, ref, row): (json.loads(risks), weight) for kind, ref, row, risks, weight in _rows(
-        audit, "SELECT kind, claim_ref, row, risks, weight FROM sample_items")}
+    items = {
+        (kind, ref, row): (json.loads(risks), weight)
+        for kind, ref, row, risks, weight in _rows(
+            audit, "SELECT kind, claim_ref, row, risks, weight FROM sample_items"
+        )
+    }
     assert len(items) == 11 + 9
     # the shared job start: 1 + 3; the progression paid £15.00 against the £14.80 it must reach: previous
     # £12.90 × (1 + 2.8% CPI + 10%) = £14.55, below the London Living Wage £14.80, so £14.80; 15.00 − 14.80
@@ -137,8 +152,10 @@ def test_the_risk_weights_are_on_the_samples_record(audit):
     assert {row for (kind, _, row), (risks, _) in items.items() if kind == "transaction" and risks} == {2, 3, 4}
     assert items[("transaction", None, 7)] == ([], 1)
     shown = run("samples", "--id", 1, "--db", audit).output
-    assert ("Weights: every item 1; claims: shared +3, near wage threshold +3, self-employed +2, repeat claim +2, "
-            "registered this quarter +2, finding waived +3; transactions: largest +3") in shown
+    assert (
+        "Weights: every item 1; claims: shared +3, near wage threshold +3, self-employed +2, repeat claim +2, "
+        "registered this quarter +2, finding waived +3; transactions: largest +3"
+    ) in shown
 
 
 def test_no_wage_progression_of_the_samples_is_near_its_threshold(tmp_path):
@@ -154,14 +171,19 @@ def test_no_wage_progression_of_the_samples_is_near_its_threshold(tmp_path):
 
 def test_the_transactions_are_stored_at_import(audit):
     rid = _counted_id(audit)
-    rows = _rows(audit, "SELECT row, sheet, budget_item, date_defrayed, amount, recoverable_vat, internal_recharge "
-                        "FROM transactions WHERE return_id = ? ORDER BY row", (rid,))
+    rows = _rows(
+        audit,
+        "SELECT row, sheet, budget_item, date_defrayed, amount, recoverable_vat, internal_recharge "
+        "FROM transactions WHERE return_id = ? ORDER BY row",
+        (rid,),
+    )
     assert len(rows) == 9
     assert rows[5] == (7, "Transactions", "Client travel and interview clothing", "2026-08-20", "300.00", 0, 0)
     assert "Description" not in [c[1] for c in _rows(audit, "PRAGMA table_info(transactions)")]  # free text stays out
 
 
 # --- results and their effect --------------------------------------------------------------------------------
+
 
 def _credit(path, contract: str, output: str) -> dict:
     data = json.loads(run("credits", "--quarter", Q2, "--format", "json", "--db", path).output)
@@ -173,25 +195,47 @@ def test_a_failed_spot_check_stops_the_claim_counting_and_raises_the_credits(tmp
     path = build(tmp_path)
     before = _credit(path, L7, "2")
     assert (before["actual"], before["credits"], before["amount"], before["status"]) == (2, 0, "0.00", "not due")
-    res = run("spotcheck", "record", "L7-01-0013", "--fail", "--reason", "no signed contract on the client record",
-              "--db", path)
+    res = run(
+        "spotcheck",
+        "record",
+        "L7-01-0013",
+        "--fail",
+        "--reason",
+        "no signed contract on the client record",
+        "--db",
+        path,
+    )
     assert res.exit_code == 0, res.output
     assert res.output.startswith("Spot check 1: claim L7-01-0013 (SW-L7-01 2026/27-Q2, return ")
-    assert "failed (ad-hoc check, in no sample): no signed contract on the client record; it no longer counts" \
+    assert (
+        "failed (ad-hoc check, in no sample): no signed contract on the client record; it no longer counts"
         in res.output
+    )
     after = _credit(path, L7, "2")
     # output 2 (2a + 2b) falls from 2 to 1 against a quarterly target of 2.5: 1 ÷ 2.5 = 40%, at or below 70%.
     # Shortfall 2.5 − 1 = 1.5 credits × (annual value £77,000 × 2) × 10% ÷ annual target 10
     # = 1.5 × £1,540.00 = £2,310.00 (from £0.00)
-    assert (after["actual"], after["percent"], after["credits"], after["amount"], after["status"]) == \
-        (1, 40, 1.5, "2310.00", "pending")
+    assert (after["actual"], after["percent"], after["credits"], after["amount"], after["status"]) == (
+        1,
+        40,
+        1.5,
+        "2310.00",
+        "pending",
+    )
     with open_ledger(path) as ledger:
         [c] = [c for c in store.claim_standings(ledger, L7, lh.refdata(tmp_path)) if c.claim_ref == "L7-01-0013"]
-    assert not c.counts and c.why.startswith("failed spot check 1 (") and \
-        c.why.endswith("): no signed contract on the client record")
+    assert (
+        not c.counts
+        and c.why.startswith("failed spot check 1 (")
+        and c.why.endswith("): no signed contract on the client record")
+    )
     # the evidence turns up: a later pass is the result in force, and the claim counts again
-    assert run("spotcheck", "record", "L7-01-0013", "--pass", "--reason", "signed contract seen at the visit",
-               "--db", path).exit_code == 0
+    assert (
+        run(
+            "spotcheck", "record", "L7-01-0013", "--pass", "--reason", "signed contract seen at the visit", "--db", path
+        ).exit_code
+        == 0
+    )
     assert _credit(path, L7, "2")["amount"] == "0.00"
     assert _rows(path, "SELECT id, result FROM spot_checks ORDER BY id") == [(1, "fail"), (2, "pass")]
 
@@ -199,8 +243,19 @@ def test_a_failed_spot_check_stops_the_claim_counting_and_raises_the_credits(tmp
 def test_a_failed_progression_raises_the_credits_by_one_credit(tmp_path):
     path = build(tmp_path)
     assert _credit(path, "SW-L5-01", "4")["amount"] == "6875.00"
-    assert run("spotcheck", "record", "L5-01-0012", "--fail", "--reason", "contract of employment not provided",
-               "--db", path).exit_code == 0
+    assert (
+        run(
+            "spotcheck",
+            "record",
+            "L5-01-0012",
+            "--fail",
+            "--reason",
+            "contract of employment not provided",
+            "--db",
+            path,
+        ).exit_code
+        == 0
+    )
     after = _credit(path, "SW-L5-01", "4")
     # 0 of 6 progressions: shortfall 6 − 0 = 6 credits × (£165,000 × 2) × 10% ÷ 24 = 6 × £1,375.00
     # = £8,250.00, one credit (£1,375.00) more than the 5 credits (£6,875.00) before
@@ -217,29 +272,69 @@ def test_a_failed_transaction_is_disallowed_and_lowers_the_invoice(audit):
 
     # SW-L7-01 2026/27-Q2 Actual spend: 4,256.44 + 10,733.69 + 1,504.71 + 1,980.94 + 994.19 = 19,469.97
     assert (l7()["disallowed"], l7()["invoice"], l7()["net_payable"]) == ("0.00", "19469.97", "19469.97")
-    res = run("spotcheck", "record", "Transactions!A7", "--return", rid, "--fail", "--reason",
-              "no receipt for the clothing", "--db", audit)
+    res = run(
+        "spotcheck",
+        "record",
+        "Transactions!A7",
+        "--return",
+        rid,
+        "--fail",
+        "--reason",
+        "no receipt for the clothing",
+        "--db",
+        audit,
+    )
     assert res.exit_code == 0, res.output
-    assert (f"transaction Transactions!A7 (SW-L7-01 2026/27-Q2, return {rid}, £300.00) failed (ad-hoc check, in no "
-            f"sample): no receipt for the clothing; £300.00 disallowed from the invoice of return {rid}") in res.output
+    assert (
+        f"transaction Transactions!A7 (SW-L7-01 2026/27-Q2, return {rid}, £300.00) failed (ad-hoc check, in no "
+        f"sample): no receipt for the clothing; £300.00 disallowed from the invoice of return {rid}"
+    ) in res.output
     # 19,469.97 − 300.00 = 19,169.97
     assert (l7()["disallowed"], l7()["invoice"], l7()["net_payable"]) == ("300.00", "19169.97", "19169.97")
     with open_ledger(audit) as ledger:
         s = payments.schedule(ledger, Q2, Settings.defaults(), lh.refdata(audit.parent))
     words = dict(next(p for p in s.payments if p.contract == L7).inputs)
-    assert words["disallowed"] == ("Transactions!A7 (Client travel and interview clothing, 20/08/2026, £300.00): "
-                                   "failed spot check 1, no receipt for the clothing = £300.00")
+    assert words["disallowed"] == (
+        "Transactions!A7 (Client travel and interview clothing, 20/08/2026, £300.00): "
+        "failed spot check 1, no receipt for the clothing = £300.00"
+    )
     assert words["invoice"] == "£19,469.97 − £300.00 = £19,169.97"
     # a pass of another transaction disallows nothing more; the words say it was checked
-    assert run("spotcheck", "record", "Transactions!A2", "--return", rid, "--pass", "--reason", "payslip seen",
-               "--db", audit).exit_code == 0
+    assert (
+        run(
+            "spotcheck",
+            "record",
+            "Transactions!A2",
+            "--return",
+            rid,
+            "--pass",
+            "--reason",
+            "payslip seen",
+            "--db",
+            audit,
+        ).exit_code
+        == 0
+    )
     assert l7()["disallowed"] == "300.00"
 
 
 def test_a_transaction_passed_disallows_nothing_and_says_so(audit):
     rid = _counted_id(audit)
-    assert run("spotcheck", "record", "transactions!a3", "--return", rid, "--pass", "--reason", "payroll seen",
-               "--db", audit).exit_code == 0
+    assert (
+        run(
+            "spotcheck",
+            "record",
+            "transactions!a3",
+            "--return",
+            rid,
+            "--pass",
+            "--reason",
+            "payroll seen",
+            "--db",
+            audit,
+        ).exit_code
+        == 0
+    )
     with open_ledger(audit) as ledger:
         d = assurance.disallowed(ledger, rid)
     assert (d.amount, d.words()) == (0, "no transactions disallowed (the 1 transaction spot checked passed)")
@@ -272,6 +367,7 @@ def test_a_result_outside_any_sample_is_an_ad_hoc_check(tmp_path):
 
 # --- the evidence workbook ----------------------------------------------------------------------------------
 
+
 def _sha(p) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
@@ -289,13 +385,38 @@ def test_the_evidence_request_round_trips_through_spotcheck(audit):
     wb = openpyxl.load_workbook(book)
     assert wb.sheetnames == ["About", "Claims to check", "Transactions to check"]
     about = {r[0]: r[1] for r in _sheet_rows(wb["About"]) if r[0]}
-    assert (about["Sample"], about["Quarter"], about["Provider"], about["Seed"]) == (1, Q2, "Peckham Recovery to Work",
-                                                                                    "2026")
+    assert (about["Sample"], about["Quarter"], about["Provider"], about["Seed"]) == (
+        1,
+        Q2,
+        "Peckham Recovery to Work",
+        "2026",
+    )
     claims, trans = wb["Claims to check"], wb["Transactions to check"]
-    assert _sheet_rows(claims)[0] == ["Item", "Contract", "Return", "Claim ref", "Client ref", "Output",
-                                      "Date achieved", "Row", "Evidence expected", "Result", "Reason"]
-    assert _sheet_rows(trans)[0] == ["Item", "Contract", "Return", "Row", "Budget item", "Date defrayed", "Amount",
-                                     "Evidence expected", "Result", "Reason"]
+    assert _sheet_rows(claims)[0] == [
+        "Item",
+        "Contract",
+        "Return",
+        "Claim ref",
+        "Client ref",
+        "Output",
+        "Date achieved",
+        "Row",
+        "Evidence expected",
+        "Result",
+        "Reason",
+    ]
+    assert _sheet_rows(trans)[0] == [
+        "Item",
+        "Contract",
+        "Return",
+        "Row",
+        "Budget item",
+        "Date defrayed",
+        "Amount",
+        "Evidence expected",
+        "Result",
+        "Reason",
+    ]
     drawn = _rows(audit, "SELECT seq, kind, claim_ref, row FROM sample_items WHERE drawn IS NOT NULL ORDER BY seq")
     assert [r[0] for r in _sheet_rows(claims)[1:]] == [s for s, k, *_ in drawn if k == "claim"]
     assert [r[0] for r in _sheet_rows(trans)[1:]] == [s for s, k, *_ in drawn if k == "transaction"]
@@ -305,12 +426,15 @@ def test_the_evidence_request_round_trips_through_spotcheck(audit):
     by_ref = {r[3]: r for r in _sheet_rows(claims)[1:]}
     # TEMPLATES.md §4 for the output and its type (2a employed; 4 type C or A; 5 work experience)
     job = "one of: Employer letter or email; Signed contract; First payslip"
-    expected = {"L7-01-0012": job, "L7-01-0013": job,
-                "L7-01-0014": "one of: Employer letter or email; Contract of employment",
-                "L7-01-0015": "one of: Employer letter or email; Contract of employment; Payslips before and after",
-                **dict.fromkeys(("L7-01-0016", "L7-01-0017"), "Host letter, email or text with dates"),
-                **dict.fromkeys(("L7-01-0018", "L7-01-0019", "L7-01-0020"), "one of: Attendance evidence; Certificate"),
-                **dict.fromkeys(("L7-01-0021", "L7-01-0022"), "one of: Activity record; Referral confirmation")}
+    expected = {
+        "L7-01-0012": job,
+        "L7-01-0013": job,
+        "L7-01-0014": "one of: Employer letter or email; Contract of employment",
+        "L7-01-0015": "one of: Employer letter or email; Contract of employment; Payslips before and after",
+        **dict.fromkeys(("L7-01-0016", "L7-01-0017"), "Host letter, email or text with dates"),
+        **dict.fromkeys(("L7-01-0018", "L7-01-0019", "L7-01-0020"), "one of: Attendance evidence; Certificate"),
+        **dict.fromkeys(("L7-01-0021", "L7-01-0022"), "one of: Activity record; Referral confirmation"),
+    }
     assert {ref: r[8] for ref, r in by_ref.items()} == {ref: expected[ref] for ref in by_ref}
     # App 2 §3.3 for a transaction: staff costs by payslip or payroll, the others by invoice and bank statement
     for r in _sheet_rows(trans)[1:]:
@@ -328,12 +452,15 @@ def test_the_evidence_request_round_trips_through_spotcheck(audit):
     res = run("spotcheck", filled, "--db", audit)
     assert res.exit_code == 0, res.output
     assert f"{filled}: sample 1: 3 results recorded, 0 already recorded, 7 items without a result yet" in res.output
-    assert _sha(filled) == sha   # the workbook read is never written to
-    recorded = _rows(audit, "SELECT kind, claim_ref, sample_id, seq, result, reason, source FROM spot_checks "
-                            "ORDER BY id")
+    assert _sha(filled) == sha  # the workbook read is never written to
+    recorded = _rows(
+        audit, "SELECT kind, claim_ref, sample_id, seq, result, reason, source FROM spot_checks ORDER BY id"
+    )
     assert [r[:2] + r[4:6] for r in recorded] == [
-        ("claim", first, "fail", "no evidence on the client record"), ("claim", second, "pass", "evidence seen"),
-        ("transaction", None, "fail", "invoice not provided")]
+        ("claim", first, "fail", "no evidence on the client record"),
+        ("claim", second, "pass", "evidence seen"),
+        ("transaction", None, "fail", "invoice not provided"),
+    ]
     assert all(r[2] == 1 and r[6] == f"workbook filled.xlsx (sha256 {sha})" for r in recorded)
     assert {r[3] for r in recorded} == {by_ref[first][0], by_ref[second][0], _sheet_rows(trans)[1][0]}
     # the same workbook again records nothing new
@@ -353,7 +480,7 @@ def test_an_evidence_request_is_never_written_over(audit):
     assert res.exit_code == 2
     assert "spot-check-1_SW-L7-01.xlsx already exists" in res.output
     assert (folder / "spot-check-1_SW-L7-01.xlsx").read_bytes() == b"results typed in"
-    assert _rows(audit, "SELECT count(*) FROM samples") == [(0,)]   # refused before anything was recorded
+    assert _rows(audit, "SELECT count(*) FROM samples") == [(0,)]  # refused before anything was recorded
 
 
 def test_a_changed_or_wrongly_filled_workbook_records_nothing(audit):
@@ -380,6 +507,7 @@ def test_a_changed_or_wrongly_filled_workbook_records_nothing(audit):
 
 # --- the review -----------------------------------------------------------------------------------------------
 
+
 def test_the_contract_screen_shows_the_spot_checks_on_s(audit):
     from tui_helpers import cells, drive, open_contract, static_text
 
@@ -387,8 +515,12 @@ def test_the_contract_screen_shows_the_spot_checks_on_s(audit):
     res = run("sample", "--quarter", Q2, "--contract", L7, "--seed", "2026", "-o", folder, "--db", audit)
     assert res.exit_code == 0, res.output
     rid = _counted_id(audit)
-    assert run("spotcheck", "record", "Transactions!A7", "--return", rid, "--fail", "--reason", "no receipt",
-               "--db", audit).exit_code == 0
+    assert (
+        run(
+            "spotcheck", "record", "Transactions!A7", "--return", rid, "--fail", "--reason", "no receipt", "--db", audit
+        ).exit_code
+        == 0
+    )
     seen = {}
 
     async def scenario(pilot):
@@ -415,6 +547,7 @@ def test_the_contract_screen_shows_the_spot_checks_on_s(audit):
 
 # --- across providers: C219 and C220 -----------------------------------------------------------------------
 
+
 def test_an_import_that_repeats_an_earlier_start_shows_c219_on_both_returns(tmp_path):
     """SW-L7-01's return arrives after SW-L3-01's and claims the same job start, unshared: the import lists
     C219 on the return it stored and on SW-L3-01's earlier return, which now has it too."""
@@ -430,8 +563,10 @@ def test_an_import_that_repeats_an_earlier_start_shows_c219_on_both_returns(tmp_
     l3 = _counted_id(path, "SW-L3-01")
     res = run("import", later, "--today", "2026-11-23", "--db", path)
     l7 = _counted_id(path)
-    assert ("Across contracts, on the returns just imported and the earlier returns whose claims they repeat (2):"
-            in res.output), res.output
+    assert (
+        "Across contracts, on the returns just imported and the earlier returns whose claims they repeat (2):"
+        in res.output
+    ), res.output
     lines = [line.strip() for line in res.output.splitlines() if "C219" in line]
     assert [line.split("  ")[1].split(" (")[0] for line in lines] == ["SW-L3-01 2026/27-Q2", "SW-L7-01 2026/27-Q2"]
     assert f"(return {l3}) Claims!A2: claim L3-01-0107" in lines[0] and f"(return {l7}) Claims!A3" in lines[1]
@@ -441,8 +576,10 @@ def test_swtool_returns_lists_the_returns_with_c219(tmp_path):
     path = build(tmp_path, _same_start_unshared, scenario="same start, not shared")
     out = run("returns", "--db", path).output
     l3, l7 = _counted_id(path, "SW-L3-01"), _counted_id(path)
-    assert (f"Across contracts (worked out now; `swtool returns --id N` shows them): return {l3}: 1 C219; "
-            f"return {l7}: 1 C219") in out
+    assert (
+        f"Across contracts (worked out now; `swtool returns --id N` shows them): return {l3}: 1 C219; "
+        f"return {l7}: 1 C219"
+    ) in out
     assert "Across contracts" not in run("returns", "--db", build(tmp_path / "plain")).output
 
 

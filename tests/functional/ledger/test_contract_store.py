@@ -48,12 +48,17 @@ def test_an_import_keeps_the_expenditure_comments(ledger_path, tmp_path):
     assert result.status == "imported"
     with open_ledger(ledger_path) as ledger:
         assert spend.kept(ledger, result.return_id)
-        assert ledger.conn.execute("SELECT how FROM screen_kept WHERE return_id = ?",
-                                   (result.return_id,)).fetchone() == ("import",)
+        assert ledger.conn.execute(
+            "SELECT how FROM screen_kept WHERE return_id = ?", (result.return_id,)
+        ).fetchone() == ("import",)
         lines = {ln.row: ln for ln in spend.spend(ledger, result.return_id).lines}
     travel = lines[4]
     assert (travel.item, travel.budgeted, travel.actual, travel.comment) == (
-        "Client travel and interview clothing", Decimal("1540.00"), Decimal("1300.00"), TRAVEL)
+        "Client travel and interview clothing",
+        Decimal("1540.00"),
+        Decimal("1300.00"),
+        TRAVEL,
+    )
     # (1,300.00 − 1,540.00) ÷ 1,540.00 = −15.58%: over the 10% limit, and explained
     assert travel.over_limit and not travel.unexplained
     assert [ln.comment for r, ln in sorted(lines.items()) if r != 4] == [None] * 4
@@ -63,9 +68,12 @@ def test_the_comments_are_append_only(ledger_path, tmp_path):
     [result] = _import(ledger_path, tmp_path, _commented(tmp_path / "in"))
     con = sqlite3.connect(ledger_path)
     try:
-        for sql in ("UPDATE expenditure_comments SET comment = NULL",
-                    "DELETE FROM expenditure_comments", "DELETE FROM screen_kept",
-                    f"INSERT OR REPLACE INTO expenditure_comments VALUES ({result.return_id}, 4, 'changed')"):
+        for sql in (
+            "UPDATE expenditure_comments SET comment = NULL",
+            "DELETE FROM expenditure_comments",
+            "DELETE FROM screen_kept",
+            f"INSERT OR REPLACE INTO expenditure_comments VALUES ({result.return_id}, 4, 'changed')",
+        ):
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
                 con.execute(sql)
     finally:
@@ -90,23 +98,26 @@ def test_retention_clears_the_comments(tmp_path):
     rd = lh.refdata(tmp_path)
     with open_ledger(path) as ledger:
         store.import_register(ledger, register, rd, Settings.defaults())
-        results = store.import_returns(ledger, [returns / "SW-L3-01", returns / lh.L7_Q2], rd, Settings.defaults(),
-                                       lh.TODAY)
+        results = store.import_returns(
+            ledger, [returns / "SW-L3-01", returns / lh.L7_Q2], rd, Settings.defaults(), lh.TODAY
+        )
         l3 = next(r.return_id for r in results if r.path.name == lh.L3_Q2.name)
         l7 = next(r.return_id for r in results if r.contract == L7)
         assert spend.spend(ledger, l3).lines[0].comment.startswith("Two sessions moved")
     # a comment on the return of a contract still running stays
     with open_ledger(path) as ledger, ledger.transaction() as c:
         c.execute("INSERT INTO expenditure_comments VALUES (?, 2, 'a running contract''s comment')", (l7,))
-    out = CliRunner().invoke(cli, ["retention", "--before", "2026-10-01", "--today", lh.TODAY.isoformat(),
-                                   "--db", str(path)])
+    out = CliRunner().invoke(
+        cli, ["retention", "--before", "2026-10-01", "--today", lh.TODAY.isoformat(), "--db", str(path)]
+    )
     assert out.exit_code == 0, out.output
     assert "the provider's Comment on 1 expenditure line" in out.output
     with open_ledger(path) as ledger:
         first = spend.spend(ledger, l3).lines[0]
         assert (first.row, first.comment, first.cleared) == (2, None, True)
-        assert ledger.conn.execute("SELECT comment FROM expenditure_comments WHERE return_id = ?",
-                                   (l7,)).fetchall() == [("a running contract's comment",)]
+        assert ledger.conn.execute(
+            "SELECT comment FROM expenditure_comments WHERE return_id = ?", (l7,)
+        ).fetchall() == [("a running contract's comment",)]
         assert db.verify(ledger).ok
     con = sqlite3.connect(path)
     try:
@@ -141,16 +152,16 @@ def test_an_older_ledger_migrates_and_its_returns_are_kept_when_first_opened(tmp
         assert ledger.schema_version == len(db.MIGRATIONS) == 5
         assert ledger.migration_backup is not None and ledger.migration_backup.exists()
         assert not spend.kept(ledger, rid)
-        assert spend.spend(ledger, rid).lines[2].comment is None     # not in the ledger yet
+        assert spend.spend(ledger, rid).lines[2].comment is None  # not in the ledger yet
         got = spend.from_workbook(ledger, rid, lh.refdata(tmp_path))
         assert got.keepable and got.comments == {4: TRAVEL}
         assert [f["code"] for f in got.findings] == [f["code"] for f in store.findings_of(ledger, rid)]
         assert spend.keep_from_review(ledger, got)
-        assert not spend.keep_from_review(ledger, got)               # once only
+        assert not spend.keep_from_review(ledger, got)  # once only
         assert ledger.conn.execute("SELECT how FROM screen_kept WHERE return_id = ?", (rid,)).fetchone() == ("review",)
         stored = store.stored_path(ledger, rid)
         assert db.verify(ledger).ok
-    stored.unlink()                                                  # the ledger alone from now on
+    stored.unlink()  # the ledger alone from now on
     with open_ledger(path) as ledger:
         assert spend.kept(ledger, rid)
         assert spend.spend(ledger, rid).lines[2].comment == TRAVEL

@@ -13,7 +13,7 @@ from swtool.ledger.crosscheck import cross_findings
 from tests.unit.calc.test_counting import build, run
 
 L3_PROVIDER, L7_PROVIDER = "Bermondsey Pathways CIC", "Peckham Recovery to Work"
-AFTER_FINAL = date(2026, 11, 23)      # 2026/27 Q2's final deadline is 28/10/2026
+AFTER_FINAL = date(2026, 11, 23)  # 2026/27 Q2's final deadline is 28/10/2026
 
 
 def _set(path: Path, sheet: str, claim_or_client: str, **values) -> None:
@@ -30,15 +30,21 @@ def _set(path: Path, sheet: str, claim_or_client: str, **values) -> None:
 def _same_start(shared: bool):
     """SW-L7-01 claims the job start L3-01-0107 of SW-L3-01 (client SW300069, started 09/07/2026): its
     registration row for SW700019 becomes SW300069's, and its claim L7-01-0013 that client's 2a."""
+
     def change(returns: Path) -> None:
         l7 = returns / lh.L7_Q2
         l3 = returns / lh.L3_Q2
         _set(l7, "Registrations", "SW700019", **{"Client ref": "SW300069"})
-        _set(l7, "Claims", "L7-01-0013", **{"Client ref": "SW300069", "Date achieved": datetime(2026, 7, 9),
-                                            "Start date": datetime(2026, 7, 9)})
+        _set(
+            l7,
+            "Claims",
+            "L7-01-0013",
+            **{"Client ref": "SW300069", "Date achieved": datetime(2026, 7, 9), "Start date": datetime(2026, 7, 9)},
+        )
         if shared:
             _set(l7, "Claims", "L7-01-0013", **{"Shared with provider": L3_PROVIDER, "Support hours": 10})
             _set(l3, "Claims", "L3-01-0107", **{"Shared with provider": L7_PROVIDER, "Support hours": 10})
+
     return change
 
 
@@ -47,13 +53,17 @@ def test_c219_the_same_start_claimed_by_two_contracts(tmp_path):
     with open_ledger(path) as ledger:
         found = cross_findings(ledger, lh.refdata(tmp_path), AFTER_FINAL)
     assert sorted((f.code, f.contract, f.claim_ref) for f in found) == [
-        ("C219", "SW-L3-01", "L3-01-0107"), ("C219", "SW-L7-01", "L7-01-0013")]
+        ("C219", "SW-L3-01", "L3-01-0107"),
+        ("C219", "SW-L7-01", "L7-01-0013"),
+    ]
     l7 = next(f for f in found if f.contract == "SW-L7-01")
     assert l7.cell == "Claims!A3"
-    assert l7.message == ("Claims!A3: claim L7-01-0013 (client SW300069, output 2a, start 09/07/2026) is also claimed "
-                          "by SW-L3-01 (Bermondsey Pathways CIC, 2026/27-Q2 claim L3-01-0107), and the claims are not "
-                          "both marked shared: only one provider can be paid for it unless both name each other "
-                          "under Shared with provider")
+    assert l7.message == (
+        "Claims!A3: claim L7-01-0013 (client SW300069, output 2a, start 09/07/2026) is also claimed "
+        "by SW-L3-01 (Bermondsey Pathways CIC, 2026/27-Q2 claim L3-01-0107), and the claims are not "
+        "both marked shared: only one provider can be paid for it unless both name each other "
+        "under Shared with provider"
+    )
     out = run("returns", "--id", l7.return_id, "--db", path).output
     assert "C219" in out and "Claims!A3" in out
 
@@ -73,10 +83,12 @@ def test_c220_a_shared_claim_the_partner_never_makes(tmp_path):
     with open_ledger(path) as ledger:
         [f] = cross_findings(ledger, lh.refdata(tmp_path), AFTER_FINAL)
     assert (f.code, f.contract, f.cell, f.other) == ("C220", "SW-L3-01", "Claims!A2", L7_PROVIDER)
-    assert f.message == ("Claims!A2: shared claim L3-01-0107 (client SW300069, output 2a) names Peckham Recovery to "
-                         "Work as partner, but SW-L7-01 of Peckham Recovery to Work claims no output 2a for client "
-                         "SW300069 up to 2026/27-Q2, and the final deadline (28/10/2026) has passed: the claim is not "
-                         "shared, or the partner is misnamed")
+    assert f.message == (
+        "Claims!A2: shared claim L3-01-0107 (client SW300069, output 2a) names Peckham Recovery to "
+        "Work as partner, but SW-L7-01 of Peckham Recovery to Work claims no output 2a for client "
+        "SW300069 up to 2026/27-Q2, and the final deadline (28/10/2026) has passed: the claim is not "
+        "shared, or the partner is misnamed"
+    )
 
 
 def test_c220_waits_for_the_partners_final_deadline(tmp_path):
@@ -92,5 +104,7 @@ def test_the_network_report_lists_c219_on_its_shared_outputs_sheet(tmp_path):
     assert res.exit_code == 0, res.output
     ws = openpyxl.load_workbook(out)["Shared outputs"]
     rows = [tuple(c.value for c in row)[:7] for row in ws.iter_rows() if row[0].value == "C219"]
-    assert sorted(rows) == [("C219", "2026/27-Q2", "SW-L3-01", L3_PROVIDER, "L3-01-0107", "2a", "SW-L7-01"),
-                            ("C219", "2026/27-Q2", "SW-L7-01", L7_PROVIDER, "L7-01-0013", "2a", "SW-L3-01")]
+    assert sorted(rows) == [
+        ("C219", "2026/27-Q2", "SW-L3-01", L3_PROVIDER, "L3-01-0107", "2a", "SW-L7-01"),
+        ("C219", "2026/27-Q2", "SW-L7-01", L7_PROVIDER, "L7-01-0013", "2a", "SW-L3-01"),
+    ]

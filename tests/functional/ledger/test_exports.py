@@ -49,8 +49,9 @@ def csv_rows(path) -> list[dict]:
 
 def counted_id(ledger_path, contract="SW-L7-01") -> int:
     with open_ledger(ledger_path) as ledger:
-        return next(v["id"] for v in store.versions(ledger, lh.refdata(ledger_path.parent), contract, Q2)
-                    if v["counted"])
+        return next(
+            v["id"] for v in store.versions(ledger, lh.refdata(ledger_path.parent), contract, Q2) if v["counted"]
+        )
 
 
 # --- service credits ---------------------------------------------------------------------------------------
@@ -59,22 +60,29 @@ def counted_id(ledger_path, contract="SW-L7-01") -> int:
 # annual target): SW-L4-01 output 4: 0 of 5, shortfall 5 × (330,000 × 10% ÷ 20 = £1,650) = £8,250.00;
 # SW-L5-01 output 4: 1 of 6, shortfall 5 × (33,000 ÷ 24 = £1,375) = £6,875.00; SW-L8-01 output 4: 0 of 5,
 # 5 × £1,650 = £8,250.00. Pending in all: 8,250 + 6,875 + 8,250 = £23,375.00.
-DUE = {("SW-L4-01", "4"): ("5", "1650.00", "8250.00"), ("SW-L5-01", "4"): ("5", "1375.00", "6875.00"),
-       ("SW-L8-01", "4"): ("5", "1650.00", "8250.00")}
+DUE = {
+    ("SW-L4-01", "4"): ("5", "1650.00", "8250.00"),
+    ("SW-L5-01", "4"): ("5", "1375.00", "6875.00"),
+    ("SW-L8-01", "4"): ("5", "1650.00", "8250.00"),
+}
 
 
 def test_credits_csv_holds_every_line_the_decisions_and_the_totals(ledger_path, out):
     with open_ledger(ledger_path) as ledger:
-        views.decide_credit(ledger, "SW-L5-01", Q2, "4", "waive", "agreed at the contract meeting",
-                            Settings.defaults(), lh.TODAY)
+        views.decide_credit(
+            ledger, "SW-L5-01", Q2, "4", "waive", "agreed at the contract meeting", Settings.defaults(), lh.TODAY
+        )
     done = run(ledger_path, exports.export_credits, Q2, out, "csv")
     assert done.path == out / "service-credits_2026-27-Q2.csv"
-    assert done.rows == 14          # 7 contracts in term, 2 core outputs each
+    assert done.rows == 14  # 7 contracts in term, 2 core outputs each
     rows = csv_rows(done.path)
     lines = [r for r in rows if r["contract"] != "Total"]
     assert len(lines) == 14
-    due = {(r["contract"], r["output"]): (r["credits"], r["credit_value"], r["amount"]) for r in lines
-           if r["amount"] != "0.00"}
+    due = {
+        (r["contract"], r["output"]): (r["credits"], r["credit_value"], r["amount"])
+        for r in lines
+        if r["amount"] != "0.00"
+    }
     assert due == DUE
     l5 = next(r for r in lines if (r["contract"], r["output"]) == ("SW-L5-01", "4"))
     assert (l5["target"], l5["actual"], l5["percent"], l5["status"]) == ("6", "1", "16.67", "waived")
@@ -96,8 +104,20 @@ def test_credits_xlsx_has_the_amounts_as_pounds_and_the_workings(ledger_path, ou
     ws = wb["Service credits"]
     assert ws["A1"].value == "Southwark Works service credits, 2026/27-Q2 (setting credit_quarters = 1)"
     header = [c.value for c in ws[3]]
-    assert header[:12] == ["contract", "provider", "lot", "contract quarter", "output", "target", "actual", "percent",
-                           "credit value", "credits", "amount", "status"]
+    assert header[:12] == [
+        "contract",
+        "provider",
+        "lot",
+        "contract quarter",
+        "output",
+        "target",
+        "actual",
+        "percent",
+        "credit value",
+        "credits",
+        "amount",
+        "status",
+    ]
     rows = {(r[0], r[4]): r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] != "Total"}
     assert rows[("SW-L4-01", "4")][8:12] == (1650, 5, 8250, "pending")
     assert rows[("SW-L5-01", "4")][8:12] == (1375, 5, 6875, "pending")
@@ -107,8 +127,10 @@ def test_credits_xlsx_has_the_amounts_as_pounds_and_the_workings(ledger_path, ou
     totals = {r[11]: r[10] for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "Total"}
     assert totals == {"applied": 0, "pending": 23375, "waived": 0, "due and not waived": 23375}
     workings = [r for r in wb["Workings"].iter_rows(min_row=2, values_only=True) if r[0] == "SW-L4-01" and r[1] == "4"]
-    assert "Shortfall 5 − 0 = 5 credits × (annual value £165,000.00 × 2) × 10% ÷ annual target 20 = £8,250.00" \
+    assert (
+        "Shortfall 5 − 0 = 5 credits × (annual value £165,000.00 × 2) × 10% ÷ annual target 20 = £8,250.00"
         in workings[0][2]
+    )
 
 
 def test_swtool_credits_writes_the_same_xlsx_and_asks_for_a_file(ledger_path, tmp_path):
@@ -122,14 +144,18 @@ def test_swtool_credits_writes_the_same_xlsx_and_asks_for_a_file(ledger_path, tm
 
 # --- payments --------------------------------------------------------------------------------------------------
 
+
 def test_payments_csv_and_xlsx_are_the_payments_commands(ledger_path, out):
     done = run(ledger_path, exports.export_payments, Q2, out, "csv")
     assert done.path == out / "payments_2026-27-Q2.csv"
     assert done.path.read_text(encoding="utf-8") == command(ledger_path, "payments", "--quarter", Q2, "--format", "csv")
     rows = {r["contract"]: r for r in csv_rows(done.path)}
     # SW-L7-01's Actual spend: 4,256.44 + 10,733.69 + 1,504.71 + 1,980.94 + 994.19 = 19,469.97; none disallowed
-    assert (rows["SW-L7-01"]["invoice"], rows["SW-L7-01"]["approval"], rows["SW-L7-01"]["net_payable"]) == \
-        ("19469.97", "not reviewed", "")
+    assert (rows["SW-L7-01"]["invoice"], rows["SW-L7-01"]["approval"], rows["SW-L7-01"]["net_payable"]) == (
+        "19469.97",
+        "not reviewed",
+        "",
+    )
     # the seven invoices: 35,160.85 + 39,910.48 + 40,521.61 + 39,875.48 + 19,469.97 + 41,557.58 + 37,316.58
     assert rows["Total"]["invoice"] == "253812.55"
     book = run(ledger_path, exports.export_payments, Q2, out, "xlsx")
@@ -141,6 +167,7 @@ def test_payments_csv_and_xlsx_are_the_payments_commands(ledger_path, out):
 
 
 # --- never over anything --------------------------------------------------------------------------------------
+
 
 def test_an_export_never_replaces_an_existing_file(ledger_path, out):
     mine = out / "payments_2026-27-Q2.csv"
@@ -163,8 +190,9 @@ def test_the_ledgers_store_is_refused(ledger_path):
 def test_a_missing_folder_is_one_sentence(ledger_path, tmp_path):
     with pytest.raises(exports.ExportError) as e:
         run(ledger_path, exports.export_credits, Q2, tmp_path / "nowhere", "csv")
-    assert str(e.value) == (f"The folder {tmp_path / 'nowhere'} does not exist; nothing was written: choose an "
-                            "existing folder")
+    assert str(e.value) == (
+        f"The folder {tmp_path / 'nowhere'} does not exist; nothing was written: choose an existing folder"
+    )
 
 
 def test_a_full_disk_leaves_no_file(ledger_path, out, monkeypatch):
@@ -176,8 +204,9 @@ def test_a_full_disk_leaves_no_file(ledger_path, out, monkeypatch):
     monkeypatch.setattr(payments, "write_xlsx", full)
     with pytest.raises(exports.ExportError) as e:
         run(ledger_path, exports.export_payments, Q2, out, "xlsx")
-    assert str(e.value) == (f"The disk holding {out} is full; nothing was written: free some space or choose "
-                            "another folder")
+    assert str(e.value) == (
+        f"The disk holding {out} is full; nothing was written: free some space or choose another folder"
+    )
     assert os.listdir(out) == []
 
 
@@ -185,8 +214,9 @@ def test_a_read_only_folder_is_one_sentence(ledger_path, out, monkeypatch):
     read_only(out, monkeypatch)
     with pytest.raises(exports.ExportError) as e:
         run(ledger_path, exports.export_credits, Q2, out, "xlsx")
-    assert str(e.value) == (f"The folder {out} cannot be written to (permission denied); nothing was written: "
-                            "choose another folder")
+    assert str(e.value) == (
+        f"The folder {out} cannot be written to (permission denied); nothing was written: choose another folder"
+    )
     assert os.listdir(out) == []
 
 
@@ -207,11 +237,13 @@ def read_only(folder, monkeypatch) -> None:
 
 # --- findings for the provider ------------------------------------------------------------------------------------
 
+
 def test_findings_are_the_providers_workbook_marked_with_the_decision(ledger_path, out):
     rid = counted_id(ledger_path)
     with open_ledger(ledger_path) as ledger:
-        store.decide_finding(ledger, rid, "P309", "Claims!D5", "waive", "reference data updated after the deadline",
-                             lh.TODAY)
+        store.decide_finding(
+            ledger, rid, "P309", "Claims!D5", "waive", "reference data updated after the deadline", lh.TODAY
+        )
     done = run(ledger_path, exports.export_findings, rid, out)
     assert done.path == out / "SW-L7-01_2026-27-Q2_v1_findings.annotated.xlsx"
     assert done.note == ""
@@ -239,7 +271,7 @@ def test_findings_as_a_table_when_the_workbook_is_gone(ledger_path, out):
     with open_ledger(ledger_path) as ledger:
         stored = store.stored_path(ledger, rid)
     stored.chmod(0o644)
-    stored.unlink()                      # as a retention run leaves it
+    stored.unlink()  # as a retention run leaves it
     done = run(ledger_path, exports.export_findings, rid, out)
     assert done.path == out / "SW-L7-01_2026-27-Q2_v1_findings.xlsx"
     assert "no longer holds the return's workbook" in done.note

@@ -44,6 +44,7 @@ def _mode(p: Path) -> int:
 
 # --- the file ------------------------------------------------------------------------------------
 
+
 def test_new_ledger_is_private_and_durable(tmp_path):
     path = tmp_path / "l" / "ledger.sqlite3"
     with open_ledger(path) as ledger:
@@ -55,8 +56,10 @@ def test_new_ledger_is_private_and_durable(tmp_path):
         assert c.execute("PRAGMA application_id").fetchone()[0] == db.APPLICATION_ID
         assert ledger.schema_version == len(db.MIGRATIONS)
         with ledger.transaction() as t:
-            t.execute("INSERT INTO raps (contract_id, quarter, review_date, created_at, created_by) "
-                      "VALUES ('SW-L3-01', '2026/27-Q2', '2027-01-13', 'now', 'me')")
+            t.execute(
+                "INSERT INTO raps (contract_id, quarter, review_date, created_at, created_by) "
+                "VALUES ('SW-L3-01', '2026/27-Q2', '2027-01-13', 'now', 'me')"
+            )
         assert _mode(path) == 0o600
         assert _mode(Path(str(path) + "-wal")) == 0o600
 
@@ -91,7 +94,7 @@ def test_damaged_ledger_is_refused(built, tmp_path):
         root = ledger.conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'claims'").fetchone()[0]
     data = bytearray(path.read_bytes())
     start = (root - 1) * page
-    data[start + 8: start + page] = b"\xff" * (page - 8)  # wreck the claims table's root page
+    data[start + 8 : start + page] = b"\xff" * (page - 8)  # wreck the claims table's root page
     path.write_bytes(bytes(data))
     with pytest.raises(LedgerError, match="damaged"):
         open_ledger(path)
@@ -128,6 +131,7 @@ def test_migration_is_preceded_by_a_backup(ledger_path, monkeypatch):
 
 
 # --- the register --------------------------------------------------------------------------------
+
 
 def test_register_versions_are_kept(tmp_path, inputs):
     register, _ = inputs
@@ -171,12 +175,15 @@ def test_register_warnings_are_returned_and_kept(tmp_path, inputs):
 
 
 def test_import_needs_a_register(tmp_path, inputs):
-    with open_ledger(tmp_path / "ledger.sqlite3") as ledger, \
-            pytest.raises(LedgerError, match="no contract register yet"):
+    with (
+        open_ledger(tmp_path / "ledger.sqlite3") as ledger,
+        pytest.raises(LedgerError, match="no contract register yet"),
+    ):
         store.import_returns(ledger, [inputs[1]], lh.refdata(tmp_path), SETTINGS, lh.TODAY)
 
 
 # --- returns ---------------------------------------------------------------------------------------
+
 
 def test_samples_are_imported_with_findings_and_records(ledger_path):
     with open_ledger(ledger_path) as ledger:
@@ -192,8 +199,9 @@ def test_samples_are_imported_with_findings_and_records(ledger_path):
         assert (q2["errors"], q2["warnings"]) == (0, 1)
         found = store.findings_of(ledger, q2["id"])
         assert [(f["code"], f["severity"]) for f in found] == [("P309", "warning")]
-        claims = ledger.conn.execute("SELECT output, count(*) FROM claims WHERE return_id = ? GROUP BY output",
-                                     (q2["id"],)).fetchall()
+        claims = ledger.conn.execute(
+            "SELECT output, count(*) FROM claims WHERE return_id = ? GROUP BY output", (q2["id"],)
+        ).fetchall()
         assert dict(claims) == {"2a": 9, "2b": 1, "3a": 9, "3b": 1, "4": 5, "5": 3, "6": 8, "7": 5, "8": 2}
         assert store.actuals(ledger, "SW-L3-01")[Quarter.parse(lh.Q2)]["1"] == 30
         cols = [r[1] for r in ledger.conn.execute("PRAGMA table_info(claims)")]
@@ -204,11 +212,15 @@ def test_samples_are_imported_with_findings_and_records(ledger_path):
 def test_reimport_is_a_noop_that_says_so(ledger_path, inputs):
     _, returns = inputs
     with open_ledger(ledger_path) as ledger:
-        before = ledger.conn.execute("SELECT count(*) FROM returns").fetchone()[0], \
-            ledger.conn.execute("SELECT count(*) FROM findings").fetchone()[0]
+        before = (
+            ledger.conn.execute("SELECT count(*) FROM returns").fetchone()[0],
+            ledger.conn.execute("SELECT count(*) FROM findings").fetchone()[0],
+        )
         results = store.import_returns(ledger, [returns / lh.L3_Q2], lh.refdata(ledger.dir), SETTINGS, lh.TODAY)
-        after = ledger.conn.execute("SELECT count(*) FROM returns").fetchone()[0], \
-            ledger.conn.execute("SELECT count(*) FROM findings").fetchone()[0]
+        after = (
+            ledger.conn.execute("SELECT count(*) FROM returns").fetchone()[0],
+            ledger.conn.execute("SELECT count(*) FROM findings").fetchone()[0],
+        )
     assert [r.status for r in results] == ["already"]
     assert results[0].line().startswith("already imported as version 1 of SW-L3-01 2026/27-Q2 (return ")
     assert after == before
@@ -220,16 +232,26 @@ def test_corrected_resubmission_is_the_next_version(tmp_path, inputs):
     faulty = lh.late_claim_return(returns / lh.L7_Q2, tmp_path / "SW-L7-01_Q2_first.xlsx")
     with open_ledger(tmp_path / "ledger.sqlite3") as ledger:
         store.import_register(ledger, register, rd, SETTINGS)
-        first = store.import_returns(ledger, [returns / "SW-L7-01" / "SW-L7-01_2026-27_Q1.xlsx", faulty], rd,
-                                     SETTINGS, lh.TODAY)
+        first = store.import_returns(
+            ledger, [returns / "SW-L7-01" / "SW-L7-01_2026-27_Q1.xlsx", faulty], rd, SETTINGS, lh.TODAY
+        )
         assert [(r.status, r.version, r.errors) for r in first] == [("imported", 1, 0), ("imported", 1, 1)]
         v1 = first[1].return_id
-        claim = ledger.conn.execute("SELECT claim_ref, valid, reason FROM claims WHERE return_id = ? AND row = 3",
-                                    (v1,)).fetchone()
+        claim = ledger.conn.execute(
+            "SELECT claim_ref, valid, reason FROM claims WHERE return_id = ? AND row = 3", (v1,)
+        ).fetchone()
         assert claim == ("L7-01-0013", 0, "error finding on its row: C201")
         l7 = ledger_credits(ledger)
-        assert l7["outputs"][0] == {"output": "2", "target": 2.5, "actual": 1, "percent": 40, "credit_value": "1540.00",
-                                    "credits": 1.5, "amount": "2310.00", "status": "pending"}
+        assert l7["outputs"][0] == {
+            "output": "2",
+            "target": 2.5,
+            "actual": 1,
+            "percent": 40,
+            "credit_value": "1540.00",
+            "credits": 1.5,
+            "amount": "2310.00",
+            "status": "pending",
+        }
         second = store.import_returns(ledger, [returns / lh.L7_Q2], rd, SETTINGS, lh.TODAY)
         assert second[0].line().startswith("imported as version 2 of SW-L7-01 2026/27-Q2")
         versions = store.returns(ledger, "SW-L7-01", lh.Q2)
@@ -254,7 +276,8 @@ def test_unreadable_file_is_recorded_as_received_only(ledger_path, tmp_path):
         [r] = store.import_returns(ledger, [bad], rd, SETTINGS, lh.TODAY)
         assert r.status == "unreadable" and "not an Excel workbook" in r.line()
         assert ledger.conn.execute("SELECT outcome, source_name FROM received").fetchall() == [
-            ("unreadable", "SW-L9-01 return.xlsx")]
+            ("unreadable", "SW-L9-01 return.xlsx")
+        ]
         assert ledger.conn.execute("SELECT count(*) FROM returns").fetchone()[0] == 13
         [again] = store.import_returns(ledger, [bad], rd, SETTINGS, lh.TODAY)
         assert again.status == "already" and "already recorded as unreadable" in again.line()
@@ -288,6 +311,7 @@ def test_receipt_beside_the_file_is_noted(ledger_path, tmp_path, inputs):
 
 # --- decisions -------------------------------------------------------------------------------------
 
+
 def test_decisions_survive_reopening_and_the_latest_wins(ledger_path):
     with open_ledger(ledger_path) as ledger:
         rid = store.returns(ledger, "SW-L3-01", lh.Q2)[0]["id"]
@@ -308,12 +332,18 @@ def test_decisions_survive_reopening_and_the_latest_wins(ledger_path):
             store.decide_finding(ledger, rid, "P309", cell, "ignore", "x")
     with open_ledger(ledger_path) as ledger:
         log = store.decisions(ledger)
-        assert [(d["kind"], d["action"]) for d in log] == [("finding", "query"), ("finding", "accept"),
-                                                             ("credit", "apply"), ("credit", "waive")]
+        assert [(d["kind"], d["action"]) for d in log] == [
+            ("finding", "query"),
+            ("finding", "accept"),
+            ("credit", "apply"),
+            ("credit", "waive"),
+        ]
         assert all(d["who"] and d["at"].endswith("Z") for d in log)
         latest = store.decisions(ledger, latest=True)
         assert [(d["target"], d["action"]) for d in latest] == [
-            (f"finding:{rid}:P309:{cell}", "accept"), (f"credit:SW-L4-01:{lh.Q2}:4", "waive")]
+            (f"finding:{rid}:P309:{cell}", "accept"),
+            (f"credit:SW-L4-01:{lh.Q2}:4", "waive"),
+        ]
         assert [f["decision"] for f in store.findings_of(ledger, rid)] == ["accept"]
         l4 = ledger_credits(ledger, "SW-L4-01")["outputs"][1]
         assert (l4["amount"], l4["status"]) == ("8250.00", "waived")
@@ -325,14 +355,23 @@ def test_recorded_rows_cannot_be_changed_or_deleted(ledger_path):
     with open_ledger(ledger_path) as ledger:
         store.decide_credit(ledger, "SW-L4-01", lh.Q2, "4", "apply", "no progressions at all")
         c = ledger.conn
-        for sql in ("UPDATE decisions SET action = 'waive'", "DELETE FROM decisions",
-                    "UPDATE returns SET errors = 0", "DELETE FROM returns WHERE id = 1", "DELETE FROM findings",
-                    "UPDATE claims SET valid = 1", "DELETE FROM registrations", "DELETE FROM register_versions"):
+        for sql in (
+            "UPDATE decisions SET action = 'waive'",
+            "DELETE FROM decisions",
+            "UPDATE returns SET errors = 0",
+            "DELETE FROM returns WHERE id = 1",
+            "DELETE FROM findings",
+            "UPDATE claims SET valid = 1",
+            "DELETE FROM registrations",
+            "DELETE FROM register_versions",
+        ):
             with pytest.raises(sqlite3.IntegrityError, match="append-only"):
                 c.execute(sql)
         with pytest.raises(sqlite3.IntegrityError):  # a decision without a reason cannot even be inserted
-            c.execute("INSERT INTO decisions (at, who, kind, target, action, reason, contract_id, quarter, output) "
-                      "VALUES ('now', 'me', 'credit', 't', 'apply', '', 'SW-L4-01', '2026/27-Q2', '4')")
+            c.execute(
+                "INSERT INTO decisions (at, who, kind, target, action, reason, contract_id, quarter, output) "
+                "VALUES ('now', 'me', 'credit', 't', 'apply', '', 'SW-L4-01', '2026/27-Q2', '4')"
+            )
         assert [d["action"] for d in store.decisions(ledger)] == ["apply"]
 
 
@@ -342,8 +381,9 @@ def test_waiving_every_error_on_a_claim_makes_it_count(tmp_path, inputs):
     faulty = lh.late_claim_return(returns / lh.L7_Q2, tmp_path / "late.xlsx")
     with open_ledger(tmp_path / "ledger.sqlite3") as ledger:
         store.import_register(ledger, register, rd, SETTINGS)
-        [_, r] = store.import_returns(ledger, [returns / "SW-L7-01" / "SW-L7-01_2026-27_Q1.xlsx", faulty], rd,
-                                      SETTINGS, lh.TODAY)
+        [_, r] = store.import_returns(
+            ledger, [returns / "SW-L7-01" / "SW-L7-01_2026-27_Q1.xlsx", faulty], rd, SETTINGS, lh.TODAY
+        )
         q2 = Quarter.parse(lh.Q2)
         assert store.actuals(ledger, "SW-L7-01")[q2]["2a"] == 1
         store.decide_finding(ledger, r.return_id, "C201", "Claims!D3", "query", "is this a Q3 job start?")
@@ -355,6 +395,7 @@ def test_waiving_every_error_on_a_claim_makes_it_count(tmp_path, inputs):
 
 # --- remedial action plans ---------------------------------------------------------------------------
 
+
 def test_rap_is_written_recorded_listed_and_closed_with_a_reason(ledger_path, tmp_path):
     from datetime import date
 
@@ -362,17 +403,26 @@ def test_rap_is_written_recorded_listed_and_closed_with_a_reason(ledger_path, tm
 
     out = tmp_path / "rap.xlsx"
     with open_ledger(ledger_path) as ledger:
-        rap_id, written, review = rapplan.create(ledger, "SW-L4-01", Quarter.parse(lh.Q2), out,
-                                                 lh.refdata(tmp_path), SETTINGS, lh.TODAY)
+        rap_id, written, review = rapplan.create(
+            ledger, "SW-L4-01", Quarter.parse(lh.Q2), out, lh.refdata(tmp_path), SETTINGS, lh.TODAY
+        )
         assert written == out and review == date(2027, 1, 13)  # the 2026/27-Q3 reporting deadline
         with pytest.raises(LedgerError, match="already open"):
-            rapplan.create(ledger, "SW-L4-01", Quarter.parse(lh.Q2), tmp_path / "again.xlsx",
-                           lh.refdata(tmp_path), SETTINGS, lh.TODAY)
+            rapplan.create(
+                ledger,
+                "SW-L4-01",
+                Quarter.parse(lh.Q2),
+                tmp_path / "again.xlsx",
+                lh.refdata(tmp_path),
+                SETTINGS,
+                lh.TODAY,
+            )
         assert not (tmp_path / "again.xlsx").exists()
         [row] = store.raps(ledger, lh.TODAY)
         assert (row["id"], row["contract_id"], row["status"], row["overdue"]) == (rap_id, "SW-L4-01", "open", False)
-        assert row["last_reason"] == ("core output at or below 70% of the quarterly target in 2026/27-Q2: "
-                                      "output 4 0 of 5 = 0%")
+        assert row["last_reason"] == (
+            "core output at or below 70% of the quarterly target in 2026/27-Q2: output 4 0 of 5 = 0%"
+        )
         assert store.raps(ledger, date(2027, 1, 14))[0]["overdue"] is True
         with pytest.raises(LedgerError, match="needs a reason"):
             store.close_rap(ledger, rap_id, "")
@@ -398,13 +448,23 @@ def test_network_report_is_written_from_the_ledger(ledger_path, tmp_path):
     assert not any(str(r.quarter).startswith("2025/26") for r in data.outputs)
     assert {r.measure for r in data.equalities} == {"registration", "job outcome"}
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["About", "Outputs", "Shared outputs", "Equalities", "Charts", "Equality of outcome",
-                             "Referrals", "Value for money", "Produced from"]
+    assert wb.sheetnames == [
+        "About",
+        "Outputs",
+        "Shared outputs",
+        "Equalities",
+        "Charts",
+        "Equality of outcome",
+        "Referrals",
+        "Value for money",
+        "Produced from",
+    ]
     cells = {str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None}
     assert not any(v.startswith("SW3") or v.startswith("SW7") for v in cells)  # no client refs
 
 
 # --- backups, crashes and concurrency -----------------------------------------------------------------
+
 
 def test_backup_opens_as_a_complete_ledger(ledger_path, tmp_path):
     with open_ledger(ledger_path) as ledger:
@@ -420,8 +480,14 @@ def test_backup_opens_as_a_complete_ledger(ledger_path, tmp_path):
 
 
 def _swtool(*args, env=None, **kw):
-    return subprocess.Popen([sys.executable, "-m", "swtool", *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env or dict(os.environ), **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "swtool", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env or dict(os.environ),
+        **kw,
+    )
 
 
 # The fault is injected from outside: a launcher patches the import's first write after the return's
@@ -440,8 +506,12 @@ cli(sys.argv[2:], prog_name="swtool")
 
 
 def _paused_import(marker: Path, *args):
-    return subprocess.Popen([sys.executable, "-c", _PAUSED, str(marker), "import", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", _PAUSED, str(marker), "import", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_kill_9_mid_import_leaves_the_ledger_intact(tmp_path, inputs):
@@ -453,8 +523,9 @@ def test_kill_9_mid_import_leaves_the_ledger_intact(tmp_path, inputs):
         store.import_returns(ledger, [returns / "SW-L3-01" / "SW-L3-01_2025-26_Q3.xlsx"], rd, SETTINGS, lh.TODAY)
         store.decide_credit(ledger, "SW-L3-01", "2025/26-Q3", "2", "waive", "mobilisation quarter")
     marker = tmp_path / "paused"
-    proc = _paused_import(marker, returns / "SW-L3-01" / "SW-L3-01_2025-26_Q4.xlsx", "--db", path, "--today",
-                          lh.TODAY.isoformat())
+    proc = _paused_import(
+        marker, returns / "SW-L3-01" / "SW-L3-01_2025-26_Q4.xlsx", "--db", path, "--today", lh.TODAY.isoformat()
+    )
     try:
         deadline = time.monotonic() + 600  # a hang guard only
         while not marker.exists():
@@ -501,11 +572,17 @@ def test_two_processes_importing_at_once_lose_nothing(tmp_path, inputs):
 
 # --- layering ----------------------------------------------------------------------------------------
 
+
 def test_the_ledger_imports_no_front_end():
     from test_import_hygiene import probe
 
-    modules = ["swtool.ledger", "swtool.ledger.store", "swtool.ledger.views", "swtool.ledger.rapplan",
-               "swtool.ledger.netreport"]
+    modules = [
+        "swtool.ledger",
+        "swtool.ledger.store",
+        "swtool.ledger.views",
+        "swtool.ledger.rapplan",
+        "swtool.ledger.netreport",
+    ]
     steps = probe([(m, f"import {m}\n") for m in modules])
     assert {m: s["front_ends"] for m, s in steps.items()} == {m: [] for m in modules}
     assert steps["swtool.ledger"]["heavy"] == []  # opening a ledger loads no pandas

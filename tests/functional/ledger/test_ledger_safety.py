@@ -88,7 +88,9 @@ def stale_wal(ledger_path: Path, tmp_path: Path) -> tuple[Path, Path]:
     ledger = open_ledger(ledger_path)
     try:
         for i in range(100):
-            store.decide_credit(ledger, "SW-L4-01", Q2, "4", ("apply", "waive")[i % 2], f"after the backup {i} " + "x" * 40)
+            store.decide_credit(
+                ledger, "SW-L4-01", Q2, "4", ("apply", "waive")[i % 2], f"after the backup {i} " + "x" * 40
+            )
         ledger.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         ledger.conn.execute("PRAGMA wal_autocheckpoint = 0")
         for i in range(5):
@@ -112,12 +114,15 @@ def hand_copy(backup: Path, crashed: Path, to: Path) -> Path:
 
 # --- the file checked whole -----------------------------------------------------------------------
 
+
 def test_db_check_says_ok_with_the_counts_and_changes_nothing(ledger_path):
     before = sha(ledger_path)
     out = run("db", "check", "--db", ledger_path)
     lines = out.splitlines()
-    assert lines[0] == (f"ok: {ledger_path} passed integrity_check (schema {len(db.MIGRATIONS)}); 13 returns, "
-                        "0 decisions, 14 stored files intact")
+    assert lines[0] == (
+        f"ok: {ledger_path} passed integrity_check (schema {len(db.MIGRATIONS)}); 13 returns, "
+        "0 decisions, 14 stored files intact"
+    )
     assert "  returns                    13" in lines
     assert "  decisions                   0" in lines
     assert sha(ledger_path) == before
@@ -130,22 +135,29 @@ def test_index_damage_passes_quick_check_and_is_refused_at_open(ledger_path):
     with open_ledger(ledger_path) as ledger:
         store.decide_credit(ledger, "SW-L4-01", Q2, "4", "waive", "agreed at the review meeting")
         page = ledger.conn.execute("PRAGMA page_size").fetchone()[0]
-        root = ledger.conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'decisions_by_target'").fetchone()[0]
+        root = ledger.conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'decisions_by_target'").fetchone()[
+            0
+        ]
     data = bytearray(ledger_path.read_bytes())
     start = (root - 1) * page
     at = data.index(b"credit:SW-L4-01:2026/27-Q2:4", start, start + page) + len("credit:SW-L4-01:2026/27-Q2:")
-    data[at: at + 1] = b"5"  # the index now says output 5; the row still says 4
+    data[at : at + 1] = b"5"  # the index now says output 5; the row still says 4
     ledger_path.write_bytes(bytes(data))
     quick, whole = checks(ledger_path)
     assert quick == [("ok",)]
     assert whole == [("row 1 missing from index decisions_by_target",)]
     before = sha(ledger_path)
     out = run("status", "--quarter", Q2, "--today", TODAY, "--db", ledger_path, code=2)
-    assert out == (f"swtool: the ledger {ledger_path} is damaged: row 1 missing from index decisions_by_target; "
-                   f"nothing was changed; {RESTORE}\n")
+    assert out == (
+        f"swtool: the ledger {ledger_path} is damaged: row 1 missing from index decisions_by_target; "
+        f"nothing was changed; {RESTORE}\n"
+    )
     out = run("db", "check", "--db", ledger_path, code=1)
-    assert out.splitlines() == [f"damaged: {ledger_path}", "  row 1 missing from index decisions_by_target",
-                                f"Nothing was changed. R{RESTORE[1:]}."]
+    assert out.splitlines() == [
+        f"damaged: {ledger_path}",
+        "  row 1 missing from index decisions_by_target",
+        f"Nothing was changed. R{RESTORE[1:]}.",
+    ]
     assert sha(ledger_path) == before
 
 
@@ -179,19 +191,26 @@ def _replace_bytes(path: Path, old: bytes, new: bytes, table: str | None = None)
     root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
     con.close()
     at = data.index(old, (root - 1) * page, root * page)
-    data[at: at + len(old)] = new
+    data[at : at + len(old)] = new
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("old, new, said", [
-    # a provider's name that is no longer text (not valid UTF-8): SQLite's checks pass, reading it fails
-    (b"Rotherhithe Supported Employment", b"Rotherhithe Supported Employ\xffent",
-     "a value in the column provider is not valid text"),
-    # an amount that no longer parses
-    (b"159500.00", b"159500x00", "the annual_value of contracts row 2 is not an amount"),
-    # a column renamed by a flipped byte in the schema's text
-    (b"ethnic_group", b"ethnic_groyp", "column registrations.ethnic_group is missing"),
-], ids=["not-text", "not-an-amount", "renamed-column"])
+@pytest.mark.parametrize(
+    "old, new, said",
+    [
+        # a provider's name that is no longer text (not valid UTF-8): SQLite's checks pass, reading it fails
+        (
+            b"Rotherhithe Supported Employment",
+            b"Rotherhithe Supported Employ\xffent",
+            "a value in the column provider is not valid text",
+        ),
+        # an amount that no longer parses
+        (b"159500.00", b"159500x00", "the annual_value of contracts row 2 is not an amount"),
+        # a column renamed by a flipped byte in the schema's text
+        (b"ethnic_group", b"ethnic_groyp", "column registrations.ethnic_group is missing"),
+    ],
+    ids=["not-text", "not-an-amount", "renamed-column"],
+)
 def test_damage_that_integrity_check_cannot_see_is_still_one_sentence(ledger_path, old, new, said):
     _replace_bytes(ledger_path, old, new, "contracts" if old == b"159500.00" else None)
     assert checks(ledger_path) == ([("ok",)], [("ok",)])
@@ -211,13 +230,30 @@ def test_an_empty_ledger_file_is_refused_never_made_new(tmp_path):
     empty = folder / "ledger.sqlite3"
     empty.write_bytes(b"")
     out = run("status", "--quarter", Q2, "--db", empty, code=2)
-    assert out == (f"swtool: the ledger {empty} is an empty file (0 bytes), yet stored returns are kept in "
-                   f"{folder / 'files'} beside it, so its records have been lost; nothing was changed: {RESTORE}\n")
+    assert out == (
+        f"swtool: the ledger {empty} is an empty file (0 bytes), yet stored returns are kept in "
+        f"{folder / 'files'} beside it, so its records have been lost; nothing was changed: {RESTORE}\n"
+    )
     shutil.rmtree(folder / "files")
-    out = run("decide", "credit", "SW-L4-01", "--quarter", Q2, "--output", "4", "--apply", "--reason", "x", "--db",
-              empty, code=2)
-    assert out == (f"swtool: the ledger {empty} is an empty file (0 bytes); nothing was changed: if it held your "
-                   f"records, {RESTORE}, and if it is meant to be a new ledger, delete the empty file first\n")
+    out = run(
+        "decide",
+        "credit",
+        "SW-L4-01",
+        "--quarter",
+        Q2,
+        "--output",
+        "4",
+        "--apply",
+        "--reason",
+        "x",
+        "--db",
+        empty,
+        code=2,
+    )
+    assert out == (
+        f"swtool: the ledger {empty} is an empty file (0 bytes); nothing was changed: if it held your "
+        f"records, {RESTORE}, and if it is meant to be a new ledger, delete the empty file first\n"
+    )
     assert run("db", "check", "--db", empty, code=2).startswith(f"swtool: the ledger {empty} is an empty file")
     assert empty.stat().st_size == 0 and sorted(p.name for p in folder.iterdir()) == ["ledger.sqlite3"]
     # only a path where nothing is becomes a new ledger, made whole before it appears
@@ -234,12 +270,15 @@ def test_a_backup_is_checked_before_it_is_put_in_place(ledger_path, tmp_path, mo
     # a copy whose check fails (simulated: the check is told so) is never renamed into place
     monkeypatch.setattr(db, "_copy_problems", lambda path, counts, version: ["table decisions has 0 rows, not 1"])
     out = run("db", "backup", tmp_path / "c" / "backup.sqlite3", "--parents", "--db", ledger_path, code=2)
-    assert out == (f"swtool: the copy written for {tmp_path / 'c' / 'backup.sqlite3'} failed its check (table decisions "
-                   f"has 0 rows, not 1); nothing was written to {tmp_path / 'c' / 'backup.sqlite3'}\n")
+    assert out == (
+        f"swtool: the copy written for {tmp_path / 'c' / 'backup.sqlite3'} failed its check (table decisions "
+        f"has 0 rows, not 1); nothing was written to {tmp_path / 'c' / 'backup.sqlite3'}\n"
+    )
     assert list((tmp_path / "c").iterdir()) == []
 
 
 # --- restoring a backup ----------------------------------------------------------------------------------
+
 
 def test_restore_over_a_ledger_with_commits_in_its_wal_gives_exactly_the_backup(ledger_path, tmp_path):
     backup, crashed = stale_wal(ledger_path, tmp_path)
@@ -248,8 +287,10 @@ def test_restore_over_a_ledger_with_commits_in_its_wal_gives_exactly_the_backup(
     shutil.rmtree(crashed.parent / "files")  # the restore brings the stored returns back from beside the backup
     out = run("db", "restore", backup, "--db", crashed)
     lines = out.splitlines()
-    assert lines[0] == (f"Restored {crashed} from {backup}: 13 returns, 1 decision (schema {len(db.MIGRATIONS)}; "
-                        "integrity_check passed)")
+    assert lines[0] == (
+        f"Restored {crashed} from {backup}: 13 returns, 1 decision (schema {len(db.MIGRATIONS)}; "
+        "integrity_check passed)"
+    )
     [aside] = [p for p in crashed.parent.iterdir() if ".before-restore." in p.name]
     assert lines[1] == f"The ledger as it was before is kept in {aside} (copied with the backup API)"
     assert lines[2] == f"Stored returns: 14 files copied from {backup.parent / 'files'}"
@@ -269,8 +310,10 @@ def test_restore_over_a_damaged_ledger_moves_it_aside_as_it_is(ledger_path, tmp_
     main, wal = sha(copied), sha(Path(f"{copied}-wal"))
     out = run("db", "restore", backup, "--db", copied)
     [aside] = [p for p in copied.parent.iterdir() if ".before-restore." in p.name and p.name.endswith("Z")]
-    assert out.splitlines()[1] == (f"The ledger as it was before is kept in {aside} (moved aside as it was, since it "
-                                   "could not be read as an intact ledger)")
+    assert out.splitlines()[1] == (
+        f"The ledger as it was before is kept in {aside} (moved aside as it was, since it "
+        "could not be read as an intact ledger)"
+    )
     assert sha(aside) == main and sha(Path(f"{aside}-wal")) == wal  # the very files, with their log
     assert checks(copied) == ([("ok",)], [("ok",)])
     assert decision_rows(copied) == decision_rows(backup)
@@ -280,18 +323,21 @@ def test_restore_refuses_a_backup_it_cannot_trust_and_changes_nothing(ledger_pat
     before = sha(ledger_path)
     missing = tmp_path / "nowhere.sqlite3"
     assert run("db", "restore", missing, "--db", ledger_path, code=2) == (
-        f"swtool: there is no backup at {missing}; nothing was changed\n")
+        f"swtool: there is no backup at {missing}; nothing was changed\n"
+    )
     empty = tmp_path / "empty.sqlite3"
     empty.write_bytes(b"")
     assert run("db", "restore", empty, "--db", ledger_path, code=2) == (
-        f"swtool: the backup {empty} cannot be restored: it is an empty file (0 bytes); nothing was changed\n")
+        f"swtool: the backup {empty} cannot be restored: it is an empty file (0 bytes); nothing was changed\n"
+    )
     other = tmp_path / "other.sqlite3"
     con = sqlite3.connect(other)
     con.execute("CREATE TABLE t (x)")
     con.commit()
     con.close()
     assert run("db", "restore", other, "--db", ledger_path, code=2) == (
-        f"swtool: the backup {other} cannot be restored: it is not a swtool ledger; nothing was changed\n")
+        f"swtool: the backup {other} cannot be restored: it is not a swtool ledger; nothing was changed\n"
+    )
     newer = lh.clone(ledger_path, tmp_path / "newer" / "backup.sqlite3")
     con = sqlite3.connect(newer)
     con.execute(f"PRAGMA user_version = {len(db.MIGRATIONS) + 1}")
@@ -303,18 +349,20 @@ def test_restore_refuses_a_backup_it_cannot_trust_and_changes_nothing(ledger_pat
         page = ledger.conn.execute("PRAGMA page_size").fetchone()[0]
         root = ledger.conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'claims'").fetchone()[0]
     data = bytearray(damaged.read_bytes())
-    data[(root - 1) * page + 8: root * page] = b"\xff" * (page - 8)
+    data[(root - 1) * page + 8 : root * page] = b"\xff" * (page - 8)
     damaged.write_bytes(bytes(data))
     out = run("db", "restore", damaged, "--db", ledger_path, code=2)
     assert out.startswith(f"swtool: the backup {damaged} cannot be restored: it is damaged (")
     assert run("db", "restore", ledger_path, "--db", ledger_path, code=2) == (
-        f"swtool: {ledger_path} is the ledger itself; nothing was changed\n")
+        f"swtool: {ledger_path} is the ledger itself; nothing was changed\n"
+    )
     assert sha(ledger_path) == before
     assert not [p for p in ledger_path.parent.iterdir() if ".before-restore." in p.name]
 
 
-def test_restore_waits_for_no_other_swtool_and_refuses_while_one_has_the_ledger_open(ledger_path, tmp_path,
-                                                                                      monkeypatch):
+def test_restore_waits_for_no_other_swtool_and_refuses_while_one_has_the_ledger_open(
+    ledger_path, tmp_path, monkeypatch
+):
     backup = tmp_path / "backup" / "b.sqlite3"
     with open_ledger(ledger_path) as ledger:
         ledger.backup(backup)
@@ -322,15 +370,20 @@ def test_restore_waits_for_no_other_swtool_and_refuses_while_one_has_the_ledger_
     with open_ledger(ledger_path) as other:  # a review left open, say
         store.decide_credit(other, "SW-L4-01", Q2, "4", "apply", "made while the restore was tried")
         out = run("db", "restore", backup, "--db", ledger_path, code=2)
-        assert out == (f"swtool: the ledger {ledger_path} is open in another swtool (a review, an import or a backup): "
-                       "close it and run the restore again; nothing was changed\n")
+        assert out == (
+            f"swtool: the ledger {ledger_path} is open in another swtool (a review, an import or a backup): "
+            "close it and run the restore again; nothing was changed\n"
+        )
         store.decide_credit(other, "SW-L4-01", Q2, "4", "waive", "the other swtool carries on")
-    assert [r[1] for r in decision_rows(ledger_path)] == ["made while the restore was tried",
-                                                          "the other swtool carries on"]
+    assert [r[1] for r in decision_rows(ledger_path)] == [
+        "made while the restore was tried",
+        "the other swtool carries on",
+    ]
     assert not [p for p in ledger_path.parent.iterdir() if ".before-restore." in p.name]
 
 
 # --- a full disk, a read-only ledger ---------------------------------------------------------------
+
 
 def test_a_full_disk_is_said_as_such(ledger_path, monkeypatch):
     """SQLite's own "database or disk is full" (SQLITE_FULL), made real by capping the ledger at the
@@ -346,10 +399,25 @@ def test_a_full_disk_is_said_as_such(ledger_path, monkeypatch):
     con.close()
     monkeypatch.setattr(db, "_configure", capped)
     before = sha(ledger_path)
-    out = run("decide", "credit", "SW-L4-01", "--quarter", Q2, "--output", "4", "--apply", "--reason",
-              "agreed at the review meeting " * (200 * (free + 2)), "--db", ledger_path, code=2)
-    assert out == (f"swtool: the disk is full: the ledger {ledger_path} could not be written (database or disk is "
-                   "full), so nothing more was recorded; free some space on the disk and run the command again\n")
+    out = run(
+        "decide",
+        "credit",
+        "SW-L4-01",
+        "--quarter",
+        Q2,
+        "--output",
+        "4",
+        "--apply",
+        "--reason",
+        "agreed at the review meeting " * (200 * (free + 2)),
+        "--db",
+        ledger_path,
+        code=2,
+    )
+    assert out == (
+        f"swtool: the disk is full: the ledger {ledger_path} could not be written (database or disk is "
+        "full), so nothing more was recorded; free some space on the disk and run the command again\n"
+    )
     assert sha(ledger_path) == before
     monkeypatch.undo()
     with open_ledger(ledger_path) as ledger:
@@ -367,19 +435,42 @@ def test_a_file_size_limit_is_said_as_a_full_disk_not_damage(ledger_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
 
     before = decision_rows(ledger_path)
-    res = subprocess.run([sys.executable, "-m", "swtool", "decide", "credit", "SW-L4-01", "--quarter", Q2, "--output",
-                          "4", "--apply", "--reason", "x", "--db", str(ledger_path)],
-                         capture_output=True, text=True, preexec_fn=limit, env=dict(os.environ, LOGNAME="pmo"))
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "swtool",
+            "decide",
+            "credit",
+            "SW-L4-01",
+            "--quarter",
+            Q2,
+            "--output",
+            "4",
+            "--apply",
+            "--reason",
+            "x",
+            "--db",
+            str(ledger_path),
+        ],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit,
+        env=dict(os.environ, LOGNAME="pmo"),
+    )
     assert res.returncode == 2, res.stderr
-    assert res.stderr == (f"swtool: the disk is full, or a quota or file-size limit was reached: the ledger {ledger_path} "
-                          "could not be written (disk I/O error), so nothing more was recorded; free some space on the "
-                          "disk and run the command again\n")
+    assert res.stderr == (
+        f"swtool: the disk is full, or a quota or file-size limit was reached: the ledger {ledger_path} "
+        "could not be written (disk I/O error), so nothing more was recorded; free some space on the "
+        "disk and run the command again\n"
+    )
     assert decision_rows(ledger_path) == before and checks(ledger_path)[1] == [("ok",)]
 
 
 def test_the_files_store_on_a_full_disk_is_said_as_such(ledger_path, tmp_path, monkeypatch):
     """ENOSPC while a stored return is written (injected into the write itself: a real one needs a full
     file system)."""
+
     def full(fd, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -389,26 +480,36 @@ def test_the_files_store_on_a_full_disk_is_said_as_such(ledger_path, tmp_path, m
     result = CliRunner().invoke(cli, ["import", str(corrected), "--db", str(ledger_path), "--today", TODAY])
     out = result.output
     assert result.exit_code == 1 and out.endswith("1 file: 1 not stored\n"), out
-    assert (f"could not be stored (the disk is full: {ledger_path.parent / 'files'}/" in out
-            or f"could not be stored (the disk is full: {ledger_path.parent}" in out), out
+    assert (
+        f"could not be stored (the disk is full: {ledger_path.parent / 'files'}/" in out
+        or f"could not be stored (the disk is full: {ledger_path.parent}" in out
+    ), out
     assert "(No space left on device), so nothing more was recorded" in out
     assert not [p for p in (ledger_path.parent / "files").rglob("*.tmp")]
     with pytest.raises(LedgerError, match=r"^the disk is full: "):
         db.write_stored_file(tmp_path / "elsewhere" / "files" / "ab" / "ab.xlsx", b"data")
 
 
-@pytest.mark.parametrize("error, said", [  # "damaged" only for damage
-    (sqlite3.OperationalError("database or disk is full"), "the disk is full: the ledger {p} could not be written"),
-    (sqlite3.OperationalError("attempt to write a readonly database"), "the ledger {p} is read-only (attempt to write"),
-    (sqlite3.OperationalError("unable to open database file"), "the ledger {p} is read-only (unable to open"),
-    (sqlite3.OperationalError("database is locked"), "the ledger {p} is busy (database is locked)"),
-    (sqlite3.OperationalError("disk I/O error"), "the disk failed while reading or writing the ledger {p}"),
-    (sqlite3.DatabaseError("database disk image is malformed"), "the ledger {p} is damaged: database disk image"),
-    (OSError(errno.EROFS, "Read-only file system", "/l/files/ab/x.xlsx"), "the folder /l/files/ab is read-only"),
-    (sqlite3.OperationalError("Could not decode to UTF-8 column 'provider' with text 'R\ufffd'"),
-     "the ledger {p} is damaged: a value in the column provider is not valid text"),
-    (OSError(errno.EDQUOT, "Disk quota exceeded", "/l/files/ab/x.xlsx"), "the disk is full: /l/files/ab/x.xlsx"),
-])
+@pytest.mark.parametrize(
+    "error, said",
+    [  # "damaged" only for damage
+        (sqlite3.OperationalError("database or disk is full"), "the disk is full: the ledger {p} could not be written"),
+        (
+            sqlite3.OperationalError("attempt to write a readonly database"),
+            "the ledger {p} is read-only (attempt to write",
+        ),
+        (sqlite3.OperationalError("unable to open database file"), "the ledger {p} is read-only (unable to open"),
+        (sqlite3.OperationalError("database is locked"), "the ledger {p} is busy (database is locked)"),
+        (sqlite3.OperationalError("disk I/O error"), "the disk failed while reading or writing the ledger {p}"),
+        (sqlite3.DatabaseError("database disk image is malformed"), "the ledger {p} is damaged: database disk image"),
+        (OSError(errno.EROFS, "Read-only file system", "/l/files/ab/x.xlsx"), "the folder /l/files/ab is read-only"),
+        (
+            sqlite3.OperationalError("Could not decode to UTF-8 column 'provider' with text 'R\ufffd'"),
+            "the ledger {p} is damaged: a value in the column provider is not valid text",
+        ),
+        (OSError(errno.EDQUOT, "Disk quota exceeded", "/l/files/ab/x.xlsx"), "the disk is full: /l/files/ab/x.xlsx"),
+    ],
+)
 def test_every_storage_error_is_mapped_in_one_place(error, said):
     """The sentences of ``db.explain``, for errors as sqlite3 and the OS raise them (here made by hand:
     the real ones are exercised by the tests above and below)."""
@@ -431,8 +532,11 @@ def _drop_file_permission_override() -> None:
 def _as_plain_user():
     if os.geteuid() != 0:
         return None  # file modes already apply
-    probe = subprocess.run([sys.executable, "-c", "open('/proc/self/status').read()"],
-                           preexec_fn=_drop_file_permission_override, capture_output=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "open('/proc/self/status').read()"],
+        preexec_fn=_drop_file_permission_override,
+        capture_output=True,
+    )
     if probe.returncode != 0:
         pytest.skip("cannot run a command without root's file-permission override here")
     return _drop_file_permission_override
@@ -446,26 +550,46 @@ def test_a_read_only_ledger_is_said_as_such_and_can_still_be_read(ledger_path):
     env = dict(os.environ, LOGNAME="pmo")
 
     def swtool(*args):
-        return subprocess.run([sys.executable, "-m", "swtool", *map(str, args)], capture_output=True, text=True,
-                              preexec_fn=preexec, env=env)
+        return subprocess.run(
+            [sys.executable, "-m", "swtool", *map(str, args)],
+            capture_output=True,
+            text=True,
+            preexec_fn=preexec,
+            env=env,
+        )
 
     before = sha(ledger_path)
     os.chmod(ledger_path, 0o444)
     try:
         read = swtool("status", "--quarter", Q2, "--today", TODAY, "--db", ledger_path)
         assert read.returncode == 0 and "SW-L4-01" in read.stdout, read.stderr
-        res = swtool("decide", "credit", "SW-L4-01", "--quarter", Q2, "--output", "4", "--apply", "--reason", "x",
-                     "--db", ledger_path)
+        res = swtool(
+            "decide",
+            "credit",
+            "SW-L4-01",
+            "--quarter",
+            Q2,
+            "--output",
+            "4",
+            "--apply",
+            "--reason",
+            "x",
+            "--db",
+            ledger_path,
+        )
         assert res.returncode == 2
-        assert res.stderr == (f"swtool: the ledger {ledger_path} is read-only (attempt to write a readonly database): "
-                              "swtool cannot write to it or to its folder, so nothing was recorded; check the "
-                              "permissions of both, or use a copy in a folder you can write to\n")
+        assert res.stderr == (
+            f"swtool: the ledger {ledger_path} is read-only (attempt to write a readonly database): "
+            "swtool cannot write to it or to its folder, so nothing was recorded; check the "
+            "permissions of both, or use a copy in a folder you can write to\n"
+        )
     finally:
         os.chmod(ledger_path, 0o600)
     assert sha(ledger_path) == before and "damaged" not in res.stderr
 
 
 # --- the decisions' hash chain and the append-only triggers ------------------------------------------
+
 
 def _three_decisions(path: Path) -> None:
     with open_ledger(path) as ledger:
@@ -488,9 +612,13 @@ def test_verify_names_the_decision_changed_after_it_was_recorded(ledger_path):
     _three_decisions(ledger_path)
     tables = len(db.TABLE_KEYS)
     assert run("db", "verify", "--db", ledger_path) == (
-        f"ok: {ledger_path}: the hash chain of its 3 decisions holds, and its {tables} tables are append-only\n")
-    _tamper(ledger_path, "DROP TRIGGER decisions_no_update",
-            "UPDATE decisions SET reason = 'no reason to apply them' WHERE id = 2")
+        f"ok: {ledger_path}: the hash chain of its 3 decisions holds, and its {tables} tables are append-only\n"
+    )
+    _tamper(
+        ledger_path,
+        "DROP TRIGGER decisions_no_update",
+        "UPDATE decisions SET reason = 'no reason to apply them' WHERE id = 2",
+    )
     out = run("db", "verify", "--db", ledger_path, code=1)
     lines = out.splitlines()
     assert lines[0] == f"NOT INTACT: {ledger_path}"
@@ -501,12 +629,17 @@ def test_verify_names_the_decision_changed_after_it_was_recorded(ledger_path):
 
 def test_verify_finds_a_decision_removed_and_a_guard_rewritten(ledger_path):
     _three_decisions(ledger_path)
-    _tamper(ledger_path, "DROP TRIGGER decisions_no_delete", "DELETE FROM decisions WHERE id = 2",
-            "CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions BEGIN SELECT 1; END")
+    _tamper(
+        ledger_path,
+        "DROP TRIGGER decisions_no_delete",
+        "DELETE FROM decisions WHERE id = 2",
+        "CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions BEGIN SELECT 1; END",
+    )
     lines = run("db", "verify", "--db", ledger_path, code=1).splitlines()
     assert lines[1].startswith("  decision 3 (waive P309 on return 13, ")
-    assert lines[1].endswith(" by pmo) is not linked to decision 1 before it: a decision was removed, inserted or "
-                             "rewritten between them")
+    assert lines[1].endswith(
+        " by pmo) is not linked to decision 1 before it: a decision was removed, inserted or rewritten between them"
+    )
     assert lines[2:] == ["  the trigger decisions_no_delete is not the one swtool made: its rows can be deleted"]
 
 
@@ -516,13 +649,18 @@ def test_insert_or_replace_is_refused_on_every_recorded_row(ledger_path):
     con = sqlite3.connect(ledger_path)
     try:
         with pytest.raises(sqlite3.IntegrityError, match="decisions are append-only: a recorded row is never replaced"):
-            con.execute("INSERT OR REPLACE INTO decisions (id, at, who, kind, target, contract_id, quarter, output, "
-                        "action, reason, hash) VALUES (2, 'now', 'me', 'credit', 'credit:SW-L4-01:2026/27-Q2:4', "
-                        "'SW-L4-01', '2026/27-Q2', '4', 'waive', 'replaced', 'h')")
+            con.execute(
+                "INSERT OR REPLACE INTO decisions (id, at, who, kind, target, contract_id, quarter, output, "
+                "action, reason, hash) VALUES (2, 'now', 'me', 'credit', 'credit:SW-L4-01:2026/27-Q2:4', "
+                "'SW-L4-01', '2026/27-Q2', '4', 'waive', 'replaced', 'h')"
+            )
         seq, code = con.execute("SELECT seq, code FROM findings WHERE return_id = 6").fetchone()
         with pytest.raises(sqlite3.IntegrityError, match="findings are append-only: a recorded row is never replaced"):
-            con.execute("INSERT OR REPLACE INTO findings (return_id, seq, code, severity, cell, message) "
-                        "VALUES (6, ?, ?, 'info', '-', 'nothing to see')", (seq, code))
+            con.execute(
+                "INSERT OR REPLACE INTO findings (return_id, seq, code, severity, cell, message) "
+                "VALUES (6, ?, ?, 'info', '-', 'nothing to see')",
+                (seq, code),
+            )
         assert con.execute("SELECT severity FROM findings WHERE return_id = 6").fetchone() == ("warning",)
     finally:
         con.close()
@@ -536,20 +674,58 @@ def test_a_schema_1_ledger_migrates_with_its_decisions_and_a_chain_that_verifies
     for statement in db.SCHEMA_1:
         con.execute(statement)
     con.execute("PRAGMA user_version = 1")
-    con.execute("INSERT INTO raps (id, contract_id, quarter, review_date, created_at, created_by) "
-                "VALUES (1, 'SW-L4-01', '2026/27-Q2', '2027-01-13', '2026-11-20T10:00:00Z', 'pmo')")
-    old = [(1, "2026-11-20T10:00:00.000001Z", "pmo", "credit", "credit:SW-L4-01:2026/27-Q2:4", None, None, None,
-            "SW-L4-01", "2026/27-Q2", "4", None, "apply", "no progressions at all", '{"credits": 5}'),
-           (2, "2026-11-21T11:30:00.000002Z", "pmo", "rap", "rap:1", None, None, None, "SW-L4-01", "2026/27-Q2",
-            None, 1, "open", "output 4 at 0%", None)]
-    con.executemany(f"INSERT INTO decisions ({', '.join(db.DECISION_COLUMNS)}) VALUES "
-                    f"({', '.join('?' * len(db.DECISION_COLUMNS))})", old)
+    con.execute(
+        "INSERT INTO raps (id, contract_id, quarter, review_date, created_at, created_by) "
+        "VALUES (1, 'SW-L4-01', '2026/27-Q2', '2027-01-13', '2026-11-20T10:00:00Z', 'pmo')"
+    )
+    old = [
+        (
+            1,
+            "2026-11-20T10:00:00.000001Z",
+            "pmo",
+            "credit",
+            "credit:SW-L4-01:2026/27-Q2:4",
+            None,
+            None,
+            None,
+            "SW-L4-01",
+            "2026/27-Q2",
+            "4",
+            None,
+            "apply",
+            "no progressions at all",
+            '{"credits": 5}',
+        ),
+        (
+            2,
+            "2026-11-21T11:30:00.000002Z",
+            "pmo",
+            "rap",
+            "rap:1",
+            None,
+            None,
+            None,
+            "SW-L4-01",
+            "2026/27-Q2",
+            None,
+            1,
+            "open",
+            "output 4 at 0%",
+            None,
+        ),
+    ]
+    con.executemany(
+        f"INSERT INTO decisions ({', '.join(db.DECISION_COLUMNS)}) VALUES "
+        f"({', '.join('?' * len(db.DECISION_COLUMNS))})",
+        old,
+    )
     con.close()
     with open_ledger(path) as ledger:
         assert ledger.schema_version == len(db.MIGRATIONS)
         assert ledger.migration_backup is not None and ledger.migration_backup.exists()
-        rows = ledger.conn.execute(f"SELECT {', '.join(db.DECISION_COLUMNS)}, prev_hash, hash FROM decisions "
-                                   "ORDER BY id").fetchall()
+        rows = ledger.conn.execute(
+            f"SELECT {', '.join(db.DECISION_COLUMNS)}, prev_hash, hash FROM decisions ORDER BY id"
+        ).fetchall()
         assert [r[:-2] for r in rows] == old
         assert rows[0][-2] is None and rows[1][-2] == rows[0][-1]
         assert db.verify(ledger).ok
@@ -559,10 +735,24 @@ def test_a_schema_1_ledger_migrates_with_its_decisions_and_a_chain_that_verifies
 
 # --- validated before anything is recorded -----------------------------------------------------------------
 
+
 def test_quarters_outside_the_calendar_are_refused(ledger_path, tmp_path):
     before = sha(ledger_path)
-    out = run("decide", "credit", "SW-L4-01", "--quarter", "9999/00-Q1", "--output", "4", "--apply", "--reason", "x",
-              "--db", ledger_path, code=2)
+    out = run(
+        "decide",
+        "credit",
+        "SW-L4-01",
+        "--quarter",
+        "9999/00-Q1",
+        "--output",
+        "4",
+        "--apply",
+        "--reason",
+        "x",
+        "--db",
+        ledger_path,
+        code=2,
+    )
     assert "9999/00-Q1 is not a quarter of the Southwark Works calendar (2023/24-Q2 to 2027/28-Q1)" in out
     out = run("rap", "SW-L4-01", "--quarter", "0000/01-Q1", "-o", tmp_path / "rap.xlsx", "--db", ledger_path, code=2)
     assert "0000/01-Q1 is not a quarter of the Southwark Works calendar" in out
@@ -580,31 +770,62 @@ def test_quarters_outside_the_calendar_are_refused(ledger_path, tmp_path):
 
 def test_two_decisions_at_once_are_refused(ledger_path):
     before = sha(ledger_path)
-    out = run("decide", "finding", "6", "P309", "Claims!D24", "--accept", "--waive", "--reason", "x", "--db",
-              ledger_path, code=2)
+    out = run(
+        "decide",
+        "finding",
+        "6",
+        "P309",
+        "Claims!D24",
+        "--accept",
+        "--waive",
+        "--reason",
+        "x",
+        "--db",
+        ledger_path,
+        code=2,
+    )
     assert "--accept and --waive are two decisions: give one of --accept, --query, --waive" in out
-    out = run("decide", "credit", "SW-L4-01", "--quarter", Q2, "--output", "4", "--waive", "--apply", "--reason", "x",
-              "--db", ledger_path, code=2)
+    out = run(
+        "decide",
+        "credit",
+        "SW-L4-01",
+        "--quarter",
+        Q2,
+        "--output",
+        "4",
+        "--waive",
+        "--apply",
+        "--reason",
+        "x",
+        "--db",
+        ledger_path,
+        code=2,
+    )
     assert "--apply and --waive are two decisions: give one of --apply, --waive" in out
-    assert "say --accept, --query or --waive" in run("decide", "finding", "6", "P309", "Claims!D24", "--reason", "x",
-                                                     "--db", ledger_path, code=2)
+    assert "say --accept, --query or --waive" in run(
+        "decide", "finding", "6", "P309", "Claims!D24", "--reason", "x", "--db", ledger_path, code=2
+    )
     assert sha(ledger_path) == before  # nothing recorded by the refused ones
-    assert run("decide", "finding", "6", "P309", "Claims!D24", "--waive", "--reason", "x", "--db",
-               ledger_path).startswith("Decision 1: waive P309")
+    assert run(
+        "decide", "finding", "6", "P309", "Claims!D24", "--waive", "--reason", "x", "--db", ledger_path
+    ).startswith("Decision 1: waive P309")
     assert [r[1] for r in decision_rows(ledger_path)] == ["x"]
 
 
 def test_an_id_too_large_for_sqlite_is_a_sentence_not_an_overflow(ledger_path):
-    huge = 10 ** 23
+    huge = 10**23
     before = sha(ledger_path)
     assert run("decide", "finding", huge, "P309", "-", "--waive", "--reason", "x", "--db", ledger_path, code=2) == (
-        f"swtool: no return {huge} in the ledger; `swtool returns` lists them\n")
+        f"swtool: no return {huge} in the ledger; `swtool returns` lists them\n"
+    )
     assert run("returns", "--id", huge, "--db", ledger_path, code=2) == (
-        f"swtool: no return {huge} in the ledger; `swtool returns` lists them\n")
+        f"swtool: no return {huge} in the ledger; `swtool returns` lists them\n"
+    )
     assert run("rap", "close", huge, "--reason", "x", "--db", ledger_path, code=2) == (
-        f"swtool: no remedial action plan {huge} in the ledger; `swtool rap list --all` lists them\n")
+        f"swtool: no remedial action plan {huge} in the ledger; `swtool rap list --all` lists them\n"
+    )
     with open_ledger(ledger_path) as ledger:
-        for bad in (huge, -1, 0, 2 ** 63):
+        for bad in (huge, -1, 0, 2**63):
             with pytest.raises(LedgerError, match=f"no return {bad} in the ledger"):
                 store.get_return(ledger, bad)
             with pytest.raises(LedgerError, match=f"no return {bad} in the ledger"):
@@ -621,4 +842,4 @@ def test_decisions_made_here_verify(ledger_path):
         result = db.verify(ledger)
     assert result.ok and result.decisions == 5, result.problems
     with pytest.raises(LedgerError, match="no remedial action plan"), open_ledger(ledger_path) as ledger:
-        store.close_rap(ledger, 10 ** 23, "x")
+        store.close_rap(ledger, 10**23, "x")

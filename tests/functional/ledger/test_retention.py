@@ -24,12 +24,16 @@ from swtool.ledger import LedgerError, open_ledger, retention, store
 from swtool.ledger.db import MIGRATIONS
 from swtool.model.settings import Settings
 
-TODAY = lh.TODAY.isoformat()           # 2026-11-23
-BEFORE = "2026-10-01"                  # SW-L3-01 ended on 30/09/2026; every other contract runs to 31/03/2027
+TODAY = lh.TODAY.isoformat()  # 2026-11-23
+BEFORE = "2026-10-01"  # SW-L3-01 ended on 30/09/2026; every other contract runs to 31/03/2027
 L3 = "SW-L3-01"
-L3_FILES = ["SW-L3-01_2025-26_Q3.xlsx", "SW-L3-01_2025-26_Q4.xlsx", "SW-L3-01_2026-27_Q1.xlsx",
-            "SW-L3-01_2026-27_Q2.xlsx"]
-L3_RETURNS = (3, 4, 5, 6)              # as imported in the order of the samples' folders
+L3_FILES = [
+    "SW-L3-01_2025-26_Q3.xlsx",
+    "SW-L3-01_2025-26_Q4.xlsx",
+    "SW-L3-01_2026-27_Q1.xlsx",
+    "SW-L3-01_2026-27_Q2.xlsx",
+]
+L3_RETURNS = (3, 4, 5, 6)  # as imported in the order of the samples' folders
 QUARTERS = ("2025/26-Q3", "2025/26-Q4", "2026/27-Q1", "2026/27-Q2")
 
 
@@ -50,9 +54,9 @@ def _scenario(folder: Path) -> Path:
     q3 = returns / L3 / L3_FILES[0]
     wb = openpyxl.load_workbook(q3)
     ws = wb["Registrations"]
-    ws["E2"].value = 15            # SW300001 aged 15: R105 quotes the client ref and the age
-    ws["F3"].value = "E1 6AN"      # SW300002 outside Southwark: R102 quotes the client ref and the postcode
-    ws["E4"].value = "fifty"       # S004: an age typed as words
+    ws["E2"].value = 15  # SW300001 aged 15: R105 quotes the client ref and the age
+    ws["F3"].value = "E1 6AN"  # SW300002 outside Southwark: R102 quotes the client ref and the postcode
+    ws["E4"].value = "fifty"  # S004: an age typed as words
     wb.save(q3)
     q1 = returns / L3 / L3_FILES[2]
     wb = openpyxl.load_workbook(q1)
@@ -136,26 +140,33 @@ def _rows(db: Path, sql: str, *args) -> list[tuple]:
 
 # --- the dry run -----------------------------------------------------------------------------------------
 
+
 def test_dry_run_says_what_it_would_do_and_changes_nothing(db):
     before = _state(db)
     out = run("retention", "--before", BEFORE, "--dry-run", "--today", TODAY, "--db", db).output
     lines = out.splitlines()
-    assert lines[0] == ("Retention before 2026-10-01 (given with --before; the retention period, retention_years=6, "
-                        "would give 2020-11-23)")
-    assert lines[1:3] == ["Due: contracts that ended, with their last quarter, before 01/10/2026:",
-                          "  SW-L3-01  Bermondsey Pathways CIC  ended 30/09/2026  4 returns, 2025/26-Q3 to 2026/27-Q2"]
+    assert lines[0] == (
+        "Retention before 2026-10-01 (given with --before; the retention period, retention_years=6, "
+        "would give 2020-11-23)"
+    )
+    assert lines[1:3] == [
+        "Due: contracts that ended, with their last quarter, before 01/10/2026:",
+        "  SW-L3-01  Bermondsey Pathways CIC  ended 30/09/2026  4 returns, 2025/26-Q3 to 2026/27-Q2",
+    ]
     assert "  SW-L7-01  2 returns before 01/10/2026: the contract runs to 31/03/2027" in lines
     regs, claims = _source_refs("Registrations"), _source_refs("Claims")
     # the findings that change: R102 and R105 of return 3 quote a client ref (S004's is redacted already)
-    assert (f"Would replace, in 4 returns of 1 contract: the client refs and ages of {regs} registrations, the client "
-            f"refs of {claims} claims, the personal text of 2 findings; would remove 4 stored workbooks from files/"
-            ) in lines
+    assert (
+        f"Would replace, in 4 returns of 1 contract: the client refs and ages of {regs} registrations, the client "
+        f"refs of {claims} claims, the personal text of 2 findings; would remove 4 stored workbooks from files/"
+    ) in lines
     assert lines[-1] == "Dry run: nothing was changed"
     assert _state(db) == before
     assert all(p.exists() for p in _stored(db).values())
 
 
 # --- the run ---------------------------------------------------------------------------------------------
+
 
 def test_retention_replaces_client_refs_postcodes_and_ages_and_removes_the_workbooks(db):
     shown = run("returns", "--id", 3, "--include-personal", "--full", "--db", db).output
@@ -170,9 +181,11 @@ def test_retention_replaces_client_refs_postcodes_and_ages_and_removes_the_workb
     out = run("retention", "--before", BEFORE, "--today", TODAY, "--db", db).output
     lines = out.splitlines()
     assert lines[-2].startswith("Retention run 1 recorded (pmo, ")
-    assert lines[-2].endswith(f"): 4 returns of 1 contract; replaced the client refs and ages of "
-                              f"{_source_refs('Registrations')} registrations, the client refs of "
-                              f"{_source_refs('Claims')} claims, the personal text of 2 findings")
+    assert lines[-2].endswith(
+        f"): 4 returns of 1 contract; replaced the client refs and ages of "
+        f"{_source_refs('Registrations')} registrations, the client refs of "
+        f"{_source_refs('Claims')} claims, the personal text of 2 findings"
+    )
     assert lines[-1] == f"Removed 4 stored workbooks from {db.parent / 'files'}"
 
     shown = run("returns", "--id", 3, "--include-personal", "--full", "--db", db).output
@@ -185,15 +198,26 @@ def test_retention_replaces_client_refs_postcodes_and_ages_and_removes_the_workb
     assert f"postcode '[redacted]' for client {p2} is not in Southwark" in shown
     assert f"client {p1} was [redacted] at registration" in shown
     # ages keep only their band (age 15 has none; 57 is 50+); no plain client ref is left in the contract's rows
-    assert _rows(db, "SELECT age FROM registrations WHERE return_id = 3 AND row IN (2, 3) ORDER BY row") == [(None,),
-                                                                                                         (50,)]
+    assert _rows(db, "SELECT age FROM registrations WHERE return_id = 3 AND row IN (2, 3) ORDER BY row") == [
+        (None,),
+        (50,),
+    ]
     marks = ", ".join("?" * len(L3_RETURNS))
-    assert _rows(db, f"SELECT count(*) FROM registrations WHERE return_id IN ({marks}) AND (client_ref NOT GLOB "
-                     f"'anon-*' OR age NOT IN (16, 25, 50))", *L3_RETURNS) == [(0,)]
-    assert _rows(db, f"SELECT count(*) FROM claims WHERE return_id IN ({marks}) AND client_ref NOT GLOB 'anon-*'",
-                 *L3_RETURNS) == [(0,)]
-    assert _rows(db, f"SELECT count(*) FROM findings WHERE return_id IN ({marks}) AND (message LIKE '%SW3000%' OR "
-                     f"message LIKE '%E1 6AN%')", *L3_RETURNS) == [(0,)]
+    assert _rows(
+        db,
+        f"SELECT count(*) FROM registrations WHERE return_id IN ({marks}) AND (client_ref NOT GLOB "
+        f"'anon-*' OR age NOT IN (16, 25, 50))",
+        *L3_RETURNS,
+    ) == [(0,)]
+    assert _rows(
+        db, f"SELECT count(*) FROM claims WHERE return_id IN ({marks}) AND client_ref NOT GLOB 'anon-*'", *L3_RETURNS
+    ) == [(0,)]
+    assert _rows(
+        db,
+        f"SELECT count(*) FROM findings WHERE return_id IN ({marks}) AND (message LIKE '%SW3000%' OR "
+        f"message LIKE '%E1 6AN%')",
+        *L3_RETURNS,
+    ) == [(0,)]
     # the same client, the same pseudonym: SW300001's registration and its claim L3-01-0001
     assert _rows(db, "SELECT client_ref FROM claims WHERE return_id = 3 AND claim_ref = 'L3-01-0001'") == [(p1,)]
     # the other contracts are untouched
@@ -202,9 +226,15 @@ def test_retention_replaces_client_refs_postcodes_and_ages_and_removes_the_workb
         assert path.exists() == (rid not in L3_RETURNS), rid
     [run_row] = retention.runs(open_ledger(db))
     assert (run_row["who"], run_row["before_date"], run_row["basis"], run_row["returns"], run_row["files"]) == (
-        "pmo", BEFORE, "--before", 4, 4)
-    assert json.loads(run_row["contracts"]) == [{"contract": L3, "returns": list(L3_RETURNS),
-                                                 "quarters": list(QUARTERS)}]
+        "pmo",
+        BEFORE,
+        "--before",
+        4,
+        4,
+    )
+    assert json.loads(run_row["contracts"]) == [
+        {"contract": L3, "returns": list(L3_RETURNS), "quarters": list(QUARTERS)}
+    ]
     listed = run("retention", "--list", "--db", db).output.splitlines()
     assert listed[2].split()[:5] == ["1", run_row["at"][:19] + "Z", "pmo", BEFORE, "--before"]
 
@@ -242,8 +272,9 @@ def test_the_ledger_verifies_and_checks_after_retention(db):
     run("retention", "--before", BEFORE, "--today", TODAY, "--db", db)
     assert run("db", "verify", "--db", db).output.startswith(f"ok: {db}: the hash chain of its 7 decisions holds")
     checked = run("db", "check", "--db", db).output
-    assert checked.startswith(f"ok: {db} passed integrity_check (schema {len(MIGRATIONS)}); 13 returns, 7 decisions, 10 stored files "
-                              "intact")
+    assert checked.startswith(
+        f"ok: {db} passed integrity_check (schema {len(MIGRATIONS)}); 13 returns, 7 decisions, 10 stored files intact"
+    )
     assert f"  {'retention_runs':<20} {1:>8}" in checked.splitlines()
 
 
@@ -251,8 +282,9 @@ def test_a_later_run_finds_nothing_due_and_changes_nothing(db):
     run("retention", "--before", BEFORE, "--today", TODAY, "--db", db)
     before = _state(db)
     out = run("retention", "--before", BEFORE, "--today", TODAY, "--db", db).output
-    assert out.splitlines()[-1] == ("Nothing is due: no contract ended, with its last quarter, before 2026-10-01; "
-                                    "nothing was changed")
+    assert out.splitlines()[-1] == (
+        "Nothing is due: no contract ended, with its last quarter, before 2026-10-01; nothing was changed"
+    )
     assert _state(db) == before
 
 
@@ -269,23 +301,35 @@ def test_the_default_date_is_today_less_the_retention_period(db):
 
 # --- refused -----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("decide, said", [
-    (lambda ledger: store.create_rap(ledger, L3, "2026/27-Q2", lh.TODAY, "output 2 low"),
-     "remedial action plan 2 of SW-L3-01 2026/27-Q2 is open (close it: swtool rap close 2 --reason TEXT)"),
-    (lambda ledger: store.decide_finding(ledger, 3, "R105", "Registrations!E2", "query", "is the age right?"),
-     "finding R105 at Registrations!E2 of return 3 (SW-L3-01 2025/26-Q3 version 1) is queried (decide it: swtool "
-     "decide finding 3 R105 Registrations!E2 --accept or --waive)"),
-    (lambda ledger: store.decide_return(ledger, 6, "hold", "evidence asked for"),
-     "return 6 (SW-L3-01 2026/27-Q2 version 1) is held back from payment (approve it: swtool approve 6 --reason TEXT)"),
-])
+
+@pytest.mark.parametrize(
+    "decide, said",
+    [
+        (
+            lambda ledger: store.create_rap(ledger, L3, "2026/27-Q2", lh.TODAY, "output 2 low"),
+            "remedial action plan 2 of SW-L3-01 2026/27-Q2 is open (close it: swtool rap close 2 --reason TEXT)",
+        ),
+        (
+            lambda ledger: store.decide_finding(ledger, 3, "R105", "Registrations!E2", "query", "is the age right?"),
+            "finding R105 at Registrations!E2 of return 3 (SW-L3-01 2025/26-Q3 version 1) is queried (decide it: swtool "
+            "decide finding 3 R105 Registrations!E2 --accept or --waive)",
+        ),
+        (
+            lambda ledger: store.decide_return(ledger, 6, "hold", "evidence asked for"),
+            "return 6 (SW-L3-01 2026/27-Q2 version 1) is held back from payment (approve it: swtool approve 6 --reason TEXT)",
+        ),
+    ],
+)
 def test_refused_while_a_decision_on_those_returns_is_open(db, decide, said):
     with open_ledger(db) as ledger:
         decide(ledger)
     before = _state(db)
     for dry in ((), ("--dry-run",)):
         result = run("retention", "--before", BEFORE, "--today", TODAY, *dry, "--db", db, code=1)
-        assert result.stderr == (f"swtool: retention before 2026-10-01 is refused while 1 decision on those returns is "
-                                 f"open: {said}. Nothing was changed.\n")
+        assert result.stderr == (
+            f"swtool: retention before 2026-10-01 is refused while 1 decision on those returns is "
+            f"open: {said}. Nothing was changed.\n"
+        )
     assert _state(db) == before
 
 
@@ -297,13 +341,19 @@ def test_an_open_decision_on_a_contract_that_runs_on_does_not_stop_it(db):
     assert "Retention run 1 recorded" in run("retention", "--before", BEFORE, "--today", TODAY, "--db", db).output
 
 
-@pytest.mark.parametrize("given, said", [
-    ("2026-13-01", "'2026-13-01' is not a date in YYYY-MM-DD form, e.g. 2020-04-01"),
-    ("20261001", "'20261001' is not a date in YYYY-MM-DD form, e.g. 2020-04-01"),
-    ("last year", "'last year' is not a date in YYYY-MM-DD form, e.g. 2020-04-01"),
-    ("2026-11-24", "2026-11-24 is after today (2026-11-23): retention takes out the personal data of returns already "
-                   "past their date, never ahead of it"),
-])
+@pytest.mark.parametrize(
+    "given, said",
+    [
+        ("2026-13-01", "'2026-13-01' is not a date in YYYY-MM-DD form, e.g. 2020-04-01"),
+        ("20261001", "'20261001' is not a date in YYYY-MM-DD form, e.g. 2020-04-01"),
+        ("last year", "'last year' is not a date in YYYY-MM-DD form, e.g. 2020-04-01"),
+        (
+            "2026-11-24",
+            "2026-11-24 is after today (2026-11-23): retention takes out the personal data of returns already "
+            "past their date, never ahead of it",
+        ),
+    ],
+)
 def test_a_bad_date_is_one_sentence_and_changes_nothing(db, given, said):
     before = _state(db)
     result = run("retention", "--before", given, "--today", TODAY, "--db", db, code=2)
@@ -321,15 +371,18 @@ def test_no_ledger_is_one_sentence_and_none_is_made(tmp_path, dry):
 
 # --- the ledger's guard --------------------------------------------------------------------------------------
 
+
 def test_the_exception_is_open_only_to_a_run_inside_its_transaction(db):
     run("retention", "--before", BEFORE, "--today", TODAY, "--db", db)
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA foreign_keys = ON")
     try:
-        for sql in ("UPDATE registrations SET client_ref = 'SW300001' WHERE return_id = 3",  # a retained return
-                    "UPDATE registrations SET age = 16 WHERE return_id = 9",                  # one that is not
-                    "UPDATE findings SET message = 'x' WHERE return_id = 3",
-                    "UPDATE claims SET client_ref = 'anon-aaaaaaaaaaaaaaaa' WHERE return_id = 10"):
+        for sql in (
+            "UPDATE registrations SET client_ref = 'SW300001' WHERE return_id = 3",  # a retained return
+            "UPDATE registrations SET age = 16 WHERE return_id = 9",  # one that is not
+            "UPDATE findings SET message = 'x' WHERE return_id = 3",
+            "UPDATE claims SET client_ref = 'anon-aaaaaaaaaaaaaaaa' WHERE return_id = 10",
+        ):
             with pytest.raises(sqlite3.IntegrityError, match="append-only: nothing recorded is ever changed"):
                 con.execute(sql)
         con.execute("BEGIN")
@@ -356,6 +409,7 @@ def test_a_run_cut_short_leaves_the_ledger_as_it_was(db, monkeypatch):
 
     def fail(*args):
         raise OSError("the power went")
+
     monkeypatch.setattr(retention, "_record_run", fail)  # after every row is changed, before the run is recorded
     with open_ledger(db) as ledger, pytest.raises(OSError, match="the power went"):
         retention.run(ledger, datetime(2026, 10, 1).date(), "--before", lh.refdata(db.parent))
@@ -386,14 +440,17 @@ def test_a_workbook_that_cannot_be_removed_is_said_and_goes_with_the_next_run(db
         if self.parent.parent.name == "files":
             raise OSError(errno.EROFS, "Read-only file system", str(self))
         return real_unlink(self, *args, **kwargs)
+
     with monkeypatch.context() as mp:
         mp.setattr(Path, "unlink", read_only)
         result = run("retention", "--before", BEFORE, "--today", TODAY, "--db", db, code=1)
     assert "Retention run 1 recorded" in result.stdout
     said = " ".join(result.stderr.split())
     assert said.startswith(f"swtool: 4 stored workbooks could not be removed from {db.parent / 'files'}: files/")
-    assert said.endswith("(Read-only file system). The ledger's change is recorded; run swtool retention again once "
-                         "the folder can be written to")
+    assert said.endswith(
+        "(Read-only file system). The ledger's change is recorded; run swtool retention again once "
+        "the folder can be written to"
+    )
     assert all(_stored(db)[rid].exists() for rid in L3_RETURNS)
     out = run("retention", "--before", BEFORE, "--today", TODAY, "--db", db).output
     assert out.splitlines()[-1] == f"Removed 4 stored workbooks from {db.parent / 'files'}"
@@ -403,8 +460,9 @@ def test_a_retained_return_is_never_checked_again(db):
     run("retention", "--before", BEFORE, "--today", TODAY, "--db", db)
     with open_ledger(db) as ledger:
         decisions = len(store.decisions(ledger))
-        with pytest.raises(LedgerError, match="return 4 would be checked again from its stored workbook, which "
-                                              "retention run 1 removed"):
+        with pytest.raises(
+            LedgerError, match="return 4 would be checked again from its stored workbook, which retention run 1 removed"
+        ):
             store.void_return(ledger, 3, "imported by mistake", lh.refdata(db.parent))
         assert len(store.decisions(ledger)) == decisions
     # a contract that runs on is voided and checked again as before
@@ -422,14 +480,15 @@ def test_backups_after_retention_copy_no_removed_workbook(db, tmp_path):
 
 # --- the pseudonyms ------------------------------------------------------------------------------------------
 
+
 def test_pseudonyms_keep_clients_apart_and_alike_as_the_refs_were():
     key = bytes(range(32))
     p = {ref: retention.pseudonym(key, ref) for ref in ("SW300001", "sw300001", "Sw300001", "sW300001", "SW300002")}
     assert all(retention.is_pseudonym(v) for v in p.values())
-    assert len(set(p.values())) == 5                                  # refs that differ stay apart
+    assert len(set(p.values())) == 5  # refs that differ stay apart
     assert len({v.casefold() for k, v in p.items() if k.casefold() == "sw300001"}) == 1  # alike by casefold as before
     assert p["SW300001"] != p["SW300002"].casefold()
-    assert retention.pseudonym(key, "SW300001") == p["SW300001"]     # the same client, the same pseudonym
+    assert retention.pseudonym(key, "SW300001") == p["SW300001"]  # the same client, the same pseudonym
     assert retention.pseudonym(bytes(32), "SW300001") != p["SW300001"]  # another ledger's key, another pseudonym
     assert not retention.is_pseudonym("SW300001")
 
@@ -440,12 +499,18 @@ def test_a_spot_check_sample_of_a_retained_contract_keeps_its_claims_but_not_its
 
     with open_ledger(db) as ledger:
         assurance.draw(ledger, "2026/27-Q1", L3, seed="retention-test", refdata=lh.refdata(tmp_path))
-    before = _rows(db, "SELECT seq, claim_ref, client_ref FROM sample_items WHERE contract_id = ? AND kind = 'claim' "
-                       "ORDER BY seq", L3)
+    before = _rows(
+        db,
+        "SELECT seq, claim_ref, client_ref FROM sample_items WHERE contract_id = ? AND kind = 'claim' ORDER BY seq",
+        L3,
+    )
     assert before and not any(retention.is_pseudonym(ref) for _, _, ref in before)
     run("retention", "--before", BEFORE, "--today", TODAY, "--db", db)
-    after = _rows(db, "SELECT seq, claim_ref, client_ref FROM sample_items WHERE contract_id = ? AND kind = 'claim' "
-                      "ORDER BY seq", L3)
+    after = _rows(
+        db,
+        "SELECT seq, claim_ref, client_ref FROM sample_items WHERE contract_id = ? AND kind = 'claim' ORDER BY seq",
+        L3,
+    )
     claims = dict(_rows(db, "SELECT claim_ref, client_ref FROM claims WHERE return_id IN (3, 4, 5, 6)"))
     assert [(s, c) for s, c, _ in after] == [(s, c) for s, c, _ in before]  # the same claims, by their refs
     assert all(retention.is_pseudonym(ref) for _, _, ref in after)

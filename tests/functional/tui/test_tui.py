@@ -40,6 +40,7 @@ def late_l7(tmp_path):
 
 # --- the quarter ------------------------------------------------------------------------------------
 
+
 def test_the_quarter_screen_shows_every_contract_as_status_does(ledger_path, tmp_path):
     seen = {}
 
@@ -52,13 +53,42 @@ def test_the_quarter_screen_shows_every_contract_as_status_does(ledger_path, tmp
         seen["title"] = pilot.app.sub_title
 
     drive(ledger_path, tmp_path, scenario)
-    assert [r[0] for r in seen["rows"]] == ["SW-L1A-01", "SW-L3-01", "SW-L4-01", "SW-L5-01", "SW-L7-01", "SW-L8-01",
-                                            "SW-L9-01"]
+    assert [r[0] for r in seen["rows"]] == [
+        "SW-L1A-01",
+        "SW-L3-01",
+        "SW-L4-01",
+        "SW-L5-01",
+        "SW-L7-01",
+        "SW-L8-01",
+        "SW-L9-01",
+    ]
     # the columns that decide first: return, errors, core outputs %, credits due, RAP
-    assert seen["columns"] == ["contract", "return", "errors", "core outputs", "credits due", "RAP", "flags",
-                               "warnings", "lot", "provider", "core outputs (actual/target)"]
-    assert seen["rows"][2] == ["SW-L4-01", "version 1, on time", "0", "2: 100%  4: 0%", "£8,250.00", "needed",
-                               "K701 K702", "0", "4", "Rotherhithe Supported Employment", "2: 10/10  4: 0/5"]
+    assert seen["columns"] == [
+        "contract",
+        "return",
+        "errors",
+        "core outputs",
+        "credits due",
+        "RAP",
+        "flags",
+        "warnings",
+        "lot",
+        "provider",
+        "core outputs (actual/target)",
+    ]
+    assert seen["rows"][2] == [
+        "SW-L4-01",
+        "version 1, on time",
+        "0",
+        "2: 100%  4: 0%",
+        "£8,250.00",
+        "needed",
+        "K701 K702",
+        "0",
+        "4",
+        "Rotherhithe Supported Employment",
+        "2: 10/10  4: 0/5",
+    ]
     # 2 of 2.5 = 80%, 2 of 2.25 = 88.9%: both above 70%, nothing due
     assert row_of(seen["rows"], "SW-L7-01")[3:7] == ["2: 80%  4: 88.9%", "£0.00", "-", "K701"]
     assert seen["heading"] == "Returns for 2026/27-Q2 (reporting deadline 14/10/2026, final 28/10/2026)"
@@ -77,11 +107,15 @@ def test_brackets_move_between_quarters(ledger_path, tmp_path):
 
     drive(ledger_path, tmp_path, scenario)
     # L4-01's sample returns are for 2026/27-Q2 only; Q3 is not due until 2027
-    assert seen == [("2026/27-Q1 · 23/11/2026", "missing"), ("2026/27-Q2 · 23/11/2026", "version 1, on time"),
-                    ("2026/27-Q3 · 23/11/2026", "not yet due")]
+    assert seen == [
+        ("2026/27-Q1 · 23/11/2026", "missing"),
+        ("2026/27-Q2 · 23/11/2026", "version 1, on time"),
+        ("2026/27-Q3 · 23/11/2026", "not yet due"),
+    ]
 
 
 # --- findings: accept, query, waive ----------------------------------------------------------------------
+
 
 def test_waiving_a_finding_records_it_and_the_claim_counts_again(ledger_path, tmp_path):
     result = import_file(ledger_path, tmp_path, late_l7(tmp_path))
@@ -112,8 +146,13 @@ def test_waiving_a_finding_records_it_and_the_claim_counts_again(ledger_path, tm
     drive(ledger_path, tmp_path, scenario)
     # 1 of 2.5 = 40%: at or below 70%, 1.5 credits due; the RAP is needed
     assert seen["before"] == ["2: 40%  4: 88.9%", "£2,310.00", "needed", "K701 K702"]
-    assert seen["heading"].splitlines()[1].startswith(
-        f"Return {result.return_id}, version 2 of 2; submitted 12/10/2026; 1 error, 1 warning; file SW-L7-01_Q2_v2.xlsx")
+    assert (
+        seen["heading"]
+        .splitlines()[1]
+        .startswith(
+            f"Return {result.return_id}, version 2 of 2; submitted 12/10/2026; 1 error, 1 warning; file SW-L7-01_Q2_v2.xlsx"
+        )
+    )
     assert seen["detail"].startswith("C201 ") and " at Claims!D3 " in seen["detail"]
     assert seen["dialog"].startswith(f"Waive C201 at Claims!D3 of return {result.return_id} (SW-L7-01 2026/27-Q2):")
     assert seen["finding"][:4] == ["C201", "error", "waive", "Claims!D3"]
@@ -122,7 +161,12 @@ def test_waiving_a_finding_records_it_and_the_claim_counts_again(ledger_path, tm
     with open_ledger(ledger_path) as ledger:  # the decision is in the ledger, as `swtool decide` records it
         [d] = store.decisions(ledger, "finding")
     assert (d["return_id"], d["code"], d["cell"], d["action"], d["reason"]) == (
-        result.return_id, "C201", "Claims!D3", "waive", "start confirmed on 30/09/2026")
+        result.return_id,
+        "C201",
+        "Claims!D3",
+        "waive",
+        "start confirmed on 30/09/2026",
+    )
 
 
 def test_a_decision_needs_a_reason_and_escape_records_nothing(ledger_path, tmp_path):
@@ -134,7 +178,7 @@ def test_a_decision_needs_a_reason_and_escape_records_nothing(ledger_path, tmp_p
         await highlight(pilot, "findings", "C201")
         await pilot.press("a")
         await pilot.pause()
-        await pilot.press("enter")           # no reason typed
+        await pilot.press("enter")  # no reason typed
         await pilot.pause()
         seen["modal"] = type(pilot.app.screen).__name__
         seen["error"] = static_text(pilot.app.screen, "#dialog-error")
@@ -145,8 +189,12 @@ def test_a_decision_needs_a_reason_and_escape_records_nothing(ledger_path, tmp_p
         seen["finding"] = record(pilot.app.screen.query_one("#findings"), "C201")["decision"]
 
     drive(ledger_path, tmp_path, scenario)
-    assert seen == {"modal": "ReasonModal", "error": "A decision needs a reason.", "back": "ContractScreen",
-                    "finding": "-"}
+    assert seen == {
+        "modal": "ReasonModal",
+        "error": "A decision needs a reason.",
+        "back": "ContractScreen",
+        "finding": "-",
+    }
     with open_ledger(ledger_path) as ledger:
         assert store.decisions(ledger) == []
 
@@ -166,11 +214,14 @@ def test_query_then_accept_keeps_both_and_shows_the_latest(ledger_path, tmp_path
 
     drive(ledger_path, tmp_path, scenario)
     assert seen["finding"] == "accept"
-    assert seen["decisions"] == [["query", f"return {result.return_id} C201 Claims!D3", "is this a Q3 start?"],
-                                 ["accept", f"return {result.return_id} C201 Claims!D3", "provider confirmed the date"]]
+    assert seen["decisions"] == [
+        ["query", f"return {result.return_id} C201 Claims!D3", "is this a Q3 start?"],
+        ["accept", f"return {result.return_id} C201 Claims!D3", "provider confirmed the date"],
+    ]
 
 
 # --- outputs against profile, versions ---------------------------------------------------------------
+
 
 def test_outputs_tab_shows_each_output_against_profile_with_the_flags(ledger_path, tmp_path):
     seen = {}
@@ -183,18 +234,37 @@ def test_outputs_tab_shows_each_output_against_profile_with_the_flags(ledger_pat
 
     drive(ledger_path, tmp_path, scenario)
     # by quarter, from the contract's first (2025/26-Q1): no return until 2026/27-Q2, then 0 of 5 and 10 of 10
-    assert row_of(seen["outputs"], "4") == ["4", "5", "0", "-100%", "K701", "0/30 0%", "·····▁",
-                                            "Clients progressing into a better role"]
-    assert row_of(seen["outputs"], "2") == ["2", "10", "10", "0%", "", "10/60 16.7%", "·····█",
-                                            "job and apprenticeship starts, 2a + 2b"]
+    assert row_of(seen["outputs"], "4") == [
+        "4",
+        "5",
+        "0",
+        "-100%",
+        "K701",
+        "0/30 0%",
+        "·····▁",
+        "Clients progressing into a better role",
+    ]
+    assert row_of(seen["outputs"], "2") == [
+        "2",
+        "10",
+        "10",
+        "0%",
+        "",
+        "10/60 16.7%",
+        "·····█",
+        "job and apprenticeship starts, 2a + 2b",
+    ]
     assert seen["flags"].splitlines()[0] == (
         "Output 2 by quarter: 2025/26-Q1 no return; 2025/26-Q2 no return; 2025/26-Q3 no return; 2025/26-Q4 no "
-        "return; 2026/27-Q1 no return; 2026/27-Q2 10 of 10 (100%).")
+        "return; 2026/27-Q1 no return; 2026/27-Q2 10 of 10 (100%)."
+    )
     flags = seen["flags"].splitlines()[1:]
     assert flags[0].startswith("Shared 2a + 2b to date: 0 of 10 job and apprenticeship starts")
     assert [line.split()[0] for line in flags[1:]] == ["K701"] * 4 + ["K702"]
     # 5 credits × (£165,000 × 2) × 10% ÷ 20 = 5 × £33,000 ÷ 20 = £8,250.00
-    assert "Shortfall 5 − 0 = 5 credits × (annual value £165,000.00 × 2) × 10% ÷ annual target 20 = £8,250.00" in flags[-1]
+    assert (
+        "Shortfall 5 − 0 = 5 credits × (annual value £165,000.00 × 2) × 10% ÷ annual target 20 = £8,250.00" in flags[-1]
+    )
 
 
 def test_the_outputs_tab_is_quiet_for_a_contract_on_profile(ledger_path, tmp_path):
@@ -238,6 +308,7 @@ def test_an_earlier_version_can_be_opened_from_the_versions_tab(ledger_path, tmp
 
 # --- service credits -----------------------------------------------------------------------------------
 
+
 def test_applying_a_service_credit_records_the_figures_it_was_made_on(ledger_path, tmp_path):
     seen = {}
 
@@ -256,15 +327,33 @@ def test_applying_a_service_credit_records_the_figures_it_was_made_on(ledger_pat
 
     drive(ledger_path, tmp_path, scenario)
     # £8,250.00 (SW-L4-01) + £6,875.00 (SW-L5-01) + £8,250.00 (SW-L8-01) = £23,375.00, all pending
-    assert seen["detail"].splitlines()[0] == ("7 contracts in term. Due and not waived £23,375.00: applied £0.00, "
-                                              "pending £23,375.00 (3 decisions to make). Waived £0.00.")
+    assert seen["detail"].splitlines()[0] == (
+        "7 contracts in term. Due and not waived £23,375.00: applied £0.00, "
+        "pending £23,375.00 (3 decisions to make). Waived £0.00."
+    )
     # 5 credits × (£165,000 × 2) × 10% ÷ 20 = £8,250.00
-    assert "Shortfall 5 − 0 = 5 credits × (annual value £165,000.00 × 2) × 10% ÷ annual target 20 = £8,250.00" in seen["detail"]
-    assert seen["row"] == ["SW-L4-01", "4", "applied", "£8,250.00", "5", "0%", "0", "5", "£1,650.00", "4",
-                           "Rotherhithe Supported Employment"]
+    assert (
+        "Shortfall 5 − 0 = 5 credits × (annual value £165,000.00 × 2) × 10% ÷ annual target 20 = £8,250.00"
+        in seen["detail"]
+    )
+    assert seen["row"] == [
+        "SW-L4-01",
+        "4",
+        "applied",
+        "£8,250.00",
+        "5",
+        "0%",
+        "0",
+        "5",
+        "£1,650.00",
+        "4",
+        "Rotherhithe Supported Employment",
+    ]
     # the decision in force, whole, under the table
-    assert seen["after"].splitlines()[0] == ("7 contracts in term. Due and not waived £23,375.00: applied £8,250.00, "
-                                             "pending £15,125.00 (2 decisions to make). Waived £0.00.")
+    assert seen["after"].splitlines()[0] == (
+        "7 contracts in term. Due and not waived £23,375.00: applied £8,250.00, "
+        "pending £15,125.00 (2 decisions to make). Waived £0.00."
+    )
     assert seen["after"].splitlines()[-1].startswith("Decision in force: applied (decision 1) by ")
     assert seen["after"].splitlines()[-1].endswith(" on 23/11/2026: no progressions at all this quarter")
     with open_ledger(ledger_path) as ledger:
@@ -295,12 +384,15 @@ def test_waiving_a_credit_takes_it_out_of_the_amount_due(ledger_path, tmp_path):
     drive(ledger_path, tmp_path, scenario)
     assert seen["status"] == "waived"
     # £23,375.00 − £8,250.00 waived = £15,125.00, still pending
-    assert seen["total"] == ("7 contracts in term. Due and not waived £15,125.00: applied £0.00, pending £15,125.00 "
-                             "(2 decisions to make). Waived £8,250.00.")
+    assert seen["total"] == (
+        "7 contracts in term. Due and not waived £15,125.00: applied £0.00, pending £15,125.00 "
+        "(2 decisions to make). Waived £8,250.00."
+    )
     assert seen["home"].endswith("Service credits due and not waived: £15,125.00.")
 
 
 # --- remedial action plans -------------------------------------------------------------------------------
+
 
 def test_a_plan_is_written_recorded_listed_and_closed(ledger_path, tmp_path):
     seen = {}
@@ -347,7 +439,7 @@ def test_a_plan_is_written_recorded_listed_and_closed(ledger_path, tmp_path):
     assert seen["rap"] == "#1 open (review 13/01/2027)"
     assert seen["plans"] == [["1", "SW-L4-01", "2026/27-Q2", "open", "13/01/2027"]]
     assert seen["after"] == [] and seen["all"] == ["closed"]
-    assert seen["rap closed"] == "#1 closed"   # a closed plan is not "needed" again
+    assert seen["rap closed"] == "#1 closed"  # a closed plan is not "needed" again
     with open_ledger(ledger_path) as ledger:
         [rap] = store.raps(ledger, lh.TODAY, include_closed=True)
     assert (rap["status"], rap["last_reason"]) == ("closed", "progressions back on profile")
@@ -369,13 +461,16 @@ def test_a_refused_plan_is_a_notification_and_the_app_goes_on(ledger_path, tmp_p
         seen["screen"] = type(pilot.app.screen).__name__
 
     drive(ledger_path, tmp_path, scenario)
-    refused = "remedial action plan 1 for SW-L4-01 2026/27-Q2 is already open; close it first (swtool rap close 1 " \
-              "--reason TEXT)"
+    refused = (
+        "remedial action plan 1 for SW-L4-01 2026/27-Q2 is already open; close it first (swtool rap close 1 "
+        "--reason TEXT)"
+    )
     assert seen["notes"][-1] == ("error", refused)
     assert seen["screen"] == "ContractScreen"
 
 
 # --- imports ---------------------------------------------------------------------------------------------
+
 
 def test_the_import_dialog_previews_then_imports_a_return_and_the_quarter_shows_it(ledger_path, tmp_path):
     late = late_l7(tmp_path)
@@ -386,7 +481,7 @@ def test_the_import_dialog_previews_then_imports_a_return_and_the_quarter_shows_
         await pilot.pause()
         dialog = pilot.app.screen
         dialog.query_one("#import-path").value = str(late)
-        await pilot.press("enter")                       # the preview: nothing written yet
+        await pilot.press("enter")  # the preview: nothing written yet
         await wait_until(pilot, lambda: not dialog.running)
         seen["preview"] = (dialog.lines(), dialog.state_text(), str(dialog.query_one("#ok").label))
         with open_ledger(ledger_path) as ledger:
@@ -400,9 +495,12 @@ def test_the_import_dialog_previews_then_imports_a_return_and_the_quarter_shows_
         seen["row"] = record(pilot.app.screen.query_one("#contracts"), "SW-L7-01")
 
     drive(ledger_path, tmp_path, scenario)
-    assert seen["preview"] == (["SW-L7-01_Q2_v2.xlsx: new: version 2 of SW-L7-01 2026/27-Q2"],
-                               "1 file: 1 new version. Nothing has been written yet. Import writes them one by one; "
-                               "Space leaves the highlighted file out; Close cancels.", "Import 1 file")
+    assert seen["preview"] == (
+        ["SW-L7-01_Q2_v2.xlsx: new: version 2 of SW-L7-01 2026/27-Q2"],
+        "1 file: 1 new version. Nothing has been written yet. Import writes them one by one; "
+        "Space leaves the highlighted file out; Close cancels.",
+        "Import 1 file",
+    )
     assert seen["versions before"] == 1
     [line] = seen["log"]
     assert line.startswith("SW-L7-01_Q2_v2.xlsx: imported as version 2 of SW-L7-01 2026/27-Q2 (return ")
@@ -421,8 +519,9 @@ def test_a_file_that_could_not_be_imported_is_named_on_the_quarter_screen(ledger
         seen["summary"] = static_text(pilot.app.screen, "#summary").splitlines()
 
     drive(ledger_path, tmp_path, scenario)
-    assert seen["summary"][-1] == ("1 file received but not imported (swtool returns lists why): [bold]Q2 return.xlsx "
-                                   "(unreadable)")
+    assert seen["summary"][-1] == (
+        "1 file received but not imported (swtool returns lists why): [bold]Q2 return.xlsx (unreadable)"
+    )
 
 
 def test_the_import_dialog_says_when_there_is_no_such_file(ledger_path, tmp_path):
@@ -501,12 +600,11 @@ def test_values_typed_in_place_of_codes_are_hidden_until_v(ledger_path, tmp_path
     assert seen["again"] == seen["before"]
 
 
-
 PAYLOADS = {
-    "B2": "[@click=app.quit]SW700005[/]",               # client ref: shown even when redacted
-    "C2": "\u009b2J\x7f[bold red]2a\u202e\u200b",        # output: C1 CSI, DEL, markup, bidi override, zero-width
+    "B2": "[@click=app.quit]SW700005[/]",  # client ref: shown even when redacted
+    "C2": "\u009b2J\x7f[bold red]2a\u202e\u200b",  # output: C1 CSI, DEL, markup, bidi override, zero-width
     "E2": "[link=file:///etc/passwd]Signed contract[/link]",  # evidence held: not in the code list
-    "A3": "[/]",                                          # a lone closing tag: a MarkupError if it were parsed
+    "A3": "[/]",  # a lone closing tag: a MarkupError if it were parsed
 }
 
 
@@ -547,9 +645,9 @@ def test_markup_and_control_characters_from_a_return_are_shown_as_text(ledger_pa
     assert seen["running"] and seen["screen"] == "ContractScreen"
     text = "\n".join([seen["heading"], *("|".join(r) for r in seen["findings"]), *seen["details"]])
     assert "[@click=app.quit]SW700005[/]" in text
-    assert "\\x9b2J\\x7f[bold red]2a\\u202e\\u200b" in text           # escaped, as the CLI prints it
+    assert "\\x9b2J\\x7f[bold red]2a\\u202e\\u200b" in text  # escaped, as the CLI prints it
     assert "[link=file:///etc/passwd]Signed contract[/link]" in text
-    assert not any(ch in text for ch in "\u009b\x7f\u202e\u200b")     # nothing raw reaches the terminal
+    assert not any(ch in text for ch in "\u009b\x7f\u202e\u200b")  # nothing raw reaches the terminal
     assert f"file {name}" in seen["heading"]
     assert seen["decisions"][-1][2] == "query" and seen["decisions"][-1][5] == "[/] [@click=app.quit]see[/]"
     assert seen["versions"][-1][-1] == name
@@ -567,6 +665,7 @@ def test_shown_values_are_never_markup():
 
 
 # --- the command ---------------------------------------------------------------------------------------------
+
 
 def test_review_without_a_terminal_says_so(ledger_path):
     res = CliRunner().invoke(cli, ["review", "--db", str(ledger_path)])
@@ -590,7 +689,7 @@ class Terminal:
     the test sees the screen a PMO sees. No wall-clock expectation: each wait has only a generous
     safety limit against a hang, so a busy machine is only slower."""
 
-    LIMIT = 300   # seconds: a hang, never a speed test
+    LIMIT = 300  # seconds: a hang, never a speed test
 
     def __init__(self, args: list[str], cwd, columns: int = 80, lines: int = 24):
         import fcntl
@@ -607,8 +706,9 @@ class Terminal:
         self.main, child = pty.openpty()
         fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
         env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(lines)}
-        self.proc = subprocess.Popen([swtool, *args], stdin=child, stdout=child, stderr=child, env=env,
-                                     close_fds=True, cwd=cwd)
+        self.proc = subprocess.Popen(
+            [swtool, *args], stdin=child, stdout=child, stderr=child, env=env, close_fds=True, cwd=cwd
+        )
         os.close(child)
         self.screen = pyte.Screen(columns, lines)
         self.stream = pyte.ByteStream(self.screen)
@@ -624,7 +724,7 @@ class Terminal:
         if select.select([self.main], [], [], 0.2)[0]:
             try:
                 data = os.read(self.main, 65536)
-            except OSError:   # the command has ended and closed the terminal
+            except OSError:  # the command has ended and closed the terminal
                 return False
             self.stream.feed(data)
         return True
@@ -669,20 +769,27 @@ def test_review_in_a_real_terminal_at_80_by_24(ledger_path, tmp_path):
     contracts = ["SW-L1A-01", "SW-L3-01", "SW-L4-01", "SW-L5-01", "SW-L7-01", "SW-L8-01", "SW-L9-01"]
 
     def quarter_drawn(lines):
-        return (lines[1].startswith(" Returns for 2026/27-Q2") and "q Quit" in lines[-1]
-                and all(any(line.split()[:5] == [c, "version", "1,", "on", "time"] for line in lines)
-                        for c in contracts))
+        return (
+            lines[1].startswith(" Returns for 2026/27-Q2")
+            and "q Quit" in lines[-1]
+            and all(any(line.split()[:5] == [c, "version", "1,", "on", "time"] for line in lines) for c in contracts)
+        )
 
     term = Terminal(["review", "--db", str(ledger_path), "--today", "2026-11-23"], tmp_path)
     try:
         term.wait_for(quarter_drawn, "quarter screen with every contract")
         quarter = term.lines
-        term.press(b"\r")                      # Enter: the highlighted contract, the first one
-        term.wait_for(lambda lines: any("1 Findings  2 Outputs" in line for line in lines)
-                      and lines[-1].startswith("esc Back q Quit")
-                      and lines[1].startswith(" SW-L1A-01 · Walworth Young Futures"), "contract screen")
+        term.press(b"\r")  # Enter: the highlighted contract, the first one
+        term.wait_for(
+            lambda lines: (
+                any("1 Findings  2 Outputs" in line for line in lines)
+                and lines[-1].startswith("esc Back q Quit")
+                and lines[1].startswith(" SW-L1A-01 · Walworth Young Futures")
+            ),
+            "contract screen",
+        )
         contract = term.lines
-        term.press(b"\x1b")                    # Esc: back to the quarter
+        term.press(b"\x1b")  # Esc: back to the quarter
         term.wait_for(quarter_drawn, "quarter screen again")
         term.press(b"q")
         code = term.exit_code()
@@ -691,6 +798,18 @@ def test_review_in_a_real_terminal_at_80_by_24(ledger_path, tmp_path):
     assert code == 0
     assert quarter[4].split()[:6] == ["contract", "return", "errors", "core", "outputs", "credits"]
     assert next(line for line in quarter if line.startswith(" SW-L4-01")).split() == [
-        "SW-L4-01", "version", "1,", "on", "time", "0", "2:", "100%", "4:", "0%", "£8,250.00", "needed"]
+        "SW-L4-01",
+        "version",
+        "1,",
+        "on",
+        "time",
+        "0",
+        "2:",
+        "100%",
+        "4:",
+        "0%",
+        "£8,250.00",
+        "needed",
+    ]
     assert quarter[-1].startswith("q Quit ? Help / Filter")
     assert contract[-1].startswith("esc Back q Quit ? Help / Filter a Accept y Query w Waive")

@@ -14,8 +14,10 @@ from swtool.model.settings import Settings
 from tui_helpers import cells, drive, highlight, import_file, notes, open_contract, static_text
 
 L7 = "SW-L7-01"
-TRAVEL = ("Fewer clients needed travel this quarter: two of them now walk to the hub, and the bus passes "
-          "bought in advance last quarter covered the rest of the journeys to interviews.")
+TRAVEL = (
+    "Fewer clients needed travel this quarter: two of them now walk to the hub, and the bus passes "
+    "bought in advance last quarter covered the rest of the journeys to interviews."
+)
 
 
 def commented(folder):
@@ -58,7 +60,7 @@ def test_the_contract_screen_opens_with_the_workbook_gone(ledger_path, tmp_path,
     assert result.status == "imported"
     with open_ledger(ledger_path) as ledger:
         stored = store.stored_path(ledger, result.return_id)
-    stored.unlink()                       # the stored copy gone, and the file imported too
+    stored.unlink()  # the stored copy gone, and the file imported too
     (tmp_path / "SW-L7-01_Q2_v2.xlsx").unlink()
     reads = no_workbook_read(monkeypatch)
     seen = {}
@@ -69,13 +71,13 @@ def test_the_contract_screen_opens_with_the_workbook_gone(ledger_path, tmp_path,
     drive(ledger_path, tmp_path, scenario)
     assert reads == []
     assert seen["notes"] == []
-    assert "X402" in seen["findings"]     # the findings, from the ledger
+    assert "X402" in seen["findings"]  # the findings, from the ledger
     assert seen["rows"] == [
-        ["2", "£4,235.00", "£4,256.44", "+0.5%", "", ""],                  # 21.44 ÷ 4,235.00 = 0.506%
-        ["3", "£10,587.50", "£10,733.69", "+1.4%", "", ""],                # 146.19 ÷ 10,587.50 = 1.381%
+        ["2", "£4,235.00", "£4,256.44", "+0.5%", "", ""],  # 21.44 ÷ 4,235.00 = 0.506%
+        ["3", "£10,587.50", "£10,733.69", "+1.4%", "", ""],  # 146.19 ÷ 10,587.50 = 1.381%
         ["4", "£1,540.00", "£1,300.00", "-15.6%", "over 10%", "Fewer clients needed travel thi…"],  # −240 ÷ 1,540
-        ["5", "£1,925.00", "£1,980.94", "+2.9%", "", ""],                  # 55.94 ÷ 1,925.00 = 2.906%
-        ["6", "£962.50", "£1,100.00", "+14.3%", "over 10%", "missing (X402)"],   # 137.50 ÷ 962.50 = 14.29%
+        ["5", "£1,925.00", "£1,980.94", "+2.9%", "", ""],  # 55.94 ÷ 1,925.00 = 2.906%
+        ["6", "£962.50", "£1,100.00", "+14.3%", "over 10%", "missing (X402)"],  # 137.50 ÷ 962.50 = 14.29%
     ]
     # the detail pane has the comment whole, wrapped to the width (the Static wraps; no line is cut)
     # budget 4,235.00 + 10,587.50 + 1,540.00 + 1,925.00 + 962.50 = 19,250.00
@@ -83,7 +85,8 @@ def test_the_contract_screen_opens_with_the_workbook_gone(ledger_path, tmp_path,
     assert seen["row 4"].splitlines() == [
         "Total: actual £19,371.07, budget £19,250.00 (+0.6%); 2 lines over 10%.",
         "Row 4, Client travel and interview clothing: -15.6% (more than 10%: App 2 §1.3 asks for a Comment).",
-        f"Comment: {TRAVEL}"]
+        f"Comment: {TRAVEL}",
+    ]
     assert seen["row 6"].splitlines()[2] == "Comment: none, though the variance is over 10% (X402)."
 
 
@@ -107,7 +110,7 @@ def test_a_return_of_an_older_ledger_is_kept_when_first_opened(tmp_path, monkeyp
     async def scenario(pilot):
         await expenditure(pilot, first)
 
-    drive(path, tmp_path, scenario)           # opens (and migrates) the ledger
+    drive(path, tmp_path, scenario)  # opens (and migrates) the ledger
     assert first["notes"] == []
     assert first["rows"][2][5] == "Fewer clients needed travel thi…"
     assert first["row 4"].splitlines()[2] == f"Comment: {TRAVEL}"

@@ -63,12 +63,12 @@ async def export_to(pilot, folder, *, click: tuple[str, ...] = ()) -> None:
     await pilot.pause()
     dialog = pilot.app.screen
     assert isinstance(dialog, ExportModal)
-    await type_text(pilot, str(folder))        # the folder offered is selected: typing replaces it
+    await type_text(pilot, str(folder))  # the folder offered is selected: typing replaces it
     for selector in click:
         await pilot.click(selector)
         await pilot.pause()
     dialog.query_one("#export-folder").focus()
-    await pilot.press("enter")                 # to the Export button
+    await pilot.press("enter")  # to the Export button
     await pilot.pause()
     assert pilot.app.focused.id == "ok" and str(pilot.app.focused.label) == "Export"
     await pilot.press("enter")
@@ -82,6 +82,7 @@ def dialog_error(dialog) -> str:
 
 
 # --- the schedules ---------------------------------------------------------------------------------------------------
+
 
 def test_x_on_the_credits_screen_writes_the_schedule_and_shows_its_full_path(ledger_path, out, tmp_path):
     seen = {}
@@ -104,7 +105,7 @@ def test_x_on_the_credits_screen_writes_the_schedule_and_shows_its_full_path(led
 
     drive(ledger_path, tmp_path, scenario)
     assert seen["dialog"] == f"Export the service credits schedule, {Q2}."
-    assert seen["offered"] == os.getcwd()                 # nothing exported yet: the folder review started in
+    assert seen["offered"] == os.getcwd()  # nothing exported yet: the folder review started in
     written = out / "service-credits_2026-27-Q2.xlsx"
     assert written.is_file()
     assert seen["screen"] == "CreditsScreen"
@@ -115,14 +116,21 @@ def test_x_on_the_credits_screen_writes_the_schedule_and_shows_its_full_path(led
     # the three lines due (annual value £165,000; credit value = 165,000 × 2 × 10% ÷ annual target): SW-L4-01 and
     # SW-L8-01 output 4, 0 of 5: 5 × £1,650 = £8,250; SW-L5-01 output 4, 1 of 6: 5 × £1,375 = £6,875
     ws = openpyxl.load_workbook(written)["Service credits"]
-    due = {(r[0], r[4]): (r[9], r[10], r[11]) for r in ws.iter_rows(min_row=4, values_only=True)
-           if r[0] != "Total" and r[10]}
-    assert due == {("SW-L4-01", "4"): (5, 8250, "pending"), ("SW-L5-01", "4"): (5, 6875, "pending"),
-                   ("SW-L8-01", "4"): (5, 8250, "pending")}
+    due = {
+        (r[0], r[4]): (r[9], r[10], r[11])
+        for r in ws.iter_rows(min_row=4, values_only=True)
+        if r[0] != "Total" and r[10]
+    }
+    assert due == {
+        ("SW-L4-01", "4"): (5, 8250, "pending"),
+        ("SW-L5-01", "4"): (5, 6875, "pending"),
+        ("SW-L8-01", "4"): (5, 8250, "pending"),
+    }
     totals = {r[11]: r[10] for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "Total"}
     assert totals["due and not waived"] == 8250 + 6875 + 8250 == 23375
     assert "service credits due and not waived: £23,375.00; 3 decisions pending" in command(
-        ledger_path, "credits", "--quarter", Q2)
+        ledger_path, "credits", "--quarter", Q2
+    )
 
 
 def test_x_on_the_payments_screen_writes_csv_the_payments_command_prints(ledger_path, out, tmp_path):
@@ -152,11 +160,11 @@ def test_x_on_the_quarter_screen_offers_both_schedules_and_never_replaces_a_file
 
     async def scenario(pilot):
         await export_to(pilot, out, click=("#what-payments",))
-        await export_to(pilot, out, click=("#what-payments",))      # the same again: a new name
+        await export_to(pilot, out, click=("#what-payments",))  # the same again: a new name
         seen["line"] = static_text(pilot.app.screen, "#export-written")
         await pilot.press("x")
         await pilot.pause()
-        seen["offered"] = pilot.app.screen.query_one("#export-folder").value   # the last folder used
+        seen["offered"] = pilot.app.screen.query_one("#export-folder").value  # the last folder used
         await pilot.press("escape")
         await pilot.pause()
 
@@ -187,15 +195,17 @@ def test_a_read_only_folder_is_one_sentence_and_no_file(ledger_path, out, tmp_pa
         seen["line"] = list(pilot.app.screen.query("#export-written"))
 
     drive(ledger_path, tmp_path, scenario)
-    assert seen["still"] == "ExportModal"           # open: another folder can be typed
-    assert seen["error"] == (f"The folder {out} cannot be written to (permission denied); nothing was written: "
-                             "choose another folder")
+    assert seen["still"] == "ExportModal"  # open: another folder can be typed
+    assert seen["error"] == (
+        f"The folder {out} cannot be written to (permission denied); nothing was written: choose another folder"
+    )
     assert "Traceback" not in seen["shown"] and squeezed(seen["error"]) in seen["shown"]
     assert os.listdir(out) == []
     assert seen["line"] == []
 
 
 # --- a contract's findings ----------------------------------------------------------------------------------------
+
 
 def test_x_on_a_contract_writes_the_providers_workbook_with_the_findings(ledger_path, out, tmp_path):
     seen = {}
@@ -229,6 +239,7 @@ def test_x_on_a_contract_writes_the_providers_workbook_with_the_findings(ledger_
 
 
 # --- explained, and in the palette ---------------------------------------------------------------------------------
+
 
 def test_x_is_in_each_screens_help_and_export_in_the_palette(ledger_path, out, tmp_path):
     seen = {}

@@ -6,7 +6,9 @@ change is meant, `pytest tests/functional/tui/test_tui_snapshots.py --snapshot-u
 (look at them before committing). Textual is pinned in pyproject.toml so that the pictures hold.
 
 What varies from run to run is kept off these screens: the plans folder is a relative path, and the
-Versions tab (the moment each return was imported) is checked by the Pilot tests instead.
+Versions tab (the moment each return was imported) is checked by the Pilot tests instead. Each picture
+is taken once the screen is still: every read done and a text box's blinking cursor held shown
+(``tui_helpers.still``), so a busy machine takes the same picture.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 import ledger_helpers as lh
 from swtool.ledger import open_ledger
 from swtool.tui.app import ReviewApp
-from tui_helpers import session, settle, type_text
+from tui_helpers import session, settle, still, type_text
 
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
 
@@ -27,17 +29,19 @@ SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
 def app(built, tmp_path):
     with open_ledger(lh.clone(built, tmp_path / "ledger.sqlite3")) as ledger:
         s = session(ledger, tmp_path)
-        s.plans_dir = Path("plans")      # shown in the new-plan dialog: the same on every run
+        s.plans_dir = Path("plans")  # shown in the new-plan dialog: the same on every run
         yield ReviewApp(s)
 
 
 def keys(*pressed: str):
     """Press keys one at a time, letting each screen read the ledger before the next key."""
+
     async def run(pilot):
         await settle(pilot)
         for key in pressed:
             await pilot.press(key)
             await settle(pilot)
+
     return run
 
 
@@ -63,7 +67,7 @@ SCREENS = {
     "contract_expenditure": lambda pilot: _contract(pilot, "3"),
     "contract_decisions": lambda pilot: _contract(pilot, "5"),
     "new_plan_dialog": lambda pilot: _contract(pilot, "n"),
-    "reason_dialog": lambda pilot: _contract(pilot, "1", "a", row=0),   # SW-L1A-01's P309
+    "reason_dialog": lambda pilot: _contract(pilot, "1", "a", row=0),  # SW-L1A-01's P309
     "help": keys("question_mark"),
     "credits": keys("c"),
     "payments": keys("f"),
@@ -76,4 +80,8 @@ SCREENS = {
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("screen", SCREENS)
 def test_screen(app, snap_compare, screen, size):
-    assert snap_compare(app, terminal_size=SIZES[size], run_before=SCREENS[screen])
+    async def run_before(pilot):
+        await SCREENS[screen](pilot)
+        await still(pilot)  # nothing left to change on its own before the picture (a cursor's blink)
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)

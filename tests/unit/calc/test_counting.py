@@ -38,7 +38,7 @@ def edit(path: Path, sheet: str, cell: str, value) -> Path:
     return path
 
 
-_BUILT: dict[str, Path] = {}   # scenario -> a ledger built once per test run, cloned for each test
+_BUILT: dict[str, Path] = {}  # scenario -> a ledger built once per test run, cloned for each test
 atexit.register(lambda: [shutil.rmtree(p.parent, ignore_errors=True) for p in _BUILT.values()])
 
 
@@ -89,13 +89,14 @@ def output_2(path: Path, quarter: str = Q2):
 
 # --- what counts -------------------------------------------------------------------------------------
 
+
 def _outside_southwark(returns: Path) -> None:
     # SW700005, whose job start L7-01-0012 is claimed in Q2, was registered in Q1 (Registrations row 2)
     q1 = returns / "SW-L7-01" / "SW-L7-01_2026-27_Q1.xlsx"
     wb = openpyxl.load_workbook(q1)
     ws = wb["Registrations"]
     row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "SW700005")
-    ws.cell(row, 6).value = "N1 9GU"   # Islington: a valid postcode, not a Southwark one (R102)
+    ws.cell(row, 6).value = "N1 9GU"  # Islington: a valid postcode, not a Southwark one (R102)
     wb.save(q1)
 
 
@@ -128,6 +129,7 @@ def test_a_waiver_of_the_eligibility_error_makes_the_start_count_again(tmp_path)
 
 # --- which version counts ---------------------------------------------------------------------------
 
+
 def _after_final_deadline(tmp_path: Path) -> Path:
     """Version 2 of SW-L7-01 Q2, submitted 02/11/2026 (final deadline 28/10/2026), whose second job start
     names a client the contract never registered (C202 on its row: it does not count)."""
@@ -135,7 +137,7 @@ def _after_final_deadline(tmp_path: Path) -> Path:
     shutil.copyfile(lh.SAMPLES / "returns" / lh.L7_Q2, v2)
     edit(v2, "Return", "B7", datetime(2026, 11, 2))
     edit(v2, "Claims", "A3", "L7-01-0013B")
-    edit(v2, "Claims", "B3", "SW700099")   # an unknown client: C202 on the row, so it does not count
+    edit(v2, "Claims", "B3", "SW700099")  # an unknown client: C202 on the row, so it does not count
     return v2
 
 
@@ -144,15 +146,16 @@ def test_a_version_after_the_final_deadline_counts_only_after_the_exception(tmp_
     r = import_one(path, _after_final_deadline(tmp_path))
     assert r.status == "imported" and r.version == 2
     line = output_2(path)
-    assert (line.actual, line.amount) == (2, Decimal("0.00"))          # version 1 still counts: 2 of 2.5
+    assert (line.actual, line.amount) == (2, Decimal("0.00"))  # version 1 still counts: 2 of 2.5
 
     out = run("status", "--quarter", Q2, "--today", "2026-11-23", "--db", path).output
     assert f"Note: {L7} version 2 (return {r.return_id}) submitted 02/11/2026, after final deadline, not counted" in out
     listing = run("returns", "--quarter", Q2, "--contract", L7, "--db", path).output
     assert "no (after final deadline)" in listing and "after final deadline" in listing
 
-    res = run("decide", "return", r.return_id, "--count-late", "--reason", "agreed by the contract manager",
-              "--db", path)
+    res = run(
+        "decide", "return", r.return_id, "--count-late", "--reason", "agreed by the contract manager", "--db", path
+    )
     assert res.exit_code == 0, res.output
     assert "counts although submitted after the final deadline" in res.output
     line = output_2(path)
@@ -172,9 +175,11 @@ def test_count_late_is_refused_for_a_version_on_time(tmp_path):
 
 # --- void --------------------------------------------------------------------------------------------
 
+
 def _mistaken_q1(tmp_path: Path) -> tuple[Path, store.ImportResult]:
     """A ledger of the samples without SW-L7-01's Q2, then SW-L7-01's Q2 workbook imported by mistake as
     a second version of Q1 (its cover changed to Q1, submitted 14/07/2026, on time)."""
+
     def only_q1(returns: Path) -> None:
         for p in returns.glob("SW-L7-01/*Q2*"):
             p.unlink()
@@ -207,7 +212,7 @@ def test_void_then_the_correct_return_comes_back_clean(tmp_path):
         assert after == []
         assert store.get_return(ledger, right.return_id)["errors"] == 0
         counted = store.counted_returns(ledger, None, L7)
-        assert counted[Q1]["version"] == 1                  # the real Q1 counts again
+        assert counted[Q1]["version"] == 1  # the real Q1 counts again
         assert counted[Q2]["id"] == right.return_id
     listing = run("returns", "--contract", L7, "--db", path).output
     assert "void" in listing
@@ -228,13 +233,29 @@ def test_void_then_import_the_correct_return_clean(tmp_path):
 
 # --- approval and payments ----------------------------------------------------------------------------
 
+
 def test_payments_pay_only_approved_returns_and_agree_with_credits(tmp_path):
     path = build(tmp_path)
     with open_ledger(path) as ledger:
         counted = store.counted_returns(ledger, None)
     l7, l4 = counted[(L7, Q2)]["id"], counted[("SW-L4-01", Q2)]["id"]
-    assert run("decide", "credit", "SW-L4-01", "--quarter", Q2, "--output", "4", "--apply", "--reason",
-               "no progressions", "--db", path).exit_code == 0
+    assert (
+        run(
+            "decide",
+            "credit",
+            "SW-L4-01",
+            "--quarter",
+            Q2,
+            "--output",
+            "4",
+            "--apply",
+            "--reason",
+            "no progressions",
+            "--db",
+            path,
+        ).exit_code
+        == 0
+    )
     res = run("approve", l7, "--reason", "reviewed; evidence seen", "--db", path)
     assert res.exit_code == 0 and f"approved return {l7} ({L7} {Q2} version 1) for payment" in res.output
     assert run("approve", l4, "--reason", "reviewed", "--db", path).exit_code == 0
@@ -243,18 +264,27 @@ def test_payments_pay_only_approved_returns_and_agree_with_credits(tmp_path):
     data = json.loads(run("payments", "--quarter", Q2, "--format", "json", "--db", path).output)
     rows = {r["contract"]: r for r in data["contracts"]}
     # SW-L7-01 Q2 Actual spend: 4,256.44 + 10,733.69 + 1,504.71 + 1,980.94 + 994.19 = 19,469.97
-    assert rows[L7] == {"contract": L7, "provider": "Peckham Recovery to Work", "return_id": l7,
-                        "approval": "approved", "expenditure": "19469.97", "disallowed": "0.00",
-                        "invoice": "19469.97", "credits_applied": "0.00", "q4_balancing": None,
-                        "net_payable": "19469.97"}
+    assert rows[L7] == {
+        "contract": L7,
+        "provider": "Peckham Recovery to Work",
+        "return_id": l7,
+        "approval": "approved",
+        "expenditure": "19469.97",
+        "disallowed": "0.00",
+        "invoice": "19469.97",
+        "credits_applied": "0.00",
+        "q4_balancing": None,
+        "net_payable": "19469.97",
+    }
     # SW-L4-01: output 4 at 0 of 5: 5 credits × (£165,000 × 2) × 10% ÷ 20 = £8,250.00 applied; held: not payable
     assert rows["SW-L4-01"]["approval"] == "held" and rows["SW-L4-01"]["credits_applied"] == "8250.00"
     assert rows["SW-L4-01"]["net_payable"] is None
     assert rows["SW-L3-01"]["approval"] == "not reviewed"
     # the totals are the sums of the rows
     for k in payments.AMOUNTS:
-        assert Decimal(data["totals"][k]) == sum((Decimal(r[k]) for r in data["contracts"] if r[k] is not None),
-                                                 Decimal(0)), k
+        assert Decimal(data["totals"][k]) == sum(
+            (Decimal(r[k]) for r in data["contracts"] if r[k] is not None), Decimal(0)
+        ), k
     assert data["totals"]["net_payable"] == "19469.97"
     # swtool credits shows the same applied amount
     credits = json.loads(run("credits", "--quarter", Q2, "--format", "json", "--db", path).output)
@@ -311,28 +341,33 @@ def test_payments_xlsx_and_csv(tmp_path):
     inputs = [[c.value for c in row] for row in wb["Inputs"].iter_rows(min_row=2)]
     assert [L7, "expenditure"] in [r[:2] for r in inputs]
     csv_text = run("payments", "--quarter", Q2, "--format", "csv", "--db", path).output
-    assert csv_text.splitlines()[0] == ("contract,provider,return_id,approval,expenditure,disallowed,invoice,"
-                                        "credits_applied,q4_balancing,net_payable")
-    assert any(line.startswith(f"{L7},Peckham Recovery to Work,") and ",19469.97," in line
-               for line in csv_text.splitlines())
+    assert csv_text.splitlines()[0] == (
+        "contract,provider,return_id,approval,expenditure,disallowed,invoice,credits_applied,q4_balancing,net_payable"
+    )
+    assert any(
+        line.startswith(f"{L7},Peckham Recovery to Work,") and ",19469.97," in line for line in csv_text.splitlines()
+    )
     refused = run("payments", "--quarter", Q2, "--format", "xlsx", "-o", path, "--db", path)
     assert refused.exit_code == 2
 
 
 # --- import refuses a quarter that cannot be right ---------------------------------------------------
 
+
 def test_import_refuses_a_quarter_outside_the_term_unless_forced(tmp_path):
     path = build(tmp_path)
     wrong = tmp_path / "wrong-year.xlsx"
     shutil.copyfile(lh.SAMPLES / "returns" / lh.L7_Q2, wrong)
     edit(wrong, "Return", "B4", "2027/28")
-    edit(wrong, "Return", "B5", "Q1")     # the contract ends on 31/03/2027
+    edit(wrong, "Return", "B5", "Q1")  # the contract ends on 31/03/2027
     with open_ledger(path) as ledger:
         before = (len(store.returns(ledger)), len(store.received(ledger)))
     res = run("import", wrong, "--db", path, "--today", "2026-11-23")
     assert res.exit_code == 1
-    assert ("not imported: SW-L7-01 2027/28-Q1: the quarter is outside the contract's term (01/04/2025 to "
-            "31/03/2027) (D605); nothing was recorded. Check the Return sheet, or import it with --force") in res.output
+    assert (
+        "not imported: SW-L7-01 2027/28-Q1: the quarter is outside the contract's term (01/04/2025 to "
+        "31/03/2027) (D605); nothing was recorded. Check the Return sheet, or import it with --force"
+    ) in res.output
     with open_ledger(path) as ledger:
         assert (len(store.returns(ledger)), len(store.received(ledger))) == before
     forced = run("import", wrong, "--force", "--db", path, "--today", "2026-11-23")

@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_penny_rounds_half_up_once():
-    assert money.penny("1519.045") == Decimal("1519.05")     # a tie goes up
+    assert money.penny("1519.045") == Decimal("1519.05")  # a tie goes up
     assert money.penny("1519.0449") == Decimal("1519.04")
-    assert money.penny("-0.005") == Decimal("-0.01")         # ties away from zero
-    assert money.penny(0.1 + 0.2) == Decimal("0.30")          # a float is read as its shortest text, 0.30000000000000004
+    assert money.penny("-0.005") == Decimal("-0.01")  # ties away from zero
+    assert money.penny(0.1 + 0.2) == Decimal("0.30")  # a float is read as its shortest text, 0.30000000000000004
     assert money.penny(Fraction(1, 3)) == Decimal("0.33")
     assert money.penny("£1,234.5") == Decimal("1234.50")
 
@@ -79,20 +79,20 @@ def test_total_adds_the_rounded_lines():
 
 
 def test_variance_is_decided_once_for_outputs_and_money():
-    assert not money.variance(6, 5, 20).exceeds          # exactly 20% over: within
-    assert money.variance(7, 5, 20).exceeds              # 40% over
-    assert money.variance(4, 5, 20).percent == -20       # (4 − 5) ÷ 5
-    assert not money.variance("1100.00", "1000.00", 10).exceeds   # exactly 10% over budget: within
+    assert not money.variance(6, 5, 20).exceeds  # exactly 20% over: within
+    assert money.variance(7, 5, 20).exceeds  # 40% over
+    assert money.variance(4, 5, 20).percent == -20  # (4 − 5) ÷ 5
+    assert not money.variance("1100.00", "1000.00", 10).exceeds  # exactly 10% over budget: within
     assert money.variance("1100.01", "1000.00", 10).exceeds
     assert money.variance(1, 0, 20).exceeds and money.variance(1, 0, 20).percent is None
     assert money.variance(2, 5, 30).words() == "60% under target"
 
 
 def test_threshold_and_share_are_exact():
-    assert money.at_or_below(7, 10)                      # exactly 70%
+    assert money.at_or_below(7, 10)  # exactly 70%
     assert not money.at_or_below("7.01", 10)
-    assert money.at_or_below(3, "5.25")                  # 57.1%
-    assert not money.over_share(2, 10) and money.over_share(3, 10)   # 20% is within, 30% over
+    assert money.at_or_below(3, "5.25")  # 57.1%
+    assert not money.over_share(2, 10) and money.over_share(3, 10)  # 20% is within, 30% over
 
 
 def test_formatters():
@@ -100,7 +100,7 @@ def test_formatters():
     assert money.gbp("-110") == "-£110.00"
     assert money.pounds_text("2310") == "2310.00"
     assert money.pounds_text(None) is None
-    assert money.pct("70.01") == "70.01%"                # never shown as 70% when it is not 70
+    assert money.pct("70.01") == "70.01%"  # never shown as 70% when it is not 70
     assert money.pct(Fraction(200, 3)) == "66.7%"
     assert money.signed_pct(-12.5) == "-12.5%" and money.signed_pct(80) == "+80%"
 
@@ -108,44 +108,73 @@ def test_formatters():
 def test_no_money_is_rounded_outside_the_money_module():
     """Every quantize and ROUND_HALF_UP of the package is in swtool/calc/money.py; a round() elsewhere
     must say on its line why it is not money rounding (a share, a percentage cell, exact pence)."""
-    out = subprocess.run(["grep", "-rnE", r"quantize\(|ROUND_HALF|round\(", "swtool", "--include=*.py"],
-                         capture_output=True, text=True, cwd=ROOT).stdout
-    offending = [line for line in out.splitlines() if not line.startswith("swtool/calc/money.py:")
-                 and not re.search(r"#.*not money", line)]
+    out = subprocess.run(
+        ["grep", "-rnE", r"quantize\(|ROUND_HALF|round\(", "swtool", "--include=*.py"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
+    offending = [
+        line
+        for line in out.splitlines()
+        if not line.startswith("swtool/calc/money.py:") and not re.search(r"#.*not money", line)
+    ]
     assert offending == []
 
 
 # --- the Q4 payment -----------------------------------------------------------------------------------
 
+
 def test_q4_balancing():
     # App 2 §3.1c: total eligible expenditure to date − funding paid to date
     assert money.q4_balancing(Decimal("60000.00"), Decimal("55000.50")) == Decimal("4999.50")
-    assert money.q4_balancing(50000, "52500.25") == Decimal("-2500.25")       # paid more than spent
+    assert money.q4_balancing(50000, "52500.25") == Decimal("-2500.25")  # paid more than spent
     assert money.q4_balancing(0.1 + 0.2, 0) == Decimal("0.30")
     assert money.q4_balancing_words(Decimal("50000"), Decimal("52500.25")).endswith(
-        "= -£2,500.25, due back from the provider")
+        "= -£2,500.25, due back from the provider"
+    )
     assert money.q4_balancing_words(Decimal("60000"), Decimal("55000.50")) == (
         "Q4 payment (App 2 §3.1c): total eligible expenditure to date £60,000.00 − funding paid to date "
-        "£55,000.50 = £4,999.50, payable to the provider")
+        "£55,000.50 = £4,999.50, payable to the provider"
+    )
     assert money.q4_balancing_words(100, 100).endswith("= £0.00, nothing to pay")
 
 
 # --- counts and targets as shown ------------------------------------------------------------------
 
-@pytest.mark.parametrize("value, shown", [
-    (10, "10"), (Decimal("5.25"), "5.25"), (Decimal("10.50"), "10.5"), (Decimal("10.00"), "10"),
-    (Decimal("100"), "100"), (Decimal("1E+2"), "100"), (40.0, "40"), (37.5, "37.5"), (0, "0"), (None, "none"),
-])
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (10, "10"),
+        (Decimal("5.25"), "5.25"),
+        (Decimal("10.50"), "10.5"),
+        (Decimal("10.00"), "10"),
+        (Decimal("100"), "100"),
+        (Decimal("1E+2"), "100"),
+        (40.0, "40"),
+        (37.5, "37.5"),
+        (0, "0"),
+        (None, "none"),
+    ],
+)
 def test_num_shows_a_count_or_target_as_a_pmo_writes_it(value, shown):
     assert money.num(value) == shown
 
 
-@pytest.mark.parametrize("value, number", [
-    (None, None), (5, 5), (Decimal("5.00"), 5), (Decimal("5.25"), 5.25), ("12", 12), (2.5, 2.5),
-    (Fraction(200, 3), 66.67),          # 66.666… to 0.01, half-up
-    (Fraction(1, 8), 0.13),             # 0.125 → 0.13 (half-up, not to even)
-])
+@pytest.mark.parametrize(
+    "value, number",
+    [
+        (None, None),
+        (5, 5),
+        (Decimal("5.00"), 5),
+        (Decimal("5.25"), 5.25),
+        ("12", 12),
+        (2.5, 2.5),
+        (Fraction(200, 3), 66.67),  # 66.666… to 0.01, half-up
+        (Fraction(1, 8), 0.13),  # 0.125 → 0.13 (half-up, not to even)
+    ],
+)
 def test_json_number_is_an_int_when_whole_else_a_float(value, number):
     got = money.json_number(value)
     assert got == number and type(got) is type(number)
-

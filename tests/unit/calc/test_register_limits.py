@@ -20,6 +20,7 @@ from tests.unit.calc.test_credits import REFDATA, facts
 
 # --- K704: targets against the framework minimum --------------------------------------------------
 
+
 def _register_workbook(path: Path, contracts: list[tuple], targets: list[tuple]) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -31,8 +32,9 @@ def _register_workbook(path: Path, contracts: list[tuple], targets: list[tuple])
     ws.append(["Contract ID", "Output", "Annual target", "Q1 profile", "Q2 profile", "Q3 profile", "Q4 profile"])
     for row in targets:
         ws.append(list(row))
-    wb.create_sheet("Budget").append(["Contract ID", "Financial year", "Quarter", "Category", "Budget item",
-                                      "Budgeted amount"])
+    wb.create_sheet("Budget").append(
+        ["Contract ID", "Financial year", "Quarter", "Category", "Budget item", "Budgeted amount"]
+    )
     wb.create_sheet("Milestones").append(["Contract ID", "Milestone", "Due date"])
     wb.save(path)
     return path
@@ -41,15 +43,24 @@ def _register_workbook(path: Path, contracts: list[tuple], targets: list[tuple])
 @pytest.fixture
 def register(tmp_path) -> Register:
     d0, d1 = date(2025, 4, 1), date(2027, 3, 31)
-    path = _register_workbook(tmp_path / "register.xlsx", [
-        ("SW-L1A-01", "Walworth Young Futures", "1a", d0, d1, 143000, None),    # row 2
-        ("SW-L3-01", "Bermondsey Pathways CIC", "3", d0, d1, 159500, None),     # row 3
-        ("SW-L9-01", "Camberwell Progress Partnership", "9", d0, d1, 150000, None),  # row 4
-    ], [
-        ("SW-L1A-01", "2a", 16), ("SW-L1A-01", "2b", 8), ("SW-L1A-01", "4", 16),   # rows 2–4: 24 and 16
-        ("SW-L3-01", "2a", 36), ("SW-L3-01", "2b", 4), ("SW-L3-01", "4", 20),      # rows 5–7: 40 and 20
-        ("SW-L9-01", "1", 100), ("SW-L9-01", "4", 45),                             # rows 8–9
-    ])
+    path = _register_workbook(
+        tmp_path / "register.xlsx",
+        [
+            ("SW-L1A-01", "Walworth Young Futures", "1a", d0, d1, 143000, None),  # row 2
+            ("SW-L3-01", "Bermondsey Pathways CIC", "3", d0, d1, 159500, None),  # row 3
+            ("SW-L9-01", "Camberwell Progress Partnership", "9", d0, d1, 150000, None),  # row 4
+        ],
+        [
+            ("SW-L1A-01", "2a", 16),
+            ("SW-L1A-01", "2b", 8),
+            ("SW-L1A-01", "4", 16),  # rows 2–4: 24 and 16
+            ("SW-L3-01", "2a", 36),
+            ("SW-L3-01", "2b", 4),
+            ("SW-L3-01", "4", 20),  # rows 5–7: 40 and 20
+            ("SW-L9-01", "1", 100),
+            ("SW-L9-01", "4", 45),  # rows 8–9
+        ],
+    )
     return read_register(path, REFDATA)
 
 
@@ -66,17 +77,23 @@ def test_k704_lower_framework_minimum(register):
 
 def test_k704_higher_framework_minimum(register):
     # lot 1a: 24 < 32; lot 3: 40 < 42 (and output 4 as before); lot 9 has no output 2
-    assert _k704(register, "higher") == [("SW-L1A-01", "Targets!C2 + Targets!C3"), ("SW-L3-01", "Targets!C5 + Targets!C6"),
-                                         ("SW-L3-01", "Targets!C7"), ("SW-L9-01", "Targets!C8")]
+    assert _k704(register, "higher") == [
+        ("SW-L1A-01", "Targets!C2 + Targets!C3"),
+        ("SW-L3-01", "Targets!C5 + Targets!C6"),
+        ("SW-L3-01", "Targets!C7"),
+        ("SW-L9-01", "Targets!C8"),
+    ]
     settings = Settings({**Settings.defaults(), "framework_minimum": "higher"})
     msg = next(w.message for w in register_warnings(register, REFDATA, settings) if w.contract_ids == ("SW-L1A-01",))
-    assert msg.startswith("Targets!C2 + Targets!C3: contract SW-L1A-01 (lot 1a) annual target for output 2 is "
-                          "24 (2a 16 + 2b 8), below the lot's framework minimum of 32")
+    assert msg.startswith(
+        "Targets!C2 + Targets!C3: contract SW-L1A-01 (lot 1a) annual target for output 2 is "
+        "24 (2a 16 + 2b 8), below the lot's framework minimum of 32"
+    )
     assert "framework_minimum = higher" in msg
 
 
 def test_k704_a_missing_core_target_is_below_the_minimum():
-    c = facts(lot="5", value="165000.00", o2a=40, o2b=3)            # 43 ≥ 43, but no output 4
+    c = facts(lot="5", value="165000.00", o2a=40, o2b=3)  # 43 ≥ 43, but no output 4
     ws = register_warnings(Register(Path("r.xlsx"), {c.contract_id: c}), REFDATA, Settings.defaults())
     assert [(w.code, w.value) for w in ws] == [("K704", None)]
     assert "no annual target for core output 4; the framework minimum is 22" in ws[0].message
@@ -90,9 +107,17 @@ def test_framework_minimum_reads_table_3():
 
 # --- K705: a supplier's contracts and lots --------------------------------------------------------
 
+
 def _contract(cid, lot, start, end, provider="Southwark Skills Trust"):
-    return ContractFacts(cid, provider, lot, start, end, Decimal("100000.00"), targets={
-        "2a": Target("2a", 50), "4": Target("4", 50), "1": Target("1", 200)})
+    return ContractFacts(
+        cid,
+        provider,
+        lot,
+        start,
+        end,
+        Decimal("100000.00"),
+        targets={"2a": Target("2a", 50), "4": Target("4", 50), "1": Target("1", 200)},
+    )
 
 
 def _k705(contracts):
@@ -109,25 +134,30 @@ def test_k705_four_contracts_at_once():
 
 
 def test_k705_three_at_once_is_quiet_when_the_fourth_starts_after_one_ends():
-    held = [_contract("SW-0", "2", date(2025, 4, 1), date(2026, 3, 31)),
-            _contract("SW-1", "3", date(2025, 4, 1), date(2027, 3, 31)),
-            _contract("SW-2", "4", date(2025, 4, 1), date(2027, 3, 31)),
-            _contract("SW-3", "5", date(2026, 4, 1), date(2028, 3, 31))]
+    held = [
+        _contract("SW-0", "2", date(2025, 4, 1), date(2026, 3, 31)),
+        _contract("SW-1", "3", date(2025, 4, 1), date(2027, 3, 31)),
+        _contract("SW-2", "4", date(2025, 4, 1), date(2027, 3, 31)),
+        _contract("SW-3", "5", date(2026, 4, 1), date(2028, 3, 31)),
+    ]
     assert _k705(held) == []
 
 
 def test_k705_six_lots():
     # one at a time, two years each, on lots 2–7: never more than one held, but six lots
-    held = [_contract(f"SW-{lot}", lot, date(2015 + 2 * i, 4, 1), date(2017 + 2 * i, 3, 31))
-            for i, lot in enumerate("234567")]
+    held = [
+        _contract(f"SW-{lot}", lot, date(2015 + 2 * i, 4, 1), date(2017 + 2 * i, 3, 31))
+        for i, lot in enumerate("234567")
+    ]
     [w] = _k705(held)
     assert w.value == 6 and "contracts on 6 lots (2, 3, 4, 5, 6, 7)" in w.message and "at most 5 lots" in w.message
 
 
 def test_k705_sub_lots_are_one_lot():
-    lots = ["1a", "1b", "2", "3", "4", "5"]                        # lots 1–5: five lots
-    held = [_contract(f"SW-{lot}", lot, date(2015 + 2 * i, 4, 1), date(2017 + 2 * i, 3, 31))
-            for i, lot in enumerate(lots)]
+    lots = ["1a", "1b", "2", "3", "4", "5"]  # lots 1–5: five lots
+    held = [
+        _contract(f"SW-{lot}", lot, date(2015 + 2 * i, 4, 1), date(2017 + 2 * i, 3, 31)) for i, lot in enumerate(lots)
+    ]
     assert _k705(held) == []
 
 
@@ -138,6 +168,7 @@ def test_k705_names_the_register_cells(register):
 
 
 # --- K706: annual value against the lot maximum ---------------------------------------------------
+
 
 def _k706(*contracts):
     reg = Register(Path("r.xlsx"), {c.contract_id: c for c in contracts})

@@ -29,24 +29,31 @@ Q2 = Quarter(2026, 2)
 
 
 def facts(*targets: Target) -> ContractFacts:
-    return ContractFacts("SW-L3-01", "Bermondsey Pathways CIC", "3", date(2025, 4, 1), date(2027, 3, 31),
-                         Decimal("159500.00"), targets={t.output: t for t in targets})
+    return ContractFacts(
+        "SW-L3-01",
+        "Bermondsey Pathways CIC",
+        "3",
+        date(2025, 4, 1),
+        date(2027, 3, 31),
+        Decimal("159500.00"),
+        targets={t.output: t for t in targets},
+    )
 
 
 def test_annual_divided_by_four_keeps_fractions():
     c = facts(Target("4", 21), Target("2a", 36), Target("3b", 2))
-    assert quarterly_target(c, "4", Q2) == Decimal("5.25")          # 21 / 4
+    assert quarterly_target(c, "4", Q2) == Decimal("5.25")  # 21 / 4
     assert isinstance(quarterly_target(c, "4", Q2), Decimal)
     assert quarterly_target(c, "2a", Q2) == 9 and isinstance(quarterly_target(c, "2a", Q2), int)  # 36 / 4
-    assert quarterly_target(c, "3b", Q2) == Decimal("0.5")          # 2 / 4
+    assert quarterly_target(c, "3b", Q2) == Decimal("0.5")  # 2 / 4
 
 
 def test_profile_for_the_quarter_wins_else_annual_over_four():
     c = facts(Target("2a", 36, (3, 12, None, 0)))
-    assert quarterly_target(c, "2a", Q2) == 12                      # Q2 profile
-    assert quarterly_target(c, "2a", Quarter(2026, 1)) == 3         # Q1 profile
-    assert quarterly_target(c, "2a", Quarter(2026, 3)) == 9         # no Q3 profile: 36 / 4
-    assert quarterly_target(c, "2a", Quarter(2026, 4)) == 0         # a profile of 0 is a target of 0
+    assert quarterly_target(c, "2a", Q2) == 12  # Q2 profile
+    assert quarterly_target(c, "2a", Quarter(2026, 1)) == 3  # Q1 profile
+    assert quarterly_target(c, "2a", Quarter(2026, 3)) == 9  # no Q3 profile: 36 / 4
+    assert quarterly_target(c, "2a", Quarter(2026, 4)) == 0  # a profile of 0 is a target of 0
 
 
 @pytest.mark.parametrize("quarter", [Q2, 2, "Q2", "q2"])
@@ -65,7 +72,7 @@ def test_output_2_is_2a_plus_2b():
 
 def test_output_2_given_combined():
     c = facts(Target("2", 40), Target("2a", 100))
-    assert quarterly_target(c, "2", Q2) == 10                      # the combined row, not 2a + 2b
+    assert quarterly_target(c, "2", Q2) == 10  # the combined row, not 2a + 2b
     assert quarterly_target(facts(Target("2", 40)), "2a", Q2) is None  # a combined target cannot be split
 
 
@@ -98,10 +105,10 @@ def test_claim_counts_output_1_from_registrations():
 
 
 def test_variance_percent():
-    assert variance(5, 4, 20).percent == 25                          # (5 - 4) / 4
-    assert variance(5, 4, 20).exceeds and not variance(6, 5, 20).exceeds   # 25% over; exactly 20% is within
-    assert round(float(variance(1, 9, 20).percent), 1) == -88.9      # (1 - 9) / 9 = -88.89%
-    assert variance(4, Decimal("5.25"), 20).percent * 21 == -500     # -1.25 / 5.25 = -500/21 %, exact
+    assert variance(5, 4, 20).percent == 25  # (5 - 4) / 4
+    assert variance(5, 4, 20).exceeds and not variance(6, 5, 20).exceeds  # 25% over; exactly 20% is within
+    assert round(float(variance(1, 9, 20).percent), 1) == -88.9  # (1 - 9) / 9 = -88.89%
+    assert variance(4, Decimal("5.25"), 20).percent * 21 == -500  # -1.25 / 5.25 = -500/21 %, exact
     assert variance(3, 0, 20).percent is None and variance(3, 0, 20).exceeds
     assert not variance(0, 0, 20).exceeds
     assert pct(Decimal(25)) == "25%"
@@ -116,15 +123,16 @@ def test_targets_imports_no_pandas():
 
 # --- contract quarters, actuals, annual targets, to date --------------------------------------------
 
+
 def test_contract_quarter_counts_from_the_quarter_holding_the_start():
     c = credit_facts(o2a=8)
     assert contract_quarter(c, q("2025/26-Q1")) == 1
     assert contract_quarter(c, q("2025/26-Q2")) == 2
-    assert contract_quarter(c, q("2026/27-Q2")) == 6          # across the year end
-    mid = credit_facts(start=date(2025, 8, 15), o2a=8)               # starts in July–September
+    assert contract_quarter(c, q("2026/27-Q2")) == 6  # across the year end
+    mid = credit_facts(start=date(2025, 8, 15), o2a=8)  # starts in July–September
     assert contract_quarter(mid, q("2025/26-Q2")) == 1
     assert contract_quarter(mid, "2025/26-Q3") == 2
-    assert contract_quarter(mid, q("2025/26-Q1")) == 0        # before the contract
+    assert contract_quarter(mid, q("2025/26-Q1")) == 0  # before the contract
 
 
 def test_cumulative_to_date_against_profile():
@@ -139,11 +147,11 @@ def test_cumulative_to_date_against_profile():
 
 
 def test_actual_count_output_2_is_2a_plus_2b_and_output_1_must_be_counted():
-    assert actual_count({"2a": 3, "2b": 1, "4": 2}, "2") == 4            # 3 + 1
-    assert actual_count({"2": 5, "2a": 3, "2b": 1}, "2") == 5            # a "2" count is taken as given
-    assert actual_count({"2a": 3}, "4") == 0                             # nothing claimed
-    assert actual_count({"2a": 3}, "1") is None                          # registrations not counted
-    assert actual_count(None, "4") is None                               # no return recorded
+    assert actual_count({"2a": 3, "2b": 1, "4": 2}, "2") == 4  # 3 + 1
+    assert actual_count({"2": 5, "2a": 3, "2b": 1}, "2") == 5  # a "2" count is taken as given
+    assert actual_count({"2a": 3}, "4") == 0  # nothing claimed
+    assert actual_count({"2a": 3}, "1") is None  # registrations not counted
+    assert actual_count(None, "4") is None  # no return recorded
 
 
 def test_actuals_by_quarter_takes_quarter_text():
@@ -152,7 +160,6 @@ def test_actuals_by_quarter_takes_quarter_text():
 
 def test_annual_target_of_output_2_adds_2a_and_2b():
     c = credit_facts(o2a=6, o2b=4, o4=9)
-    assert (annual_target(c, "2"), annual_target(c, "4"), annual_target(c, "5")) == (10, 9, None)   # 6 + 4
+    assert (annual_target(c, "2"), annual_target(c, "4"), annual_target(c, "5")) == (10, 9, None)  # 6 + 4
     assert annual_target_words(c, "2") == "10 (2a 6 + 2b 4)"
-    assert annual_target_words(credit_facts(o2=12, o2a=6, o2b=6), "2") == "12"   # the register's own row 2
-
+    assert annual_target_words(credit_facts(o2=12, o2a=6, o2b=6), "2") == "12"  # the register's own row 2

@@ -20,6 +20,7 @@ from swtool.model.refdata import RefData
 
 # --- uplift threshold ------------------------------------------------------------------------------
 
+
 def test_additive_uplift_worked_example():
     # 13 × (1 + 0.033 + 0.10) = 13 × 1.133 = 14.729 → £14.73
     assert wages.uplift_threshold(Decimal("13.00"), Decimal("3.3"), "additive") == Decimal("14.73")
@@ -50,10 +51,14 @@ def test_unknown_setting_is_refused():
 
 
 def test_uplift_formula_shows_every_input():
-    assert wages.uplift_formula(Decimal("13"), Decimal("3.3"), "2026-03", "additive") == \
-        "£13.00 × (1 + 3.3% CPI (Mar 2026) + 10%)"
-    assert wages.uplift_formula(Decimal("13"), Decimal("3.3"), "2026-03", "multiplicative") == \
-        "£13.00 × (1 + 3.3% CPI (Mar 2026)) × 1.10"
+    assert (
+        wages.uplift_formula(Decimal("13"), Decimal("3.3"), "2026-03", "additive")
+        == "£13.00 × (1 + 3.3% CPI (Mar 2026) + 10%)"
+    )
+    assert (
+        wages.uplift_formula(Decimal("13"), Decimal("3.3"), "2026-03", "multiplicative")
+        == "£13.00 × (1 + 3.3% CPI (Mar 2026)) × 1.10"
+    )
 
 
 # --- CPI -------------------------------------------------------------------------------------------
@@ -62,18 +67,23 @@ def test_uplift_formula_shows_every_input():
 # Wed 16 July, July's on Wed 20 August, November's on Wed 17 December 2025, December's on Wed 21 January 2026
 REF_DATES = SimpleNamespace(
     cpi={"2025-05": 3.4, "2025-06": 3.6, "2025-07": 3.8, "2025-11": 3.2, "2025-12": 3.4, "2026-01": 3.0},
-    cpi_release_dates={"2025-05": date(2025, 6, 18), "2025-06": date(2025, 7, 16), "2025-07": date(2025, 8, 20),
-                       "2025-11": date(2025, 12, 17), "2025-12": date(2026, 1, 21),
-                       "2026-01": date(2026, 2, 18)},
+    cpi_release_dates={
+        "2025-05": date(2025, 6, 18),
+        "2025-06": date(2025, 7, 16),
+        "2025-07": date(2025, 8, 20),
+        "2025-11": date(2025, 12, 17),
+        "2025-12": date(2026, 1, 21),
+        "2026-01": date(2026, 2, 18),
+    },
 )
 
 
 def test_cpi_estimated_publication_day_is_first_wednesday_on_or_after_the_20th():
-    assert wages.cpi_published("2026-03") == date(2026, 4, 22)   # ONS released it on Wed 22 April 2026
-    assert wages.cpi_published("2026-02") == date(2026, 3, 25)   # released Wed 25 March 2026
-    assert wages.cpi_published("2025-12") == date(2026, 1, 21)   # 20 Jan 2026 is a Tuesday
-    assert wages.cpi_published("2026-05") == date(2026, 6, 24)   # 20 June 2026 is a Saturday
-    assert wages.cpi_published("2025-06") == date(2025, 7, 23)   # 20 July 2025 is a Sunday (ONS: 16 July)
+    assert wages.cpi_published("2026-03") == date(2026, 4, 22)  # ONS released it on Wed 22 April 2026
+    assert wages.cpi_published("2026-02") == date(2026, 3, 25)  # released Wed 25 March 2026
+    assert wages.cpi_published("2025-12") == date(2026, 1, 21)  # 20 Jan 2026 is a Tuesday
+    assert wages.cpi_published("2026-05") == date(2026, 6, 24)  # 20 June 2026 is a Saturday
+    assert wages.cpi_published("2025-06") == date(2025, 7, 23)  # 20 July 2025 is a Sunday (ONS: 16 July)
 
 
 def test_cpi_uses_the_release_date_strictly_before_the_day():
@@ -137,8 +147,10 @@ def test_cpi_without_release_dates_is_the_figure_estimated_published_strictly_be
     assert wages.cpi_for(REF, date(2026, 1, 21)) == (Decimal("3.2"), "2025-11", True)
     assert wages.cpi_for(REF, date(2026, 1, 22)) == (Decimal("3.4"), "2025-12", True)
     # both estimates decided: December's (used) and January's (not yet)
-    assert wages.cpi_figure(REF, date(2026, 1, 22)).estimated == (("2025-12", date(2026, 1, 21)),
-                                                                  ("2026-01", date(2026, 2, 25)))
+    assert wages.cpi_figure(REF, date(2026, 1, 22)).estimated == (
+        ("2025-12", date(2026, 1, 21)),
+        ("2026-01", date(2026, 2, 25)),
+    )
 
 
 def test_cpi_after_the_newest_month_uses_the_newest_and_says_not_covered():
@@ -187,8 +199,12 @@ def test_an_override_of_month_and_rate_only_still_loads_and_is_estimated(tmp_pat
     ref = _override(tmp_path / "over", "month,cpi_rate\n2026-03,3.3\n2026-04,2.8\n")
     assert ref.file("cpi_uk_d7g7.csv").overridden and ref.refusals == []
     assert ref.cpi == {"2026-03": 3.3, "2026-04": 2.8} and ref.cpi_release_dates == {}
-    assert wages.cpi_figure(ref, date(2026, 5, 21)) == (Decimal("2.8"), "2026-04", True,
-                                                         (("2026-04", date(2026, 5, 20)),))
+    assert wages.cpi_figure(ref, date(2026, 5, 21)) == (
+        Decimal("2.8"),
+        "2026-04",
+        True,
+        (("2026-04", date(2026, 5, 20)),),
+    )
 
 
 def test_an_override_may_leave_some_release_dates_empty(tmp_path):
@@ -204,6 +220,7 @@ def test_an_override_with_a_bad_release_date_is_refused(tmp_path):
 
 
 # --- London Living Wage ----------------------------------------------------------------------------
+
 
 def test_llw_is_in_force_from_its_implement_by_date():
     # the 2025-26 rate (£14.80) was announced 22 Oct 2025 and is in force from 1 May 2026
@@ -226,6 +243,7 @@ def test_llw_from_the_shipped_file():
 
 # --- money: rounded only by swtool.calc.money ---------------------------------------------------------
 
+
 def test_threshold_is_rounded_once_by_calc_money(monkeypatch):
     from swtool.calc import money
 
@@ -244,6 +262,8 @@ def test_threshold_is_rounded_once_by_calc_money(monkeypatch):
 def test_llw_and_formula_money_come_from_calc_money():
     rate, _, _ = wages.llw_on(REF, date(2026, 5, 1))
     assert rate == Decimal("14.80") and str(rate) == "14.80"
-    assert wages.uplift_formula(Decimal("1234.5"), Decimal("2.8"), "2026-04") == \
-        "£1,234.50 × (1 + 2.8% CPI (Apr 2026) + 10%)"
+    assert (
+        wages.uplift_formula(Decimal("1234.5"), Decimal("2.8"), "2026-04")
+        == "£1,234.50 × (1 + 2.8% CPI (Apr 2026) + 10%)"
+    )
     assert not hasattr(wages, "money") and not hasattr(wages, "pounds")

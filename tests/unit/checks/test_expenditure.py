@@ -21,8 +21,14 @@ ADVISER = "Employment adviser 1 FTE"
 
 
 def tx(**overrides) -> dict:
-    t = {"Budget item": ADVISER, "Date defrayed": date(2026, 9, 25), "Description": "Adviser salary September",
-         "Amount": 9000, "Includes recoverable VAT": "No", "Internal recharge": "No"}
+    t = {
+        "Budget item": ADVISER,
+        "Date defrayed": date(2026, 9, 25),
+        "Description": "Adviser salary September",
+        "Amount": 9000,
+        "Includes recoverable VAT": "No",
+        "Internal recharge": "No",
+    }
     t.update(overrides)
     return t
 
@@ -33,9 +39,6 @@ def run(tmp_path, expenditure=None, transactions=None, **kw):
     return check(path, **kw)
 
 
-
-
-
 def test_default_return_has_no_x_findings(tmp_path):
     report = run(tmp_path, transactions=[tx()])
     assert [f.code for f in report.findings if f.code.startswith("X")] == []
@@ -43,9 +46,14 @@ def test_default_return_has_no_x_findings(tmp_path):
 
 # --- X401 ------------------------------------------------------------------------------------------
 
+
 def test_x401_item_not_in_the_budget(tmp_path):
-    lines = [expenditure_line(), expenditure_line(**{"Category": "Delivery", "Budget item": "Stationery",
-                                                     "Budgeted amount": 0, "Actual spend": 0})]
+    lines = [
+        expenditure_line(),
+        expenditure_line(
+            **{"Category": "Delivery", "Budget item": "Stationery", "Budgeted amount": 0, "Actual spend": 0}
+        ),
+    ]
     f = only(run(tmp_path, lines), "X401")
     assert (f.cell, f.severity) == ("Expenditure!B3", "error")
     assert "'Stationery' is not a heading of contract SW-L3-01's budget (Employment adviser 1 FTE)" in f.message
@@ -63,6 +71,7 @@ def test_x401_without_a_contract_is_not_checked(tmp_path):
 
 
 # --- X402 ------------------------------------------------------------------------------------------
+
 
 def test_x402_variance_over_ten_per_cent_without_comment(tmp_path):
     f = only(run(tmp_path, [expenditure_line(**{"Actual spend": 9900.01})]), "X402")
@@ -97,6 +106,7 @@ def test_x402_match_funding_is_not_spend(tmp_path):
 
 # --- X403 ------------------------------------------------------------------------------------------
 
+
 def test_x403_defrayed_after_the_quarter(tmp_path):
     report = run(tmp_path, transactions=[tx(**{"Date defrayed": date(2026, 10, 1), "Internal recharge": "Yes"})])
     f = only(report, "X403")
@@ -115,18 +125,25 @@ def test_x403_without_transactions_sheet_is_quiet(tmp_path):
 
 # --- X409 ------------------------------------------------------------------------------------------
 
+
 def earlier_return(tmp_path, transactions):
     """The contract's 2026/27 Q1 return, listing these transactions."""
-    return write_return(tmp_path, "q1.xlsx", cover_values={"Quarter": "Q1", "Date submitted": date(2026, 7, 9)},
-                        transactions=transactions)
+    return write_return(
+        tmp_path,
+        "q1.xlsx",
+        cover_values={"Quarter": "Q1", "Date submitted": date(2026, 7, 9)},
+        transactions=transactions,
+    )
 
 
 def test_x409_defrayed_before_the_quarter_is_a_warning(tmp_path):
     report = run(tmp_path, transactions=[tx(**{"Date defrayed": date(2026, 6, 30), "Internal recharge": "Yes"})])
     f = only(report, "X409")
     assert (f.cell, f.severity) == ("Transactions!B2", "warning")
-    assert "'Adviser salary September' (£9,000.00, 'Employment adviser 1 FTE') was defrayed on 30/06/2026, " \
-           "before the quarter's first day 01/07/2026" in f.message
+    assert (
+        "'Adviser salary September' (£9,000.00, 'Employment adviser 1 FTE') was defrayed on 30/06/2026, "
+        "before the quarter's first day 01/07/2026" in f.message
+    )
     assert "internal recharge" in f.message and "within the quarter" in f.message
     assert "earlier returns were not given" in f.message
 
@@ -148,8 +165,13 @@ def test_x409_another_transaction_of_an_earlier_return_leaves_a_warning(tmp_path
 
 
 def test_x409_quiet_from_the_first_day_and_before_the_contract(tmp_path):
-    report = run(tmp_path, transactions=[tx(**{"Date defrayed": date(2026, 7, 1), "Amount": 4500}),
-                                         tx(**{"Date defrayed": date(2025, 3, 31), "Amount": 4500})])
+    report = run(
+        tmp_path,
+        transactions=[
+            tx(**{"Date defrayed": date(2026, 7, 1), "Amount": 4500}),
+            tx(**{"Date defrayed": date(2025, 3, 31), "Amount": 4500}),
+        ],
+    )
     assert found(report, "X409") == [] and [f.cell for f in found(report, "X404")] == ["Transactions!B3"]
 
 
@@ -164,6 +186,7 @@ def test_x409_declares_its_error_variant_and_other_rules_cannot_raise():
 
 # --- X404 ------------------------------------------------------------------------------------------
 
+
 def test_x404_before_the_contract_start(tmp_path):
     report = run(tmp_path, transactions=[tx(**{"Date defrayed": date(2025, 3, 31)})])
     f = only(report, "X404")
@@ -172,20 +195,27 @@ def test_x404_before_the_contract_start(tmp_path):
 
 
 def test_x404_after_the_contract_end(tmp_path):
-    report = run(tmp_path, transactions=[tx(**{"Date defrayed": date(2026, 9, 16)})],
-                 contract=contract(end=date(2026, 9, 15)))
+    report = run(
+        tmp_path, transactions=[tx(**{"Date defrayed": date(2026, 9, 16)})], contract=contract(end=date(2026, 9, 15))
+    )
     f = only(report, "X404")
     assert f.cell == "Transactions!B2" and "after the contract's end" in f.message
 
 
 def test_x404_first_and_last_day_of_the_contract_are_quiet(tmp_path):
-    report = run(tmp_path, transactions=[tx(**{"Date defrayed": date(2025, 4, 1), "Amount": 4500}),
-                                         tx(**{"Date defrayed": date(2026, 9, 15), "Amount": 4500})],
-                 contract=contract(end=date(2026, 9, 15)))
+    report = run(
+        tmp_path,
+        transactions=[
+            tx(**{"Date defrayed": date(2025, 4, 1), "Amount": 4500}),
+            tx(**{"Date defrayed": date(2026, 9, 15), "Amount": 4500}),
+        ],
+        contract=contract(end=date(2026, 9, 15)),
+    )
     assert found(report, "X404") == []
 
 
 # --- X405 ------------------------------------------------------------------------------------------
+
 
 def test_x405_recoverable_vat(tmp_path):
     f = only(run(tmp_path, transactions=[tx(**{"Includes recoverable VAT": "Yes"})]), "X405")
@@ -199,6 +229,7 @@ def test_x405_no_vat_is_quiet(tmp_path):
 
 # --- X406 ------------------------------------------------------------------------------------------
 
+
 def test_x406_transactions_short_of_actual_spend(tmp_path):
     report = run(tmp_path, transactions=[tx(**{"Amount": 4000}), tx(**{"Amount": 4999.98})])
     f = only(report, "X406")
@@ -211,8 +242,12 @@ def test_x406_a_penny_out_is_tolerated(tmp_path):
 
 
 def test_x406_item_with_no_transactions(tmp_path):
-    lines = [expenditure_line(), expenditure_line(**{"Category": "Delivery", "Budget item": "Room hire",
-                                                     "Budgeted amount": 0, "Actual spend": 150})]
+    lines = [
+        expenditure_line(),
+        expenditure_line(
+            **{"Category": "Delivery", "Budget item": "Room hire", "Budgeted amount": 0, "Actual spend": 150}
+        ),
+    ]
     f = only(run(tmp_path, lines, transactions=[tx()]), "X406")
     assert f.cell == "Expenditure!D3" and "actual spend £150.00 for 'Room hire'" in f.message
     assert "lists no transactions for it" in f.message
@@ -235,10 +270,13 @@ def test_x406_not_checked_without_a_transactions_sheet(tmp_path):
 
 # --- X407 ------------------------------------------------------------------------------------------
 
+
 def test_x407_negative_budget_and_spend(tmp_path):
     report = run(tmp_path, [expenditure_line(**{"Budgeted amount": -1, "Actual spend": -0.01})])
-    assert [[f.cell, f.severity] for f in found(report, "X407")] == [["Expenditure!C2", "error"],
-                                                                      ["Expenditure!D2", "error"]]
+    assert [[f.cell, f.severity] for f in found(report, "X407")] == [
+        ["Expenditure!C2", "error"],
+        ["Expenditure!D2", "error"],
+    ]
     assert "Budgeted amount -£1.00" in found(report, "X407")[0].message
 
 
@@ -249,6 +287,7 @@ def test_x407_zero_is_quiet(tmp_path):
 
 # --- X408 ------------------------------------------------------------------------------------------
 
+
 def test_x408_budgeted_amount_differs_from_the_register(tmp_path):
     line = expenditure_line(**{"Budgeted amount": 9500, "Actual spend": 9500})
     f = only(run(tmp_path, [line]), "X408")
@@ -257,10 +296,18 @@ def test_x408_budgeted_amount_differs_from_the_register(tmp_path):
 
 
 def test_x408_heading_not_budgeted_this_quarter(tmp_path):
-    c = contract(budget=[BudgetLine(QUARTER_FY, QUARTER, "Staff and management", ADVISER, Decimal("9000.00")),
-                         BudgetLine(QUARTER_FY, "Q3", "Delivery", "Room hire", Decimal("300.00"))])
-    lines = [expenditure_line(), expenditure_line(**{"Category": "Delivery", "Budget item": "Room hire",
-                                                     "Budgeted amount": 300, "Actual spend": 300})]
+    c = contract(
+        budget=[
+            BudgetLine(QUARTER_FY, QUARTER, "Staff and management", ADVISER, Decimal("9000.00")),
+            BudgetLine(QUARTER_FY, "Q3", "Delivery", "Room hire", Decimal("300.00")),
+        ]
+    )
+    lines = [
+        expenditure_line(),
+        expenditure_line(
+            **{"Category": "Delivery", "Budget item": "Room hire", "Budgeted amount": 300, "Actual spend": 300}
+        ),
+    ]
     report = run(tmp_path, lines, contract=c)
     f = only(report, "X408")
     assert f.cell == "Expenditure!C3" and "has no budget for it in 2026/27 Q2" in f.message
@@ -273,8 +320,9 @@ def test_x408_same_amount_is_quiet(tmp_path):
 
 def test_x408_register_without_a_budget_for_the_quarter_warns_once(tmp_path):
     c = contract(budget=[BudgetLine(QUARTER_FY, "Q3", "Staff and management", ADVISER, Decimal("9000.00"))])
-    report = run(tmp_path, [expenditure_line(), expenditure_line(**{"Budgeted amount": 10, "Actual spend": 10})],
-                 contract=c)
+    report = run(
+        tmp_path, [expenditure_line(), expenditure_line(**{"Budgeted amount": 10, "Actual spend": 10})], contract=c
+    )
     f = only(report, "X408")
     assert f.cell == "Expenditure!C2" and "has no budget for 2026/27 Q2" in f.message
 

@@ -22,8 +22,10 @@ def n_cells(report):
 
 
 def claims_of(*outputs):
-    return [claim(**{"Claim ref": f"CL-{i:04d}", "Client ref": f"SW1000{i:02d}", "Output": o})
-            for i, o in enumerate(outputs, 1)]
+    return [
+        claim(**{"Claim ref": f"CL-{i:04d}", "Client ref": f"SW1000{i:02d}", "Output": o})
+        for i, o in enumerate(outputs, 1)
+    ]
 
 
 # --- catalogue ---------------------------------------------------------------------------------------
@@ -41,13 +43,22 @@ def test_default_return_has_no_narrative_findings(tmp_path):
 
 # --- N501 output variance ----------------------------------------------------------------------------
 
+
 def test_n501_fires_under_target(tmp_path):
     path = write_return(tmp_path, narrative_values={"Output variances": None})
     report = check(path, contract=contract(targets={"2a": Target("2a", 36)}))
     assert n_cells(report) == [["N501", "Narrative!B5"]]
     msg = n_findings(report)[0].message
-    for part in ("output 2a", "1 claimed", "quarterly target of 9", "annual 36 ÷ 4", "88.9% under",
-                 "over 20%", "output_variance_percent = 20", "is empty"):
+    for part in (
+        "output 2a",
+        "1 claimed",
+        "quarterly target of 9",
+        "annual 36 ÷ 4",
+        "88.9% under",
+        "over 20%",
+        "output_variance_percent = 20",
+        "is empty",
+    ):
         assert part in msg
     assert n_findings(report)[0].severity == "error"
 
@@ -66,8 +77,9 @@ def test_n501_placeholder_is_no_explanation(tmp_path):
 
 def test_n501_25_percent_over_fires_at_20_not_at_30(tmp_path):
     # 2a annual 16 -> quarterly 4; 5 claimed -> (5 - 4) / 4 = 25% over
-    path = write_return(tmp_path, claims=claims_of("2a", "2a", "2a", "2a", "2a"),
-                        narrative_values={"Output variances": None})
+    path = write_return(
+        tmp_path, claims=claims_of("2a", "2a", "2a", "2a", "2a"), narrative_values={"Output variances": None}
+    )
     c = contract(targets={"2a": Target("2a", 16)})
     at20 = check(path, contract=c)
     assert n_cells(at20) == [["N501", "Narrative!B5"]]
@@ -79,8 +91,7 @@ def test_n501_25_percent_over_fires_at_20_not_at_30(tmp_path):
 
 def test_n501_setting_30_named_when_it_fires(tmp_path):
     path = write_return(tmp_path, narrative_values={"Output variances": None})
-    report = check(path, contract=contract(targets={"2a": Target("2a", 36)}),
-                   settings={"output_variance_percent": 30})
+    report = check(path, contract=contract(targets={"2a": Target("2a", 36)}), settings={"output_variance_percent": 30})
     msg = n_findings(report)[0].message
     assert "over 30%" in msg and "output_variance_percent = 30" in msg and "App 3 item 5" in msg
 
@@ -102,8 +113,9 @@ def test_n501_fractional_target(tmp_path):
 
 def test_n501_output_2_combined_is_2a_plus_2b(tmp_path):
     c = contract(targets={"2": Target("2", 8)})  # 2 a quarter
-    both = write_return(tmp_path, "both.xlsx", claims=claims_of("2a", "2b"),
-                        narrative_values={"Output variances": None})
+    both = write_return(
+        tmp_path, "both.xlsx", claims=claims_of("2a", "2b"), narrative_values={"Output variances": None}
+    )
     assert n_findings(check(both, contract=c)) == []
     one = write_return(tmp_path, "one.xlsx", claims=claims_of("2a"), narrative_values={"Output variances": None})
     msg = n_findings(check(one, contract=c))[0].message
@@ -141,6 +153,7 @@ def test_n501_not_checked_without_contract(tmp_path):
 
 # --- N502 finance variance ---------------------------------------------------------------------------
 
+
 def test_n502_fires_under_budget(tmp_path):
     path = write_return(tmp_path, expenditure=[expenditure_line(**{"Actual spend": 7000, "Comment": "Vacancy"})])
     report = check(path, contract=contract())
@@ -151,9 +164,18 @@ def test_n502_fires_under_budget(tmp_path):
 
 def test_n502_totals_over_lines(tmp_path):
     # 9000 + 1000 budgeted, 9000 + 2100 spent: 11,100 vs 10,000 is 11% over (one line alone is 110% over)
-    lines = [expenditure_line(),
-             expenditure_line(**{"Budget item": "Client travel", "Category": "Beneficiary", "Budgeted amount": 1000,
-                                 "Actual spend": 2100, "Comment": "More travel"})]
+    lines = [
+        expenditure_line(),
+        expenditure_line(
+            **{
+                "Budget item": "Client travel",
+                "Category": "Beneficiary",
+                "Budgeted amount": 1000,
+                "Actual spend": 2100,
+                "Comment": "More travel",
+            }
+        ),
+    ]
     report = check(write_return(tmp_path, expenditure=lines), contract=contract())
     assert "11% over" in n_findings(report, "N502")[0].message
 
@@ -170,16 +192,24 @@ def test_n502_just_over_10_percent_fires(tmp_path):
 
 
 def test_n502_quiet_when_explained(tmp_path):
-    path = write_return(tmp_path, expenditure=[expenditure_line(**{"Actual spend": 7000})],
-                        narrative_values={"Finance variances": "Adviser on leave in August; temporary underspend."})
+    path = write_return(
+        tmp_path,
+        expenditure=[expenditure_line(**{"Actual spend": 7000})],
+        narrative_values={"Finance variances": "Adviser on leave in August; temporary underspend."},
+    )
     assert n_findings(check(path, contract=contract())) == []
 
 
 # --- N503 personal data ------------------------------------------------------------------------------
 
+
 def test_n503_fires_in_case_study_with_masked_value(tmp_path):
-    path = write_return(tmp_path, narrative_values={
-        "Case study": "Client SW100001 can be reached on 07700 900123 and started a warehouse job in August."})
+    path = write_return(
+        tmp_path,
+        narrative_values={
+            "Case study": "Client SW100001 can be reached on 07700 900123 and started a warehouse job in August."
+        },
+    )
     report = check(path, contract=contract())
     assert n_cells(report) == [["N503", "Narrative!B8"]]
     f = n_findings(report)[0]
@@ -188,9 +218,13 @@ def test_n503_fires_in_case_study_with_masked_value(tmp_path):
 
 
 def test_n503_any_narrative_answer(tmp_path):
-    path = write_return(tmp_path, narrative_values={
-        "Lessons learnt": "Ask clients (e.g. jo.bloggs@example.com) to confirm appointments by e-mail.",
-        "Client and employer views": "One client, NI AB 12 34 56 C, living at SE15 4QF, said the fair helped."})
+    path = write_return(
+        tmp_path,
+        narrative_values={
+            "Lessons learnt": "Ask clients (e.g. jo.bloggs@example.com) to confirm appointments by e-mail.",
+            "Client and employer views": "One client, NI AB 12 34 56 C, living at SE15 4QF, said the fair helped.",
+        },
+    )
     report = check(path, contract=contract())
     assert n_cells(report) == [["N503", "Narrative!B2"], ["N503", "Narrative!B4"], ["N503", "Narrative!B4"]]
     messages = " ".join(f.message for f in n_findings(report))
@@ -199,68 +233,78 @@ def test_n503_any_narrative_answer(tmp_path):
 
 
 def test_n503_quiet_on_ordinary_text(tmp_path):
-    path = write_return(tmp_path, narrative_values={
-        "Case study": "Client SW100001, aged 34 and living in SE15, started work on 3 August 2026 at £13.85 an hour, "
-                      "37.5 hours a week; 25% more clients than in 2025/26 attended the 14/10/2026 fair."})
+    path = write_return(
+        tmp_path,
+        narrative_values={
+            "Case study": "Client SW100001, aged 34 and living in SE15, started work on 3 August 2026 at £13.85 an hour, "
+            "37.5 hours a week; 25% more clients than in 2025/26 attended the 14/10/2026 fair."
+        },
+    )
     assert n_findings(check(path, contract=contract())) == []
 
 
-@pytest.mark.parametrize("text,kind", [
-    ("Contact her at jane.doe@example.com for details", "email"),
-    ("Her address (jane.doe@example.co.uk) is on file", "email"),
-    ("write to jane.doe [at] example [dot] com", "email"),
-    ("jane.doe(at)example.com", "email"),
-    ("jane at gmail dot com", "email"),
-    ("JANE.DOE@EXAMPLE.ORG", "email"),
-    ("Call 07700 900123 today", "phone"),
-    ("Ring 07700900123.", "phone"),
-    ("mobile 07700-900-123", "phone"),
-    ("Tel +44 20 7946 0018", "phone"),
-    ("Tel +44 (0)20 7946 0018", "phone"),
-    ("on (020) 7946 0018 weekdays", "phone"),
-    ("0161 496 0000", "phone"),
-    ("+33 1 23 45 67 89", "phone"),
-    ("0044 20 7946 0018", "phone"),
-    ("NI AB123456C", "ni"),
-    ("NI number: AB 12 34 56 C", "ni"),
-    ("ni ab123456c", "ni"),
-    ("AB 123456 C on the form", "ni"),
-    ("Lives at SE15 4AB", "postcode"),
-    ("lives at se1 0aa", "postcode"),
-    ("SW1A 1AA", "postcode"),
-    ("moved to SE17 1RB in May", "postcode"),
-    ("born on 12/03/1987", "dob"),
-    ("DOB: 12.03.87", "dob"),
-    ("date of birth is 3 March 1990", "dob"),
-    ("12 March 1990 (DOB)", "dob"),
-    ("D.O.B. 1989-11-02", "dob"),
-    ("born 2nd May 2001", "dob"),
-    ("On 14/03/1987 she", "old-date"),
-    ("since March 12, 1985", "old-date"),
-])
+@pytest.mark.parametrize(
+    "text,kind",
+    [
+        ("Contact her at jane.doe@example.com for details", "email"),
+        ("Her address (jane.doe@example.co.uk) is on file", "email"),
+        ("write to jane.doe [at] example [dot] com", "email"),
+        ("jane.doe(at)example.com", "email"),
+        ("jane at gmail dot com", "email"),
+        ("JANE.DOE@EXAMPLE.ORG", "email"),
+        ("Call 07700 900123 today", "phone"),
+        ("Ring 07700900123.", "phone"),
+        ("mobile 07700-900-123", "phone"),
+        ("Tel +44 20 7946 0018", "phone"),
+        ("Tel +44 (0)20 7946 0018", "phone"),
+        ("on (020) 7946 0018 weekdays", "phone"),
+        ("0161 496 0000", "phone"),
+        ("+33 1 23 45 67 89", "phone"),
+        ("0044 20 7946 0018", "phone"),
+        ("NI AB123456C", "ni"),
+        ("NI number: AB 12 34 56 C", "ni"),
+        ("ni ab123456c", "ni"),
+        ("AB 123456 C on the form", "ni"),
+        ("Lives at SE15 4AB", "postcode"),
+        ("lives at se1 0aa", "postcode"),
+        ("SW1A 1AA", "postcode"),
+        ("moved to SE17 1RB in May", "postcode"),
+        ("born on 12/03/1987", "dob"),
+        ("DOB: 12.03.87", "dob"),
+        ("date of birth is 3 March 1990", "dob"),
+        ("12 March 1990 (DOB)", "dob"),
+        ("D.O.B. 1989-11-02", "dob"),
+        ("born 2nd May 2001", "dob"),
+        ("On 14/03/1987 she", "old-date"),
+        ("since March 12, 1985", "old-date"),
+    ],
+)
 def test_personal_data_found(text, kind):
     assert [k for k, _ in personal_data(text, Q2_START)] == [kind]
 
 
-@pytest.mark.parametrize("text", [
-    "More details at southwark.gov.uk and sessions at Walworth.Next week",
-    "Follow @SouthwarkWorks for news",
-    "£1,200 spent, 25% up, 2026/27, client SW100001, 37.5 hours, 120 clients",
-    "between 10:00 and 12:30 on 01/10/2026",
-    "she started on 3 August 2026 and stayed 26 weeks",
-    "She was born in Nigeria and moved to London on 12 March 2019",
-    "born in 1990",  # a year is no date of birth
-    "unemployed since 2015, aged 34",
-    "in the SE1 area and SE15",
-    "the Q2 2nd cohort, the A2 3rd exit",
-    "Client SW100001 A job",
-    "budget of 10000000 and 2,500,000",
-    "reference 12345678901",
-    "account 0012345678, sort code 00-12-34",
-    "ISO date 2026-10-14, invoice 0001234",
-    "Level 2 NVQ, 16-25 year olds, 0.5 FTE",
-    "Call the Jobcentre Plus on the usual line",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "More details at southwark.gov.uk and sessions at Walworth.Next week",
+        "Follow @SouthwarkWorks for news",
+        "£1,200 spent, 25% up, 2026/27, client SW100001, 37.5 hours, 120 clients",
+        "between 10:00 and 12:30 on 01/10/2026",
+        "she started on 3 August 2026 and stayed 26 weeks",
+        "She was born in Nigeria and moved to London on 12 March 2019",
+        "born in 1990",  # a year is no date of birth
+        "unemployed since 2015, aged 34",
+        "in the SE1 area and SE15",
+        "the Q2 2nd cohort, the A2 3rd exit",
+        "Client SW100001 A job",
+        "budget of 10000000 and 2,500,000",
+        "reference 12345678901",
+        "account 0012345678, sort code 00-12-34",
+        "ISO date 2026-10-14, invoice 0001234",
+        "Level 2 NVQ, 16-25 year olds, 0.5 FTE",
+        "Call the Jobcentre Plus on the usual line",
+    ],
+)
 def test_personal_data_not_found(text):
     assert personal_data(text, Q2_START) == []
 
@@ -277,9 +321,14 @@ def test_mask():
 
 # --- N507 possible names -----------------------------------------------------------------------------
 
+
 def test_n507_fires_on_a_name(tmp_path):
-    path = write_return(tmp_path, narrative_values={
-        "Case study": "Jane Smith had been out of work for two years and started a warehouse job in August."})
+    path = write_return(
+        tmp_path,
+        narrative_values={
+            "Case study": "Jane Smith had been out of work for two years and started a warehouse job in August."
+        },
+    )
     report = check(path, contract=contract())
     assert n_cells(report) == [["N507", "Narrative!B8"]]
     f = n_findings(report)[0]
@@ -288,36 +337,41 @@ def test_n507_fires_on_a_name(tmp_path):
 
 def test_n507_quiet_on_employer_from_claims(tmp_path):
     text = "Client SW100001 started at Amina Okafor Hair as a junior stylist."
-    named = write_return(tmp_path, "a.xlsx", narrative_values={"Case study": text},
-                         claims=[claim(Employer="Amina Okafor Hair")])
+    named = write_return(
+        tmp_path, "a.xlsx", narrative_values={"Case study": text}, claims=[claim(Employer="Amina Okafor Hair")]
+    )
     assert n_findings(check(named, contract=contract())) == []
     other = write_return(tmp_path, "b.xlsx", narrative_values={"Case study": text})
     assert n_cells(check(other, contract=contract())) == [["N507", "Narrative!B8"]]
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("Jane Smith started work", ["Jane Smith"]),
-    ("We met Mrs Okafor at the fair", ["Mrs Okafor"]),
-    ("We met Mrs. Okafor at the fair", ["Mrs Okafor"]),
-    ("Adebayo Okonkwo and Amina O'Connor", ["Adebayo Okonkwo", "Amina O'Connor"]),
-    ("Mohammed McDonald-Smith", ["Mohammed McDonald-Smith"]),
-    ("Jack Petchey Foundation funded the course", []),
-    ("at the Tessa Jowell Health Centre", []),
-    ("volunteering at St Mary Magdalene", []),
-    ("Mohammed Ali (not his real name) found work", []),
-    ("events in Victoria Park and on the Elizabeth Line", []),
-    ("In May Jones", []),
-    ("John Lewis hired two clients", []),
-    ("Client SW100001 met Grace at the Jobcentre Plus", []),
-    ("Jane\nSmith", []),
-    ("Southwark Works and Universal Credit", []),
-    ("Outreach in Peckham and Walworth on Monday Mornings", []),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Jane Smith started work", ["Jane Smith"]),
+        ("We met Mrs Okafor at the fair", ["Mrs Okafor"]),
+        ("We met Mrs. Okafor at the fair", ["Mrs Okafor"]),
+        ("Adebayo Okonkwo and Amina O'Connor", ["Adebayo Okonkwo", "Amina O'Connor"]),
+        ("Mohammed McDonald-Smith", ["Mohammed McDonald-Smith"]),
+        ("Jack Petchey Foundation funded the course", []),
+        ("at the Tessa Jowell Health Centre", []),
+        ("volunteering at St Mary Magdalene", []),
+        ("Mohammed Ali (not his real name) found work", []),
+        ("events in Victoria Park and on the Elizabeth Line", []),
+        ("In May Jones", []),
+        ("John Lewis hired two clients", []),
+        ("Client SW100001 met Grace at the Jobcentre Plus", []),
+        ("Jane\nSmith", []),
+        ("Southwark Works and Universal Credit", []),
+        ("Outreach in Peckham and Walworth on Monday Mornings", []),
+    ],
+)
 def test_possible_names(text, expected):
     assert possible_names(text) == expected
 
 
 # --- N504 case study ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value,said", [(None, "is empty"), ("N/A", 'says only "N/A"'), ("-", "is empty")])
 def test_n504_fires_when_empty(tmp_path, value, said):
@@ -327,17 +381,23 @@ def test_n504_fires_when_empty(tmp_path, value, said):
 
 
 def test_n504_quiet_with_a_case_study(tmp_path):
-    report = check(write_return(tmp_path, narrative_values={"Case study": "Client SW100002 gained a forklift "
-                                                                          "licence and a permanent job."}),
-                   contract=contract())
+    report = check(
+        write_return(
+            tmp_path, narrative_values={"Case study": "Client SW100002 gained a forklift licence and a permanent job."}
+        ),
+        contract=contract(),
+    )
     assert n_findings(report) == []
 
 
 # --- N505 milestones ---------------------------------------------------------------------------------
 
+
 def test_n505_fires_when_due_in_quarter_not_achieved_no_anticipated_date(tmp_path):
-    path = write_return(tmp_path, milestones=[milestone(), milestone(Milestone="Client satisfaction survey",
-                                                                     **{"Due date": date(2026, 9, 15)})])
+    path = write_return(
+        tmp_path,
+        milestones=[milestone(), milestone(Milestone="Client satisfaction survey", **{"Due date": date(2026, 9, 15)})],
+    )
     report = check(path, contract=contract())
     assert n_cells(report) == [["N505", "Milestones!D3"]]
     f = n_findings(report)[0]
@@ -352,25 +412,34 @@ def test_n505_due_on_quarter_end_fires(tmp_path):
 
 def test_n505_not_overdue_before_the_return_was_sent(tmp_path):
     # a Q4 return sent early (9/10/2026): a milestone due 1/12/2026 has not passed yet; one due 1/10/2026 has
-    path = write_return(tmp_path, cover_values={"Quarter": "Q4"},
-                        milestones=[milestone(**{"Due date": date(2026, 12, 1)}),
-                                    milestone(Milestone="Outreach plan", **{"Due date": date(2026, 10, 1)})])
+    path = write_return(
+        tmp_path,
+        cover_values={"Quarter": "Q4"},
+        milestones=[
+            milestone(**{"Due date": date(2026, 12, 1)}),
+            milestone(Milestone="Outreach plan", **{"Due date": date(2026, 10, 1)}),
+        ],
+    )
     report = check(path, contract=contract())
     assert n_cells(report) == [["N505", "Milestones!D3"]]
     assert "the date submitted 09/10/2026" in n_findings(report)[0].message
 
 
-@pytest.mark.parametrize("fields", [
-    {"Due date": date(2026, 9, 15), "Anticipated date": date(2026, 11, 30)},
-    {"Due date": date(2026, 9, 15), "Date achieved": date(2026, 9, 20)},
-    {"Due date": date(2026, 10, 1)},  # due after the quarter's end: next quarter's return
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"Due date": date(2026, 9, 15), "Anticipated date": date(2026, 11, 30)},
+        {"Due date": date(2026, 9, 15), "Date achieved": date(2026, 9, 20)},
+        {"Due date": date(2026, 10, 1)},  # due after the quarter's end: next quarter's return
+    ],
+)
 def test_n505_quiet(tmp_path, fields):
     path = write_return(tmp_path, milestones=[milestone(**fields)])
     assert n_findings(check(path, contract=contract(), today=date(2026, 10, 20))) == []
 
 
 # --- N506 safeguarding -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", [None, "-"])
 def test_n506_fires_when_blank(tmp_path, value):

@@ -19,8 +19,14 @@ import builders
 from builders import check, claim, found, only, registration, write_return
 from swtool.model.refdata import PACKAGE_DATA, RefData
 
-IN_WORK = {"Employment status": "Employed", "Employment type": "Full-time", "Contract type": "Zero hours",
-           "Average weekly hours": 20, "Gross hourly pay": 13.0, "On Statutory Sick Pay": "No"}
+IN_WORK = {
+    "Employment status": "Employed",
+    "Employment type": "Full-time",
+    "Contract type": "Zero hours",
+    "Average weekly hours": 20,
+    "Gross hourly pay": 13.0,
+    "On Statutory Sick Pay": "No",
+}
 
 
 def in_work(**overrides) -> dict:
@@ -29,44 +35,82 @@ def in_work(**overrides) -> dict:
 
 def wage(**overrides) -> dict:
     """A type A progression on Monday 3 August 2026."""
-    c = claim(Output="4", **{"Progression type": "A wage", "Evidence held": "Payslips before and after",
-                             "Evidence reference": "CL-0001-payslips.pdf", "Gross hourly pay": 16.0,
-                             "Start date": date(2026, 8, 3)})
+    c = claim(
+        Output="4",
+        **{
+            "Progression type": "A wage",
+            "Evidence held": "Payslips before and after",
+            "Evidence reference": "CL-0001-payslips.pdf",
+            "Gross hourly pay": 16.0,
+            "Start date": date(2026, 8, 3),
+        },
+    )
     c.update(overrides)
     return c
 
 
 def training(**overrides) -> dict:
-    c = claim(Output="4", **{"Progression type": "B training", "Evidence held": "Certificate",
-                             "Qualification gained": "Level 3 Diploma in Team Leading", "Qualification level": "3",
-                             "Start date": date(2026, 8, 3)})
+    c = claim(
+        Output="4",
+        **{
+            "Progression type": "B training",
+            "Evidence held": "Certificate",
+            "Qualification gained": "Level 3 Diploma in Team Leading",
+            "Qualification level": "3",
+            "Start date": date(2026, 8, 3),
+        },
+    )
     c.update(overrides)
     return c
 
 
 def contract_change(**overrides) -> dict:
-    c = claim(Output="4", **{"Progression type": "C contract", "Evidence held": "Contract of employment",
-                             "Previous contract type": "Zero hours", "Previous weekly hours": 20,
-                             "Contract type": "Permanent", "Weekly hours": 30, "Start date": date(2026, 8, 3)})
+    c = claim(
+        Output="4",
+        **{
+            "Progression type": "C contract",
+            "Evidence held": "Contract of employment",
+            "Previous contract type": "Zero hours",
+            "Previous weekly hours": 20,
+            "Contract type": "Permanent",
+            "Weekly hours": 30,
+            "Start date": date(2026, 8, 3),
+        },
+    )
     c.update(overrides)
     return c
 
 
 def placement(kind: str, start: date, end: date, **overrides) -> dict:
-    evidence = ("Employer letter with dates and wages" if kind == "Internship"
-                else "Host letter, email or text with dates")
-    c = claim(Output="5", **{"Placement type": kind, "Start date": start, "End date": end, "Evidence held": evidence,
-                             "Employment type": None, "Contract type": None, "Weekly hours": None,
-                             "Gross hourly pay": 15.0 if kind == "Internship" else None})
+    evidence = (
+        "Employer letter with dates and wages" if kind == "Internship" else "Host letter, email or text with dates"
+    )
+    c = claim(
+        Output="5",
+        **{
+            "Placement type": kind,
+            "Start date": start,
+            "End date": end,
+            "Evidence held": evidence,
+            "Employment type": None,
+            "Contract type": None,
+            "Weekly hours": None,
+            "Gross hourly pay": 15.0 if kind == "Internship" else None,
+        },
+    )
     c.update(overrides)
     return c
 
 
 def run(tmp_path, registrations=None, claims=None, name="return.xlsx", **kw):
-    path = write_return(tmp_path, name, registrations=registrations or [in_work()], claims=claims,
-                        cover_values=kw.pop("cover_values", None))
+    path = write_return(
+        tmp_path,
+        name,
+        registrations=registrations or [in_work()],
+        claims=claims,
+        cover_values=kw.pop("cover_values", None),
+    )
     return check(path, **kw)
-
 
 
 MAY = date(2026, 5, 6)  # a Wednesday in 2026/27 Q1: CPI March 2026, 3.3%; LLW 2025-26, £14.80
@@ -86,9 +130,8 @@ def cells(report, code):
     return [[f.code, f.cell, f.severity] for f in found(report, code)]
 
 
-
-
 # --- P301 ------------------------------------------------------------------------------------------
+
 
 def test_p301_progression_for_a_client_registered_unemployed(tmp_path):
     report = run(tmp_path, [registration()], [training()])
@@ -114,24 +157,38 @@ def test_p301_job_start_on_the_same_day_is_not_before(tmp_path):
 
 
 def test_p301_uses_the_registration_in_an_earlier_return(tmp_path):
-    earlier = write_return(tmp_path, "q1.xlsx", cover_values={"Quarter": "Q1"}, claims=[],
-                           registrations=[in_work(**{"Registration date": date(2026, 5, 6)})])
+    earlier = write_return(
+        tmp_path,
+        "q1.xlsx",
+        cover_values={"Quarter": "Q1"},
+        claims=[],
+        registrations=[in_work(**{"Registration date": date(2026, 5, 6)})],
+    )
     path = write_return(tmp_path, registrations=[], claims=[training()])
     assert found(check(path, history=[earlier]), "P301") == []
-    unemployed = write_return(tmp_path, "q1u.xlsx", cover_values={"Quarter": "Q1"}, claims=[],
-                              registrations=[registration(**{"Registration date": date(2026, 5, 6)})])
+    unemployed = write_return(
+        tmp_path,
+        "q1u.xlsx",
+        cover_values={"Quarter": "Q1"},
+        claims=[],
+        registrations=[registration(**{"Registration date": date(2026, 5, 6)})],
+    )
     assert cells(check(path, history=[unemployed]), "P301") == [["P301", "Claims!B2", "error"]]
 
 
 def test_p301_without_history_says_once_what_was_not_checked(tmp_path):
-    report = run(tmp_path, [registration(**{"Client ref": "SW999999"})],
-                 [training(), training(**{"Claim ref": "CL-0002", "Date achieved": date(2026, 8, 4)})])
+    report = run(
+        tmp_path,
+        [registration(**{"Client ref": "SW999999"})],
+        [training(), training(**{"Claim ref": "CL-0002", "Date achieved": date(2026, 8, 4)})],
+    )
     f = only(report, "P301")
     assert (f.cell, f.severity) == ("Claims!B2", "info")
     assert "2 progression claims not checked" in f.message and "--history" in f.message
 
 
 # --- P302 ------------------------------------------------------------------------------------------
+
 
 def test_p302_apprenticeship_claimed_as_progression(tmp_path):
     report = run(tmp_path, claims=[contract_change(**{"Contract type": "Apprenticeship"})])
@@ -152,14 +209,17 @@ def test_p302_quiet_for_a_permanent_contract(tmp_path):
 
 # --- P303 ------------------------------------------------------------------------------------------
 
+
 def test_p303_below_the_additive_threshold_shows_every_input(tmp_path):
     # previous £15.00 (registration) is above the LLW; 15 × (1 + 3.3% + 10%) = 16.995 → £17.00
     report = run_may(tmp_path, [in_work(**{"Gross hourly pay": 15.0})], [wage_may(**{"Gross hourly pay": 16.99})])
     f = only(report, "P303")
     assert (f.cell, f.severity) == ("Claims!M2", "error")
-    assert f.message.startswith("Claims!M2: new pay £16.99 is below the threshold £17.00 = £15.00 × (1 + 3.3% CPI "
-                                "(Mar 2026) + 10%) (additive uplift; previous pay from the registration; "
-                                "App 2 §2.4 output 4)")
+    assert f.message.startswith(
+        "Claims!M2: new pay £16.99 is below the threshold £17.00 = £15.00 × (1 + 3.3% CPI "
+        "(Mar 2026) + 10%) (additive uplift; previous pay from the registration; "
+        "App 2 §2.4 output 4)"
+    )
     assert "London Living Wage £14.80 (2025-26 rate" in f.message and "at or above" in f.message
 
 
@@ -171,18 +231,22 @@ def test_p303_threshold_exactly_met_is_quiet(tmp_path):
 def test_p303_multiplicative_setting(tmp_path):
     # 15 × 1.033 × 1.10 = 17.0445 → £17.04: £17.00 meets the additive threshold but not this one
     regs = [in_work(**{"Gross hourly pay": 15.0})]
-    report = run_may(tmp_path, regs, [wage_may(**{"Gross hourly pay": 17.00})],
-                     settings={"wage_uplift": "multiplicative"})
+    report = run_may(
+        tmp_path, regs, [wage_may(**{"Gross hourly pay": 17.00})], settings={"wage_uplift": "multiplicative"}
+    )
     f = only(report, "P303")
     assert f.cell == "Claims!M2"
-    assert ("new pay £17.00 is below the threshold £17.04 = £15.00 × (1 + 3.3% CPI (Mar 2026)) × 1.10 "
-            "(multiplicative uplift") in f.message
+    assert (
+        "new pay £17.00 is below the threshold £17.04 = £15.00 × (1 + 3.3% CPI (Mar 2026)) × 1.10 "
+        "(multiplicative uplift"
+    ) in f.message
 
 
 def test_p303_multiplicative_threshold_exactly_met_is_quiet(tmp_path):
     regs = [in_work(**{"Gross hourly pay": 15.0})]
-    report = run_may(tmp_path, regs, [wage_may(**{"Gross hourly pay": 17.04})],
-                     settings={"wage_uplift": "multiplicative"})
+    report = run_may(
+        tmp_path, regs, [wage_may(**{"Gross hourly pay": 17.04})], settings={"wage_uplift": "multiplicative"}
+    )
     assert found(report, "P303") == []
 
 
@@ -209,8 +273,12 @@ def _july_2025(tmp_path, achieved: date):
     """A 2025/26 Q2 return: previous pay £15.00, new pay £17.02, achieved ``achieved``."""
     regs = [in_work(**{"Gross hourly pay": 15.0, "Registration date": date(2025, 7, 1)})]
     claims = [wage(**{"Date achieved": achieved, "Start date": achieved, "Gross hourly pay": 17.02})]
-    return run(tmp_path, regs, claims, cover_values={"Financial year": "2025/26", "Quarter": "Q2",
-                                                     "Date submitted": date(2025, 10, 8)})
+    return run(
+        tmp_path,
+        regs,
+        claims,
+        cover_values={"Financial year": "2025/26", "Quarter": "Q2", "Date submitted": date(2025, 10, 8)},
+    )
 
 
 def test_p303_uses_the_cpi_released_before_the_day_not_on_it(tmp_path):
@@ -232,6 +300,7 @@ def test_p303_no_previous_pay_cannot_be_checked(tmp_path):
 
 # --- P304 ------------------------------------------------------------------------------------------
 
+
 def test_p304_qualification_not_a_level_up(tmp_path):
     report = run(tmp_path, [in_work(**{"Highest qualification level": "3"})], [training()])
     f = only(report, "P304")
@@ -245,8 +314,9 @@ def test_p304_one_level_up_is_quiet(tmp_path):
 
 
 def test_p304_entry_level_is_above_none(tmp_path):
-    report = run(tmp_path, [in_work(**{"Highest qualification level": "None"})],
-                 [training(**{"Qualification level": "Entry"})])
+    report = run(
+        tmp_path, [in_work(**{"Highest qualification level": "None"})], [training(**{"Qualification level": "Entry"})]
+    )
     assert found(report, "P304") == []
 
 
@@ -267,6 +337,7 @@ def test_p304_level_free_in_work_course_is_a_warning(tmp_path):
 
 
 # --- P305 ------------------------------------------------------------------------------------------
+
 
 def test_p305_zero_hours_to_guaranteed_without_more_hours(tmp_path):
     report = run(tmp_path, claims=[contract_change(**{"Weekly hours": 20})])
@@ -290,12 +361,15 @@ def test_p305_fixed_term_to_fixed_term_with_more_hours_is_not_better(tmp_path):
     assert cells(run(tmp_path, claims=claims), "P305") == [["P305", "Claims!K2", "error"]]
 
 
-@pytest.mark.parametrize("before, after, hours", [
-    ("Temporary", "Permanent", 20),    # temporary guaranteed → permanent: hours need not rise
-    ("Fixed-term", "Permanent", 20),
-    ("Temporary", "Fixed-term", 25),   # temporary hours → guaranteed with more hours
-    ("Zero hours", "Temporary", 25),
-])
+@pytest.mark.parametrize(
+    "before, after, hours",
+    [
+        ("Temporary", "Permanent", 20),  # temporary guaranteed → permanent: hours need not rise
+        ("Fixed-term", "Permanent", 20),
+        ("Temporary", "Fixed-term", 25),  # temporary hours → guaranteed with more hours
+        ("Zero hours", "Temporary", 25),
+    ],
+)
 def test_p305_better_contracts_are_quiet(tmp_path, before, after, hours):
     claims = [contract_change(**{"Previous contract type": before, "Contract type": after, "Weekly hours": hours})]
     assert found(run(tmp_path, claims=claims), "P305") == []
@@ -303,22 +377,28 @@ def test_p305_better_contracts_are_quiet(tmp_path, before, after, hours):
 
 # --- P306 ------------------------------------------------------------------------------------------
 
+
 def test_p306_two_progressions_on_one_day(tmp_path):
     claims = [wage(), contract_change(**{"Claim ref": "CL-0002", "Start date": date(2026, 8, 4)})]
     report = run(tmp_path, claims=claims)
     f = only(report, "P306")
     assert (f.cell, f.severity) == ("Claims!D3", "error")
-    assert "CL-0002 is a second progression for client SW100001 on 03/08/2026 (first: claim CL-0001, Claims!D2)" \
+    assert (
+        "CL-0002 is a second progression for client SW100001 on 03/08/2026 (first: claim CL-0001, Claims!D2)"
         in f.message
+    )
 
 
 def test_p306_progressions_a_day_apart_are_quiet(tmp_path):
-    claims = [wage(), contract_change(**{"Claim ref": "CL-0002", "Date achieved": date(2026, 8, 4),
-                                         "Start date": date(2026, 8, 4)})]
+    claims = [
+        wage(),
+        contract_change(**{"Claim ref": "CL-0002", "Date achieved": date(2026, 8, 4), "Start date": date(2026, 8, 4)}),
+    ]
     assert found(run(tmp_path, claims=claims), "P306") == []
 
 
 # --- P307 ------------------------------------------------------------------------------------------
+
 
 def test_p307_work_experience_under_two_weeks(tmp_path):
     claims = [placement("Work experience", date(2026, 8, 3), date(2026, 8, 13))]  # Mon – Thu: 9 weekdays
@@ -338,6 +418,7 @@ def test_p307_volunteering_has_no_minimum(tmp_path):
 
 
 # --- P308 ------------------------------------------------------------------------------------------
+
 
 def test_p308_internship_under_four_weeks(tmp_path):
     claims = [placement("Internship", date(2026, 8, 3), date(2026, 8, 27))]  # 19 weekdays
@@ -365,6 +446,7 @@ def test_p308_pay_is_judged_on_the_llw_in_force_at_the_start(tmp_path):
 
 
 # --- P309 ------------------------------------------------------------------------------------------
+
 
 def test_p309_date_after_the_newest_cpi_month(tmp_path):
     # the shipped file ends at May 2026 (2.8%); June's, estimated for Wed 22 July 2026, is not in it
@@ -399,16 +481,26 @@ def test_p309_says_when_a_release_date_was_estimated(tmp_path, monkeypatch):
     # April 2026 (2.8%) without its release date: taken as published on Wed 20 May 2026 (the 20th itself)
     _cpi_override(tmp_path, monkeypatch, "2026-04,2.8,")
     regs = [in_work(**{"Gross hourly pay": 15.0}), in_work(**{"Client ref": "SW100002", "Gross hourly pay": 15.0})]
-    claims = [wage_may(**{"Date achieved": date(2026, 5, 21), "Gross hourly pay": 16.91}),
-              wage_may(**{"Claim ref": "CL-0002", "Client ref": "SW100002", "Date achieved": date(2026, 5, 20),
-                          "Gross hourly pay": 16.99})]
+    claims = [
+        wage_may(**{"Date achieved": date(2026, 5, 21), "Gross hourly pay": 16.91}),
+        wage_may(
+            **{
+                "Claim ref": "CL-0002",
+                "Client ref": "SW100002",
+                "Date achieved": date(2026, 5, 20),
+                "Gross hourly pay": 16.99,
+            }
+        ),
+    ]
     report = run_may(tmp_path, regs, claims)
     f = only(report, "P309")
     assert (f.cell, f.severity) == ("Claims!D2", "warning")
-    assert f.message == ("Claims!D2: the release date of the Apr 2026 CPI figure is not in the reference data; it "
-                         "was taken as published on 20/05/2026 (the first Wednesday on or after the 20th of the "
-                         "next month), for 2 claims achieved 20/05/2026 to 21/05/2026; the council should add the "
-                         "ONS release date to the CPI reference data (swtool refdata) and check again")
+    assert f.message == (
+        "Claims!D2: the release date of the Apr 2026 CPI figure is not in the reference data; it "
+        "was taken as published on 20/05/2026 (the first Wednesday on or after the 20th of the "
+        "next month), for 2 claims achieved 20/05/2026 to 21/05/2026; the council should add the "
+        "ONS release date to the CPI reference data (swtool refdata) and check again"
+    )
     # 21 May: April's 2.8% is used: 15 × (1 + 2.8% + 10%) = 16.92; on 20 May March's 3.3%: 16.995 → £17.00
     p303 = sorted(x.message for x in found(report, "P303"))
     assert len(p303) == 2
@@ -440,7 +532,8 @@ def test_p309_an_override_without_release_dates_estimates_every_month(tmp_path, 
     fs = found(run_may(tmp_path, [in_work()], [wage_may()]), "P309")
     assert [f.message.split(";")[0] for f in fs] == [
         "Claims!D2: the release date of the Mar 2026 CPI figure is not in the reference data",
-        "Claims!D2: the release date of the Apr 2026 CPI figure is not in the reference data"]
+        "Claims!D2: the release date of the Apr 2026 CPI figure is not in the reference data",
+    ]
     assert "taken as published on 22/04/2026" in fs[0].message and "taken as published on 20/05/2026" in fs[1].message
 
 
@@ -453,8 +546,13 @@ def test_p309_llw_not_covered_for_an_internship_a_year_after_the_newest_rate(tmp
 
 
 def test_p306_counts_a_progression_in_an_earlier_return(tmp_path):
-    earlier = write_return(tmp_path, "q1.xlsx", cover_values={"Quarter": "Q1"}, registrations=[in_work()],
-                           claims=[wage(**{"Claim ref": "CL-0009", "Date achieved": date(2026, 8, 3)})])
+    earlier = write_return(
+        tmp_path,
+        "q1.xlsx",
+        cover_values={"Quarter": "Q1"},
+        registrations=[in_work()],
+        claims=[wage(**{"Claim ref": "CL-0009", "Date achieved": date(2026, 8, 3)})],
+    )
     path = write_return(tmp_path, registrations=[], claims=[training(**{"Claim ref": "CL-0010"})])
     f = only(check(path, history=[earlier]), "P306")
     assert f.cell == "Claims!D2" and "(first: claim CL-0009 in an earlier return)" in f.message
@@ -462,7 +560,8 @@ def test_p306_counts_a_progression_in_an_earlier_return(tmp_path):
 
 def test_p306_the_same_claim_resubmitted_is_not_a_second_event(tmp_path):
     # the same Claim ref in an earlier return is a repeated claim (C213), not a second progression
-    earlier = write_return(tmp_path, "q1.xlsx", cover_values={"Quarter": "Q1"}, registrations=[in_work()],
-                           claims=[training()])
+    earlier = write_return(
+        tmp_path, "q1.xlsx", cover_values={"Quarter": "Q1"}, registrations=[in_work()], claims=[training()]
+    )
     path = write_return(tmp_path, registrations=[], claims=[training()])
     assert found(check(path, history=[earlier]), "P306") == []

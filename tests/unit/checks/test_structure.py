@@ -42,12 +42,13 @@ def test_valid_return_has_no_structure_findings(tmp_path):
 
 # --- S002 missing-sheet ----------------------------------------------------------------------------
 
+
 def test_s002_missing_sheet_lists_the_sheets_found(tmp_path):
     report = run(write_return(tmp_path, drop_sheets=("Claims",)))
     assert s_findings(report, "sheet", "cell") == [["S002", "Claims", None]]
     assert report.findings[[f.code for f in report.findings].index("S002")].message == (
-        "The workbook has no 'Claims' sheet (sheets found: Return, Registrations, Expenditure, Narrative, "
-        "Milestones)")
+        "The workbook has no 'Claims' sheet (sheets found: Return, Registrations, Expenditure, Narrative, Milestones)"
+    )
 
 
 def test_s002_hidden_sheet_says_unhide(tmp_path):
@@ -67,6 +68,7 @@ def test_s002_quiet_for_optional_sheet_and_forgiving_sheet_names(tmp_path):
 
 # --- S003 missing-column ---------------------------------------------------------------------------
 
+
 def test_s003_missing_column_names_the_closest_header(tmp_path):
     headers = [h if h != "Date achieved" else "Date acheived" for h in std.CLAIMS.headers]
     path = write_return(tmp_path, headers={"Claims": headers})
@@ -85,8 +87,9 @@ def test_s003_missing_column_without_a_close_header_lists_the_headers(tmp_path):
     report = run(path)
     assert s_findings(report) == [["S003", "Claims!1:1"]]
     (msg,) = messages(report, "S003")
-    assert msg.startswith("Claims: no 'Date achieved' column; headers found: Claim ref, Client ref, Output, "
-                          "Evidence held")
+    assert msg.startswith(
+        "Claims: no 'Date achieved' column; headers found: Claim ref, Client ref, Output, Evidence held"
+    )
 
 
 @pytest.mark.parametrize("column", ["Progression type", "Employer", "Residence basis"])
@@ -107,7 +110,8 @@ def test_s003_missing_lot_column_only_for_that_lot(tmp_path):
     assert s_findings(report) == []
     lot8 = write_return(tmp_path, "lot8.xlsx", headers={"Registrations": headers}, cover_values={"Lot": "8"})
     assert [[f.code, f.header] for f in run(lot8).findings if f.code == "S003"] == [
-        ["S003", "Housing plan or council referral number"]]
+        ["S003", "Housing plan or council referral number"]
+    ]
 
 
 def test_s003_missing_cover_label(tmp_path):
@@ -115,6 +119,7 @@ def test_s003_missing_cover_label(tmp_path):
         for row in wb["Return"].iter_rows():
             if row[0].value == "Completed by":
                 row[0].value = "Completed"
+
     path = edit(write_return(tmp_path), rename)
     report = run(path)
     assert s_findings(report, "sheet", "header") == [["S003", "Return", "Completed by"]]
@@ -123,25 +128,47 @@ def test_s003_missing_cover_label(tmp_path):
 
 # --- S004 bad-value --------------------------------------------------------------------------------
 
+
 def test_s004_each_kind_of_bad_value(tmp_path):
-    path = write_return(tmp_path, registrations=[registration(**{
-        "Registration date": "next Tuesday", "Age at registration": 150, "Right to work seen": "Maybe",
-        "Gender": "Femal", "Eligibility criteria": "Mental health; Homeles"})],
-        claims=[claim(**{"Weekly hours": "many", "Gross hourly pay": 15.555})])
+    path = write_return(
+        tmp_path,
+        registrations=[
+            registration(
+                **{
+                    "Registration date": "next Tuesday",
+                    "Age at registration": 150,
+                    "Right to work seen": "Maybe",
+                    "Gender": "Femal",
+                    "Eligibility criteria": "Mental health; Homeles",
+                }
+            )
+        ],
+        claims=[claim(**{"Weekly hours": "many", "Gross hourly pay": 15.555})],
+    )
     report = run(path)
     found = {f.cell: f.message for f in report.findings if f.code == "S004"}
-    assert sorted(found) == ["Claims!L2", "Claims!M2", "Registrations!B2", "Registrations!E2",
-                             "Registrations!H2", "Registrations!M2", "Registrations!X2"]
-    assert found["Registrations!B2"] == ("Registrations!B2: Registration date 'next Tuesday' is not a date such as "
-                                         "14/10/2026")
-    assert found["Registrations!E2"] == ("Registrations!E2: Age at registration 150 is out of range; "
-                                         "expected 0 to 120")
+    assert sorted(found) == [
+        "Claims!L2",
+        "Claims!M2",
+        "Registrations!B2",
+        "Registrations!E2",
+        "Registrations!H2",
+        "Registrations!M2",
+        "Registrations!X2",
+    ]
+    assert found["Registrations!B2"] == (
+        "Registrations!B2: Registration date 'next Tuesday' is not a date such as 14/10/2026"
+    )
+    assert found["Registrations!E2"] == ("Registrations!E2: Age at registration 150 is out of range; expected 0 to 120")
     assert found["Registrations!H2"] == "Registrations!H2: Right to work seen 'Maybe' is not Yes or No"
     assert found["Registrations!X2"].startswith(
-        "Registrations!X2: Gender 'Femal' is not in the code list (did you mean 'Female'?); expected one of: Female,")
+        "Registrations!X2: Gender 'Femal' is not in the code list (did you mean 'Female'?); expected one of: Female,"
+    )
     # one bad part of a multi-code cell is named, not the good one
-    assert found["Registrations!M2"] == ("Registrations!M2: Eligibility criteria 'Homeles' is not in the code "
-                                         "list (did you mean 'Homeless'?); use the dropdown")
+    assert found["Registrations!M2"] == (
+        "Registrations!M2: Eligibility criteria 'Homeles' is not in the code "
+        "list (did you mean 'Homeless'?); use the dropdown"
+    )
     assert "'Mental health'" not in found["Registrations!M2"]
     assert found["Claims!L2"] == "Claims!L2: Weekly hours 'many' is not a number"
     assert found["Claims!M2"] == "Claims!M2: Gross hourly pay 15.555 is not an amount in pounds with at most 2 decimals"
@@ -150,12 +177,17 @@ def test_s004_each_kind_of_bad_value(tmp_path):
 
 
 def test_s004_code_did_you_mean(tmp_path):
-    path = write_return(tmp_path, claims=[claim(**{"Evidence held": "Signed contrct"})],
-                        registrations=[registration(**{"Referral source": "Jobcentre"})])
+    path = write_return(
+        tmp_path,
+        claims=[claim(**{"Evidence held": "Signed contrct"})],
+        registrations=[registration(**{"Referral source": "Jobcentre"})],
+    )
     found = {f.cell: f.message for f in run(path).findings if f.code == "S004"}
     assert "'Signed contrct' is not in the code list (did you mean 'Signed contract'?)" in found["Claims!E2"]
-    assert "Referral source 'Jobcentre' is not in the code list (did you mean 'Jobcentre Plus'?)" in \
-        found["Registrations!L2"]
+    assert (
+        "Referral source 'Jobcentre' is not in the code list (did you mean 'Jobcentre Plus'?)"
+        in found["Registrations!L2"]
+    )
 
 
 def test_s004_on_the_cover(tmp_path):
@@ -168,14 +200,20 @@ def test_s004_on_the_cover(tmp_path):
 
 
 def test_s004_quiet_for_good_values_at_the_edges(tmp_path):
-    path = write_return(tmp_path, registrations=[registration(**{"Age at registration": 120,
-                                                                  "Right to work seen": "Y",
-                                                                  "Eligibility criteria": "Mental health"})],
-                        claims=[claim(**{"Gross hourly pay": 12.5, "Weekly hours": 0})])
+    path = write_return(
+        tmp_path,
+        registrations=[
+            registration(
+                **{"Age at registration": 120, "Right to work seen": "Y", "Eligibility criteria": "Mental health"}
+            )
+        ],
+        claims=[claim(**{"Gross hourly pay": 12.5, "Weekly hours": 0})],
+    )
     assert [c for c in s_findings(run(path)) if c[0] == "S004"] == []
 
 
 # --- S005 missing-value ----------------------------------------------------------------------------
+
 
 def test_s005_required_value(tmp_path):
     path = write_return(tmp_path, registrations=[registration(Gender=None)])
@@ -185,17 +223,34 @@ def test_s005_required_value(tmp_path):
 
 
 def test_s005_conditionally_required(tmp_path):
-    path = write_return(tmp_path, registrations=[
-        registration(**{"Registration type": "Re-registration"}),                        # no last engagement date
-        registration(**{"Client ref": "SW100002", "Postcode": None}),                     # Southwark postcode basis
-        registration(**{"Client ref": "SW100003", "Postcode": None, "Residence basis": "Local connection"}),
-        registration(**{"Client ref": "SW100004", "Registration type": "Re-registration",
-                        "Last engagement date": date(2025, 1, 6)}),
-    ], claims=[
-        claim(**{"Claim ref": "CL-1", "Output": "5", "Employer": None, "Placement type": "Work experience",
-                 "End date": date(2026, 8, 20), "Evidence held": "Host letter, email or text with dates"}),
-        claim(**{"Claim ref": "CL-2", "Output": "2a", "Employer": "Borough Market Traders Ltd"}),
-    ])
+    path = write_return(
+        tmp_path,
+        registrations=[
+            registration(**{"Registration type": "Re-registration"}),  # no last engagement date
+            registration(**{"Client ref": "SW100002", "Postcode": None}),  # Southwark postcode basis
+            registration(**{"Client ref": "SW100003", "Postcode": None, "Residence basis": "Local connection"}),
+            registration(
+                **{
+                    "Client ref": "SW100004",
+                    "Registration type": "Re-registration",
+                    "Last engagement date": date(2025, 1, 6),
+                }
+            ),
+        ],
+        claims=[
+            claim(
+                **{
+                    "Claim ref": "CL-1",
+                    "Output": "5",
+                    "Employer": None,
+                    "Placement type": "Work experience",
+                    "End date": date(2026, 8, 20),
+                    "Evidence held": "Host letter, email or text with dates",
+                }
+            ),
+            claim(**{"Claim ref": "CL-2", "Output": "2a", "Employer": "Borough Market Traders Ltd"}),
+        ],
+    )
     report = run(path)
     assert s_findings(report) == [["S005", "Registrations!D2"], ["S005", "Registrations!F3"], ["S005", "Claims!G2"]]
     assert messages(report, "S005") == [
@@ -206,12 +261,17 @@ def test_s005_conditionally_required(tmp_path):
 
 
 def test_s005_not_reported_again_where_s004_already_flagged_the_cell(tmp_path):
-    path = write_return(tmp_path, registrations=[registration(**{"Registration date": "yesterday",
-                                                                  "Right to work seen": "perhaps"})],
-                        cover_values={"Date submitted": "today"})
+    path = write_return(
+        tmp_path,
+        registrations=[registration(**{"Registration date": "yesterday", "Right to work seen": "perhaps"})],
+        cover_values={"Date submitted": "today"},
+    )
     report = run(path)
-    assert sorted(s_findings(report)) == [["S004", "Registrations!B2"], ["S004", "Registrations!H2"],
-                                       ["S004", "Return!B7"]]
+    assert sorted(s_findings(report)) == [
+        ["S004", "Registrations!B2"],
+        ["S004", "Registrations!H2"],
+        ["S004", "Return!B7"],
+    ]
 
 
 def test_s005_empty_cover_value(tmp_path):
@@ -223,10 +283,13 @@ def test_s005_empty_cover_value(tmp_path):
 
 # --- S006 duplicate-key ----------------------------------------------------------------------------
 
+
 def test_s006_duplicate_refs_name_the_first_row(tmp_path):
-    path = write_return(tmp_path,
-                        registrations=[registration(), registration(**{"Client ref": "SW100002"}), registration()],
-                        claims=[claim(), claim(**{"Claim ref": "CL-0002"}), claim(**{"Client ref": "SW100002"})])
+    path = write_return(
+        tmp_path,
+        registrations=[registration(), registration(**{"Client ref": "SW100002"}), registration()],
+        claims=[claim(), claim(**{"Claim ref": "CL-0002"}), claim(**{"Client ref": "SW100002"})],
+    )
     report = run(path)
     assert s_findings(report) == [["S006", "Registrations!A4"], ["S006", "Claims!A4"]]
     assert messages(report, "S006") == [
@@ -236,21 +299,47 @@ def test_s006_duplicate_refs_name_the_first_row(tmp_path):
 
 
 def test_s006_quiet_for_a_client_with_several_claims(tmp_path):
-    path = write_return(tmp_path, claims=[claim(), claim(**{"Claim ref": "CL-0002", "Output": "6",
-                                                            "Evidence held": "Certificate",
-                                                            "Qualification gained": "Food hygiene",
-                                                            "Qualification level": "2"})])
+    path = write_return(
+        tmp_path,
+        claims=[
+            claim(),
+            claim(
+                **{
+                    "Claim ref": "CL-0002",
+                    "Output": "6",
+                    "Evidence held": "Certificate",
+                    "Qualification gained": "Food hygiene",
+                    "Qualification level": "2",
+                }
+            ),
+        ],
+    )
     assert [c for c in s_findings(run(path)) if c[0] == "S006"] == []
 
 
 # --- S007 lenient-parse ----------------------------------------------------------------------------
 
+
 def test_s007_text_dates_money_spacing_and_case_are_read(tmp_path):
-    path = write_return(tmp_path, registrations=[registration(**{
-        "Registration date": "06/07/2026", "Right to work seen": " yes ", "Gender": "female",
-        "Employment status": "Employed", "Employment type": "Part-time", "Contract type": "Permanent",
-        "Average weekly hours": 16, "Gross hourly pay": "£1,200.50", "On Statutory Sick Pay": "No"})],
-        claims=[claim(**{"Date achieved": "2026-08-03", "Output": "2A"})])
+    path = write_return(
+        tmp_path,
+        registrations=[
+            registration(
+                **{
+                    "Registration date": "06/07/2026",
+                    "Right to work seen": " yes ",
+                    "Gender": "female",
+                    "Employment status": "Employed",
+                    "Employment type": "Part-time",
+                    "Contract type": "Permanent",
+                    "Average weekly hours": 16,
+                    "Gross hourly pay": "£1,200.50",
+                    "On Statutory Sick Pay": "No",
+                }
+            )
+        ],
+        claims=[claim(**{"Date achieved": "2026-08-03", "Output": "2A"})],
+    )
     report = run(path)
     found = {f.cell: f.message for f in report.findings if f.code == "S007"}
     assert {f.severity for f in report.findings if f.code == "S007"} == {"info"}
@@ -272,6 +361,7 @@ def test_s007_quiet_for_real_dates_numbers_and_exact_codes(tmp_path):
 
 # --- S008 extra-column -----------------------------------------------------------------------------
 
+
 def test_s008_extra_column(tmp_path):
     path = write_return(tmp_path, headers={"Claims": std.CLAIMS.headers + ["Team"]}, claims=[claim(Team="North")])
     report = run(path)
@@ -290,8 +380,7 @@ def test_s008_duplicate_header(tmp_path):
     path = write_return(tmp_path, headers={"Claims": std.CLAIMS.headers + ["output "]})
     report = run(path)
     assert s_findings(report) == [["S008", "Claims!Z1"]]
-    assert messages(report, "S008") == [
-        "Claims!Z1: a second 'Output' column was ignored; the one in column C was read"]
+    assert messages(report, "S008") == ["Claims!Z1: a second 'Output' column was ignored; the one in column C was read"]
 
 
 def test_s008_quiet_for_a_blank_header_over_blank_cells(tmp_path):
@@ -301,6 +390,7 @@ def test_s008_quiet_for_a_blank_header_over_blank_cells(tmp_path):
 
 
 # --- S009 formula-without-value --------------------------------------------------------------------
+
 
 def _formula_return(tmp_path) -> Path:
     # openpyxl writes formulas with no cached value, as tools that do not calculate do
@@ -312,7 +402,8 @@ def test_s009_formula_without_cached_value(tmp_path):
     report = run(path)
     assert s_findings(report, "cell", "severity") == [["S009", "Claims!L2", "warning"]]
     assert messages(report, "S009") == [
-        "Claims!L2: the cell holds a formula with no saved value; swtool does not calculate formulas"]
+        "Claims!L2: the cell holds a formula with no saved value; swtool does not calculate formulas"
+    ]
 
 
 def test_s009_quiet_for_a_formula_whose_value_is_cached(tmp_path):
@@ -334,7 +425,8 @@ def test_s009_formula_on_the_cover_is_not_called_empty(tmp_path):
     report = run(path)
     assert s_findings(report) == [["S009", "Return!B7"]]  # not "S005 Date submitted is empty"
     assert messages(report, "S009") == [
-        "Return!B7: the cell holds a formula with no saved value; swtool does not calculate formulas"]
+        "Return!B7: the cell holds a formula with no saved value; swtool does not calculate formulas"
+    ]
 
 
 def test_s009_quiet_for_a_formula_in_the_header_row(tmp_path):
@@ -344,13 +436,14 @@ def test_s009_quiet_for_a_formula_in_the_header_row(tmp_path):
 
 # --- S010 template-version -------------------------------------------------------------------------
 
+
 def test_s010_missing_version(tmp_path):
     path = write_return(tmp_path, cover_values={"Template version": None})
     report = run(path)
     assert s_findings(report) == [["S010", "Return!B8"]]
     assert messages(report, "S010") == [
-        f"Return!B8: no template version; this return was not made from the current template "
-        f"({std.TEMPLATE_VERSION})"]
+        f"Return!B8: no template version; this return was not made from the current template ({std.TEMPLATE_VERSION})"
+    ]
 
 
 def test_s010_missing_version_row(tmp_path):
@@ -365,7 +458,8 @@ def test_s010_older_version(tmp_path):
     report = run(path)
     assert s_findings(report) == [["S010", "Return!B8"]]
     assert messages(report, "S010") == [
-        f"Return!B8: template version 2025.3 is older than the current {std.TEMPLATE_VERSION}"]
+        f"Return!B8: template version 2025.3 is older than the current {std.TEMPLATE_VERSION}"
+    ]
 
 
 @pytest.mark.parametrize("version", [std.TEMPLATE_VERSION, "2099.1"])
@@ -375,5 +469,13 @@ def test_s010_quiet_for_the_current_or_a_newer_version(tmp_path, version):
 
 def test_cover_defaults_are_what_builders_write():
     """Guard: the cell addresses above assume the cover's row order."""
-    assert list(cover()) == ["Provider", "Contract ID", "Lot", "Financial year", "Quarter", "Completed by",
-                             "Date submitted", "Template version"]
+    assert list(cover()) == [
+        "Provider",
+        "Contract ID",
+        "Lot",
+        "Financial year",
+        "Quarter",
+        "Completed by",
+        "Date submitted",
+        "Template version",
+    ]

@@ -7,8 +7,9 @@ import pytest
 from swtool.model.outputs import OUTPUT_NAMES, core_outputs, lot_number, lot_order, output_order
 
 
-@pytest.mark.parametrize("lot, expected", [("1a", ("2", "4")), ("1c", ("2", "4")), ("3", ("2", "4")),
-                                           ("8", ("2", "4")), ("9", ("1", "4"))])
+@pytest.mark.parametrize(
+    "lot, expected", [("1a", ("2", "4")), ("1c", ("2", "4")), ("3", ("2", "4")), ("8", ("2", "4")), ("9", ("1", "4"))]
+)
 def test_core_outputs(lot, expected):
     assert core_outputs(lot) == expected
 

@@ -14,10 +14,26 @@ def test_plural_of_a_word_that_is_not_word_s():
     assert (plural(1, "summary", "summaries"), plural(3, "summary", "summaries")) == ("1 summary", "3 summaries")
 
 
-@pytest.mark.parametrize("phrase, expected", [
-    ("apprenticeship start (2b)", "an"), ("job start (2a)", "a"), ("annotated copy", "an"), ("backup", "a"),
-    ("output", "an"), ("user", "a"), ("one-off payment", "a"), ("hour", "an"), ("8-week course", "an"),
-    ("11", "an"), ("18", "an"), ("180", "a"), ("11000", "an"), ("1", "a"), ("", "a")])
+@pytest.mark.parametrize(
+    "phrase, expected",
+    [
+        ("apprenticeship start (2b)", "an"),
+        ("job start (2a)", "a"),
+        ("annotated copy", "an"),
+        ("backup", "a"),
+        ("output", "an"),
+        ("user", "a"),
+        ("one-off payment", "a"),
+        ("hour", "an"),
+        ("8-week course", "an"),
+        ("11", "an"),
+        ("18", "an"),
+        ("180", "a"),
+        ("11000", "an"),
+        ("1", "a"),
+        ("", "a"),
+    ],
+)
 def test_article_follows_the_sound(phrase, expected):
     assert article(phrase) == expected
 

@@ -22,6 +22,7 @@ from swtool.read.workbook import read
 
 # --- the reader's helpers ----------------------------------------------------------------------------
 
+
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -40,8 +41,11 @@ def run(path: Path, limits: Limits = Limits()):
 
 def structure(report, sheet: str | None = None) -> list[list]:
     """The S findings (other families judge the content, not the reading) as [code, cell, header]."""
-    return [[f.code, f.cell, f.header] for f in report.findings
-            if f.code.startswith("S") and (sheet is None or f.sheet == sheet)]
+    return [
+        [f.code, f.cell, f.header]
+        for f in report.findings
+        if f.code.startswith("S") and (sheet is None or f.sheet == sheet)
+    ]
 
 
 # --- S001: one outcome per kind of broken file --------------------------------------------------------
@@ -110,8 +114,13 @@ def test_row_numbers_survive_title_rows_blank_rows_and_hidden_rows(tmp_path):
         ws["A2"] = "Fill one row per output"
         for j, h in enumerate(CLAIM_HEADERS, start=1):
             ws.cell(4, j, h)  # header on row 4, row 3 blank
-        for r, row in ((5, claim_row("CL-1")), (8, claim_row("CL-2")), (9, claim_row("CL-3")),
-                       (11, claim_row("CL-4", Output="2z")), (12, claim_row("CL-5", **{"Date achieved": "soon"}))):
+        for r, row in (
+            (5, claim_row("CL-1")),
+            (8, claim_row("CL-2")),
+            (9, claim_row("CL-3")),
+            (11, claim_row("CL-4", Output="2z")),
+            (12, claim_row("CL-5", **{"Date achieved": "soon"})),
+        ):
             for j, v in enumerate(row, start=1):
                 ws.cell(r, j, v)
         ws.row_dimensions[9].hidden = True
@@ -122,8 +131,11 @@ def test_row_numbers_survive_title_rows_blank_rows_and_hidden_rows(tmp_path):
     raw = read(path)
     assert raw.sheets["Claims"].rows == [1, 2, 4, 5, 8, 9, 11, 12]
     report = run(path)
-    assert sorted(structure(report)) == [["S004", "Claims!C11", "Output"], ["S004", "Claims!C9", "Output"],
-                                         ["S004", "Claims!D12", "Date achieved"]]
+    assert sorted(structure(report)) == [
+        ["S004", "Claims!C11", "Output"],
+        ["S004", "Claims!C9", "Output"],
+        ["S004", "Claims!D12", "Date achieved"],
+    ]
 
 
 def test_header_is_found_below_title_rows_and_in_a_later_column(tmp_path):
@@ -174,8 +186,8 @@ def test_a_stray_value_far_to_the_right_or_far_below_is_not_read(tmp_path):
     def build(ws):
         ws.append(CLAIM_HEADERS)
         ws.append(claim_row("CL-1"))
-        ws.cell(2, 300, "stray")           # column KN: beyond the columns read
-        ws["XFD1048576"] = "very far"      # Excel's last cell
+        ws.cell(2, 300, "stray")  # column KN: beyond the columns read
+        ws["XFD1048576"] = "very far"  # Excel's last cell
 
     path = replace_claims(write_return(tmp_path), build)
     sheet = read(path).sheets["Claims"]

@@ -48,8 +48,11 @@ def settings(reader: str) -> Settings:
 
 def outcome(report) -> dict:
     """Everything of a report a provider or the PMO reads."""
-    return {"findings": report.flatten(["code", "severity", "cell", "header", "message", "value"]),
-            "notes": list(report.notes), "sha256": report.sha256}
+    return {
+        "findings": report.flatten(["code", "severity", "cell", "header", "message", "value"]),
+        "notes": list(report.notes),
+        "sha256": report.sha256,
+    }
 
 
 def read_with(path: Path, reader: str, limits: Limits = Limits()):
@@ -60,6 +63,7 @@ def read_with(path: Path, reader: str, limits: Limits = Limits()):
 
 
 # --- every golden sample and every hostile file: the same findings ----------------------------------------
+
 
 @pytest.fixture(scope="module")
 def sample_reports(golden_reports):
@@ -72,8 +76,9 @@ def sample_reports(golden_reports):
     runs = {"calamine": {p: outcome(report) for p, report in golden_reports.items()}}
     for reader in ("openpyxl",):
         history, _ = load_history([make_samples.RETURNS], refdata, reader=reader)
-        ctx = CheckContext(refdata, settings(reader), make_samples.TODAY,
-                           read_register(make_samples.REGISTER, refdata), history, True)
+        ctx = CheckContext(
+            refdata, settings(reader), make_samples.TODAY, read_register(make_samples.REGISTER, refdata), history, True
+        )
         runs[reader] = {p: outcome(check_file(p, ctx)[0]) for p in make_samples.sample_files()}
     return runs
 
@@ -86,8 +91,9 @@ def test_every_golden_sample_gives_the_same_findings_with_either_reader(sample_r
     assert any(r["findings"] for r in calamine.values())  # the faulty samples do have findings
 
 
-@pytest.mark.parametrize("path", [p for p in make_samples.sample_files() if p.name != "not-a-workbook.xlsx"],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", [p for p in make_samples.sample_files() if p.name != "not-a-workbook.xlsx"], ids=lambda p: p.name
+)
 def test_every_golden_sample_is_read_by_calamine_itself(path, monkeypatch):
     """The fast reader is not quietly handing ordinary returns to openpyxl."""
     expected = read(path, reader="openpyxl")
@@ -121,12 +127,33 @@ def test_every_hostile_file_gives_the_same_outcome_with_either_reader(case, base
 # --- values as each program writes them ----------------------------------------------------------------------
 
 VALUES = [  # (value, number format or None); row r + 1 of column B, a label in column A
-    (date(2026, 10, 9), "DD/MM/YYYY"), (datetime(2026, 10, 9, 13, 45, 12), "DD/MM/YYYY HH:MM:SS"),
-    (time(9, 30), "HH:MM"), (46304, None), (46304, "0"), (5, None), (37.5, None), (-3, None), (0, None),
-    (0.1 + 0.2, None), (10 ** 14, None), (1e20, None), (True, None), (False, None), ("text", None),
-    ("  spaced  ", None), ("line one\nline two", None), ("ＳＷ１００００１", None), ("SE1 0\u0410\u0410", None),
-    ("12.50", None), ("=not a formula", None), (datetime(2026, 7, 1), "yyyy-mm-dd"), (44000.75, "dd mmm yyyy"),
-    (1.5, "[$-809]dd mmmm yyyy;@"), (12.71, '"£"#,##0.00'), (60, "DD/MM/YYYY"), (1, "DD/MM/YYYY"),
+    (date(2026, 10, 9), "DD/MM/YYYY"),
+    (datetime(2026, 10, 9, 13, 45, 12), "DD/MM/YYYY HH:MM:SS"),
+    (time(9, 30), "HH:MM"),
+    (46304, None),
+    (46304, "0"),
+    (5, None),
+    (37.5, None),
+    (-3, None),
+    (0, None),
+    (0.1 + 0.2, None),
+    (10**14, None),
+    (1e20, None),
+    (True, None),
+    (False, None),
+    ("text", None),
+    ("  spaced  ", None),
+    ("line one\nline two", None),
+    ("ＳＷ１００００１", None),
+    ("SE1 0\u0410\u0410", None),
+    ("12.50", None),
+    ("=not a formula", None),
+    (datetime(2026, 7, 1), "yyyy-mm-dd"),
+    (44000.75, "dd mmm yyyy"),
+    (1.5, "[$-809]dd mmmm yyyy;@"),
+    (12.71, '"£"#,##0.00'),
+    (60, "DD/MM/YYYY"),
+    (1, "DD/MM/YYYY"),
 ]
 
 
@@ -158,9 +185,9 @@ def test_values_written_by_openpyxl_read_alike(tmp_path):
     calamine, openpyxl_ = read_with(path, "calamine"), read_with(path, "openpyxl")
     assert calamine == openpyxl_
     got = cells(calamine)
-    assert got[2] == datetime(2026, 10, 9) and type(got[2]) is datetime    # a date is a datetime at midnight
+    assert got[2] == datetime(2026, 10, 9) and type(got[2]) is datetime  # a date is a datetime at midnight
     assert got[3] == datetime(2026, 10, 9, 13, 45, 12) and got[4] == time(9, 30)
-    assert (got[5], type(got[5])) == (46304, int)                           # a whole number is an int
+    assert (got[5], type(got[5])) == (46304, int)  # a whole number is an int
     assert (got[7], type(got[7])) == (5, int) and got[8] == 37.5 and got[9] == -3 and got[10] == 0
     assert got[14] is True and got[15] is False
     assert got[17] == "  spaced  " and got[18] == "line one\nline two"
@@ -179,9 +206,22 @@ def test_values_saved_by_libreoffice_read_alike(tmp_path):
     """LibreOffice writes its own XML: shared strings, its own styles, booleans, its number formats."""
     src = value_sheet(tmp_path / "values.xlsx")
     out = tmp_path / "lo"
-    proc = subprocess.run([soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
-                           "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src)],
-                          capture_output=True, text=True, timeout=300, env={**os.environ, "HOME": str(tmp_path)})
+    proc = subprocess.run(
+        [
+            soffice(),
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
     assert proc.returncode == 0, proc.stderr
     path = out / "values.xlsx"
     with zipfile.ZipFile(path) as z:
@@ -196,32 +236,38 @@ def test_values_saved_by_libreoffice_read_alike(tmp_path):
 # What Excel writes: shared strings (xml:space="preserve" where spaces matter, _x000D_ for a carriage
 # return), dates as serials in built-in format 14 or a custom one, booleans, a VLOOKUP that found
 # nothing (an error cell with its formula), a formula's text result, shared formulas.
-EXCEL_SST = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="6" uniqueCount="6">'
-             '<si><t>Label</t></si><si><t>Value</t></si><si><t xml:space="preserve"> Output 2a </t></si>'
-             '<si><t>Claim ref</t></si><si><r><t xml:space="preserve">rich </t></r><r><rPr><b/></rPr><t>text</t>'
-             '</r></si>'
-             '<si><t>SW100001</t></si></sst>')
-EXCEL_STYLES = ('<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="1">'
-                '<numFmt numFmtId="164" formatCode="dd/mm/yyyy;@"/></numFmts><fonts count="1"><font/></fonts>'
-                '<fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/>'
-                '</borders><cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="4"><xf numFmtId="0"/>'
-                '<xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="164" applyNumberFormat="1"/>'
-                '<xf numFmtId="20" applyNumberFormat="1"/></cellXfs><cellStyles count="1">'
-                '<cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
-EXCEL_ROWS = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
-              '<row r="2"><c r="A2"><v>2</v></c><c r="B2" s="1"><v>46304</v></c></row>'
-              '<row r="3"><c r="A3"><v>3</v></c><c r="B3" s="2"><v>46268</v></c></row>'
-              '<row r="4"><c r="A4"><v>4</v></c><c r="B4" s="3"><v>0.5</v></c></row>'
-              '<row r="5"><c r="A5"><v>5</v></c><c r="B5" t="b"><v>1</v></c></row>'
-              '<row r="6"><c r="A6"><v>6</v></c><c r="B6" t="s"><v>2</v></c></row>'
-              '<row r="7"><c r="A7"><v>7</v></c><c r="B7" t="e"><f>VLOOKUP(A7,Lookups!A:B,2,FALSE)</f>'
-              '<v>#N/A</v></c></row>'
-              '<row r="8"><c r="A8"><v>8</v></c><c r="B8" t="str"><f t="shared" ref="B8:B9" si="0">A8&amp;"x"</f>'
-              '<v>8x</v></c></row>'
-              '<row r="9"><c r="A9"><v>9</v></c><c r="B9" t="str"><f t="shared" si="0"/><v>9x</v></c></row>'
-              '<row r="10"><c r="A10"><v>10</v></c><c r="B10" t="s"><v>4</v></c></row>'
-              '<row r="11"><c r="A11"><v>11</v></c><c r="B11"><f>B2+1</f></c></row>'
-              '<row r="12" spans="1:2" ht="15"/>')
+EXCEL_SST = (
+    '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="6" uniqueCount="6">'
+    '<si><t>Label</t></si><si><t>Value</t></si><si><t xml:space="preserve"> Output 2a </t></si>'
+    '<si><t>Claim ref</t></si><si><r><t xml:space="preserve">rich </t></r><r><rPr><b/></rPr><t>text</t>'
+    "</r></si>"
+    "<si><t>SW100001</t></si></sst>"
+)
+EXCEL_STYLES = (
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="1">'
+    '<numFmt numFmtId="164" formatCode="dd/mm/yyyy;@"/></numFmts><fonts count="1"><font/></fonts>'
+    '<fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/>'
+    '</borders><cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="4"><xf numFmtId="0"/>'
+    '<xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="164" applyNumberFormat="1"/>'
+    '<xf numFmtId="20" applyNumberFormat="1"/></cellXfs><cellStyles count="1">'
+    '<cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>'
+)
+EXCEL_ROWS = (
+    '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+    '<row r="2"><c r="A2"><v>2</v></c><c r="B2" s="1"><v>46304</v></c></row>'
+    '<row r="3"><c r="A3"><v>3</v></c><c r="B3" s="2"><v>46268</v></c></row>'
+    '<row r="4"><c r="A4"><v>4</v></c><c r="B4" s="3"><v>0.5</v></c></row>'
+    '<row r="5"><c r="A5"><v>5</v></c><c r="B5" t="b"><v>1</v></c></row>'
+    '<row r="6"><c r="A6"><v>6</v></c><c r="B6" t="s"><v>2</v></c></row>'
+    '<row r="7"><c r="A7"><v>7</v></c><c r="B7" t="e"><f>VLOOKUP(A7,Lookups!A:B,2,FALSE)</f>'
+    "<v>#N/A</v></c></row>"
+    '<row r="8"><c r="A8"><v>8</v></c><c r="B8" t="str"><f t="shared" ref="B8:B9" si="0">A8&amp;"x"</f>'
+    "<v>8x</v></c></row>"
+    '<row r="9"><c r="A9"><v>9</v></c><c r="B9" t="str"><f t="shared" si="0"/><v>9x</v></c></row>'
+    '<row r="10"><c r="A10"><v>10</v></c><c r="B10" t="s"><v>4</v></c></row>'
+    '<row r="11"><c r="A11"><v>11</v></c><c r="B11"><f>B2+1</f></c></row>'
+    '<row r="12" spans="1:2" ht="15"/>'
+)
 
 
 def excel_like(path: Path, rows: str = EXCEL_ROWS, sst: str = EXCEL_SST) -> Path:
@@ -234,17 +280,23 @@ def excel_like(path: Path, rows: str = EXCEL_ROWS, sst: str = EXCEL_SST) -> Path
     ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     with zipfile.ZipFile(src) as z:
         parts = {n: z.read(n) for n in z.namelist()}
-    parts["xl/worksheets/sheet1.xml"] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
-                                         f'xmlns="{ns}"><dimension ref="A1:B12"/><sheetData>{rows}</sheetData>'
-                                         '</worksheet>').encode()
+    parts["xl/worksheets/sheet1.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
+        f'xmlns="{ns}"><dimension ref="A1:B12"/><sheetData>{rows}</sheetData>'
+        "</worksheet>"
+    ).encode()
     parts["xl/styles.xml"] = EXCEL_STYLES.encode()
     parts["xl/sharedStrings.xml"] = sst.encode()
     parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
-        b"</Relationships>", b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/'
-        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        b"</Relationships>",
+        b'<Relationship Id="rIdS" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
     parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
-        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
-        b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in parts.items():
             z.writestr(name, data)
@@ -258,8 +310,8 @@ def test_values_as_excel_writes_them_read_alike(tmp_path):
     got = cells(calamine)
     assert got[2] == datetime(2026, 10, 9) and got[3] == datetime(2026, 9, 3) and got[4] == time(12, 0)
     assert got[5] is True and got[6] == " Output 2a " and got[10] == "rich text"
-    assert got[7] == "#N/A"                                  # an error cell keeps its text, as openpyxl reads it
-    assert (got[8], got[9]) == ("8x", "9x")                  # a formula's saved value
+    assert got[7] == "#N/A"  # an error cell keeps its text, as openpyxl reads it
+    assert (got[8], got[9]) == ("8x", "9x")  # a formula's saved value
     assert 11 not in got or got[11] is None
     assert calamine.sheets["Values"].formula_cells == {(11, 2)}  # only the formula with no saved value
 
@@ -267,8 +319,10 @@ def test_values_as_excel_writes_them_read_alike(tmp_path):
 def test_text_with_excel_escapes_reads_as_openpyxl_reads_it(tmp_path):
     """_x000D_ (a carriage return pasted into a cell) stays as openpyxl shows it: the file goes to openpyxl."""
     sst = EXCEL_SST.replace("<t>SW100001</t>", "<t>first line_x000D_\nsecond</t>")
-    rows = EXCEL_ROWS.replace('<row r="10"><c r="A10"><v>10</v></c><c r="B10" t="s"><v>4</v></c></row>',
-                              '<row r="10"><c r="A10"><v>10</v></c><c r="B10" t="s"><v>5</v></c></row>')
+    rows = EXCEL_ROWS.replace(
+        '<row r="10"><c r="A10"><v>10</v></c><c r="B10" t="s"><v>4</v></c></row>',
+        '<row r="10"><c r="A10"><v>10</v></c><c r="B10" t="s"><v>5</v></c></row>',
+    )
     path = excel_like(tmp_path / "escapes.xlsx", rows, sst)
     calamine = read_with(path, "calamine")
     assert calamine == read_with(path, "openpyxl")
@@ -278,9 +332,11 @@ def test_text_with_excel_escapes_reads_as_openpyxl_reads_it(tmp_path):
 def test_a_sheet_calamine_cannot_size_is_read_by_openpyxl(tmp_path):
     """A value in Excel's last cell makes calamine size a sheet of 17 billion cells and abort: the child
     dies and openpyxl reads the file in a new one (the hostile corpus has the same file)."""
+
     def far(ws):
         ws["A1"], ws["B1"] = "Label", "Value"
         ws["XFD1048576"] = "far"
+
     path = tmp_path / "far.xlsx"
     wb = openpyxl.Workbook()
     wb.active.title = "Values"
@@ -293,22 +349,30 @@ def test_a_sheet_calamine_cannot_size_is_read_by_openpyxl(tmp_path):
 
 # --- the formula scan places cells as openpyxl does ----------------------------------------------------------
 
+
 def test_the_formula_scan_places_cells_as_openpyxl_does(tmp_path):
     """Rows and cells without a reference, a shared formula, an empty saved value, a row that comes
     after a later one: the cells with a formula and no saved value, where openpyxl puts them."""
-    rows = ('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
-            '<row r="2"><c><f>1+1</f></c><c><f>2+2</f><v>4</v></c></row>'          # A2: no value; B2: 4
-            '<row><c r="B3" t="str"><f t="shared" si="0" ref="B3:B4">"x"</f><v></v></c></row>'  # row 3
-            '<row r="5"><c r="A5"><v>1</v></c><c><f t="shared" si="0"/></c></row>'   # B5
-            '<row r="4"><c r="A4"><f>9</f></c></row>'                                 # after row 5: passed over
-            '<row r="6"><c r="C6" t="inlineStr"><f>"y"</f><is><t>y</t></is></c></row>')
+    rows = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+        '<row r="2"><c><f>1+1</f></c><c><f>2+2</f><v>4</v></c></row>'  # A2: no value; B2: 4
+        '<row><c r="B3" t="str"><f t="shared" si="0" ref="B3:B4">"x"</f><v></v></c></row>'  # row 3
+        '<row r="5"><c r="A5"><v>1</v></c><c><f t="shared" si="0"/></c></row>'  # B5
+        '<row r="4"><c r="A4"><f>9</f></c></row>'  # after row 5: passed over
+        '<row r="6"><c r="C6" t="inlineStr"><f>"y"</f><is><t>y</t></is></c></row>'
+    )
     path = excel_like(tmp_path / "formulas.xlsx", rows)
     wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    wanted = {(c.row, c.column) for row in wb["Values"].iter_rows() for c in row
-              if getattr(c, "data_type", None) == "f"}
+    wanted = {
+        (c.row, c.column) for row in wb["Values"].iter_rows() for c in row if getattr(c, "data_type", None) == "f"
+    }
     values = openpyxl.load_workbook(path, read_only=True, data_only=True)["Values"]
-    saved = {(r, c) for r, row in enumerate(values.iter_rows(values_only=True), 1) for c, v in enumerate(row, 1)
-             if v is not None}
+    saved = {
+        (r, c)
+        for r, row in enumerate(values.iter_rows(values_only=True), 1)
+        for c, v in enumerate(row, 1)
+        if v is not None
+    }
     with zipfile.ZipFile(path) as z, z.open("xl/worksheets/sheet1.xml") as fh:
         found = scan(fh, 100, errors=False).formulas
     assert found == wanted - saved == {(2, 1), (3, 2), (5, 2)}
@@ -318,15 +382,18 @@ def test_the_formula_scan_places_cells_as_openpyxl_does(tmp_path):
 
 # --- the setting ---------------------------------------------------------------------------------------------
 
+
 def test_the_reader_setting_chooses_openpyxl_and_refuses_anything_else(base):
     runner = CliRunner()
-    res = runner.invoke(cli, ["check", str(base), "--today", TODAY.isoformat(), "--format", "json",
-                              "--setting", "reader=openpyxl"])
+    res = runner.invoke(
+        cli, ["check", str(base), "--today", TODAY.isoformat(), "--format", "json", "--setting", "reader=openpyxl"]
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)["files"][0]
     assert data["settings"]["reader"] == "openpyxl"
-    default = json.loads(runner.invoke(cli, ["check", str(base), "--today", TODAY.isoformat(),
-                                             "--format", "json"]).stdout)["files"][0]
+    default = json.loads(
+        runner.invoke(cli, ["check", str(base), "--today", TODAY.isoformat(), "--format", "json"]).stdout
+    )["files"][0]
     assert default["settings"]["reader"] == "calamine" and default["findings"] == data["findings"]
     res = runner.invoke(cli, ["check", str(base), "--setting", "reader=xlrd"])
     assert res.exit_code == 2
@@ -365,9 +432,19 @@ def test_check_loads_neither_reader_in_its_own_process(base, tmp_path):
 COLUMNS = {  # each kind: values that repeat, blanks, values read leniently and values that are wrong
     std.TEXT: [" a ", "b", None, "", "b", 7, datetime(2026, 1, 1), "  "],
     std.REF: ["SW1", " SW1 ", "ＳＷ１", "SW1\u041e", None, 12, "", "SW1"],
-    std.DATE: [datetime(2026, 8, 3), "03/08/2026", "2026-08-03", "soon", 46237, time(9), None,
-               datetime(1999, 1, 1), "31/02/2026", ""],
-    std.INT: [1, 2, "3", "x", None, 10 ** 16, datetime(2026, 1, 1), " 4 ", -1],
+    std.DATE: [
+        datetime(2026, 8, 3),
+        "03/08/2026",
+        "2026-08-03",
+        "soon",
+        46237,
+        time(9),
+        None,
+        datetime(1999, 1, 1),
+        "31/02/2026",
+        "",
+    ],
+    std.INT: [1, 2, "3", "x", None, 10**16, datetime(2026, 1, 1), " 4 ", -1],
     std.NUMBER: [1.5, "1,200.5", "x", None, 3.0, float("inf"), float("nan"), 1e308],
     std.MONEY: [12.71, "£1,200.50", 0.1 + 0.2, 1.005, -0.0, "x", 1e14, None, 12.5, 1e-5],
     std.YESNO: ["Yes", "no", "Y", "n", "maybe", None, "YES", 1],
@@ -382,26 +459,35 @@ def test_a_column_typed_at_once_is_typed_as_cell_by_cell(kind):
     values = [COLUMNS[kind][i % len(COLUMNS[kind])] for i in range(200)]  # enough to be typed at once
     at_once, cell_by_cell = coerce(kind, values, codes), _coerce_cells(kind, values, codes)
     assert at_once[1] == cell_by_cell[1] and at_once[2] == cell_by_cell[2]
-    assert [(type(v), v) for v in at_once[0] if not (isinstance(v, float) and math.isnan(v))] == \
-        [(type(v), v) for v in cell_by_cell[0] if not (isinstance(v, float) and math.isnan(v))]
+    assert [(type(v), v) for v in at_once[0] if not (isinstance(v, float) and math.isnan(v))] == [
+        (type(v), v) for v in cell_by_cell[0] if not (isinstance(v, float) and math.isnan(v))
+    ]
     assert at_once[1] or at_once[2] or kind == std.TEXT  # the column does hold what gets reported
 
 
 def test_every_wrong_cell_of_a_long_column_is_named(tmp_path):
     """A column long enough to be typed at once still names each cell that is wrong."""
     regs = [registration(**{"Client ref": f"SW{100000 + i}"}) for i in range(120)]
-    claims = [claim(**{"Claim ref": f"CL-{i:04d}", "Client ref": f"SW{100000 + i}",
-                       "Output": "2z" if i in (9, 49, 89) else "2a",
-                       "Weekly hours": "lots" if i in (5, 105) else 37.5})
-              for i in range(120)]
+    claims = [
+        claim(
+            **{
+                "Claim ref": f"CL-{i:04d}",
+                "Client ref": f"SW{100000 + i}",
+                "Output": "2z" if i in (9, 49, 89) else "2a",
+                "Weekly hours": "lots" if i in (5, 105) else 37.5,
+            }
+        )
+        for i in range(120)
+    ]
     path = write_return(tmp_path, registrations=regs, claims=claims)
     ctx = CheckContext(REFDATA, Settings.defaults(), TODAY)
     report = check_file(path, ctx)[0]
     s004 = [(f.cell, f.message) for f in report.findings if f.code == "S004"]
     output, hours = std.CLAIMS.headers.index("Output"), std.CLAIMS.headers.index("Weekly hours")
     col = openpyxl.utils.get_column_letter
-    assert sorted(c for c, _ in s004) == sorted([f"Claims!{col(output + 1)}{r}" for r in (11, 51, 91)] +
-                                                [f"Claims!{col(hours + 1)}{r}" for r in (7, 107)])
+    assert sorted(c for c, _ in s004) == sorted(
+        [f"Claims!{col(output + 1)}{r}" for r in (11, 51, 91)] + [f"Claims!{col(hours + 1)}{r}" for r in (7, 107)]
+    )
     assert (f"Claims!{col(hours + 1)}7", f"Claims!{col(hours + 1)}7: Weekly hours 'lots' is not a number") in s004
 
 
@@ -411,9 +497,11 @@ def test_dates_and_times_round_alike(tmp_path):
     import random
 
     rnd = random.Random(16)
-    serials = [rnd.uniform(36526, 73050) for _ in range(300)] + \
-        [rnd.randint(36526, 73050) + f for f in (0.5, 1 / 3, 0.999999, 0.9999999999, 1e-9, 0.00001157407)] + \
-        [rnd.uniform(0.001, 0.999) for _ in range(50)]
+    serials = (
+        [rnd.uniform(36526, 73050) for _ in range(300)]
+        + [rnd.randint(36526, 73050) + f for f in (0.5, 1 / 3, 0.999999, 0.9999999999, 1e-9, 0.00001157407)]
+        + [rnd.uniform(0.001, 0.999) for _ in range(50)]
+    )
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Values"

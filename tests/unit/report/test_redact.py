@@ -35,21 +35,44 @@ def run(*args):
 def personal(tmp_path):
     return write_return(
         tmp_path,
-        registrations=[registration(),
-                       registration(**{"Client ref": "SW100002", "Age at registration": 15, "Postcode": "N1 9GU"}),
-                       registration(**{"Client ref": "SW100003", "Postcode": "se1 7pb"})],
-        claims=[claim(),
-                claim(**{"Claim ref": "CL-0002", "Client ref": "SW100003", "Output": "4",
-                         "Progression type": "B training", "Evidence held": "Certificate",
-                         "Qualification gained": "Level 2 Forklift with Mr Oyelaran",
-                         "Qualification level": "None", "Employer": None, "Start date": None,
-                         "Employment type": None, "Contract type": None, "Weekly hours": None,
-                         "Gross hourly pay": None})],
-        transactions=[{"Budget item": "Employment adviser 1 FTE", "Date defrayed": date(2026, 12, 1),
-                       "Description": "Taxi for Ms Zebedee", "Amount": 9000, "Includes recoverable VAT": "No",
-                       "Internal recharge": "No"}],
+        registrations=[
+            registration(),
+            registration(**{"Client ref": "SW100002", "Age at registration": 15, "Postcode": "N1 9GU"}),
+            registration(**{"Client ref": "SW100003", "Postcode": "se1 7pb"}),
+        ],
+        claims=[
+            claim(),
+            claim(
+                **{
+                    "Claim ref": "CL-0002",
+                    "Client ref": "SW100003",
+                    "Output": "4",
+                    "Progression type": "B training",
+                    "Evidence held": "Certificate",
+                    "Qualification gained": "Level 2 Forklift with Mr Oyelaran",
+                    "Qualification level": "None",
+                    "Employer": None,
+                    "Start date": None,
+                    "Employment type": None,
+                    "Contract type": None,
+                    "Weekly hours": None,
+                    "Gross hourly pay": None,
+                }
+            ),
+        ],
+        transactions=[
+            {
+                "Budget item": "Employment adviser 1 FTE",
+                "Date defrayed": date(2026, 12, 1),
+                "Description": "Taxi for Ms Zebedee",
+                "Amount": 9000,
+                "Includes recoverable VAT": "No",
+                "Internal recharge": "No",
+            }
+        ],
         expenditure=[expenditure_line()],
-        narrative_values={"Case study": "Client SW100002 (call 07700 900123) met Alice Thornbury at the hub."})
+        narrative_values={"Case study": "Client SW100002 (call 07700 900123) met Alice Thornbury at the hub."},
+    )
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
@@ -78,9 +101,20 @@ def test_redact_leaves_them_out_and_keeps_client_refs(personal, fmt):
 def test_personal_headers_are_template_columns_and_labels():
     known = {c.header for s in std.RETURN_SHEETS for c in s.columns}
     assert known >= PERSONAL_HEADERS
-    assert {"Age at registration", "Postcode", "Housing plan or council referral number", "Notes",
-                                "Description", "Comment", "Qualification gained", "Completed by", "Employer",
-                                "Training provider", "Evidence reference", *std.NARRATIVE_LABELS} == PERSONAL_HEADERS
+    assert {
+        "Age at registration",
+        "Postcode",
+        "Housing plan or council referral number",
+        "Notes",
+        "Description",
+        "Comment",
+        "Qualification gained",
+        "Completed by",
+        "Employer",
+        "Training provider",
+        "Evidence reference",
+        *std.NARRATIVE_LABELS,
+    } == PERSONAL_HEADERS
     for kept in ("Client ref", "Claim ref", "Output", "Date achieved", "Registration date", "Evidence held"):
         assert kept not in PERSONAL_HEADERS
     assert {"N503", "N507"} == PERSONAL_CODES
@@ -92,8 +126,9 @@ def _f(message, header, value, code="S004"):
 
 def test_redact_message_cases():
     f = _f("Registrations!F3: postcode 'SE1 7PB' for client SW100001 is not valid (App 2 §2.1)", "Postcode", "se17pb")
-    assert redact_message(f) == (f"Registrations!F3: postcode '{REDACTED}' for client SW100001 is not valid "
-                                 "(App 2 §2.1)")
+    assert redact_message(f) == (
+        f"Registrations!F3: postcode '{REDACTED}' for client SW100001 is not valid (App 2 §2.1)"
+    )
     f = _f("Registrations!E3: client SW100002 was 15 at registration; at least 16", "Age at registration", 15)
     assert redact_message(f) == f"Registrations!E3: client SW100002 was {REDACTED} at registration; at least 16"
     # a column name in quotes is the rule's own words, and an apostrophe is not a quote
@@ -124,14 +159,22 @@ def payload_return(folder, name="return.xlsx"):
     """A lot 4 return with the payloads in SW100002's row, a code list with one wrong part in SW100003's
     (which R107 quotes whole) and an address as a claim's employer."""
     return write_return(
-        folder, name, cover_values=LOT4,
-        registrations=[registration(**{"Eligibility criteria": "Autism",
-                                       "Social worker or primary support need": "Yes"}),
-                       registration(**{"Client ref": "SW100002", **PAYLOADS}),
-                       registration(**{"Client ref": "SW100003",
-                                       "Eligibility criteria": "Mental health; released HMP Brixton 2025",
-                                       "Social worker or primary support need": "No"})],
-        claims=[claim(**{"Employer": EMPLOYER})])
+        folder,
+        name,
+        cover_values=LOT4,
+        registrations=[
+            registration(**{"Eligibility criteria": "Autism", "Social worker or primary support need": "Yes"}),
+            registration(**{"Client ref": "SW100002", **PAYLOADS}),
+            registration(
+                **{
+                    "Client ref": "SW100003",
+                    "Eligibility criteria": "Mental health; released HMP Brixton 2025",
+                    "Social worker or primary support need": "No",
+                }
+            ),
+        ],
+        claims=[claim(**{"Employer": EMPLOYER})],
+    )
 
 
 def _leaks(text: str) -> list[str]:
@@ -140,13 +183,13 @@ def _leaks(text: str) -> list[str]:
 
 REDACTED_SENTENCES = {
     "Registrations!Z3": "Registrations!Z3: Disability '[redacted]' is not in the code list; expected one of: Yes, No, "
-                        "Prefer not to say",
+    "Prefer not to say",
     "Registrations!X3": "Registrations!X3: Gender '[redacted]' is not in the code list",
     "Registrations!M3": "Registrations!M3: Eligibility criteria '[redacted]' is not in the code list",
     "Registrations!N3": "Registrations!N3: Social worker or primary support need '[redacted]' is not Yes or No",
     # another rule quoting the whole cell keeps its valid code and loses the rest
     "Registrations!M4": "Registrations!M4: client SW100003 has eligibility criteria 'Mental health; [redacted]', "
-                        "none of which is a lot 4 criterion",
+    "none of which is a lot 4 criterion",
 }
 
 
@@ -174,8 +217,16 @@ def test_every_column_is_judged_by_its_kind():
     organisation, a budget line or a milestone."""
     from swtool.report.redact import KEPT_TEXT, PERSONAL_EVEN_WHEN_VALID, is_personal_value, kept_value
 
-    valid = {std.CODE: None, std.CODES: None, std.YESNO: "Yes", std.DATE: date(2026, 8, 3), std.INT: 3,
-             std.NUMBER: 37.5, std.MONEY: "£1,200.50", std.REF: "SW100001"}
+    valid = {
+        std.CODE: None,
+        std.CODES: None,
+        std.YESNO: "Yes",
+        std.DATE: date(2026, 8, 3),
+        std.INT: 3,
+        std.NUMBER: 37.5,
+        std.MONEY: "£1,200.50",
+        std.REF: "SW100001",
+    }
     for sheet in std.RETURN_SHEETS:
         for col in sheet.columns:
             free = "Seen by Dr Okafor at home"
@@ -193,8 +244,9 @@ def test_every_column_is_judged_by_its_kind():
                 from swtool.read.tables import codes_for
 
                 good = codes_for(col, RefData())[0]
-            assert is_personal_value(sheet.name, col.header, good) == (col.header in PERSONAL_EVEN_WHEN_VALID), \
+            assert is_personal_value(sheet.name, col.header, good) == (col.header in PERSONAL_EVEN_WHEN_VALID), (
                 col.header
+            )
     kinds: dict[str, set] = {}
     for sheet in std.RETURN_SHEETS:
         for col in sheet.columns:
@@ -209,13 +261,19 @@ def test_a_long_value_shown_cut_short_is_redacted_too():
     long = "Schizophrenia diagnosed 2019 after admission to the Maudsley; lives with her sister Ann"
     f = _f(f"Registrations!Z3: Disability {long[:57] + '…'!r} is not in the code list", "Disability", long)
     assert redact_message(f) == f"Registrations!Z3: Disability '{REDACTED}' is not in the code list"
-    f = _f("Registrations!M3: client SW100003 has eligibility criteria 'Autism; released HMP Brixton 2025 after "
-           "sentenc…', none of which", "Eligibility criteria", "Autism; released HMP Brixton 2025 after sentence")
-    assert redact_message(f) == (f"Registrations!M3: client SW100003 has eligibility criteria 'Autism; {REDACTED}', "
-                                 "none of which")
+    f = _f(
+        "Registrations!M3: client SW100003 has eligibility criteria 'Autism; released HMP Brixton 2025 after "
+        "sentenc…', none of which",
+        "Eligibility criteria",
+        "Autism; released HMP Brixton 2025 after sentence",
+    )
+    assert redact_message(f) == (
+        f"Registrations!M3: client SW100003 has eligibility criteria 'Autism; {REDACTED}', none of which"
+    )
 
 
 # --- the ledger -----------------------------------------------------------------------------------------
+
 
 def make_ledger(folder):
     """A ledger holding the sample register and the payload return (SW-L4-01 2026/27-Q2, return 1)."""
@@ -253,10 +311,14 @@ def test_the_ledger_keeps_none_of_the_payloads(tmp_path):
     assert "Registrations!Z3: Disability '[redacted]' is not in the code list" in held
     con = sqlite3.connect(db)
     try:
-        regs = con.execute("SELECT client_ref, eligibility, gender, disability FROM registrations "
-                           "ORDER BY row").fetchall()
-        assert regs == [("SW100001", "Autism", "Female", "No"), ("SW100002", None, None, None),
-                        ("SW100003", "Mental health", "Female", "No")]
+        regs = con.execute(
+            "SELECT client_ref, eligibility, gender, disability FROM registrations ORDER BY row"
+        ).fetchall()
+        assert regs == [
+            ("SW100001", "Autism", "Female", "No"),
+            ("SW100002", None, None, None),
+            ("SW100003", "Mental health", "Female", "No"),
+        ]
         assert con.execute("SELECT employer FROM claims").fetchall() == [(None,)]
         assert con.execute("SELECT value FROM findings WHERE code IN ('S004', 'R107')").fetchall() == [(None,)] * 6
     finally:
@@ -295,21 +357,46 @@ def test_a_ledger_imported_before_redaction_is_redacted_on_display(tmp_path, mon
 def test_a_rules_own_value_is_not_taken_for_the_cells():
     """A rule may give a finding on a coded or date column a value of its own (a client ref) or a
     count on a narrative label: neither is what the provider typed there."""
-    f = Finding("P306", "x", "error", "Claims!D51: claim L3-01-9307 is a second progression for client SW300104 on "
-                "14/09/2026", "Claims", 51, "D", "Date achieved", "Claims!D51", "SW300104")
+    f = Finding(
+        "P306",
+        "x",
+        "error",
+        "Claims!D51: claim L3-01-9307 is a second progression for client SW300104 on 14/09/2026",
+        "Claims",
+        51,
+        "D",
+        "Date achieved",
+        "Claims!D51",
+        "SW300104",
+    )
     assert redact_message(f, cell=date(2026, 9, 14)) == f.message  # the cell holds a date: the value is the rule's
-    assert redact_message(f, cell="SW300104") != f.message          # typed there: personal
-    n = Finding("N501", "x", "warning", "Narrative!B5: output 2b: 0 claimed this quarter against a quarterly target "
-                "of 0.5", "Narrative", 5, "B", "Output variances", "Narrative!B5", 0)
+    assert redact_message(f, cell="SW300104") != f.message  # typed there: personal
+    n = Finding(
+        "N501",
+        "x",
+        "warning",
+        "Narrative!B5: output 2b: 0 claimed this quarter against a quarterly target of 0.5",
+        "Narrative",
+        5,
+        "B",
+        "Output variances",
+        "Narrative!B5",
+        0,
+    )
     assert redact_message(n) == n.message
-    assert redact_message(_f("Registrations!E3: client SW100002 was 15, not 15.5 or 1,15", "Age at registration",
-                             15)) == f"Registrations!E3: client SW100002 was {REDACTED}, not 15.5 or 1,15"
+    assert (
+        redact_message(_f("Registrations!E3: client SW100002 was 15, not 15.5 or 1,15", "Age at registration", 15))
+        == f"Registrations!E3: client SW100002 was {REDACTED}, not 15.5 or 1,15"
+    )
 
 
 def test_an_age_quoted_by_a_rule_on_another_column_of_its_row_is_redacted(tmp_path):
     """R120 is a finding on Eligibility criteria that says how old the client was."""
-    path = write_return(tmp_path, cover_values={"Lot": "2", "Contract ID": "SW-L2-01"},
-                       registrations=[registration(**{"Eligibility criteria": "Aged 50+", "Age at registration": 37})])
+    path = write_return(
+        tmp_path,
+        cover_values={"Lot": "2", "Contract ID": "SW-L2-01"},
+        registrations=[registration(**{"Eligibility criteria": "Aged 50+", "Age at registration": 37})],
+    )
     plain = run("check", path, "--today", TODAY).stdout
     assert "R120" in plain and "was 37 at registration (Registrations!E2)" in plain
     out = run("check", path, "--today", TODAY, "--redact").stdout

@@ -60,10 +60,12 @@ def faulty(tmp_path) -> Path:
     sheet (no Evidence reference column)."""
     headers = [c.header for c in std.CLAIMS.columns if c.header != "Evidence reference"]
     return write_return(
-        tmp_path, "faulty.xlsx",
+        tmp_path,
+        "faulty.xlsx",
         registrations=[registration(), registration(**{"Client ref": "SW100002", "Age at registration": "thirty"})],
         claims=[claim(), claim(**{"Claim ref": "CL-0001", "Output": "zz"})],
-        headers={"Claims": headers})
+        headers={"Claims": headers},
+    )
 
 
 def annotated_of(path: Path, *extra) -> tuple[Path, list[dict]]:
@@ -76,10 +78,11 @@ def annotated_of(path: Path, *extra) -> tuple[Path, list[dict]]:
 def findings_rows(ws) -> list[tuple]:
     rows = list(ws.iter_rows(values_only=True))
     start = next(i for i, r in enumerate(rows) if r[:2] == ("Severity", "Code"))
-    return [r for r in rows[start + 1:] if r[0]]
+    return [r for r in rows[start + 1 :] if r[0]]
 
 
 # --- marks on the cells -------------------------------------------------------------------------------
+
 
 def test_every_cell_the_json_names_is_filled_and_commented(faulty):
     out, findings = annotated_of(faulty)
@@ -157,8 +160,13 @@ def test_a_providers_own_findings_sheet_is_kept(tmp_path):
 
 def test_several_findings_on_one_cell_make_one_comment_with_the_worst_fill(tmp_path):
     path = write_return(tmp_path)
-    report = _report(path, [("C207", "error", "first problem"), ("C208", "warning", "second problem")],
-                     sheet="Claims", row=2, column="D")
+    report = _report(
+        path,
+        [("C207", "error", "first problem"), ("C208", "warning", "second problem")],
+        sheet="Claims",
+        row=2,
+        column="D",
+    )
     out = tmp_path / "x.xlsx"
     annotate(path, report, out)
     cell = openpyxl.load_workbook(out)["Claims"]["D2"]
@@ -213,6 +221,7 @@ def _report(path: Path, items, sheet, row, column) -> FileReport:
 
 
 # --- what is kept -------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def from_template(tmp_path) -> Path:
@@ -277,9 +286,9 @@ def test_a_huge_merge_is_refused_not_loaded(tmp_path):
     with zipfile.ZipFile(path) as zf:
         parts = {n: zf.read(n) for n in zf.namelist()}
     sheet = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
-    parts[sheet] = parts[sheet].replace(b"</sheetData>",
-                                        b'</sheetData><mergeCells count="1"><mergeCell ref="A10:XFD1048576"/>'
-                                        b"</mergeCells>")
+    parts[sheet] = parts[sheet].replace(
+        b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="A10:XFD1048576"/></mergeCells>'
+    )
     bomb = tmp_path / "merged.xlsx"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
         for n, b in parts.items():
@@ -291,6 +300,7 @@ def test_a_huge_merge_is_refused_not_loaded(tmp_path):
 
 
 # --- the command --------------------------------------------------------------------------------------
+
 
 def test_annotate_alone_writes_beside_the_input(faulty):
     res = run("check", faulty, "--today", TODAY, "--annotate")
@@ -344,11 +354,15 @@ def test_an_unreadable_file_is_not_annotated(tmp_path):
     assert f"Not annotated: {bad} could not be read" in res.stderr
     assert not default_output(bad).exists()
     with pytest.raises(NotAnnotated):
-        annotate(bad, FileReport(str(bad), findings=[Finding("S001", "unreadable", "error", "not a workbook")]),
-                 tmp_path / "y.xlsx")
+        annotate(
+            bad,
+            FileReport(str(bad), findings=[Finding("S001", "unreadable", "error", "not a workbook")]),
+            tmp_path / "y.xlsx",
+        )
 
 
 # --- bounded: openpyxl's full load runs in a child process with a time and a memory limit -------------
+
 
 @pytest.fixture
 def private_tmp(tmp_path, monkeypatch) -> Path:
@@ -392,12 +406,17 @@ def test_the_annotation_limits_are_twice_the_reads_and_follow_swtool_limits(monk
     assert annotation_limits(Limits().with_env()) == (1800, 6000)
 
 
-@pytest.mark.parametrize("setting,said,heavy", [
-    ("read_seconds=0.001", "within 0.002 seconds (limit 2 × read_seconds)", False),
-    ("read_memory_mb=1", "within 2 MB of memory (limit 2 × read_memory_mb)", True),
-], ids=["time", "memory"])
-def test_an_annotation_over_its_limit_is_one_sentence_and_leaves_nothing(faulty, private_tmp, monkeypatch, setting,
-                                                                        said, heavy):
+@pytest.mark.parametrize(
+    "setting,said,heavy",
+    [
+        ("read_seconds=0.001", "within 0.002 seconds (limit 2 × read_seconds)", False),
+        ("read_memory_mb=1", "within 2 MB of memory (limit 2 × read_memory_mb)", True),
+    ],
+    ids=["time", "memory"],
+)
+def test_an_annotation_over_its_limit_is_one_sentence_and_leaves_nothing(
+    faulty, private_tmp, monkeypatch, setting, said, heavy
+):
     if heavy:
         _bigger_load(monkeypatch)
     _limits_when_annotating(monkeypatch, setting)
@@ -408,11 +427,12 @@ def test_an_annotation_over_its_limit_is_one_sentence_and_leaves_nothing(faulty,
     assert res.stderr.strip() == (
         f"Not annotated: {faulty}: could not annotate faulty.xlsx {said}. No annotated copy was written; the "
         "check's report is unaffected. Remove unused rows, columns and sheets and check it again, or raise the "
-        "limit with the SWTOOL_LIMITS environment variable (e.g. SWTOOL_LIMITS=read_seconds=120,read_memory_mb=3000).")
+        "limit with the SWTOOL_LIMITS environment variable (e.g. SWTOOL_LIMITS=read_seconds=120,read_memory_mb=3000)."
+    )
     assert "Traceback" not in res.output
     assert not default_output(faulty).exists()
     assert sorted(faulty.parent.iterdir()) == folder  # no temporary file beside it either
-    assert list(private_tmp.iterdir()) == []          # nor the private copy
+    assert list(private_tmp.iterdir()) == []  # nor the private copy
     assert sha256(faulty) == before
 
 
@@ -435,8 +455,10 @@ def test_a_child_that_dies_while_saving_leaves_no_partial_copy(faulty, tmp_path,
     before, folder = sha256(faulty), sorted(tmp_path.iterdir())
     res = run("check", faulty, "--today", TODAY, f"--annotate={earlier}")
     assert res.exit_code == 2 and "S004" in res.stdout
-    assert (f"Not annotated: {faulty}: could not annotate faulty.xlsx: annotating it stopped (signal SIGKILL), most "
-            "likely at the 4,096 MB memory limit (limit 2 × read_memory_mb).") in res.stderr
+    assert (
+        f"Not annotated: {faulty}: could not annotate faulty.xlsx: annotating it stopped (signal SIGKILL), most "
+        "likely at the 4,096 MB memory limit (limit 2 × read_memory_mb)."
+    ) in res.stderr
     assert "Traceback" not in res.output
     assert earlier.read_bytes() == earlier_bytes  # the earlier copy is neither replaced nor damaged
     assert sorted(tmp_path.iterdir()) == folder and list(private_tmp.iterdir()) == []
@@ -450,8 +472,10 @@ def test_an_unexpected_error_in_the_child_is_a_sentence(faulty, tmp_path, monkey
     monkeypatch.setattr(swtool.write.annotate, "_mark", fails)
     with pytest.raises(NotAnnotated) as e:
         annotate(faulty, _report(faulty, [("C207", "error", "x")], "Claims", 2, "D"), tmp_path / "y.xlsx")
-    assert str(e.value) == ("could not annotate faulty.xlsx: writing the copy failed (ValueError). No annotated copy "
-                            "was written; the check's report is unaffected.")
+    assert str(e.value) == (
+        "could not annotate faulty.xlsx: writing the copy failed (ValueError). No annotated copy "
+        "was written; the check's report is unaffected."
+    )
     assert not (tmp_path / "y.xlsx").exists()
 
 
@@ -464,8 +488,14 @@ def test_a_refusal_in_the_child_reaches_the_provider_as_it_was_said(faulty, tmp_
 def _marks(path: Path) -> dict:
     """What a provider sees in a copy: every sheet's values, fills and comments."""
     wb = openpyxl.load_workbook(path)
-    return {ws.title: [(c.coordinate, c.value, c.fill.fill_type, c.comment.text if c.comment else None)
-                       for row in ws.iter_rows() for c in row] for ws in wb.worksheets}
+    return {
+        ws.title: [
+            (c.coordinate, c.value, c.fill.fill_type, c.comment.text if c.comment else None)
+            for row in ws.iter_rows()
+            for c in row
+        ]
+        for ws in wb.worksheets
+    }
 
 
 @pytest.mark.parametrize("how", ["child_process=no", "no isolation"])
@@ -494,8 +524,11 @@ def test_without_a_child_process_running_out_of_memory_is_a_sentence(faulty, tmp
     monkeypatch.setattr(swtool.write.annotate, "_mark", exhausted)
     monkeypatch.setenv("SWTOOL_LIMITS", "child_process=no")
     before = sha256(faulty)
-    with pytest.raises(NotAnnotated, match=r"^could not annotate faulty\.xlsx within the memory of this computer. No "
-                                           "annotated copy was written"):
+    with pytest.raises(
+        NotAnnotated,
+        match=r"^could not annotate faulty\.xlsx within the memory of this computer. No "
+        "annotated copy was written",
+    ):
         annotate(faulty, _report(faulty, [("C207", "error", "x")], "Claims", 2, "D"), tmp_path / "y.xlsx")
     assert not (tmp_path / "y.xlsx").exists() and sha256(faulty) == before
 
@@ -519,6 +552,7 @@ def test_a_program_running_threads_annotates_through_the_forkserver(faulty, tmp_
 
 # --- LibreOffice opens it -----------------------------------------------------------------------------
 
+
 def _soffice():
     return shutil.which("soffice") or shutil.which("libreoffice")
 
@@ -529,9 +563,22 @@ def test_libreoffice_converts_the_annotated_copy(faulty, tmp_path):
     conv = tmp_path / "converted"
     env = {**os.environ, "HOME": str(tmp_path)}
     # csv of the first sheet, comma-separated, quoted, UTF-8 (76)
-    proc = subprocess.run([_soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
-                           "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(conv), str(out)],
-                          capture_output=True, text=True, timeout=300, env=env)
+    proc = subprocess.run(
+        [
+            _soffice(),
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir",
+            str(conv),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     csv_file = conv / f"{out.stem}.csv"
     assert csv_file.exists(), (proc.stdout, proc.stderr)

@@ -50,8 +50,15 @@ def pmo(tmp_path_factory):
     assert [r.status for r in done] == ["imported"]
     stored = next((db.parent / "files").rglob("*.xlsx"))
     backup = lh.clone(db, folder / "backups" / "ledger-backup.sqlite3")
-    return {"db": db, "register": register, "return": returns / lh.L3_Q2, "history": returns / "SW-L3-01" /
-            "SW-L3-01_2026-27_Q1.xlsx", "stored": stored, "backup": backup, "folder": folder}
+    return {
+        "db": db,
+        "register": register,
+        "return": returns / lh.L3_Q2,
+        "history": returns / "SW-L3-01" / "SW-L3-01_2026-27_Q1.xlsx",
+        "stored": stored,
+        "backup": backup,
+        "folder": folder,
+    }
 
 
 @pytest.fixture
@@ -59,12 +66,19 @@ def watched(pmo):
     """The sha256 of the ledger, its stored file, the backup and every input, before and after a test."""
     files = [pmo[k] for k in ("db", "register", "return", "history", "stored", "backup")]
     before = {f: sha(f) for f in files}
-    listing = sorted(p.relative_to(pmo["folder"]) for p in pmo["folder"].rglob("*") if "-wal" not in p.name
-                     and "-shm" not in p.name)
+    listing = sorted(
+        p.relative_to(pmo["folder"]) for p in pmo["folder"].rglob("*") if "-wal" not in p.name and "-shm" not in p.name
+    )
     yield
     assert {f: sha(f) for f in files} == before
-    assert sorted(p.relative_to(pmo["folder"]) for p in pmo["folder"].rglob("*") if "-wal" not in p.name
-                  and "-shm" not in p.name) == listing, "a refused command wrote something"
+    assert (
+        sorted(
+            p.relative_to(pmo["folder"])
+            for p in pmo["folder"].rglob("*")
+            if "-wal" not in p.name and "-shm" not in p.name
+        )
+        == listing
+    ), "a refused command wrote something"
 
 
 def refused(res, *words: str) -> str:
@@ -147,6 +161,7 @@ def test_the_ledger_commands_still_write_where_they_may(pmo, tmp_path):
 
 # --- the provider's commands -----------------------------------------------------------------------------
 
+
 def test_check_never_writes_its_report_over_an_input(pmo, watched, tmp_path):
     ret, reg, hist = pmo["return"], pmo["register"], pmo["history"]
     base = ["check", ret, "--today", TODAY, "--register", reg, "--history", hist]
@@ -173,8 +188,10 @@ def test_check_never_writes_over_the_ledger_or_a_backup(pmo, watched):
     refused(invoke("check", ret, "--today", TODAY, "-o", pmo["backup"]), "is a swtool ledger or a backup of one")
     refused(invoke("check", ret, "--today", TODAY, "-o", pmo["stored"]), "is a stored copy in a ledger's files/")
     refused(invoke("check", ret, "--today", TODAY, f"--annotate={pmo['stored']}"), "is a stored copy")
-    refused(invoke("check", ret, "--today", TODAY, f"--annotate={pmo['register']}", "--register", pmo["register"]),
-            "is an input of this command")
+    refused(
+        invoke("check", ret, "--today", TODAY, f"--annotate={pmo['register']}", "--register", pmo["register"]),
+        "is an input of this command",
+    )
 
 
 def test_the_default_ledger_is_guarded_without_db(pmo, tmp_path, monkeypatch):
@@ -184,8 +201,10 @@ def test_the_default_ledger_is_guarded_without_db(pmo, tmp_path, monkeypatch):
     before = sha(data / "ledger.sqlite3")
     out = data / "files" / "report.txt"
     refused(invoke("check", pmo["return"], "--today", TODAY, "-o", out), "is inside the ledger's store")
-    refused(invoke("check", pmo["return"], "--today", TODAY, "-o", str(data / "ledger.sqlite3") + "-wal"),
-            "is the ledger's wal file")
+    refused(
+        invoke("check", pmo["return"], "--today", TODAY, "-o", str(data / "ledger.sqlite3") + "-wal"),
+        "is the ledger's wal file",
+    )
     assert sha(data / "ledger.sqlite3") == before and not out.exists()
 
 
@@ -223,8 +242,10 @@ def test_receipts_never_land_on_a_pipe_or_the_ledger(pmo, tmp_path):
 
 def test_templates_never_write_over_the_register_or_the_ledger(pmo, watched):
     reg = pmo["register"]
-    refused(invoke("template", "return", "--register", reg, "--contract", "SW-L3-01", "--quarter", Q2, "-o", reg),
-            f"{reg} is an input of this command")
+    refused(
+        invoke("template", "return", "--register", reg, "--contract", "SW-L3-01", "--quarter", Q2, "-o", reg),
+        f"{reg} is an input of this command",
+    )
     refused(invoke("template", "return", "-o", pmo["db"]), "is a swtool ledger or a backup of one")
     refused(invoke("template", "register", "-o", pmo["backup"]), "is a swtool ledger or a backup of one")
     refused(invoke("template", "register", "-o", pmo["stored"]), "is a stored copy")
@@ -237,6 +258,7 @@ def test_a_template_may_still_replace_an_earlier_template(tmp_path):
 
 
 # --- the guard itself ------------------------------------------------------------------------------------
+
 
 def test_the_guard_knows_the_ledgers_application_id():
     from swtool.ledger.db import APPLICATION_ID, FILES_DIR, LEDGER_NAME
@@ -252,8 +274,7 @@ def test_the_guard_api(pmo, tmp_path):
     from swtool.write.guard import guard_output, is_ledger_file
 
     assert guard_output("-") == Path("-")
-    assert guard_output(tmp_path / "new.txt", [pmo["return"], None], pmo["db"], what="payments") == \
-        tmp_path / "new.txt"
+    assert guard_output(tmp_path / "new.txt", [pmo["return"], None], pmo["db"], what="payments") == tmp_path / "new.txt"
     with pytest.raises(SwtoolError, match="choose another file for the payments"):
         guard_output(pmo["db"], ledger=pmo["db"], what="payments")
     with pytest.raises(SwtoolError, match="is in the folder"):  # an input folder protects what is in it
@@ -268,11 +289,18 @@ def test_the_guard_api(pmo, tmp_path):
 
 
 def test_the_guard_imports_only_the_standard_library():
-    code = ("import sys; import swtool.write.guard as g; g.guard_output('x.txt'); "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('pandas', 'numpy', 'openpyxl', 'click', 'textual', 'sqlite3')))")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "SWTOOL_DATA_DIR": "/nonexistent-swtool-data"})
+    code = (
+        "import sys; import swtool.write.guard as g; g.guard_output('x.txt'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pandas', 'numpy', 'openpyxl', 'click', 'textual', 'sqlite3')))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SWTOOL_DATA_DIR": "/nonexistent-swtool-data"},
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
 

@@ -27,8 +27,9 @@ def run(*args):
 def test_receipt_fields(tmp_path):
     path = write_return(tmp_path, claims=[claim(Output="zz")])
     before = datetime.now(UTC).replace(microsecond=0)
-    res = run("check", path, "--today", TODAY, "--receipt", "--format", "json",
-              "--setting", "wage_uplift=multiplicative")
+    res = run(
+        "check", path, "--today", TODAY, "--receipt", "--format", "json", "--setting", "wage_uplift=multiplicative"
+    )
     assert res.exit_code == 1
     target = tmp_path / "return.xlsx.receipt.json"
     assert receipt_path(path) == target and f"Receipt: {target}" in res.stderr
@@ -93,19 +94,22 @@ def evidence(tmp_path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("refs,found,missing", [
-    (["present.pdf"], 1, 0),
-    (["capitals.pdf", "PRESENT.PDF"], 2, 0),            # case does not matter
-    (["no-extension-given"], 1, 0),                     # a reference without extension finds the .pdf
-    (["sub/nested.pdf", "nested.pdf"], 2, 0),           # a path below the folder, or the bare name
-    (["absent.pdf"], 0, 1),
-    (["empty.pdf"], 0, 1),                              # there, but 0 bytes: not usable
-    (["program.exe"], 0, 1),                            # not an accepted type
-    (["notes.txt", "notes"], 0, 2),                     # a .txt is not accepted, named or by its stem
-    (["fake.pdf"], 0, 1),                               # not a real PDF
-    (["present.pdf", "Present.pdf", "absent.pdf"], 1, 1),  # each distinct reference counted once
-    ([], 0, 0),
-])
+@pytest.mark.parametrize(
+    "refs,found,missing",
+    [
+        (["present.pdf"], 1, 0),
+        (["capitals.pdf", "PRESENT.PDF"], 2, 0),  # case does not matter
+        (["no-extension-given"], 1, 0),  # a reference without extension finds the .pdf
+        (["sub/nested.pdf", "nested.pdf"], 2, 0),  # a path below the folder, or the bare name
+        (["absent.pdf"], 0, 1),
+        (["empty.pdf"], 0, 1),  # there, but 0 bytes: not usable
+        (["program.exe"], 0, 1),  # not an accepted type
+        (["notes.txt", "notes"], 0, 2),  # a .txt is not accepted, named or by its stem
+        (["fake.pdf"], 0, 1),  # not a real PDF
+        (["present.pdf", "Present.pdf", "absent.pdf"], 1, 1),  # each distinct reference counted once
+        ([], 0, 0),
+    ],
+)
 def test_evidence_counted(evidence, refs, found, missing):
     c = count_references(refs, evidence)
     assert (c.found, c.missing, c.references) == (found, missing, found + missing)
@@ -116,11 +120,26 @@ def test_references_split_like_c215():
 
 
 def test_evidence_line_in_the_text_report(tmp_path, evidence):
-    claims = [claim(**{"Claim ref": "CL-0001", "Evidence reference": "present.pdf"}),
-              claim(**{"Claim ref": "CL-0002", "Client ref": "SW100001", "Output": "6",
-                       "Evidence held": "Certificate", "Evidence reference": "empty.pdf; program.exe"}),
-              claim(**{"Claim ref": "CL-0003", "Output": "6", "Evidence held": "Certificate",
-                       "Evidence reference": "absent.pdf"})]
+    claims = [
+        claim(**{"Claim ref": "CL-0001", "Evidence reference": "present.pdf"}),
+        claim(
+            **{
+                "Claim ref": "CL-0002",
+                "Client ref": "SW100001",
+                "Output": "6",
+                "Evidence held": "Certificate",
+                "Evidence reference": "empty.pdf; program.exe",
+            }
+        ),
+        claim(
+            **{
+                "Claim ref": "CL-0003",
+                "Output": "6",
+                "Evidence held": "Certificate",
+                "Evidence reference": "absent.pdf",
+            }
+        ),
+    ]
     path = write_return(tmp_path, claims=claims)
     res = run("check", path, "--today", TODAY, "--evidence", evidence)
     assert "  Evidence: 4 references, 1 found, 3 missing" in res.stdout.splitlines()

@@ -33,8 +33,10 @@ def invoke(*args: str):
 
 # --- the committed templates ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("committed, command", [("quarterly-return.xlsx", "return"),
-                                                ("contract-register.xlsx", "register")])
+
+@pytest.mark.parametrize(
+    "committed, command", [("quarterly-return.xlsx", "return"), ("contract-register.xlsx", "register")]
+)
 def test_committed_template_matches_the_generator(tmp_path, committed, command):
     fresh = tmp_path / committed
     invoke("template", command, "-o", fresh)
@@ -59,11 +61,23 @@ def test_blank_template_reads_back_with_only_the_empty_required_cells():
 # --- a prefilled return -------------------------------------------------------------------------------
 
 CONTRACT = ["SW-L2-04", "Peckham Progress Trust", "2", date(2025, 4, 1), date(2027, 3, 31), 165000]
-TARGETS = [("1", 100), ("2a", 36), ("2b", 4), ("3a", 20), ("3b", 2), ("4", 22), ("5", 12), ("6", 30), ("7", 8),
-           ("8", 6)]
-BUDGET = [("2026/27", "Q2", "Staff and management", "Employment adviser 1 FTE", 9000),
-          ("2026/27", "Q2", "Delivery", "Venue hire", 1500),
-          ("2026/27", "Q3", "Delivery", "Employer breakfast", 800)]
+TARGETS = [
+    ("1", 100),
+    ("2a", 36),
+    ("2b", 4),
+    ("3a", 20),
+    ("3b", 2),
+    ("4", 22),
+    ("5", 12),
+    ("6", 30),
+    ("7", 8),
+    ("8", 6),
+]
+BUDGET = [
+    ("2026/27", "Q2", "Staff and management", "Employment adviser 1 FTE", 9000),
+    ("2026/27", "Q2", "Delivery", "Venue hire", 1500),
+    ("2026/27", "Q3", "Delivery", "Employer breakfast", 800),
+]
 MILESTONES = [("Employer forum held", date(2026, 9, 30)), ("Quarterly monitoring report", date(2026, 10, 14))]
 
 
@@ -94,8 +108,7 @@ def _prefilled(folder: Path) -> Path:
         _append(wb["Milestones"], [CONTRACT[0], name, due])
     wb.save(register)
     out = folder / "SW-L2-04 2026-27 Q2.xlsx"
-    invoke("template", "return", "--register", register, "--contract", "SW-L2-04", "--quarter", "2026/27-Q2",
-           "-o", out)
+    invoke("template", "return", "--register", register, "--contract", "SW-L2-04", "--quarter", "2026/27-Q2", "-o", out)
     return out
 
 
@@ -111,24 +124,35 @@ def _rows(ws) -> list[tuple]:
 def test_prefilled_cover(prefilled):
     wb = openpyxl.load_workbook(prefilled)
     assert _labels(wb["Return"]) == {
-        "Provider": "Peckham Progress Trust", "Contract ID": "SW-L2-04", "Lot": "2", "Financial year": "2026/27",
-        "Quarter": "Q2", "Completed by": None, "Date submitted": None, "Template version": std.TEMPLATE_VERSION}
+        "Provider": "Peckham Progress Trust",
+        "Contract ID": "SW-L2-04",
+        "Lot": "2",
+        "Financial year": "2026/27",
+        "Quarter": "Q2",
+        "Completed by": None,
+        "Date submitted": None,
+        "Template version": std.TEMPLATE_VERSION,
+    }
 
 
 def test_prefilled_budget_lines_and_milestones(prefilled):
     wb = openpyxl.load_workbook(prefilled)
     assert [r[:4] for r in _rows(wb["Expenditure"])] == [
-        ("Staff and management", "Employment adviser 1 FTE", 9000, None), ("Delivery", "Venue hire", 1500, None)]
-    assert [r[:2] for r in _rows(wb["Milestones"])] == [(name, datetime.combine(due, time()))
-                                                        for name, due in MILESTONES]
+        ("Staff and management", "Employment adviser 1 FTE", 9000, None),
+        ("Delivery", "Venue hire", 1500, None),
+    ]
+    assert [r[:2] for r in _rows(wb["Milestones"])] == [
+        (name, datetime.combine(due, time())) for name, due in MILESTONES
+    ]
 
 
 def test_prefilled_lists_hold_only_the_lots_codes(prefilled):
     wb = openpyxl.load_workbook(prefilled)
     ws = wb["Lists"]
-    columns = {ws.cell(1, c).value: [ws.cell(r, c).value for r in range(2, ws.max_row + 1)
-                                     if ws.cell(r, c).value is not None]
-               for c in range(1, ws.max_column + 1)}
+    columns = {
+        ws.cell(1, c).value: [ws.cell(r, c).value for r in range(2, ws.max_row + 1) if ws.cell(r, c).value is not None]
+        for c in range(1, ws.max_column + 1)
+    }
     refdata = RefData()
     assert columns["Eligibility criteria"] == refdata.eligibility_by_lot["2"]
     assert columns["Output"] == ["2a", "2b", "3a", "3b", "4", "5", "6", "7", "8"]
@@ -170,8 +194,9 @@ def _expected_codes(col: std.Column) -> list:
     return list(col.codes)
 
 
-@pytest.mark.parametrize("spec", [std.REGISTRATIONS, std.CLAIMS, std.EXPENDITURE, std.TRANSACTIONS,
-                                  std.MILESTONES], ids=lambda s: s.name)
+@pytest.mark.parametrize(
+    "spec", [std.REGISTRATIONS, std.CLAIMS, std.EXPENDITURE, std.TRANSACTIONS, std.MILESTONES], ids=lambda s: s.name
+)
 def test_prefilled_sheet_has_dropdowns_input_messages_and_a_frozen_header(prefilled, spec):
     wb = openpyxl.load_workbook(prefilled)
     ws = wb[spec.name]
@@ -194,8 +219,12 @@ def test_prefilled_sheet_has_dropdowns_input_messages_and_a_frozen_header(prefil
 def test_prefilled_label_sheets_have_input_messages(prefilled):
     wb = openpyxl.load_workbook(prefilled)
     for spec in (std.RETURN, std.NARRATIVE):  # one validation, with its message, per value cell
-        cells = {str(r) for dv in wb[spec.name].data_validations.dataValidation for r in dv.sqref.ranges
-                 if dv.showInputMessage and dv.prompt}
+        cells = {
+            str(r)
+            for dv in wb[spec.name].data_validations.dataValidation
+            for r in dv.sqref.ranges
+            if dv.showInputMessage and dv.prompt
+        }
         assert cells == {f"B{i}" for i in range(1, len(spec.columns) + 1)}, spec.name
 
 
@@ -206,7 +235,15 @@ def test_prefilled_has_a_hidden_protected_contract_sheet(prefilled):
     values = _labels(ws)
     assert values["Contract ID"] == "SW-L2-04" and values["Provider"] == "Peckham Progress Trust"
     assert [s.title for s in wb.worksheets if s.sheet_state == "visible"] == [
-        "Guide", "Return", "Registrations", "Claims", "Expenditure", "Transactions", "Narrative", "Milestones"]
+        "Guide",
+        "Return",
+        "Registrations",
+        "Claims",
+        "Expenditure",
+        "Transactions",
+        "Narrative",
+        "Milestones",
+    ]
 
 
 def test_a_provider_filling_the_prefilled_return_gets_no_errors_without_the_register(prefilled, tmp_path):
@@ -218,18 +255,41 @@ def test_a_provider_filling_the_prefilled_return_gets_no_errors_without_the_regi
         elif row[0].value == "Date submitted":
             row[1].value = date(2026, 10, 9)
     regs = wb["Registrations"]
-    reg = {"Client ref": "SW200001", "Registration date": date(2026, 7, 13), "Registration type": "New",
-           "Age at registration": 57, "Postcode": "SE1 0AA", "Residence basis": "Southwark postcode",
-           "Right to work seen": "Yes", "Registration wizard completed": "Yes", "Privacy notice signed": "Yes",
-           "Action plan completed": "Yes", "Referral source": "Jobcentre Plus", "Eligibility criteria": "Aged 50+",
-           "Employment status": "Unemployed", "Highest qualification level": "3", "Gender": "Male",
-           "Ethnic group": "Black or Black British", "Disability": "No"}
+    reg = {
+        "Client ref": "SW200001",
+        "Registration date": date(2026, 7, 13),
+        "Registration type": "New",
+        "Age at registration": 57,
+        "Postcode": "SE1 0AA",
+        "Residence basis": "Southwark postcode",
+        "Right to work seen": "Yes",
+        "Registration wizard completed": "Yes",
+        "Privacy notice signed": "Yes",
+        "Action plan completed": "Yes",
+        "Referral source": "Jobcentre Plus",
+        "Eligibility criteria": "Aged 50+",
+        "Employment status": "Unemployed",
+        "Highest qualification level": "3",
+        "Gender": "Male",
+        "Ethnic group": "Black or Black British",
+        "Disability": "No",
+    }
     _append(regs, [reg.get(h) for h in std.REGISTRATIONS.headers])
     claims = wb["Claims"]
-    clm = {"Claim ref": "PPT-001", "Client ref": "SW200001", "Output": "2a", "Date achieved": date(2026, 9, 7),
-           "Evidence held": "Signed contract", "Evidence reference": "PPT-001-contract.pdf",
-           "Employer": "Peckham Levels Cafe Ltd", "Start date": date(2026, 9, 7), "Employment type": "Part-time",
-           "Contract type": "Permanent", "Weekly hours": 24, "Gross hourly pay": 14.8}
+    clm = {
+        "Claim ref": "PPT-001",
+        "Client ref": "SW200001",
+        "Output": "2a",
+        "Date achieved": date(2026, 9, 7),
+        "Evidence held": "Signed contract",
+        "Evidence reference": "PPT-001-contract.pdf",
+        "Employer": "Peckham Levels Cafe Ltd",
+        "Start date": date(2026, 9, 7),
+        "Employment type": "Part-time",
+        "Contract type": "Permanent",
+        "Weekly hours": 24,
+        "Gross hourly pay": 14.8,
+    }
     _append(claims, [clm.get(h) for h in std.CLAIMS.headers])
     spend = wb["Expenditure"]
     actual = std.EXPENDITURE.headers.index("Actual spend") + 1
@@ -279,8 +339,9 @@ def _xml_validations(path: Path) -> dict[str, dict[str, dict]]:
             target = targets[sheet.get(f"{_REL}id")]
             part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
             root = ET.fromstring(z.read(part))
-            out[sheet.get("name")] = {dv.get("sqref").split(":")[0]: dict(dv.attrib)
-                                      for dv in root.iter(f"{_MAIN}dataValidation")}
+            out[sheet.get("name")] = {
+                dv.get("sqref").split(":")[0]: dict(dv.attrib) for dv in root.iter(f"{_MAIN}dataValidation")
+            }
     return out
 
 
@@ -327,8 +388,10 @@ def test_blank_return_dropdowns_refuse_what_is_not_in_their_list():
     assert claims["C2"]["error"] == "Output takes one of the listed values: 2a, 2b, 3a, 3b, 4, 5, 6, 7, 8 or 9."
     assert claims["E2"]["errorStyle"] == "warning" and "separated by ;" in claims["E2"]["error"]
     regs = _xml_validations(TEMPLATES / "quarterly-return.xlsx")["Registrations"]
-    assert (regs["E2"]["type"], regs["E2"]["error"]) == ("whole",
-                                                         "Age at registration is a whole number from 0 to 120.")
+    assert (regs["E2"]["type"], regs["E2"]["error"]) == (
+        "whole",
+        "Age at registration is a whole number from 0 to 120.",
+    )
 
 
 def test_register_dropdowns_refuse_what_is_not_in_their_list():
@@ -341,8 +404,9 @@ def test_prefilled_budget_item_dropdown_stops_a_heading_not_in_the_budget(prefil
     _check_alerts(prefilled, std.RETURN_SHEETS, coded | {"Budget item"})
     spend = _xml_validations(prefilled)["Expenditure"]["B2"]
     assert (spend["errorStyle"], spend["errorTitle"]) == ("stop", "Not in the list")
-    assert spend["error"] == ("Budget item takes one of the listed values: Employer breakfast, Employment adviser "
-                              "1 FTE or Venue hire.")
+    assert spend["error"] == (
+        "Budget item takes one of the listed values: Employer breakfast, Employment adviser 1 FTE or Venue hire."
+    )
 
 
 def _soffice():
@@ -353,10 +417,22 @@ def _soffice():
 def test_libreoffice_opens_the_template_and_keeps_its_alerts(tmp_path):
     """LibreOffice opens the blank return and, saving it again, keeps each dropdown's alert as written."""
     out = tmp_path / "converted"
-    proc = subprocess.run([_soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path / 'profile'}",
-                           "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out),
-                           str(TEMPLATES / "quarterly-return.xlsx")],
-                          capture_output=True, text=True, timeout=300, env={**os.environ, "HOME": str(tmp_path)})
+    proc = subprocess.run(
+        [
+            _soffice(),
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out),
+            str(TEMPLATES / "quarterly-return.xlsx"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
     assert proc.returncode == 0, proc.stderr
     saved = _xml_validations(out / "quarterly-return.xlsx")
     output = saved["Claims"]["C2"]  # LibreOffice writes booleans as true/false
