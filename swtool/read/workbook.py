@@ -467,21 +467,14 @@ def _collect_columns(sheet: RawSheet, blocks, width: int, limits: Limits, budget
             if k in blank:  # nothing but blanks and spaces
                 blank_run += 1
                 if blank_run >= limits.blank_row_stop:
-                    sheet.truncated = (
-                        f"reading stopped after {limits.blank_row_stop:,} blank rows at row {r:,} "
-                        "(limit blank_row_stop); rows below it, if any, were not read"
-                    )
+                    sheet.truncated = _blank_stop_note(limits, r)
                     stopped = True
                     break
                 continue
             blank_run = 0
             budget[0] -= width
             if budget[0] < 0:
-                raise Unreadable(
-                    f"The workbook holds more than {limits.max_cells:,} cells (limit max_cells); "
-                    f"reading stopped at '{name}' row {r:,}. Remove unused rows and columns.",
-                    "too-many-cells",
-                )
+                raise _too_many_cells(limits, name, r)
             if c is None:
                 lengths = [len(col[k]) for col in cols if col[k].__class__ is str]
                 c = sum(lengths)
@@ -806,20 +799,13 @@ def _collect(sheet: RawSheet, rows, width: int, limits: Limits, budget: list[int
         else:  # nothing but blanks and spaces
             blank_run += 1
             if blank_run >= limits.blank_row_stop:
-                sheet.truncated = (
-                    f"reading stopped after {limits.blank_row_stop:,} blank rows at row {r:,} "
-                    "(limit blank_row_stop); rows below it, if any, were not read"
-                )
+                sheet.truncated = _blank_stop_note(limits, r)
                 break
             continue
         blank_run = 0
         budget[0] -= width
         if budget[0] < 0:
-            raise Unreadable(
-                f"The workbook holds more than {limits.max_cells:,} cells (limit max_cells); "
-                f"reading stopped at '{name}' row {r:,}. Remove unused rows and columns.",
-                "too-many-cells",
-            )
+            raise _too_many_cells(limits, name, r)
         if chars is None:
             lengths = [len(v) for v in row if v.__class__ is str]
             chars = sum(lengths)
@@ -883,3 +869,20 @@ def _mark(sheet: RawSheet, formulas: set[tuple[int, int]]) -> None:
     wanted = set(sheet.rows)
     last = sheet.width or 1
     sheet.formula_cells.update((r, c) for r, c in formulas if r in wanted and c <= last)
+
+
+def _blank_stop_note(limits: Limits, r: int) -> str:
+    """Why a sheet's reading stopped at a long run of blank rows (both readers say it the same way)."""
+    return (
+        f"reading stopped after {limits.blank_row_stop:,} blank rows at row {r:,} "
+        "(limit blank_row_stop); rows below it, if any, were not read"
+    )
+
+
+def _too_many_cells(limits: Limits, name: str, r: int) -> Unreadable:
+    """The whole workbook is over its cell budget (both readers stop the same way)."""
+    return Unreadable(
+        f"The workbook holds more than {limits.max_cells:,} cells (limit max_cells); "
+        f"reading stopped at '{name}' row {r:,}. Remove unused rows and columns.",
+        "too-many-cells",
+    )
