@@ -16,14 +16,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from swtool.checks.context import CheckContext
-from swtool.checks.runner import rule_context, run_rules
 from swtool.errors import SwtoolError
 from swtool.findings import FileReport, Finding, Location
 from swtool.read.preflight import Limits, Unreadable, sha256_of
 from swtool.read.rules import S001
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the rules are loaded when the first file is checked, while its reader reads
+    from swtool.checks.context import CheckContext
     from swtool.read.submission import Submission
 
 log = logging.getLogger(__name__)
@@ -151,6 +150,8 @@ def _hash(report: FileReport, path: Path) -> None:
 
 
 def _check_one(path: Path, ctx: CheckContext, limits: Limits, history_for: HistoryFor | None) -> Checked:
+    from swtool.checks.runner import rule_context, run_rules
+
     try:
         report, sub = _read(path, ctx, limits)
     except SwtoolError:  # the run itself cannot go on (a wrong SWTOOL_LIMITS, broken reference data): exit 2

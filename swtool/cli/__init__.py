@@ -205,7 +205,6 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
     Exit status: 0 no errors, 1 errors found, 2 could not run.
     """
     from swtool import catalogue, engine
-    from swtool.checks.context import CheckContext
     from swtool.engine import expand, load_history
     from swtool.model.refdata import RefData
     from swtool.model.settings import load as load_settings
@@ -218,6 +217,12 @@ def check(files, register, history, evidence, fmt, output, today, settings, anno
     targets = _annotation_targets(paths, annotate_to, inputs) if annotate_to is not None else {}
     refdata = RefData()
     cfg = load_settings(register, list(settings))
+    if paths:  # the first return's child reads while the register and the history are read
+        from swtool.read.submission import start_early
+
+        start_early(paths[0], reader=cfg.get("reader", "calamine"))
+    from swtool.checks.context import CheckContext  # (the rules load while that child reads)
+
     reg = None
     if register:
         from swtool.read.register import read_register

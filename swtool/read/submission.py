@@ -17,7 +17,7 @@ from swtool.model.quarter import Quarter
 from swtool.read.preflight import Limits
 from swtool.read.register import ContractFacts, contract_from_sheet
 from swtool.read.rules import S002
-from swtool.read.workbook import RawWorkbook, start_read
+from swtool.read.workbook import PendingRead, RawWorkbook, start_read
 
 if TYPE_CHECKING:  # loaded by load_submission, while the reader reads
     from swtool.read.tables import Labels, Table
@@ -97,10 +97,29 @@ def wanted_sheets() -> set[str]:
     return {std.normalise_label(s.name) for s in std.RETURN_SHEETS} | {std.normalise_label(std.CONTRACT_SHEET)}
 
 
+# reads started by ``start_early``, each taken (once) by the ``load_submission`` of the same file
+_EARLY: dict[tuple[Path, Limits, str], PendingRead] = {}
+
+
+def start_early(path: Path, limits: Limits = Limits(), reader: str = "calamine") -> None:
+    """Start the read of the return ``path`` now, so that its child reads while this process does other
+    work (``swtool check`` reads the register and loads pandas meanwhile); ``load_submission`` of the
+    same file takes its cells. A file the pre-flight refuses is left alone here: its check says so."""
+    key = (Path(path), limits, reader)
+    if key in _EARLY:
+        return
+    try:
+        _EARLY[key] = start_read(path, wanted={w.casefold() for w in wanted_sheets()}, limits=limits, reader=reader)
+    except Exception:  # noqa: BLE001 (Unreadable, OSError, a wrong SWTOOL_LIMITS: said when the file is checked)
+        pass
+
+
 def load_submission(path: Path, refdata, limits: Limits = Limits(), reader: str = "calamine") -> Submission:
     """Read and type a return. Raises reader.Unreadable (S001) when it is not a readable workbook.
     ``reader``: the setting of that name (calamine or openpyxl; both give the same cells)."""
-    pending = start_read(path, wanted={w.casefold() for w in wanted_sheets()}, limits=limits, reader=reader)
+    pending = _EARLY.pop((Path(path), limits, reader), None) or start_read(
+        path, wanted={w.casefold() for w in wanted_sheets()}, limits=limits, reader=reader
+    )
     try:  # the child reads while this process loads pandas and pandera (the first time)
         from swtool.read.tables import Labels, Sink, empty_table, type_labels, type_table
     except BaseException:

@@ -121,12 +121,19 @@ def row_errors(findings) -> dict[tuple[str, int], set[str]]:
     return out
 
 
-def _records(table):
-    """(Excel row, record) of each row of a typed table; nothing for a missing sheet."""
+def _columns(table, *headers: str):
+    """(Excel row, value of each of ``headers``) of each row of a typed table; nothing for a missing
+    sheet. Only the columns asked for are taken, a column at once."""
     if table is None or not table.present or not len(table):
         return
-    for i, r in enumerate(table.df.to_dict("records")):
-        yield int(table.rows[i]), r
+    df = table.df
+    columns = [df[h].tolist() if h in df.columns else [None] * len(df) for h in headers]
+    yield from zip((int(r) for r in table.rows), *columns)
+
+
+def _claim_count(table) -> int:
+    """The rows of a typed table; 0 for a missing sheet."""
+    return len(table) if table is not None and table.present else 0
 
 
 @dataclass(frozen=True)
@@ -159,29 +166,27 @@ def count_returns(returns: Sequence[tuple[Submission, list]], refdata=None) -> t
         tally = counts.setdefault(q, {})
         t = sub.registrations
         registered = 0
-        for row, r in _records(t):
+        for row, client_ref, registered_on in _columns(t, "Client ref", "Registration date"):
             own = frozenset(errors.get((t.sheet, row), ()))
             registered += not own
-            client = _text(r.get("Client ref"))
+            client = _text(client_ref)
             if client:
                 regs[client.casefold()].append(
-                    Registration(_day(r.get("Registration date")) or "", order, row, f"{t.sheet}!A{row} ({q})", own)
+                    Registration(_day(registered_on) or "", order, row, f"{t.sheet}!A{row} ({q})", own)
                 )
         tally["1"] = registered
         t = sub.claims
-        for row, r in _records(t):
-            output = _text(kept_value(t.spec.name, "Output", r.get("Output"), refdata))
+        outputs: dict = {}  # an Output cell's value -> the output it counts for (the same for every row)
+        for row, value, client_ref, achieved in _columns(t, "Output", "Client ref", "Date achieved"):
+            key = (type(value), value)
+            try:
+                output = outputs[key]
+            except KeyError:
+                output = outputs[key] = _text(kept_value(t.spec.name, "Output", value, refdata))
+            except TypeError:  # a value that cannot be a key
+                output = _text(kept_value(t.spec.name, "Output", value, refdata))
             claims.append(
-                (
-                    order,
-                    q,
-                    t.sheet,
-                    row,
-                    output,
-                    _text(r.get("Client ref")),
-                    _day(r.get("Date achieved")),
-                    errors.get((t.sheet, row)),
-                )
+                (order, q, t.sheet, row, output, _text(client_ref), _day(achieved), errors.get((t.sheet, row)))
             )
     last = len(returns) - 1
     not_counted = []
@@ -495,7 +500,7 @@ def view_of(
         estimates,
         money.total(ln.amount for ln in lines if ln.due),
         not_counted,
-        sum(1 for _ in _records(sub.claims)),
+        _claim_count(sub.claims),
         history_given,
         sorted(seen),
         missing,

@@ -13,6 +13,7 @@ used by one thread at a time; writes go through the session's connection on the 
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -33,6 +35,9 @@ from swtool.tui.screens import QuarterScreen
 if TYPE_CHECKING:
     from swtool.ledger.db import Ledger
     from swtool.model.refdata import RefData
+    from swtool.tui.screens import ContractScreen
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -79,6 +84,7 @@ class ReviewApp(App):
         # ({finding seq: (redacted message, value)}, {Expenditure row: Comment})
         self.redacted: dict[int, tuple[dict, dict]] = {}
         self.across: tuple[int, list] | None = None  # (the ledger's data_version, C219/C220 of every return)
+        self._contract_screen: ContractScreen | None = None  # kept while out of sight: show_contract
         start_child_server()  # before Textual takes stderr: imports read workbooks from a thread
 
     quarter_screen: QuarterScreen  # the first screen, never closed
@@ -90,6 +96,18 @@ class ReviewApp(App):
     def on_unmount(self) -> None:
         if self._read_ledger is not None:
             self._read_ledger.conn.close()
+
+    @work(thread=True, exclusive=True, group="across", exit_on_error=False)
+    def warm_across(self) -> None:
+        """C219/C220 across every contract, worked out in the background once the first screen is shown,
+        so that opening a contract does not wait for them (``screens.across``)."""
+        from swtool.tui.screens import across
+
+        try:
+            with self.reading() as ledger:
+                across(self, ledger)
+        except Exception:  # noqa: BLE001 (the contract screen works them out again, and says so if it fails)
+            log.debug("working out C219/C220 in the background failed", exc_info=True)
 
     @contextmanager
     def reading(self):
@@ -149,10 +167,25 @@ class ReviewApp(App):
         return self.quarter_screen
 
     def open_contract(self, contract_id: str) -> None:
+        self.home()
+        self.show_contract(contract_id, self.session.quarter)
+
+    def show_contract(self, contract_id: str, quarter: Quarter, return_id: int | None = None) -> None:
+        """Open a contract's quarter. The app keeps one contract screen and shows each contract on it in
+        turn (``ContractScreen.reopen``); a second one is built only when it is already on the stack
+        (a contract opened from the client search over another)."""
         from swtool.tui.screens import ContractScreen
 
-        self.home()
-        self.push_screen(ContractScreen(contract_id, self.session.quarter))
+        kept = self._contract_screen
+        if kept is None:
+            kept = self._contract_screen = ContractScreen(contract_id, quarter, return_id)
+            self.install_screen(kept, name="contract")
+            self.push_screen(kept)
+        elif kept in self.screen_stack:
+            self.push_screen(ContractScreen(contract_id, quarter, return_id))
+        else:
+            kept.reopen(contract_id, quarter, return_id)
+            self.push_screen(kept)
 
     def go_to_quarter(self, quarter: Quarter) -> None:
         self.home().go_to_quarter(quarter)

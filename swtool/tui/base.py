@@ -217,6 +217,8 @@ class LedgerScreen(Screen):
     def on_screen_resume(self) -> None:
         if self._stale:
             self.action_refresh()
+            if not self.loaded:  # a screen kept by the app and given other data (ContractScreen.reopen)
+                self.set_timer(LOADING_AFTER, self._show_loading)
 
     # --- reading, in a worker ------------------------------------------------------------------------
 

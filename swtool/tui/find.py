@@ -133,7 +133,5 @@ class FindScreen(LedgerScreen):
 
     @on(DataTable.RowSelected, "#found")
     def open_return(self, event: DataTable.RowSelected) -> None:
-        from swtool.tui.screens import ContractScreen
-
         f = self.query_one("#found", ReviewTable).row_data(event.row_key.value)
-        self.app.push_screen(ContractScreen(f.contract, Quarter.parse(f.quarter), f.return_id))
+        self.app.show_contract(f.contract, Quarter.parse(f.quarter), f.return_id)

@@ -17,7 +17,7 @@ from swtool.ledger import payments, store
 from swtool.tui.base import FilterBar, ReviewFooter
 from swtool.tui.modals import ReasonModal
 from swtool.tui.screens import APPROVAL_STYLE as _RETURN_APPROVAL
-from swtool.tui.screens import ContractScreen, LedgerScreen, _table
+from swtool.tui.screens import LedgerScreen, _table
 from swtool.tui.shown import joined, shown
 from swtool.tui.table import ReviewTable, Row
 
@@ -187,7 +187,7 @@ class PaymentsScreen(LedgerScreen):
     @on(DataTable.RowSelected, "#payments")
     def open_contract(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:  # each row is keyed by its contract
-            self.app.push_screen(ContractScreen(event.row_key.value, self.session.quarter))
+            self.app.show_contract(event.row_key.value, self.session.quarter)
 
     def action_decide(self, action: str) -> None:
         p = self.query_one("#payments", ReviewTable).row_data()

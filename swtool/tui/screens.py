@@ -141,16 +141,38 @@ class QuarterScreen(LedgerScreen):
         yield Static(id="summary", classes="detail")
         yield ReviewFooter(compact=True, show_command_palette=False)
 
+    _shown_key: tuple | None = None  # (the ledger's data_version, the quarter) of the figures on screen
+    _resume_seq = -1  # the read started on coming back to the screen
+
+    def on_screen_resume(self) -> None:
+        """Back from another screen: read again only if the ledger changed meanwhile (SQLite's
+        ``data_version`` of the reading connection moves whenever another connection commits: this
+        app's writes, the CLI, a colleague) or the quarter did."""
+        if self._stale:
+            self._resume_seq = self._seq + 1
+        super().on_screen_resume()
+
     def fetch(self, ledger):
+        s = self.session
+        key = (ledger.conn.execute("PRAGMA data_version").fetchone()[0], str(s.quarter))
+        if self._resume_seq == self._seq and key == self._shown_key:
+            return None  # unchanged: the screen stays as it is
+        return self._fetch(ledger, key)
+
+    def _fetch(self, ledger, key: tuple):
         s = self.session
         report = views.status(ledger, s.quarter, s.today, s.refdata, s.settings)
         perf = {cp.contract.contract_id: cp for cp in views.performance(ledger, s.quarter, s.settings).contracts}
-        return report, perf, store.received(ledger)
+        return report, perf, store.received(ledger), key
 
     def show(self, data) -> None:
         from swtool.calc.money import gbp
 
-        report, perf, refused = data
+        if data is None:
+            return
+        report, perf, refused, self._shown_key = data
+        if self.app.across is None:  # C219/C220 for the contract screens, once these figures are drawn
+            self.call_after_refresh(self.app.warm_across)
         s = self.session
         self.app.sub_title = f"{s.quarter} · {uk_date(s.today)}"
         d = report.deadline
@@ -354,7 +376,7 @@ class QuarterScreen(LedgerScreen):
     @on(DataTable.RowSelected, "#contracts")
     def open_contract(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:  # each row is keyed by its contract
-            self.app.push_screen(ContractScreen(event.row_key.value, self.session.quarter))
+            self.app.show_contract(event.row_key.value, self.session.quarter)
 
     def action_credits(self) -> None:
         self.app.push_screen(CreditsScreen())
@@ -401,6 +423,19 @@ def counts_style(words: str) -> str:
     return "green" if words.startswith("counts") else "dim" if words == "superseded" else "bold yellow"
 
 
+def across(app, ledger) -> list:
+    """C219 and C220 of every counted return (``crosscheck.cross_findings``), kept by the app until the
+    ledger's ``data_version`` moves; worked out once after start-up in the background (``ReviewApp``)."""
+    from swtool.ledger.crosscheck import cross_findings
+
+    s = app.session
+    version = ledger.conn.execute("PRAGMA data_version").fetchone()[0]
+    kept = app.across
+    if kept is None or kept[0] != version:
+        kept = app.across = (version, cross_findings(ledger, s.refdata, s.today))
+    return kept[1]
+
+
 class ContractScreen(LedgerScreen):
     """One contract in one quarter: the return's findings to decide, its outputs against profile, its
     spend against budget, its versions, and the decisions taken. Decision keys act on the row
@@ -429,6 +464,9 @@ class ContractScreen(LedgerScreen):
 
     def __init__(self, contract_id: str, quarter: Quarter, return_id: int | None = None):
         super().__init__()
+        self._reset(contract_id, quarter, return_id)
+
+    def _reset(self, contract_id: str, quarter: Quarter, return_id: int | None) -> None:
         self.contract_id = contract_id
         self.quarter = quarter
         self.return_id = return_id
@@ -440,6 +478,35 @@ class ContractScreen(LedgerScreen):
         self.series: dict = {}  # output -> contract_report.OutputSeries, quarter by quarter
         self.flag_lines: list[Text] = []
         self.spend_total = Text("")  # the Expenditure tab's totals, under the highlighted line
+
+    def reopen(self, contract_id: str, quarter: Quarter, return_id: int | None = None) -> None:
+        """Show another contract's quarter on this screen, kept by the app while out of sight (building
+        a screen costs more than reading its data): everything of the previous one is cleared before the
+        screen is shown again (rows, details, filter, sort, marks, the tab), so that it never shows a
+        frame of it; the read starts when the screen is resumed."""
+        self._reset(contract_id, quarter, return_id)
+        self._seq += 1  # a read still in flight for the previous contract is dropped
+        self._stale = True  # read on resume
+        self.loaded = False
+        with self.app.batch_update():
+            for table in self.query(ReviewTable):
+                table.filter_text, table.quick, table.quick_name = "", None, ""
+                table.sort_column, table.sort_reverse = None, False
+                table.set_rows([], keep=False)
+                table.scroll_to(0, 0, animate=False, immediate=True)
+            for pane in self.query(".detail").results(Static):
+                pane.update("")
+                pane.scroll_to(0, 0, animate=False, immediate=True)
+            self.query_one("#heading", Static).update(Text(f"{contract_id} · {quarter}", style="bold"))
+            with self.query_one("#filter-input", Input).prevent(Input.Changed):
+                self.query_one("#filter-input", Input).value = ""
+            self.query_one(FilterBar).display = False
+            tabbed = self.query_one("#tabs", TabbedContent)
+            if tabbed.active != "tab-findings":  # back to the first tab at once: no underline sliding over
+                with tabbed.prevent(Tabs.Cleared):
+                    tabbed.query_one(Tabs).active = ""
+                tabbed.active = "tab-findings"
+            self.set_focus(self.query_one("#findings", ReviewTable), scroll_visible=False)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -540,14 +607,7 @@ class ContractScreen(LedgerScreen):
         contract's claims, so they are worked out for the whole ledger at once and the app keeps them until
         the ledger changes: SQLite's ``data_version`` of the reading connection moves whenever any other
         connection (this app's writes, the CLI, a colleague) commits."""
-        from swtool.ledger.crosscheck import cross_findings
-
-        s = self.session
-        version = ledger.conn.execute("PRAGMA data_version").fetchone()[0]
-        kept = self.app.across
-        if kept is None or kept[0] != version:
-            kept = self.app.across = (version, cross_findings(ledger, s.refdata, s.today))
-        return [f for f in kept[1] if f.return_id == return_id]
+        return [f for f in across(self.app, ledger) if f.return_id == return_id]
 
     def _stored_findings(self, ledger, return_id: int | None) -> tuple[list[dict], dict | None, object]:
         """The return's findings with the decision in force on each, its Expenditure Comments (None: read
@@ -604,16 +664,17 @@ class ContractScreen(LedgerScreen):
         self.versions, self.counted, self.return_id = data["versions"], data["counted"], data["return_id"]
         if data["keep"] is not None:
             self._keep(data["keep"])
-        self._heading(data["contract"], self.versions)
-        self._findings(data["findings"])
-        self._cross(data["cross"])
-        self.series = data["series"]
-        self._outputs(data["performance"])
-        self._spend(data["spend"])
-        self._versions(self.versions)
-        self._decisions(data["decisions"])
-        if not isinstance(self.app.focused, Input):
-            self.focus_table()
+        with self.app.batch_update():  # one layout and draw for every tab
+            self._heading(data["contract"], self.versions)
+            self._findings(data["findings"])
+            self._cross(data["cross"])
+            self.series = data["series"]
+            self._outputs(data["performance"])
+            self._spend(data["spend"])
+            self._versions(self.versions)
+            self._decisions(data["decisions"])
+            if not isinstance(self.app.focused, Input):
+                self.focus_table()
 
     # --- what is shown ---------------------------------------------------------------------------------
 
@@ -1422,7 +1483,7 @@ class CreditsScreen(LedgerScreen):
         if event.row_key.value is None:  # each row is keyed by contract|output
             return
         contract_id = event.row_key.value.split("|")[0]
-        self.app.push_screen(ContractScreen(contract_id, self.session.quarter))
+        self.app.show_contract(contract_id, self.session.quarter)
 
     def action_decide(self, action: str) -> None:
         from swtool.calc.money import gbp, num
@@ -1575,7 +1636,7 @@ class PlansScreen(LedgerScreen):
     @on(DataTable.RowSelected, "#plans")
     def open_contract(self, event: DataTable.RowSelected) -> None:
         r = self.query_one("#plans", ReviewTable).row_data(event.row_key.value)
-        self.app.push_screen(ContractScreen(r["contract_id"], Quarter.parse(r["quarter"])))
+        self.app.show_contract(r["contract_id"], Quarter.parse(r["quarter"]))
 
     def action_close_plan(self) -> None:
         r = self.query_one("#plans", ReviewTable).row_data()
