@@ -135,7 +135,9 @@ def test_check_file_turns_any_exception_into_s001(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(engine, "run_rules", broken)
+    import swtool.checks.runner as runner
+
+    monkeypatch.setattr(runner, "run_rules", broken)  # the engine takes the runner's at each check
     ctx = CheckContext(RefData(), Settings.defaults(), lh.TODAY, None, [], False, None)
     report, sub = engine.check_file(path, ctx)
     assert sub is None and report.sha256 == sha(path)
