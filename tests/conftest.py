@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -5,6 +6,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests import their builders as `builders`
+
+# The review's tab underline slides and its loading indicator pulses; a test (and each key a Pilot presses)
+# would wait for every slide to end. Textual reads this before the first app is made: with no animation the
+# screens reach the same final state at once, which is all a test looks at.
+os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
 # What swtool says for a bug (swtool/cli/__init__.py, SwtoolGroup.invoke). No command a test runs may say it:
 # whatever a user does ends in a plain sentence, so a test that expects only an exit code 2 must not pass
@@ -83,14 +89,34 @@ def isolated_user_data(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SWTOOL_DATA_DIR", str(tmp_path_factory.mktemp("userdata")))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def made_once_for_every_worker(tmp_path_factory):
+    """Under pytest-xdist, what ``ledger_helpers.made_once`` makes (the sample ledger, the golden reports) is
+    made by one worker for all, in the folder pytest's workers share (their temporary roots' parent)."""
+    import ledger_helpers as lh
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        lh.SHARED = tmp_path_factory.getbasetemp().parent / "made-once"
+    yield
+
+
 @pytest.fixture(scope="session")
 def golden_reports():
     """Every shipped sample checked as `make demo` checks it (``samples/make_samples.run_samples``: the
     calamine reader, the sample register and history), once for the run: {path: FileReport}. Read only."""
+    import pickle
+
+    import ledger_helpers as lh
+
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "samples"))
     import make_samples
 
-    return make_samples.run_samples()
+    def check_samples(folder: Path) -> Path:
+        path = folder / "reports.pickle"
+        path.write_bytes(pickle.dumps(make_samples.run_samples()))
+        return path
+
+    return pickle.loads(lh.made_once("the golden reports", check_samples).read_bytes())
 
 
 @pytest.fixture(scope="session")

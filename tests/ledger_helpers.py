@@ -7,8 +7,11 @@ writes beside the shipped ones (a receipt, say).
 from __future__ import annotations
 
 import atexit
+import fcntl
+import hashlib
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -52,18 +55,43 @@ def build(folder: Path) -> Path:
     return path
 
 
-_SAMPLE_LEDGER: list[Path] = []
+# Set by conftest when pytest-xdist runs the suite: a folder every worker of the run sees (under pytest's own
+# temporary root, which pytest clears), where ``made_once`` keeps what one worker made for the others.
+SHARED: Path | None = None
+_MADE: dict[str, Path] = {}
+
+
+def made_once(name: str, make: Callable[[Path], Path]) -> Path:
+    """``make(folder)``'s result, made once per test run: ``make`` fills an empty folder and returns a path
+    in it, which no test may change (tests work on copies). Under xdist the first worker to ask makes it
+    while the others wait for it (they would each have made the same thing); otherwise this process makes
+    it once, in a temporary folder removed at exit. ``name`` names what ``make`` makes, for the whole run."""
+    if name in _MADE:
+        return _MADE[name]
+    if SHARED is None:
+        folder = Path(tempfile.mkdtemp(prefix="swtool-made-once-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _MADE[name] = make(folder)
+        return _MADE[name]
+    slug = hashlib.sha256(name.encode()).hexdigest()[:16]
+    SHARED.mkdir(parents=True, exist_ok=True)
+    folder, done = SHARED / slug, SHARED / f"{slug}.done"
+    with open(SHARED / f"{slug}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also when ``make`` fails
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a worker that failed left
+            folder.mkdir()
+            made = make(folder)
+            done.write_text(str(made.relative_to(folder)))
+        _MADE[name] = folder / done.read_text()
+    return _MADE[name]
 
 
 def sample_ledger() -> Path:
-    """The ledger ``build`` makes, built once per test process (in a temporary folder removed at exit) and
-    never written to: the session fixture ``built`` and the scenario builders of the counting tests share
-    it, and each test works on its own ``clone``."""
-    if not _SAMPLE_LEDGER:
-        folder = Path(tempfile.mkdtemp(prefix="swtool-sample-ledger-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        _SAMPLE_LEDGER.append(build(folder))
-    return _SAMPLE_LEDGER[0]
+    """The ledger ``build`` makes, built once per test run (``made_once``) and never written to: the session
+    fixture ``built`` and the scenario builders of the counting tests share it, and each test works on its
+    own ``clone``."""
+    return made_once("the sample ledger", build)
 
 
 def clone(ledger_path: Path, to: Path) -> Path:

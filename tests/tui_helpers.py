@@ -152,7 +152,15 @@ async def wait_until(pilot, condition, seconds: float = 600) -> None:
 
 
 async def type_text(pilot, text: str) -> None:
-    await pilot.press(*[{" ": "space"}.get(ch, ch) for ch in text])
+    """Type ``text`` as a terminal delivers quick typing: one key event a character, all queued in order,
+    then one wait for the app. (``Pilot.press`` waits for the app to fall idle after every key, some
+    40 ms a character: a decision's reason took seconds to type.)"""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for ch in text:
+        pilot.app.post_message(events.Key(ch if ch.isalnum() else _character_to_key(ch), ch))
+    await pilot.pause()
 
 
 async def open_contract(pilot, contract_id: str) -> None:

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import os
 import stat
+from collections import Counter
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 
 from swtool.catalogue import rule
-from swtool.checks.common import Cells, day, history_frame, indices, outside_quarter, unreadable
+from swtool.checks.common import Cells, day, history_frame, indices, outside_quarter, shared, unreadable
 from swtool.findings import ERROR, INFO, WARNING, Flag, Location
 from swtool.model.words import article
 
@@ -86,35 +87,71 @@ def _stripped_upper(s):
 
 
 def _key(f):
-    """client|output|start date (|progression type|date achieved for output 4); NA when incomplete."""
+    """client|output|start date (|progression type|date achieved for output 4); NA when incomplete.
+
+    Built in Python over the columns: the same strings as pandas' string arithmetic, at a fraction
+    of its cost on a few dozen rows."""
+    import numpy as np
     import pandas as pd
 
-    base = f["client"] + "|" + f["output"] + "|" + f["keydate"].dt.strftime("%Y-%m-%d").astype("string")
-    extra = "|" + f["ptype"].fillna("") + "|" + f["achieved"].dt.strftime("%Y-%m-%d").astype("string").fillna("")
-    return base.where(f["output"] != "4", base + extra).astype(pd.StringDtype())
+    client = f["client"].to_numpy(dtype=object, na_value=None)
+    output = f["output"].to_numpy(dtype=object, na_value=None)
+    ptype = f["ptype"].to_numpy(dtype=object, na_value=None)
+    keydate = _iso_days(f["keydate"].to_numpy())
+    achieved = _iso_days(f["achieved"].to_numpy())
+    keys = np.empty(len(f), dtype=object)
+    for i, (c, o, k) in enumerate(zip(client, output, keydate)):
+        if c is None or o is None or k is None:
+            keys[i] = pd.NA
+        elif o == "4":
+            keys[i] = f"{c}|{o}|{k}|{ptype[i] or ''}|{achieved[i] or ''}"
+        else:
+            keys[i] = f"{c}|{o}|{k}"
+    return pd.Series(pd.array(keys, dtype=pd.StringDtype()), index=f.index)
 
 
-_CURRENT: list = [(None, None)]  # the claims frame last normalised, and its normalised frame
-
-
-def _current(sub):
-    """The return's claims, normalised (``_norm``), with their positions: worked out once per frame
-    (five rules ask), each caller given its own copy."""
+def _iso_days(values) -> list:
+    """Dates as 2026-08-03 (None for NaT)."""
     import numpy as np
 
-    df = sub.claims.df
-    seen, f = _CURRENT[0]  # one pair, read and written whole
-    if seen is not df:
-        f = _norm(df)
-        f["pos"] = np.arange(len(f))
-        _CURRENT[0] = (df, f)
-    f = f.copy()
+    text = np.datetime_as_string(values.astype("datetime64[D]"), unit="D")
+    return [None if t == "NaT" else str(t) for t in text]
+
+
+def _current(sub, ctx):
+    """The return's claims, normalised (``_norm``), with their positions and quarter: worked out once
+    per return (five rules ask); callers must not change it."""
+    return shared(sub, ctx, _current_frame)
+
+
+def _current_frame(sub, _ctx):
+    import numpy as np
+
+    f = _norm(sub.claims.df)
+    f["pos"] = np.arange(len(f))
     f["quarter"] = sub.quarter
     return f
 
 
+def _current_key(sub, ctx):
+    return shared(sub, ctx, _current_key_of)
+
+
+def _current_key_of(sub, ctx):
+    return _key(_current(sub, ctx))
+
+
+def _earlier_key(_history, ctx):
+    return _key(_earlier(ctx))
+
+
 def _earlier(ctx):
-    """Claims of the earlier returns, normalised, with the quarter of the return each came from."""
+    """Claims of the earlier returns, normalised, with the quarter of the return each came from: worked
+    out once per context; callers must not change it."""
+    return shared(ctx.history, ctx, _earlier_frame)
+
+
+def _earlier_frame(_history, ctx):
     h = history_frame(ctx, "Claims")
     f = _norm(h)
     f["pos"] = -1
@@ -211,10 +248,8 @@ def unknown_client(sub, ctx):
     cell = Cells(t)
     if not len(t):
         return
-    client = _stripped_upper(t.df["Client ref"])
-    known = set(_stripped_upper(sub.registrations.df["Client ref"]).dropna())
-    if ctx.history_given:
-        known |= set(_stripped_upper(history_frame(ctx, "Registrations")["Client ref"]).dropna())
+    client = _current(sub, ctx)["client"]
+    known = {c for c in shared(sub, ctx, _registered)[0] if c is not None}  # earlier returns' too, when given
     mask = client.notna() & ~client.isin(known)
     if not mask.any():
         return
@@ -276,6 +311,30 @@ def output_not_in_lot(sub, ctx):
 def _variant(df):
     """The evidence list each row is judged against: its variant ('' for outputs with one list, None when the
     variant is blank and so unknown: S005 reports the blank, and any list of the output is accepted)."""
+    import pandas as pd
+
+    columns = [
+        df[h].to_numpy(dtype=object) for h in ("Output", "Employment type", "Progression type", "Placement type")
+    ]
+    rows = list(zip(*columns, strict=True))
+    if any((o == "4" and pd.isna(p)) or (o == "5" and pd.isna(pl)) for o, _e, p, pl in rows):
+        return _variant_frame(df)  # a blank type: as pandas sets it (None or NaN), which decides C204's answer
+    return pd.Series([_one_variant(*row) for row in rows], index=df.index, dtype=object)
+
+
+def _one_variant(o, etype, progression, placement):
+    import pandas as pd
+
+    if o == "2a":
+        return None if pd.isna(etype) else "self-employed" if etype == "Self-employed" else "employed"
+    if o == "4":
+        return progression
+    if o == "5":
+        return placement
+    return ""
+
+
+def _variant_frame(df):
     import pandas as pd
 
     out = df["Output"]
@@ -357,6 +416,9 @@ def evidence_not_acceptable(sub, ctx):
 
 
 def _tracking(sub, output: str, fields: tuple[str, ...], what: str, exempt=None):
+    import numpy as np
+    import pandas as pd
+
     t = sub.claims
     cell = Cells(t)
     if not len(t):
@@ -364,6 +426,13 @@ def _tracking(sub, output: str, fields: tuple[str, ...], what: str, exempt=None)
     df = t.df
     is_out = df["Output"] == output
     if not is_out.any():
+        return
+    # a look over the columns first: most returns fill every field of every start
+    rows = is_out.to_numpy(dtype=bool, na_value=False)
+    blank = df["Gross hourly pay"].to_numpy(dtype=float, na_value=np.nan)[rows] <= 0
+    for f in fields:
+        blank |= pd.isna(df[f].to_numpy()[rows])
+    if not blank.any():
         return
     missing = {}
     for f in fields:
@@ -532,13 +601,13 @@ def start_after_achieved(sub, ctx):
     "for this client; a sustainment follows a start claimed with this contract.",
 )
 def sustainment_without_start(sub, ctx):
-    import pandas as pd
+    import numpy as np
 
     t = sub.claims
     cell = Cells(t)
     if not len(t):
         return
-    cur = _current(sub)
+    cur = _current(sub, ctx)
     out = cur["output"]
     sus = (out.isin(["3a", "3b"]) & cur["client"].notna() & cur["start"].notna()).fillna(False)
     if not sus.any():
@@ -546,15 +615,21 @@ def sustainment_without_start(sub, ctx):
     frames = [cur]
     if ctx.history_given and ctx.history:
         frames.insert(0, _earlier(ctx))
-    allc = pd.concat(frames, ignore_index=True)
-    starts = allc[allc["output"].isin(["2a", "2b"]) & allc["client"].notna() & allc["keydate"].notna()]
-    skey = starts["client"] + "|" + starts["keydate"].dt.strftime("%Y-%m-%d").astype("string")
-    started = {o: set(skey[starts["output"] == o]) for o in ("2a", "2b")}
-    ckey = cur["client"] + "|" + cur["start"].dt.strftime("%Y-%m-%d").astype("string")
-    own = ((out == "3a") & ckey.isin(started["2a"])) | ((out == "3b") & ckey.isin(started["2b"]))
-    other = ((out == "3a") & ckey.isin(started["2b"])) | ((out == "3b") & ckey.isin(started["2a"]))
-    mask = sus & ~own.fillna(False)
-    wrong_kind = mask & other.fillna(False)
+    # (client, start day) of every 2a and 2b; a sustainment's own kind of start, or the other kind
+    started: dict[str, set] = {"2a": set(), "2b": set()}
+    for f in frames:
+        for o, c, d in _client_days(f, "keydate"):
+            if o in started and c is not None and not np.isnat(d):
+                started[o].add((c, d))
+    kinds = {"3a": ("2a", "2b"), "3b": ("2b", "2a")}
+    own, other = [], []
+    for o, c, d in _client_days(cur, "start"):
+        want = kinds.get(o)
+        known = want is not None and c is not None and not np.isnat(d)
+        own.append(known and (c, d) in started[want[0]])
+        other.append(known and (c, d) in started[want[1]])
+    mask = sus.to_numpy(dtype=bool, na_value=False) & ~np.array(own, dtype=bool)
+    wrong_kind = mask & np.array(other, dtype=bool)
     if not mask.any():
         return
     if _history_matters(sub, ctx):
@@ -572,9 +647,19 @@ def sustainment_without_start(sub, ctx):
                 severity=INFO,
             )
         return
-    wrong = wrong_kind.to_numpy()
     for i in indices(mask):
-        yield _c209_flag(t, cell, i, ctx, bool(wrong[i]))
+        yield _c209_flag(t, cell, i, ctx, bool(wrong_kind[i]))
+
+
+def _client_days(f, header: str):
+    """(output, client, day) of each row of a normalised claims frame: None for a blank output or client,
+    NaT for a blank date."""
+    return zip(
+        f["output"].to_numpy(dtype=object, na_value=None),
+        f["client"].to_numpy(dtype=object, na_value=None),
+        f[header].to_numpy().astype("datetime64[D]"),
+        strict=True,
+    )
 
 
 def _c209_flag(t, cell, i, ctx, wrong_kind: bool) -> Flag:
@@ -610,25 +695,53 @@ def _add_years(d: date, years: int) -> date:
 
 
 def _repeats(sub, ctx, outputs: tuple[str, str], noun: str):
+    import pandas as pd
+
+    t = sub.claims
+    if not len(t):
+        return
+    cur = _current(sub, ctx)
+    here = _counted(cur, outputs)
+    if not here.any():
+        return
+    counts = Counter(cur["client"].to_numpy(dtype=object)[here])
+    if ctx.history_given and ctx.history:
+        h = _earlier(ctx)
+        counts.update(h["client"].to_numpy(dtype=object)[_counted(h, outputs)])
+    # a client with at most the limit of claims in all (before terms and duplicates) cannot be over it
+    if max(counts.values()) > MAX_REPEATS:
+        frames = [cur[here].assign(src=len(ctx.history))]
+        if ctx.history_given and ctx.history:
+            order = {q: k for k, q in enumerate(s.quarter for s in ctx.history)}
+            h = h.assign(src=[order.get(q, -1) for q in h["quarter"]])
+            frames.insert(0, h[h["output"].isin(outputs) & h["client"].notna() & h["achieved"].notna()])
+        yield from _over_limit(sub, ctx, pd.concat(frames, ignore_index=True), noun)
+    if not ctx.history_given and _history_matters(sub, ctx):
+        yield Flag(
+            f"{t.sheet}: {noun}s ({'/'.join(outputs)}) claimed in earlier quarters were not counted towards "
+            f"the limit of {MAX_REPEATS} per client; {NO_HISTORY}",
+            _sheet(sub),
+            None,
+            severity=INFO,
+        )
+
+
+def _counted(f, outputs):
+    """Rows of a normalised claims frame that C210/C211 count: one of ``outputs``, with client and date."""
+    import numpy as np
+    import pandas as pd
+
+    wanted = np.array([o in outputs for o in f["output"].to_numpy(dtype=object, na_value=None)], dtype=bool)
+    return wanted & ~pd.isna(f["client"].to_numpy(dtype=object)) & ~np.isnat(f["achieved"].to_numpy())
+
+
+def _over_limit(sub, ctx, allc, noun: str):
+    """C210/C211's claims over the limit: ``allc`` the relevant claims, earlier returns' first."""
     import numpy as np
     import pandas as pd
 
     t = sub.claims
     cell = Cells(t)
-    if not len(t):
-        return
-    cur = _current(sub)
-    cur["src"] = len(ctx.history)
-    relevant = cur["output"].isin(outputs) & cur["client"].notna() & cur["achieved"].notna()
-    if not relevant.any():
-        return
-    frames = [cur[relevant]]
-    if ctx.history_given and ctx.history:
-        h = _earlier(ctx)
-        order = {q: k for k, q in enumerate(s.quarter for s in ctx.history)}
-        h["src"] = [order.get(q, -1) for q in h["quarter"]]
-        frames.insert(0, h[h["output"].isin(outputs) & h["client"].notna() & h["achieved"].notna()])
-    allc = pd.concat(frames, ignore_index=True)
     allc["key"] = _key(allc)
     c = ctx.contract
     start = c.start if c is not None and c.start is not None else None
@@ -668,14 +781,6 @@ def _repeats(sub, ctx, outputs: tuple[str, str], noun: str):
                 where,
                 int(row.n),
             )
-    if not ctx.history_given and _history_matters(sub, ctx):
-        yield Flag(
-            f"{t.sheet}: {noun}s ({'/'.join(outputs)}) claimed in earlier quarters were not counted towards "
-            f"the limit of {MAX_REPEATS} per client; {NO_HISTORY}",
-            _sheet(sub),
-            None,
-            severity=INFO,
-        )
 
 
 @rule(
@@ -755,19 +860,24 @@ def duplicate_claim(sub, ctx):
     cell = Cells(t)
     if not len(t):
         return
-    cur = _current(sub)
-    key = _key(cur)
+    cur = _current(sub, ctx)
+    key = _current_key(sub, ctx)
     has = key.notna()
+    present = {k for k in key.to_numpy(dtype=object, na_value=None) if k is not None}
     earlier: dict = {}
     if ctx.history_given and ctx.history:
         h = _earlier(ctx)
-        hkey = _key(h)
-        hit = hkey.notna() & hkey.isin(set(key[has]))
-        for k, ref, q in zip(hkey[hit], h["ref"][hit], h["quarter"][hit]):
-            earlier.setdefault(k, (ref, q))
-    in_hist = has & key.isin(set(earlier))
-    dup_here = has & key.duplicated(keep="first")
-    mask = (in_hist | dup_here).fillna(False)
+        hkey = shared(ctx.history, ctx, _earlier_key)
+        for k, ref, q in zip(hkey.to_numpy(dtype=object, na_value=None), h["ref"], h["quarter"], strict=True):
+            if k is not None and k in present:
+                earlier.setdefault(k, (ref, q))
+    # repeated within this return, or claimed in an earlier one (a set over the keys: no frame when none is)
+    if earlier or len(present) < int(has.sum()):
+        in_hist = has & key.isin(set(earlier))
+        dup_here = has & key.duplicated(keep="first")
+        mask = (in_hist | dup_here).fillna(False)
+    else:
+        mask = pd.Series(False, index=key.index)
     if mask.any():
         pos = pd.Series(range(len(key)), index=key.index)
         first = pos[has].groupby(key[has]).transform("min").reindex(key.index).to_numpy()
@@ -858,13 +968,51 @@ def job_and_apprenticeship_same_start(sub, ctx):
     cell = Cells(t)
     if not len(t):
         return
-    frames = [_current(sub)]
+    frames = [_current(sub, ctx)]
     if ctx.history_given and ctx.history:
         frames.insert(0, _earlier(ctx))  # oldest first: the earlier claim stands, the later one is flagged
-    allc = pd.concat(frames, ignore_index=True)
-    starts = allc[allc["output"].isin(["2a", "2b"]) & allc["client"].notna() & allc["keydate"].notna()].copy()
-    if not (starts["pos"] >= 0).any():
+    here, both = _start_kinds(frames)
+    if not here:
         return
+    if both:
+        yield from _same_start(t, cell, pd.concat(frames, ignore_index=True))
+    if not ctx.history_given and _history_matters(sub, ctx):
+        yield Flag(
+            f"{t.sheet}: job and apprenticeship starts (2a/2b) were compared within this return only; "
+            f"{NO_HISTORY}, so a start already claimed as the other kind in an earlier quarter was not "
+            "checked",
+            _sheet(sub),
+            None,
+            severity=INFO,
+        )
+
+
+def _start_kinds(frames) -> tuple[bool, bool]:
+    """Whether this return claims a 2a or 2b (with client and start), and whether a client and start day
+    are claimed as both: a look over the columns before C217 builds its frames."""
+    import numpy as np
+
+    here, seen = False, {"2a": set[tuple](), "2b": set[tuple]()}
+    for f in frames:
+        days = f["keydate"].to_numpy().astype("datetime64[D]")
+        for o, c, d, p in zip(
+            f["output"].to_numpy(dtype=object, na_value=None),
+            f["client"].to_numpy(dtype=object, na_value=None),
+            days,
+            f["pos"].to_numpy(),
+            strict=True,
+        ):
+            if o in seen and c is not None and not np.isnat(d):
+                here = here or p >= 0
+                seen[o].add((c, d))
+    return here, bool(seen["2a"] & seen["2b"])
+
+
+def _same_start(t, cell, allc):
+    """C217's findings: ``allc`` the claims of earlier returns and this one, oldest first."""
+    import pandas as pd
+
+    starts = allc[allc["output"].isin(["2a", "2b"]) & allc["client"].notna() & allc["keydate"].notna()].copy()
     starts["same"] = starts["client"] + "|" + starts["keydate"].dt.strftime("%Y-%m-%d").astype("string")
     firsts = starts.drop_duplicates(["same", "output"], keep="first")  # repeats of one output are C213's
     first_of = firsts.drop_duplicates("same", keep="first").set_index("same")
@@ -884,15 +1032,6 @@ def job_and_apprenticeship_same_start(sub, ctx):
             f"apprenticeship (2b) (§4.5)",
             where,
             cell(i, "Claim ref"),
-        )
-    if not ctx.history_given and _history_matters(sub, ctx):
-        yield Flag(
-            f"{t.sheet}: job and apprenticeship starts (2a/2b) were compared within this return only; "
-            f"{NO_HISTORY}, so a start already claimed as the other kind in an earlier quarter was not "
-            "checked",
-            _sheet(sub),
-            None,
-            severity=INFO,
         )
 
 
@@ -940,14 +1079,16 @@ def achieved_before_registration(sub, ctx):
     cell = Cells(t)
     if not len(t):
         return
-    regs = _registrations(sub, ctx)
+    if not _achieved_before_first(*shared(sub, ctx, _registered), _current(sub, ctx)):
+        return
+    regs = shared(sub, ctx, _registrations)
     regs = regs[regs["client"].notna()]
     # a re-registered client had an earlier registration with this contract, seen or not (a claim between the
     # two is R111's gap); an undated registration (S005) leaves its client unjudged
     unjudged = set(regs.loc[regs["again"] | regs["date"].isna(), "client"])
     first = regs[~regs["client"].isin(unjudged)].sort_values("date", kind="stable").drop_duplicates("client")
     first = first.set_index("client")
-    cur = _current(sub)
+    cur = _current(sub, ctx)
     if not len(first):
         return
     registered = pd.to_datetime(cur["client"].map(first["date"]))  # NaT for a client not registered: C202's
@@ -968,6 +1109,67 @@ def achieved_before_registration(sub, ctx):
             where,
             cell(i, "Date achieved"),
         )
+
+
+def _achieved_before_first(clients, dates, again, cur) -> bool:
+    """Whether any claim was achieved before its client's first registration (clients with an undated
+    registration or a re-registration aside): C218's question over the columns, before its frames."""
+    import numpy as np
+
+    first: dict = {}
+    unjudged = set()
+    for c, d, a in zip(clients, dates, again, strict=True):
+        if c is None:
+            continue
+        if a or np.isnat(d):
+            unjudged.add(c)
+        elif c not in first or d < first[c]:
+            first[c] = d
+    for c, a in zip(cur["client"].to_numpy(dtype=object, na_value=None), cur["achieved"].to_numpy(), strict=True):
+        if c is not None and c in first and c not in unjudged and not np.isnat(a) and a < first[c]:
+            return True
+    return False
+
+
+def _registered(sub, ctx):
+    """``_registrations``' client, date and re-registration columns as arrays (None for no client), without
+    its frame: what C202 and C218 ask of every return."""
+    import numpy as np
+
+    frames = [sub.registrations.df]
+    if ctx.history_given:
+        h = history_frame(ctx, "Registrations")
+        if len(h):
+            frames.insert(0, h)
+    clients = np.concatenate([_stripped_upper_values(f["Client ref"]) for f in frames])
+    dates = np.concatenate([f["Registration date"].to_numpy().astype("datetime64[s]") for f in frames])
+    again = np.concatenate(
+        [
+            np.array([isinstance(v, str) and v == "Re-registration" for v in f["Registration type"]], dtype=bool)
+            for f in frames
+        ]
+    )
+    return clients, dates, again
+
+
+def _stripped_upper_values(s):
+    """``_stripped_upper(s)`` as an object array with None for a blank: plain strings in Python, anything
+    else converted as pandas converts it."""
+    import numpy as np
+    import pandas as pd
+
+    done: dict = {}
+    out = np.empty(len(s), dtype=object)
+    for i, v in enumerate(s.to_numpy(dtype=object)):
+        if v.__class__ is str:
+            got = done.get(v)
+            if got is None:
+                got = done[v] = v.strip().upper()
+        else:
+            one = _stripped_upper(pd.Series([v], dtype=object)).iat[0]
+            got = None if one is pd.NA else one
+        out[i] = got
+    return out
 
 
 # --- C215: the evidence folder ------------------------------------------------------------------------

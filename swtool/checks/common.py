@@ -15,7 +15,14 @@ def indices(mask) -> Iterator[int]:
     """Positional row indices where a boolean Series/array is true (NA counts as false)."""
     import numpy as np
 
-    arr = mask.to_numpy(dtype=bool, na_value=False) if hasattr(mask, "to_numpy") else np.asarray(mask, dtype=bool)
+    if isinstance(mask, np.ndarray) and mask.dtype.kind == "b":
+        arr = mask
+    elif isinstance(getattr(mask, "dtype", None), np.dtype) and mask.dtype.kind == "b" and hasattr(mask, "to_numpy"):
+        arr = mask.to_numpy()  # (NumPy bools have no NA: ``to_numpy(dtype=, na_value=)`` costs 20× more)
+    elif hasattr(mask, "to_numpy"):
+        arr = mask.to_numpy(dtype=bool, na_value=False)
+    else:
+        arr = np.asarray(mask, dtype=bool)
     return (int(i) for i in np.flatnonzero(arr))
 
 
@@ -99,12 +106,33 @@ def blank(series):
     return series.isna()
 
 
+def shared(sub, ctx, make, *args):
+    """``make(sub, ctx, *args)``, worked out once per return and rule context and shared by the rules
+    that ask (several build the same frames, which costs more than the checks on a small return).
+    Callers must not change what they are given. Kept on the context, which one return's run owns
+    (``runner.rule_context``), so nothing is shared between returns or threads."""
+    memo = getattr(ctx, "memo", None)
+    if memo is None:
+        return make(sub, ctx, *args)
+    key = (make, *args)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is sub:
+        return hit[1]
+    got = make(sub, ctx, *args)
+    memo[key] = (sub, got)
+    return got
+
+
 def history_frame(ctx, sheet: str):
     """Rows of ``sheet`` from every earlier return of this contract, with the quarter they came from.
 
     Columns are the template's headers plus ``_quarter`` (a Quarter) and ``_file``; empty when there
-    is no history.
+    is no history. Built once per context and sheet: callers must not change it.
     """
+    return shared(ctx.history, ctx, _history_frame, sheet)
+
+
+def _history_frame(_history, ctx, sheet: str):
     import pandas as pd
 
     frames = []
@@ -129,6 +157,10 @@ def _headers(sheet: str) -> list[str]:
 def outside_quarter(dates, q):
     """Which dates of a column fall outside quarter ``q`` (blank ones do not): C201, C216 and R117 ask
     the same question of Date achieved, Start date and Registration date."""
+    import numpy as np
     import pandas as pd
 
-    return dates.notna() & ((dates < pd.Timestamp(q.start)) | (dates > pd.Timestamp(q.end)))
+    if dates.dtype.kind != "M":
+        return dates.notna() & ((dates < pd.Timestamp(q.start)) | (dates > pd.Timestamp(q.end)))
+    days = dates.to_numpy()  # NaT compares false either way
+    return pd.Series((days < np.datetime64(q.start)) | (days > np.datetime64(q.end)), index=dates.index)

@@ -36,3 +36,6 @@ class RuleContext:
     history_given: bool
     evidence_dir: Path | None = None
     register: Register | None = None  # to tell "not in the register" from "no register given"
+    # what several rules derive from the same return, worked out once (``common.shared``); not copied by
+    # ``dataclasses.replace``, so a changed context starts empty
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)

@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from swtool.calc import money
 from swtool.catalogue import rule
-from swtool.checks.common import Cells, day, history_frame, indices
+from swtool.checks.common import Cells, day, history_frame, indices, shared
 from swtool.findings import ERROR, WARNING, Flag
 from swtool.model import standard as std
 
@@ -35,6 +35,11 @@ def _norm(series):
     """Budget items as matched: case and spacing forgiven (each distinct item normalised once)."""
     names = {v: std.normalise_label(v) for v in series.dropna().unique()}
     return series.map(names).astype(object)
+
+
+def _items(sub, _ctx, sheet: str):
+    """``_norm`` of a sheet's Budget item column, worked out once per return."""
+    return _norm(sub.tables[sheet].df["Budget item"])
 
 
 def _gbp(pence) -> str:
@@ -66,7 +71,7 @@ def not_a_budget_heading(sub, ctx):
     items = t.df["Budget item"]
     known = sorted(ctx.contract.budget_items)
     listed = "; ".join(known[:8]) + (f" (and {len(known) - 8} more)" if len(known) > 8 else "")
-    for i in indices(items.notna() & ~_norm(items).isin(headings)):
+    for i in indices(items.notna() & ~shared(sub, ctx, _items, "Expenditure").isin(headings)):
         where = t.at(i, "Budget item")
         item = ct(i, "Budget item")
         yield Flag(
@@ -111,18 +116,20 @@ def budget_mismatch(sub, ctx):
     for line in lines:
         key = std.normalise_label(line.item)
         register[key] = register.get(key, 0) + int(line.amount * 100)
-    norm = _norm(df["Budget item"])
-    rows = df.assign(_item=norm, _budget=_pence(df["Budgeted amount"]))
-    rows = rows[rows["_item"].isin(headings) & rows["_budget"].notna()]
-    if not len(rows):
-        return
-    totals = rows.groupby("_item", sort=False)["_budget"].sum()
-    first = rows.reset_index().groupby("_item", sort=False)["index"].first()
+    # each heading's budgeted pence over its rows, and its first row (in the order the items first appear)
+    totals: dict = {}
+    first: dict = {}
+    norm = shared(sub, ctx, _items, "Expenditure").to_numpy(dtype=object)
+    budgets = _pence(df["Budgeted amount"]).to_numpy(dtype=object, na_value=None)
+    for i, (item, pence) in enumerate(zip(norm, budgets, strict=True)):
+        if pence is not None and item in headings:
+            totals[item] = totals.get(item, 0) + int(pence)
+            first.setdefault(item, i)
     for item, ours in totals.items():
         theirs = register.get(item, 0)
         if int(ours) == theirs:
             continue
-        i = int(first[item])
+        i = first[item]
         where = t.at(i, "Budgeted amount")
         name = ct(i, "Budget item")
         if item in register:
@@ -381,10 +388,10 @@ def transactions_do_not_add_up(sub, ctx):
     ct, ce = Cells(t), Cells(e)
     if not t.present or not len(t):  # the template's empty Transactions sheet: the breakdown was not given
         return
-    tx = t.df.assign(_item=_norm(t.df["Budget item"]), _pence=_pence(t.df["Amount"]))
+    tx = t.df.assign(_item=shared(sub, ctx, _items, "Transactions"), _pence=_pence(t.df["Amount"]))
     tx = tx[tx["_item"].notna()]
     spent = tx.groupby("_item", sort=False)["_pence"].sum()  # blank amounts (S005) count as nothing
-    ex = e.df.assign(_item=_norm(e.df["Budget item"]), _pence=_pence(e.df["Actual spend"]))
+    ex = e.df.assign(_item=shared(sub, ctx, _items, "Expenditure"), _pence=_pence(e.df["Actual spend"]))
     ex = ex[ex["_item"].notna()].reset_index()
     if ex["_pence"].isna().any():  # an item with a blank Actual spend (S005) is not compared
         skip = set(ex.loc[ex["_pence"].isna(), "_item"])

@@ -20,7 +20,7 @@ from __future__ import annotations
 from swtool.calc import wages
 from swtool.calc.money import gbp, num, penny
 from swtool.catalogue import rule
-from swtool.checks.common import Cells, day, history_frame, indices, plain, value
+from swtool.checks.common import Cells, day, history_frame, indices, plain, shared, value
 from swtool.findings import ERROR, INFO, WARNING, Flag
 from swtool.model import standard as std
 
@@ -48,13 +48,30 @@ _CLAIM_COLS = [
 
 
 def _registrations(sub, ctx):
+    """The registrations of this return and earlier ones (earlier first) with a client and a date, as
+    columns (NumPy arrays) of ``_REG_COLS``."""
+    import numpy as np
     import pandas as pd
 
-    regs = sub.registrations.df[_REG_COLS]
-    hist = history_frame(ctx, "Registrations") if ctx.history else ()
-    if len(hist):  # (an empty history frame has untyped columns: leave it out)
-        regs = pd.concat([hist[_REG_COLS], regs], ignore_index=True).astype({"Registration date": "datetime64[s]"})
-    return regs.dropna(subset=["Client ref", "Registration date"])
+    regs = _columns(sub, ctx, "Registrations", _REG_COLS)
+    keep = ~pd.isna(regs["Client ref"]) & ~np.isnat(regs["Registration date"])
+    return {k: v[keep] for k, v in regs.items()}
+
+
+def _columns(sub, ctx, sheet: str, headers: list[str]) -> dict:
+    """Columns of ``sheet`` from earlier returns then this one, as NumPy arrays; dates to the second."""
+    import numpy as np
+
+    frames = [history_frame(ctx, sheet)] if ctx.history else []
+    frames = [f for f in frames if len(f)]  # (an empty history frame has untyped columns: leave it out)
+    frames.append(sub.tables[sheet].df)
+    out = {}
+    for h in headers:
+        parts = [f[h].to_numpy() for f in frames]
+        if parts[-1].dtype.kind == "M":
+            parts = [p.astype("datetime64[s]") for p in parts]
+        out[h] = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    return out
 
 
 def _all_claims(sub, ctx):
@@ -104,36 +121,130 @@ def _asof(left, right, right_on: str, *, strict: bool = False, fallback_forward:
 def _before(sub, ctx, mask):
     """The claims of this return where ``mask`` holds (and Date achieved is known), indexed by row,
     with the client's registration (latest on or before the date achieved, else the first after it:
-    ``reg_*``), latest job start strictly before it (``job_*``) and ``known`` (registered anywhere)."""
+    ``reg_*``), latest job start strictly before it (``job_*``) and ``known`` (registered anywhere).
+
+    Worked out once per return for all its progressions (P301, P303 and P304 ask for some of them; a
+    row's answer does not depend on the other rows asked about); callers must not change it."""
+    df = sub.claims.df
+    m = (mask & df["Date achieved"].notna() & df["Client ref"].notna()).to_numpy(dtype=bool, na_value=False)
+    prog = shared(sub, ctx, _progressions)
+    if (m & ~prog).any():  # not only progressions
+        return _before_rows(sub, ctx, m)
+    f = shared(sub, ctx, _before_progressions)
+    if (m == prog).all():
+        return f
+    return f[m[f.index.to_numpy()]]
+
+
+def _progressions(sub, _ctx):
+    df = sub.claims.df
+    m = df["Output"].eq("4") & df["Date achieved"].notna() & df["Client ref"].notna()
+    return m.to_numpy(dtype=bool, na_value=False)
+
+
+def _before_progressions(sub, ctx):
+    return _before_rows(sub, ctx, shared(sub, ctx, _progressions))
+
+
+def _before_rows(sub, ctx, m):
+    import numpy as np
     import pandas as pd
 
     df = sub.claims.df
-    m = mask & df["Date achieved"].notna() & df["Client ref"].notna()
-    left = pd.DataFrame({"_pos": pd.Series([int(i) for i in indices(m)], dtype="int64")})  # typed when empty
-    left["Client ref"] = df["Client ref"].to_numpy()[left["_pos"].to_numpy()]
-    left["Date achieved"] = df["Date achieved"].to_numpy()[left["_pos"].to_numpy()]
-    regs = _registrations(sub, ctx).rename(
-        columns={
-            "Registration date": "reg_date",
-            "Employment status": "reg_status",
-            "Gross hourly pay": "reg_pay",
-            "Highest qualification level": "reg_level",
+    pos = np.flatnonzero(m)
+    clients = df["Client ref"].to_numpy(dtype=object)[pos]
+    achieved = df["Date achieved"].to_numpy()[pos]
+    regs = shared(sub, ctx, _registrations)
+    jobs = shared(sub, ctx, _job_starts)
+    reg = _asof_index(clients, achieved, regs["Client ref"], regs["Registration date"], "backward")
+    missing = reg < 0
+    if missing.any():  # registered only after the claim: the first registration after it
+        reg[missing] = _asof_index(
+            clients[missing], achieved[missing], regs["Client ref"], regs["Registration date"], "forward"
+        )
+    job = _asof_index(clients, achieved, jobs["Client ref"], jobs["job_date"], "strictly backward")
+    index = pd.Index(pos.astype("int64"), name="_pos")
+    out = pd.DataFrame(
+        {
+            "Client ref": pd.Series(clients, index=index, dtype=object),
+            "Date achieved": pd.Series(achieved, index=index),
+            "reg_date": _take(regs["Registration date"], reg, index),
+            "reg_status": _take(regs["Employment status"], reg, index),
+            "reg_pay": _take(regs["Gross hourly pay"], reg, index),
+            "reg_level": _take(regs["Highest qualification level"], reg, index),
+            "job_date": _take(jobs["job_date"], job, index),
+            "job_pay": _take(jobs["job_pay"], job, index),
+            "job_ref": _take(jobs["job_ref"], job, index),
         }
     )
-    out = _asof(left, regs, "reg_date", fallback_forward=True)
-    claims = _all_claims(sub, ctx)
-    jobs = claims[claims["Output"].isin(JOB_STARTS)]
-    jobs = pd.DataFrame(
-        {
-            "Client ref": jobs["Client ref"],
-            "job_date": jobs["Start date"].fillna(jobs["Date achieved"]),
-            "job_pay": jobs["Gross hourly pay"],
-            "job_ref": jobs["Claim ref"],
-        }
-    ).dropna(subset=["Client ref", "job_date"])
-    out = out.join(_asof(left, jobs, "job_date", strict=True)[["job_date", "job_pay", "job_ref"]])
     out["known"] = out["reg_date"].notna()
-    return out.sort_index()
+    return out
+
+
+def _job_starts(sub, ctx):
+    """2a and 2b claims of this return and earlier ones (earlier first) with a client and a start (the
+    Date achieved when the Start date is blank), as columns (NumPy arrays): client, start, pay, claim ref."""
+    import numpy as np
+    import pandas as pd
+
+    c = _columns(
+        sub, ctx, "Claims", ["Client ref", "Output", "Start date", "Date achieved", "Gross hourly pay", "Claim ref"]
+    )
+    start = np.where(np.isnat(c["Start date"]), c["Date achieved"], c["Start date"])
+    is_job = np.array([o in JOB_STARTS for o in c["Output"]], dtype=bool)
+    keep = is_job & ~pd.isna(c["Client ref"]) & ~np.isnat(start)
+    return {
+        "Client ref": c["Client ref"][keep],
+        "job_date": start[keep],
+        "job_pay": c["Gross hourly pay"][keep],
+        "job_ref": c["Claim ref"][keep],
+    }
+
+
+def _asof_index(clients, days, right_clients, right_days, direction: str):
+    """For each (client, day), the position in the right columns of the same client's row latest on or
+    before the day ("backward"; "strictly backward": before it), or earliest on or after it ("forward");
+    -1 where there is none. Of rows on the same day, the last (backward) or first (forward) in their
+    order: as ``pandas.merge_asof`` on the right rows sorted by day, stable, without its cost on a few rows."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(clients)
+    rc, rd = np.asarray(right_clients, dtype=object), np.asarray(right_days)
+    if not n or not len(rc):
+        return np.full(n, -1, dtype=np.int64)
+    codes, _ = pd.factorize(np.concatenate([np.asarray(clients, dtype=object), rc]))
+    _, ranks = np.unique(np.concatenate([days, rd]), return_inverse=True)
+    # one sortable number per row: client first, then day
+    key = codes.astype(np.int64) * (len(codes) + 1) + ranks.reshape(-1).astype(np.int64)
+    lkey, rkey, lcode, rcode = key[:n], key[n:], codes[:n], codes[n:]
+    order = np.lexsort((np.arange(len(rkey)), rkey))
+    sorted_key = rkey[order]
+    if direction == "forward":
+        j = np.searchsorted(sorted_key, lkey, side="left")
+    else:
+        j = np.searchsorted(sorted_key, lkey, side="left" if direction == "strictly backward" else "right") - 1
+    inside = (j >= 0) & (j < len(order))
+    jj = np.where(inside, j, 0)
+    hit = inside & (rcode[order[jj]] == lcode)
+    return np.where(hit, order[jj], -1)
+
+
+def _take(column, at, index):
+    """``column``'s values at positions ``at`` (-1: missing, as NaT or NaN), keeping its dtype."""
+    import numpy as np
+    import pandas as pd
+
+    values = np.asarray(column)
+    got = values[np.where(at >= 0, at, 0)] if len(values) else np.empty(len(at), dtype=values.dtype)
+    if values.dtype.kind == "M":
+        got = np.where(at >= 0, got, np.datetime64("NaT")).astype(values.dtype)
+    elif values.dtype.kind == "f":
+        got = np.where(at >= 0, got, np.nan)
+    else:
+        got = got.astype(object)
+        got[at < 0] = np.nan
+    return pd.Series(got, index=index, dtype=got.dtype, copy=False)
 
 
 def _not_checked(sub, ctx, frame, what: str):
@@ -364,7 +475,7 @@ def training_not_higher(sub, ctx):
     pos = f.index.to_numpy()
     level = df["Qualification level"].to_numpy()[pos]
     # earlier type B qualifications of the client, in this return or earlier ones (strictly before)
-    claims = _all_claims(sub, ctx)
+    claims = shared(sub, ctx, _all_claims)
     earlier = claims[
         claims["Output"].eq("4")
         & claims["Progression type"].eq("B training")
@@ -492,8 +603,10 @@ def contract_not_better(sub, ctx):
     "as well as higher pay) in its Notes.",
 )
 def one_progression_per_event(sub, ctx):
+    if not _two_on_a_day(sub, ctx):
+        return
     cv = Cells(sub.claims)
-    claims = _all_claims(sub, ctx)
+    claims = shared(sub, ctx, _all_claims)
     prog = claims[claims["Output"].eq("4")].dropna(subset=["Client ref", "Date achieved"])
     # an earlier return's row with a Claim ref of this return is the same claim again (C213's, not an event)
     prog = prog[prog["_pos"].ge(0) | ~prog["Claim ref"].isin(set(sub.claims.df["Claim ref"].dropna()))]
@@ -519,6 +632,24 @@ def one_progression_per_event(sub, ctx):
             where,
             row["Client ref"],
         )
+
+
+def _two_on_a_day(sub, ctx) -> bool:
+    """Whether any client has two progressions with one Date achieved, in this return and earlier ones
+    together: P306 has nothing to say otherwise, and this look over the columns costs less than its frames."""
+    import numpy as np
+    import pandas as pd
+
+    c = _columns(sub, ctx, "Claims", ["Output", "Client ref", "Date achieved"])
+    days = c["Date achieved"].astype(np.int64)
+    blank = np.isnat(c["Date achieved"]) | pd.isna(c["Client ref"])
+    seen = set()
+    for o, client, d, no in zip(c["Output"], c["Client ref"], days, blank, strict=True):
+        if o == "4" and not no:
+            if (client, d) in seen:
+                return True
+            seen.add((client, d))
+    return False
 
 
 # --- P307, P308: placements ------------------------------------------------------------------------
@@ -632,43 +763,68 @@ def internship_short_or_underpaid(sub, ctx):
     "refdata) and the return is checked again.",
 )
 def reference_data_stale(sub, ctx):
-    import pandas as pd
-
     cv = Cells(sub.claims)
     df = sub.claims.df
     wage = df["Output"].eq("4") & df["Progression type"].eq("A wage") & df["Date achieved"].notna()
     intern = df["Output"].eq("5") & df["Placement type"].eq("Internship") & df["Gross hourly pay"].notna()
     intern_day = df["Start date"].fillna(df["Date achieved"])
     intern = intern & intern_day.notna()
-    intern_header = df["Start date"].notna().map({True: "Start date", False: "Date achieved"})
-    # the day each row is judged on, and the cell that holds it; a row index may appear once per use
-    uses = {
-        "CPI": pd.DataFrame({"day": df["Date achieved"][wage], "header": "Date achieved"}),
-        "LLW": pd.concat(
-            [
-                pd.DataFrame({"day": df["Date achieved"][wage], "header": "Date achieved"}),
-                pd.DataFrame({"day": intern_day[intern], "header": intern_header[intern]}),
-            ]
-        ),
-    }
     lookup = {"CPI": lambda d: wages.cpi_figure(ctx.refdata, d), "LLW": lambda d: wages.llw_on(ctx.refdata, d)}
-    for figure, rows in uses.items():
-        if not len(rows):
+    for figure, days in (
+        ("CPI", [df["Date achieved"][wage]]),
+        ("LLW", [df["Date achieved"][wage], intern_day[intern]]),
+    ):
+        if not any(len(d) for d in days):
             continue
-        found = _by_day(rows["day"], lookup[figure])
+        found: dict = {}
+        for d in days:
+            found.update(_by_day(d, lookup[figure]))
+        estimated = figure == "CPI" and any(got.estimated for got in found.values())
+        if all(got[2] for got in found.values()) and not estimated:
+            continue  # every day covered, and no estimated release date: nothing to say, no frame to build
+        rows = _uses(df, wage, intern, intern_day)[figure]
         yield from _not_covered(sub, ctx, cv, figure, rows, found)
         if figure == "CPI":
             yield from _estimated_release_dates(sub, cv, rows, found)
 
 
+def _uses(df, wage, intern, intern_day):
+    """The day each row is judged on, and the cell that holds it, as (row, day, header); a row may appear
+    once per use."""
+    import numpy as np
+
+    def rows(mask, days, headers):
+        at = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
+        return [(int(i), d, h) for i, d, h in zip(at, days.to_numpy()[at], headers[at], strict=True)]
+
+    n = len(df)
+    wage_rows = rows(wage, df["Date achieved"], np.full(n, "Date achieved", dtype=object))
+    has_start = df["Start date"].notna().to_numpy()
+    intern_rows = rows(intern, intern_day, np.where(has_start, "Start date", "Date achieved").astype(object))
+    return {"CPI": wage_rows, "LLW": wage_rows + intern_rows}
+
+
 def _first_of(sub, rows, days):
     """The rows judged on ``days``, in row order; the first one's cell; how many claims; the span."""
+    import numpy as np
+
+    wanted = {np.datetime64(d, "s") for d in days}  # midnight of each day, as pandas' isin compares them
+    hit = sorted(((i, h) for i, d, h in rows if np.datetime64(d, "s") in wanted), key=lambda r: r[0])
+    if not hit:  # no row on those days (a date with a time of day): as the frames always did
+        hit = _first_of_frame(rows, days)
+    first, header = hit[0]
+    span = day(days[0]) if len(days) == 1 else f"{day(days[0])} to {day(days[-1])}"
+    return first, header, sub.claims.at(first, header), len({i for i, _ in hit}), span
+
+
+def _first_of_frame(rows, days):
     import pandas as pd
 
-    hit = rows[rows["day"].isin(pd.to_datetime(days))].sort_index(kind="stable")
-    first, header = int(hit.index[0]), hit["header"].iat[0]
-    span = day(days[0]) if len(days) == 1 else f"{day(days[0])} to {day(days[-1])}"
-    return first, header, sub.claims.at(first, header), hit.index.nunique(), span
+    frame = pd.DataFrame(
+        {"day": pd.Series([d for _, d, _ in rows], dtype="datetime64[s]"), "header": [h for _, _, h in rows]},
+    ).set_axis([i for i, _, _ in rows])
+    hit = frame[frame["day"].isin(pd.to_datetime(days))].sort_index(kind="stable")
+    return [(int(hit.index[0]), hit["header"].iat[0])]
 
 
 def _not_covered(sub, ctx, cv, figure, rows, found):

@@ -12,7 +12,7 @@ import re
 import unicodedata
 
 from swtool.catalogue import rule
-from swtool.checks.common import Cells, day, history_frame, indices, outside_quarter, unreadable
+from swtool.checks.common import Cells, day, history_frame, indices, outside_quarter, shared, unreadable
 from swtool.findings import ERROR, INFO, WARNING, Flag, Location
 from swtool.model import standard as std
 from swtool.model.refdata import FILES
@@ -152,7 +152,7 @@ def postcode_format(sub, ctx):
     if not len(t) or not _has_column(t, "Postcode"):
         return
     s = t.df["Postcode"]
-    _, valid, unusual = _postcodes(s)
+    _, valid, unusual = shared(sub, ctx, _reg_postcodes)
     bad = s.notna() & ~valid
     for i in indices(bad):
         where = t.at(i, "Postcode")
@@ -181,14 +181,29 @@ def _non_geographic(canon):
     return np.fromiter(map(districts.__getitem__, codes), dtype=bool, count=len(codes))
 
 
+def _reg_postcodes(sub, _ctx):
+    """``_postcodes`` of the Registrations sheet, worked out once per return (R101, R102, R118, R119)."""
+    return _postcodes(sub.registrations.df["Postcode"])
+
+
+def _reg_criteria(sub, _ctx):
+    """``_criteria`` of the Registrations sheet, worked out once per return (R107, R114, R120)."""
+    return _criteria(sub.registrations)
+
+
 def _southwark_status(sub, ctx):
     """For rows whose residence is by a valid home-address postcode: (canonical postcode, in the reference
-    list?, sector, sector status or None). A PO-box district is R119's, not a place to judge (R102, R118)."""
+    list?, sector, sector status or None). A PO-box district is R119's, not a place to judge (R102, R118).
+    Worked out once per return; callers must not change it."""
+    return shared(sub, ctx, _southwark_status_of)
+
+
+def _southwark_status_of(sub, ctx):
     import numpy as np
     import pandas as pd
 
     t = sub.registrations
-    canon, valid, _ = _postcodes(t.df["Postcode"])
+    canon, valid, _ = shared(sub, ctx, _reg_postcodes)
     checked = valid.to_numpy() & _postcode_basis(t) & ~_non_geographic(canon)
     codes = canon.tolist()
     listed = np.fromiter(map(ctx.refdata.southwark_postcodes.__contains__, codes), dtype=bool, count=len(codes))
@@ -281,7 +296,7 @@ def non_residential_postcode(sub, ctx):
     v = Cells(t)
     if not len(t) or not _has_column(t, "Postcode"):
         return
-    canon, valid, _ = _postcodes(t.df["Postcode"])
+    canon, valid, _ = shared(sub, ctx, _reg_postcodes)
     for i in indices(valid.to_numpy() & _postcode_basis(t) & _non_geographic(canon)):
         where = t.at(i, "Postcode")
         pc = canon.iat[i]
@@ -443,13 +458,17 @@ def lot_criteria(sub, ctx):
     allowed = ctx.refdata.eligibility_by_lot.get(sub.lot or "")
     if not len(t) or not allowed:
         return
-    codes = _criteria(t)
+    codes = shared(sub, ctx, _reg_criteria)
     known = {c for cs in ctx.refdata.eligibility_by_lot.values() for c in cs}
-    any_known = codes.isin(known).groupby(level=0).any()
-    any_allowed = codes.isin(allowed).groupby(level=0).any()
+    # rows with a code of some lot but none of this one's (only unknown codes: S004 has said so)
+    with_known, with_allowed = set(), set()
+    for row, code in zip(codes.index, codes.to_numpy(dtype=object), strict=True):
+        if code in known:
+            with_known.add(row)
+        if code in allowed:
+            with_allowed.add(row)
     fails = np.zeros(len(t), dtype=bool)
-    rows = any_known[any_known & ~any_allowed].index  # only unknown codes: S004 has said so
-    fails[t.df.index.get_indexer(rows)] = True
+    fails[t.df.index.get_indexer(sorted(with_known - with_allowed))] = True
     for i in indices(fails):
         where = t.at(i, "Eligibility criteria")
         given = v(i, "Eligibility criteria")
@@ -477,7 +496,7 @@ def criterion_contradicts_age(sub, ctx):
     v = Cells(t)
     if not len(t):
         return
-    codes = _criteria(t)
+    codes = shared(sub, ctx, _reg_criteria)
     older = np.zeros(len(t), dtype=bool)
     older[t.df.index.get_indexer(codes[codes.eq(AGED_50)].index.unique())] = True
     if not older.any():
@@ -776,7 +795,7 @@ def lot5_family_assessment(sub, ctx):
     header = "Family assessment completed"
     if not _lot_rule(sub, "5") or not _has_column(t, header):
         return
-    codes = _criteria(t)
+    codes = shared(sub, ctx, _reg_criteria)
     sf_rows = codes[codes.eq("Supporting Families")].index.unique()
     sf = np.zeros(len(t), dtype=bool)
     sf[t.df.index.get_indexer(sf_rows)] = True

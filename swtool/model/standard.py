@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 TEMPLATE_VERSION = "2026.1"
 
@@ -578,7 +579,19 @@ def normalise_label(text) -> str:
     do not matter when a header or label is matched."""
     if text is None:
         return ""
-    s = unicodedata.normalize("NFKC", str(text))
+    s = text if text.__class__ is str else str(text)
+    # headers, labels and codes come back again and again (each sheet, each finding); long free text
+    # is normalised afresh, so that the cache stays small
+    return _normalised(s) if len(s) <= 200 else _normalise(s)
+
+
+@lru_cache(maxsize=8192)
+def _normalised(s: str) -> str:
+    return _normalise(s)
+
+
+def _normalise(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s)
     s = "".join(ch for ch in s if unicodedata.category(ch) != "Cf")  # zero-width, BOM, bidi marks
     s = _WS_RE.sub(" ", s).strip()
     s = _UNIT_RE.sub("", s)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -40,10 +41,20 @@ def _missing(v) -> bool:
 
 def money(value) -> Decimal | None:
     """A register amount in pounds to the penny (``calc.money.penny``); None when blank."""
-    from swtool.calc.money import penny
-
     if _missing(value):
         return None
+    try:
+        return _penny(value.__class__, value)
+    except TypeError:  # a value that cannot be a key
+        return _penny.__wrapped__(value.__class__, value)
+
+
+@lru_cache(maxsize=1024)
+def _penny(_kind: type, value) -> Decimal:
+    """``penny`` of each distinct amount once: a register repeats its amounts (the same budget lines
+    each quarter); the type is in the key so that 1 and 1.0 (equal keys) are converted each as itself."""
+    from swtool.calc.money import penny
+
     return penny(value)
 
 
@@ -185,7 +196,7 @@ def read_register(path: Path, refdata) -> Register:
         raise RegisterError(f"{path}: the contract register has errors{more}:\n  " + "\n  ".join(problems[:10]))
     contracts: dict[str, ContractFacts] = {}
     ct = tables["Contracts"]
-    for i, row in enumerate(ct.df.itertuples(index=False)):
+    for i, row in enumerate(ct.df.itertuples(index=False, name=None)):  # plain tuples: no class made per call
         r = dict(zip(ct.df.columns, row))
         cid = _required(path, ct, i, r, "Contract ID", _s)
         contracts[cid] = ContractFacts(

@@ -18,15 +18,17 @@ import difflib
 import numbers
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
+from types import FunctionType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pandera.engines.pandas_engine import Engine
 from pandera.errors import SchemaErrors
 
 from swtool import catalogue
@@ -412,6 +414,8 @@ _DTYPES = {
     std.YESNO: "boolean",
 }
 
+_engine_dtype = lru_cache(maxsize=64)(Engine.dtype)  # pandera's type for a dtype, looked up once
+
 
 def _series(kind: str, values: list, n: int) -> pd.Series:
     dtype = _DTYPES[kind]
@@ -637,7 +641,7 @@ def _schema(spec: std.SheetSpec, lot: str | None, codes_key: tuple) -> pa.DataFr
         elif col.minimum is not None:
             checks.append(pa.Check.ge(col.minimum))
         columns[col.header] = pa.Column(
-            _DTYPES[col.kind],
+            _engine_dtype(_DTYPES[col.kind]),  # pandera's type, resolved once per kind rather than per column
             checks=checks,
             nullable=not col.required,
             unique=col.unique,
@@ -652,38 +656,198 @@ def _schema(spec: std.SheetSpec, lot: str | None, codes_key: tuple) -> pa.DataFr
             frame_checks.append(
                 pa.Check(_when_check(col.header, w), name=f"S005|{col.header}|{w.words}", ignore_na=False)
             )
-    return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, coerce=False)
+    schema = pa.DataFrameSchema({}, checks=frame_checks, strict=False, coerce=False)
+    # the columns are set after: given to the constructor, each would be deep-copied (with its code lists),
+    # three quarters of the cost of a schema, though nothing else holds them
+    schema.columns = {header: column.set_name(header) for header, column in columns.items()}
+    return schema
 
 
 def _codes_ok(s: pd.Series, allowed: frozenset) -> pd.Series:
     """Each cell of a multi-code column: are all its codes in the list? Judged once per distinct value."""
     ok = {v: all(p.strip() in allowed for p in v.split(";") if p.strip()) for v in s.dropna().unique()}
+    if all(ok.values()):
+        return pd.Series(True, index=s.index)
     return s.map(ok).fillna(True).astype(bool)  # an empty cell is the nullable check's to judge
 
 
 def _when_check(header: str, w: std.When):
-    def check(df: pd.DataFrame) -> pd.Series:
-        applies = pd.Series(True, index=df.index)
+    def check(df: pd.DataFrame) -> pd.Series | bool:
         if header not in df or any(column not in df for column, _ in w.all):
-            return applies  # a column is missing from the sheet: S003 says so, once
+            return True  # a column is missing from the sheet: S003 says so, once
+        facts = _facts(df)
+        if facts is None:  # two columns of one name (never a typed table): pandas alone
+            applies = pd.Series(True, index=df.index)
+            for column, values in w.all:
+                applies &= df[column].notna() if values is None else df[column].isin(values)
+            return ~(applies & df[header].isna()) | df.isna().all(axis="columns")
+        # the rows that fail so far; each condition is looked at only while a blank cell is left for it
+        failing = facts.blank_in(header)
         for column, values in w.all:
-            s = df[column]
-            applies &= s.notna() if values is None else s.isin(values)
-        return ~(applies & df[header].isna()) | _all_blank(df)
+            if not failing.any():
+                return True  # every row passes (pandera: a check that returns True passes every row)
+            failing = failing & (~facts.blank_in(column) if values is None else facts.isin(df, column, values))
+        if not failing.any():
+            return True
+        return pd.Series(~failing | facts.all_blank(), index=df.index)
 
     return check
 
 
-_BLANK_ROWS: list = [(None, None)]  # the last frame looked at, and its all-blank rows
+class _FrameFacts:
+    """What the frame checks of one frame share, worked out once for the frame rather than once per
+    check: the blank cells (numpy), the rows where every cell is blank (which a frame-level check
+    passes: pandera's ignore_na) and each (column, code list) membership asked for."""
+
+    def __init__(self, df: pd.DataFrame):
+        self.blank = df.isna().to_numpy()
+        self.position = {name: j for j, name in enumerate(df.columns)}
+        self._in: dict[tuple, np.ndarray] = {}
+        self._all_blank: np.ndarray | None = None
+
+    def blank_in(self, column: str) -> np.ndarray:
+        return self.blank[:, self.position[column]]
+
+    def all_blank(self) -> np.ndarray:
+        if self._all_blank is None:
+            self._all_blank = self.blank.all(axis=1)
+        return self._all_blank
+
+    def isin(self, df: pd.DataFrame, column: str, values: tuple) -> np.ndarray:
+        key = (column, values)
+        if key not in self._in:
+            self._in[key] = df[column].isin(values).to_numpy(dtype=bool, na_value=False)
+        return self._in[key]
 
 
-def _all_blank(df: pd.DataFrame) -> pd.Series:
-    """The rows where every column is blank, which a frame-level check passes (pandera's ignore_na)."""
-    seen, mask = _BLANK_ROWS[0]  # one pair, read and written whole: another thread can only recompute
+_LAST_FACTS: list = [(None, None)]  # the last frame looked at, and its facts
+
+
+def _facts(df: pd.DataFrame) -> _FrameFacts | None:
+    """The facts of ``df`` (its frame checks run one after another on the same frame); None when two
+    of its columns share a name. The frame is kept with them, so no other frame can take its id."""
+    seen, facts = _LAST_FACTS[0]  # one pair, read and written whole: another thread can only recompute
     if seen is not df:
-        mask = df.isna().all(axis="columns")
-        _BLANK_ROWS[0] = (df, mask)
-    return mask
+        facts = _FrameFacts(df) if df.columns.is_unique else None
+        _LAST_FACTS[0] = (df, facts)
+    return facts
+
+
+# pandera's built-in checks the pre-pass runs itself, as pandera's pandas backend computes them; any
+# other built-in (a Dispatcher, not a plain function) sends the frame to pandera
+_BUILTIN_CHECKS: dict[str, Callable[..., Any]] = {
+    "isin": lambda data, allowed_values: data.isin(allowed_values),
+    "in_range": lambda data, min_value, max_value, include_min=True, include_max=True: (
+        (min_value <= data if include_min else min_value < data)
+        & (max_value >= data if include_max else max_value > data)
+    ),
+    "greater_than_or_equal_to": lambda data, min_value: data >= min_value,
+}
+
+
+def _check_fn(check: pa.Check) -> Callable[..., Any] | None:
+    """The function pandera's backend applies for ``check``, or None where the pre-pass cannot run it."""
+    if check.groupby is not None or check.element_wise:
+        return None
+    fn: Callable[..., Any] | None = (
+        check._check_fn if isinstance(check._check_fn, FunctionType) else _BUILTIN_CHECKS.get(str(check.name))
+    )
+    if fn is None:
+        return None
+    return partial(fn, **check._check_kwargs) if check._check_kwargs else fn
+
+
+def _all_true(out) -> bool:
+    """pandera's verdict on a check's output: a boolean, or a Series whose every value is true."""
+    if isinstance(out, (bool, np.bool_)):
+        return bool(out)
+    if isinstance(out, pd.Series):
+        return bool(out.all())
+    return False  # anything else (a frame of booleans): pandera judges it
+
+
+def _builtin_on_values(check: pa.Check, s: pd.Series, blank: np.ndarray | None) -> bool | None:
+    """A built-in check's verdict from the column's numpy values (without its ``blank`` cells), where
+    that is pandera's own verdict: a code list over text (a value equal to an allowed one is in it for
+    pandas too) and a range or minimum over floats (pandas compares them with numpy). None: not here."""
+    if s.dtype == object and check.name == "isin":
+        values = s.to_numpy() if blank is None else s.to_numpy()[~blank]
+        allowed = check._check_kwargs["allowed_values"]
+        return all(map(allowed.__contains__, set(values.tolist())))
+    if s.dtype == np.float64 and check.name in ("in_range", "greater_than_or_equal_to"):
+        values = s.to_numpy() if blank is None else s.to_numpy()[~blank]
+        return bool(_BUILTIN_CHECKS[str(check.name)](values, **check._check_kwargs).all())
+    return None
+
+
+def _surely_valid(schema: pa.DataFrameSchema, df: pd.DataFrame) -> bool:
+    """True only when ``schema.validate(df)`` would find nothing: each of the schema's checks run as
+    pandera's pandas backend runs it (presence, dtype, nullable, unique, column checks on the non-blank
+    values, frame checks), without pandera's failure-case bookkeeping, which costs most on a clean
+    sheet. False means "maybe not": pandera then validates and says what, so the findings are pandera's.
+    A feature the schema uses that is not run here (coercion, parsers, strict, groupby…) is a "maybe"."""
+    if (
+        schema.dtype is not None
+        or schema.coerce
+        or schema.parsers
+        or schema.strict
+        or schema.ordered
+        or schema.unique
+        or schema.unique_column_names
+        or schema.add_missing_columns
+        or schema.drop_invalid_rows
+        or schema.index is not None
+    ):
+        return False
+    try:
+        facts = _facts(df)  # every column's blank cells at once: a tenth of the cost column by column
+        if facts is None:
+            return False
+        for name, col in schema.columns.items():
+            if name not in facts.position:
+                if col.required:
+                    return False
+                continue
+            if col.regex or col.coerce or col.parsers or col.default is not None or col.drop_invalid_rows:
+                return False
+            s = df[name]
+            blank = facts.blank_in(name)
+            has_blank = bool(blank.any())
+            if not col.nullable and has_blank:
+                return False
+            if col.unique and not s.is_unique:
+                return False
+            if col.dtype is not None:
+                ok = col.dtype.check(_engine_dtype(s.dtype), s)  # as pandera asks it; an array of verdicts: "maybe"
+                if not isinstance(ok, (bool, np.bool_)) or not ok:
+                    return False
+            for check in col.checks:
+                fn = _check_fn(check)
+                if fn is None:
+                    return False
+                skip_blank = check.ignore_na and has_blank
+                if not isinstance(check._check_fn, FunctionType):  # a built-in
+                    if skip_blank and blank.all():
+                        continue  # no values to check (an unused optional column): it passes
+                    verdict = _builtin_on_values(check, s, blank if skip_blank else None)
+                    if verdict is not None:
+                        if not verdict:
+                            return False
+                        continue
+                if not _all_true(fn(s.dropna() if skip_blank else s)):
+                    return False
+        for check in schema.checks:
+            fn = _check_fn(check)
+            if fn is None:
+                return False
+            out = fn(df)
+            if check.ignore_na and isinstance(out, pd.Series):
+                out = out | df.isna().all(axis="columns")
+            if not _all_true(out):
+                return False
+    except Exception:  # noqa: BLE001 (a check that raises is pandera's to report)
+        return False
+    return True
 
 
 def _validate(
@@ -699,8 +863,11 @@ def _validate(
     schema = _schema(spec, lot, codes_key)
     # Columns the sheet lacks are dropped for validation so that pandera reports them (S003).
     present = [c for c in table.df.columns if c in table.letters]
+    df = table.df if len(present) == len(table.df.columns) else table.df[present]
+    if _surely_valid(schema, df):  # a clean sheet (most are) needs none of pandera's failure bookkeeping
+        return
     try:
-        schema.validate(table.df[present], lazy=True)
+        schema.validate(df, lazy=True)
         return
     except SchemaErrors as e:
         cases = e.failure_cases

@@ -17,21 +17,23 @@ claims are counted by the same rule.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from swtool.calc import money
 from swtool.calc.counting import Registration, registration_for, why_not_counted
-from swtool.calc.counting import cell_day as _day
-from swtool.calc.counting import cell_text as _text
+from swtool.calc.counting import cell_day as _cell_day
+from swtool.calc.counting import cell_text as _cell_text
 from swtool.model.quarter import Quarter
 
 if TYPE_CHECKING:
     from swtool.calc.targets import CumulativeLine
     from swtool.calc.variances import OutputVariance
     from swtool.read.submission import Submission
+
+T = TypeVar("T")
 
 ESTIMATE = "estimated; the council's PMO decides"
 SHEET = "PMO view"
@@ -131,6 +133,23 @@ def _columns(table, *headers: str):
     yield from zip((int(r) for r in table.rows), *columns)
 
 
+def _by_value(fn: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``fn`` worked out once per distinct cell value (keyed with its type: 1, 1.0 and True read apart)."""
+    done: dict = {}
+
+    def get(v):
+        key = (v.__class__, v)
+        try:
+            return done[key]
+        except KeyError:
+            done[key] = out = fn(v)
+            return out
+        except TypeError:  # a value that cannot be a key
+            return fn(v)
+
+    return get
+
+
 def _claim_count(table) -> int:
     """The rows of a typed table; 0 for a missing sheet."""
     return len(table) if table is not None and table.present else 0
@@ -155,6 +174,7 @@ def count_returns(returns: Sequence[tuple[Submission, list]], refdata=None) -> t
     """
     from swtool.report.redact import kept_value
 
+    _text, _day = _by_value(_cell_text), _by_value(_cell_day)  # a date or a client comes back row after row
     regs: dict[str, list[Registration]] = defaultdict(list)
     claims = []
     counts: dict[Quarter, dict[str, int]] = {}
@@ -166,13 +186,14 @@ def count_returns(returns: Sequence[tuple[Submission, list]], refdata=None) -> t
         tally = counts.setdefault(q, {})
         t = sub.registrations
         registered = 0
+        quarter = str(q)
         for row, client_ref, registered_on in _columns(t, "Client ref", "Registration date"):
             own = frozenset(errors.get((t.sheet, row), ()))
             registered += not own
             client = _text(client_ref)
             if client:
                 regs[client.casefold()].append(
-                    Registration(_day(registered_on) or "", order, row, f"{t.sheet}!A{row} ({q})", own)
+                    Registration(_day(registered_on) or "", order, row, f"{t.sheet}!A{row} ({quarter})", own)
                 )
         tally["1"] = registered
         t = sub.claims

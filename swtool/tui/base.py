@@ -127,8 +127,21 @@ class FilterBar(Horizontal):
 
     def compose(self):
         yield Label("/", id="filter-prompt")
-        yield Input(id="filter-input", compact=True, placeholder="words to look for; Enter keeps, Esc clears")
-        yield Static(id="table-state")
+        yield Static(id="table-state")  # the text box goes before it when the bar is first shown (field)
+
+    def mounted_field(self) -> Input | None:
+        """The text box, if the bar has been shown."""
+        for box in self.query("#filter-input").results(Input):
+            return box
+        return None
+
+    def field(self) -> Input:
+        """The text box; mounted the first time the bar is shown (most screens are seen without it)."""
+        box = self.mounted_field()
+        if box is None:
+            box = Input(id="filter-input", compact=True, placeholder="words to look for; Enter keeps, Esc clears")
+            self.mount(box, before="#table-state")
+        return box
 
     @on(Input.Changed, "#filter-input")
     def narrow(self, event: Input.Changed) -> None:
@@ -141,7 +154,9 @@ class FilterBar(Horizontal):
         self.screen.focus_table()
 
     def action_clear(self) -> None:
-        self.query_one("#filter-input", Input).value = ""
+        field = self.mounted_field()
+        if field is not None:
+            field.value = ""
         table = self.screen.current_table()
         if table is not None:
             table.set_filter("")
@@ -149,20 +164,20 @@ class FilterBar(Horizontal):
 
     def open(self, table: ReviewTable) -> None:
         self.display = True
-        field = self.query_one("#filter-input", Input)
+        field = self.field()
         field.value = table.filter_text
         field.focus()
 
     def describe(self, table: ReviewTable | None) -> None:
-        field = self.query_one("#filter-input", Input)
         if table is None:
             self.display = False
             return
-        if field.value != table.filter_text:
+        field = self.field() if table.narrowed else self.mounted_field()  # shown while narrowed, with the box
+        if field is not None and field.value != table.filter_text:
             with field.prevent(Input.Changed):
                 field.value = table.filter_text
         self.query_one("#table-state", Static).update(Text(table.state(), style="dim"))
-        self.display = table.narrowed or field.has_focus
+        self.display = table.narrowed or (field is not None and field.has_focus)
 
 
 class LedgerScreen(Screen):
@@ -181,6 +196,7 @@ class LedgerScreen(Screen):
     _stale = False
     _seq = 0  # the load in flight: an older one's result is dropped
     loaded = False  # the first load has been shown
+    shown_seq = 0  # the load whose result (or failure) is on screen: _seq once the latest read is shown
 
     if TYPE_CHECKING:  # the review's screens run in its app only (textual's own typing pattern)
         app = getters.app(ReviewApp)
@@ -198,7 +214,29 @@ class LedgerScreen(Screen):
         if self.CAN_GO_BACK:
             self.app.pop_screen()
 
+    HOLD_FRAMES = False  # a screen opened over another: keep that one in view until the figures are read
+    _held = None  # the app's batch_update while frames are held
+
+    def hold_frames(self) -> None:
+        """Paint nothing until this screen's read is on it, or LOADING_AFTER has passed (then its table
+        says it is loading): the terminal keeps the screen below meanwhile. The screen is then laid out and
+        painted once, with its figures, rather than empty first and again a blink later."""
+        if self._held is None:
+            self._held = self.app.batch_update()
+            self._held.__enter__()
+            self.app.set_timer(LOADING_AFTER, self._release_frames)
+
+    def _release_frames(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            held.__exit__(None, None, None)
+
+    def on_unmount(self) -> None:
+        self._release_frames()
+
     def on_mount(self) -> None:
+        if self.HOLD_FRAMES and not self.loaded:
+            self.hold_frames()
         self.action_refresh()
         if not self.loaded:  # a read done within a blink shows no loading state (it would only flicker)
             self.set_timer(LOADING_AFTER, self._show_loading)
@@ -213,6 +251,7 @@ class LedgerScreen(Screen):
     # another screen or a dialog may change the ledger: reload on coming back, unless already done
     def on_screen_suspend(self) -> None:
         self._stale = True
+        self._release_frames()
 
     def on_screen_resume(self) -> None:
         if self._stale:
@@ -274,6 +313,8 @@ class LedgerScreen(Screen):
         for table in self.query(ReviewTable):
             table.loading = False
         self.loaded = True
+        self.shown_seq = self._seq
+        self._release_frames()
         self.describe_table()
 
     def load(self) -> None:  # pragma: no cover - a screen has fetch and show, or load

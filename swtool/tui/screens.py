@@ -20,7 +20,7 @@ from swtool.errors import SwtoolError
 from swtool.ledger import rapplan, store, views
 from swtool.model.quarter import Quarter, uk_date
 from swtool.report.safe import safe_text
-from swtool.tui.base import FilterBar, LedgerScreen, ReviewFooter, count, selected_key
+from swtool.tui.base import LOADING_AFTER, FilterBar, LedgerScreen, ReviewFooter, count, selected_key
 from swtool.tui.help import FLAG_WORDS
 from swtool.tui.importing import ImportModal
 from swtool.tui.modals import PlanModal, PlanRequest, ReasonModal
@@ -100,6 +100,7 @@ class QuarterScreen(LedgerScreen):
 
     CAN_GO_BACK = False
     HELP_TOPIC = "quarter"
+    AUTO_FOCUS = "#contracts"  # not the quick filters first (Textual's "*"): a focus moved at once costs a restyle
     BINDINGS = [
         Binding("left_square_bracket", "quarter(-1)", "Quarter", key_display="[ ]"),
         Binding("right_square_bracket", "quarter(1)", "Next quarter", show=False),
@@ -442,6 +443,8 @@ class ContractScreen(LedgerScreen):
     highlighted in the tab in view, and only there."""
 
     HELP_TOPIC = "contract"
+    HOLD_FRAMES = True
+    AUTO_FOCUS = "#findings"  # not the tabs first (Textual's "*"): a focus moved at once costs a restyle
     BINDINGS = [
         # Findings tab
         Binding("a", "decide('accept')", "Accept"),
@@ -464,6 +467,7 @@ class ContractScreen(LedgerScreen):
 
     def __init__(self, contract_id: str, quarter: Quarter, return_id: int | None = None):
         super().__init__()
+        self._built = {"findings"}  # tabs whose table and pane are mounted (the others, when first shown)
         self._reset(contract_id, quarter, return_id)
 
     def _reset(self, contract_id: str, quarter: Quarter, return_id: int | None) -> None:
@@ -478,16 +482,19 @@ class ContractScreen(LedgerScreen):
         self.series: dict = {}  # output -> contract_report.OutputSeries, quarter by quarter
         self.flag_lines: list[Text] = []
         self.spend_total = Text("")  # the Expenditure tab's totals, under the highlighted line
+        self._data: dict | None = None  # the latest read, kept to fill a tab when it is shown
+        self._unfilled: set[str] = set()  # tabs not showing the latest read (filled when next shown)
+        self._versions_placed = False  # the Versions cursor was put on the version that counts
 
     def reopen(self, contract_id: str, quarter: Quarter, return_id: int | None = None) -> None:
         """Show another contract's quarter on this screen, kept by the app while out of sight (building
         a screen costs more than reading its data): everything of the previous one is cleared before the
         screen is shown again (rows, details, filter, sort, marks, the tab), so that it never shows a
-        frame of it; the read starts when the screen is resumed."""
+        frame of it. The read starts here, while the screen is pushed and restyled; its result is shown
+        after the screen is resumed (its message comes after the resume's)."""
         self._reset(contract_id, quarter, return_id)
-        self._seq += 1  # a read still in flight for the previous contract is dropped
-        self._stale = True  # read on resume
         self.loaded = False
+        self.hold_frames()
         with self.app.batch_update():
             for table in self.query(ReviewTable):
                 table.filter_text, table.quick, table.quick_name = "", None, ""
@@ -498,15 +505,20 @@ class ContractScreen(LedgerScreen):
                 pane.update("")
                 pane.scroll_to(0, 0, animate=False, immediate=True)
             self.query_one("#heading", Static).update(Text(f"{contract_id} · {quarter}", style="bold"))
-            with self.query_one("#filter-input", Input).prevent(Input.Changed):
-                self.query_one("#filter-input", Input).value = ""
-            self.query_one(FilterBar).display = False
+            bar = self.query_one(FilterBar)
+            field = bar.mounted_field()
+            if field is not None:
+                with field.prevent(Input.Changed):
+                    field.value = ""
+            bar.display = False
             tabbed = self.query_one("#tabs", TabbedContent)
             if tabbed.active != "tab-findings":  # back to the first tab at once: no underline sliding over
                 with tabbed.prevent(Tabs.Cleared):
                     tabbed.query_one(Tabs).active = ""
                 tabbed.active = "tab-findings"
             self.set_focus(self.query_one("#findings", ReviewTable), scroll_visible=False)
+        self.action_refresh()  # a read still in flight for the previous contract is dropped (_seq)
+        self.set_timer(LOADING_AFTER, self._show_loading)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -516,13 +528,23 @@ class ContractScreen(LedgerScreen):
                 yield _table("findings", "code", "severity", "decision", "cell", "finding")
                 yield Static(id="finding-detail", classes="detail")
                 yield Static(id="cross-findings", classes="detail")
-            with TabPane("2 Outputs", id="tab-outputs"):
-                yield _table(
-                    "outputs", "output", "target", "actual", "variance", "flag", "to date", "by quarter", "title"
-                )
-                yield Static(id="flags", classes="detail")
-            with TabPane("3 Expenditure", id="tab-expenditure"):
-                yield _table(
+            # the other tabs' tables and panes are built when the tab is first shown (_tab_shown)
+            for n, tab in enumerate(TABS[1:], 2):
+                yield TabPane(f"{n} {tab.capitalize()}", id=f"tab-{tab}")
+        yield FilterBar()
+        yield ReviewFooter(compact=True, show_command_palette=False)
+
+    @staticmethod
+    def _tab_widgets(tab: str) -> list:
+        """A tab's table and detail pane, as the tab shows them."""
+        if tab == "outputs":
+            return [
+                _table("outputs", "output", "target", "actual", "variance", "flag", "to date", "by quarter", "title"),
+                Static(id="flags", classes="detail"),
+            ]
+        if tab == "expenditure":
+            return [
+                _table(
                     "expenditure",
                     "row",
                     "budgeted",
@@ -532,10 +554,12 @@ class ContractScreen(LedgerScreen):
                     "Comment",
                     "category",
                     "budget item",
-                )
-                yield Static(id="expenditure-detail", classes="detail")
-            with TabPane("4 Versions", id="tab-versions"):
-                yield _table(
+                ),
+                Static(id="expenditure-detail", classes="detail"),
+            ]
+        if tab == "versions":
+            return [
+                _table(
                     "versions",
                     "return",
                     "version",
@@ -549,13 +573,39 @@ class ContractScreen(LedgerScreen):
                     "by",
                     "receipt",
                     "file",
-                )
-                yield Static(id="version-detail", classes="detail")
-            with TabPane("5 Decisions", id="tab-decisions"):
-                yield _table("decisions", "decision", "when", "action", "what", "who", "reason")
-                yield Static(id="decision-detail", classes="detail")
-        yield FilterBar()
-        yield ReviewFooter(compact=True, show_command_palette=False)
+                ),
+                Static(id="version-detail", classes="detail"),
+            ]
+        return [
+            _table("decisions", "decision", "when", "action", "what", "who", "reason"),
+            Static(id="decision-detail", classes="detail"),
+        ]
+
+    def on_mount(self) -> None:  # before LedgerScreen's (Textual calls each class's handler, subclass first)
+        # called as the tab changes: the tab is built and filled before anything of it is drawn
+        self.watch(self.query_one("#tabs", TabbedContent), "active", self._tab_shown, init=False)
+
+    def _tab_shown(self, active: str) -> None:
+        """A tab comes into view (a number key, a click, Enter on a version): its table and pane are
+        mounted the first time, and filled from the latest read if they do not show it yet. Building the
+        four tabs out of sight with the screen cost a third of the time taken to open a contract."""
+        tab = active.removeprefix("tab-")
+        if tab not in self._built and tab in TABS:
+            self._built.add(tab)
+            self.query_one(f"#{active}", TabPane).mount_all(self._tab_widgets(tab))
+        if tab in self._unfilled and self._data is not None:
+            self._unfilled.discard(tab)
+            self._fill(tab, self._data)
+
+    def _fill(self, tab: str, data: dict) -> None:
+        if tab == "outputs":
+            self._outputs(data["performance"])
+        elif tab == "expenditure":
+            self._spend(data["spend"])
+        elif tab == "versions":
+            self._versions(self.versions)
+        elif tab == "decisions":
+            self._decisions(data["decisions"])
 
     # --- reading (a worker thread) -------------------------------------------------------------------
 
@@ -664,15 +714,14 @@ class ContractScreen(LedgerScreen):
         self.versions, self.counted, self.return_id = data["versions"], data["counted"], data["return_id"]
         if data["keep"] is not None:
             self._keep(data["keep"])
-        with self.app.batch_update():  # one layout and draw for every tab
+        self._data, self.series = data, data["series"]
+        # the tab in view is filled now; the others, from the same read, when they are next shown
+        self._unfilled = set(TABS[1:])
+        with self.app.batch_update():  # one layout and draw
             self._heading(data["contract"], self.versions)
             self._findings(data["findings"])
             self._cross(data["cross"])
-            self.series = data["series"]
-            self._outputs(data["performance"])
-            self._spend(data["spend"])
-            self._versions(self.versions)
-            self._decisions(data["decisions"])
+            self._tab_shown(self.query_one("#tabs", TabbedContent).active)
             if not isinstance(self.app.focused, Input):
                 self.focus_table()
 
@@ -1002,8 +1051,9 @@ class ContractScreen(LedgerScreen):
             )
         table = self.query_one("#versions", ReviewTable)
         table.set_rows(rows)
-        if self.counted is not None and not table.narrowed and not self.loaded:  # first shown: the counted one
+        if self.counted is not None and not table.narrowed and not self._versions_placed:  # first: the counted one
             table.move_cursor(row=[r.key for r in table.shown_rows].index(str(self.counted["id"])))
+        self._versions_placed = True
         self._version_detail()
 
     @on(DataTable.RowHighlighted, "#versions")

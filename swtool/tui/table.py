@@ -137,12 +137,23 @@ class ReviewTable(DataTable):
         self.clear()
         for r in rows:
             self.add_row(*r.cells, key=r.key)
+        self._measure()
         if rows:
             keys = [r.key for r in rows]
             index = keys.index(was_key) if was_key in keys else min(max(was_row, 0), len(rows) - 1)
             self.move_cursor(row=index)
         self._relabel()
         self.post_message(self.Narrowed(self))
+
+    def _measure(self) -> None:
+        """The columns' widths for the rows just given, now: Textual's DataTable measures them when the
+        table next falls idle, and a frame drawn before that (a busy machine) cuts every column to its
+        header's width."""
+        if self._require_update_dimensions:
+            self._require_update_dimensions = False
+            new_rows = self._new_rows.copy()
+            self._new_rows.clear()
+            self._update_dimensions(new_rows)
 
     # --- filter and sort ---------------------------------------------------------------------------------
 

@@ -210,6 +210,7 @@ def test_query_then_accept_keeps_both_and_shows_the_latest(ledger_path, tmp_path
             await decide(pilot, key, reason)
         screen = pilot.app.screen
         seen["finding"] = record(screen.query_one("#findings"), "C201")["decision"]
+        await pilot.press("5")  # the Decisions tab
         seen["decisions"] = [r[2:4] + r[5:] for r in cells(screen.query_one("#decisions"))]
 
     drive(ledger_path, tmp_path, scenario)
@@ -218,6 +219,27 @@ def test_query_then_accept_keeps_both_and_shows_the_latest(ledger_path, tmp_path
         ["query", f"return {result.return_id} C201 Claims!D3", "is this a Q3 start?"],
         ["accept", f"return {result.return_id} C201 Claims!D3", "provider confirmed the date"],
     ]
+
+
+def test_a_tab_shown_before_a_decision_shows_it_when_shown_again(ledger_path, tmp_path):
+    """A tab is filled from the latest read when it is shown: one already shown before a decision on
+    another tab shows the decision when it is shown again."""
+    result = import_file(ledger_path, tmp_path, late_l7(tmp_path))
+    seen = {}
+
+    async def scenario(pilot):
+        await open_contract(pilot, "SW-L7-01")
+        await pilot.press("5")
+        seen["before"] = cells(pilot.app.screen.query_one("#decisions"))
+        await pilot.press("1")
+        await highlight(pilot, "findings", "C201")
+        await decide(pilot, "y", "is this a Q3 start?")
+        await pilot.press("5")
+        seen["after"] = [r[2:4] + r[5:] for r in cells(pilot.app.screen.query_one("#decisions"))]
+
+    drive(ledger_path, tmp_path, scenario)
+    assert seen["before"] == []
+    assert seen["after"] == [["query", f"return {result.return_id} C201 Claims!D3", "is this a Q3 start?"]]
 
 
 # --- outputs against profile, versions ---------------------------------------------------------------
@@ -229,6 +251,7 @@ def test_outputs_tab_shows_each_output_against_profile_with_the_flags(ledger_pat
     async def scenario(pilot):
         await open_contract(pilot, "SW-L4-01")
         screen = pilot.app.screen
+        await pilot.press("2")  # the Outputs tab
         seen["outputs"] = cells(screen.query_one("#outputs"))
         seen["flags"] = static_text(screen, "#flags")
 
@@ -272,6 +295,7 @@ def test_the_outputs_tab_is_quiet_for_a_contract_on_profile(ledger_path, tmp_pat
 
     async def scenario(pilot):
         await open_contract(pilot, "SW-L9-01")
+        await pilot.press("2")  # the Outputs tab
         seen["flags"] = static_text(pilot.app.screen, "#flags")
 
     drive(ledger_path, tmp_path, scenario)
@@ -285,9 +309,9 @@ def test_an_earlier_version_can_be_opened_from_the_versions_tab(ledger_path, tmp
     async def scenario(pilot):
         await open_contract(pilot, "SW-L7-01")
         screen = pilot.app.screen
-        seen["versions"] = [r[:2] for r in cells(screen.query_one("#versions"))]
         await pilot.click("#tabs Tab#--content-tab-tab-versions")
         await pilot.pause()
+        seen["versions"] = [r[:2] for r in cells(screen.query_one("#versions"))]
         table = screen.query_one("#versions")
         seen["focused"] = pilot.app.focused is table
         table.move_cursor(row=0)
@@ -635,8 +659,12 @@ def test_markup_and_control_characters_from_a_return_are_shown_as_text(ledger_pa
         await type_text(pilot, "[/] [@click=app.quit]see[/]")
         await pilot.press("enter")
         await pilot.pause()
+        await pilot.press("5")  # the Decisions tab, its reason drawn too
         seen["decisions"] = cells(screen.query_one("#decisions"))
+        pilot.app.save_screenshot(str(tmp_path / "decisions.svg"))
+        await pilot.press("4")
         seen["versions"] = cells(screen.query_one("#versions"))
+        await pilot.press("1")
         pilot.app.save_screenshot(str(tmp_path / "screen.svg"))  # a full render of every widget
         seen["running"] = pilot.app.is_running
         seen["screen"] = type(pilot.app.screen).__name__

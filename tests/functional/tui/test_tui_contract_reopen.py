@@ -23,34 +23,38 @@ def test_contract_b_opened_after_contract_a_never_shows_as_rows(ledger_path, tmp
     resume = ContractScreen.on_screen_resume
 
     def arriving(screen):  # the screen as it is made current, before its first frame is drawn
-        seen["on arrival"].append(
-            (screen.contract_id, static_text(screen, "#heading"), {t: cells(screen.query_one(f"#{t}")) for t in TABLES})
-        )
+        # every table built so far (a tab's table is built when the tab is first shown)
+        tables = {t: cells(table) for t in TABLES for table in screen.query(f"#{t}")}
+        seen["on arrival"].append((screen.contract_id, static_text(screen, "#heading"), tables))
         resume(screen)
 
     monkeypatch.setattr(ContractScreen, "on_screen_resume", arriving)
 
-    def shown(screen) -> dict:
-        return {
-            "heading": static_text(screen, "#heading"),
-            "tab": screen.query_one("#tabs").active,
-            "rows": {t: cells(screen.query_one(f"#{t}")) for t in TABLES},
-            "state": [screen.query_one(f"#{t}").state() for t in TABLES],
-        }
+    async def shown(pilot) -> dict:
+        """What the screen shows on arrival, then each tab as the PMO sees it (its number key), back to the first."""
+        screen = pilot.app.screen
+        got = {"heading": static_text(screen, "#heading"), "tab": screen.query_one("#tabs").active, "rows": {}}
+        state = []
+        for n, t in enumerate(TABLES, 1):
+            await pilot.press(str(n))
+            got["rows"][t] = cells(screen.query_one(f"#{t}"))
+            state.append(screen.query_one(f"#{t}").state())
+        await pilot.press("1")
+        return got | {"state": state}
 
     async def scenario(pilot):
         await open_contract(pilot, "SW-L4-01")
-        seen["A"] = shown(pilot.app.screen)
+        seen["A"] = await shown(pilot)
         await pilot.press("4", "o", "slash")  # A narrowed: Versions tab, sorted, filtered
         await type_text(pilot, "zzz")
         await pilot.press("enter", "escape")
         await pilot.press("escape")  # back to the quarter
         await pilot.pause()
         await open_contract(pilot, "SW-L7-01")
-        seen["B"] = shown(pilot.app.screen)
+        seen["B"] = await shown(pilot)
         await pilot.press("escape")
         await open_contract(pilot, "SW-L4-01")  # A again, as it was first shown
-        seen["A again"] = shown(pilot.app.screen)
+        seen["A again"] = await shown(pilot)
 
     drive(ledger_path, tmp_path, scenario, size=(160, 45))
     a, b = seen["A"], seen["B"]
@@ -62,6 +66,7 @@ def test_contract_b_opened_after_contract_a_never_shows_as_rows(ledger_path, tmp
     for contract, heading, rows in seen["on arrival"]:
         assert "SW-L4-01" not in heading if contract == "SW-L7-01" else "SW-L7-01" not in heading
         if contract == "SW-L7-01":
+            assert set(rows) == set(TABLES)  # every tab was built when A was shown
             assert all(not r for r in rows.values()), rows
     # B starts afresh: the first tab, every row, no filter, no sort
     assert b["tab"] == "tab-findings"

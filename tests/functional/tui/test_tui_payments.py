@@ -330,13 +330,14 @@ def test_a_version_after_the_final_deadline_is_shown_as_not_counted(ledger_path,
         await open_contract(pilot, L7)
         screen = pilot.app.screen
         seen["heading"] = static_text(screen, "#heading").splitlines()
-        seen["versions"] = [r[:6] for r in cells(screen.query_one("#versions"))]
         await pilot.press("4")  # the Versions tab, on the version that counts
         await pilot.pause()
+        seen["versions"] = [r[:6] for r in cells(screen.query_one("#versions"))]
         seen["highlighted"] = screen.query_one("#versions").row_data()["id"]
         await decide(pilot, "a", "Q2 reviewed on version 1")  # approves it
         seen["approved"] = [r[3] for r in cells(screen.query_one("#versions"))]
         seen["standing"] = static_text(screen, "#heading").splitlines()[2]
+        await pilot.press("5")  # the Decisions tab
         seen["decisions"] = [[r[3], r[2], r[5]] for r in cells(screen.query_one("#decisions"))]
         seen["notes"] = notes(pilot.app)
 
@@ -379,8 +380,8 @@ def test_a_late_version_counted_by_exception_and_the_one_it_replaces(ledger_path
         await open_contract(pilot, L7)
         screen = pilot.app.screen
         seen["standing"] = static_text(screen, "#heading").splitlines()[2]
-        seen["versions"] = [r[:6] for r in cells(screen.query_one("#versions"))]
         await pilot.press("4")
+        seen["versions"] = [r[:6] for r in cells(screen.query_one("#versions"))]
         await decide(pilot, "h", "waiting for the corrected claim")
         seen["after"] = [r[3] for r in cells(screen.query_one("#versions"))]
 
@@ -414,9 +415,9 @@ def test_a_voided_version(ledger_path, tmp_path):
         await open_contract(pilot, L7)
         screen = pilot.app.screen
         seen["heading"] = static_text(screen, "#heading").splitlines()[1:3]
-        seen["versions"] = [r[:6] for r in cells(screen.query_one("#versions"))]
         await pilot.click("#tabs Tab#--content-tab-tab-versions")
         await pilot.pause()
+        seen["versions"] = [r[:6] for r in cells(screen.query_one("#versions"))]
         await highlight(pilot, "versions", f"{mistake.return_id}")
         await pilot.press("enter")  # the voided version can still be looked at
         await pilot.pause()

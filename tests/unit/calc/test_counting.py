@@ -6,10 +6,8 @@ samples, changed with openpyxl where a scenario needs it.
 
 from __future__ import annotations
 
-import atexit
 import json
 import shutil
-import tempfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -38,24 +36,20 @@ def edit(path: Path, sheet: str, cell: str, value) -> Path:
     return path
 
 
-_BUILT: dict[str, Path] = {}  # scenario -> a ledger built once per test run, cloned for each test
-atexit.register(lambda: [shutil.rmtree(p.parent, ignore_errors=True) for p in _BUILT.values()])
-
-
 def build(folder: Path, change=None, register_change=None, scenario: str | None = None) -> Path:
     """A ledger from copies of the samples; ``change(returns_folder)`` edits the copies first.
 
     Building one takes seconds (every sample return is checked), so a ledger of the plain samples, or
-    of a named ``scenario``, is built once and each test gets its own complete copy (backup API)."""
+    of a named ``scenario``, is built once per test run (``ledger_helpers.made_once``; a name always goes
+    with the same changes) and each test gets its own complete copy (backup API)."""
     key = scenario if scenario is not None else (None if change or register_change else "samples")
     if key == "samples":  # the session's sample ledger (conftest's ``built``): one build for the whole run
         folder.mkdir(parents=True, exist_ok=True)
         return lh.clone(lh.sample_ledger(), folder / "ledger.sqlite3")
     if key is not None:
-        if key not in _BUILT:
-            _BUILT[key] = _build(Path(tempfile.mkdtemp(prefix="swtool-scenario-")), change, register_change)
+        built = lh.made_once(f"scenario {key}", lambda to: _build(to, change, register_change))
         folder.mkdir(parents=True, exist_ok=True)
-        return lh.clone(_BUILT[key], folder / "ledger.sqlite3")
+        return lh.clone(built, folder / "ledger.sqlite3")
     return _build(folder, change, register_change)
 
 
