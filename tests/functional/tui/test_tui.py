@@ -745,27 +745,36 @@ class Terminal:
     def lines(self) -> list[str]:
         return [line.rstrip() for line in self.screen.display]
 
-    def _read(self) -> bool:
+    def _read(self, quiet: float = 0.2) -> bool | None:
+        """Feed what the command wrote to the emulator: True if something came, None if nothing came for
+        ``quiet`` seconds, False once the command has closed the terminal."""
         import os
         import select
 
-        if select.select([self.main], [], [], 0.2)[0]:
-            try:
-                data = os.read(self.main, 65536)
-            except OSError:  # the command has ended and closed the terminal
-                return False
-            self.stream.feed(data)
+        if not select.select([self.main], [], [], quiet)[0]:
+            return None
+        try:
+            data = os.read(self.main, 65536)
+        except OSError:  # the command has ended and closed the terminal
+            return False
+        self.stream.feed(data)
         return True
 
     def wait_for(self, condition, what: str) -> None:
-        """Read the terminal until ``condition(lines)`` holds (the app keeps drawing meanwhile)."""
+        """Read the terminal until ``condition(lines)`` holds on a settled screen. A frame reaches the
+        terminal in pieces, so the condition is judged only once nothing more has come for a moment:
+        a half-drawn frame (a new footer over the old one's tail) is never taken for the screen."""
         import time
 
         limit = time.monotonic() + self.LIMIT
-        while not condition(self.lines):
-            assert self.proc.poll() is None, f"the command ended before {what}:\n" + "\n".join(self.lines)
+        while True:
+            came = self._read(quiet=0.15)
+            if came is None and condition(self.lines):
+                return
+            assert came is not False and self.proc.poll() is None, f"the command ended before {what}:\n" + "\n".join(
+                self.lines
+            )
             assert time.monotonic() < limit, f"no {what} after {self.LIMIT} s:\n" + "\n".join(self.lines)
-            self._read()
 
     def press(self, keys: bytes) -> None:
         import os
@@ -778,7 +787,7 @@ class Terminal:
 
         limit = time.monotonic() + self.LIMIT
         while self.proc.poll() is None and time.monotonic() < limit:
-            if not self._read():
+            if self._read() is False:
                 break
         return self.proc.wait(timeout=self.LIMIT)
 
@@ -799,7 +808,7 @@ def test_review_in_a_real_terminal_at_80_by_24(ledger_path, tmp_path):
     def quarter_drawn(lines):
         return (
             lines[1].startswith(" Returns for 2026/27-Q2")
-            and "q Quit" in lines[-1]
+            and lines[-1].startswith("q Quit ? Help / Filter")
             and all(any(line.split()[:5] == [c, "version", "1,", "on", "time"] for line in lines) for c in contracts)
         )
 
@@ -811,7 +820,7 @@ def test_review_in_a_real_terminal_at_80_by_24(ledger_path, tmp_path):
         term.wait_for(
             lambda lines: (
                 any("1 Findings  2 Outputs" in line for line in lines)
-                and lines[-1].startswith("esc Back q Quit")
+                and lines[-1].startswith("esc Back q Quit ? Help / Filter a Accept y Query w Waive")
                 and lines[1].startswith(" SW-L1A-01 · Walworth Young Futures")
             ),
             "contract screen",
