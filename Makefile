@@ -56,8 +56,10 @@ review: $(STAMP)
 	@test -f $(DEMO_LEDGER) || $(MAKE) demo
 	$(BIN)/swtool review --db $(DEMO_LEDGER) --today $(TODAY)
 
+# Compiled modules (and pytest's rewritten test modules) are kept in __pycache__ even where the environment
+# says not to write bytecode: otherwise every worker, and every `swtool` a test starts, compiles them again.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist loadfile
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # Lint, format check, types and the layering contracts (pyproject.toml's [tool.ruff], [tool.mypy], [tool.importlinter]).
 check: $(STAMP)

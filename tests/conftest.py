@@ -12,6 +12,13 @@ sys.path.insert(0, str(Path(__file__).parent))  # tests import their builders as
 # screens reach the same final state at once, which is all a test looks at.
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
 
+# A check reads its workbook in a child process forked from the test's process: with the reader loaded here,
+# once, no child loads it again (what is read, and how, is the same). `swtool check` itself leaves it to the
+# child, so its start-up stays light; the tests of that run it in a process of its own.
+import python_calamine  # noqa: F401
+
+import swtool.read.calamine  # noqa: F401
+
 # What swtool says for a bug (swtool/cli/__init__.py, SwtoolGroup.invoke). No command a test runs may say it:
 # whatever a user does ends in a plain sentence, so a test that expects only an exit code 2 must not pass
 # while the command met a bug on the way.

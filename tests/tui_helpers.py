@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import contextmanager
 from pathlib import Path
 
 import openpyxl
@@ -77,11 +78,66 @@ def drive(ledger_path: Path, folder: Path, scenario, quarter: str = lh.Q2, size=
             pilot = Settling(pilot)
             await pilot.pause()
             await scenario(pilot)
+            await settle(pilot)
+            last_frame(app)
 
-    with open_ledger(ledger_path) as ledger:
+    with open_ledger(ledger_path) as ledger, headless():
         app = ReviewApp(session(ledger, folder, quarter))
         asyncio.run(go(app))
     return app
+
+
+@contextmanager
+def headless():
+    """How the tests run the app: frames painted only when asked for, idleness looked at every 5 ms."""
+    with frames_only_when_asked(), idle_looked_at_every(0.005):
+        yield
+
+
+@contextmanager
+def idle_looked_at_every(seconds: float):
+    """A Pilot's pause waits until the app is idle: it sleeps a slice (20 ms) and stops after a slice in
+    which the process used almost no CPU (under 1/20 of it). Each key and each wait took at least a slice,
+    a third of a test's time, asleep. Here a slice is ``seconds``, idle meaning the same share of it: the
+    pause still ends only once everything queued has run and the process has gone quiet."""
+    import textual._wait as wait
+
+    was = wait.SLEEP_GRANULARITY, wait.SLEEP_IDLE
+    wait.SLEEP_GRANULARITY, wait.SLEEP_IDLE = seconds, seconds / 20
+    try:
+        yield
+    finally:
+        wait.SLEEP_GRANULARITY, wait.SLEEP_IDLE = was
+
+
+@contextmanager
+def frames_only_when_asked():
+    """Headless, Textual still paints every frame it would send to a terminal, and throws it away: a
+    third of a Pilot test's time. Here a frame is painted only when asked for (a screenshot, a snapshot,
+    ``last_frame``); what the screens hold, and every test's assertions, are the same. The frames a
+    terminal receives are tested by the snapshot pictures and the real-terminal test."""
+    from textual._compositor import Compositor
+
+    painted = Compositor.render_update
+
+    def render_update(self, full=False, screen_stack=None, simplify=False):
+        if full:
+            return painted(self, full, screen_stack, simplify)
+        self._dirty_regions.clear()  # as a painted partial frame leaves them
+        return None
+
+    Compositor.render_update = render_update  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Compositor.render_update = painted  # type: ignore[method-assign]
+
+
+def last_frame(app) -> None:
+    """Paint the screen the scenario ended on, every line of every widget, so a widget that cannot draw
+    what it holds fails the test that put it there."""
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    list(app.console.render(update))
 
 
 def cells(table) -> list[list[str]]:
@@ -192,3 +248,22 @@ def edited_return(source: Path, target: Path, cells_: dict[str, object]) -> Path
         wb["Claims"][ref].value = value
     wb.save(target)
     return target
+
+
+def ledger_with_late_l7(to: Path):
+    """A copy (at ``to``) of the sample ledger with SW-L7-01 2026/27-Q2's version 2 imported, its job start
+    dated after the quarter (C201 at Claims!D3), and what that import returned. Many review tests start
+    there; the import is done once per test run (``ledger_helpers.made_once``) and each test has a copy."""
+    import pickle
+
+    def make(folder: Path) -> Path:
+        path = lh.clone(lh.sample_ledger(), folder / "ledger.sqlite3")
+        late = lh.late_claim_return(lh.SAMPLES / "returns" / lh.L7_Q2, folder / "SW-L7-01_Q2_v2.xlsx")
+        (folder / "import.pickle").write_bytes(pickle.dumps(import_file(path, folder, late)))
+        return path
+
+    made = lh.made_once("the sample ledger with a late SW-L7-01 version 2", make)
+    to.parent.mkdir(parents=True, exist_ok=True)
+    lh.clone(made, to)
+    open_ledger(to).close()  # in WAL mode from the start, as the ledger_path fixtures leave it
+    return to, pickle.loads((made.parent / "import.pickle").read_bytes())

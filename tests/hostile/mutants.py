@@ -15,12 +15,14 @@ Used by ``test_fuzz.py`` (a fixed set of seeds) and ``benchmarks/fuzz_long.py`` 
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import re
 import struct
 import warnings
 import zipfile
+from unittest import mock
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -28,8 +30,13 @@ MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 def read_parts(data: bytes) -> list[tuple[str, bytes]]:
+    return list(_parts(data))
+
+
+@functools.lru_cache(maxsize=4)  # every mutant starts from the same base: unpack it once
+def _parts(data: bytes) -> tuple[tuple[str, bytes], ...]:
     with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return [(i.filename, z.read(i)) for i in z.infolist()]
+        return tuple((i.filename, z.read(i)) for i in z.infolist())
 
 
 def write_parts(parts: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED, comment: bytes = b"") -> bytes:
@@ -478,6 +485,19 @@ def content_key(raw) -> str:
     return hashlib.sha256(repr((sheets, sorted(raw.sheet_states.items()), raw.warnings)).encode()).hexdigest()
 
 
+class _Read:
+    """A read already made, handed to ``check_file`` in place of a new one."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def result(self):
+        return self.raw
+
+    def cancel(self) -> None:
+        pass
+
+
 def problem(path, ctx, seen: set[str], tally=None, limits=None) -> str | None:
     """Why checking ``path`` ended in what would be an internal error, or None when it ended in a plain
     sentence (S001) or a report. The file is read in this process (no child process, so openpyxl reads)
@@ -487,6 +507,7 @@ def problem(path, ctx, seen: set[str], tally=None, limits=None) -> str | None:
     from swtool import catalogue
     from swtool.engine import check_file
     from swtool.findings import SEVERITIES
+    from swtool.read import submission
     from swtool.read.preflight import Limits, Unreadable
     from swtool.read.submission import wanted_sheets
     from swtool.read.workbook import read
@@ -494,7 +515,12 @@ def problem(path, ctx, seen: set[str], tally=None, limits=None) -> str | None:
 
     limits = limits or Limits(child_process=False)
     try:
-        raw = read(path, wanted={w.casefold() for w in wanted_sheets()}, limits=limits)
+        raw = read(
+            path,
+            wanted={w.casefold() for w in wanted_sheets()},
+            limits=limits,
+            reader=ctx.settings.get("reader", "calamine"),
+        )
     except Unreadable as e:  # S001: a sentence for the provider
         if tally is not None:
             tally[f"S001 {e.reason}"] += 1
@@ -509,7 +535,10 @@ def problem(path, ctx, seen: set[str], tally=None, limits=None) -> str | None:
     seen.add(key)
     rules = catalogue.load_all()
     try:
-        report, _ = check_file(path, ctx, limits)
+        # the check takes the cells just read instead of reading the file a second time: the same reader
+        # with the same limits gives the same cells, and the typing and the rules still run in full
+        with mock.patch.object(submission, "start_read", lambda *args, **kwargs: _Read(raw)):
+            report, _ = check_file(path, ctx, limits)
         text.render([report], ctx.refdata, ctx.today)
         json_.render([report], catalogue.ruleset_version())
         junit.render([report], rules)

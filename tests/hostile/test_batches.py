@@ -49,27 +49,39 @@ def samples(tmp_path_factory):
     return lh.copy_samples(tmp_path_factory.mktemp("samples"))
 
 
-@pytest.fixture
-def batch(samples, tmp_path):
-    """A folder of three good sample returns and the two files that used to stop a batch."""
+@pytest.fixture(scope="module")
+def batch_files(samples, tmp_path_factory) -> tuple[Path, str, str]:
+    """The batch's files, made once for the module (each test checks or imports a copy of them)."""
     _register, returns = samples
-    folder = tmp_path / "batch"
-    folder.mkdir()
+    folder = tmp_path_factory.mktemp("batch-files")
     for g in GOOD:
         shutil.copyfile(returns / g, folder / g.name)
-    base = write_return(tmp_path)
-    age = age_1e308(folder, base)
-    deflate = broken_deflate(folder, base)
-    return folder, age, deflate
+    base = write_return(tmp_path_factory.mktemp("base"))
+    return folder, age_1e308(folder, base).name, broken_deflate(folder, base).name
 
 
 @pytest.fixture
-def ledger_path(samples, tmp_path):
+def batch(batch_files, tmp_path):
+    """A folder of three good sample returns and the two files that used to stop a batch."""
+    files, age, deflate = batch_files
+    folder = shutil.copytree(files, tmp_path / "batch")
+    return folder, folder / age, folder / deflate
+
+
+@pytest.fixture(scope="module")
+def register_ledger(samples, tmp_path_factory) -> Path:
+    """A ledger holding the sample register alone, made once for the module; each test works on a clone."""
     register, _ = samples
-    db = tmp_path / "ledger" / "ledger.sqlite3"
+    folder = tmp_path_factory.mktemp("register-ledger")
+    db = folder / "ledger.sqlite3"
     with open_ledger(db) as ledger:
-        store.import_register(ledger, register, lh.refdata(tmp_path), Settings.defaults())
+        store.import_register(ledger, register, lh.refdata(folder), Settings.defaults())
     return db
+
+
+@pytest.fixture
+def ledger_path(register_ledger, tmp_path):
+    return lh.clone(register_ledger, tmp_path / "ledger" / "ledger.sqlite3")
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ seeded, the same on every run, read in this process; none may end in what would 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -269,13 +270,23 @@ def checked_content() -> set[str]:
     return set()
 
 
+@pytest.fixture(scope="module")
+def judged_bytes() -> set[str]:
+    """The sha256 of every mutant already judged: some seeds make the very same bytes, which end the same."""
+    return set()
+
+
 @pytest.mark.parametrize("batch", range(BATCHES))
 def test_zip_and_xml_mutants_of_a_real_return_end_in_a_sentence_or_a_report(
-    real_sample, checked_content, tmp_path, batch
+    real_sample, checked_content, judged_bytes, tmp_path, batch
 ):
     problems = []
     for seed in range(batch, MUTANTS, BATCHES):
         data, what = mutant(real_sample, seed)
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in judged_bytes:
+            continue
+        judged_bytes.add(digest)
         path = tmp_path / f"mutant-{seed}.xlsx"
         path.write_bytes(data)
         said = problem(path, CTX, checked_content)

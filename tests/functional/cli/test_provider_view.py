@@ -7,6 +7,7 @@ a ledger (``swtool performance``), so the two sides are shown to count alike.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from datetime import date
@@ -184,23 +185,26 @@ def test_without_a_contract_there_is_no_pmo_view(tmp_path):
 # --- to date, and the same figures as the PMO's ledger ----------------------------------------------
 
 
-def test_history_gives_the_contract_to_date_as_the_ledger_counts_it(tmp_path):
+def test_history_gives_the_contract_to_date_as_the_ledger_counts_it(tmp_path, ledger_path):
     folder = tmp_path / "SW-L3-01"
     shutil.copytree(SAMPLES / "returns" / "SW-L3-01", folder, ignore=shutil.ignore_patterns("*.json"))
     q2 = folder / "SW-L3-01_2026-27_Q2.xlsx"
+    given = sorted(folder.glob("*.xlsx"))
+    assert len(given) == 4
     res = run("check", q2, "--register", REGISTER, "--history", folder, "--today", TODAY, "--format", "json")
     view = json.loads(res.stdout)["files"][0]["pmo_view"]
     assert view["earlier_quarters"] == ["2025/26-Q3", "2025/26-Q4", "2026/27-Q1"]
     assert view["missing_quarters"] == ["2025/26-Q1", "2025/26-Q2"]
 
-    # the PMO's figures for the same four returns
+    # the PMO's figures for the same four returns: the sample ledger holds them (with the sample register),
+    # imported as of lh.TODAY, beside the other contracts' returns
     from swtool.ledger import open_ledger, store, views
     from swtool.model.settings import Settings
 
     rd = lh.refdata(tmp_path)
-    with open_ledger(tmp_path / "ledger.sqlite3") as ledger:
-        store.import_register(ledger, REGISTER, rd, Settings.defaults())
-        store.import_returns(ledger, [folder], rd, Settings.defaults(), lh.TODAY)
+    with open_ledger(ledger_path) as ledger:
+        held = ledger.conn.execute("SELECT sha256 FROM returns WHERE contract_id = 'SW-L3-01'").fetchall()
+        assert sorted(h for (h,) in held) == sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in given)
         register = store.current_register(ledger)
         cp = views.contract_performance(
             ledger, register.contracts["SW-L3-01"], store.ledger_quarter(lh.Q2), Settings.defaults(), rd

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -65,6 +66,29 @@ def register_copy(tmp_path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(lh.SAMPLES / "register.xlsx", target)
     return target
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> Path:
+    """Made once for the module, and only read: ``corrected.xlsx`` (``lh.late_claim_return`` of SW-L7-01
+    2026/27-Q2) and ``register.xlsx``, the sample register with another provider name in Contracts!B2 (a
+    different register, so an import must store it)."""
+    folder = tmp_path_factory.mktemp("inputs")
+    lh.late_claim_return(lh.SAMPLES / "returns" / lh.L7_Q2, folder / "corrected.xlsx")
+    wb = openpyxl.load_workbook(lh.SAMPLES / "register.xlsx")
+    wb["Contracts"]["B2"].value = "Walworth Young Futures Ltd"
+    wb.save(folder / "register.xlsx")
+    return folder
+
+
+@pytest.fixture
+def corrected(inputs) -> Path:
+    return inputs / "corrected.xlsx"
+
+
+@pytest.fixture
+def changed_register(inputs) -> Path:
+    return inputs / "register.xlsx"
 
 
 def non_utf8(folder: Path, stem: bytes, suffix: bytes) -> Path:
@@ -163,8 +187,7 @@ def test_limits_at_their_largest_still_check(tmp_path):
     assert "0 errors, 1 warning" in res.output
 
 
-def test_a_wrong_limit_stops_an_import_before_anything_is_recorded(ledger_path, tmp_path):
-    corrected = lh.late_claim_return(lh.SAMPLES / "returns" / lh.L7_Q2, tmp_path / "corrected.xlsx")
+def test_a_wrong_limit_stops_an_import_before_anything_is_recorded(ledger_path, corrected):
     before = sha(ledger_path)
     res = run(
         "import", corrected, "--db", ledger_path, "--today", TODAY, code=2, env={"SWTOOL_LIMITS": "read_seconds=nan"}
@@ -225,8 +248,7 @@ def disk_full(request, monkeypatch):
     return fill
 
 
-def test_a_full_disk_during_an_import_is_said_and_nothing_is_recorded(ledger_path, tmp_path, disk_full):
-    corrected = lh.late_claim_return(lh.SAMPLES / "returns" / lh.L7_Q2, tmp_path / "corrected.xlsx")
+def test_a_full_disk_during_an_import_is_said_and_nothing_is_recorded(ledger_path, corrected, disk_full):
     before, source = sha(ledger_path), sha(corrected)
     why = disk_full()
     out = run("import", corrected, "--db", ledger_path, "--today", TODAY, code=1).output
@@ -236,10 +258,8 @@ def test_a_full_disk_during_an_import_is_said_and_nothing_is_recorded(ledger_pat
     assert not [p for p in (ledger_path.parent / "files").rglob("*.tmp")]
 
 
-def test_a_full_disk_during_a_register_import_is_said(ledger_path, register_copy, disk_full):
-    wb = openpyxl.load_workbook(register_copy)
-    wb["Contracts"]["B2"].value = "Walworth Young Futures Ltd"  # a different register: it must be stored
-    wb.save(register_copy)
+def test_a_full_disk_during_a_register_import_is_said(ledger_path, changed_register, disk_full):
+    register_copy = changed_register  # a different register: it must be stored
     before = sha(register_copy)
     why = disk_full()
     res = run("register", "import", register_copy, "--db", ledger_path, code=2)
@@ -319,13 +339,18 @@ def _drop_file_permission_override() -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
-def _plain_user():
-    if os.geteuid() != 0:
-        return None
+@functools.cache
+def _can_drop_file_permission_override() -> bool:
     probe = subprocess.run(
         [sys.executable, "-c", "pass"], preexec_fn=_drop_file_permission_override, capture_output=True
     )
-    if probe.returncode != 0:
+    return probe.returncode == 0
+
+
+def _plain_user():
+    if os.geteuid() != 0:
+        return None
+    if not _can_drop_file_permission_override():  # tried once: the answer is the machine's
         pytest.skip("cannot run a command without root's file-permission override here")
     return _drop_file_permission_override
 
@@ -341,11 +366,8 @@ def swtool_as_user(*args):
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="file modes as root are tried with Linux capabilities")
-def test_a_read_only_ledger_refuses_imports_in_one_sentence(ledger_path, register_copy, tmp_path):
-    corrected = lh.late_claim_return(lh.SAMPLES / "returns" / lh.L7_Q2, tmp_path / "corrected.xlsx")
-    wb = openpyxl.load_workbook(register_copy)
-    wb["Contracts"]["B2"].value = "Walworth Young Futures Ltd"
-    wb.save(register_copy)
+def test_a_read_only_ledger_refuses_imports_in_one_sentence(ledger_path, changed_register, corrected):
+    register_copy = changed_register
     before = tree(ledger_path.parent)
     os.chmod(ledger_path, 0o444)
     try:
@@ -370,11 +392,8 @@ def test_a_read_only_ledger_refuses_imports_in_one_sentence(ledger_path, registe
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="file modes as root are tried with Linux capabilities")
-def test_a_read_only_files_folder_refuses_imports_in_one_sentence(ledger_path, register_copy, tmp_path):
-    corrected = lh.late_claim_return(lh.SAMPLES / "returns" / lh.L7_Q2, tmp_path / "corrected.xlsx")
-    wb = openpyxl.load_workbook(register_copy)
-    wb["Contracts"]["B2"].value = "Walworth Young Futures Ltd"
-    wb.save(register_copy)
+def test_a_read_only_files_folder_refuses_imports_in_one_sentence(ledger_path, changed_register, corrected):
+    register_copy = changed_register
     files = ledger_path.parent / "files"
     folders = [files, *(p for p in files.iterdir() if p.is_dir())]
     before = sha(ledger_path)
@@ -478,10 +497,11 @@ def test_returns_of_a_ledger_piped_into_head(ledger_path):
 # --- imports: files that are not returns, a workbook renamed .xls ------------------------------------------
 
 
-def test_importing_a_folder_names_every_file_that_is_not_a_return(ledger_path, tmp_path):
+def test_importing_a_folder_names_every_file_that_is_not_a_return(ledger_path, tmp_path, inputs):
     folder = tmp_path / "received"
     (folder / "sub").mkdir(parents=True)
-    corrected = lh.late_claim_return(lh.SAMPLES / "returns" / lh.L7_Q2, folder / "SW-L7-01 v2.xlsx")
+    corrected = folder / "SW-L7-01 v2.xlsx"
+    shutil.copyfile(inputs / "corrected.xlsx", corrected)
     (folder / "attendance.csv").write_text("client,date\n")
     (folder / "sub" / "README").write_text("notes")
     (folder / "~$SW-L7-01 v2.xlsx").write_bytes(b"\x00" * 165)

@@ -551,15 +551,17 @@ def test_the_contract_screen_shows_the_spot_checks_on_s(audit):
 def test_an_import_that_repeats_an_earlier_start_shows_c219_on_both_returns(tmp_path):
     """SW-L7-01's return arrives after SW-L3-01's and claims the same job start, unshared: the import lists
     C219 on the return it stored and on SW-L3-01's earlier return, which now has it too."""
+    import shutil
+
     from tests.functional.ledger.test_crosscheck import _same_start
+    from tests.unit.calc.test_counting import without_l7_q2
 
-    later = tmp_path / "SW-L7-01_2026-27_Q2.xlsx"
-
-    def hold_back_l7(returns):
-        _same_start(shared=False)(returns)
-        (returns / lh.L7_Q2).rename(later)
-
-    path = build(tmp_path / "ledger", hold_back_l7)
+    # the samples without SW-L7-01's Q2, then its Q2 changed as in the scenario "same start, not shared"
+    held = tmp_path / "held"
+    shutil.copytree(lh.SAMPLES / "returns" / "SW-L7-01", held / "SW-L7-01", ignore=shutil.ignore_patterns("*.json"))
+    _same_start(shared=False)(held)
+    later = (held / lh.L7_Q2).rename(tmp_path / "SW-L7-01_2026-27_Q2.xlsx")
+    path = build(tmp_path / "ledger", without_l7_q2, scenario="SW-L7-01 without Q2")
     l3 = _counted_id(path, "SW-L3-01")
     res = run("import", later, "--today", "2026-11-23", "--db", path)
     l7 = _counted_id(path)

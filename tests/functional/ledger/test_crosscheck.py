@@ -69,7 +69,7 @@ def test_c219_the_same_start_claimed_by_two_contracts(tmp_path):
 
 
 def test_c219_quiet_when_both_claims_are_marked_shared_and_c220_quiet_too(tmp_path):
-    path = build(tmp_path, _same_start(shared=True))
+    path = build(tmp_path, _same_start(shared=True), scenario="same start, shared by both")
     with open_ledger(path) as ledger:
         assert cross_findings(ledger, lh.refdata(tmp_path), AFTER_FINAL) == []
 

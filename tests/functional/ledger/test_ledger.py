@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import sqlite3
 import stat
@@ -226,15 +227,32 @@ def test_reimport_is_a_noop_that_says_so(ledger_path, inputs):
     assert after == before
 
 
+def _late_l7(tmp_path: Path) -> tuple[Path, list[store.ImportResult]]:
+    """A copy of a ledger of the sample register, SW-L7-01's Q1 and its Q2 with the second job start dated
+    after the quarter (``late_claim_return``), made once per run; and what the import returned."""
+
+    def make(folder: Path) -> Path:
+        register, returns = lh.copy_samples(folder / "in")
+        rd = lh.refdata(folder)
+        faulty = lh.late_claim_return(returns / lh.L7_Q2, folder / "SW-L7-01_Q2_first.xlsx")
+        with open_ledger(folder / "ledger.sqlite3") as ledger:
+            store.import_register(ledger, register, rd, SETTINGS)
+            first = store.import_returns(
+                ledger, [returns / "SW-L7-01" / "SW-L7-01_2026-27_Q1.xlsx", faulty], rd, SETTINGS, lh.TODAY
+            )
+        (folder / "import.pickle").write_bytes(pickle.dumps(first))
+        return folder / "ledger.sqlite3"
+
+    made = lh.made_once("a ledger of SW-L7-01's Q1 and a Q2 with a late job start", make)
+    path = lh.clone(made, tmp_path / "ledger" / "ledger.sqlite3")
+    return path, pickle.loads((made.parent / "import.pickle").read_bytes())
+
+
 def test_corrected_resubmission_is_the_next_version(tmp_path, inputs):
-    register, returns = inputs
+    _, returns = inputs
     rd = lh.refdata(tmp_path)
-    faulty = lh.late_claim_return(returns / lh.L7_Q2, tmp_path / "SW-L7-01_Q2_first.xlsx")
-    with open_ledger(tmp_path / "ledger.sqlite3") as ledger:
-        store.import_register(ledger, register, rd, SETTINGS)
-        first = store.import_returns(
-            ledger, [returns / "SW-L7-01" / "SW-L7-01_2026-27_Q1.xlsx", faulty], rd, SETTINGS, lh.TODAY
-        )
+    path, first = _late_l7(tmp_path)
+    with open_ledger(path) as ledger:
         assert [(r.status, r.version, r.errors) for r in first] == [("imported", 1, 0), ("imported", 1, 1)]
         v1 = first[1].return_id
         claim = ledger.conn.execute(
@@ -375,15 +393,9 @@ def test_recorded_rows_cannot_be_changed_or_deleted(ledger_path):
         assert [d["action"] for d in store.decisions(ledger)] == ["apply"]
 
 
-def test_waiving_every_error_on_a_claim_makes_it_count(tmp_path, inputs):
-    register, returns = inputs
-    rd = lh.refdata(tmp_path)
-    faulty = lh.late_claim_return(returns / lh.L7_Q2, tmp_path / "late.xlsx")
-    with open_ledger(tmp_path / "ledger.sqlite3") as ledger:
-        store.import_register(ledger, register, rd, SETTINGS)
-        [_, r] = store.import_returns(
-            ledger, [returns / "SW-L7-01" / "SW-L7-01_2026-27_Q1.xlsx", faulty], rd, SETTINGS, lh.TODAY
-        )
+def test_waiving_every_error_on_a_claim_makes_it_count(tmp_path):
+    path, [_, r] = _late_l7(tmp_path)
+    with open_ledger(path) as ledger:
         q2 = Quarter.parse(lh.Q2)
         assert store.actuals(ledger, "SW-L7-01")[q2]["2a"] == 1
         store.decide_finding(ledger, r.return_id, "C201", "Claims!D3", "query", "is this a Q3 job start?")
@@ -546,7 +558,11 @@ def test_kill_9_mid_import_leaves_the_ledger_intact(tmp_path, inputs):
         assert [d["reason"] for d in store.decisions(ledger)] == ["mobilisation quarter"]
         for table in ("findings", "claims", "registrations", "expenditure"):
             assert c.execute(f"SELECT count(*) FROM {table} WHERE return_id != 1").fetchone()[0] == 0
-        [again] = store.import_returns(ledger, [returns / "SW-L3-01"], rd, SETTINGS, lh.TODAY)[1:2]
+        l3 = returns / "SW-L3-01"
+        [q3, again] = store.import_returns(
+            ledger, [l3 / "SW-L3-01_2025-26_Q3.xlsx", l3 / "SW-L3-01_2025-26_Q4.xlsx"], rd, SETTINGS, lh.TODAY
+        )
+        assert q3.status == "already"
         assert again.line().startswith("imported as version 1 of SW-L3-01 2025/26-Q4")
 
 
@@ -555,14 +571,17 @@ def test_two_processes_importing_at_once_lose_nothing(tmp_path, inputs):
     path = tmp_path / "ledger.sqlite3"
     with open_ledger(path) as ledger:
         store.import_register(ledger, register, lh.refdata(tmp_path), SETTINGS)
-    a = _swtool("import", returns / "SW-L3-01", returns / "SW-L7-01", "--db", path, "--today", lh.TODAY.isoformat())
-    b = _swtool("import", returns / "SW-L7-01", returns / "SW-L9-01", "--db", path, "--today", lh.TODAY.isoformat())
+    # each imports a return of its own and both import SW-L7-01's two: one return of SW-L3-01 and of SW-L9-01
+    # is as good as four for what is lost, and every return is a check
+    l3, l9 = returns / "SW-L3-01" / "SW-L3-01_2025-26_Q3.xlsx", returns / "SW-L9-01" / "SW-L9-01_2026-27_Q1.xlsx"
+    a = _swtool("import", l3, returns / "SW-L7-01", "--db", path, "--today", lh.TODAY.isoformat())
+    b = _swtool("import", returns / "SW-L7-01", l9, "--db", path, "--today", lh.TODAY.isoformat())
     out_a, err_a = a.communicate(timeout=120)
     out_b, err_b = b.communicate(timeout=120)
     assert (a.returncode, err_a, b.returncode, err_b) == (0, "", 0, "")
     with open_ledger(path) as ledger:
         rows = store.returns(ledger)
-        files = sorted(p.name for d in ("SW-L3-01", "SW-L7-01", "SW-L9-01") for p in (returns / d).glob("*.xlsx"))
+        files = sorted([l3.name, l9.name, *(p.name for p in (returns / "SW-L7-01").glob("*.xlsx"))])
         assert sorted(r["source_name"] for r in rows) == files
         assert {r["version"] for r in rows} == {1} and all(r["errors"] == 0 for r in rows)
     for name in (p.name for p in (returns / "SW-L7-01").glob("*.xlsx")):

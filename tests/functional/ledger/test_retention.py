@@ -8,6 +8,7 @@ Each test works on its own complete copy.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -101,6 +102,24 @@ def db(built, tmp_path):
     return lh.clone(built, tmp_path / "ledger" / "ledger.sqlite3")
 
 
+@pytest.fixture(scope="module")
+def retained(built, tmp_path_factory):
+    """A copy of the scenario ledger after ``swtool retention --before 2026-10-01``, run once for the tests
+    that look at what a plain run leaves (each works on its own copy), and what the run said."""
+    path = lh.clone(built, tmp_path_factory.mktemp("retained") / "ledger.sqlite3")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LOGNAME", "pmo")
+        out = run("retention", "--before", BEFORE, "--today", TODAY, "--db", path).output
+    return path, out
+
+
+@pytest.fixture
+def after(retained, tmp_path):
+    """A copy of ``retained``'s ledger."""
+    return lh.clone(retained[0], tmp_path / "after" / "ledger.sqlite3")
+
+
+@functools.cache
 def _source_refs(sheet: str) -> int:
     """Client refs in SW-L3-01's four sample workbooks (what the ledger's rows hold): counted here from
     the workbooks, not by swtool."""
@@ -168,17 +187,18 @@ def test_dry_run_says_what_it_would_do_and_changes_nothing(db):
 # --- the run ---------------------------------------------------------------------------------------------
 
 
-def test_retention_replaces_client_refs_postcodes_and_ages_and_removes_the_workbooks(db):
+def test_retention_replaces_client_refs_postcodes_and_ages_and_removes_the_workbooks(db, retained, after):
     shown = run("returns", "--id", 3, "--include-personal", "--full", "--db", db).output
     assert "postcode 'E1 6AN' for client SW300002 is not in Southwark" in shown
     assert "client SW300001 was 15.0 at registration" in shown
     # what the ledger itself keeps of it: the age redacted at import (shown as 15.0), the client ref not yet
     assert "client SW300001 was [redacted] at registration" in run("returns", "--id", 3, "--full", "--db", db).output
-    stored = _stored(db)
     [(age_57,)] = _rows(db, "SELECT age FROM registrations WHERE return_id = 3 AND row = 3")
     assert age_57 == 57
+    assert all(p.exists() for p in _stored(db).values())
 
-    out = run("retention", "--before", BEFORE, "--today", TODAY, "--db", db).output
+    # the same ledger after the run (the module's ``retained``: the run made once, its copy here)
+    db, out = after, retained[1]
     lines = out.splitlines()
     assert lines[-2].startswith("Retention run 1 recorded (pmo, ")
     assert lines[-2].endswith(
@@ -186,7 +206,7 @@ def test_retention_replaces_client_refs_postcodes_and_ages_and_removes_the_workb
         f"{_source_refs('Registrations')} registrations, the client refs of "
         f"{_source_refs('Claims')} claims, the personal text of 2 findings"
     )
-    assert lines[-1] == f"Removed 4 stored workbooks from {db.parent / 'files'}"
+    assert lines[-1] == f"Removed 4 stored workbooks from {retained[0].parent / 'files'}"
 
     shown = run("returns", "--id", 3, "--include-personal", "--full", "--db", db).output
     for personal in ("SW300001", "SW300002", "E1 6AN", "E1 6", "15.0", "fifty"):
@@ -222,7 +242,7 @@ def test_retention_replaces_client_refs_postcodes_and_ages_and_removes_the_workb
     assert _rows(db, "SELECT client_ref FROM claims WHERE return_id = 3 AND claim_ref = 'L3-01-0001'") == [(p1,)]
     # the other contracts are untouched
     assert _rows(db, "SELECT client_ref FROM registrations WHERE return_id = 9 AND row = 2") == [("SW700001",)]
-    for rid, path in stored.items():
+    for rid, path in _stored(retained[0]).items():  # where the run was (a copy has only what is kept)
         assert path.exists() == (rid not in L3_RETURNS), rid
     [run_row] = retention.runs(open_ledger(db))
     assert (run_row["who"], run_row["before_date"], run_row["basis"], run_row["returns"], run_row["files"]) == (
@@ -257,19 +277,18 @@ def _figures(db: Path, folder: Path) -> dict:
     return out
 
 
-def test_every_figure_is_the_same_after_retention(db, tmp_path):
+def test_every_figure_is_the_same_after_retention(db, after, tmp_path):
     before = _figures(db, tmp_path / "before")
     assert "claimed by SW-L3-01 (Bermondsey Pathways CIC, 2026/27-Q1 claim L3-01-0064)" in before["across"]
     assert '"net_payable"' in before[("payments", "2026/27-Q2")]
-    run("retention", "--before", BEFORE, "--today", TODAY, "--db", db)
-    after = _figures(db, tmp_path / "after")
-    assert after.keys() == before.keys()
+    figures = _figures(after, tmp_path / "after")  # the same ledger after the run
+    assert figures.keys() == before.keys()
     for key in before:
-        assert after[key] == before[key], key
+        assert figures[key] == before[key], key
 
 
-def test_the_ledger_verifies_and_checks_after_retention(db):
-    run("retention", "--before", BEFORE, "--today", TODAY, "--db", db)
+def test_the_ledger_verifies_and_checks_after_retention(after):  # after the run
+    db = after
     assert run("db", "verify", "--db", db).output.startswith(f"ok: {db}: the hash chain of its 7 decisions holds")
     checked = run("db", "check", "--db", db).output
     assert checked.startswith(
@@ -278,8 +297,8 @@ def test_the_ledger_verifies_and_checks_after_retention(db):
     assert f"  {'retention_runs':<20} {1:>8}" in checked.splitlines()
 
 
-def test_a_later_run_finds_nothing_due_and_changes_nothing(db):
-    run("retention", "--before", BEFORE, "--today", TODAY, "--db", db)
+def test_a_later_run_finds_nothing_due_and_changes_nothing(after):  # after the run
+    db = after
     before = _state(db)
     out = run("retention", "--before", BEFORE, "--today", TODAY, "--db", db).output
     assert out.splitlines()[-1] == (
@@ -372,8 +391,8 @@ def test_no_ledger_is_one_sentence_and_none_is_made(tmp_path, dry):
 # --- the ledger's guard --------------------------------------------------------------------------------------
 
 
-def test_the_exception_is_open_only_to_a_run_inside_its_transaction(db):
-    run("retention", "--before", BEFORE, "--today", TODAY, "--db", db)
+def test_the_exception_is_open_only_to_a_run_inside_its_transaction(after):  # after the run
+    db = after
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA foreign_keys = ON")
     try:
@@ -456,8 +475,8 @@ def test_a_workbook_that_cannot_be_removed_is_said_and_goes_with_the_next_run(db
     assert out.splitlines()[-1] == f"Removed 4 stored workbooks from {db.parent / 'files'}"
 
 
-def test_a_retained_return_is_never_checked_again(db):
-    run("retention", "--before", BEFORE, "--today", TODAY, "--db", db)
+def test_a_retained_return_is_never_checked_again(after):  # after the run
+    db = after
     with open_ledger(db) as ledger:
         decisions = len(store.decisions(ledger))
         with pytest.raises(
@@ -471,8 +490,8 @@ def test_a_retained_return_is_never_checked_again(db):
     assert [d.return_id for d in done] == [10]
 
 
-def test_backups_after_retention_copy_no_removed_workbook(db, tmp_path):
-    run("retention", "--before", BEFORE, "--today", TODAY, "--db", db)
+def test_backups_after_retention_copy_no_removed_workbook(after, tmp_path):  # after the run
+    db = after
     out = run("db", "backup", tmp_path / "b" / "backup.sqlite3", "--parents", "--db", db).output
     assert "Stored returns: 10 new files copied" in out
     assert run("db", "check", "--db", tmp_path / "b" / "backup.sqlite3").output.startswith("ok: ")

@@ -117,8 +117,8 @@ def test_brackets_move_between_quarters(ledger_path, tmp_path):
 # --- findings: accept, query, waive ----------------------------------------------------------------------
 
 
-def test_waiving_a_finding_records_it_and_the_claim_counts_again(ledger_path, tmp_path):
-    result = import_file(ledger_path, tmp_path, late_l7(tmp_path))
+def test_waiving_a_finding_records_it_and_the_claim_counts_again(late_l7_ledger, tmp_path):
+    ledger_path, result = late_l7_ledger
     assert (result.version, result.errors) == (2, 1)
     seen = {}
 
@@ -169,8 +169,8 @@ def test_waiving_a_finding_records_it_and_the_claim_counts_again(ledger_path, tm
     )
 
 
-def test_a_decision_needs_a_reason_and_escape_records_nothing(ledger_path, tmp_path):
-    import_file(ledger_path, tmp_path, late_l7(tmp_path))
+def test_a_decision_needs_a_reason_and_escape_records_nothing(late_l7_ledger, tmp_path):
+    ledger_path, _ = late_l7_ledger
     seen = {}
 
     async def scenario(pilot):
@@ -199,8 +199,8 @@ def test_a_decision_needs_a_reason_and_escape_records_nothing(ledger_path, tmp_p
         assert store.decisions(ledger) == []
 
 
-def test_query_then_accept_keeps_both_and_shows_the_latest(ledger_path, tmp_path):
-    result = import_file(ledger_path, tmp_path, late_l7(tmp_path))
+def test_query_then_accept_keeps_both_and_shows_the_latest(late_l7_ledger, tmp_path):
+    ledger_path, result = late_l7_ledger
     seen = {}
 
     async def scenario(pilot):
@@ -221,10 +221,10 @@ def test_query_then_accept_keeps_both_and_shows_the_latest(ledger_path, tmp_path
     ]
 
 
-def test_a_tab_shown_before_a_decision_shows_it_when_shown_again(ledger_path, tmp_path):
+def test_a_tab_shown_before_a_decision_shows_it_when_shown_again(late_l7_ledger, tmp_path):
     """A tab is filled from the latest read when it is shown: one already shown before a decision on
     another tab shows the decision when it is shown again."""
-    result = import_file(ledger_path, tmp_path, late_l7(tmp_path))
+    ledger_path, result = late_l7_ledger
     seen = {}
 
     async def scenario(pilot):
@@ -302,8 +302,8 @@ def test_the_outputs_tab_is_quiet_for_a_contract_on_profile(ledger_path, tmp_pat
     assert seen["flags"].splitlines()[-1] == "No K701, K702 or K703 warning for this quarter."
 
 
-def test_an_earlier_version_can_be_opened_from_the_versions_tab(ledger_path, tmp_path):
-    result = import_file(ledger_path, tmp_path, late_l7(tmp_path))
+def test_an_earlier_version_can_be_opened_from_the_versions_tab(late_l7_ledger, tmp_path):
+    ledger_path, result = late_l7_ledger
     seen = {}
 
     async def scenario(pilot):

@@ -162,14 +162,14 @@ def test_at_120_by_36_the_quarter_shows_the_flags_credits_and_rap(ledger_path, t
     assert row.split()[-4:] == ["2:", "6/6", "4:", "0/5"]  # the last column, beside the contract id
 
 
-def test_long_text_is_read_whole_in_the_pane_under_the_table(ledger_path, tmp_path):
+def test_long_text_is_read_whole_in_the_pane_under_the_table(late_l7_ledger, tmp_path):
     """A decision's reason is cut in the table and whole in the pane under it."""
     reason = (
         "the provider sent the signed job offer on 30/09/2026, dated before the end of the quarter, and the "
         "start was confirmed with the employer by phone; evidence filed with the contract monitoring notes "
         "for 2026/27-Q2"
     )
-    result = import_file(ledger_path, tmp_path, late_l7(tmp_path))
+    ledger_path, result = late_l7_ledger
     seen = {}
 
     async def scenario(pilot):
@@ -192,8 +192,8 @@ def test_long_text_is_read_whole_in_the_pane_under_the_table(ledger_path, tmp_pa
 # --- keys ------------------------------------------------------------------------------------------------------
 
 
-def test_w_on_the_outputs_tab_does_not_waive_a_finding(ledger_path, tmp_path):
-    import_file(ledger_path, tmp_path, late_l7(tmp_path))
+def test_w_on_the_outputs_tab_does_not_waive_a_finding(late_l7_ledger, tmp_path):
+    ledger_path, _ = late_l7_ledger
     seen = {}
 
     async def scenario(pilot):
@@ -275,8 +275,8 @@ def test_q_on_a_contract_screen_quits(ledger_path, tmp_path):
     assert app.return_code == 0 and not app.is_running
 
 
-def test_quitting_from_a_dialog_with_a_typed_reason_asks_first(ledger_path, tmp_path):
-    import_file(ledger_path, tmp_path, late_l7(tmp_path))
+def test_quitting_from_a_dialog_with_a_typed_reason_asks_first(late_l7_ledger, tmp_path):
+    ledger_path, _ = late_l7_ledger
     seen = {}
 
     async def scenario(pilot):
@@ -349,8 +349,8 @@ def test_slash_narrows_the_table_and_esc_clears_it(ledger_path, tmp_path):
     assert seen["cleared"] == CONTRACTS and seen["bar"] is False
 
 
-def test_quick_filters_on_the_quarter_screen(ledger_path, tmp_path):
-    import_file(ledger_path, tmp_path, late_l7(tmp_path))  # an error on SW-L7-01's version 2
+def test_quick_filters_on_the_quarter_screen(late_l7_ledger, tmp_path):
+    ledger_path, _ = late_l7_ledger  # an error on SW-L7-01's version 2
     with open_ledger(ledger_path) as ledger:
         from swtool.ledger import views
         from swtool.model.settings import Settings
@@ -748,8 +748,8 @@ def test_swtool_find_lists_a_client_across_quarters(ledger_path):
     ]
 
 
-def test_swtool_find_json_says_which_claim_does_not_count(ledger_path, tmp_path):
-    late = import_file(ledger_path, tmp_path, late_l7(tmp_path))  # C201: SW700008's job start is after the quarter
+def test_swtool_find_json_says_which_claim_does_not_count(late_l7_ledger, tmp_path):
+    ledger_path, late = late_l7_ledger  # C201: SW700008's job start is after the quarter
     res = run("find", "SW700008", "--format", "json", "--db", ledger_path)
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
@@ -801,8 +801,8 @@ def test_a_closed_plan_is_not_needed_again_in_status(ledger_path, tmp_path):
     assert (l5["rap"], l5["rap_needed"]) == (None, True)
 
 
-def test_several_findings_are_decided_with_one_reason(ledger_path, tmp_path):
-    result = import_file(ledger_path, tmp_path, late_l7(tmp_path))  # version 2: C201 and a warning
+def test_several_findings_are_decided_with_one_reason(late_l7_ledger, tmp_path):
+    ledger_path, result = late_l7_ledger  # version 2: C201 and a warning
     seen = {}
 
     async def scenario(pilot):

@@ -20,14 +20,15 @@ import pytest
 import ledger_helpers as lh
 from swtool.ledger import open_ledger
 from swtool.tui.app import ReviewApp
-from tui_helpers import session, settle, still, type_text
+from tui_helpers import headless, session, settle, still, type_text
 
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
 
 
 @pytest.fixture
 def app(built, tmp_path):
-    with open_ledger(lh.clone(built, tmp_path / "ledger.sqlite3")) as ledger:
+    # Only the picture is painted: the frames before it are not drawn (tui_helpers.headless).
+    with open_ledger(lh.clone(built, tmp_path / "ledger.sqlite3")) as ledger, headless():
         s = session(ledger, tmp_path)
         s.plans_dir = Path("plans")  # shown in the new-plan dialog: the same on every run
         yield ReviewApp(s)

@@ -6,7 +6,9 @@ samples, changed with openpyxl where a scenario needs it.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import pickle
 import shutil
 from datetime import datetime
 from decimal import Decimal
@@ -53,19 +55,52 @@ def build(folder: Path, change=None, register_change=None, scenario: str | None 
     return _build(folder, change, register_change)
 
 
+# The scenarios change only these returns, each the last of its contract, so no other return is checked
+# against them: a scenario is a copy of the ledger of every other sample return (made once per run) with
+# its own versions of these imported. Return ids differ from the plain build's; the tests find them by name.
+LAST = (lh.L3_Q2, Path("SW-L7-01") / "SW-L7-01_2026-27_Q1.xlsx", lh.L7_Q2)
+
+
+def _without_last(folder: Path) -> Path:
+    register, returns = lh.copy_samples(folder / "in")
+    for rel in LAST:
+        (returns / rel).unlink()
+    return _import_all(folder, register, [returns])
+
+
+def _import_all(folder: Path, register: Path, paths: list[Path], base: Path | None = None) -> Path:
+    path = folder / "ledger.sqlite3"
+    if base is not None:
+        lh.clone(base, path)
+    rd = lh.refdata(folder)
+    with open_ledger(path) as ledger:
+        if base is None:
+            store.import_register(ledger, register, rd, Settings.defaults())
+        results = store.import_returns(ledger, paths, rd, Settings.defaults(), lh.TODAY)
+    assert all(r.status == "imported" for r in results), [r.line() for r in results]
+    return path
+
+
+def _sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
 def _build(folder: Path, change=None, register_change=None) -> Path:
     register, returns = lh.copy_samples(folder / "in")
     if change:
         change(returns)
     if register_change:
         register_change(register)
-    path = folder / "ledger.sqlite3"
-    rd = lh.refdata(folder)
-    with open_ledger(path) as ledger:
-        store.import_register(ledger, register, rd, Settings.defaults())
-        results = store.import_returns(ledger, [returns], rd, Settings.defaults(), lh.TODAY)
-    assert all(r.status == "imported" for r in results), [r.line() for r in results]
-    return path
+    rest = [p for p in sorted(returns.rglob("*.xlsx")) if p.relative_to(returns) not in LAST]
+    untouched = register_change is None and [p.relative_to(returns) for p in rest] == [
+        p.relative_to(lh.SAMPLES / "returns")
+        for p in sorted((lh.SAMPLES / "returns").rglob("*.xlsx"))
+        if p.relative_to(lh.SAMPLES / "returns") not in LAST
+    ]
+    if untouched and all(_sha(p) == _sha(lh.SAMPLES / "returns" / p.relative_to(returns)) for p in rest):
+        base = lh.made_once("the sample ledger without the last returns of SW-L3-01 and SW-L7-01", _without_last)
+        return _import_all(folder, register, [returns / rel for rel in LAST if (returns / rel).exists()], base)
+    return _import_all(folder, register, [returns])
 
 
 def import_one(path: Path, file: Path) -> store.ImportResult:
@@ -135,9 +170,22 @@ def _after_final_deadline(tmp_path: Path) -> Path:
     return v2
 
 
+def _with_after_final_deadline(tmp_path: Path) -> tuple[Path, store.ImportResult]:
+    """A copy of the sample ledger with ``_after_final_deadline`` imported (made once per run), and what
+    that import returned."""
+
+    def make(folder: Path) -> Path:
+        path = build(folder)
+        r = import_one(path, _after_final_deadline(folder))
+        (folder / "import.pickle").write_bytes(pickle.dumps(r))
+        return path
+
+    made = lh.made_once("the sample ledger with SW-L7-01 Q2 version 2 after the final deadline", make)
+    return lh.clone(made, tmp_path / "ledger.sqlite3"), pickle.loads((made.parent / "import.pickle").read_bytes())
+
+
 def test_a_version_after_the_final_deadline_counts_only_after_the_exception(tmp_path):
-    path = build(tmp_path)
-    r = import_one(path, _after_final_deadline(tmp_path))
+    path, r = _with_after_final_deadline(tmp_path)
     assert r.status == "imported" and r.version == 2
     line = output_2(path)
     assert (line.actual, line.amount) == (2, Decimal("0.00"))  # version 1 still counts: 2 of 2.5
@@ -170,21 +218,30 @@ def test_count_late_is_refused_for_a_version_on_time(tmp_path):
 # --- void --------------------------------------------------------------------------------------------
 
 
-def _mistaken_q1(tmp_path: Path) -> tuple[Path, store.ImportResult]:
+def without_l7_q2(returns: Path) -> None:
+    for p in returns.glob("SW-L7-01/*Q2*"):
+        p.unlink()
+
+
+def _mistaken_q1(tmp_path: Path) -> tuple[Path, int]:
     """A ledger of the samples without SW-L7-01's Q2, then SW-L7-01's Q2 workbook imported by mistake as
-    a second version of Q1 (its cover changed to Q1, submitted 14/07/2026, on time)."""
+    a second version of Q1 (its cover changed to Q1, submitted 14/07/2026, on time): made once per run,
+    each test has a copy. Gives the copy and the mistaken return's id."""
 
-    def only_q1(returns: Path) -> None:
-        for p in returns.glob("SW-L7-01/*Q2*"):
-            p.unlink()
+    def make(folder: Path) -> Path:
+        path = build(folder / "ledger", without_l7_q2, scenario="SW-L7-01 without Q2")
+        mistake = folder / "mistake.xlsx"
+        shutil.copyfile(lh.SAMPLES / "returns" / lh.L7_Q2, mistake)
+        edit(mistake, "Return", "B5", "Q1")
+        edit(mistake, "Return", "B7", datetime(2026, 7, 14))
+        wrong = import_one(path, mistake)
+        assert (wrong.quarter, wrong.version) == (Q1, 2)
+        return path
 
-    path = build(tmp_path, only_q1, scenario="SW-L7-01 without Q2")
-    mistake = tmp_path / "mistake.xlsx"
-    shutil.copyfile(lh.SAMPLES / "returns" / lh.L7_Q2, mistake)
-    edit(mistake, "Return", "B5", "Q1")
-    edit(mistake, "Return", "B7", datetime(2026, 7, 14))
-    wrong = import_one(path, mistake)
-    assert (wrong.quarter, wrong.version) == (Q1, 2)
+    made = lh.made_once("scenario SW-L7-01 without Q2, its Q2 imported as Q1 by mistake", make)
+    path = lh.clone(made, tmp_path / "ledger.sqlite3")
+    with open_ledger(path) as ledger:
+        [wrong] = [r["id"] for r in store.returns(ledger, L7, Q1) if r["version"] == 2]
     return path, wrong
 
 
@@ -197,9 +254,9 @@ def test_void_then_the_correct_return_comes_back_clean(tmp_path):
         before = {f["code"] for f in store.findings_of(ledger, right.return_id) if f["severity"] == "error"}
     assert {"C213", "R112"} <= before
 
-    res = run("void", wrong.return_id, "--reason", "Q2's workbook sent as Q1 by mistake", "--db", path)
+    res = run("void", wrong, "--reason", "Q2's workbook sent as Q1 by mistake", "--db", path)
     assert res.exit_code == 0, res.output
-    assert f"voided return {wrong.return_id} ({L7} {Q1} version 2)" in res.output
+    assert f"voided return {wrong} ({L7} {Q1} version 2)" in res.output
     assert f"checked again: return {right.return_id} ({L7} {Q2} version 1): {right.errors} → 0 errors" in res.output
     with open_ledger(path) as ledger:
         after = [f for f in store.findings_of(ledger, right.return_id) if f["severity"] == "error"]
@@ -210,14 +267,14 @@ def test_void_then_the_correct_return_comes_back_clean(tmp_path):
         assert counted[Q2]["id"] == right.return_id
     listing = run("returns", "--contract", L7, "--db", path).output
     assert "void" in listing
-    again = run("void", wrong.return_id, "--reason", "twice", "--db", path)
+    again = run("void", wrong, "--reason", "twice", "--db", path)
     assert again.exit_code == 2 and "is void; nothing more can be decided on it" in again.output
 
 
 def test_void_then_import_the_correct_return_clean(tmp_path):
     """The mistaken Q1 voided first: the real Q2 imported afterwards is checked without it, clean."""
     path, wrong = _mistaken_q1(tmp_path)
-    res = run("void", wrong.return_id, "--reason", "Q2's workbook sent as Q1", "--db", path)
+    res = run("void", wrong, "--reason", "Q2's workbook sent as Q1", "--db", path)
     assert res.exit_code == 0 and "no later return of the contract needed checking again" in res.output
     right = import_one(path, lh.SAMPLES / "returns" / lh.L7_Q2)
     assert (right.status, right.errors) == ("imported", 0)
@@ -287,8 +344,7 @@ def test_payments_pay_only_approved_returns_and_agree_with_credits(tmp_path):
 
 
 def test_approve_refuses_a_version_that_does_not_count(tmp_path):
-    path = build(tmp_path)
-    r = import_one(path, _after_final_deadline(tmp_path))
+    path, r = _with_after_final_deadline(tmp_path)
     res = run("approve", r.return_id, "--reason", "x", "--db", path)
     assert res.exit_code == 2
     assert "is not the version that counts for 2026/27-Q2" in res.output and "--count-late" in res.output
@@ -302,7 +358,13 @@ def test_q4_balancing_payment_with_funding_paid_100000(tmp_path):
         ws.cell(row, 7).value = 100000
         wb.save(register)
 
-    path = build(tmp_path, register_change=funding)
+    # the register of the samples with the funding paid, imported as its next version (as at a year end)
+    path = build(tmp_path)
+    register = tmp_path / "register.xlsx"
+    shutil.copyfile(lh.SAMPLES / "register.xlsx", register)
+    funding(register)
+    with open_ledger(path) as ledger:
+        assert store.import_register(ledger, register, lh.refdata(tmp_path), Settings.defaults()).version == 2
     q4 = "2025/26-Q4"
     with open_ledger(path) as ledger:
         rid = store.counted_returns(ledger, None, "SW-L3-01")[q4]["id"]

@@ -17,6 +17,7 @@ from swtool.checks.context import CheckContext
 from swtool.engine import check_file
 from swtool.model import standard as std
 from swtool.model.settings import Settings
+from swtool.read import submission
 from swtool.read.preflight import Limits, Unreadable
 from swtool.read.workbook import read
 
@@ -37,6 +38,29 @@ def run(path: Path, limits: Limits = Limits()):
     ctx = CheckContext(REFDATA, Settings.defaults(), TODAY)
     report, _ = check_file(path, ctx, limits)
     return report
+
+
+def run_reading(path: Path, limits: Limits = Limits()):
+    """``run``, and the cells its check read (the sheets a check reads): one read of the file for both."""
+    kept = []
+    real = submission.start_read
+
+    def start_read(*args, **kwargs):
+        pending = real(*args, **kwargs)
+        result = pending.result
+
+        def keep():
+            kept.append(result())
+            return kept[-1]
+
+        pending.result = keep
+        return pending
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(submission, "start_read", start_read)
+        report = run(path, limits)
+    assert len(kept) == 1
+    return report, kept[0]
 
 
 def structure(report, sheet: str | None = None) -> list[list]:
@@ -128,9 +152,8 @@ def test_row_numbers_survive_title_rows_blank_rows_and_hidden_rows(tmp_path):
         ws["C9"] = "zz"  # a hidden row is still read, with its own number
 
     path = replace_claims(write_return(tmp_path), build)
-    raw = read(path)
+    report, raw = run_reading(path)
     assert raw.sheets["Claims"].rows == [1, 2, 4, 5, 8, 9, 11, 12]
-    report = run(path)
     assert sorted(structure(report)) == [
         ["S004", "Claims!C11", "Output"],
         ["S004", "Claims!C9", "Output"],
@@ -175,9 +198,10 @@ def test_a_long_blank_gap_stops_reading(tmp_path):
             ws.cell(60, j, v)  # 57 blank rows below the last claim
 
     path = replace_claims(write_return(tmp_path), build)
-    short = read(path, limits=Limits(blank_row_stop=50)).sheets["Claims"]
+    report, raw = run_reading(path, Limits(blank_row_stop=50))
+    short = raw.sheets["Claims"]
     assert short.rows == [1, 2] and "50 blank rows" in short.truncated
-    assert structure(run(path, Limits(blank_row_stop=50))) == []
+    assert structure(report) == []
     # the default bound (1,000 blank rows) reads past such a gap: blank rows end nothing
     assert structure(run(path)) == [["S004", "Claims!C60", "Output"]]
 
@@ -190,11 +214,12 @@ def test_a_stray_value_far_to_the_right_or_far_below_is_not_read(tmp_path):
         ws["XFD1048576"] = "very far"  # Excel's last cell
 
     path = replace_claims(write_return(tmp_path), build)
-    sheet = read(path).sheets["Claims"]
+    report, raw = run_reading(path)
+    sheet = raw.sheets["Claims"]
     assert sheet.width == len(CLAIM_HEADERS)
     assert sheet.rows == [1, 2]
     assert all("stray" not in row and "very far" not in row for row in sheet.values)
-    assert structure(run(path)) == []
+    assert structure(report) == []
 
 
 def test_dates_read_from_the_1904_date_system(tmp_path):

@@ -7,6 +7,7 @@ the sheet's XML; ``check`` does not load openpyxl; a column is typed at once, as
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import os
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -56,18 +58,127 @@ def outcome(report) -> dict:
     }
 
 
-def read_with(path: Path, reader: str, limits: Limits = Limits()):
+def read_with(path: Path, reader: str, limits: Limits = Limits(), wanted: set[str] | None = None):
     try:
-        return read(path, limits=limits, reader=reader)
+        return read(path, wanted, limits=limits, reader=reader)
     except Unreadable as e:
         return ("S001", e.reason, str(e))
 
 
-# --- every golden sample and every hostile file: the same findings ----------------------------------------
+def contents(raw) -> object:
+    """Everything a read gives, each cell with its type: to ``==`` True, 1 and 1.0 are one value, to a
+    check they are not. What a check makes of a file follows from this (the typing of a column handed
+    as a column is held to the typing of its cells below)."""
+    if not isinstance(raw, workbook.RawWorkbook):
+        return raw
+    return (
+        raw.path,
+        raw.sha256,
+        raw.sheet_states,
+        raw.warnings,
+        {
+            name: (
+                s.name,
+                s.state,
+                s.rows,
+                [tuple((type(v), v) for v in row) for row in s.values],
+                s.width,
+                s.formula_cells,
+                s.truncated,
+                s.notes,
+            )
+            for name, s in raw.sheets.items()
+        },
+    )
+
+
+WANTED = {w.casefold() for w in submission.wanted_sheets()}  # the sheets a check reads
+
+
+class Served:
+    """A read already made, handed to the check in place of a new read of the same file."""
+
+    def __init__(self, got):
+        self.got = got
+
+    def result(self):
+        if isinstance(self.got, Unreadable):
+            raise self.got
+        return copy.deepcopy(self.got)  # each check has its own cells
+
+    def cancel(self) -> None:
+        pass
+
+
+@contextmanager
+def serving(reads: dict):
+    """Checks take their cells from ``reads`` ({(path, reader): RawWorkbook or Unreadable}), read with
+    the sheets a check asks for; other files are read as usual."""
+    real = submission.start_read
+
+    def start_read(path, wanted=None, limits=None, header_hints=None, reader=workbook.CALAMINE):
+        got = reads.get((Path(path), reader))
+        if got is None:
+            return real(path, wanted, limits, header_hints, reader)
+        assert wanted == WANTED
+        return Served(got)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(submission, "start_read", start_read)
+        yield
+
+
+# --- every golden sample and every hostile file: the same cells, the same findings -------------------------
+
+SAMPLES = [p for p in make_samples.sample_files() if p.name != "not-a-workbook.xlsx"]  # that one: pre-flight
 
 
 @pytest.fixture(scope="module")
-def sample_reports(golden_reports):
+def sample_reads() -> dict:
+    """Every sample read here by each reader, every sheet, once: {path: {reader: RawWorkbook}}. The child
+    process hands back what a read here gives (test_corpus.py); calamine's read may not hand the file to
+    openpyxl (a read it does hand over is the text of the AssertionError)."""
+
+    def refuse(*args):
+        raise AssertionError("read by openpyxl")
+
+    reads = {}
+    for path in SAMPLES:
+        pf = preflight(path)
+        got = {workbook.OPENPYXL: workbook._read_checked(path, pf, None, Limits(), workbook.OPENPYXL)}
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(workbook, "_read_openpyxl", refuse)
+            try:
+                got[workbook.CALAMINE] = workbook._read_checked(path, pf, None, Limits(), workbook.CALAMINE)
+            except AssertionError as e:
+                got[workbook.CALAMINE] = str(e)
+        reads[path] = got
+    return reads
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_every_golden_sample_is_read_by_calamine_itself_as_openpyxl_reads_it(path, sample_reads):
+    """The fast reader is not quietly handing ordinary returns to openpyxl, and gives openpyxl's cells."""
+    got = sample_reads[path]
+    assert contents(got[workbook.CALAMINE]) == contents(got[workbook.OPENPYXL])
+
+
+def as_checked(raw: workbook.RawWorkbook) -> workbook.RawWorkbook:
+    """The read a check makes (only the sheets it wants) out of a read of every sheet."""
+    left_out = [n for n in raw.sheets if n.casefold().strip() not in WANTED]
+    assert not any(raw.sheets[n].notes for n in left_out)  # so the workbook's warnings are the same
+    return dataclasses.replace(raw, sheets={n: s for n, s in raw.sheets.items() if n not in left_out})
+
+
+# two samples also read by openpyxl in the check's own child process: one that leans on its history
+END_TO_END = ("faulty-claims.xlsx", "SW-L3-01_2026-27_Q2.xlsx")
+
+
+@pytest.fixture(scope="module")
+def sample_reports(golden_reports, sample_reads):
+    """The golden run (conftest: the calamine reader, end to end) and the same run on openpyxl's cells:
+    the history and every sample checked from openpyxl's reads above (not read again), and the
+    END_TO_END samples read again by the openpyxl reader as a check reads them."""
     from swtool.engine import load_history
     from swtool.model.refdata import RefData
     from swtool.read.register import read_register
@@ -75,55 +186,31 @@ def sample_reports(golden_reports):
     refdata = RefData(overrides=make_samples.HERE / "no-overrides")
     assert settings("calamine") == Settings.defaults()  # so the golden run (conftest) is the calamine run
     runs = {"calamine": {p: outcome(report) for p, report in golden_reports.items()}}
-    # Each history return is loaded again when it is checked: the same call with the same arguments gives
-    # the same submission, so the second gets a copy of the first (each check still has its own objects).
-    loaded: dict = {}
-    real_load = submission.load_submission
-
-    def load_once(path, refdata, limits=Limits(), reader="calamine"):
-        key = (Path(path), limits, reader)
-        if key not in loaded:
-            loaded[key] = real_load(path, refdata, limits, reader)
-        return copy.deepcopy(loaded[key])
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(submission, "load_submission", load_once)
-        for reader in ("openpyxl",):
-            history, _ = load_history([make_samples.RETURNS], refdata, reader=reader)
-            ctx = CheckContext(
-                refdata,
-                settings(reader),
-                make_samples.TODAY,
-                read_register(make_samples.REGISTER, refdata),
-                history,
-                True,
-            )
-            runs[reader] = {p: outcome(check_file(p, ctx)[0]) for p in make_samples.sample_files()}
+    reads = {(p, workbook.OPENPYXL): as_checked(r[workbook.OPENPYXL]) for p, r in sample_reads.items()}
+    with serving(reads):
+        history, _ = load_history([make_samples.RETURNS], refdata, reader="openpyxl")
+        ctx = CheckContext(
+            refdata,
+            settings("openpyxl"),
+            make_samples.TODAY,
+            read_register(make_samples.REGISTER, refdata),
+            history,
+            True,
+        )
+        runs["openpyxl"] = {p: outcome(check_file(p, ctx)[0]) for p in make_samples.sample_files()}
+    runs["end to end"] = {p: outcome(check_file(p, ctx)[0]) for p in SAMPLES if p.name in END_TO_END}
     return runs
 
 
 def test_every_golden_sample_gives_the_same_findings_with_either_reader(sample_reports):
     calamine, openpyxl_ = sample_reports["calamine"], sample_reports["openpyxl"]
-    assert len(calamine) >= 10
+    assert len(calamine) >= 10 and set(calamine) == set(openpyxl_)
     for path in calamine:
         assert calamine[path] == openpyxl_[path], path.name
     assert any(r["findings"] for r in calamine.values())  # the faulty samples do have findings
-
-
-@pytest.mark.parametrize(
-    "path", [p for p in make_samples.sample_files() if p.name != "not-a-workbook.xlsx"], ids=lambda p: p.name
-)
-def test_every_golden_sample_is_read_by_calamine_itself(path, monkeypatch):
-    """The fast reader is not quietly handing ordinary returns to openpyxl."""
-    pf = preflight(path)
-    # openpyxl's cells, read here: the child hands back what a read here gives (test_corpus.py)
-    expected = workbook._read_checked(path, pf, None, Limits(), workbook.OPENPYXL)
-
-    def refuse(*args):
-        raise AssertionError("read by openpyxl")
-
-    monkeypatch.setattr(workbook, "_read_openpyxl", refuse)
-    assert workbook._read_checked(path, pf, None, Limits(), workbook.CALAMINE) == expected
+    assert len(sample_reports["end to end"]) == len(END_TO_END)
+    for path, got in sample_reports["end to end"].items():
+        assert got == calamine[path], path.name
 
 
 @pytest.fixture(scope="module")
@@ -131,17 +218,42 @@ def base(tmp_path_factory) -> Path:
     return write_return(tmp_path_factory.mktemp("base"))
 
 
+# Hostile files also checked from each reader's cells: dates in every form, a formula with no saved value,
+# headers to report, a sheet hidden, a limit's note, one that is cut at max_columns.
+CHECKED = {
+    "dates-every-form",
+    "formula-without-cached-value",
+    "duplicate-and-blank-headers",
+    "hidden-and-very-hidden-sheets",
+    "megabyte-cell",
+    "16384-columns",
+}
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_every_hostile_file_gives_the_same_outcome_with_either_reader(case, base, tmp_path):
+    """Each reader reads the file as a check does (in its bounded child): the same cells, or the same
+    S001. A refused file, and the CHECKED ones, are also checked from those reads (not read again)."""
     path = case.build(tmp_path, base)
     limits = Limits().with_env({"SWTOOL_LIMITS": case.env or ""})
-    got = {}
-    for reader in ("calamine", "openpyxl"):
-        ctx = CheckContext(REFDATA, settings(reader), TODAY)
-        got[reader] = outcome(check_file(path, ctx, limits)[0])
-    assert got["calamine"] == got["openpyxl"]
+    reads = {}
+    for reader in workbook.READERS:
+        try:
+            reads[reader] = read(path, WANTED, limits, reader=reader)
+        except Unreadable as e:
+            reads[reader] = e
+    cells = {r: contents(("S001", g.reason, str(g)) if isinstance(g, Unreadable) else g) for r, g in reads.items()}
+    assert cells[workbook.CALAMINE] == cells[workbook.OPENPYXL]
     if case.reason:
-        assert [f[0] for f in got["calamine"]["findings"]] == ["S001"]
+        assert cells[workbook.CALAMINE][:2] == ("S001", case.reason)
+    if case.reason or case.id in CHECKED:
+        got = {}
+        with serving({(path, r): g for r, g in reads.items()}):
+            for reader in workbook.READERS:
+                got[reader] = outcome(check_file(path, CheckContext(REFDATA, settings(reader), TODAY), limits)[0])
+        assert got[workbook.CALAMINE] == got[workbook.OPENPYXL]
+        if case.reason:
+            assert [f[0] for f in got[workbook.CALAMINE]["findings"]] == ["S001"]
 
 
 # --- values as each program writes them ----------------------------------------------------------------------
@@ -423,17 +535,24 @@ def test_the_reader_setting_chooses_openpyxl_and_refuses_anything_else(base):
 PROBE = """
 import contextlib, io, json, sys
 from swtool.cli import cli
-with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-    try:
-        cli(sys.argv[1:], standalone_mode=False)
-    except SystemExit:
-        pass
-print("@@" + json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("openpyxl", "python_calamine"))))
+loaded = []
+for args in json.loads(sys.argv[1]):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            cli(args, standalone_mode=False)
+        except SystemExit:
+            pass
+    loaded.append(sorted(m for m in sys.modules if m.split(".")[0] in ("openpyxl", "python_calamine")))
+print("@@" + json.dumps(loaded))
 """
 
 
-def loaded_by(*args: str) -> list[str]:
-    res = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=300)
+def loaded_by(*commands: list[str]) -> list[list[str]]:
+    """The reader modules loaded in one process after each command, run one after the other in it (the
+    modules loaded only add up: an empty list after the last means no command loaded one)."""
+    res = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(commands)], capture_output=True, text=True, timeout=300
+    )
     assert res.returncode == 0, res.stderr
     return json.loads([x for x in res.stdout.splitlines() if x.startswith("@@")][-1][2:])
 
@@ -441,9 +560,9 @@ def loaded_by(*args: str) -> list[str]:
 def test_check_loads_neither_reader_in_its_own_process(base, tmp_path):
     """The reading is calamine's, in the bounded child process; openpyxl is for writing, and the annotated
     copy is written in a bounded child too."""
-    assert loaded_by("check", str(base), "--today", TODAY.isoformat()) == []
     copy = tmp_path / "copy.xlsx"
-    assert loaded_by("check", str(base), "--today", TODAY.isoformat(), f"--annotate={copy}") == []
+    check = ["check", str(base), "--today", TODAY.isoformat()]
+    assert loaded_by(check, [*check, f"--annotate={copy}"]) == [[], []]
     assert openpyxl.load_workbook(copy).sheetnames[0] == "Findings"
 
 

@@ -31,10 +31,11 @@ def run(*args):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
-@pytest.fixture
-def personal(tmp_path):
+@pytest.fixture(scope="module")
+def personal(tmp_path_factory):
+    # only read by the tests (the check writes nothing beside it): written once for the module
     return write_return(
-        tmp_path,
+        tmp_path_factory.mktemp("personal"),
         registrations=[
             registration(),
             registration(**{"Client ref": "SW100002", "Age at registration": 15, "Postcode": "N1 9GU"}),
@@ -193,9 +194,15 @@ REDACTED_SENTENCES = {
 }
 
 
+@pytest.fixture(scope="module")
+def payload(tmp_path_factory):
+    """The payload return, written once for the tests that only check it."""
+    return payload_return(tmp_path_factory.mktemp("payload"))
+
+
 @pytest.mark.parametrize("fmt", ["text", "json", "junit"])
-def test_values_typed_in_place_of_codes_are_redacted_in_every_format(tmp_path, fmt):
-    path = payload_return(tmp_path)
+def test_values_typed_in_place_of_codes_are_redacted_in_every_format(payload, fmt):
+    path = payload
     plain = run("check", path, "--today", TODAY, "--format", fmt).stdout
     if fmt == "text":  # three examples of a rule per sheet: S004 at M3, N3 and X3 (Z3 is "… and 2 more")
         assert set(_leaks(plain)) == set(PAYLOADS.values()) - {PAYLOADS["Disability"]}
@@ -302,10 +309,18 @@ def _everything_in(db) -> str:
         con.close()
 
 
-def test_the_ledger_keeps_none_of_the_payloads(tmp_path):
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory):
+    """One ledger for the tests that only read it (stored rows, ``returns --id``, which writes nothing)."""
+    with pytest.MonkeyPatch.context() as mp:  # module-scoped: conftest's per-test isolation is not in force yet
+        mp.setenv("SWTOOL_DATA_DIR", str(tmp_path_factory.mktemp("userdata")))
+        return make_ledger(tmp_path_factory.mktemp("ledger"))
+
+
+def test_the_ledger_keeps_none_of_the_payloads(ledger):
     import sqlite3
 
-    db = make_ledger(tmp_path)
+    db = ledger
     held = _everything_in(db)
     assert not _leaks(held)
     assert "Registrations!Z3: Disability '[redacted]' is not in the code list" in held
@@ -327,8 +342,8 @@ def test_the_ledger_keeps_none_of_the_payloads(tmp_path):
     assert "Autism" in held
 
 
-def test_returns_id_redacts_and_include_personal_shows_the_values(tmp_path):
-    db = make_ledger(tmp_path)
+def test_returns_id_redacts_and_include_personal_shows_the_values(ledger):
+    db = ledger
     out = run("returns", "--id", "1", "--db", db).output
     assert not _leaks(out)
     assert "Registrations!Z3: Disability '[redacted]' is not in the code list" in out

@@ -54,13 +54,13 @@ def check_json(path: Path, *extra) -> tuple[object, list[dict]]:
     return res, json.loads(res.stdout)["files"][0]["findings"]
 
 
-@pytest.fixture
-def faulty(tmp_path) -> Path:
+@pytest.fixture(scope="module")
+def faulty_source(tmp_path_factory) -> Path:
     """A return with findings on cells (a bad age, an unknown output, a repeated claim ref) and on a whole
-    sheet (no Evidence reference column)."""
+    sheet (no Evidence reference column). Written once; tests work on copies (``faulty``)."""
     headers = [c.header for c in std.CLAIMS.columns if c.header != "Evidence reference"]
     return write_return(
-        tmp_path,
+        tmp_path_factory.mktemp("faulty"),
         "faulty.xlsx",
         registrations=[registration(), registration(**{"Client ref": "SW100002", "Age at registration": "thirty"})],
         claims=[claim(), claim(**{"Claim ref": "CL-0001", "Output": "zz"})],
@@ -68,11 +68,33 @@ def faulty(tmp_path) -> Path:
     )
 
 
+@pytest.fixture
+def faulty(faulty_source, tmp_path) -> Path:
+    """This test's own copy of the faulty return, alone in its folder."""
+    path = tmp_path / "faulty.xlsx"
+    shutil.copyfile(faulty_source, path)
+    return path
+
+
 def annotated_of(path: Path, *extra) -> tuple[Path, list[dict]]:
     out = path.with_name("out.annotated.xlsx")
     res, findings = check_json(path, "--annotate", out, *extra)
     assert f"Annotated copy: {out}" in res.stderr
     return out, findings
+
+
+@pytest.fixture(scope="module")
+def annotated_faulty(faulty_source, tmp_path_factory) -> tuple[Path, list[dict], openpyxl.Workbook]:
+    """The faulty return checked with --annotate once, as the command does it by default (in a child
+    process), for the tests that only look at the copy: (the copy, the check's findings, the copy loaded).
+    No test writes to them."""
+    folder = tmp_path_factory.mktemp("annotated")
+    path = folder / "faulty.xlsx"
+    shutil.copyfile(faulty_source, path)
+    with pytest.MonkeyPatch.context() as mp:  # set up before the autouse fixture that isolates user data
+        mp.setenv("SWTOOL_DATA_DIR", str(folder / "userdata"))
+        out, findings = annotated_of(path)
+    return out, findings, openpyxl.load_workbook(out)
 
 
 def findings_rows(ws) -> list[tuple]:
@@ -84,9 +106,8 @@ def findings_rows(ws) -> list[tuple]:
 # --- marks on the cells -------------------------------------------------------------------------------
 
 
-def test_every_cell_the_json_names_is_filled_and_commented(faulty):
-    out, findings = annotated_of(faulty)
-    wb = openpyxl.load_workbook(out)
+def test_every_cell_the_json_names_is_filled_and_commented(annotated_faulty):
+    _out, findings, wb = annotated_faulty
     in_place = [f for f in findings if f["column"]]
     assert {f["code"] for f in in_place} >= {"S004", "S006"}
     for f in in_place:
@@ -101,9 +122,8 @@ def test_every_cell_the_json_names_is_filled_and_commented(faulty):
     assert age.fill.fill_type == "lightUp"  # errors striped: readable without colour
 
 
-def test_findings_sheet_is_first_and_lists_every_finding_in_order_with_links(faulty):
-    out, findings = annotated_of(faulty)
-    wb = openpyxl.load_workbook(out)
+def test_findings_sheet_is_first_and_lists_every_finding_in_order_with_links(annotated_faulty):
+    _out, findings, wb = annotated_faulty
     assert wb.sheetnames[0] == "Findings" and wb.active.title == "Findings"
     ws = wb["Findings"]
     rows = findings_rows(ws)
@@ -124,11 +144,10 @@ def test_findings_sheet_is_first_and_lists_every_finding_in_order_with_links(fau
     assert [w.title for w in wb.worksheets if w.sheet_view.tabSelected] == ["Findings"]
 
 
-def test_whole_sheet_findings_are_only_on_the_findings_sheet(faulty):
-    out, findings = annotated_of(faulty)
+def test_whole_sheet_findings_are_only_on_the_findings_sheet(annotated_faulty):
+    _out, findings, wb = annotated_faulty
     s003 = [f for f in findings if f["code"] == "S003"]
     assert s003 and not s003[0]["column"]
-    wb = openpyxl.load_workbook(out)
     assert "S003" in [r[1] for r in findings_rows(wb["Findings"])]
     for ws in wb.worksheets[1:]:
         for row in ws.iter_rows():
@@ -498,10 +517,17 @@ def _marks(path: Path) -> dict:
     }
 
 
+@pytest.fixture(scope="module")
+def marks_in_child(annotated_faulty) -> dict:
+    return _marks(annotated_faulty[0])
+
+
 @pytest.mark.parametrize("how", ["child_process=no", "no isolation"])
-def test_without_a_child_process_the_same_copy_is_written_here(faulty, tmp_path, monkeypatch, how):
-    in_child, findings = annotated_of(faulty)
-    expected = _marks(in_child)
+def test_without_a_child_process_the_same_copy_is_written_here(
+    faulty, tmp_path, monkeypatch, how, annotated_faulty, marks_in_child
+):
+    # the copy made in a child process (``annotated_faulty``, of the same return) is what is expected here
+    findings, expected = annotated_faulty[1], marks_in_child
 
     def no_child(*args, **kwargs):
         raise AssertionError("no child process where there is no isolation")
@@ -558,8 +584,8 @@ def _soffice():
 
 
 @pytest.mark.skipif(_soffice() is None, reason="LibreOffice (soffice) is not installed")
-def test_libreoffice_converts_the_annotated_copy(faulty, tmp_path):
-    out, findings = annotated_of(faulty)
+def test_libreoffice_converts_the_annotated_copy(annotated_faulty, tmp_path):
+    out, findings, _wb = annotated_faulty
     conv = tmp_path / "converted"
     env = {**os.environ, "HOME": str(tmp_path)}
     # csv of the first sheet, comma-separated, quoted, UTF-8 (76)

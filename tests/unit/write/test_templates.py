@@ -112,6 +112,12 @@ def _prefilled(folder: Path) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def prefilled_wb(prefilled):
+    """The prefilled return opened once for the tests that only look at it (one that fills it opens its own)."""
+    return openpyxl.load_workbook(prefilled)
+
+
 def _labels(ws) -> dict:
     return {row[0].value: row[1].value for row in ws.iter_rows(max_col=2) if row[0].value}
 
@@ -121,8 +127,8 @@ def _rows(ws) -> list[tuple]:
     return [r for r in rows[1:] if any(v is not None for v in r)]
 
 
-def test_prefilled_cover(prefilled):
-    wb = openpyxl.load_workbook(prefilled)
+def test_prefilled_cover(prefilled_wb):
+    wb = prefilled_wb
     assert _labels(wb["Return"]) == {
         "Provider": "Peckham Progress Trust",
         "Contract ID": "SW-L2-04",
@@ -135,8 +141,8 @@ def test_prefilled_cover(prefilled):
     }
 
 
-def test_prefilled_budget_lines_and_milestones(prefilled):
-    wb = openpyxl.load_workbook(prefilled)
+def test_prefilled_budget_lines_and_milestones(prefilled_wb):
+    wb = prefilled_wb
     assert [r[:4] for r in _rows(wb["Expenditure"])] == [
         ("Staff and management", "Employment adviser 1 FTE", 9000, None),
         ("Delivery", "Venue hire", 1500, None),
@@ -146,8 +152,8 @@ def test_prefilled_budget_lines_and_milestones(prefilled):
     ]
 
 
-def test_prefilled_lists_hold_only_the_lots_codes(prefilled):
-    wb = openpyxl.load_workbook(prefilled)
+def test_prefilled_lists_hold_only_the_lots_codes(prefilled_wb):
+    wb = prefilled_wb
     ws = wb["Lists"]
     columns = {
         ws.cell(1, c).value: [ws.cell(r, c).value for r in range(2, ws.max_row + 1) if ws.cell(r, c).value is not None]
@@ -197,8 +203,8 @@ def _expected_codes(col: std.Column) -> list:
 @pytest.mark.parametrize(
     "spec", [std.REGISTRATIONS, std.CLAIMS, std.EXPENDITURE, std.TRANSACTIONS, std.MILESTONES], ids=lambda s: s.name
 )
-def test_prefilled_sheet_has_dropdowns_input_messages_and_a_frozen_header(prefilled, spec):
-    wb = openpyxl.load_workbook(prefilled)
+def test_prefilled_sheet_has_dropdowns_input_messages_and_a_frozen_header(prefilled_wb, spec):
+    wb = prefilled_wb
     ws = wb[spec.name]
     assert [c.value for c in ws[1]] == spec.headers
     assert ws.freeze_panes == "A2"
@@ -216,8 +222,8 @@ def test_prefilled_sheet_has_dropdowns_input_messages_and_a_frozen_header(prefil
         assert all(r.max_row >= 5000 for r in dv.sqref.ranges)
 
 
-def test_prefilled_label_sheets_have_input_messages(prefilled):
-    wb = openpyxl.load_workbook(prefilled)
+def test_prefilled_label_sheets_have_input_messages(prefilled_wb):
+    wb = prefilled_wb
     for spec in (std.RETURN, std.NARRATIVE):  # one validation, with its message, per value cell
         cells = {
             str(r)
@@ -228,8 +234,8 @@ def test_prefilled_label_sheets_have_input_messages(prefilled):
         assert cells == {f"B{i}" for i in range(1, len(spec.columns) + 1)}, spec.name
 
 
-def test_prefilled_has_a_hidden_protected_contract_sheet(prefilled):
-    wb = openpyxl.load_workbook(prefilled)
+def test_prefilled_has_a_hidden_protected_contract_sheet(prefilled_wb):
+    wb = prefilled_wb
     ws = wb[std.CONTRACT_SHEET]
     assert ws.sheet_state == "hidden" and ws.protection.sheet
     values = _labels(ws)
