@@ -177,6 +177,11 @@ def check_cmd(path: Path, *extra: str) -> list[str]:
     return [*swtool_cmd(), "check", str(path), "--today", "2026-10-01", "-o", str(OUT / "report.txt"), *extra]
 
 
+def register_option() -> tuple[str, ...]:
+    register = ROOT / "samples" / "register.xlsx"  # the sample register (it holds the return's contract)
+    return ("--register", str(register)) if register.exists() else ()
+
+
 def best(cmd: list[str], repeat: int) -> tuple[float, float, float]:
     return min(timed_isolated(cmd) for _ in range(repeat))
 
@@ -201,8 +206,7 @@ def bench_large(label: str, path: Path, repeat: int, openpyxl_reader: bool) -> N
 
 
 def bench_realistic(label: str, path: Path, repeat: int) -> None:
-    register = ROOT / "samples" / "register.xlsx"  # the sample register (it holds the return's contract)
-    with_register = ("--register", str(register)) if register.exists() else ()
+    with_register = register_option()
     check = checked = imports = (float("inf"), 0.0, float("inf"))
 
     def fastest(so_far: tuple[float, float, float], run: tuple[float, float, float]) -> tuple[float, float, float]:
@@ -292,9 +296,11 @@ def timed_isolated(cmd: list[str]) -> tuple[float, float, float]:
 
 
 def warm_up(path: Path) -> None:
-    """One untimed run of each command, so that no measurement compiles a module."""
+    """One untimed run of each command, so that no measurement compiles a module (the register's reading
+    needs modules of its own)."""
     for cmd in (
         check_cmd(path),
+        check_cmd(path, *register_option()),
         [sys.executable, "-c", IMPORTS],
         [sys.executable, "-c", BARE_CALAMINE, str(path)],
         [sys.executable, "-c", BARE_OPENPYXL, str(path)],
