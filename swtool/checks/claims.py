@@ -348,7 +348,9 @@ def _variant_frame(df):
     for output, header in (("4", "Progression type"), ("5", "Placement type")):
         rows = (out == output).fillna(False)
         var[rows] = df[header][rows].astype(object).where(df[header][rows].notna(), None)
-    return var
+    # a blank (or not a word) is None, never NaN: pandas may turn a None it is given back into NaN, and a NaN
+    # variant would drop the row from C204 instead of judging it against every list of the output
+    return pd.Series([v if isinstance(v, str) else None for v in var], index=df.index, dtype=object)
 
 
 def _acceptable(refdata, output: str, variant: str | None) -> list[str]:

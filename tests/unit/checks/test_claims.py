@@ -877,3 +877,30 @@ def test_c205_leaves_a_formula_without_value_to_s009(tmp_path):
     report = check(path, contract=contract())
     assert [f.cell for f in report.findings if f.code == "S009"] == [f"Claims!{employer}2"]
     assert [f for f in report.findings if f.code == "C205"] == []
+
+
+def test_c204_blank_progression_or_placement_type_is_judged_against_every_list_of_the_output(tmp_path):
+    """A blank type is S005's to report; the evidence is still judged, against every list of the output."""
+    path = write_return(
+        tmp_path,
+        claims=[
+            row(**{"Output": "4", "Progression type": None, "Evidence held": "Host letter, email or text with dates"}),
+            row(
+                **{
+                    "Claim ref": "CL-0002",
+                    "Output": "4",
+                    "Progression type": None,
+                    "Evidence held": "Certificate",  # a training progression's
+                    "Date achieved": date(2026, 8, 4),
+                }
+            ),
+            row(**{"Claim ref": "CL-0003", "Output": "5", "Placement type": None, "Evidence held": "First payslip"}),
+        ],
+    )
+    report = check(path, contract=contract())
+    assert C(report, "C204") == [["C204", "Claims!E2"], ["C204", "Claims!E4"]]
+    first, third = msgs(report, "C204")
+    assert "evidence 'Host letter, email or text with dates' is not acceptable for output 4; accepted: " in first
+    assert "Employer letter or email; Contract of employment; Payslips before and after; Certificate" in first
+    assert "evidence 'First payslip' is not acceptable for output 5; accepted: " in third
+    assert "Host letter, email or text with dates; Employer letter with dates and wages" in third
