@@ -70,6 +70,8 @@ def _is_blank(v) -> bool:
 
 CALAMINE, OPENPYXL = "calamine", "openpyxl"
 READERS = (CALAMINE, OPENPYXL)  # the setting ``reader`` (docs/rules.md#settings)
+# what each reader imports, loaded in the reader's child before its memory limit starts counting
+READER_MODULES = {CALAMINE: ("python_calamine", "swtool.read.calamine"), OPENPYXL: ("openpyxl",)}
 
 
 def read(
@@ -126,6 +128,7 @@ class PendingRead:
                 seconds=limits.read_seconds,
                 memory_mb=limits.read_memory_mb,
                 name="swtool-reader",
+                preload=READER_MODULES[reader],
             )
             if self.bounded
             else None
@@ -161,6 +164,7 @@ class PendingRead:
                         seconds=left,
                         memory_mb=limits.read_memory_mb,
                         name="swtool-reader",
+                        preload=READER_MODULES[OPENPYXL],
                     )
                 except ChildStopped as e:
                     stopped = e
@@ -588,14 +592,18 @@ def run_bounded(
     memory_mb: int,
     name: str = "swtool-child",
     passthrough: tuple[type[BaseException], ...] = (),
+    preload: tuple[str, ...] = (),
 ):
-    """Run ``func(*args)`` in a child process whose address space may grow by ``memory_mb`` and that is
-    killed after ``seconds``; return what it returns (it must pickle).
+    """Run ``func(*args)`` in a child process whose address space may grow by ``memory_mb`` (once the
+    modules named in ``preload`` are imported) and that is killed after ``seconds``; return what it
+    returns (it must pickle).
 
     Raises ``Unreadable`` as the child raised it, any exception of a ``passthrough`` type as the child
     raised it (when it pickles), and ``ChildStopped`` for everything else. Only for
     ``isolation_available()`` platforms; a caller falls back to running ``func`` in its own process."""
-    return start_bounded(func, args, seconds=seconds, memory_mb=memory_mb, name=name, passthrough=passthrough).wait()
+    return start_bounded(
+        func, args, seconds=seconds, memory_mb=memory_mb, name=name, passthrough=passthrough, preload=preload
+    ).wait()
 
 
 def start_bounded(
@@ -606,11 +614,14 @@ def start_bounded(
     memory_mb: int,
     name: str = "swtool-child",
     passthrough: tuple[type[BaseException], ...] = (),
+    preload: tuple[str, ...] = (),
 ) -> Bounded:
     """``run_bounded``, started: ``.wait()`` gives what it gives. The ``seconds`` count from now."""
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_bounded_child, args=(send, func, args, memory_mb, passthrough), name=name, daemon=True)
+    proc = ctx.Process(
+        target=_bounded_child, args=(send, func, args, memory_mb, passthrough, preload), name=name, daemon=True
+    )
     proc.start()
     send.close()
     return Bounded(proc, receive, time.monotonic() + seconds)
@@ -666,9 +677,16 @@ class Bounded:
         self.proc.join()
 
 
-def _bounded_child(conn, func, args: tuple, memory_mb: int, passthrough: tuple) -> None:
-    """The child's whole life: limit itself, run, send back the result or the reason there is none."""
+def _bounded_child(conn, func, args: tuple, memory_mb: int, passthrough: tuple, preload: tuple[str, ...] = ()) -> None:
+    """The child's whole life: import what it needs, limit itself, run, send back the result or the reason
+    there is none. The limit is on what the work adds, not on the imports: openpyxl brings numpy, whose
+    maths library reserves address space for its threads as it loads, and under a small limit a valid
+    return would fail to read."""
+    import importlib
+
     try:
+        for module in preload:
+            importlib.import_module(module)
         _limit_memory(memory_mb)
         message: tuple = ("ok", func(*args))
     except Unreadable as e:

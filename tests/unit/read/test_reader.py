@@ -238,3 +238,36 @@ def test_the_reader_leaves_the_input_alone(tmp_path, good):
     read(good)
     run(good)
     assert sha(good) == before
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_a_small_memory_limit_is_on_the_read_not_on_loading_the_reader(tmp_path, reader):
+    """The reader's child loads its reader before its memory limit starts counting: openpyxl brings numpy,
+    whose maths library reserves address space as it loads, and a valid return read by openpyxl under a
+    100 MB limit once ended in S001 (and a stray "OpenBLAS error" line). The command runs in a process of
+    its own, which has loaded no reader, as a provider's has not."""
+    import os
+    import subprocess
+    import sys
+
+    sample = Path(__file__).parents[3] / "samples" / "returns" / "SW-L7-01" / "SW-L7-01_2026-27_Q2.xlsx"
+    env = {**os.environ, "SWTOOL_LIMITS": "read_memory_mb=100", "SWTOOL_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "swtool",
+            "check",
+            str(sample),
+            "--setting",
+            f"reader={reader}",
+            "--today",
+            "2026-10-01",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 file checked: 1 without errors, 0 with errors" in done.stdout
+    assert "S001" not in done.stdout and "OpenBLAS" not in done.stderr
