@@ -162,7 +162,7 @@ def render_text(client_ref: str, found: list[Found]) -> str:
             f.claim_ref or "-",
             f.output or "-",
             uk_day(f.date),
-            _standing_words(f),
+            standing_words(f),
         )
         for f in found
     ]
@@ -191,7 +191,8 @@ def uk_day(iso: str | None) -> str:
         return iso
 
 
-def _standing_words(f: Found) -> str:
+def standing_words(f: Found) -> str:
+    """The "standing" column's words for a found row: whether the claim counts now, and why not."""
     if f.record == "claim" and f.counts is not None:
         return "counts" if f.counts else f"does not count: {f.why}"
     if not f.row_valid:

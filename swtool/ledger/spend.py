@@ -30,7 +30,9 @@ from swtool.ledger.db import Ledger, utc_now
 
 
 @dataclass
-class SpendLine:
+class ExpenditureRow:
+    """A row of a stored return's Expenditure sheet, with its variance and the provider's comment."""
+
     row: int  # the Excel row of the Expenditure sheet
     category: str | None
     item: str | None
@@ -48,7 +50,7 @@ class SpendLine:
 
 @dataclass
 class Spend:
-    lines: list[SpendLine]
+    lines: list[ExpenditureRow]
     budgeted: Decimal
     actual: Decimal
     variance: money.Variance | None
@@ -81,7 +83,7 @@ def spend(ledger: Ledger, return_id: int, comments: dict[int, str] | None = None
         if comments is not None:
             comment = comments.get(row)
         lines.append(
-            SpendLine(row, category, item, b, a, v, row in flagged_rows, comment, bool(had) and comment is None)
+            ExpenditureRow(row, category, item, b, a, v, row in flagged_rows, comment, bool(had) and comment is None)
         )
     budget_total = sum((ln.budgeted for ln in lines if ln.budgeted is not None), Decimal(0))
     actual_total = sum((ln.actual for ln in lines if ln.actual is not None), Decimal(0))

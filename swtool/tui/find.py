@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Input, Label, Static
 
-from swtool.ledger.find import _standing_words, client_ref_problem, find_client
+from swtool.ledger.find import client_ref_problem, find_client, standing_words
 from swtool.model.quarter import Quarter
 from swtool.tui.base import FilterBar, LedgerScreen, ReviewFooter, count
 from swtool.tui.shown import joined, shown, uk_day
@@ -91,7 +91,7 @@ class FindScreen(LedgerScreen):
                         shown(f.claim_ref),
                         shown(f.output),
                         shown(uk_day(f.date)),
-                        shown(_standing_words(f), 80, style="" if f.counts is not False and f.row_valid else "yellow"),
+                        shown(standing_words(f), 80, style="" if f.counts is not False and f.row_valid else "yellow"),
                     ],
                     f,
                 )
@@ -125,7 +125,7 @@ class FindScreen(LedgerScreen):
                             else ()
                         ),
                     ),
-                    shown(_standing_words(f), limit=2000),
+                    shown(standing_words(f), limit=2000),
                     Text("Enter opens the contract's quarter at this version.", style="dim"),
                 ]
             )
