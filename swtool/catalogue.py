@@ -34,9 +34,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from swtool.findings import SEVERITIES, Finding, Flag, Location, severity_rank
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CODE_RE = re.compile(r"^[SRCPXNDK]\d{3}$")
 
@@ -139,6 +143,14 @@ class Place:
         return f"{self.module}.{self.function} ({self.file}:{self.line})"
 
 
+@lru_cache(maxsize=64)
+def _definitions(file: Path) -> list:
+    """A module's top-level statements, parsed once: a module holds many rules (and is read for each)."""
+    import ast
+
+    return ast.parse(file.read_text(encoding="utf-8")).body
+
+
 def place(path: str) -> Place:
     """Resolve ``"module:function"`` (the function may be dotted: ``Class.method``) to where it is defined,
     from the module's source without importing it. ``LookupError`` when the module or a definition of the
@@ -157,7 +169,7 @@ def place(path: str) -> Place:
     if spec is None or not spec.origin or not spec.origin.endswith(".py"):
         raise LookupError(f"{path}: no source for module {module}")
     file = Path(spec.origin)
-    nodes: list = ast.parse(file.read_text(encoding="utf-8")).body
+    nodes: list = _definitions(file)
     lines: list[int] = []
     for part in name.split("."):
         found = next(
