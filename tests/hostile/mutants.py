@@ -485,14 +485,17 @@ def content_key(raw) -> str:
     return hashlib.sha256(repr((sheets, sorted(raw.sheet_states.items()), raw.warnings)).encode()).hexdigest()
 
 
-class _Read:
-    """A read already made, handed to ``check_file`` in place of a new one."""
+class AlreadyRead:
+    """A read already made (its cells, or the Unreadable it ended in), handed to a check in place of a new
+    read of the same file: what ``submission.start_read`` would give."""
 
-    def __init__(self, raw):
-        self.raw = raw
+    def __init__(self, got):
+        self.got = got
 
     def result(self):
-        return self.raw
+        if isinstance(self.got, BaseException):
+            raise self.got
+        return self.got
 
     def cancel(self) -> None:
         pass
@@ -537,7 +540,7 @@ def problem(path, ctx, seen: set[str], tally=None, limits=None) -> str | None:
     try:
         # the check takes the cells just read instead of reading the file a second time: the same reader
         # with the same limits gives the same cells, and the typing and the rules still run in full
-        with mock.patch.object(submission, "start_read", lambda *args, **kwargs: _Read(raw)):
+        with mock.patch.object(submission, "start_read", lambda *args, **kwargs: AlreadyRead(raw)):
             report, _ = check_file(path, ctx, limits)
         text.render([report], ctx.refdata, ctx.today)
         json_.render([report], catalogue.ruleset_version())

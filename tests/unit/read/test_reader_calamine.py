@@ -23,6 +23,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from hostile.corpus import CASES
+from hostile.mutants import AlreadyRead
 
 from builders import REFDATA, TODAY, claim, registration, write_return
 from swtool.checks.context import CheckContext
@@ -95,21 +96,6 @@ def contents(raw) -> object:
 WANTED = {w.casefold() for w in submission.wanted_sheets()}  # the sheets a check reads
 
 
-class Served:
-    """A read already made, handed to the check in place of a new read of the same file."""
-
-    def __init__(self, got):
-        self.got = got
-
-    def result(self):
-        if isinstance(self.got, Unreadable):
-            raise self.got
-        return copy.deepcopy(self.got)  # each check has its own cells
-
-    def cancel(self) -> None:
-        pass
-
-
 @contextmanager
 def serving(reads: dict):
     """Checks take their cells from ``reads`` ({(path, reader): RawWorkbook or Unreadable}), read with
@@ -121,7 +107,7 @@ def serving(reads: dict):
         if got is None:
             return real(path, wanted, limits, header_hints, reader)
         assert wanted == WANTED
-        return Served(got)
+        return AlreadyRead(got if isinstance(got, Unreadable) else copy.deepcopy(got))  # each check its own cells
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(submission, "start_read", start_read)
